@@ -1,0 +1,187 @@
+//! HTTP handlers and their JSON shapes, one file per resource. Handlers validate input into the
+//! store's types, run the store operation on the blocking pool and map rows to responses.
+
+pub mod buddies;
+pub mod exit_interviews;
+pub mod health;
+pub mod organisations;
+pub mod pairings;
+pub mod requests;
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use chrono::{DateTime, Utc};
+use futures_util::future::{ready, Ready};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use crate::db::Database;
+use crate::domain::actor::Actor;
+use crate::domain::clock::{utc, Clock};
+use crate::domain::values::{Check, MAX_REASON};
+use crate::error::{ApiError, ApiResult};
+use crate::http::pagination::PageRequest;
+use crate::store::history::HistoryRow;
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Database,
+    pub clock: Clock,
+}
+
+/// The party making the request. Handlers take it as an extractor, so that authentication can
+/// decide who it is without changing them; for now every caller is unauthenticated.
+#[derive(Debug, Clone)]
+pub struct Caller(pub Actor);
+
+impl FromRequest for Caller {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(_: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(Ok(Caller(Actor::Unauthenticated)))
+    }
+}
+
+/// Registers every `/v1` operation.
+pub fn configure(cfg: &mut ServiceConfig) {
+    organisations::configure(cfg);
+    exit_interviews::configure(cfg);
+    buddies::configure(cfg);
+    requests::configure(cfg);
+    pairings::configure(cfg);
+}
+
+/// A stored id as an API id.
+pub(crate) fn uuid(stored: &str) -> ApiResult<Uuid> {
+    Uuid::parse_str(stored).map_err(|e| ApiError::internal(format!("corrupt stored id: {e}")))
+}
+
+pub(crate) fn created<T: Serialize>(location: String, body: &T) -> HttpResponse {
+    HttpResponse::Created()
+        .insert_header((header::LOCATION, location))
+        .json(body)
+}
+
+/// The optional body of an action endpoint.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActionBody {
+    /// Why the action is taken; kept in the history.
+    #[schema(max_length = 500)]
+    pub reason: Option<String>,
+}
+
+impl ActionBody {
+    /// The validated reason, or a 400.
+    pub fn reason(body: Option<ActionBody>) -> ApiResult<Option<String>> {
+        let mut check = Check::new();
+        let reason = check.note("reason", body.and_then(|b| b.reason).as_deref(), MAX_REASON);
+        check.finish()?;
+        Ok(reason)
+    }
+}
+
+/// Who performed a recorded action.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActorRef {
+    /// `staff`, `api_client`, `buddy`, `system` or `unauthenticated`.
+    #[serde(rename = "type")]
+    pub actor_type: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+}
+
+/// One recorded change of a resource.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct HistoryEntry {
+    pub id: Uuid,
+    /// What happened: `create`, or the action taken (e.g. `accept`, `withdraw`).
+    pub action: String,
+    /// State before the change; absent on creation.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub from_state: Option<String>,
+    /// State after the change; absent for resources without states.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub to_state: Option<String>,
+    pub actor: ActorRef,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    pub at: DateTime<Utc>,
+}
+
+crate::page_type!(HistoryPage, HistoryEntry, "history entries");
+
+impl TryFrom<HistoryRow> for HistoryEntry {
+    type Error = ApiError;
+    fn try_from(row: HistoryRow) -> ApiResult<Self> {
+        Ok(HistoryEntry {
+            id: uuid(&row.id)?,
+            action: row.action,
+            from_state: row.from_state,
+            to_state: row.to_state,
+            actor: ActorRef {
+                actor_type: row.actor_type,
+                id: row.actor_id,
+            },
+            reason: row.reason,
+            at: utc(row.at),
+        })
+    }
+}
+
+/// Paging parameters of a history list.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct HistoryQuery {
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Loads one page of the history of an entity, after checking the entity exists via `exists`.
+pub(crate) async fn history_page(
+    state: &AppState,
+    entity_type: &'static str,
+    id: Uuid,
+    query: HistoryQuery,
+    exists: fn(&mut crate::db::DbConnection, &str) -> ApiResult<()>,
+) -> ApiResult<HistoryPage> {
+    let mut check = Check::new();
+    let page = PageRequest::parse(
+        "history",
+        query.limit,
+        query.cursor.as_deref(),
+        check.errors_mut(),
+    );
+    check.finish()?;
+    let id = id.to_string();
+    let request = page.clone();
+    let rows = state
+        .db
+        .run(move |conn| {
+            exists(conn, &id)?;
+            Ok(crate::store::history::list(
+                conn,
+                entity_type,
+                &id,
+                &request,
+            )?)
+        })
+        .await?;
+    let (rows, next_cursor) = page.finish(rows, |r| r.id.as_str());
+    Ok(HistoryPage {
+        items: rows
+            .into_iter()
+            .map(HistoryEntry::try_from)
+            .collect::<ApiResult<_>>()?,
+        next_cursor,
+    })
+}

@@ -1,0 +1,256 @@
+//! `/v1/organisations`: the certified organisations taking part in the programme.
+
+use actix_web::web::{Data, Path};
+use actix_web::{get, post, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use super::{created, history_page, uuid, ActionBody, AppState, Caller, HistoryPage, HistoryQuery};
+use crate::domain::clock::utc;
+use crate::domain::organisation::{OrganisationAction, OrganisationState};
+use crate::domain::values::{Check, MAX_NAME};
+use crate::error::{ApiError, ApiResult};
+use crate::http::extract::{Json, OptionalJson, Query};
+use crate::http::pagination::PageRequest;
+use crate::store::organisations::{self as store, OrganisationRow};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create)
+        .service(list)
+        .service(get_one)
+        .service(deactivate)
+        .service(reactivate)
+        .service(history);
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewOrganisation {
+    /// The organisation's name; unique.
+    #[schema(
+        min_length = 1,
+        max_length = 200,
+        example = "Jeugdbescherming Voorbeeldregio"
+    )]
+    pub name: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Organisation {
+    pub id: Uuid,
+    pub name: String,
+    pub state: OrganisationState,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+crate::page_type!(OrganisationPage, Organisation, "organisations");
+
+impl TryFrom<OrganisationRow> for Organisation {
+    type Error = ApiError;
+    fn try_from(row: OrganisationRow) -> ApiResult<Self> {
+        Ok(Organisation {
+            id: uuid(&row.id)?,
+            state: row.state()?,
+            name: row.name,
+            created_at: utc(row.created_at),
+            updated_at: utc(row.updated_at),
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct OrganisationQuery {
+    /// Only organisations in this state.
+    pub state: Option<OrganisationState>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Register an organisation.
+#[utoipa::path(
+    tag = "organisations",
+    request_body = NewOrganisation,
+    responses(
+        (status = 201, description = "Registered", body = Organisation,
+            headers(("Location" = String, description = "URL of the new organisation"))),
+        (status = 409, description = "An organisation with this name exists", body = crate::error::Problem,
+            content_type = "application/problem+json"),
+    )
+)]
+#[post("/organisations")]
+async fn create(
+    state: Data<AppState>,
+    caller: Caller,
+    body: Json<NewOrganisation>,
+) -> ApiResult<HttpResponse> {
+    let mut check = Check::new();
+    let name = check.text("name", &body.0.name, MAX_NAME);
+    check.finish()?;
+    let now = state.clock.now_naive();
+    let row = state
+        .db
+        .write(move |conn| store::create(conn, name, &caller.0, now))
+        .await?;
+    let body = Organisation::try_from(row)?;
+    Ok(created(format!("/v1/organisations/{}", body.id), &body))
+}
+
+/// List organisations, oldest first.
+#[utoipa::path(
+    tag = "organisations",
+    params(OrganisationQuery),
+    responses((status = 200, description = "One page of organisations", body = OrganisationPage))
+)]
+#[get("/organisations")]
+async fn list(
+    state: Data<AppState>,
+    _caller: Caller,
+    query: Query<OrganisationQuery>,
+) -> ApiResult<HttpResponse> {
+    let query = query.0;
+    let mut check = Check::new();
+    let page = PageRequest::parse(
+        "organisations",
+        query.limit,
+        query.cursor.as_deref(),
+        check.errors_mut(),
+    );
+    check.finish()?;
+    let filter = store::Filter { state: query.state };
+    let request = page.clone();
+    let rows = state
+        .db
+        .run(move |conn| Ok(store::list(conn, &filter, &request)?))
+        .await?;
+    let (rows, next_cursor) = page.finish(rows, |r| r.id.as_str());
+    Ok(HttpResponse::Ok().json(OrganisationPage {
+        items: rows
+            .into_iter()
+            .map(Organisation::try_from)
+            .collect::<ApiResult<_>>()?,
+        next_cursor,
+    }))
+}
+
+/// Read one organisation.
+#[utoipa::path(
+    tag = "organisations",
+    params(("id" = Uuid, Path, description = "Organisation id")),
+    responses((status = 200, description = "The organisation", body = Organisation))
+)]
+#[get("/organisations/{id}")]
+async fn get_one(
+    state: Data<AppState>,
+    _caller: Caller,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner().to_string();
+    let row = state.db.run(move |conn| store::find(conn, &id)).await?;
+    Ok(HttpResponse::Ok().json(Organisation::try_from(row)?))
+}
+
+async fn act(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Uuid,
+    action: OrganisationAction,
+    body: Option<ActionBody>,
+) -> ApiResult<HttpResponse> {
+    let reason = ActionBody::reason(body)?;
+    let now = state.clock.now_naive();
+    let id = id.to_string();
+    let row = state
+        .db
+        .write(move |conn| store::act(conn, &id, action, reason.as_deref(), &caller.0, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(Organisation::try_from(row)?))
+}
+
+/// Take an organisation out of the programme: it can file no new requests or exit interviews.
+#[utoipa::path(
+    tag = "organisations",
+    params(("id" = Uuid, Path, description = "Organisation id")),
+    request_body(content = Option<ActionBody>, description = "Optional reason"),
+    responses(
+        (status = 200, description = "Now inactive", body = Organisation),
+        (status = 409, description = "Not active", body = crate::error::Problem,
+            content_type = "application/problem+json"),
+    )
+)]
+#[post("/organisations/{id}/deactivate")]
+async fn deactivate(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    body: OptionalJson<ActionBody>,
+) -> ApiResult<HttpResponse> {
+    act(
+        state,
+        caller,
+        id.into_inner(),
+        OrganisationAction::Deactivate,
+        body.0,
+    )
+    .await
+}
+
+/// Bring an inactive organisation back into the programme.
+#[utoipa::path(
+    tag = "organisations",
+    params(("id" = Uuid, Path, description = "Organisation id")),
+    request_body(content = Option<ActionBody>, description = "Optional reason"),
+    responses(
+        (status = 200, description = "Active again", body = Organisation),
+        (status = 409, description = "Not inactive", body = crate::error::Problem,
+            content_type = "application/problem+json"),
+    )
+)]
+#[post("/organisations/{id}/reactivate")]
+async fn reactivate(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    body: OptionalJson<ActionBody>,
+) -> ApiResult<HttpResponse> {
+    act(
+        state,
+        caller,
+        id.into_inner(),
+        OrganisationAction::Reactivate,
+        body.0,
+    )
+    .await
+}
+
+/// The organisation's history of changes.
+#[utoipa::path(
+    tag = "organisations",
+    params(("id" = Uuid, Path, description = "Organisation id"), HistoryQuery),
+    responses((status = 200, description = "History, oldest first", body = HistoryPage))
+)]
+#[get("/organisations/{id}/history")]
+async fn history(
+    state: Data<AppState>,
+    _caller: Caller,
+    id: Path<Uuid>,
+    query: Query<HistoryQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = history_page(
+        &state,
+        store::ENTITY,
+        id.into_inner(),
+        query.0,
+        |conn, id| store::find(conn, id).map(|_| ()),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}

@@ -1,0 +1,358 @@
+//! Layered configuration: built-in defaults, `config/local.toml`, an optional `--config` file and
+//! `MAATJE__SECTION__KEY` environment variables, validated before anything starts.
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// The defaults, compiled in so that the binary runs from any working directory.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+/// The optional, git-ignored override file read from the working directory.
+pub const LOCAL_FILE: &str = "config/local.toml";
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Settings {
+    pub server: ServerSettings,
+    pub database: DatabaseSettings,
+    pub log: LogSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ServerSettings {
+    pub host: String,
+    pub port: u16,
+    pub workers: usize,
+    pub max_body_bytes: usize,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub pool_size: u32,
+    pub connect_timeout_seconds: u64,
+    pub migrate_on_start: bool,
+    pub sqlite_busy_timeout_ms: u32,
+}
+
+/// Never print the URL itself: it may carry a password.
+impl fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let target = DatabaseTarget::parse(&self.url)
+            .map(|t| t.to_string())
+            .unwrap_or_else(|_| "<invalid>".to_owned());
+        f.debug_struct("DatabaseSettings")
+            .field("url", &target)
+            .field("pool_size", &self.pool_size)
+            .field("connect_timeout_seconds", &self.connect_timeout_seconds)
+            .field("migrate_on_start", &self.migrate_on_start)
+            .field("sqlite_busy_timeout_ms", &self.sqlite_busy_timeout_ms)
+            .finish()
+    }
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LogSettings {
+    pub format: LogFormat,
+    pub level: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    Pretty,
+    Json,
+}
+
+/// Where the database lives, decided by the URL scheme and nothing else.
+#[derive(Clone, PartialEq, Eq)]
+pub enum DatabaseTarget {
+    Sqlite {
+        path: PathBuf,
+    },
+    Postgres {
+        url: String,
+        host: String,
+        port: u16,
+        database: String,
+    },
+}
+
+impl DatabaseTarget {
+    pub fn parse(raw: &str) -> Result<Self, String> {
+        if let Some(rest) = raw.strip_prefix("sqlite://") {
+            if rest.is_empty() || rest == ":memory:" {
+                return Err(
+                    "a SQLite URL needs a file path, e.g. sqlite://data/maatje.sqlite3 \
+                            (an in-memory database is not shared between pooled connections)"
+                        .into(),
+                );
+            }
+            return Ok(DatabaseTarget::Sqlite {
+                path: PathBuf::from(rest),
+            });
+        }
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            let parsed =
+                url::Url::parse(raw).map_err(|e| format!("not a valid PostgreSQL URL: {e}"))?;
+            let host = parsed
+                .host_str()
+                .filter(|h| !h.is_empty())
+                .ok_or("a PostgreSQL URL needs a host")?
+                .to_owned();
+            let database = parsed.path().trim_start_matches('/').to_owned();
+            if database.is_empty() {
+                return Err("a PostgreSQL URL needs a database name after the host".into());
+            }
+            return Ok(DatabaseTarget::Postgres {
+                url: raw.to_owned(),
+                host,
+                port: parsed.port().unwrap_or(5432),
+                database,
+            });
+        }
+        Err("must start with sqlite:// or postgres:// (the scheme picks the backend)".into())
+    }
+}
+
+/// Safe to print: no password, no user name.
+impl fmt::Display for DatabaseTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DatabaseTarget::Sqlite { path } => write!(f, "SQLite file {}", path.display()),
+            DatabaseTarget::Postgres {
+                host,
+                port,
+                database,
+                ..
+            } => {
+                write!(f, "PostgreSQL database {database} at {host}:{port}")
+            }
+        }
+    }
+}
+
+impl fmt::Debug for DatabaseTarget {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
+    }
+}
+
+/// A configuration problem, always naming the key (or file) at fault.
+#[derive(Debug, thiserror::Error)]
+#[error("configuration error: {0}")]
+pub struct ConfigError(String);
+
+impl Settings {
+    /// Loads defaults, `config/local.toml` (if present), `extra_file` (must exist if given) and
+    /// the environment, then validates the result.
+    pub fn load(extra_file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load_from(extra_file, std::env::vars())
+    }
+
+    /// As [`Settings::load`], with the environment given explicitly (for tests).
+    pub fn load_from(
+        extra_file: Option<&Path>,
+        env: impl IntoIterator<Item = (String, String)>,
+    ) -> Result<Self, ConfigError> {
+        use config::{Config, File, FileFormat};
+        let mut builder = Config::builder()
+            .add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml))
+            .add_source(File::new(LOCAL_FILE, FileFormat::Toml).required(false));
+        if let Some(path) = extra_file {
+            if !path.is_file() {
+                return Err(ConfigError(format!(
+                    "--config {}: no such file",
+                    path.display()
+                )));
+            }
+            builder = builder.add_source(File::from(path).format(FileFormat::Toml));
+        }
+        let env_map: config::Map<String, String> = env
+            .into_iter()
+            .filter(|(k, _)| k.starts_with("MAATJE__"))
+            .collect();
+        builder = builder.add_source(
+            config::Environment::with_prefix("MAATJE")
+                .prefix_separator("__")
+                .separator("__")
+                .try_parsing(true)
+                .source(Some(env_map)),
+        );
+        let settings: Settings = builder
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .map_err(|e| ConfigError(redact(&e.to_string())))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let fail = |key: &str, why: &str| Err(ConfigError(format!("{key}: {why}")));
+        if self.server.host.trim().is_empty() {
+            return fail("server.host", "must not be empty");
+        }
+        if self.server.workers > 256 {
+            return fail("server.workers", "must be between 0 (one per core) and 256");
+        }
+        if !(1024..=16 * 1024 * 1024).contains(&self.server.max_body_bytes) {
+            return fail("server.max_body_bytes", "must be between 1024 and 16777216");
+        }
+        if let Err(why) = DatabaseTarget::parse(&self.database.url) {
+            return fail("database.url", &why);
+        }
+        if !(1..=200).contains(&self.database.pool_size) {
+            return fail("database.pool_size", "must be between 1 and 200");
+        }
+        if !(1..=300).contains(&self.database.connect_timeout_seconds) {
+            return fail(
+                "database.connect_timeout_seconds",
+                "must be between 1 and 300",
+            );
+        }
+        if self.database.sqlite_busy_timeout_ms > 600_000 {
+            return fail("database.sqlite_busy_timeout_ms", "must be at most 600000");
+        }
+        if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
+            return fail("log.level", &format!("not a valid filter: {e}"));
+        }
+        Ok(())
+    }
+
+    pub fn database_target(&self) -> DatabaseTarget {
+        DatabaseTarget::parse(&self.database.url).expect("validated at load")
+    }
+}
+
+/// Error messages of the config crate may quote a value; a database URL must never be echoed.
+fn redact(message: &str) -> String {
+    let mut out = String::with_capacity(message.len());
+    for word in message.split_inclusive(char::is_whitespace) {
+        if word.contains("://") && word.contains('@') {
+            out.push_str("<redacted-url>");
+            if word.ends_with(char::is_whitespace) {
+                out.push(' ');
+            }
+        } else {
+            out.push_str(word);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load(env: &[(&str, &str)]) -> Result<Settings, ConfigError> {
+        Settings::load_from(
+            None,
+            env.iter().map(|(k, v)| (k.to_string(), v.to_string())),
+        )
+    }
+
+    #[test]
+    fn defaults_are_safe() {
+        let s = load(&[]).unwrap();
+        assert_eq!(s.server.host, "127.0.0.1");
+        assert_eq!(s.server.port, 8080);
+        assert!(matches!(s.database_target(), DatabaseTarget::Sqlite { .. }));
+        assert!(s.database.migrate_on_start);
+    }
+
+    #[test]
+    fn environment_overrides_nested_keys() {
+        let s = load(&[
+            ("MAATJE__SERVER__PORT", "9191"),
+            ("MAATJE__DATABASE__POOL_SIZE", "3"),
+            ("MAATJE__LOG__FORMAT", "json"),
+        ])
+        .unwrap();
+        assert_eq!(s.server.port, 9191);
+        assert_eq!(s.database.pool_size, 3);
+        assert_eq!(s.log.format, LogFormat::Json);
+    }
+
+    #[test]
+    fn wrong_values_name_the_key() {
+        let e = load(&[("MAATJE__SERVER__PORT", "eighty")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("server.port"), "{e}");
+        let e = load(&[("MAATJE__LOG__FORMAT", "xml")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("log.format"), "{e}");
+        let e = load(&[("MAATJE__DATABASE__POOL_SIZE", "0")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("database.pool_size"), "{e}");
+        let e = load(&[("MAATJE__DATABASE__URL", "data/maatje.db")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("database.url"), "{e}");
+    }
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let e = load(&[("MAATJE__SERVER__PROT", "1")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("prot"), "{e}");
+    }
+
+    #[test]
+    fn database_url_password_is_never_printed() {
+        let url = "postgres://maatje:s3cr3t-pw@db.internal:6543/maatje";
+        let s = load(&[("MAATJE__DATABASE__URL", url)]).unwrap();
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("s3cr3t-pw"), "{debug}");
+        assert!(debug.contains("db.internal:6543"), "{debug}");
+        // A wrong value elsewhere must not echo the URL either.
+        let e = load(&[
+            ("MAATJE__DATABASE__URL", url),
+            ("MAATJE__DATABASE__POOL_SIZE", "x"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(!e.contains("s3cr3t-pw"), "{e}");
+    }
+
+    #[test]
+    fn database_targets_parse_by_scheme() {
+        assert_eq!(
+            DatabaseTarget::parse("sqlite://data/x.db").unwrap(),
+            DatabaseTarget::Sqlite {
+                path: "data/x.db".into()
+            }
+        );
+        assert_eq!(
+            DatabaseTarget::parse("sqlite:///tmp/x.db").unwrap(),
+            DatabaseTarget::Sqlite {
+                path: "/tmp/x.db".into()
+            }
+        );
+        match DatabaseTarget::parse("postgresql://u:p@localhost/m").unwrap() {
+            DatabaseTarget::Postgres {
+                host,
+                port,
+                database,
+                ..
+            } => {
+                assert_eq!(
+                    (host.as_str(), port, database.as_str()),
+                    ("localhost", 5432, "m")
+                )
+            }
+            other => panic!("{other}"),
+        }
+        assert!(DatabaseTarget::parse("mysql://x").is_err());
+        assert!(DatabaseTarget::parse("sqlite://:memory:").is_err());
+        assert!(DatabaseTarget::parse("postgres://localhost").is_err());
+    }
+}

@@ -1,0 +1,119 @@
+//! Table definitions, written by hand to match `migrations/{sqlite,postgres}`.
+//! Only types the MultiConnection supports: ids and enums are TEXT, lists are JSON TEXT, times
+//! are UTC TIMESTAMP.
+
+diesel::table! {
+    organisations (id) {
+        id -> Text,
+        name -> Text,
+        state -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    buddies (id) {
+        id -> Text,
+        organisation_id -> Text,
+        state -> Text,
+        full_name -> Text,
+        email -> Text,
+        phone -> Nullable<Text>,
+        mail_language -> Text,
+        languages -> Text,
+        region -> Text,
+        experience -> Text,
+        topics -> Text,
+        capacity -> Integer,
+        vog_issued_on -> Nullable<Date>,
+        training_completed_on -> Nullable<Date>,
+        agreement_signed_on -> Nullable<Date>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    exit_interviews (id) {
+        id -> Text,
+        organisation_id -> Text,
+        held_on -> Date,
+        answer -> Text,
+        buddy_id -> Nullable<Text>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    buddy_requests (id) {
+        id -> Text,
+        organisation_id -> Text,
+        client_ref -> Text,
+        trigger_kind -> Text,
+        trigger_note -> Nullable<Text>,
+        client_first_name -> Text,
+        client_phone -> Nullable<Text>,
+        client_email -> Nullable<Text>,
+        client_preferred_channel -> Text,
+        client_languages -> Text,
+        region -> Text,
+        preferences -> Nullable<Text>,
+        consent_recorded_at -> Timestamp,
+        state -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    pairings (id) {
+        id -> Text,
+        request_id -> Text,
+        buddy_id -> Text,
+        state -> Text,
+        proposed_at -> Timestamp,
+        responded_at -> Nullable<Timestamp>,
+        activated_at -> Nullable<Timestamp>,
+        ended_at -> Nullable<Timestamp>,
+        decline_reason -> Nullable<Text>,
+        end_reason -> Nullable<Text>,
+        end_note -> Nullable<Text>,
+        evaluation_client_score -> Nullable<Integer>,
+        evaluation_buddy_score -> Nullable<Integer>,
+        evaluation_comment -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    history (id) {
+        id -> Text,
+        entity_type -> Text,
+        entity_id -> Text,
+        action -> Text,
+        from_state -> Nullable<Text>,
+        to_state -> Nullable<Text>,
+        actor_type -> Text,
+        actor_id -> Nullable<Text>,
+        reason -> Nullable<Text>,
+        at -> Timestamp,
+    }
+}
+
+diesel::joinable!(buddies -> organisations (organisation_id));
+diesel::joinable!(exit_interviews -> organisations (organisation_id));
+diesel::joinable!(buddy_requests -> organisations (organisation_id));
+diesel::joinable!(pairings -> buddy_requests (request_id));
+diesel::joinable!(pairings -> buddies (buddy_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    organisations,
+    buddies,
+    exit_interviews,
+    buddy_requests,
+    pairings,
+    history,
+);

@@ -1,0 +1,32 @@
+//! Who performs an action. Written to every history record.
+
+/// The acting party of a request. Authentication (a later step) decides which one a caller is;
+/// until then every API caller is `Unauthenticated`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Actor {
+    Unauthenticated,
+    Staff(String),
+    ApiClient(String),
+    Buddy(String),
+    /// The service itself (scheduled work).
+    System,
+}
+
+impl Actor {
+    pub fn kind(&self) -> &'static str {
+        match self {
+            Actor::Unauthenticated => "unauthenticated",
+            Actor::Staff(_) => "staff",
+            Actor::ApiClient(_) => "api_client",
+            Actor::Buddy(_) => "buddy",
+            Actor::System => "system",
+        }
+    }
+
+    pub fn id(&self) -> Option<&str> {
+        match self {
+            Actor::Staff(id) | Actor::ApiClient(id) | Actor::Buddy(id) => Some(id),
+            Actor::Unauthenticated | Actor::System => None,
+        }
+    }
+}

@@ -1,0 +1,174 @@
+//! Buddies: volunteer ex-clients, from candidate to retirement.
+
+use chrono::{Months, NaiveDate};
+
+use super::lifecycle::Lifecycle;
+use crate::string_enum;
+
+string_enum! {
+    /// ```text
+    /// candidate ──▶ screening ──▶ active ◀──▶ paused
+    ///     └────────────┴────────────┴──────────┴──▶ retired (terminal)
+    /// ```
+    BuddyState {
+        Candidate => "candidate",
+        Screening => "screening",
+        Active => "active",
+        Paused => "paused",
+        Retired => "retired",
+    }
+}
+
+string_enum! {
+    BuddyAction {
+        StartScreening => "start-screening",
+        Activate => "activate",
+        Pause => "pause",
+        Resume => "resume",
+        Retire => "retire",
+    }
+}
+
+impl Lifecycle for BuddyState {
+    type Action = BuddyAction;
+    const RESOURCE: &'static str = "buddy";
+
+    fn next(self, action: BuddyAction) -> Option<Self> {
+        use BuddyAction::*;
+        use BuddyState::*;
+        match (self, action) {
+            (Candidate, StartScreening) => Some(Screening),
+            (Screening, Activate) => Some(Active),
+            (Active, Pause) => Some(Paused),
+            (Paused, Resume) => Some(Active),
+            (Candidate | Screening | Active | Paused, Retire) => Some(Retired),
+            _ => None,
+        }
+    }
+}
+
+string_enum! {
+    /// The kinds of child-protection measure a buddy lived through.
+    MeasureKind {
+        SupervisionOrder => "supervision_order",
+        OutOfHomePlacement => "out_of_home_placement",
+        Guardianship => "guardianship",
+        YouthProbation => "youth_probation",
+    }
+}
+
+string_enum! {
+    /// Language of the e-mails a buddy receives.
+    MailLanguage { Nl => "nl", En => "en" }
+}
+
+/// The screening facts that `activate` checks.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Screening {
+    pub vog_issued_on: Option<NaiveDate>,
+    pub training_completed_on: Option<NaiveDate>,
+    pub agreement_signed_on: Option<NaiveDate>,
+}
+
+/// A VOG (certificate of conduct) counts only if issued at most this long before the start.
+pub const VOG_VALIDITY_MONTHS: u32 = 3;
+
+impl Screening {
+    /// What still stands in the way of activation on `today`; empty when the buddy may start.
+    pub fn unmet_requirements(&self, today: NaiveDate) -> Vec<String> {
+        let mut unmet = Vec::new();
+        match self.vog_issued_on {
+            None => {
+                unmet.push("vog_issued_on: no VOG (certificate of conduct) recorded".to_owned())
+            }
+            Some(issued) if issued > today => {
+                unmet.push("vog_issued_on: the VOG issue date lies in the future".to_owned())
+            }
+            Some(issued) => {
+                let oldest = today
+                    .checked_sub_months(Months::new(VOG_VALIDITY_MONTHS))
+                    .unwrap_or(NaiveDate::MIN);
+                if issued < oldest {
+                    unmet.push(format!(
+                        "vog_issued_on: the VOG was issued on {issued}, more than \
+                         {VOG_VALIDITY_MONTHS} months ago; a new one is needed"
+                    ));
+                }
+            }
+        }
+        if self.training_completed_on.is_none_or(|d| d > today) {
+            unmet.push("training_completed_on: the training has not been completed".to_owned());
+        }
+        if self.agreement_signed_on.is_none_or(|d| d > today) {
+            unmet.push(
+                "agreement_signed_on: the volunteer agreement has not been signed".to_owned(),
+            );
+        }
+        unmet
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::lifecycle::transition;
+
+    fn d(s: &str) -> NaiveDate {
+        s.parse().unwrap()
+    }
+
+    #[test]
+    fn the_transition_table_is_exactly_the_designed_one() {
+        use BuddyAction::*;
+        use BuddyState::*;
+        let legal = [
+            (Candidate, StartScreening, Screening),
+            (Screening, Activate, Active),
+            (Active, Pause, Paused),
+            (Paused, Resume, Active),
+            (Candidate, Retire, Retired),
+            (Screening, Retire, Retired),
+            (Active, Retire, Retired),
+            (Paused, Retire, Retired),
+        ];
+        for state in BuddyState::ALL {
+            for action in BuddyAction::ALL {
+                let expected = legal
+                    .iter()
+                    .find(|(s, a, _)| s == state && a == action)
+                    .map(|(_, _, to)| *to);
+                assert_eq!(
+                    transition(*state, *action).ok(),
+                    expected,
+                    "{state} {action}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn activation_needs_a_recent_vog_training_and_agreement() {
+        let today = d("2026-11-22");
+        let complete = Screening {
+            vog_issued_on: Some(d("2026-08-22")),
+            training_completed_on: Some(d("2026-10-01")),
+            agreement_signed_on: Some(d("2026-11-01")),
+        };
+        assert!(complete.unmet_requirements(today).is_empty());
+
+        let stale = Screening {
+            vog_issued_on: Some(d("2026-08-21")),
+            ..complete
+        };
+        assert_eq!(stale.unmet_requirements(today).len(), 1);
+
+        let future = Screening {
+            vog_issued_on: Some(d("2026-11-23")),
+            ..complete
+        };
+        assert_eq!(future.unmet_requirements(today).len(), 1);
+
+        let empty = Screening::default().unmet_requirements(today);
+        assert_eq!(empty.len(), 3, "{empty:?}");
+    }
+}

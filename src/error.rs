@@ -1,0 +1,236 @@
+//! One error type for the HTTP layer, rendered as RFC 9457 `application/problem+json`.
+//!
+//! Internal causes are logged (with their chain) and never serialised: a 500 carries only the
+//! request id, so an operator can find the cause in the logs.
+
+use std::fmt;
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::http::request_id;
+
+pub const PROBLEM_JSON: &str = "application/problem+json";
+
+/// One invalid field of a request: where it is and what is wrong with it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// Location of the field: a JSON path such as `client.email`, a query parameter name, or
+    /// `id` for a path segment. Empty for the body as a whole.
+    pub field: String,
+    /// What is wrong, in plain English.
+    pub message: String,
+}
+
+impl FieldError {
+    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
+        Self {
+            field: field.into(),
+            message: message.into(),
+        }
+    }
+}
+
+/// An RFC 9457 problem document. Every 4xx and 5xx answer of this service has this shape.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+#[schema(example = json!({
+    "type": "urn:maatje:problem:illegal-transition",
+    "title": "Illegal state transition",
+    "status": 409,
+    "detail": "cannot accept a pairing that is declined",
+    "request_id": "0f9c2a54-8d0e-4f57-9a0c-6c1f2d6f7b11",
+    "current_state": "declined",
+    "attempted_action": "accept"
+}))]
+pub struct Problem {
+    /// A URN naming the kind of problem; stable, so clients can branch on it.
+    #[serde(rename = "type")]
+    pub problem_type: String,
+    /// Short summary of the kind of problem.
+    pub title: String,
+    /// The HTTP status code.
+    pub status: u16,
+    /// What went wrong with this request.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub detail: Option<String>,
+    /// The request id (also in the `X-Request-Id` header); quote it when asking for help.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// Every invalid field (400 only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    /// The state the resource is in (409 illegal transitions only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_state: Option<String>,
+    /// The action that was refused (409 illegal transitions only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub attempted_action: Option<String>,
+}
+
+/// Errors as the HTTP layer sees them.
+#[derive(thiserror::Error)]
+pub enum ApiError {
+    /// 400: the request is malformed or fails validation; lists every invalid field found.
+    #[error("invalid request: {0:?}")]
+    Invalid(Vec<FieldError>),
+    /// 404: no such resource (or, later, not visible to the caller).
+    #[error("{resource} {id} not found")]
+    NotFound { resource: &'static str, id: String },
+    /// 404: no route for this path.
+    #[error("no such route")]
+    NoRoute,
+    /// 409: the action is not allowed from the resource's current state.
+    #[error("cannot {action} a {resource} that is {state}")]
+    IllegalTransition {
+        resource: &'static str,
+        state: String,
+        action: String,
+    },
+    /// 409: a rule of the programme forbids this (capacity, duplicates, unmet requirements...).
+    #[error("{detail}")]
+    Conflict {
+        kind: &'static str,
+        title: &'static str,
+        detail: String,
+    },
+    /// 413: body larger than the configured limit.
+    #[error("request body larger than {limit} bytes")]
+    PayloadTooLarge { limit: usize },
+    /// 415: the body is not JSON.
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
+    /// 503: the database cannot be reached right now.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// 500: anything else. The cause is logged, never sent.
+    #[error(transparent)]
+    Internal(#[from] anyhow::Error),
+}
+
+impl fmt::Debug for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ApiError::Internal(e) => write!(f, "{e:?}"),
+            other => write!(f, "{other}"),
+        }
+    }
+}
+
+impl ApiError {
+    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
+        ApiError::Invalid(vec![FieldError::new(field, message)])
+    }
+
+    pub fn not_found(resource: &'static str, id: impl fmt::Display) -> Self {
+        ApiError::NotFound {
+            resource,
+            id: id.to_string(),
+        }
+    }
+
+    pub fn internal(message: impl fmt::Display) -> Self {
+        ApiError::Internal(anyhow::anyhow!("{message}"))
+    }
+
+    fn kind_and_title(&self) -> (&'static str, &'static str) {
+        match self {
+            ApiError::Invalid(_) => ("validation", "The request is invalid"),
+            ApiError::NotFound { .. } | ApiError::NoRoute => ("not-found", "Not found"),
+            ApiError::IllegalTransition { .. } => {
+                ("illegal-transition", "Illegal state transition")
+            }
+            ApiError::Conflict { kind, title, .. } => (kind, title),
+            ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Request body too large"),
+            ApiError::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
+            ApiError::Unavailable(_) => ("unavailable", "Service temporarily unavailable"),
+            ApiError::Internal(_) => ("internal", "Internal server error"),
+        }
+    }
+
+    pub fn to_problem(&self) -> Problem {
+        let (kind, title) = self.kind_and_title();
+        let status = self.status_code();
+        let mut problem = Problem {
+            problem_type: format!("urn:maatje:problem:{kind}"),
+            title: title.to_owned(),
+            status: status.as_u16(),
+            detail: None,
+            request_id: request_id::current(),
+            errors: Vec::new(),
+            current_state: None,
+            attempted_action: None,
+        };
+        match self {
+            ApiError::Invalid(errors) => {
+                problem.detail = Some(match errors.len() {
+                    1 => "1 field is invalid; see errors".to_owned(),
+                    n => format!("{n} fields are invalid; see errors"),
+                });
+                problem.errors = errors.clone();
+            }
+            ApiError::IllegalTransition { state, action, .. } => {
+                problem.detail = Some(self.to_string());
+                problem.current_state = Some(state.clone());
+                problem.attempted_action = Some(action.clone());
+            }
+            ApiError::Internal(_) => {
+                problem.detail = Some(
+                    "an unexpected error occurred; it has been logged under this request id"
+                        .to_owned(),
+                )
+            }
+            ApiError::Unavailable(_) => {
+                problem.detail = Some("the database cannot be reached; try again later".to_owned())
+            }
+            ApiError::NoRoute => {
+                problem.detail = Some("there is no operation for this method and path".into())
+            }
+            other => problem.detail = Some(other.to_string()),
+        }
+        problem
+    }
+}
+
+impl ResponseError for ApiError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
+            ApiError::NotFound { .. } | ApiError::NoRoute => StatusCode::NOT_FOUND,
+            ApiError::IllegalTransition { .. } | ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            ApiError::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
+            ApiError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
+            _ => {}
+        }
+        let mut response = HttpResponse::build(self.status_code());
+        response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        if matches!(self, ApiError::Unavailable(_)) {
+            response.insert_header((header::RETRY_AFTER, "5"));
+        }
+        response.body(serde_json::to_string(&self.to_problem()).unwrap_or_default())
+    }
+}
+
+impl From<diesel::result::Error> for ApiError {
+    fn from(e: diesel::result::Error) -> Self {
+        ApiError::Internal(anyhow::Error::new(e).context("database query failed"))
+    }
+}
+
+impl From<actix_web::error::BlockingError> for ApiError {
+    fn from(e: actix_web::error::BlockingError) -> Self {
+        ApiError::internal(format!("blocking task failed: {e}"))
+    }
+}
+
+pub type ApiResult<T> = Result<T, ApiError>;

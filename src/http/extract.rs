@@ -1,0 +1,361 @@
+//! Extractors whose failures are problem+json and list every invalid field they can find.
+//!
+//! actix-web's own `Json` and `Query` answer in plain text and stop at the first error; these read
+//! the body with a size limit (413), demand a JSON content type (415), and report unknown fields,
+//! wrong types and missing fields together, each with its JSON path.
+
+use actix_web::dev::Payload;
+use actix_web::http::header;
+use actix_web::{FromRequest, HttpRequest};
+use futures_util::future::{ready, LocalBoxFuture, Ready};
+use futures_util::StreamExt;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use crate::error::{ApiError, FieldError};
+
+/// The largest accepted body, put in app data by the server from `server.max_body_bytes`.
+#[derive(Debug, Clone, Copy)]
+pub struct BodyLimit(pub usize);
+
+impl Default for BodyLimit {
+    fn default() -> Self {
+        BodyLimit(64 * 1024)
+    }
+}
+
+/// A JSON request body that must be present.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+/// A JSON request body that may be left out entirely (action endpoints with an optional reason).
+#[derive(Debug)]
+pub struct OptionalJson<T>(pub Option<T>);
+
+impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_body(req, payload);
+        Box::pin(async move {
+            match body.await? {
+                Some(bytes) => parse_json(&bytes).map(Json).map_err(ApiError::Invalid),
+                None => Err(ApiError::invalid(
+                    "",
+                    "a JSON object is required as request body",
+                )),
+            }
+        })
+    }
+}
+
+impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
+    type Error = ApiError;
+    type Future = LocalBoxFuture<'static, Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let body = read_body(req, payload);
+        Box::pin(async move {
+            match body.await? {
+                Some(bytes) => parse_json(&bytes)
+                    .map(|v| OptionalJson(Some(v)))
+                    .map_err(ApiError::Invalid),
+                None => Ok(OptionalJson(None)),
+            }
+        })
+    }
+}
+
+/// Reads the whole body within the limit. `None` for an empty body.
+fn read_body(
+    req: &HttpRequest,
+    payload: &mut Payload,
+) -> LocalBoxFuture<'static, Result<Option<Vec<u8>>, ApiError>> {
+    let limit = req.app_data::<BodyLimit>().copied().unwrap_or_default().0;
+    let declared_length = req
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    let content_type = req
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .map(|v| v.to_str().unwrap_or("").to_owned());
+    let mut payload = payload.take();
+    Box::pin(async move {
+        if declared_length.is_some_and(|n| n > limit) {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        let mut body = Vec::new();
+        while let Some(chunk) = payload.next().await {
+            let chunk =
+                chunk.map_err(|e| ApiError::invalid("", format!("unreadable body: {e}")))?;
+            if body.len() + chunk.len() > limit {
+                return Err(ApiError::PayloadTooLarge { limit });
+            }
+            body.extend_from_slice(&chunk);
+        }
+        if body.iter().all(u8::is_ascii_whitespace) {
+            return Ok(None);
+        }
+        match content_type {
+            Some(ct) if is_json_media_type(&ct) => Ok(Some(body)),
+            _ => Err(ApiError::UnsupportedMediaType),
+        }
+    })
+}
+
+fn is_json_media_type(content_type: &str) -> bool {
+    let essence = content_type
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Parses `bytes` into `T`, collecting every unknown field, wrong type and missing field rather
+/// than stopping at the first.
+///
+/// serde stops at the first error, so after each one the offending member is removed from the
+/// document and parsing is tried again, until it succeeds or an error cannot be narrowed further.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Vec<FieldError>> {
+    let mut document: Value = serde_json::from_slice(bytes).map_err(|e| {
+        vec![FieldError::new(
+            "",
+            format!("malformed JSON at line {} column {}", e.line(), e.column()),
+        )]
+    })?;
+    if !document.is_object() {
+        return Err(vec![FieldError::new("", "the body must be a JSON object")]);
+    }
+    let mut errors: Vec<FieldError> = Vec::new();
+    // Each round removes one member, so this terminates; the cap only bounds pathological bodies.
+    for _ in 0..64 {
+        let failure = match serde_path_to_error::deserialize::<_, T>(&document) {
+            Ok(value) if errors.is_empty() => return Ok(value),
+            Ok(_) => return Err(errors),
+            Err(failure) => failure,
+        };
+        let path: Vec<Segment> = failure.path().iter().map(Segment::from).collect();
+        let message = failure.into_inner().to_string();
+        let (field_path, message) = match missing_field(&message) {
+            Some(name) => (join(&path, Some(&name)), format!("missing field `{name}`")),
+            None => (join(&path, None), clean(&message)),
+        };
+        if errors.iter().any(|e| e.field == field_path) {
+            // A member removed for being invalid now shows up as missing: already reported.
+            break;
+        }
+        errors.push(FieldError::new(field_path, message));
+        if path.is_empty() || !remove(&mut document, &path) {
+            break;
+        }
+    }
+    Err(errors)
+}
+
+#[derive(Debug, Clone)]
+enum Segment {
+    Key(String),
+    Index(usize),
+    Other,
+}
+
+impl From<&serde_path_to_error::Segment> for Segment {
+    fn from(s: &serde_path_to_error::Segment) -> Self {
+        match s {
+            serde_path_to_error::Segment::Map { key } => Segment::Key(key.clone()),
+            serde_path_to_error::Segment::Seq { index } => Segment::Index(*index),
+            _ => Segment::Other,
+        }
+    }
+}
+
+fn join(path: &[Segment], last: Option<&str>) -> String {
+    let mut out = String::new();
+    for segment in path {
+        match segment {
+            Segment::Key(k) => {
+                if !out.is_empty() {
+                    out.push('.');
+                }
+                out.push_str(k);
+            }
+            Segment::Index(i) => out.push_str(&format!("[{i}]")),
+            Segment::Other => out.push_str(".?"),
+        }
+    }
+    if let Some(last) = last {
+        if !out.is_empty() {
+            out.push('.');
+        }
+        out.push_str(last);
+    }
+    out
+}
+
+fn missing_field(message: &str) -> Option<String> {
+    let rest = message.strip_prefix("missing field `")?;
+    Some(rest.split('`').next()?.to_owned())
+}
+
+/// serde's messages are good but end with a position that means nothing in a `Value`.
+fn clean(message: &str) -> String {
+    match message.find(" at line ") {
+        Some(i) => message[..i].to_owned(),
+        None => message.to_owned(),
+    }
+}
+
+/// Removes the member at `path`; false if there is nothing removable there.
+fn remove(document: &mut Value, path: &[Segment]) -> bool {
+    let (last, parents) = match path.split_last() {
+        Some(split) => split,
+        None => return false,
+    };
+    let mut node = document;
+    for segment in parents {
+        node = match (segment, node) {
+            (Segment::Key(k), Value::Object(map)) => match map.get_mut(k) {
+                Some(child) => child,
+                None => return false,
+            },
+            (Segment::Index(i), Value::Array(items)) => match items.get_mut(*i) {
+                Some(child) => child,
+                None => return false,
+            },
+            _ => return false,
+        };
+    }
+    match (last, node) {
+        (Segment::Key(k), Value::Object(map)) => map.remove(k).is_some(),
+        // Removing an element would shift the indices of later ones; stop at lists.
+        _ => false,
+    }
+}
+
+/// Query parameters, parsed strictly: unknown parameters and bad values are a 400.
+#[derive(Debug)]
+pub struct Query<T>(pub T);
+
+impl<T: DeserializeOwned> FromRequest for Query<T> {
+    type Error = ApiError;
+    type Future = Ready<Result<Self, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(parse_query(req.query_string()).map(Query))
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
+    let deserializer =
+        serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(deserializer).map_err(|failure| {
+        let path = failure.path().to_string();
+        let message = failure.into_inner().to_string();
+        let field = match missing_field(&message) {
+            Some(name) => name,
+            None if path == "." => message
+                .strip_prefix("unknown field `")
+                .and_then(|r| r.split('`').next())
+                .unwrap_or("")
+                .to_owned(),
+            None => path,
+        };
+        ApiError::invalid(field, clean(&message))
+    })
+}
+
+/// Path segments that fail to parse (a malformed id) are a 400 naming the segment.
+pub fn path_config() -> actix_web::web::PathConfig {
+    actix_web::web::PathConfig::default()
+        .error_handler(|_, _| ApiError::invalid("id", "must be a UUID").into())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde::Deserialize;
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Inner {
+        email: String,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Outer {
+        name: String,
+        capacity: u8,
+        inner: Inner,
+        tags: Option<Vec<String>>,
+    }
+
+    fn fields(result: Result<Outer, Vec<FieldError>>) -> Vec<String> {
+        result.unwrap_err().into_iter().map(|e| e.field).collect()
+    }
+
+    #[test]
+    fn valid_document_parses() {
+        let ok: Outer =
+            parse_json(br#"{"name":"a","capacity":2,"inner":{"email":"x"},"tags":["t"]}"#).unwrap();
+        assert_eq!(ok.capacity, 2);
+    }
+
+    #[test]
+    fn every_bad_field_is_listed() {
+        let body = br#"{"name":1,"capacity":"two","inner":{"email":"x","extra":true},"bogus":0}"#;
+        let mut got = fields(parse_json(body));
+        got.sort();
+        assert_eq!(got, vec!["bogus", "capacity", "inner.extra", "name"]);
+    }
+
+    #[test]
+    fn missing_fields_are_named() {
+        let result: Result<Outer, _> = parse_json(br#"{"capacity":1,"inner":{"email":"x"}}"#);
+        let errors = result.unwrap_err();
+        assert_eq!(errors[0].field, "name");
+        assert!(errors[0].message.contains("missing"));
+    }
+
+    #[test]
+    fn malformed_json_and_non_objects() {
+        assert_eq!(fields(parse_json(b"{\"name\":")), vec![""]);
+        assert_eq!(fields(parse_json(b"[1,2]")), vec![""]);
+    }
+
+    #[test]
+    fn list_elements_of_the_wrong_type_are_located() {
+        let body = br#"{"name":"a","capacity":1,"inner":{"email":"x"},"tags":["ok",3]}"#;
+        assert_eq!(fields(parse_json(body)), vec!["tags[1]"]);
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct ListQuery {
+        limit: Option<u32>,
+        state: Option<String>,
+    }
+
+    #[test]
+    fn queries_are_strict() {
+        let q: ListQuery = parse_query("limit=5&state=open").unwrap();
+        assert_eq!(q.limit, Some(5));
+        match parse_query::<ListQuery>("limit=five") {
+            Err(ApiError::Invalid(e)) => assert_eq!(e[0].field, "limit"),
+            other => panic!("{other:?}"),
+        }
+        match parse_query::<ListQuery>("stat=open") {
+            Err(ApiError::Invalid(e)) => assert_eq!(e[0].field, "stat"),
+            other => panic!("{other:?}"),
+        }
+    }
+}

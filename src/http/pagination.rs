@@ -1,0 +1,144 @@
+//! Cursor pagination. Lists are ordered by id (UUIDv7, so by creation time); a cursor is the
+//! opaque, resource-bound encoding of the last id of the previous page.
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use uuid::Uuid;
+
+use crate::error::FieldError;
+
+pub const DEFAULT_LIMIT: u32 = 50;
+pub const MAX_LIMIT: u32 = 200;
+
+/// A validated page request.
+#[derive(Debug, Clone)]
+pub struct PageRequest {
+    /// Rows to return.
+    pub limit: u32,
+    /// Return only rows with an id greater than this one.
+    pub after: Option<String>,
+    kind: &'static str,
+}
+
+impl PageRequest {
+    /// Validates `limit` and `cursor` for the list of `kind`, adding problems to `errors`.
+    pub fn parse(
+        kind: &'static str,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+        errors: &mut Vec<FieldError>,
+    ) -> PageRequest {
+        let limit = match limit {
+            None => DEFAULT_LIMIT,
+            Some(n) if (1..=MAX_LIMIT).contains(&n) => n,
+            Some(_) => {
+                errors.push(FieldError::new(
+                    "limit",
+                    format!("must be between 1 and {MAX_LIMIT}"),
+                ));
+                DEFAULT_LIMIT
+            }
+        };
+        let after = cursor.and_then(|c| match decode(kind, c) {
+            Some(id) => Some(id),
+            None => {
+                errors.push(FieldError::new("cursor", "not a cursor of this list"));
+                None
+            }
+        });
+        PageRequest { limit, after, kind }
+    }
+
+    /// How many rows to fetch: one more than the page, to learn whether another page follows.
+    pub fn fetch(&self) -> i64 {
+        i64::from(self.limit) + 1
+    }
+
+    /// Cuts the fetched rows to the page and computes the next cursor.
+    pub fn finish<T>(
+        &self,
+        mut rows: Vec<T>,
+        id_of: impl Fn(&T) -> &str,
+    ) -> (Vec<T>, Option<String>) {
+        if rows.len() > self.limit as usize {
+            rows.truncate(self.limit as usize);
+            let next = rows.last().map(|r| encode(self.kind, id_of(r)));
+            (rows, next)
+        } else {
+            (rows, None)
+        }
+    }
+}
+
+fn encode(kind: &str, id: &str) -> String {
+    URL_SAFE_NO_PAD.encode(format!("{kind}:{id}"))
+}
+
+fn decode(kind: &str, cursor: &str) -> Option<String> {
+    if cursor.len() > 200 {
+        return None;
+    }
+    let raw = URL_SAFE_NO_PAD.decode(cursor).ok()?;
+    let text = String::from_utf8(raw).ok()?;
+    let id = text.strip_prefix(kind)?.strip_prefix(':')?;
+    Uuid::parse_str(id).ok()?;
+    Some(id.to_owned())
+}
+
+/// Declares the JSON page type of a list, so that each list has its own named schema.
+#[macro_export]
+macro_rules! page_type {
+    ($name:ident, $item:ty, $what:literal) => {
+        #[doc = concat!("One page of ", $what, ", oldest first.")]
+        #[derive(Debug, serde::Serialize, utoipa::ToSchema)]
+        pub struct $name {
+            pub items: Vec<$item>,
+            /// Pass as `cursor` to get the next page; absent on the last page.
+            #[serde(skip_serializing_if = "Option::is_none")]
+            pub next_cursor: Option<String>,
+        }
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cursors_round_trip_and_are_bound_to_their_list() {
+        let id = Uuid::now_v7().to_string();
+        let cursor = encode("buddies", &id);
+        assert_eq!(decode("buddies", &cursor), Some(id));
+        assert_eq!(decode("pairings", &cursor), None);
+        assert_eq!(decode("buddies", "not-base64!"), None);
+        assert_eq!(
+            decode("buddies", &URL_SAFE_NO_PAD.encode("buddies:123")),
+            None
+        );
+    }
+
+    #[test]
+    fn limits_are_bounded() {
+        let mut errors = vec![];
+        assert_eq!(
+            PageRequest::parse("x", None, None, &mut errors).limit,
+            DEFAULT_LIMIT
+        );
+        PageRequest::parse("x", Some(0), None, &mut errors);
+        PageRequest::parse("x", Some(MAX_LIMIT + 1), Some("zz"), &mut errors);
+        let fields: Vec<_> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, vec!["limit", "limit", "cursor"]);
+    }
+
+    #[test]
+    fn finish_cuts_and_points_past_the_last_row() {
+        let mut errors = vec![];
+        let page = PageRequest::parse("x", Some(2), None, &mut errors);
+        let ids: Vec<String> = (0..3).map(|_| Uuid::now_v7().to_string()).collect();
+        let (rows, next) = page.finish(ids.clone(), |s| s.as_str());
+        assert_eq!(rows.len(), 2);
+        assert_eq!(decode("x", &next.unwrap()), Some(ids[1].clone()));
+        let (rows, next) = page.finish(ids[..2].to_vec(), |s| s.as_str());
+        assert_eq!((rows.len(), next), (2, None));
+    }
+}

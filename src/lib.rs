@@ -1,0 +1,17 @@
+//! maatje: coordinates the volunteer buddy programme of Dutch youth-protection organisations.
+//!
+//! Layers, outside in: [`startup`] wires the HTTP server; [`api`] holds the handlers and their
+//! JSON shapes; [`store`] the queries and transactional operations; [`domain`] the rules (state
+//! machines, validation) free of HTTP and SQL; [`db`] the pool and migrations for SQLite and
+//! PostgreSQL.
+
+pub mod api;
+pub mod config;
+pub mod db;
+pub mod domain;
+pub mod error;
+pub mod http;
+pub mod openapi;
+pub mod startup;
+pub mod store;
+pub mod telemetry;

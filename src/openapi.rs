@@ -1,0 +1,111 @@
+//! The OpenAPI 3.1 contract. Paths and schemas are collected from the handlers by
+//! utoipa-actix-web; this module adds the document's metadata and the error responses every
+//! operation shares, so that each status code an operation can return is documented.
+
+use utoipa::openapi::path::{HttpMethod, Operation};
+use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::{Content, OpenApi, Ref, RefOr};
+
+use crate::error::PROBLEM_JSON;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(
+        title = "maatje",
+        version = "1.0.0",
+        description = "Coordinates the volunteer buddy (maatje) programme of Dutch youth-protection \
+organisations: exit-interview outcomes, buddies, buddy requests from case-management systems, and \
+pairings with their evaluation.\n\nEvery error is an RFC 9457 `application/problem+json` document \
+(schema `Problem`) carrying the request id. Lists are paged with `limit` and an opaque `cursor`. \
+Interactive documentation is served at `/docs`.",
+        license(name = "EUPL-1.2", identifier = "EUPL-1.2"),
+    ),
+    components(schemas(crate::error::Problem, crate::error::FieldError)),
+    tags(
+        (name = "organisations", description = "Certified youth-protection organisations in the programme"),
+        (name = "exit-interviews", description = "Outcomes of asking departing clients to become a buddy"),
+        (name = "buddies", description = "Volunteer buddies, from candidate to retirement"),
+        (name = "buddy-requests", description = "Requests for a buddy, filed for one client each"),
+        (name = "pairings", description = "A buddy proposed for a request, until the pairing ends"),
+        (name = "health", description = "Liveness and readiness probes"),
+    )
+)]
+pub struct ApiDoc;
+
+/// Adds the shared error responses to every `/v1` operation, keeping any an operation declares
+/// itself (its own 404 or 409 descriptions win):
+/// 400 for operations with parameters or a body, 404 for paths with an id, 413 and 415 for
+/// operations with a body, and 500 and 503 everywhere.
+pub fn add_common_responses(api: &mut OpenApi) {
+    for (path, item) in api.paths.paths.iter_mut() {
+        if !path.starts_with("/v1/") {
+            continue;
+        }
+        let has_id = path.contains('{');
+        for method in [
+            HttpMethod::Get,
+            HttpMethod::Post,
+            HttpMethod::Patch,
+            HttpMethod::Put,
+            HttpMethod::Delete,
+        ] {
+            let operation = match method {
+                HttpMethod::Get => item.get.as_mut(),
+                HttpMethod::Post => item.post.as_mut(),
+                HttpMethod::Patch => item.patch.as_mut(),
+                HttpMethod::Put => item.put.as_mut(),
+                HttpMethod::Delete => item.delete.as_mut(),
+                _ => None,
+            };
+            if let Some(operation) = operation {
+                add_to_operation(operation, has_id);
+            }
+        }
+    }
+}
+
+fn add_to_operation(operation: &mut Operation, has_id: bool) {
+    let has_body = operation.request_body.is_some();
+    let has_params = operation.parameters.as_ref().is_some_and(|p| !p.is_empty());
+    let mut add = |status: &str, description: &str| {
+        operation
+            .responses
+            .responses
+            .entry(status.to_owned())
+            .or_insert_with(|| problem_response(description));
+    };
+    if has_params || has_body {
+        add(
+            "400",
+            "Invalid request: malformed JSON, wrong types, unknown fields, bad query \
+                    parameters or a malformed id; `errors` lists every invalid field",
+        );
+    }
+    if has_id {
+        add("404", "No such resource");
+    }
+    if has_body {
+        add("413", "Request body larger than the configured limit");
+        add("415", "Request body is not `application/json`");
+    }
+    add(
+        "500",
+        "Unexpected error; the body carries only the request id",
+    );
+    add(
+        "503",
+        "The database cannot be reached; retry later (see `Retry-After`)",
+    );
+}
+
+fn problem_response(description: &str) -> RefOr<utoipa::openapi::Response> {
+    RefOr::T(
+        ResponseBuilder::new()
+            .description(description)
+            .content(
+                PROBLEM_JSON,
+                Content::new(Some(Ref::from_schema_name("Problem"))),
+            )
+            .build(),
+    )
+}

@@ -1,0 +1,155 @@
+//! Building and running the HTTP server. [`Application::build`] binds first (port 0 picks a free
+//! port, which the tests use) and exposes the port, then [`Application::run_until_stopped`]
+//! serves until a shutdown signal.
+
+use std::net::TcpListener;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::middleware::from_fn;
+use actix_web::{web, App, HttpResponse, HttpServer};
+use anyhow::Context;
+use utoipa::openapi::OpenApi;
+use utoipa::OpenApi as _;
+use utoipa_actix_web::{scope, AppExt};
+use utoipa_swagger_ui::SwaggerUi;
+
+use crate::api::{self, AppState};
+use crate::config::Settings;
+use crate::db::{run_migrations, Database};
+use crate::domain::clock::Clock;
+use crate::error::ApiError;
+use crate::http::extract::{path_config, BodyLimit};
+use crate::http::request_id;
+use crate::openapi::{add_common_responses, ApiDoc};
+
+pub struct Application {
+    port: u16,
+    server: Server,
+}
+
+impl Application {
+    /// Connects to the database, migrates it if configured, binds the listener and prepares the
+    /// server. Fails with a clear message when any of that cannot be done.
+    pub fn build(settings: &Settings, clock: Clock) -> anyhow::Result<Self> {
+        let target = settings.database_target();
+        let db = Database::connect(&settings.database, target)?;
+        if settings.database.migrate_on_start {
+            migrate(&db)?;
+        }
+        let address = (settings.server.host.as_str(), settings.server.port);
+        let listener = TcpListener::bind(address).with_context(|| {
+            format!(
+                "cannot listen on {}:{} (server.host, server.port)",
+                address.0, address.1
+            )
+        })?;
+        let port = listener.local_addr()?.port();
+        let state = web::Data::new(AppState { db, clock });
+        let limit = BodyLimit(settings.server.max_body_bytes);
+        let mut server = HttpServer::new(move || app(state.clone(), limit))
+            .listen(listener)?
+            .shutdown_timeout(10);
+        if settings.server.workers > 0 {
+            server = server.workers(settings.server.workers);
+        }
+        tracing::info!(
+            port,
+            database = %settings.database_target(),
+            "maatje is listening on http://{}:{port}",
+            settings.server.host
+        );
+        Ok(Application {
+            port,
+            server: server.run(),
+        })
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    pub async fn run_until_stopped(self) -> std::io::Result<()> {
+        self.server.await
+    }
+}
+
+/// Applies pending migrations and logs which ones ran.
+pub fn migrate(db: &Database) -> anyhow::Result<Vec<String>> {
+    let mut conn = db.blocking().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let applied = run_migrations(&mut conn)?;
+    for name in &applied {
+        tracing::info!(migration = %name, "applied migration");
+    }
+    Ok(applied)
+}
+
+/// The routes, and the OpenAPI document collected from them. One source for both, so the spec
+/// cannot list an operation the server lacks or miss one it has.
+pub fn routes() -> (
+    App<
+        impl ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<impl MessageBody>,
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+    >,
+    OpenApi,
+) {
+    let (app, mut spec) = App::new()
+        .into_utoipa_app()
+        .openapi(ApiDoc::openapi())
+        .service(api::health::live)
+        .service(api::health::ready)
+        .service(scope("/v1").configure(api::configure))
+        .split_for_parts();
+    add_common_responses(&mut spec);
+    (app, spec)
+}
+
+/// The OpenAPI document as served at `/openapi.json` and committed at `openapi/openapi.json`.
+pub fn openapi_spec() -> OpenApi {
+    routes().1
+}
+
+/// The JSON text of the spec, exactly as committed (pretty, trailing newline).
+pub fn openapi_json() -> String {
+    let mut text = openapi_spec()
+        .to_pretty_json()
+        .expect("the spec serialises");
+    text.push('\n');
+    text
+}
+
+fn app(
+    state: web::Data<AppState>,
+    limit: BodyLimit,
+) -> App<
+    impl ServiceFactory<
+        ServiceRequest,
+        Config = (),
+        Response = ServiceResponse<impl MessageBody>,
+        Error = actix_web::Error,
+        InitError = (),
+    >,
+> {
+    let (app, spec) = routes();
+    app.app_data(state)
+        .app_data(limit)
+        .app_data(path_config())
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
+        .route(
+            "/docs",
+            web::get().to(|| async {
+                HttpResponse::PermanentRedirect()
+                    .insert_header(("Location", "/docs/"))
+                    .finish()
+            }),
+        )
+        .default_service(web::to(|| async {
+            Err::<HttpResponse, _>(ApiError::NoRoute)
+        }))
+        .wrap(from_fn(request_id::middleware))
+}

@@ -1,0 +1,26 @@
+//! Queries and transactional operations, one file per resource. Everything here runs inside
+//! [`crate::db::Database::run`] or [`crate::db::Database::write`], on the blocking pool.
+
+pub mod buddies;
+pub mod exit_interviews;
+pub mod history;
+pub mod organisations;
+pub mod pairings;
+pub mod requests;
+
+use crate::error::ApiError;
+
+/// A stored value that does not parse is a bug or a tampered row: an internal error, not a 4xx.
+pub(crate) fn parse_stored<T: std::str::FromStr<Err = String>>(text: &str) -> Result<T, ApiError> {
+    text.parse::<T>()
+        .map_err(|e| ApiError::internal(format!("corrupt stored value: {e}")))
+}
+
+/// An update guarded by the state read earlier touched no row: someone else changed it first.
+pub(crate) fn concurrent_change(resource: &'static str) -> ApiError {
+    ApiError::Conflict {
+        kind: "concurrent-change",
+        title: "Changed concurrently",
+        detail: format!("the {resource} was changed by another request; read it again and retry"),
+    }
+}

@@ -1,0 +1,167 @@
+//! Organisations taking part in the programme.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::history::{self, Event};
+use super::{concurrent_change, parse_stored};
+use crate::db::schema::organisations;
+use crate::db::{is_unique_violation, DbConnection};
+use crate::domain::actor::Actor;
+use crate::domain::lifecycle::transition;
+use crate::domain::organisation::{OrganisationAction, OrganisationState};
+use crate::error::{ApiError, ApiResult};
+use crate::http::pagination::PageRequest;
+
+pub const ENTITY: &str = "organisation";
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = organisations)]
+pub struct OrganisationRow {
+    pub id: String,
+    pub name: String,
+    pub state: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl OrganisationRow {
+    pub fn state(&self) -> ApiResult<OrganisationState> {
+        parse_stored(&self.state)
+    }
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    name: String,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> ApiResult<OrganisationRow> {
+    let row = OrganisationRow {
+        id: Uuid::now_v7().to_string(),
+        name,
+        state: OrganisationState::Active.as_str().to_owned(),
+        created_at: now,
+        updated_at: now,
+    };
+    match diesel::insert_into(organisations::table)
+        .values(&row)
+        .execute(conn)
+    {
+        Err(e) if is_unique_violation(&e) => {
+            return Err(ApiError::Conflict {
+                kind: "duplicate",
+                title: "Already exists",
+                detail: "an organisation with this name already exists".into(),
+            })
+        }
+        other => other?,
+    };
+    history::record(
+        conn,
+        Event {
+            entity_type: ENTITY,
+            entity_id: &row.id,
+            action: "create",
+            from: None,
+            to: Some(&row.state),
+            actor,
+            reason: None,
+            at: now,
+        },
+    )?;
+    Ok(row)
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<OrganisationRow> {
+    organisations::table
+        .find(id)
+        .select(OrganisationRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found(ENTITY, id))
+}
+
+/// The organisation must exist and take part (`active`) to file new records.
+pub fn require_active(
+    conn: &mut DbConnection,
+    id: &str,
+    field: &str,
+) -> ApiResult<OrganisationRow> {
+    let row = organisations::table
+        .find(id)
+        .select(OrganisationRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::invalid(field, format!("no organisation with id {id}")))?;
+    if row.state()? != OrganisationState::Active {
+        return Err(ApiError::Conflict {
+            kind: "organisation-inactive",
+            title: "Organisation inactive",
+            detail: "the organisation has left the programme and cannot file new records".into(),
+        });
+    }
+    Ok(row)
+}
+
+pub struct Filter {
+    pub state: Option<OrganisationState>,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    page: &PageRequest,
+) -> QueryResult<Vec<OrganisationRow>> {
+    let mut query = organisations::table
+        .order(organisations::id.asc())
+        .limit(page.fetch())
+        .select(OrganisationRow::as_select())
+        .into_boxed();
+    if let Some(state) = filter.state {
+        query = query.filter(organisations::state.eq(state.as_str()));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(organisations::id.gt(after.clone()));
+    }
+    query.load(conn)
+}
+
+pub fn act(
+    conn: &mut DbConnection,
+    id: &str,
+    action: OrganisationAction,
+    reason: Option<&str>,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> ApiResult<OrganisationRow> {
+    let row = find(conn, id)?;
+    let from = row.state()?;
+    let to = transition(from, action)?;
+    let updated = diesel::update(organisations::table)
+        .filter(organisations::id.eq(id))
+        .filter(organisations::state.eq(from.as_str()))
+        .set((
+            organisations::state.eq(to.as_str()),
+            organisations::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if updated != 1 {
+        return Err(concurrent_change(ENTITY));
+    }
+    history::record(
+        conn,
+        Event {
+            entity_type: ENTITY,
+            entity_id: id,
+            action: action.as_str(),
+            from: Some(from.as_str()),
+            to: Some(to.as_str()),
+            actor,
+            reason,
+            at: now,
+        },
+    )?;
+    find(conn, id)
+}
