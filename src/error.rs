@@ -76,7 +76,7 @@ pub enum ApiError {
     #[error("invalid request: {0:?}")]
     Invalid(Vec<FieldError>),
     /// 404: no such resource (or, later, not visible to the caller).
-    #[error("{resource} {id} not found")]
+    #[error("{} {id} not found", resource.replace('_', " "))]
     NotFound { resource: &'static str, id: String },
     /// 404: no route for this path.
     #[error("no such route")]

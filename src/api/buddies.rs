@@ -1,2 +1,547 @@
+//! `/v1/buddies`: volunteer buddies, their profile, screening and lifecycle.
+
+use actix_web::web::{Data, Path};
+use actix_web::{get, patch, post, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Deserializer, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-pub fn configure(_cfg: &mut ServiceConfig) {}
+use uuid::Uuid;
+
+use super::{created, history_page, uuid, ActionBody, AppState, Caller, HistoryPage, HistoryQuery};
+use crate::domain::buddy::{BuddyAction, BuddyState, MailLanguage, MeasureKind, Screening};
+use crate::domain::clock::utc;
+use crate::domain::values::{Check, MAX_NAME};
+use crate::error::{ApiResult, Problem};
+use crate::http::extract::{Json, OptionalJson, Query};
+use crate::http::pagination::PageRequest;
+use crate::store::buddies::{self as store, BuddyRow, Profile, ProfileChange};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create)
+        .service(list)
+        .service(get_one)
+        .service(update)
+        .service(start_screening)
+        .service(activate)
+        .service(pause)
+        .service(resume)
+        .service(retire)
+        .service(history);
+}
+
+pub const MIN_CAPACITY: u8 = 1;
+pub const MAX_CAPACITY: u8 = 10;
+
+/// A buddy's profile and screening facts as sent on creation (directly, or as the candidate of
+/// an exit interview answered `yes`).
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BuddyInput {
+    /// The recruiting organisation. Required when registering a buddy directly; left out in an
+    /// exit interview's `candidate`, where it is the interview's organisation.
+    pub organisation_id: Option<Uuid>,
+    /// Full name.
+    #[schema(min_length = 1, max_length = 200, example = "Sam de Vries")]
+    pub name: String,
+    #[schema(max_length = 254, example = "buddy1@example.org")]
+    pub email: String,
+    #[schema(max_length = 32, example = "+31 6 12345678")]
+    pub phone: Option<String>,
+    /// Language of the e-mails the buddy receives (default `nl`).
+    pub mail_language: Option<MailLanguage>,
+    /// Languages spoken, ISO 639-1 codes (1 to 10).
+    #[schema(example = json!(["nl", "en"]))]
+    pub languages: Vec<String>,
+    /// Municipality or region code.
+    #[schema(min_length = 1, max_length = 100, example = "Utrecht")]
+    pub region: String,
+    /// Kinds of measure the buddy lived through.
+    #[serde(default)]
+    pub experience: Vec<MeasureKind>,
+    /// Other topics the buddy has experience with (at most 20, 100 characters each).
+    #[serde(default)]
+    pub topics: Vec<String>,
+    /// Maximum number of concurrent pairings, 1 to 10 (default 1).
+    #[schema(minimum = 1, maximum = 10)]
+    pub capacity: Option<u8>,
+    /// Issue date of the VOG (certificate of conduct).
+    pub vog_issued_on: Option<NaiveDate>,
+    pub training_completed_on: Option<NaiveDate>,
+    pub agreement_signed_on: Option<NaiveDate>,
+}
+
+fn not_after_today(check: &mut Check, field: &str, date: Option<NaiveDate>, today: NaiveDate) {
+    if date.is_some_and(|d| d > today) {
+        check.fail(field, "must not lie in the future");
+    }
+}
+
+fn capacity(check: &mut Check, field: &str, value: u8) -> i32 {
+    if !(MIN_CAPACITY..=MAX_CAPACITY).contains(&value) {
+        check.fail(
+            field,
+            format!("must be between {MIN_CAPACITY} and {MAX_CAPACITY}"),
+        );
+    }
+    i32::from(value)
+}
+
+impl BuddyInput {
+    /// Validates the profile, naming fields under `prefix` (e.g. `candidate.`).
+    pub fn validate(self, check: &mut Check, prefix: &str, today: NaiveDate) -> Profile {
+        let f = |name: &str| format!("{prefix}{name}");
+        for (name, date) in [
+            ("vog_issued_on", self.vog_issued_on),
+            ("training_completed_on", self.training_completed_on),
+            ("agreement_signed_on", self.agreement_signed_on),
+        ] {
+            not_after_today(check, &f(name), date, today);
+        }
+        Profile {
+            full_name: check.text(&f("name"), &self.name, MAX_NAME),
+            email: check.email(&f("email"), &self.email),
+            phone: self.phone.map(|p| check.phone(&f("phone"), &p)),
+            mail_language: self.mail_language.unwrap_or(MailLanguage::Nl),
+            languages: check.languages(&f("languages"), &self.languages),
+            region: check.region(&f("region"), &self.region),
+            experience: check.distinct(&f("experience"), &self.experience),
+            topics: check.topics(&f("topics"), &self.topics),
+            capacity: capacity(check, &f("capacity"), self.capacity.unwrap_or(1)),
+            screening: Screening {
+                vog_issued_on: self.vog_issued_on,
+                training_completed_on: self.training_completed_on,
+                agreement_signed_on: self.agreement_signed_on,
+            },
+        }
+    }
+}
+
+/// Treats an explicit `null` as "clear this field", distinct from leaving the field out.
+fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
+}
+
+/// A partial update of the profile and screening facts (JSON merge-patch style: fields left
+/// out stay as they are; `null` clears the optional ones). The state is changed only by actions.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BuddyPatch {
+    #[schema(min_length = 1, max_length = 200)]
+    pub name: Option<String>,
+    #[schema(max_length = 254)]
+    pub email: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<String>, max_length = 32)]
+    pub phone: Option<Option<String>>,
+    pub mail_language: Option<MailLanguage>,
+    pub languages: Option<Vec<String>>,
+    #[schema(min_length = 1, max_length = 100)]
+    pub region: Option<String>,
+    pub experience: Option<Vec<MeasureKind>>,
+    pub topics: Option<Vec<String>>,
+    #[schema(minimum = 1, maximum = 10)]
+    pub capacity: Option<u8>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub vog_issued_on: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub training_completed_on: Option<Option<NaiveDate>>,
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<NaiveDate>)]
+    pub agreement_signed_on: Option<Option<NaiveDate>>,
+}
+
+impl BuddyPatch {
+    fn validate(self, today: NaiveDate) -> ApiResult<ProfileChange> {
+        let mut check = Check::new();
+        for (name, date) in [
+            ("vog_issued_on", self.vog_issued_on.flatten()),
+            (
+                "training_completed_on",
+                self.training_completed_on.flatten(),
+            ),
+            ("agreement_signed_on", self.agreement_signed_on.flatten()),
+        ] {
+            not_after_today(&mut check, name, date, today);
+        }
+        let change = ProfileChange {
+            full_name: self.name.map(|v| check.text("name", &v, MAX_NAME)),
+            email: self.email.map(|v| check.email("email", &v)),
+            phone: self.phone.map(|v| v.map(|p| check.phone("phone", &p))),
+            mail_language: self.mail_language,
+            languages: self.languages.map(|v| check.languages("languages", &v)),
+            region: self.region.map(|v| check.region("region", &v)),
+            experience: self.experience.map(|v| check.distinct("experience", &v)),
+            topics: self.topics.map(|v| check.topics("topics", &v)),
+            capacity: self.capacity.map(|v| capacity(&mut check, "capacity", v)),
+            vog_issued_on: self.vog_issued_on,
+            training_completed_on: self.training_completed_on,
+            agreement_signed_on: self.agreement_signed_on,
+        };
+        if change.field_names().is_empty() {
+            check.fail("", "the body names no field to change");
+        }
+        check.finish()?;
+        Ok(change)
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Buddy {
+    pub id: Uuid,
+    /// The recruiting organisation.
+    pub organisation_id: Uuid,
+    pub state: BuddyState,
+    pub name: String,
+    pub email: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub phone: Option<String>,
+    pub mail_language: MailLanguage,
+    pub languages: Vec<String>,
+    pub region: String,
+    pub experience: Vec<MeasureKind>,
+    pub topics: Vec<String>,
+    /// Maximum number of concurrent pairings.
+    pub capacity: i32,
+    /// Current live (proposed, accepted or active) pairings.
+    pub live_pairings: i64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub vog_issued_on: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub training_completed_on: Option<NaiveDate>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub agreement_signed_on: Option<NaiveDate>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+crate::page_type!(BuddyPage, Buddy, "buddies");
+
+impl Buddy {
+    pub fn from_row(row: BuddyRow, live_pairings: i64) -> ApiResult<Self> {
+        Ok(Buddy {
+            id: uuid(&row.id)?,
+            organisation_id: uuid(&row.organisation_id)?,
+            state: row.state()?,
+            mail_language: crate::store::parse_stored(&row.mail_language)?,
+            languages: row.languages()?,
+            experience: row.experience()?,
+            topics: row.topics()?,
+            name: row.full_name,
+            email: row.email,
+            phone: row.phone,
+            region: row.region,
+            capacity: row.capacity,
+            live_pairings,
+            vog_issued_on: row.vog_issued_on,
+            training_completed_on: row.training_completed_on,
+            agreement_signed_on: row.agreement_signed_on,
+            created_at: utc(row.created_at),
+            updated_at: utc(row.updated_at),
+        })
+    }
+}
+
+/// Loads a buddy with its current load.
+fn load_one(conn: &mut crate::db::DbConnection, id: &str) -> ApiResult<Buddy> {
+    let row = store::find(conn, id)?;
+    let load = store::live_loads(conn, std::slice::from_ref(&row.id))?;
+    let n = load.get(&row.id).copied().unwrap_or(0);
+    Buddy::from_row(row, n)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BuddyQuery {
+    /// Only buddies in this state.
+    pub state: Option<BuddyState>,
+    /// Only buddies recruited by this organisation.
+    pub organisation_id: Option<Uuid>,
+    /// Only buddies in this region (exact match).
+    #[param(max_length = 100)]
+    pub region: Option<String>,
+    /// Only buddies who speak this language (ISO 639-1).
+    #[param(min_length = 2, max_length = 2)]
+    pub language: Option<String>,
+    /// Only buddies with experience of this kind of measure.
+    pub experience: Option<MeasureKind>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Register a buddy directly (state `candidate`). Buddies recruited at an exit interview are
+/// created by recording the interview instead.
+#[utoipa::path(
+    tag = "buddies",
+    request_body = BuddyInput,
+    responses(
+        (status = 201, description = "Registered as candidate", body = Buddy,
+            headers(("Location" = String, description = "URL of the new buddy"))),
+        (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The organisation is inactive", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/buddies")]
+async fn create(
+    state: Data<AppState>,
+    caller: Caller,
+    body: Json<BuddyInput>,
+) -> ApiResult<HttpResponse> {
+    let input = body.0;
+    let mut check = Check::new();
+    let organisation_id = input.organisation_id;
+    if organisation_id.is_none() {
+        check.fail("organisation_id", "is required");
+    }
+    let profile = input.validate(&mut check, "", state.clock.today());
+    check.finish()?;
+    let organisation_id = organisation_id.expect("checked").to_string();
+    let now = state.clock.now_naive();
+    let row = state
+        .db
+        .write(move |conn| store::insert(conn, &organisation_id, profile, &caller.0, None, now))
+        .await?;
+    let body = Buddy::from_row(row, 0)?;
+    Ok(created(format!("/v1/buddies/{}", body.id), &body))
+}
+
+/// List buddies, oldest first.
+#[utoipa::path(
+    tag = "buddies",
+    params(BuddyQuery),
+    responses((status = 200, description = "One page of buddies", body = BuddyPage))
+)]
+#[get("/buddies")]
+async fn list(
+    state: Data<AppState>,
+    _caller: Caller,
+    query: Query<BuddyQuery>,
+) -> ApiResult<HttpResponse> {
+    let query = query.0;
+    let mut check = Check::new();
+    let page = PageRequest::parse(
+        "buddies",
+        query.limit,
+        query.cursor.as_deref(),
+        check.errors_mut(),
+    );
+    let language = query
+        .language
+        .map(|l| check.languages("language", &[l]).pop().unwrap_or_default());
+    let region = query.region.map(|r| check.region("region", &r));
+    check.finish()?;
+    let filter = store::Filter {
+        state: query.state,
+        organisation_id: query.organisation_id.map(|id| id.to_string()),
+        region,
+        language,
+        experience: query.experience,
+    };
+    let request = page.clone();
+    let (rows, loads) = state
+        .db
+        .run(move |conn| {
+            let rows = store::list(conn, &filter, &request)?;
+            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let loads = store::live_loads(conn, &ids)?;
+            Ok((rows, loads))
+        })
+        .await?;
+    let (rows, next_cursor) = page.finish(rows, |r| r.id.as_str());
+    let items = rows
+        .into_iter()
+        .map(|row| {
+            let n = loads.get(&row.id).copied().unwrap_or(0);
+            Buddy::from_row(row, n)
+        })
+        .collect::<ApiResult<_>>()?;
+    Ok(HttpResponse::Ok().json(BuddyPage { items, next_cursor }))
+}
+
+/// Read one buddy.
+#[utoipa::path(
+    tag = "buddies",
+    params(("id" = Uuid, Path, description = "Buddy id")),
+    responses((status = 200, description = "The buddy", body = Buddy))
+)]
+#[get("/buddies/{id}")]
+async fn get_one(
+    state: Data<AppState>,
+    _caller: Caller,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner().to_string();
+    let buddy = state.db.run(move |conn| load_one(conn, &id)).await?;
+    Ok(HttpResponse::Ok().json(buddy))
+}
+
+/// Change profile fields or screening facts. The state changes only through the actions.
+#[utoipa::path(
+    tag = "buddies",
+    params(("id" = Uuid, Path, description = "Buddy id")),
+    request_body = BuddyPatch,
+    responses(
+        (status = 200, description = "Updated", body = Buddy),
+        (status = 409, description = "Changed concurrently by another request", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
+#[patch("/buddies/{id}")]
+async fn update(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    body: Json<BuddyPatch>,
+) -> ApiResult<HttpResponse> {
+    let change = body.0.validate(state.clock.today())?;
+    let id = id.into_inner().to_string();
+    let now = state.clock.now_naive();
+    let buddy = state
+        .db
+        .write(move |conn| {
+            store::update_profile(conn, &id, change, &caller.0, now)?;
+            load_one(conn, &id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(buddy))
+}
+
+async fn act(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Uuid,
+    action: BuddyAction,
+    body: Option<ActionBody>,
+) -> ApiResult<HttpResponse> {
+    let reason = ActionBody::reason(body)?;
+    let now = state.clock.now_naive();
+    let id = id.to_string();
+    let buddy = state
+        .db
+        .write(move |conn| {
+            store::act(conn, &id, action, reason.as_deref(), &caller.0, now)?;
+            load_one(conn, &id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(buddy))
+}
+
+macro_rules! buddy_action {
+    ($fn_name:ident, $path:literal, $action:expr, $summary:literal, $ok:literal, $conflict:literal) => {
+        #[doc = $summary]
+        #[utoipa::path(
+            tag = "buddies",
+            params(("id" = Uuid, Path, description = "Buddy id")),
+            request_body(content = Option<ActionBody>, description = "Optional reason, kept in the history"),
+            responses(
+                (status = 200, description = $ok, body = Buddy),
+                (status = 409, description = $conflict, body = Problem, content_type = "application/problem+json"),
+            )
+        )]
+        #[post($path)]
+        async fn $fn_name(
+            state: Data<AppState>,
+            caller: Caller,
+            id: Path<Uuid>,
+            body: OptionalJson<ActionBody>,
+        ) -> ApiResult<HttpResponse> {
+            act(state, caller, id.into_inner(), $action, body.0).await
+        }
+    };
+}
+
+buddy_action!(
+    start_screening,
+    "/buddies/{id}/start-screening",
+    BuddyAction::StartScreening,
+    "Start screening a candidate (VOG, training, agreement).",
+    "Now in screening",
+    "The buddy is not a candidate"
+);
+buddy_action!(
+    activate,
+    "/buddies/{id}/activate",
+    BuddyAction::Activate,
+    "Activate a screened buddy. Requires a VOG issued at most 3 months ago, completed training and a signed agreement.",
+    "Now active: can be proposed",
+    "The buddy is not in screening, or a requirement is unmet (the detail lists which)"
+);
+buddy_action!(
+    pause,
+    "/buddies/{id}/pause",
+    BuddyAction::Pause,
+    "Pause an active buddy: no new proposals until resumed.",
+    "Now paused",
+    "The buddy is not active"
+);
+buddy_action!(
+    resume,
+    "/buddies/{id}/resume",
+    BuddyAction::Resume,
+    "Resume a paused buddy.",
+    "Active again",
+    "The buddy is not paused"
+);
+buddy_action!(
+    retire,
+    "/buddies/{id}/retire",
+    BuddyAction::Retire,
+    "Retire a buddy for good. Refused while the buddy has live pairings.",
+    "Retired",
+    "The buddy is already retired, or has live pairings"
+);
+
+/// The buddy's history of changes.
+#[utoipa::path(
+    tag = "buddies",
+    params(("id" = Uuid, Path, description = "Buddy id"), HistoryQuery),
+    responses((status = 200, description = "History, oldest first", body = HistoryPage))
+)]
+#[get("/buddies/{id}/history")]
+async fn history(
+    state: Data<AppState>,
+    _caller: Caller,
+    id: Path<Uuid>,
+    query: Query<HistoryQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = history_page(
+        &state,
+        store::ENTITY,
+        id.into_inner(),
+        query.0,
+        |conn, id| store::find(conn, id).map(|_| ()),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::ApiError;
+
+    #[test]
+    fn an_empty_patch_is_refused() {
+        let patch: BuddyPatch = serde_json::from_str("{}").unwrap();
+        assert!(matches!(
+            patch.validate(NaiveDate::MAX),
+            Err(ApiError::Invalid(_))
+        ));
+    }
+
+    #[test]
+    fn null_clears_and_absence_keeps() {
+        let patch: BuddyPatch = serde_json::from_str(r#"{"phone": null}"#).unwrap();
+        assert_eq!(patch.phone, Some(None));
+        let patch: BuddyPatch = serde_json::from_str(r#"{"name": "A"}"#).unwrap();
+        assert_eq!(patch.phone, None);
+    }
+}

@@ -1,2 +1,431 @@
+//! `/v1/pairings`: a buddy proposed for a request, accepted or declined, active, ended with an
+//! evaluation.
+
+use actix_web::web::{Data, Path};
+use actix_web::{get, post, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-pub fn configure(_cfg: &mut ServiceConfig) {}
+use uuid::Uuid;
+
+use super::{created, history_page, uuid, ActionBody, AppState, Caller, HistoryPage, HistoryQuery};
+use crate::domain::clock::utc;
+use crate::domain::pairing::{EndReason, PairingAction, PairingState};
+use crate::domain::values::{Check, MAX_NOTE};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::extract::{Json, OptionalJson, Query};
+use crate::http::pagination::PageRequest;
+use crate::store::pairings::{self as store, Ending, PairingRow};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(propose)
+        .service(list)
+        .service(get_one)
+        .service(accept)
+        .service(decline)
+        .service(activate)
+        .service(end)
+        .service(history);
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewPairing {
+    /// An `open` buddy request.
+    pub request_id: Uuid,
+    /// An `active` buddy with free capacity who has not declined this request before.
+    pub buddy_id: Uuid,
+}
+
+/// The short evaluation recorded when a pairing ends.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Evaluation {
+    /// How the client rates the pairing, 1 (poor) to 5 (very good).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 5)]
+    pub client_score: Option<u8>,
+    /// How the buddy rates the pairing, 1 (poor) to 5 (very good).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(minimum = 1, maximum = 5)]
+    pub buddy_score: Option<u8>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 2000)]
+    pub comment: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EndPairing {
+    pub reason: EndReason,
+    /// Free-text explanation, e.g. for `other`.
+    #[schema(max_length = 2000)]
+    pub note: Option<String>,
+    pub evaluation: Option<Evaluation>,
+}
+
+impl EndPairing {
+    fn validate(self) -> ApiResult<Ending> {
+        let mut check = Check::new();
+        let note = check.note("note", self.note.as_deref(), MAX_NOTE);
+        let mut ending = Ending {
+            reason: self.reason,
+            note,
+            client_score: None,
+            buddy_score: None,
+            comment: None,
+        };
+        if let Some(evaluation) = self.evaluation {
+            let mut score = |field: &str, value: Option<u8>| {
+                value.map(|v| {
+                    if !(1..=5).contains(&v) {
+                        check.fail(field, "must be between 1 and 5");
+                    }
+                    i32::from(v)
+                })
+            };
+            ending.client_score = score("evaluation.client_score", evaluation.client_score);
+            ending.buddy_score = score("evaluation.buddy_score", evaluation.buddy_score);
+            ending.comment = check.note(
+                "evaluation.comment",
+                evaluation.comment.as_deref(),
+                MAX_NOTE,
+            );
+            if ending.client_score.is_none()
+                && ending.buddy_score.is_none()
+                && ending.comment.is_none()
+            {
+                check.fail(
+                    "evaluation",
+                    "needs a score or a comment; leave it out if there is none",
+                );
+            }
+        }
+        check.finish()?;
+        Ok(ending)
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Pairing {
+    pub id: Uuid,
+    pub request_id: Uuid,
+    pub buddy_id: Uuid,
+    pub state: PairingState,
+    pub proposed_at: DateTime<Utc>,
+    /// When the buddy accepted or declined.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub responded_at: Option<DateTime<Utc>>,
+    /// When the introduction meeting took place.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub activated_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub ended_at: Option<DateTime<Utc>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub decline_reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_reason: Option<EndReason>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub end_note: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub evaluation: Option<Evaluation>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+crate::page_type!(PairingPage, Pairing, "pairings");
+
+impl TryFrom<PairingRow> for Pairing {
+    type Error = ApiError;
+    fn try_from(row: PairingRow) -> ApiResult<Self> {
+        let score = |v: Option<i32>| v.and_then(|s| u8::try_from(s).ok());
+        let evaluation = (row.evaluation_client_score.is_some()
+            || row.evaluation_buddy_score.is_some()
+            || row.evaluation_comment.is_some())
+        .then(|| Evaluation {
+            client_score: score(row.evaluation_client_score),
+            buddy_score: score(row.evaluation_buddy_score),
+            comment: row.evaluation_comment.clone(),
+        });
+        Ok(Pairing {
+            id: uuid(&row.id)?,
+            request_id: uuid(&row.request_id)?,
+            buddy_id: uuid(&row.buddy_id)?,
+            state: row.state()?,
+            end_reason: row.end_reason()?,
+            proposed_at: utc(row.proposed_at),
+            responded_at: row.responded_at.map(utc),
+            activated_at: row.activated_at.map(utc),
+            ended_at: row.ended_at.map(utc),
+            decline_reason: row.decline_reason,
+            end_note: row.end_note,
+            evaluation,
+            created_at: utc(row.created_at),
+            updated_at: utc(row.updated_at),
+        })
+    }
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct PairingQuery {
+    pub request_id: Option<Uuid>,
+    pub buddy_id: Option<Uuid>,
+    pub state: Option<PairingState>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Propose a buddy for a request. The request becomes `proposed`.
+#[utoipa::path(
+    tag = "pairings",
+    request_body = NewPairing,
+    responses(
+        (status = 201, description = "Proposed", body = Pairing,
+            headers(("Location" = String, description = "URL of the new pairing"))),
+        (status = 404, description = "No such request or buddy", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The request is not open, or the buddy is not active, has no free capacity \
+            or declined this request before", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/pairings")]
+async fn propose(
+    state: Data<AppState>,
+    caller: Caller,
+    body: Json<NewPairing>,
+) -> ApiResult<HttpResponse> {
+    let request_id = body.0.request_id.to_string();
+    let buddy_id = body.0.buddy_id.to_string();
+    let now = state.clock.now_naive();
+    let row = state
+        .db
+        .write(move |conn| store::propose(conn, &request_id, &buddy_id, &caller.0, now))
+        .await?;
+    let body = Pairing::try_from(row)?;
+    Ok(created(format!("/v1/pairings/{}", body.id), &body))
+}
+
+/// List pairings, oldest first.
+#[utoipa::path(
+    tag = "pairings",
+    params(PairingQuery),
+    responses((status = 200, description = "One page of pairings", body = PairingPage))
+)]
+#[get("/pairings")]
+async fn list(
+    state: Data<AppState>,
+    _caller: Caller,
+    query: Query<PairingQuery>,
+) -> ApiResult<HttpResponse> {
+    let query = query.0;
+    let mut check = Check::new();
+    let page = PageRequest::parse(
+        "pairings",
+        query.limit,
+        query.cursor.as_deref(),
+        check.errors_mut(),
+    );
+    check.finish()?;
+    let filter = store::Filter {
+        request_id: query.request_id.map(|id| id.to_string()),
+        buddy_id: query.buddy_id.map(|id| id.to_string()),
+        state: query.state,
+    };
+    let request = page.clone();
+    let rows = state
+        .db
+        .run(move |conn| Ok(store::list(conn, &filter, &request)?))
+        .await?;
+    let (rows, next_cursor) = page.finish(rows, |r| r.id.as_str());
+    Ok(HttpResponse::Ok().json(PairingPage {
+        items: rows
+            .into_iter()
+            .map(Pairing::try_from)
+            .collect::<ApiResult<_>>()?,
+        next_cursor,
+    }))
+}
+
+/// Read one pairing.
+#[utoipa::path(
+    tag = "pairings",
+    params(("id" = Uuid, Path, description = "Pairing id")),
+    responses((status = 200, description = "The pairing", body = Pairing))
+)]
+#[get("/pairings/{id}")]
+async fn get_one(
+    state: Data<AppState>,
+    _caller: Caller,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner().to_string();
+    let row = state.db.run(move |conn| store::find(conn, &id)).await?;
+    Ok(HttpResponse::Ok().json(Pairing::try_from(row)?))
+}
+
+async fn act(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Uuid,
+    action: PairingAction,
+    reason: Option<String>,
+    ending: Option<Ending>,
+) -> ApiResult<HttpResponse> {
+    let now = state.clock.now_naive();
+    let id = id.to_string();
+    let row = state
+        .db
+        .write(move |conn| store::act(conn, &id, action, reason.as_deref(), ending, &caller.0, now))
+        .await?;
+    Ok(HttpResponse::Ok().json(Pairing::try_from(row)?))
+}
+
+/// The buddy accepts the proposal (recorded by staff on the buddy's behalf). The request
+/// becomes `matched`.
+#[utoipa::path(
+    tag = "pairings",
+    params(("id" = Uuid, Path, description = "Pairing id")),
+    request_body(content = Option<ActionBody>, description = "Optional note, kept in the history"),
+    responses(
+        (status = 200, description = "Accepted", body = Pairing),
+        (status = 409, description = "The pairing is not proposed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/pairings/{id}/accept")]
+async fn accept(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    body: OptionalJson<ActionBody>,
+) -> ApiResult<HttpResponse> {
+    let reason = ActionBody::reason(body.0)?;
+    act(
+        state,
+        caller,
+        id.into_inner(),
+        PairingAction::Accept,
+        reason,
+        None,
+    )
+    .await
+}
+
+/// The buddy declines the proposal. The request is `open` again; this buddy is never proposed
+/// for it again.
+#[utoipa::path(
+    tag = "pairings",
+    params(("id" = Uuid, Path, description = "Pairing id")),
+    request_body(content = Option<ActionBody>, description = "Optional reason for declining"),
+    responses(
+        (status = 200, description = "Declined", body = Pairing),
+        (status = 409, description = "The pairing is not proposed", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/pairings/{id}/decline")]
+async fn decline(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    body: OptionalJson<ActionBody>,
+) -> ApiResult<HttpResponse> {
+    let reason = ActionBody::reason(body.0)?;
+    act(
+        state,
+        caller,
+        id.into_inner(),
+        PairingAction::Decline,
+        reason,
+        None,
+    )
+    .await
+}
+
+/// The introduction meeting took place: the pairing is `active`.
+#[utoipa::path(
+    tag = "pairings",
+    params(("id" = Uuid, Path, description = "Pairing id")),
+    request_body(content = Option<ActionBody>, description = "Optional note, kept in the history"),
+    responses(
+        (status = 200, description = "Active", body = Pairing),
+        (status = 409, description = "The pairing is not accepted", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/pairings/{id}/activate")]
+async fn activate(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    body: OptionalJson<ActionBody>,
+) -> ApiResult<HttpResponse> {
+    let reason = ActionBody::reason(body.0)?;
+    act(
+        state,
+        caller,
+        id.into_inner(),
+        PairingAction::Activate,
+        reason,
+        None,
+    )
+    .await
+}
+
+/// End an accepted or active pairing with a reason and an optional evaluation. The request
+/// becomes `closed`.
+#[utoipa::path(
+    tag = "pairings",
+    params(("id" = Uuid, Path, description = "Pairing id")),
+    request_body = EndPairing,
+    responses(
+        (status = 200, description = "Ended", body = Pairing),
+        (status = 409, description = "The pairing is not accepted or active", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
+#[post("/pairings/{id}/end")]
+async fn end(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    body: Json<EndPairing>,
+) -> ApiResult<HttpResponse> {
+    let ending = body.0.validate()?;
+    let reason = Some(ending.reason.as_str().to_owned());
+    act(
+        state,
+        caller,
+        id.into_inner(),
+        PairingAction::End,
+        reason,
+        Some(ending),
+    )
+    .await
+}
+
+/// The pairing's history.
+#[utoipa::path(
+    tag = "pairings",
+    params(("id" = Uuid, Path, description = "Pairing id"), HistoryQuery),
+    responses((status = 200, description = "History, oldest first", body = HistoryPage))
+)]
+#[get("/pairings/{id}/history")]
+async fn history(
+    state: Data<AppState>,
+    _caller: Caller,
+    id: Path<Uuid>,
+    query: Query<HistoryQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = history_page(
+        &state,
+        store::ENTITY,
+        id.into_inner(),
+        query.0,
+        |conn, id| store::find(conn, id).map(|_| ()),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}

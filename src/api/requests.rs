@@ -1,2 +1,364 @@
+//! `/v1/buddy-requests`: requests for a buddy, one client each, filed by case systems or staff.
+
+use actix_web::web::{Data, Path};
+use actix_web::{get, post, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
-pub fn configure(_cfg: &mut ServiceConfig) {}
+use uuid::Uuid;
+
+use super::{created, history_page, uuid, ActionBody, AppState, Caller, HistoryPage, HistoryQuery};
+use crate::domain::clock::utc;
+use crate::domain::pairing::PairingState;
+use crate::domain::request::{ContactChannel, RequestState, Trigger};
+use crate::domain::values::{Check, MAX_NAME, MAX_NOTE};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::extract::{Json, OptionalJson, Query};
+use crate::http::pagination::PageRequest;
+use crate::store::pairings::PairingRow;
+use crate::store::requests::{self as store, NewRequest, RequestRow};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(create)
+        .service(list)
+        .service(get_one)
+        .service(withdraw)
+        .service(history);
+}
+
+/// How the buddy can reach the client once the pairing is accepted.
+#[derive(Debug, Deserialize, Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientContact {
+    /// First name only.
+    #[schema(min_length = 1, max_length = 200, example = "Alex")]
+    pub first_name: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 32, example = "+31 6 87654321")]
+    pub phone: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 254, example = "client1@example.org")]
+    pub email: Option<String>,
+    /// Must be a channel given above.
+    pub preferred_channel: ContactChannel,
+    /// Languages the client speaks, ISO 639-1 codes (1 to 10).
+    #[schema(example = json!(["nl"]))]
+    pub languages: Vec<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewBuddyRequest {
+    pub organisation_id: Uuid,
+    /// The case system's own pseudonymous reference for the client, unique per organisation.
+    /// Never a BSN.
+    #[schema(
+        min_length = 1,
+        max_length = 64,
+        pattern = "^[A-Za-z0-9._:/-]+$",
+        example = "CASE-2026-0042"
+    )]
+    pub client_ref: String,
+    pub trigger: Trigger,
+    /// Optional context for the trigger (no more than needed).
+    #[schema(max_length = 2000)]
+    pub trigger_note: Option<String>,
+    pub client: ClientContact,
+    /// Municipality or region code where the client lives.
+    #[schema(min_length = 1, max_length = 100, example = "Utrecht")]
+    pub region: String,
+    /// Wishes about the buddy (e.g. a parent rather than a young person).
+    #[schema(max_length = 2000)]
+    pub preferences: Option<String>,
+    /// The client consents to their contact details being shared with the buddy. Must be true.
+    pub consent_to_share_contact: bool,
+}
+
+impl NewBuddyRequest {
+    fn validate(self) -> ApiResult<NewRequest> {
+        let mut check = Check::new();
+        if !self.consent_to_share_contact {
+            check.fail(
+                "consent_to_share_contact",
+                "must be true: a buddy can only be paired when the client consents to sharing contact details",
+            );
+        }
+        let c = self.client;
+        let phone = c.phone.map(|p| check.phone("client.phone", &p));
+        let email = c.email.map(|e| check.email("client.email", &e));
+        if phone.is_none() && email.is_none() {
+            check.fail("client", "needs a phone number or an e-mail address");
+        }
+        match c.preferred_channel {
+            ContactChannel::Phone if phone.is_none() => check.fail(
+                "client.preferred_channel",
+                "is phone, but no phone number is given",
+            ),
+            ContactChannel::Email if email.is_none() => check.fail(
+                "client.preferred_channel",
+                "is email, but no e-mail address is given",
+            ),
+            _ => {}
+        }
+        let new = NewRequest {
+            organisation_id: self.organisation_id.to_string(),
+            client_ref: check.client_ref("client_ref", &self.client_ref),
+            trigger: self.trigger,
+            trigger_note: check.note("trigger_note", self.trigger_note.as_deref(), MAX_NOTE),
+            first_name: check.text("client.first_name", &c.first_name, MAX_NAME),
+            phone,
+            email,
+            preferred_channel: c.preferred_channel,
+            languages: check.languages("client.languages", &c.languages),
+            region: check.region("region", &self.region),
+            preferences: check.note("preferences", self.preferences.as_deref(), MAX_NOTE),
+        };
+        check.finish()?;
+        Ok(new)
+    }
+}
+
+/// The request's current (latest) pairing, so a case system can follow it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PairingSummary {
+    pub id: Uuid,
+    pub state: PairingState,
+    pub buddy_id: Uuid,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BuddyRequest {
+    pub id: Uuid,
+    pub organisation_id: Uuid,
+    pub client_ref: String,
+    pub trigger: Trigger,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub trigger_note: Option<String>,
+    pub client: ClientContact,
+    pub region: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub preferences: Option<String>,
+    /// When the client's consent to share contact details was recorded.
+    pub consent_recorded_at: DateTime<Utc>,
+    pub state: RequestState,
+    /// The latest pairing, if any was proposed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub pairing: Option<PairingSummary>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+    /// When the request was closed or withdrawn.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub closed_at: Option<DateTime<Utc>>,
+}
+
+crate::page_type!(BuddyRequestPage, BuddyRequest, "buddy requests");
+
+impl BuddyRequest {
+    fn from_row(row: RequestRow, pairing: Option<PairingRow>) -> ApiResult<Self> {
+        let pairing = pairing
+            .map(|p| {
+                Ok::<_, ApiError>(PairingSummary {
+                    id: uuid(&p.id)?,
+                    state: p.state()?,
+                    buddy_id: uuid(&p.buddy_id)?,
+                })
+            })
+            .transpose()?;
+        Ok(BuddyRequest {
+            id: uuid(&row.id)?,
+            organisation_id: uuid(&row.organisation_id)?,
+            trigger: row.trigger()?,
+            state: row.state()?,
+            client: ClientContact {
+                preferred_channel: row.preferred_channel()?,
+                languages: row.client_languages()?,
+                first_name: row.client_first_name,
+                phone: row.client_phone,
+                email: row.client_email,
+            },
+            client_ref: row.client_ref,
+            trigger_note: row.trigger_note,
+            region: row.region,
+            preferences: row.preferences,
+            consent_recorded_at: utc(row.consent_recorded_at),
+            pairing,
+            created_at: utc(row.created_at),
+            updated_at: utc(row.updated_at),
+            closed_at: row.closed_at.map(utc),
+        })
+    }
+}
+
+fn load_one(conn: &mut crate::db::DbConnection, id: &str) -> ApiResult<BuddyRequest> {
+    let row = store::find(conn, id)?;
+    let mut latest = store::latest_pairings(conn, std::slice::from_ref(&row.id))?;
+    let pairing = latest.remove(&row.id);
+    BuddyRequest::from_row(row, pairing)
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct BuddyRequestQuery {
+    pub organisation_id: Option<Uuid>,
+    pub state: Option<RequestState>,
+    pub trigger: Option<Trigger>,
+    /// The case system's client reference (exact).
+    #[param(max_length = 64)]
+    pub client_ref: Option<String>,
+    /// Page size, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
+    pub limit: Option<u32>,
+    /// The `next_cursor` of the previous page.
+    pub cursor: Option<String>,
+}
+
+/// Request a buddy for a client.
+#[utoipa::path(
+    tag = "buddy-requests",
+    request_body = NewBuddyRequest,
+    responses(
+        (status = 201, description = "Filed; state `open`", body = BuddyRequest,
+            headers(("Location" = String, description = "URL of the new request; poll it to follow the request"))),
+        (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The organisation already has a request with this `client_ref`, or is inactive",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/buddy-requests")]
+async fn create(
+    state: Data<AppState>,
+    caller: Caller,
+    body: Json<NewBuddyRequest>,
+) -> ApiResult<HttpResponse> {
+    let new = body.0.validate()?;
+    let now = state.clock.now_naive();
+    let row = state
+        .db
+        .write(move |conn| store::insert(conn, new, &caller.0, now))
+        .await?;
+    let body = BuddyRequest::from_row(row, None)?;
+    Ok(created(format!("/v1/buddy-requests/{}", body.id), &body))
+}
+
+/// List buddy requests, oldest first.
+#[utoipa::path(
+    tag = "buddy-requests",
+    params(BuddyRequestQuery),
+    responses((status = 200, description = "One page of requests", body = BuddyRequestPage))
+)]
+#[get("/buddy-requests")]
+async fn list(
+    state: Data<AppState>,
+    _caller: Caller,
+    query: Query<BuddyRequestQuery>,
+) -> ApiResult<HttpResponse> {
+    let query = query.0;
+    let mut check = Check::new();
+    let page = PageRequest::parse(
+        "buddy-requests",
+        query.limit,
+        query.cursor.as_deref(),
+        check.errors_mut(),
+    );
+    let client_ref = query.client_ref.map(|r| check.client_ref("client_ref", &r));
+    check.finish()?;
+    let filter = store::Filter {
+        organisation_id: query.organisation_id.map(|id| id.to_string()),
+        state: query.state,
+        trigger: query.trigger,
+        client_ref,
+    };
+    let request = page.clone();
+    let (rows, mut latest) = state
+        .db
+        .run(move |conn| {
+            let rows = store::list(conn, &filter, &request)?;
+            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let latest = store::latest_pairings(conn, &ids)?;
+            Ok((rows, latest))
+        })
+        .await?;
+    let (rows, next_cursor) = page.finish(rows, |r| r.id.as_str());
+    let items = rows
+        .into_iter()
+        .map(|row| {
+            let pairing = latest.remove(&row.id);
+            BuddyRequest::from_row(row, pairing)
+        })
+        .collect::<ApiResult<_>>()?;
+    Ok(HttpResponse::Ok().json(BuddyRequestPage { items, next_cursor }))
+}
+
+/// Read one buddy request, with the state of its latest pairing.
+#[utoipa::path(
+    tag = "buddy-requests",
+    params(("id" = Uuid, Path, description = "Buddy-request id")),
+    responses((status = 200, description = "The request", body = BuddyRequest))
+)]
+#[get("/buddy-requests/{id}")]
+async fn get_one(
+    state: Data<AppState>,
+    _caller: Caller,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner().to_string();
+    let request = state.db.run(move |conn| load_one(conn, &id)).await?;
+    Ok(HttpResponse::Ok().json(request))
+}
+
+/// Withdraw an open or proposed request. A pending proposal is cancelled.
+#[utoipa::path(
+    tag = "buddy-requests",
+    params(("id" = Uuid, Path, description = "Buddy-request id")),
+    request_body(content = Option<ActionBody>, description = "Optional reason, kept in the history"),
+    responses(
+        (status = 200, description = "Withdrawn", body = BuddyRequest),
+        (status = 409, description = "The request is matched, closed or withdrawn already", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
+#[post("/buddy-requests/{id}/withdraw")]
+async fn withdraw(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    body: OptionalJson<ActionBody>,
+) -> ApiResult<HttpResponse> {
+    let reason = ActionBody::reason(body.0)?;
+    let now = state.clock.now_naive();
+    let id = id.into_inner().to_string();
+    let request = state
+        .db
+        .write(move |conn| {
+            store::withdraw(conn, &id, reason.as_deref(), &caller.0, now)?;
+            load_one(conn, &id)
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(request))
+}
+
+/// The request's history: creation, proposals, matching, closing or withdrawal.
+#[utoipa::path(
+    tag = "buddy-requests",
+    params(("id" = Uuid, Path, description = "Buddy-request id"), HistoryQuery),
+    responses((status = 200, description = "History, oldest first", body = HistoryPage))
+)]
+#[get("/buddy-requests/{id}/history")]
+async fn history(
+    state: Data<AppState>,
+    _caller: Caller,
+    id: Path<Uuid>,
+    query: Query<HistoryQuery>,
+) -> ApiResult<HttpResponse> {
+    let page = history_page(
+        &state,
+        store::ENTITY,
+        id.into_inner(),
+        query.0,
+        |conn, id| store::find(conn, id).map(|_| ()),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(page))
+}

@@ -1,1 +1,374 @@
+//! Buddies: volunteer ex-clients, their profile, screening and lifecycle.
 
+use std::collections::HashMap;
+
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::history::{self, Event};
+use super::{concurrent_change, organisations, parse_stored};
+use crate::db::schema::{buddies, pairings};
+use crate::db::DbConnection;
+use crate::domain::actor::Actor;
+use crate::domain::buddy::{BuddyAction, BuddyState, MailLanguage, MeasureKind, Screening};
+use crate::domain::lifecycle::transition;
+use crate::domain::pairing::PairingState;
+use crate::domain::values::{list_from_json, list_to_json};
+use crate::error::{ApiError, ApiResult};
+use crate::http::pagination::PageRequest;
+
+pub const ENTITY: &str = "buddy";
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = buddies)]
+pub struct BuddyRow {
+    pub id: String,
+    pub organisation_id: String,
+    pub state: String,
+    pub full_name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub mail_language: String,
+    pub languages: String,
+    pub region: String,
+    pub experience: String,
+    pub topics: String,
+    pub capacity: i32,
+    pub vog_issued_on: Option<NaiveDate>,
+    pub training_completed_on: Option<NaiveDate>,
+    pub agreement_signed_on: Option<NaiveDate>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl BuddyRow {
+    pub fn state(&self) -> ApiResult<BuddyState> {
+        parse_stored(&self.state)
+    }
+
+    pub fn screening(&self) -> Screening {
+        Screening {
+            vog_issued_on: self.vog_issued_on,
+            training_completed_on: self.training_completed_on,
+            agreement_signed_on: self.agreement_signed_on,
+        }
+    }
+
+    pub fn languages(&self) -> ApiResult<Vec<String>> {
+        list_from_json(&self.languages).map_err(ApiError::Internal)
+    }
+
+    pub fn experience(&self) -> ApiResult<Vec<MeasureKind>> {
+        list_from_json(&self.experience).map_err(ApiError::Internal)
+    }
+
+    pub fn topics(&self) -> ApiResult<Vec<String>> {
+        list_from_json(&self.topics).map_err(ApiError::Internal)
+    }
+}
+
+/// A validated buddy profile, ready to store.
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub full_name: String,
+    pub email: String,
+    pub phone: Option<String>,
+    pub mail_language: MailLanguage,
+    pub languages: Vec<String>,
+    pub region: String,
+    pub experience: Vec<MeasureKind>,
+    pub topics: Vec<String>,
+    pub capacity: i32,
+    pub screening: Screening,
+}
+
+/// Inserts a buddy in state `candidate`. The organisation must be active.
+pub fn insert(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    profile: Profile,
+    actor: &Actor,
+    reason: Option<&str>,
+    now: NaiveDateTime,
+) -> ApiResult<BuddyRow> {
+    organisations::require_active(conn, organisation_id)?;
+    let row = BuddyRow {
+        id: Uuid::now_v7().to_string(),
+        organisation_id: organisation_id.to_owned(),
+        state: BuddyState::Candidate.as_str().to_owned(),
+        full_name: profile.full_name,
+        email: profile.email,
+        phone: profile.phone,
+        mail_language: profile.mail_language.as_str().to_owned(),
+        languages: list_to_json(&profile.languages),
+        region: profile.region,
+        experience: list_to_json(&profile.experience),
+        topics: list_to_json(&profile.topics),
+        capacity: profile.capacity,
+        vog_issued_on: profile.screening.vog_issued_on,
+        training_completed_on: profile.screening.training_completed_on,
+        agreement_signed_on: profile.screening.agreement_signed_on,
+        created_at: now,
+        updated_at: now,
+    };
+    diesel::insert_into(buddies::table)
+        .values(&row)
+        .execute(conn)?;
+    history::record(
+        conn,
+        Event {
+            entity_type: ENTITY,
+            entity_id: &row.id,
+            action: "create",
+            from: None,
+            to: Some(&row.state),
+            actor,
+            reason,
+            at: now,
+        },
+    )?;
+    Ok(row)
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<BuddyRow> {
+    buddies::table
+        .find(id)
+        .select(BuddyRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found(ENTITY, id))
+}
+
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub state: Option<BuddyState>,
+    pub organisation_id: Option<String>,
+    pub region: Option<String>,
+    /// A validated ISO 639-1 code.
+    pub language: Option<String>,
+    pub experience: Option<MeasureKind>,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    page: &PageRequest,
+) -> QueryResult<Vec<BuddyRow>> {
+    let mut query = buddies::table
+        .order(buddies::id.asc())
+        .limit(page.fetch())
+        .select(BuddyRow::as_select())
+        .into_boxed();
+    if let Some(state) = filter.state {
+        query = query.filter(buddies::state.eq(state.as_str()));
+    }
+    if let Some(org) = &filter.organisation_id {
+        query = query.filter(buddies::organisation_id.eq(org.clone()));
+    }
+    if let Some(region) = &filter.region {
+        query = query.filter(buddies::region.eq(region.clone()));
+    }
+    // Lists are JSON arrays of plain codes, so a quoted code matches exactly one element.
+    if let Some(language) = &filter.language {
+        query = query.filter(buddies::languages.like(format!("%\"{language}\"%")));
+    }
+    if let Some(kind) = filter.experience {
+        query = query.filter(buddies::experience.like(format!("%\"{}\"%", kind.as_str())));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(buddies::id.gt(after.clone()));
+    }
+    query.load(conn)
+}
+
+/// Number of live pairings (proposed, accepted, active) of each buddy, in one query.
+pub fn live_loads(conn: &mut DbConnection, ids: &[String]) -> QueryResult<HashMap<String, i64>> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let live: Vec<&str> = PairingState::LIVE.iter().map(|s| s.as_str()).collect();
+    let rows: Vec<(String, i64)> = pairings::table
+        .filter(pairings::buddy_id.eq_any(ids))
+        .filter(pairings::state.eq_any(live))
+        .group_by(pairings::buddy_id)
+        .select((pairings::buddy_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// A validated change to a buddy's profile or screening facts; `None` leaves a field alone,
+/// `Some(None)` clears an optional one.
+#[derive(Debug, Default)]
+pub struct ProfileChange {
+    pub full_name: Option<String>,
+    pub email: Option<String>,
+    pub phone: Option<Option<String>>,
+    pub mail_language: Option<MailLanguage>,
+    pub languages: Option<Vec<String>>,
+    pub region: Option<String>,
+    pub experience: Option<Vec<MeasureKind>>,
+    pub topics: Option<Vec<String>>,
+    pub capacity: Option<i32>,
+    pub vog_issued_on: Option<Option<NaiveDate>>,
+    pub training_completed_on: Option<Option<NaiveDate>>,
+    pub agreement_signed_on: Option<Option<NaiveDate>>,
+}
+
+impl ProfileChange {
+    /// Names of the fields this change touches (recorded in the history, values never).
+    pub fn field_names(&self) -> Vec<&'static str> {
+        let mut names = Vec::new();
+        macro_rules! touched {
+            ($($field:ident),*) => { $(if self.$field.is_some() { names.push(stringify!($field)); })* };
+        }
+        touched!(
+            full_name,
+            email,
+            phone,
+            mail_language,
+            languages,
+            region,
+            experience,
+            topics,
+            capacity,
+            vog_issued_on,
+            training_completed_on,
+            agreement_signed_on
+        );
+        names
+    }
+}
+
+pub fn update_profile(
+    conn: &mut DbConnection,
+    id: &str,
+    change: ProfileChange,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> ApiResult<BuddyRow> {
+    let mut row = find(conn, id)?;
+    let fields = change.field_names().join(", ");
+    if let Some(v) = change.full_name {
+        row.full_name = v;
+    }
+    if let Some(v) = change.email {
+        row.email = v;
+    }
+    if let Some(v) = change.phone {
+        row.phone = v;
+    }
+    if let Some(v) = change.mail_language {
+        row.mail_language = v.as_str().to_owned();
+    }
+    if let Some(v) = change.languages {
+        row.languages = list_to_json(&v);
+    }
+    if let Some(v) = change.region {
+        row.region = v;
+    }
+    if let Some(v) = change.experience {
+        row.experience = list_to_json(&v);
+    }
+    if let Some(v) = change.topics {
+        row.topics = list_to_json(&v);
+    }
+    if let Some(v) = change.capacity {
+        row.capacity = v;
+    }
+    if let Some(v) = change.vog_issued_on {
+        row.vog_issued_on = v;
+    }
+    if let Some(v) = change.training_completed_on {
+        row.training_completed_on = v;
+    }
+    if let Some(v) = change.agreement_signed_on {
+        row.agreement_signed_on = v;
+    }
+    let previous_update = row.updated_at;
+    row.updated_at = now;
+    // Guarded by the version read above, so two concurrent edits cannot silently interleave.
+    let updated = diesel::update(buddies::table)
+        .filter(buddies::id.eq(id))
+        .filter(buddies::updated_at.eq(previous_update))
+        .set(&row)
+        .execute(conn)?;
+    if updated != 1 {
+        return Err(concurrent_change(ENTITY));
+    }
+    history::record(
+        conn,
+        Event {
+            entity_type: ENTITY,
+            entity_id: id,
+            action: "update",
+            from: None,
+            to: None,
+            actor,
+            reason: Some(&format!("changed: {fields}")),
+            at: now,
+        },
+    )?;
+    Ok(row)
+}
+
+/// Moves a buddy through its lifecycle, enforcing the rules that go with each action.
+pub fn act(
+    conn: &mut DbConnection,
+    id: &str,
+    action: BuddyAction,
+    reason: Option<&str>,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> ApiResult<BuddyRow> {
+    let row = find(conn, id)?;
+    let from = row.state()?;
+    let to = transition(from, action)?;
+    match action {
+        BuddyAction::Activate => {
+            let unmet = row.screening().unmet_requirements(now.date());
+            if !unmet.is_empty() {
+                return Err(ApiError::Conflict {
+                    kind: "activation-requirements-unmet",
+                    title: "Activation requirements not met",
+                    detail: format!("the buddy cannot be activated yet: {}", unmet.join("; ")),
+                });
+            }
+        }
+        BuddyAction::Retire => {
+            let load = live_loads(conn, std::slice::from_ref(&row.id))?;
+            if load.get(&row.id).copied().unwrap_or(0) > 0 {
+                return Err(ApiError::Conflict {
+                    kind: "buddy-has-live-pairings",
+                    title: "Buddy has live pairings",
+                    detail: "end, or let the buddy decline, every proposed, accepted or active \
+                             pairing before retiring the buddy"
+                        .into(),
+                });
+            }
+        }
+        _ => {}
+    }
+    let updated = diesel::update(buddies::table)
+        .filter(buddies::id.eq(id))
+        .filter(buddies::state.eq(from.as_str()))
+        .set((buddies::state.eq(to.as_str()), buddies::updated_at.eq(now)))
+        .execute(conn)?;
+    if updated != 1 {
+        return Err(concurrent_change(ENTITY));
+    }
+    history::record(
+        conn,
+        Event {
+            entity_type: ENTITY,
+            entity_id: id,
+            action: action.as_str(),
+            from: Some(from.as_str()),
+            to: Some(to.as_str()),
+            actor,
+            reason,
+            at: now,
+        },
+    )?;
+    find(conn, id)
+}

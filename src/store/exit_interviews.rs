@@ -1,1 +1,129 @@
+//! Exit-interview outcomes. A `yes` creates the buddy candidate in the same transaction.
 
+use chrono::{NaiveDate, NaiveDateTime};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::buddies::{self, BuddyRow, Profile};
+use super::history::{self, Event};
+use super::{organisations, parse_stored};
+use crate::db::schema::exit_interviews;
+use crate::db::DbConnection;
+use crate::domain::actor::Actor;
+use crate::domain::exit_interview::Answer;
+use crate::error::{ApiError, ApiResult};
+use crate::http::pagination::PageRequest;
+
+pub const ENTITY: &str = "exit_interview";
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = exit_interviews)]
+pub struct ExitInterviewRow {
+    pub id: String,
+    pub organisation_id: String,
+    pub held_on: NaiveDate,
+    pub answer: String,
+    pub buddy_id: Option<String>,
+    pub created_at: NaiveDateTime,
+}
+
+impl ExitInterviewRow {
+    pub fn answer(&self) -> ApiResult<Answer> {
+        parse_stored(&self.answer)
+    }
+}
+
+/// Records an outcome; with `candidate` (only for `yes`) the buddy candidate is created too.
+pub fn record(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    held_on: NaiveDate,
+    answer: Answer,
+    candidate: Option<Profile>,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> ApiResult<(ExitInterviewRow, Option<BuddyRow>)> {
+    organisations::require_active(conn, organisation_id)?;
+    let id = Uuid::now_v7().to_string();
+    let buddy = match candidate {
+        Some(profile) => Some(buddies::insert(
+            conn,
+            organisation_id,
+            profile,
+            actor,
+            Some(&format!("said yes at exit interview {id}")),
+            now,
+        )?),
+        None => None,
+    };
+    let row = ExitInterviewRow {
+        id,
+        organisation_id: organisation_id.to_owned(),
+        held_on,
+        answer: answer.as_str().to_owned(),
+        buddy_id: buddy.as_ref().map(|b| b.id.clone()),
+        created_at: now,
+    };
+    diesel::insert_into(exit_interviews::table)
+        .values(&row)
+        .execute(conn)?;
+    history::record(
+        conn,
+        Event {
+            entity_type: ENTITY,
+            entity_id: &row.id,
+            action: "create",
+            from: None,
+            to: None,
+            actor,
+            reason: None,
+            at: now,
+        },
+    )?;
+    Ok((row, buddy))
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<ExitInterviewRow> {
+    exit_interviews::table
+        .find(id)
+        .select(ExitInterviewRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found(ENTITY, id))
+}
+
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub organisation_id: Option<String>,
+    pub answer: Option<Answer>,
+    pub held_from: Option<NaiveDate>,
+    pub held_to: Option<NaiveDate>,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    page: &PageRequest,
+) -> QueryResult<Vec<ExitInterviewRow>> {
+    let mut query = exit_interviews::table
+        .order(exit_interviews::id.asc())
+        .limit(page.fetch())
+        .select(ExitInterviewRow::as_select())
+        .into_boxed();
+    if let Some(org) = &filter.organisation_id {
+        query = query.filter(exit_interviews::organisation_id.eq(org.clone()));
+    }
+    if let Some(answer) = filter.answer {
+        query = query.filter(exit_interviews::answer.eq(answer.as_str()));
+    }
+    if let Some(from) = filter.held_from {
+        query = query.filter(exit_interviews::held_on.ge(from));
+    }
+    if let Some(to) = filter.held_to {
+        query = query.filter(exit_interviews::held_on.le(to));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(exit_interviews::id.gt(after.clone()));
+    }
+    query.load(conn)
+}

@@ -83,18 +83,9 @@ pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<OrganisationRow> {
         .ok_or_else(|| ApiError::not_found(ENTITY, id))
 }
 
-/// The organisation must exist and take part (`active`) to file new records.
-pub fn require_active(
-    conn: &mut DbConnection,
-    id: &str,
-    field: &str,
-) -> ApiResult<OrganisationRow> {
-    let row = organisations::table
-        .find(id)
-        .select(OrganisationRow::as_select())
-        .first(conn)
-        .optional()?
-        .ok_or_else(|| ApiError::invalid(field, format!("no organisation with id {id}")))?;
+/// The organisation must exist (404) and take part (`active`, else 409) to file new records.
+pub fn require_active(conn: &mut DbConnection, id: &str) -> ApiResult<OrganisationRow> {
+    let row = find(conn, id)?;
     if row.state()? != OrganisationState::Active {
         return Err(ApiError::Conflict {
             kind: "organisation-inactive",

@@ -1,1 +1,296 @@
+//! Pairings: a buddy proposed for a request, until the pairing ends. The request's state
+//! follows its pairing in the same transaction.
 
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::buddies::{self, live_loads};
+use super::history::{self, Event};
+use super::requests::{self, follow};
+use super::{concurrent_change, parse_stored};
+use crate::db::schema::{buddies as buddies_table, pairings};
+use crate::db::{is_unique_violation, DbConnection};
+use crate::domain::actor::Actor;
+use crate::domain::buddy::BuddyState;
+use crate::domain::lifecycle::transition;
+use crate::domain::pairing::{EndReason, PairingAction, PairingState};
+use crate::domain::request::RequestAction;
+use crate::error::{ApiError, ApiResult};
+use crate::http::pagination::PageRequest;
+
+pub const ENTITY: &str = "pairing";
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = pairings, treat_none_as_null = true)]
+pub struct PairingRow {
+    pub id: String,
+    pub request_id: String,
+    pub buddy_id: String,
+    pub state: String,
+    pub proposed_at: NaiveDateTime,
+    pub responded_at: Option<NaiveDateTime>,
+    pub activated_at: Option<NaiveDateTime>,
+    pub ended_at: Option<NaiveDateTime>,
+    pub decline_reason: Option<String>,
+    pub end_reason: Option<String>,
+    pub end_note: Option<String>,
+    pub evaluation_client_score: Option<i32>,
+    pub evaluation_buddy_score: Option<i32>,
+    pub evaluation_comment: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl PairingRow {
+    pub fn state(&self) -> ApiResult<PairingState> {
+        parse_stored(&self.state)
+    }
+
+    pub fn end_reason(&self) -> ApiResult<Option<EndReason>> {
+        self.end_reason.as_deref().map(parse_stored).transpose()
+    }
+}
+
+fn unavailable(detail: String) -> ApiError {
+    ApiError::Conflict {
+        kind: "buddy-unavailable",
+        title: "Buddy cannot be proposed",
+        detail,
+    }
+}
+
+/// Proposes `buddy_id` for `request_id`: the request must be open, the buddy active with free
+/// capacity and not have declined this request before.
+pub fn propose(
+    conn: &mut DbConnection,
+    request_id: &str,
+    buddy_id: &str,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> ApiResult<PairingRow> {
+    let request = requests::find(conn, request_id)?;
+    transition(request.state()?, RequestAction::Propose)?;
+    let buddy = buddies::find(conn, buddy_id)?;
+    let buddy_state = buddy.state()?;
+    if buddy_state != BuddyState::Active {
+        return Err(unavailable(format!(
+            "the buddy is {buddy_state}; only active buddies can be proposed"
+        )));
+    }
+    // Touch the buddy row first: on PostgreSQL this locks it, so two concurrent proposals for
+    // the same buddy are serialised and the capacity check below sees the other's pairing.
+    let locked = diesel::update(buddies_table::table)
+        .filter(buddies_table::id.eq(buddy_id))
+        .filter(buddies_table::state.eq(BuddyState::Active.as_str()))
+        .set(buddies_table::updated_at.eq(buddies_table::updated_at))
+        .execute(conn)?;
+    if locked != 1 {
+        return Err(concurrent_change(buddies::ENTITY));
+    }
+    let load = live_loads(conn, std::slice::from_ref(&buddy.id))?
+        .get(&buddy.id)
+        .copied()
+        .unwrap_or(0);
+    if load >= i64::from(buddy.capacity) {
+        return Err(unavailable(format!(
+            "the buddy has no free capacity ({load} of {} live pairings)",
+            buddy.capacity
+        )));
+    }
+    let declined_before: i64 = pairings::table
+        .filter(pairings::request_id.eq(request_id))
+        .filter(pairings::buddy_id.eq(buddy_id))
+        .filter(pairings::state.eq(PairingState::Declined.as_str()))
+        .count()
+        .get_result(conn)?;
+    if declined_before > 0 {
+        return Err(unavailable("the buddy declined this request before".into()));
+    }
+    let row = PairingRow {
+        id: Uuid::now_v7().to_string(),
+        request_id: request_id.to_owned(),
+        buddy_id: buddy_id.to_owned(),
+        state: PairingState::Proposed.as_str().to_owned(),
+        proposed_at: now,
+        responded_at: None,
+        activated_at: None,
+        ended_at: None,
+        decline_reason: None,
+        end_reason: None,
+        end_note: None,
+        evaluation_client_score: None,
+        evaluation_buddy_score: None,
+        evaluation_comment: None,
+        created_at: now,
+        updated_at: now,
+    };
+    match diesel::insert_into(pairings::table)
+        .values(&row)
+        .execute(conn)
+    {
+        // The partial unique index: another live pairing for this request got in first.
+        Err(e) if is_unique_violation(&e) => return Err(concurrent_change(requests::ENTITY)),
+        other => other?,
+    };
+    history::record(
+        conn,
+        Event {
+            entity_type: ENTITY,
+            entity_id: &row.id,
+            action: "propose",
+            from: None,
+            to: Some(&row.state),
+            actor,
+            reason: None,
+            at: now,
+        },
+    )?;
+    follow(
+        conn,
+        &request,
+        RequestAction::Propose,
+        actor,
+        Some(&format!("pairing {} proposed", row.id)),
+        now,
+    )?;
+    Ok(row)
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<PairingRow> {
+    pairings::table
+        .find(id)
+        .select(PairingRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found(ENTITY, id))
+}
+
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub request_id: Option<String>,
+    pub buddy_id: Option<String>,
+    pub state: Option<PairingState>,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    page: &PageRequest,
+) -> QueryResult<Vec<PairingRow>> {
+    let mut query = pairings::table
+        .order(pairings::id.asc())
+        .limit(page.fetch())
+        .select(PairingRow::as_select())
+        .into_boxed();
+    if let Some(request_id) = &filter.request_id {
+        query = query.filter(pairings::request_id.eq(request_id.clone()));
+    }
+    if let Some(buddy_id) = &filter.buddy_id {
+        query = query.filter(pairings::buddy_id.eq(buddy_id.clone()));
+    }
+    if let Some(state) = filter.state {
+        query = query.filter(pairings::state.eq(state.as_str()));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(pairings::id.gt(after.clone()));
+    }
+    query.load(conn)
+}
+
+/// Applies `action` to a pairing: checks the transition, stamps the matching time, lets
+/// `amend` fill in action data (reasons, evaluation), stores it guarded by the old state and
+/// records the history. The request is not touched here.
+pub(crate) fn move_pairing(
+    conn: &mut DbConnection,
+    pairing: &PairingRow,
+    action: PairingAction,
+    actor: &Actor,
+    reason: Option<&str>,
+    now: NaiveDateTime,
+    amend: impl FnOnce(&mut PairingRow),
+) -> ApiResult<PairingRow> {
+    let from = pairing.state()?;
+    let to = transition(from, action)?;
+    let mut row = pairing.clone();
+    row.state = to.as_str().to_owned();
+    row.updated_at = now;
+    match action {
+        PairingAction::Accept | PairingAction::Decline => row.responded_at = Some(now),
+        PairingAction::Activate => row.activated_at = Some(now),
+        PairingAction::End => row.ended_at = Some(now),
+        PairingAction::Expire | PairingAction::Cancel => {}
+    }
+    amend(&mut row);
+    let updated = diesel::update(pairings::table)
+        .filter(pairings::id.eq(&row.id))
+        .filter(pairings::state.eq(from.as_str()))
+        .set(&row)
+        .execute(conn)?;
+    if updated != 1 {
+        return Err(concurrent_change(ENTITY));
+    }
+    history::record(
+        conn,
+        Event {
+            entity_type: ENTITY,
+            entity_id: &row.id,
+            action: action.as_str(),
+            from: Some(from.as_str()),
+            to: Some(to.as_str()),
+            actor,
+            reason,
+            at: now,
+        },
+    )?;
+    Ok(row)
+}
+
+/// What ending a pairing records.
+#[derive(Debug, Clone)]
+pub struct Ending {
+    pub reason: EndReason,
+    pub note: Option<String>,
+    pub client_score: Option<i32>,
+    pub buddy_score: Option<i32>,
+    pub comment: Option<String>,
+}
+
+/// A staff or buddy action on a pairing, with the request following where the design says so:
+/// accept → request matched; decline → request open again; end → request closed.
+pub fn act(
+    conn: &mut DbConnection,
+    id: &str,
+    action: PairingAction,
+    reason: Option<&str>,
+    ending: Option<Ending>,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> ApiResult<PairingRow> {
+    let pairing = find(conn, id)?;
+    let request_action = match action {
+        PairingAction::Accept => Some(RequestAction::Match),
+        PairingAction::Decline => Some(RequestAction::ProposalDeclined),
+        PairingAction::Expire => Some(RequestAction::ProposalExpired),
+        PairingAction::End => Some(RequestAction::Close),
+        PairingAction::Activate | PairingAction::Cancel => None,
+    };
+    let row = move_pairing(conn, &pairing, action, actor, reason, now, |row| {
+        if action == PairingAction::Decline {
+            row.decline_reason = reason.map(str::to_owned);
+        }
+        if let Some(ending) = ending {
+            row.end_reason = Some(ending.reason.as_str().to_owned());
+            row.end_note = ending.note;
+            row.evaluation_client_score = ending.client_score;
+            row.evaluation_buddy_score = ending.buddy_score;
+            row.evaluation_comment = ending.comment;
+        }
+    })?;
+    if let Some(request_action) = request_action {
+        let request = requests::find(conn, &row.request_id)?;
+        let why = format!("pairing {} {}", row.id, row.state);
+        follow(conn, &request, request_action, actor, Some(&why), now)?;
+    }
+    Ok(row)
+}

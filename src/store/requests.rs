@@ -1,1 +1,267 @@
+//! Buddy requests: one client's request for a buddy.
 
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::history::{self, Event};
+use super::pairings::{self, PairingRow};
+use super::{concurrent_change, organisations, parse_stored};
+use crate::db::schema::{buddy_requests, pairings as pairings_table};
+use crate::db::{is_unique_violation, DbConnection};
+use crate::domain::actor::Actor;
+use crate::domain::lifecycle::transition;
+use crate::domain::pairing::{PairingAction, PairingState};
+use crate::domain::request::{ContactChannel, RequestAction, RequestState, Trigger};
+use crate::domain::values::{list_from_json, list_to_json};
+use crate::error::{ApiError, ApiResult};
+use crate::http::pagination::PageRequest;
+
+pub const ENTITY: &str = "buddy_request";
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = buddy_requests)]
+pub struct RequestRow {
+    pub id: String,
+    pub organisation_id: String,
+    pub client_ref: String,
+    pub trigger_kind: String,
+    pub trigger_note: Option<String>,
+    pub client_first_name: String,
+    pub client_phone: Option<String>,
+    pub client_email: Option<String>,
+    pub client_preferred_channel: String,
+    pub client_languages: String,
+    pub region: String,
+    pub preferences: Option<String>,
+    pub consent_recorded_at: NaiveDateTime,
+    pub state: String,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub closed_at: Option<NaiveDateTime>,
+}
+
+impl RequestRow {
+    pub fn state(&self) -> ApiResult<RequestState> {
+        parse_stored(&self.state)
+    }
+
+    pub fn trigger(&self) -> ApiResult<Trigger> {
+        parse_stored(&self.trigger_kind)
+    }
+
+    pub fn preferred_channel(&self) -> ApiResult<ContactChannel> {
+        parse_stored(&self.client_preferred_channel)
+    }
+
+    pub fn client_languages(&self) -> ApiResult<Vec<String>> {
+        list_from_json(&self.client_languages).map_err(ApiError::Internal)
+    }
+}
+
+/// A validated new request.
+#[derive(Debug, Clone)]
+pub struct NewRequest {
+    pub organisation_id: String,
+    pub client_ref: String,
+    pub trigger: Trigger,
+    pub trigger_note: Option<String>,
+    pub first_name: String,
+    pub phone: Option<String>,
+    pub email: Option<String>,
+    pub preferred_channel: ContactChannel,
+    pub languages: Vec<String>,
+    pub region: String,
+    pub preferences: Option<String>,
+}
+
+pub fn insert(
+    conn: &mut DbConnection,
+    new: NewRequest,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> ApiResult<RequestRow> {
+    organisations::require_active(conn, &new.organisation_id)?;
+    let row = RequestRow {
+        id: Uuid::now_v7().to_string(),
+        organisation_id: new.organisation_id,
+        client_ref: new.client_ref,
+        trigger_kind: new.trigger.as_str().to_owned(),
+        trigger_note: new.trigger_note,
+        client_first_name: new.first_name,
+        client_phone: new.phone,
+        client_email: new.email,
+        client_preferred_channel: new.preferred_channel.as_str().to_owned(),
+        client_languages: list_to_json(&new.languages),
+        region: new.region,
+        preferences: new.preferences,
+        consent_recorded_at: now,
+        state: RequestState::Open.as_str().to_owned(),
+        created_at: now,
+        updated_at: now,
+        closed_at: None,
+    };
+    match diesel::insert_into(buddy_requests::table)
+        .values(&row)
+        .execute(conn)
+    {
+        Err(e) if is_unique_violation(&e) => {
+            return Err(ApiError::Conflict {
+                kind: "duplicate-client-ref",
+                title: "Duplicate client reference",
+                detail: "this organisation already has a buddy request with this client_ref".into(),
+            })
+        }
+        other => other?,
+    };
+    history::record(
+        conn,
+        Event {
+            entity_type: ENTITY,
+            entity_id: &row.id,
+            action: "create",
+            from: None,
+            to: Some(&row.state),
+            actor,
+            reason: None,
+            at: now,
+        },
+    )?;
+    Ok(row)
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<RequestRow> {
+    buddy_requests::table
+        .find(id)
+        .select(RequestRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found(ENTITY, id))
+}
+
+#[derive(Debug, Default)]
+pub struct Filter {
+    pub organisation_id: Option<String>,
+    pub state: Option<RequestState>,
+    pub trigger: Option<Trigger>,
+    pub client_ref: Option<String>,
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    page: &PageRequest,
+) -> QueryResult<Vec<RequestRow>> {
+    let mut query = buddy_requests::table
+        .order(buddy_requests::id.asc())
+        .limit(page.fetch())
+        .select(RequestRow::as_select())
+        .into_boxed();
+    if let Some(org) = &filter.organisation_id {
+        query = query.filter(buddy_requests::organisation_id.eq(org.clone()));
+    }
+    if let Some(state) = filter.state {
+        query = query.filter(buddy_requests::state.eq(state.as_str()));
+    }
+    if let Some(trigger) = filter.trigger {
+        query = query.filter(buddy_requests::trigger_kind.eq(trigger.as_str()));
+    }
+    if let Some(client_ref) = &filter.client_ref {
+        query = query.filter(buddy_requests::client_ref.eq(client_ref.clone()));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(buddy_requests::id.gt(after.clone()));
+    }
+    query.load(conn)
+}
+
+/// The latest pairing of each request, in one query.
+pub fn latest_pairings(
+    conn: &mut DbConnection,
+    request_ids: &[String],
+) -> QueryResult<HashMap<String, PairingRow>> {
+    if request_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<PairingRow> = pairings_table::table
+        .filter(pairings_table::request_id.eq_any(request_ids))
+        .order(pairings_table::id.asc())
+        .select(PairingRow::as_select())
+        .load(conn)?;
+    // Ordered by id (creation), so the last one seen per request is the latest.
+    Ok(rows
+        .into_iter()
+        .map(|p| (p.request_id.clone(), p))
+        .collect())
+}
+
+/// Moves a request as its pairing dictates (or on withdrawal), with a history record.
+pub(crate) fn follow(
+    conn: &mut DbConnection,
+    request: &RequestRow,
+    action: RequestAction,
+    actor: &Actor,
+    reason: Option<&str>,
+    now: NaiveDateTime,
+) -> ApiResult<RequestState> {
+    let from = request.state()?;
+    let to = transition(from, action)?;
+    let closes = matches!(to, RequestState::Closed | RequestState::Withdrawn);
+    let updated = diesel::update(buddy_requests::table)
+        .filter(buddy_requests::id.eq(&request.id))
+        .filter(buddy_requests::state.eq(from.as_str()))
+        .set((
+            buddy_requests::state.eq(to.as_str()),
+            buddy_requests::updated_at.eq(now),
+            buddy_requests::closed_at.eq(closes.then_some(now)),
+        ))
+        .execute(conn)?;
+    if updated != 1 {
+        return Err(concurrent_change(ENTITY));
+    }
+    history::record(
+        conn,
+        Event {
+            entity_type: ENTITY,
+            entity_id: &request.id,
+            action: action.as_str(),
+            from: Some(from.as_str()),
+            to: Some(to.as_str()),
+            actor,
+            reason,
+            at: now,
+        },
+    )?;
+    Ok(to)
+}
+
+/// Withdraws an open or proposed request; a pending proposal is cancelled with it.
+pub fn withdraw(
+    conn: &mut DbConnection,
+    id: &str,
+    reason: Option<&str>,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> ApiResult<RequestRow> {
+    let request = find(conn, id)?;
+    follow(conn, &request, RequestAction::Withdraw, actor, reason, now)?;
+    let live: Vec<PairingRow> = pairings_table::table
+        .filter(pairings_table::request_id.eq(id))
+        .filter(pairings_table::state.eq(PairingState::Proposed.as_str()))
+        .select(PairingRow::as_select())
+        .load(conn)?;
+    for pairing in live {
+        pairings::move_pairing(
+            conn,
+            &pairing,
+            PairingAction::Cancel,
+            actor,
+            Some("request withdrawn"),
+            now,
+            |_| {},
+        )?;
+    }
+    find(conn, id)
+}
