@@ -146,12 +146,18 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Vec<FieldError
             Some(name) => (join(&path, Some(&name)), format!("missing field `{name}`")),
             None => (join(&path, None), clean(&message)),
         };
-        if errors.iter().any(|e| e.field == field_path) {
+        if errors.iter().any(|e| within(&e.field, &field_path)) {
             // A member removed for being invalid now shows up as missing: already reported.
             break;
         }
         errors.push(FieldError::new(field_path, message));
-        if path.is_empty() || !remove(&mut document, &path) {
+        // Remove the offending member; for a list element, the whole list (removing one element
+        // would shift the indices of the others).
+        let member = path
+            .iter()
+            .rposition(|s| matches!(s, Segment::Key(_)))
+            .map(|i| &path[..=i]);
+        if !member.is_some_and(|member| remove(&mut document, member)) {
             break;
         }
     }
@@ -198,6 +204,13 @@ fn join(path: &[Segment], last: Option<&str>) -> String {
     out
 }
 
+/// True when `field` is `path` itself or lies inside it (`path.x`, `path[3]`).
+fn within(field: &str, path: &str) -> bool {
+    field
+        .strip_prefix(path)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.') || rest.starts_with('['))
+}
+
 fn missing_field(message: &str) -> Option<String> {
     let rest = message.strip_prefix("missing field `")?;
     Some(rest.split('`').next()?.to_owned())
@@ -233,7 +246,6 @@ fn remove(document: &mut Value, path: &[Segment]) -> bool {
     }
     match (last, node) {
         (Segment::Key(k), Value::Object(map)) => map.remove(k).is_some(),
-        // Removing an element would shift the indices of later ones; stop at lists.
         _ => false,
     }
 }
@@ -335,6 +347,26 @@ mod tests {
     fn list_elements_of_the_wrong_type_are_located() {
         let body = br#"{"name":"a","capacity":1,"inner":{"email":"x"},"tags":["ok",3]}"#;
         assert_eq!(fields(parse_json(body)), vec!["tags[1]"]);
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct RequiredList {
+        tags: Vec<u8>,
+        name: String,
+    }
+
+    #[test]
+    fn errors_after_a_bad_list_element_are_still_collected() {
+        let body = br#"{"tags":[1,"x"],"zzz":1,"name":2}"#;
+        let mut got: Vec<String> = parse_json::<RequiredList>(body)
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        got.sort();
+        assert_eq!(got, vec!["name", "tags[1]", "zzz"]);
     }
 
     #[derive(Debug, Deserialize)]
