@@ -4,3 +4,4 @@
 mod common_errors;
 mod health;
 mod helpers;
+mod organisations;
