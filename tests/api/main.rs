@@ -4,4 +4,5 @@
 mod common_errors;
 mod health;
 mod helpers;
+mod openapi;
 mod organisations;
