@@ -1,0 +1,40 @@
+//! Liveness and readiness probes.
+
+use serde_json::json;
+
+use crate::helpers::{assert_problem, spawn_app};
+
+#[tokio::test]
+async fn live_answers_ok() {
+    let app = spawn_app().await;
+    let response = app.get("/health/live").await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    assert_eq!(response.content_type(), "application/json");
+    assert_eq!(response.body, json!({ "status": "ok" }));
+}
+
+#[tokio::test]
+async fn ready_answers_ok_when_the_database_is_reachable() {
+    let app = spawn_app().await;
+    let response = app.get("/health/ready").await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    assert_eq!(response.body, json!({ "status": "ok" }));
+}
+
+/// Runs only on PostgreSQL (`MAATJE_TEST_POSTGRES_URL` set): there the server's database can be
+/// dropped under it. An open SQLite connection keeps working on a deleted file, so on SQLite
+/// this test checks nothing.
+#[tokio::test]
+async fn ready_answers_503_problem_when_the_database_is_gone() {
+    let app = spawn_app().await;
+    assert_eq!(app.get("/health/ready").await.status, 200);
+    if !app.drop_database() {
+        eprintln!("skipped: needs MAATJE_TEST_POSTGRES_URL");
+        return;
+    }
+    let response = app.get("/health/ready").await;
+    assert_problem(&response, 503, "unavailable");
+    assert_eq!(response.header("retry-after"), Some("5"));
+    // Liveness does not depend on the database.
+    assert_eq!(app.get("/health/live").await.status, 200);
+}

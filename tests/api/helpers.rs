@@ -1,0 +1,788 @@
+//! The test harness: the real server on a free port against a fresh database per test, request
+//! helpers that check every answer against the OpenAPI contract, and fixtures.
+//!
+//! ```ignore
+//! let app = spawn_app().await;
+//! let before = app.table_counts();
+//! let resp = app.post_json("/v1/organisations", &json!({ "name": 5 })).await;
+//! assert_invalid_fields(&resp, &["name"]);
+//! assert_eq!(app.table_counts(), before, "a bad request stores nothing");
+//! ```
+//!
+//! # Databases
+//!
+//! SQLite by default: a file in a temporary directory that lives as long as the [`TestApp`].
+//!
+//! PostgreSQL when `MAATJE_TEST_POSTGRES_URL` is set to a maintenance database on a server where
+//! the test may create databases, e.g. `postgres://postgres@127.0.0.1:55432/postgres` (see
+//! `.ci/run`). Once per test process a template database `maatje_tpl_<pid>` is created and
+//! migrated; each test then gets its own `maatje_t_<uuid>` cloned from it, dropped again when the
+//! [`TestApp`] is dropped. Template databases are left behind (one per test run); the CI cluster
+//! is thrown away.
+//!
+//! # What every request checks
+//!
+//! Each helper that sends a request panics unless the answer
+//! - carries an `X-Request-Id` header;
+//! - for 4xx and 5xx: is `application/problem+json` whose `status` equals the HTTP status, with
+//!   `type`, `title` and a `request_id` equal to the header;
+//! - has a status code that the OpenAPI spec documents for the operation matching the method
+//!   and path (paths the spec does not describe, such as `/docs` or unknown routes, and methods
+//!   it does not list for a path are exempt).
+//!
+//! Set `TEST_LOG=1` to see the server's logs (`TEST_LOG=debug` for more).
+
+#![allow(dead_code)] // Not every test module uses every helper.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::{Mutex, OnceLock};
+
+use chrono::{DateTime, Utc};
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use maatje::config::{DatabaseTarget, Settings};
+use maatje::db::{Database, DbConnection};
+use maatje::domain::clock::Clock;
+use maatje::startup::Application;
+pub use reqwest::Method;
+use serde_json::Value;
+use tempfile::TempDir;
+use uuid::Uuid;
+
+/// The environment variable that switches the tests to PostgreSQL.
+pub const POSTGRES_ENV: &str = "MAATJE_TEST_POSTGRES_URL";
+
+/// When every test's manual clock starts.
+pub const START: &str = "2026-11-22T09:00:00Z";
+
+/// Every table of the schema, for [`TestApp::table_counts`]. Add new tables here.
+pub const TABLES: &[&str] = &[
+    "organisations",
+    "buddies",
+    "exit_interviews",
+    "buddy_requests",
+    "pairings",
+    "history",
+];
+
+/// The body limit of a test server (the default configuration's 64 KiB).
+pub const MAX_BODY_BYTES: usize = 65536;
+
+/// The time every test starts at, as a `DateTime`.
+pub fn start_time() -> DateTime<Utc> {
+    START.parse().expect("START is RFC 3339")
+}
+
+/// A running server and the handles a test needs to drive and inspect it.
+pub struct TestApp {
+    /// `http://127.0.0.1:<port>`, without a trailing slash.
+    pub address: String,
+    pub port: u16,
+    /// The server's clock: a manual clock at [`START`]; move it with `app.clock.advance(...)`.
+    pub clock: Clock,
+    /// The settings the server was built with.
+    pub settings: Settings,
+    /// A client that does not follow redirects.
+    pub client: reqwest::Client,
+    /// A pool of its own on the server's database, for [`TestApp::table_counts`] and
+    /// [`TestApp::with_connection`].
+    pub db: Database,
+    database: TestDatabase,
+}
+
+/// What a request got back.
+#[derive(Debug, Clone)]
+pub struct Response {
+    pub status: u16,
+    pub headers: reqwest::header::HeaderMap,
+    /// The body parsed as JSON, or `Value::Null` when it is not JSON.
+    pub body: Value,
+    /// The body as text (lossy UTF-8).
+    pub text: String,
+}
+
+impl Response {
+    /// A header's value, if present and ASCII.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// The `X-Request-Id` header (every response has one; the helpers check it).
+    pub fn request_id(&self) -> &str {
+        self.header("x-request-id").expect("checked on receipt")
+    }
+
+    /// The `Content-Type` without parameters, lower-cased ("" when absent).
+    pub fn content_type(&self) -> String {
+        self.header("content-type")
+            .unwrap_or("")
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase()
+    }
+}
+
+/// Starts the server with the test defaults: see [`spawn_app_with`].
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(&[]).await
+}
+
+/// Starts the server on a free port of 127.0.0.1 with one worker, a small pool, a fresh database
+/// (see the module docs) and a manual clock at [`START`]. `overrides` are extra
+/// `MAATJE__SECTION__KEY` settings, e.g. `&[("MAATJE__SERVER__MAX_BODY_BYTES", "2048")]`; they
+/// win over the test defaults.
+pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    init_test_log();
+    let database = TestDatabase::create();
+    let mut env: BTreeMap<String, String> = [
+        ("MAATJE__SERVER__HOST", "127.0.0.1"),
+        ("MAATJE__SERVER__PORT", "0"),
+        ("MAATJE__SERVER__WORKERS", "1"),
+        ("MAATJE__DATABASE__URL", database.url()),
+        ("MAATJE__DATABASE__POOL_SIZE", "3"),
+        ("MAATJE__DATABASE__MIGRATE_ON_START", "true"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v.to_owned()))
+    .collect();
+    for (k, v) in overrides {
+        env.insert((*k).to_owned(), (*v).to_owned());
+    }
+    let settings = Settings::load_from(None, env).expect("test settings are valid");
+    let clock = Clock::manual(start_time());
+    let application = Application::build(&settings, clock.clone()).expect("the application starts");
+    let port = application.port();
+    tokio::spawn(application.run_until_stopped());
+    let db = Database::connect(&settings.database, settings.database_target())
+        .expect("the test connects to the server's database");
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .build()
+        .expect("a reqwest client");
+    TestApp {
+        address: format!("http://127.0.0.1:{port}"),
+        port,
+        clock,
+        settings,
+        client,
+        db,
+        database,
+    }
+}
+
+impl TestApp {
+    pub async fn get(&self, path: &str) -> Response {
+        self.request(Method::GET, path, None, Vec::new()).await
+    }
+
+    /// POSTs `body` as `application/json`.
+    pub async fn post_json(&self, path: &str, body: &Value) -> Response {
+        self.request(Method::POST, path, Some("application/json"), to_bytes(body))
+            .await
+    }
+
+    /// POSTs without a body (and without a content type), as for action endpoints.
+    pub async fn post_empty(&self, path: &str) -> Response {
+        self.request(Method::POST, path, None, Vec::new()).await
+    }
+
+    /// PATCHes `body` as `application/json`.
+    pub async fn patch_json(&self, path: &str, body: &Value) -> Response {
+        self.request(
+            Method::PATCH,
+            path,
+            Some("application/json"),
+            to_bytes(body),
+        )
+        .await
+    }
+
+    /// Any method, any bytes, any content type (`None`: no `Content-Type` header).
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+    ) -> Response {
+        self.request_with_headers(method, path, content_type, body, &[])
+            .await
+    }
+
+    /// As [`TestApp::request`], with extra request headers.
+    pub async fn request_with_headers(
+        &self,
+        method: Method,
+        path: &str,
+        content_type: Option<&str>,
+        body: Vec<u8>,
+        headers: &[(&str, &str)],
+    ) -> Response {
+        assert!(path.starts_with('/'), "paths start with '/': {path}");
+        let mut request = self
+            .client
+            .request(method.clone(), format!("{}{path}", self.address));
+        if let Some(content_type) = content_type {
+            request = request.header("content-type", content_type);
+        }
+        for (name, value) in headers {
+            request = request.header(*name, *value);
+        }
+        if !body.is_empty() {
+            request = request.body(body);
+        }
+        let response = request
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: no response: {e}"));
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let bytes = response
+            .bytes()
+            .await
+            .unwrap_or_else(|e| panic!("{method} {path}: unreadable body: {e}"));
+        let response = Response {
+            status,
+            headers,
+            body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+            text: String::from_utf8_lossy(&bytes).into_owned(),
+        };
+        check_response(&method, path, &response);
+        response
+    }
+
+    /// Follows `next_cursor` from `path` (which may carry a query) and returns every item of
+    /// every page, asserting each page is a 200.
+    pub async fn collect_pages(&self, path: &str) -> Vec<Value> {
+        let mut items = Vec::new();
+        let mut cursor: Option<String> = None;
+        for _ in 0..1000 {
+            let url = match &cursor {
+                None => path.to_owned(),
+                Some(c) => with_query(path, "cursor", c),
+            };
+            let page = self.get(&url).await;
+            assert_eq!(page.status, 200, "GET {url}: {}", page.text);
+            items.extend(
+                page.body["items"]
+                    .as_array()
+                    .expect("items")
+                    .iter()
+                    .cloned(),
+            );
+            match page.body.get("next_cursor").and_then(Value::as_str) {
+                Some(next) => cursor = Some(next.to_owned()),
+                None => return items,
+            }
+        }
+        panic!("{path}: more than 1000 pages");
+    }
+
+    /// Rows in every table of [`TABLES`], read directly from the database.
+    pub fn table_counts(&self) -> BTreeMap<&'static str, i64> {
+        #[derive(QueryableByName)]
+        struct Count {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        self.with_connection(|conn| {
+            TABLES
+                .iter()
+                .map(|table| {
+                    let rows: Vec<Count> =
+                        diesel::sql_query(format!("SELECT COUNT(*) AS n FROM {table}"))
+                            .load(conn)
+                            .unwrap_or_else(|e| panic!("counting {table}: {e}"));
+                    (*table, rows[0].n)
+                })
+                .collect()
+        })
+    }
+
+    /// Runs `f` with a connection to the server's database (blocking; fine in tests).
+    pub fn with_connection<T>(&self, f: impl FnOnce(&mut DbConnection) -> T) -> T {
+        let mut conn = self
+            .db
+            .blocking()
+            .unwrap_or_else(|e| panic!("no connection to the test database: {e}"));
+        f(&mut conn)
+    }
+
+    pub fn is_postgres(&self) -> bool {
+        matches!(self.database, TestDatabase::Postgres { .. })
+    }
+
+    /// Drops the server's PostgreSQL database while the server runs, terminating its
+    /// connections, so that it cannot reach its database any more. Returns `false` (and does
+    /// nothing) on SQLite, whose file cannot be made unreachable to an open connection.
+    pub fn drop_database(&self) -> bool {
+        match &self.database {
+            TestDatabase::Sqlite { .. } => false,
+            TestDatabase::Postgres {
+                admin_url, name, ..
+            } => {
+                admin_connection(admin_url)
+                    .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
+                    .unwrap_or_else(|e| panic!("dropping {name}: {e}"));
+                true
+            }
+        }
+    }
+}
+
+/// Panics with a clear message when `response` breaks a rule every response must keep (see the
+/// module docs).
+pub fn check_response(method: &Method, path: &str, response: &Response) {
+    let what = format!("{method} {path} -> {}", response.status);
+    let request_id = response
+        .header("x-request-id")
+        .unwrap_or_else(|| panic!("{what}: no X-Request-Id header"));
+    assert!(!request_id.is_empty(), "{what}: empty X-Request-Id");
+    if response.status >= 400 {
+        assert_eq!(
+            response.content_type(),
+            "application/problem+json",
+            "{what}: an error must be application/problem+json; body: {}",
+            response.text
+        );
+        let body = &response.body;
+        assert!(
+            body.is_object(),
+            "{what}: problem body is not a JSON object: {}",
+            response.text
+        );
+        assert_eq!(
+            body["status"].as_u64(),
+            Some(u64::from(response.status)),
+            "{what}: problem `status` differs from the HTTP status: {body}"
+        );
+        for member in ["type", "title"] {
+            assert!(
+                body[member].as_str().is_some_and(|s| !s.is_empty()),
+                "{what}: problem without `{member}`: {body}"
+            );
+        }
+        assert_eq!(
+            body["request_id"].as_str(),
+            Some(request_id),
+            "{what}: problem `request_id` differs from the X-Request-Id header: {body}"
+        );
+    }
+    if let Some((template, operation)) = find_operation(method, path) {
+        assert!(
+            documents_status(operation, response.status),
+            "{what}: status {} is not documented in the OpenAPI spec for {} {template} \
+             (documented: {:?}); body: {}",
+            response.status,
+            method,
+            operation["responses"]
+                .as_object()
+                .map(|r| r.keys().cloned().collect::<Vec<_>>())
+                .unwrap_or_default(),
+            response.text
+        );
+    }
+}
+
+/// The spec as JSON, built once per process.
+pub fn spec() -> &'static Value {
+    static SPEC: OnceLock<Value> = OnceLock::new();
+    SPEC.get_or_init(|| {
+        serde_json::to_value(maatje::startup::openapi_spec()).expect("the spec serialises")
+    })
+}
+
+/// The spec's operation for a request, and the path template it matched. A concrete path
+/// matches a template segment by segment, `{param}` matching any one segment; when several
+/// templates match, the one with the most literal segments wins. The query string is ignored.
+pub fn find_operation(method: &Method, path: &str) -> Option<(&'static str, &'static Value)> {
+    let path = path.split(['?', '#']).next().unwrap_or(path);
+    let segments: Vec<&str> = path.split('/').collect();
+    let paths = spec()["paths"].as_object()?;
+    let template = paths
+        .keys()
+        .filter_map(|template| {
+            let parts: Vec<&str> = template.split('/').collect();
+            if parts.len() != segments.len() {
+                return None;
+            }
+            let mut literal = 0;
+            for (part, segment) in parts.iter().zip(&segments) {
+                if part.starts_with('{') && part.ends_with('}') {
+                    if segment.is_empty() {
+                        return None;
+                    }
+                } else if part == segment {
+                    literal += 1;
+                } else {
+                    return None;
+                }
+            }
+            Some((literal, template))
+        })
+        .max_by_key(|(literal, _)| *literal)?
+        .1;
+    let operation = paths[template].get(method.as_str().to_ascii_lowercase())?;
+    Some((template.as_str(), operation))
+}
+
+/// True when the operation documents `status` itself, its class (`4XX`) or a `default`.
+pub fn documents_status(operation: &Value, status: u16) -> bool {
+    let Some(responses) = operation["responses"].as_object() else {
+        return false;
+    };
+    let class = format!("{}XX", status / 100);
+    responses.contains_key(&status.to_string())
+        || responses.contains_key(&class)
+        || responses.contains_key(&class.to_ascii_lowercase())
+        || responses.contains_key("default")
+}
+
+/// Asserts a problem answer with this status whose `type` is `urn:maatje:problem:<type_suffix>`.
+#[track_caller]
+pub fn assert_problem(response: &Response, status: u16, type_suffix: &str) {
+    assert_eq!(
+        response.status, status,
+        "expected {status} {type_suffix}, got: {}",
+        response.text
+    );
+    assert_eq!(
+        response.content_type(),
+        "application/problem+json",
+        "{}",
+        response.text
+    );
+    assert_eq!(
+        response.body["type"].as_str(),
+        Some(format!("urn:maatje:problem:{type_suffix}").as_str()),
+        "{}",
+        response.text
+    );
+}
+
+/// Asserts a 400 whose `errors` name exactly these fields (in any order), each with a message.
+/// `""` stands for the body as a whole.
+#[track_caller]
+pub fn assert_invalid_fields(response: &Response, fields: &[&str]) {
+    assert_problem(response, 400, "validation");
+    let errors = response.body["errors"]
+        .as_array()
+        .unwrap_or_else(|| panic!("a 400 without `errors`: {}", response.text));
+    for error in errors {
+        assert!(
+            error["message"].as_str().is_some_and(|m| !m.is_empty()),
+            "an error without message: {}",
+            response.text
+        );
+    }
+    let got: BTreeSet<&str> = errors.iter().filter_map(|e| e["field"].as_str()).collect();
+    let want: BTreeSet<&str> = fields.iter().copied().collect();
+    assert_eq!(got, want, "invalid fields of {}", response.text);
+}
+
+/// Registers an organisation named `name` and returns the created resource.
+pub async fn create_organisation(app: &TestApp, name: &str) -> Value {
+    let response = app
+        .post_json("/v1/organisations", &serde_json::json!({ "name": name }))
+        .await;
+    assert_eq!(
+        response.status, 201,
+        "creating organisation {name}: {}",
+        response.text
+    );
+    response.body
+}
+
+/// The `id` member of a resource, as a string.
+#[track_caller]
+pub fn id_of(resource: &Value) -> String {
+    resource["id"]
+        .as_str()
+        .unwrap_or_else(|| panic!("no id in {resource}"))
+        .to_owned()
+}
+
+/// Parses an RFC 3339 time member of a resource.
+#[track_caller]
+pub fn time_of(resource: &Value, member: &str) -> DateTime<Utc> {
+    resource[member]
+        .as_str()
+        .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+        .unwrap_or_else(|| panic!("no RFC 3339 `{member}` in {resource}"))
+        .with_timezone(&Utc)
+}
+
+/// `path` with `key=value` appended to its query string (value URL-encoded).
+pub fn with_query(path: &str, key: &str, value: &str) -> String {
+    let separator = if path.contains('?') { '&' } else { '?' };
+    let encoded: String = form_urlencoded::Serializer::new(String::new())
+        .append_pair(key, value)
+        .finish();
+    format!("{path}{separator}{encoded}")
+}
+
+fn to_bytes(body: &Value) -> Vec<u8> {
+    serde_json::to_vec(body).expect("a JSON value serialises")
+}
+
+fn init_test_log() {
+    static INIT: OnceLock<()> = OnceLock::new();
+    INIT.get_or_init(|| {
+        if let Ok(level) = std::env::var("TEST_LOG") {
+            let level = if level == "1" || level == "true" {
+                "info".to_owned()
+            } else {
+                level
+            };
+            let _ = maatje::telemetry::init(&maatje::config::LogSettings {
+                format: maatje::config::LogFormat::Pretty,
+                level,
+            });
+        }
+    });
+}
+
+/// The database a test server runs against; cleaned up on drop.
+enum TestDatabase {
+    Sqlite {
+        url: String,
+        _dir: TempDir,
+    },
+    Postgres {
+        url: String,
+        admin_url: String,
+        name: String,
+    },
+}
+
+impl TestDatabase {
+    fn create() -> Self {
+        match std::env::var(POSTGRES_ENV) {
+            Ok(admin_url) if !admin_url.trim().is_empty() => Self::create_postgres(admin_url),
+            _ => {
+                let dir = tempfile::Builder::new()
+                    .prefix("maatje-test-")
+                    .tempdir()
+                    .expect("a temporary directory");
+                let path = dir.path().join("maatje.sqlite3");
+                TestDatabase::Sqlite {
+                    url: format!("sqlite://{}", path.display()),
+                    _dir: dir,
+                }
+            }
+        }
+    }
+
+    fn create_postgres(admin_url: String) -> Self {
+        let template = postgres_template(&admin_url);
+        let name = format!("maatje_t_{}", Uuid::now_v7().simple());
+        {
+            // Clones of one template are made one at a time: PostgreSQL refuses to copy a
+            // database that another session is copying or connected to.
+            static CLONING: Mutex<()> = Mutex::new(());
+            let _guard = CLONING.lock().unwrap_or_else(|e| e.into_inner());
+            admin_connection(&admin_url)
+                .batch_execute(&format!("CREATE DATABASE {name} TEMPLATE {template}"))
+                .unwrap_or_else(|e| panic!("creating test database {name}: {e}"));
+        }
+        TestDatabase::Postgres {
+            url: database_url(&admin_url, &name),
+            admin_url,
+            name,
+        }
+    }
+
+    fn url(&self) -> &str {
+        match self {
+            TestDatabase::Sqlite { url, .. } | TestDatabase::Postgres { url, .. } => url,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        if let TestDatabase::Postgres {
+            admin_url, name, ..
+        } = self
+        {
+            // Never panic here: this may run while a failed test unwinds.
+            let dropped = diesel::PgConnection::establish(admin_url)
+                .map_err(|e| e.to_string())
+                .and_then(|mut admin| {
+                    admin
+                        .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+                        .map_err(|e| e.to_string())
+                });
+            if let Err(e) = dropped {
+                eprintln!("warning: could not drop test database {name}: {e}");
+            }
+        }
+    }
+}
+
+/// Creates and migrates this process's template database once, and returns its name.
+fn postgres_template(admin_url: &str) -> &'static str {
+    static TEMPLATE: OnceLock<String> = OnceLock::new();
+    TEMPLATE.get_or_init(|| {
+        let name = format!("maatje_tpl_{}", std::process::id());
+        let mut admin = admin_connection(admin_url);
+        // A leftover of an earlier run whose process had the same id.
+        admin
+            .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+            .unwrap_or_else(|e| panic!("dropping stale template {name}: {e}"));
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .unwrap_or_else(|e| panic!("creating template {name}: {e}"));
+        let url = database_url(admin_url, &name);
+        // The connection is closed at the end of this block: a template must have none open
+        // when it is cloned.
+        let mut conn = DbConnection::Postgres(
+            diesel::PgConnection::establish(&url)
+                .unwrap_or_else(|e| panic!("connecting to template {name}: {e}")),
+        );
+        maatje::db::run_migrations(&mut conn)
+            .unwrap_or_else(|e| panic!("migrating template {name}: {e:#}"));
+        drop(conn);
+        name
+    })
+}
+
+fn admin_connection(admin_url: &str) -> diesel::PgConnection {
+    diesel::PgConnection::establish(admin_url).unwrap_or_else(|e| {
+        panic!(
+            "cannot connect to {POSTGRES_ENV} ({}): {e}",
+            DatabaseTarget::parse(admin_url)
+                .map(|t| t.to_string())
+                .unwrap_or_else(|why| why)
+        )
+    })
+}
+
+/// The admin URL with its database replaced by `name`.
+fn database_url(admin_url: &str, name: &str) -> String {
+    let mut url =
+        url::Url::parse(admin_url).unwrap_or_else(|e| panic!("{POSTGRES_ENV} is not a URL: {e}"));
+    url.set_path(&format!("/{name}"));
+    url.to_string()
+}
+
+/// The harness checks themselves: each must be able to fail.
+#[cfg(test)]
+mod tests {
+    use reqwest::header::{HeaderMap, HeaderValue};
+    use serde_json::json;
+
+    use super::*;
+
+    const ORG: &str = "/v1/organisations/0193a5c4-0000-7000-8000-000000000000";
+
+    fn response(status: u16, content_type: &str, body: Value) -> Response {
+        let mut headers = HeaderMap::new();
+        headers.insert("x-request-id", HeaderValue::from_static("req-1"));
+        headers.insert("content-type", HeaderValue::from_str(content_type).unwrap());
+        Response {
+            status,
+            headers,
+            text: body.to_string(),
+            body,
+        }
+    }
+
+    fn problem(status: u16) -> Response {
+        response(
+            status,
+            "application/problem+json",
+            json!({ "type": "urn:maatje:problem:x", "title": "X", "status": status,
+                    "request_id": "req-1" }),
+        )
+    }
+
+    #[test]
+    fn concrete_paths_match_their_templates() {
+        let (template, _) =
+            find_operation(&Method::GET, &format!("{ORG}/history?limit=2&cursor=x")).unwrap();
+        assert_eq!(template, "/v1/organisations/{id}/history");
+        let (template, _) = find_operation(&Method::POST, "/v1/organisations").unwrap();
+        assert_eq!(template, "/v1/organisations");
+        let (template, _) = find_operation(&Method::POST, &format!("{ORG}/deactivate")).unwrap();
+        assert_eq!(template, "/v1/organisations/{id}/deactivate");
+        assert!(find_operation(&Method::GET, "/docs/").is_none());
+        assert!(find_operation(&Method::GET, "/v1/organisations/").is_none());
+        assert!(find_operation(&Method::DELETE, "/v1/organisations").is_none());
+        assert!(find_operation(&Method::GET, &format!("{ORG}/nope")).is_none());
+    }
+
+    #[test]
+    fn documented_answers_pass() {
+        check_response(
+            &Method::POST,
+            "/v1/organisations",
+            &response(201, "application/json", json!({})),
+        );
+        check_response(&Method::GET, &format!("{ORG}?x=1"), &problem(404));
+        // Paths outside the spec only get the general checks.
+        check_response(&Method::GET, "/nope", &problem(404));
+    }
+
+    #[test]
+    #[should_panic(expected = "is not documented in the OpenAPI spec")]
+    fn an_undocumented_status_fails() {
+        check_response(&Method::GET, "/v1/organisations", &problem(409));
+    }
+
+    #[test]
+    #[should_panic(expected = "must be application/problem+json")]
+    fn an_error_that_is_not_a_problem_fails() {
+        check_response(
+            &Method::GET,
+            "/nope",
+            &response(404, "application/json", json!({})),
+        );
+    }
+
+    #[test]
+    #[should_panic(expected = "differs from the X-Request-Id header")]
+    fn a_problem_with_another_request_id_fails() {
+        let mut r = problem(404);
+        r.body["request_id"] = json!("req-2");
+        check_response(&Method::GET, "/nope", &r);
+    }
+
+    #[test]
+    #[should_panic(expected = "differs from the HTTP status")]
+    fn a_problem_with_another_status_fails() {
+        let mut r = problem(404);
+        r.body["status"] = json!(400);
+        check_response(&Method::GET, "/nope", &r);
+    }
+
+    #[test]
+    #[should_panic(expected = "no X-Request-Id header")]
+    fn a_response_without_request_id_fails() {
+        let mut r = response(200, "application/json", json!({}));
+        r.headers.remove("x-request-id");
+        check_response(&Method::GET, "/health/live", &r);
+    }
+
+    #[test]
+    #[should_panic(expected = "invalid fields")]
+    fn invalid_fields_must_match_exactly() {
+        let mut r = problem(400);
+        r.body["type"] = json!("urn:maatje:problem:validation");
+        r.body["errors"] = json!([{ "field": "name", "message": "bad" }]);
+        assert_invalid_fields(&r, &["name"]);
+        assert_invalid_fields(&r, &["name", "extra"]);
+    }
+
+    #[test]
+    fn query_values_are_appended_encoded() {
+        assert_eq!(with_query("/a", "cursor", "x y"), "/a?cursor=x+y");
+        assert_eq!(
+            with_query("/a?limit=1", "cursor", "c"),
+            "/a?limit=1&cursor=c"
+        );
+    }
+}

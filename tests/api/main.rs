@@ -1,0 +1,9 @@
+//! The integration tests: one binary (fast to link), one module per concern or resource.
+//! `helpers` starts the real server per test; see its docs for the PostgreSQL switch.
+
+mod cli;
+mod common_errors;
+mod health;
+mod helpers;
+mod openapi;
+mod organisations;
