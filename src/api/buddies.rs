@@ -18,16 +18,16 @@ use crate::http::pagination::PageRequest;
 use crate::store::buddies::{self as store, BuddyRow, Profile, ProfileChange};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(create)
-        .service(list)
-        .service(get_one)
-        .service(update)
-        .service(start_screening)
-        .service(activate)
-        .service(pause)
-        .service(resume)
-        .service(retire)
-        .service(history);
+    cfg.service(register_buddy)
+        .service(list_buddies)
+        .service(get_buddy)
+        .service(update_buddy)
+        .service(start_buddy_screening)
+        .service(activate_buddy)
+        .service(pause_buddy)
+        .service(resume_buddy)
+        .service(retire_buddy)
+        .service(buddy_history);
 }
 
 pub const MIN_CAPACITY: u8 = 1;
@@ -117,6 +117,11 @@ impl BuddyInput {
     }
 }
 
+/// A field that may be left out but not sent as `null` (it cannot be cleared).
+fn non_null<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
 /// Treats an explicit `null` as "clear this field", distinct from leaving the field out.
 fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
     d: D,
@@ -129,21 +134,35 @@ fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BuddyPatch {
-    #[schema(min_length = 1, max_length = 200)]
+    #[serde(default, deserialize_with = "non_null")]
+    #[schema(value_type = String, min_length = 1, max_length = 200)]
     pub name: Option<String>,
-    #[schema(max_length = 254)]
+    #[serde(default, deserialize_with = "non_null")]
+    #[schema(value_type = String, max_length = 254)]
     pub email: Option<String>,
+    /// `null` removes the phone number.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<String>, max_length = 32)]
     pub phone: Option<Option<String>>,
+    #[serde(default, deserialize_with = "non_null")]
+    #[schema(value_type = MailLanguage)]
     pub mail_language: Option<MailLanguage>,
+    #[serde(default, deserialize_with = "non_null")]
+    #[schema(value_type = Vec<String>)]
     pub languages: Option<Vec<String>>,
-    #[schema(min_length = 1, max_length = 100)]
+    #[serde(default, deserialize_with = "non_null")]
+    #[schema(value_type = String, min_length = 1, max_length = 100)]
     pub region: Option<String>,
+    #[serde(default, deserialize_with = "non_null")]
+    #[schema(value_type = Vec<MeasureKind>)]
     pub experience: Option<Vec<MeasureKind>>,
+    #[serde(default, deserialize_with = "non_null")]
+    #[schema(value_type = Vec<String>)]
     pub topics: Option<Vec<String>>,
-    #[schema(minimum = 1, maximum = 10)]
+    #[serde(default, deserialize_with = "non_null")]
+    #[schema(value_type = u8, minimum = 1, maximum = 10)]
     pub capacity: Option<u8>,
+    /// `null` removes the date.
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<NaiveDate>)]
     pub vog_issued_on: Option<Option<NaiveDate>>,
@@ -290,7 +309,7 @@ pub struct BuddyQuery {
     )
 )]
 #[post("/buddies")]
-async fn create(
+async fn register_buddy(
     state: Data<AppState>,
     caller: Caller,
     body: Json<BuddyInput>,
@@ -320,7 +339,7 @@ async fn create(
     responses((status = 200, description = "One page of buddies", body = BuddyPage))
 )]
 #[get("/buddies")]
-async fn list(
+async fn list_buddies(
     state: Data<AppState>,
     _caller: Caller,
     query: Query<BuddyQuery>,
@@ -333,9 +352,7 @@ async fn list(
         query.cursor.as_deref(),
         check.errors_mut(),
     );
-    let language = query
-        .language
-        .map(|l| check.languages("language", &[l]).pop().unwrap_or_default());
+    let language = query.language.map(|l| check.language("language", &l));
     let region = query.region.map(|r| check.region("region", &r));
     check.finish()?;
     let filter = store::Filter {
@@ -373,7 +390,7 @@ async fn list(
     responses((status = 200, description = "The buddy", body = Buddy))
 )]
 #[get("/buddies/{id}")]
-async fn get_one(
+async fn get_buddy(
     state: Data<AppState>,
     _caller: Caller,
     id: Path<Uuid>,
@@ -395,7 +412,7 @@ async fn get_one(
     )
 )]
 #[patch("/buddies/{id}")]
-async fn update(
+async fn update_buddy(
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
@@ -459,7 +476,7 @@ macro_rules! buddy_action {
 }
 
 buddy_action!(
-    start_screening,
+    start_buddy_screening,
     "/buddies/{id}/start-screening",
     BuddyAction::StartScreening,
     "Start screening a candidate (VOG, training, agreement).",
@@ -467,7 +484,7 @@ buddy_action!(
     "The buddy is not a candidate"
 );
 buddy_action!(
-    activate,
+    activate_buddy,
     "/buddies/{id}/activate",
     BuddyAction::Activate,
     "Activate a screened buddy. Requires a VOG issued at most 3 months ago, completed training and a signed agreement.",
@@ -475,7 +492,7 @@ buddy_action!(
     "The buddy is not in screening, or a requirement is unmet (the detail lists which)"
 );
 buddy_action!(
-    pause,
+    pause_buddy,
     "/buddies/{id}/pause",
     BuddyAction::Pause,
     "Pause an active buddy: no new proposals until resumed.",
@@ -483,7 +500,7 @@ buddy_action!(
     "The buddy is not active"
 );
 buddy_action!(
-    resume,
+    resume_buddy,
     "/buddies/{id}/resume",
     BuddyAction::Resume,
     "Resume a paused buddy.",
@@ -491,7 +508,7 @@ buddy_action!(
     "The buddy is not paused"
 );
 buddy_action!(
-    retire,
+    retire_buddy,
     "/buddies/{id}/retire",
     BuddyAction::Retire,
     "Retire a buddy for good. Refused while the buddy has live pairings.",
@@ -506,7 +523,7 @@ buddy_action!(
     responses((status = 200, description = "History, oldest first", body = HistoryPage))
 )]
 #[get("/buddies/{id}/history")]
-async fn history(
+async fn buddy_history(
     state: Data<AppState>,
     _caller: Caller,
     id: Path<Uuid>,

@@ -19,10 +19,10 @@ use crate::http::pagination::PageRequest;
 use crate::store::exit_interviews::{self as store, ExitInterviewRow};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(create)
-        .service(list)
-        .service(get_one)
-        .service(history);
+    cfg.service(record_exit_interview)
+        .service(list_exit_interviews)
+        .service(get_exit_interview)
+        .service(exit_interview_history);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -102,7 +102,7 @@ pub struct ExitInterviewQuery {
     )
 )]
 #[post("/exit-interviews")]
-async fn create(
+async fn record_exit_interview(
     state: Data<AppState>,
     caller: Caller,
     body: Json<NewExitInterview>,
@@ -171,7 +171,7 @@ async fn create(
     responses((status = 200, description = "One page of outcomes", body = ExitInterviewPage))
 )]
 #[get("/exit-interviews")]
-async fn list(
+async fn list_exit_interviews(
     state: Data<AppState>,
     _caller: Caller,
     query: Query<ExitInterviewQuery>,
@@ -218,7 +218,7 @@ async fn list(
     responses((status = 200, description = "The outcome", body = ExitInterview))
 )]
 #[get("/exit-interviews/{id}")]
-async fn get_one(
+async fn get_exit_interview(
     state: Data<AppState>,
     _caller: Caller,
     id: Path<Uuid>,
@@ -235,7 +235,7 @@ async fn get_one(
     responses((status = 200, description = "History, oldest first", body = HistoryPage))
 )]
 #[get("/exit-interviews/{id}/history")]
-async fn history(
+async fn exit_interview_history(
     state: Data<AppState>,
     _caller: Caller,
     id: Path<Uuid>,

@@ -18,12 +18,12 @@ use crate::http::pagination::PageRequest;
 use crate::store::organisations::{self as store, OrganisationRow};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(create)
-        .service(list)
-        .service(get_one)
-        .service(deactivate)
-        .service(reactivate)
-        .service(history);
+    cfg.service(create_organisation)
+        .service(list_organisations)
+        .service(get_organisation)
+        .service(deactivate_organisation)
+        .service(reactivate_organisation)
+        .service(organisation_history);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -87,7 +87,7 @@ pub struct OrganisationQuery {
     )
 )]
 #[post("/organisations")]
-async fn create(
+async fn create_organisation(
     state: Data<AppState>,
     caller: Caller,
     body: Json<NewOrganisation>,
@@ -111,7 +111,7 @@ async fn create(
     responses((status = 200, description = "One page of organisations", body = OrganisationPage))
 )]
 #[get("/organisations")]
-async fn list(
+async fn list_organisations(
     state: Data<AppState>,
     _caller: Caller,
     query: Query<OrganisationQuery>,
@@ -148,7 +148,7 @@ async fn list(
     responses((status = 200, description = "The organisation", body = Organisation))
 )]
 #[get("/organisations/{id}")]
-async fn get_one(
+async fn get_organisation(
     state: Data<AppState>,
     _caller: Caller,
     id: Path<Uuid>,
@@ -187,7 +187,7 @@ async fn act(
     )
 )]
 #[post("/organisations/{id}/deactivate")]
-async fn deactivate(
+async fn deactivate_organisation(
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
@@ -215,7 +215,7 @@ async fn deactivate(
     )
 )]
 #[post("/organisations/{id}/reactivate")]
-async fn reactivate(
+async fn reactivate_organisation(
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
@@ -238,7 +238,7 @@ async fn reactivate(
     responses((status = 200, description = "History, oldest first", body = HistoryPage))
 )]
 #[get("/organisations/{id}/history")]
-async fn history(
+async fn organisation_history(
     state: Data<AppState>,
     _caller: Caller,
     id: Path<Uuid>,

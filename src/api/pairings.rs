@@ -19,14 +19,14 @@ use crate::http::pagination::PageRequest;
 use crate::store::pairings::{self as store, Ending, PairingRow};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(propose)
-        .service(list)
-        .service(get_one)
-        .service(accept)
-        .service(decline)
-        .service(activate)
-        .service(end)
-        .service(history);
+    cfg.service(propose_pairing)
+        .service(list_pairings)
+        .service(get_pairing)
+        .service(accept_pairing)
+        .service(decline_pairing)
+        .service(activate_pairing)
+        .service(end_pairing)
+        .service(pairing_history);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -194,7 +194,7 @@ pub struct PairingQuery {
     )
 )]
 #[post("/pairings")]
-async fn propose(
+async fn propose_pairing(
     state: Data<AppState>,
     caller: Caller,
     body: Json<NewPairing>,
@@ -217,7 +217,7 @@ async fn propose(
     responses((status = 200, description = "One page of pairings", body = PairingPage))
 )]
 #[get("/pairings")]
-async fn list(
+async fn list_pairings(
     state: Data<AppState>,
     _caller: Caller,
     query: Query<PairingQuery>,
@@ -258,7 +258,7 @@ async fn list(
     responses((status = 200, description = "The pairing", body = Pairing))
 )]
 #[get("/pairings/{id}")]
-async fn get_one(
+async fn get_pairing(
     state: Data<AppState>,
     _caller: Caller,
     id: Path<Uuid>,
@@ -297,7 +297,7 @@ async fn act(
     )
 )]
 #[post("/pairings/{id}/accept")]
-async fn accept(
+async fn accept_pairing(
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
@@ -327,7 +327,7 @@ async fn accept(
     )
 )]
 #[post("/pairings/{id}/decline")]
-async fn decline(
+async fn decline_pairing(
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
@@ -356,7 +356,7 @@ async fn decline(
     )
 )]
 #[post("/pairings/{id}/activate")]
-async fn activate(
+async fn activate_pairing(
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
@@ -387,7 +387,7 @@ async fn activate(
     )
 )]
 #[post("/pairings/{id}/end")]
-async fn end(
+async fn end_pairing(
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
@@ -413,7 +413,7 @@ async fn end(
     responses((status = 200, description = "History, oldest first", body = HistoryPage))
 )]
 #[get("/pairings/{id}/history")]
-async fn history(
+async fn pairing_history(
     state: Data<AppState>,
     _caller: Caller,
     id: Path<Uuid>,

@@ -20,11 +20,11 @@ use crate::store::pairings::PairingRow;
 use crate::store::requests::{self as store, NewRequest, RequestRow};
 
 pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(create)
-        .service(list)
-        .service(get_one)
-        .service(withdraw)
-        .service(history);
+    cfg.service(create_buddy_request)
+        .service(list_buddy_requests)
+        .service(get_buddy_request)
+        .service(withdraw_buddy_request)
+        .service(buddy_request_history);
 }
 
 /// How the buddy can reach the client once the pairing is accepted.
@@ -227,7 +227,7 @@ pub struct BuddyRequestQuery {
     )
 )]
 #[post("/buddy-requests")]
-async fn create(
+async fn create_buddy_request(
     state: Data<AppState>,
     caller: Caller,
     body: Json<NewBuddyRequest>,
@@ -249,7 +249,7 @@ async fn create(
     responses((status = 200, description = "One page of requests", body = BuddyRequestPage))
 )]
 #[get("/buddy-requests")]
-async fn list(
+async fn list_buddy_requests(
     state: Data<AppState>,
     _caller: Caller,
     query: Query<BuddyRequestQuery>,
@@ -298,7 +298,7 @@ async fn list(
     responses((status = 200, description = "The request", body = BuddyRequest))
 )]
 #[get("/buddy-requests/{id}")]
-async fn get_one(
+async fn get_buddy_request(
     state: Data<AppState>,
     _caller: Caller,
     id: Path<Uuid>,
@@ -320,7 +320,7 @@ async fn get_one(
     )
 )]
 #[post("/buddy-requests/{id}/withdraw")]
-async fn withdraw(
+async fn withdraw_buddy_request(
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
@@ -346,7 +346,7 @@ async fn withdraw(
     responses((status = 200, description = "History, oldest first", body = HistoryPage))
 )]
 #[get("/buddy-requests/{id}/history")]
-async fn history(
+async fn buddy_request_history(
     state: Data<AppState>,
     _caller: Caller,
     id: Path<Uuid>,

@@ -148,6 +148,15 @@ impl Check {
         out
     }
 
+    /// One ISO 639-1 code, lower-cased.
+    pub fn language(&mut self, field: &str, value: &str) -> String {
+        let code = value.trim().to_ascii_lowercase();
+        if code.len() != 2 || !ISO_639_1.split(' ').any(|c| c == code) {
+            self.fail(field, "must be an ISO 639-1 language code, e.g. nl");
+        }
+        code
+    }
+
     /// A region: a municipality or region name or code.
     pub fn region(&mut self, field: &str, value: &str) -> String {
         self.text(field, value, MAX_REGION)

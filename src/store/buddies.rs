@@ -21,7 +21,7 @@ use crate::http::pagination::PageRequest;
 pub const ENTITY: &str = "buddy";
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
-#[diesel(table_name = buddies)]
+#[diesel(table_name = buddies, treat_none_as_null = true)]
 pub struct BuddyRow {
     pub id: String,
     pub organisation_id: String,

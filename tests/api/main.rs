@@ -1,9 +1,14 @@
 //! The integration tests: one binary (fast to link), one module per concern or resource.
 //! `helpers` starts the real server per test; see its docs for the PostgreSQL switch.
 
+mod buddies;
 mod cli;
 mod common_errors;
+mod exit_interviews;
+mod fixtures;
 mod health;
 mod helpers;
 mod openapi;
 mod organisations;
+mod pairings;
+mod requests;
