@@ -387,31 +387,31 @@ async fn lists_filter_by_state_region_language_experience_and_organisation() {
     let ids = |items: Vec<Value>| -> Vec<String> { items.iter().map(id_of).collect() };
     assert_eq!(
         ids(app.collect_pages("/v1/buddies?state=active").await),
-        [a.clone()]
+        vec![a.clone()]
     );
     assert_eq!(
         ids(app.collect_pages("/v1/buddies?region=Zwolle").await),
-        [b.clone()]
+        vec![b.clone()]
     );
     assert_eq!(
         ids(app.collect_pages("/v1/buddies?language=tr").await),
-        [b.clone()]
+        vec![b.clone()]
     );
     assert_eq!(
         ids(app.collect_pages("/v1/buddies?language=en").await),
-        [a.clone()]
+        vec![a.clone()]
     );
     assert_eq!(
         ids(app
             .collect_pages("/v1/buddies?experience=supervision_order")
             .await),
-        [a.clone()]
+        vec![a.clone()]
     );
     assert_eq!(
         ids(app
             .collect_pages(&format!("/v1/buddies?organisation_id={other}"))
             .await),
-        [b.clone()]
+        vec![b.clone()]
     );
     assert_eq!(ids(app.collect_pages("/v1/buddies?limit=1").await), [a, b]);
 

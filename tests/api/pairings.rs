@@ -455,13 +455,13 @@ async fn lists_filter_by_request_buddy_and_state() {
     );
     assert_eq!(
         ids(app.collect_pages("/v1/pairings?state=active").await),
-        [b.clone()]
+        vec![b.clone()]
     );
     assert_eq!(
         ids(app
             .collect_pages(&format!("/v1/pairings?request_id={request_a}"))
             .await),
-        [a.clone()]
+        vec![a.clone()]
     );
     assert_eq!(
         ids(app
