@@ -104,6 +104,9 @@ pub enum ApiError {
     /// 503: the database cannot be reached right now.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// Any other 4xx or 5xx produced outside our handlers (e.g. by the docs' asset server).
+    #[error("{0}")]
+    Http(StatusCode),
     /// 500: anything else. The cause is logged, never sent.
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
@@ -146,6 +149,10 @@ impl ApiError {
             ApiError::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
             ApiError::Unavailable(_) => ("unavailable", "Service temporarily unavailable"),
             ApiError::Internal(_) => ("internal", "Internal server error"),
+            ApiError::Http(status) if *status == StatusCode::NOT_FOUND => {
+                ("not-found", "Not found")
+            }
+            ApiError::Http(status) => ("http", status.canonical_reason().unwrap_or("HTTP error")),
         }
     }
 
@@ -203,6 +210,7 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            ApiError::Http(status) => *status,
         }
     }
 

@@ -35,13 +35,11 @@ pub struct ApiDoc;
 /// Adds the shared error responses to every `/v1` operation, keeping any an operation declares
 /// itself (its own 404 or 409 descriptions win):
 /// 400 for operations with parameters or a body, 404 for paths with an id, 413 and 415 for
-/// operations with a body, and 500 and 503 everywhere.
+/// operations with a body, and 500 and 503 everywhere. Other operations get the 500.
 pub fn add_common_responses(api: &mut OpenApi) {
     for (path, item) in api.paths.paths.iter_mut() {
-        if !path.starts_with("/v1/") {
-            continue;
-        }
         let has_id = path.contains('{');
+        let common = path.starts_with("/v1/");
         for method in [
             HttpMethod::Get,
             HttpMethod::Post,
@@ -57,8 +55,10 @@ pub fn add_common_responses(api: &mut OpenApi) {
                 HttpMethod::Delete => item.delete.as_mut(),
                 _ => None,
             };
-            if let Some(operation) = operation {
-                add_to_operation(operation, has_id);
+            match operation {
+                Some(operation) if common => add_to_operation(operation, has_id),
+                Some(operation) => add_500(operation),
+                None => {}
             }
         }
     }
@@ -96,6 +96,18 @@ fn add_to_operation(operation: &mut Operation, has_id: bool) {
         "503",
         "The database cannot be reached; retry later (see `Retry-After`)",
     );
+}
+
+/// Operations outside `/v1` (the probes) document their own statuses, plus the 500 any
+/// operation can answer.
+fn add_500(operation: &mut Operation) {
+    operation
+        .responses
+        .responses
+        .entry("500".to_owned())
+        .or_insert_with(|| {
+            problem_response("Unexpected error; the body carries only the request id")
+        });
 }
 
 fn problem_response(description: &str) -> RefOr<utoipa::openapi::Response> {

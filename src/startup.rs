@@ -20,7 +20,7 @@ use crate::db::{run_migrations, Database};
 use crate::domain::clock::Clock;
 use crate::error::ApiError;
 use crate::http::extract::{path_config, BodyLimit};
-use crate::http::request_id;
+use crate::http::{bare_errors, request_id};
 use crate::openapi::{add_common_responses, ApiDoc};
 
 pub struct Application {
@@ -151,5 +151,6 @@ fn app(
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::NoRoute)
         }))
+        .wrap(from_fn(bare_errors::middleware))
         .wrap(from_fn(request_id::middleware))
 }

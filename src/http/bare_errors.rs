@@ -1,0 +1,30 @@
+//! Every error answer is a problem document, including those produced outside our handlers
+//! (the docs' asset server answers an unknown asset with an empty 404, for instance).
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{ServiceRequest, ServiceResponse};
+use actix_web::http::header::CONTENT_TYPE;
+use actix_web::middleware::Next;
+use actix_web::{Error, ResponseError};
+
+use crate::error::{ApiError, PROBLEM_JSON};
+
+pub async fn middleware(
+    req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<BoxBody>, Error> {
+    let response = next.call(req).await?;
+    let status = response.status();
+    let is_problem = response
+        .headers()
+        .get(CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    if (status.is_client_error() || status.is_server_error()) && !is_problem {
+        let (request, _) = response.into_parts();
+        return Ok(ServiceResponse::new(
+            request,
+            ApiError::Http(status).error_response(),
+        ));
+    }
+    Ok(response.map_into_boxed_body())
+}
