@@ -18,6 +18,15 @@ pub struct Settings {
     pub server: ServerSettings,
     pub database: DatabaseSettings,
     pub log: LogSettings,
+    pub auth: AuthSettings,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AuthSettings {
+    pub session_ttl_minutes: u32,
+    pub max_failed_logins: u32,
+    pub lockout_seconds: u32,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -218,10 +227,27 @@ impl Settings {
         if self.database.sqlite_busy_timeout_ms > 600_000 {
             return fail("database.sqlite_busy_timeout_ms", "must be at most 600000");
         }
+        if !(5..=1440).contains(&self.auth.session_ttl_minutes) {
+            return fail("auth.session_ttl_minutes", "must be between 5 and 1440");
+        }
+        if !(1..=100).contains(&self.auth.max_failed_logins) {
+            return fail("auth.max_failed_logins", "must be between 1 and 100");
+        }
+        if !(1..=3600).contains(&self.auth.lockout_seconds) {
+            return fail("auth.lockout_seconds", "must be between 1 and 3600");
+        }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return fail("log.level", &format!("not a valid filter: {e}"));
         }
         Ok(())
+    }
+
+    pub fn login_policy(&self) -> crate::store::staff::LoginPolicy {
+        crate::store::staff::LoginPolicy {
+            session_ttl: chrono::Duration::minutes(i64::from(self.auth.session_ttl_minutes)),
+            max_failures: self.auth.max_failed_logins as i32,
+            lockout: chrono::Duration::seconds(i64::from(self.auth.lockout_seconds)),
+        }
     }
 
     pub fn database_target(&self) -> DatabaseTarget {

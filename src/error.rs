@@ -75,7 +75,13 @@ pub enum ApiError {
     /// 400: the request is malformed or fails validation; lists every invalid field found.
     #[error("invalid request: {0:?}")]
     Invalid(Vec<FieldError>),
-    /// 404: no such resource (or, later, not visible to the caller).
+    /// 401: no valid credentials.
+    #[error("{0}")]
+    Unauthorized(String),
+    /// 403: valid credentials, but not for this operation.
+    #[error("{0}")]
+    Forbidden(String),
+    /// 404: no such resource, or not visible to the caller.
     #[error("{} {id} not found", resource.replace('_', " "))]
     NotFound { resource: &'static str, id: String },
     /// 404: no route for this path.
@@ -140,6 +146,8 @@ impl ApiError {
     fn kind_and_title(&self) -> (&'static str, &'static str) {
         match self {
             ApiError::Invalid(_) => ("validation", "The request is invalid"),
+            ApiError::Unauthorized(_) => ("unauthorized", "Authentication required"),
+            ApiError::Forbidden(_) => ("forbidden", "Not allowed"),
             ApiError::NotFound { .. } | ApiError::NoRoute => ("not-found", "Not found"),
             ApiError::IllegalTransition { .. } => {
                 ("illegal-transition", "Illegal state transition")
@@ -204,6 +212,8 @@ impl ResponseError for ApiError {
     fn status_code(&self) -> StatusCode {
         match self {
             ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } | ApiError::NoRoute => StatusCode::NOT_FOUND,
             ApiError::IllegalTransition { .. } | ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
@@ -222,6 +232,9 @@ impl ResponseError for ApiError {
         }
         let mut response = HttpResponse::build(self.status_code());
         response.insert_header((header::CONTENT_TYPE, PROBLEM_JSON));
+        if matches!(self, ApiError::Unauthorized(_)) {
+            response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+        }
         if matches!(self, ApiError::Unavailable(_)) {
             response.insert_header((header::RETRY_AFTER, "5"));
         }

@@ -6,6 +6,7 @@
 //! PostgreSQL.
 
 pub mod api;
+pub mod auth;
 pub mod config;
 pub mod db;
 pub mod domain;

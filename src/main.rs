@@ -33,6 +33,42 @@ enum Command {
     Migrate,
     /// Print the OpenAPI document on standard output.
     Openapi,
+    /// Bootstrap and manage a fresh install from the command line.
+    #[command(subcommand)]
+    Admin(AdminCommand),
+}
+
+// The variants are the sub-commands `create-staff`, `create-organisation`, ...
+#[allow(clippy::enum_variant_names)]
+#[derive(Debug, Subcommand)]
+enum AdminCommand {
+    /// Create a staff account. The password is read from the first line of standard input
+    /// (e.g. `printf '%s\n' "$PASSWORD" | maatje admin create-staff ...`).
+    CreateStaff {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// `admin` or `coordinator`.
+        #[arg(long, default_value = "admin")]
+        role: String,
+    },
+    /// Register an organisation taking part in the programme; prints its id.
+    CreateOrganisation {
+        #[arg(long)]
+        name: String,
+    },
+    /// Register a case-management system for an organisation; prints its API key once.
+    CreateApiClient {
+        /// The organisation's id.
+        #[arg(long)]
+        organisation: uuid::Uuid,
+        #[arg(long)]
+        name: String,
+        /// Days until the key expires; without it the key lasts until revoked.
+        #[arg(long)]
+        expires_in_days: Option<u32>,
+    },
 }
 
 fn main() -> ExitCode {
@@ -49,6 +85,9 @@ fn main() -> ExitCode {
             Ok(())
         }),
         Command::Serve => load(cli.config.as_deref()).and_then(serve),
+        Command::Admin(command) => {
+            load(cli.config.as_deref()).and_then(|settings| admin(settings, command))
+        }
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -71,4 +110,81 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         app.run_until_stopped().await?;
         Ok(())
     })
+}
+
+fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> {
+    use maatje::auth::{password, StaffRole};
+    use maatje::db::write_transaction;
+    use maatje::domain::actor::Actor;
+    use maatje::store;
+
+    let db = Database::connect(&settings.database, settings.database_target())?;
+    migrate(&db)?;
+    let mut conn = db.blocking().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let now = Clock::System.now_naive();
+    let failed = |e: maatje::error::ApiError| {
+        anyhow::anyhow!("{}", e.to_problem().detail.unwrap_or_default())
+    };
+    match command {
+        AdminCommand::CreateStaff { email, name, role } => {
+            let role: StaffRole = role
+                .parse()
+                .map_err(|_| anyhow::anyhow!("--role must be admin or coordinator"))?;
+            let mut line = String::new();
+            std::io::stdin().read_line(&mut line)?;
+            let plain = line.trim_end_matches(['\r', '\n']).to_owned();
+            let input = maatje::api::staff::NewStaff {
+                email,
+                name,
+                role,
+                password: plain,
+            };
+            let (email, name, role, plain) = maatje::api::staff::validate_new_staff(input)
+                .map_err(|e| {
+                    let problem = e.to_problem();
+                    let fields: Vec<String> = problem
+                        .errors
+                        .iter()
+                        .map(|f| format!("{}: {}", f.field, f.message))
+                        .collect();
+                    anyhow::anyhow!("{}", fields.join("; "))
+                })?;
+            let row = write_transaction(&mut conn, |c| {
+                store::staff::create(c, email, name, role, password::hash(&plain), now)
+            })
+            .map_err(failed)?;
+            println!("created {} account {} ({})", row.role, row.id, row.email);
+        }
+        AdminCommand::CreateOrganisation { name } => {
+            let row = write_transaction(&mut conn, |c| {
+                store::organisations::create(c, name.trim().to_owned(), &Actor::System, now)
+            })
+            .map_err(failed)?;
+            println!("{}", row.id);
+        }
+        AdminCommand::CreateApiClient {
+            organisation,
+            name,
+            expires_in_days,
+        } => {
+            let expires_at = expires_in_days.map(|d| now + chrono::Duration::days(i64::from(d)));
+            let (client, key) = write_transaction(&mut conn, |c| {
+                let client = store::api_clients::create(
+                    c,
+                    &organisation.to_string(),
+                    name.trim().to_owned(),
+                    now,
+                )?;
+                let key = store::api_clients::create_key(c, &client.id, expires_at, now)?;
+                Ok((client, key))
+            })
+            .map_err(failed)?;
+            eprintln!(
+                "API client {} created; its key is shown only now:",
+                client.id
+            );
+            println!("{}", key.token);
+        }
+    }
+    Ok(())
 }

@@ -2,10 +2,13 @@
 //! utoipa-actix-web; this module adds the document's metadata and the error responses every
 //! operation shares, so that each status code an operation can return is documented.
 
-use utoipa::openapi::path::{HttpMethod, Operation};
+use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::ResponseBuilder;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
 use utoipa::openapi::{Content, OpenApi, Ref, RefOr};
 
+use crate::auth::policy::{self, Access};
+use crate::auth::Role;
 use crate::error::PROBLEM_JSON;
 
 #[derive(utoipa::OpenApi)]
@@ -22,6 +25,9 @@ Interactive documentation is served at `/docs`.",
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
     tags(
+        (name = "auth", description = "Staff login and logout; who the caller is"),
+        (name = "staff", description = "Staff accounts of the client bureau (administrators)"),
+        (name = "api-clients", description = "Case-management systems and their API keys (administrators)"),
         (name = "organisations", description = "Certified youth-protection organisations in the programme"),
         (name = "exit-interviews", description = "Outcomes of asking departing clients to become a buddy"),
         (name = "buddies", description = "Volunteer buddies, from candidate to retirement"),
@@ -32,6 +38,78 @@ Interactive documentation is served at `/docs`.",
 )]
 pub struct ApiDoc;
 
+pub const STAFF_TOKEN: &str = "staff_token";
+pub const API_KEY: &str = "api_key";
+
+/// Declares the two kinds of bearer credentials and, from the access policy, which one each
+/// operation takes, with its 401 and 403. Public operations carry no security requirement.
+pub fn apply_access_policy(api: &mut OpenApi) {
+    let components = api.components.get_or_insert_with(Default::default);
+    components.add_security_scheme(
+        STAFF_TOKEN,
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("mtj_st_…")
+                .description(Some("A staff token from `POST /v1/auth/login`."))
+                .build(),
+        ),
+    );
+    components.add_security_scheme(
+        API_KEY,
+        SecurityScheme::Http(
+            HttpBuilder::new()
+                .scheme(HttpAuthScheme::Bearer)
+                .bearer_format("mtj_ak_…")
+                .description(Some(
+                    "An API key of a case-management system, bound to one organisation.",
+                ))
+                .build(),
+        ),
+    );
+    for (path, item) in api.paths.paths.iter_mut() {
+        for (method, operation) in operations(item) {
+            let Some(rule) = policy::find(method, path) else {
+                continue;
+            };
+            let Access::Roles(roles) = rule.access else {
+                continue;
+            };
+            let mut requirements =
+                vec![SecurityRequirement::new(STAFF_TOKEN, Vec::<String>::new())];
+            if roles.contains(&Role::CaseSystem) {
+                requirements.push(SecurityRequirement::new(API_KEY, Vec::<String>::new()));
+            }
+            operation.security = Some(requirements);
+            let who: Vec<&str> = roles.iter().map(|r| r.as_str()).collect();
+            let note = format!("\n\nAllowed for: {}.", who.join(", "));
+            operation.description = Some(operation.description.take().unwrap_or_default() + &note);
+            let responses = &mut operation.responses.responses;
+            responses.entry("401".to_owned()).or_insert_with(|| {
+                problem_response(
+                    "No valid credentials (missing, malformed, unknown, expired or revoked)",
+                )
+            });
+            responses.entry("403".to_owned()).or_insert_with(|| {
+                problem_response("The credentials are valid but not for this operation")
+            });
+        }
+    }
+}
+
+fn operations(item: &mut utoipa::openapi::PathItem) -> Vec<(&'static str, &mut Operation)> {
+    [
+        ("GET", item.get.as_mut()),
+        ("POST", item.post.as_mut()),
+        ("PATCH", item.patch.as_mut()),
+        ("PUT", item.put.as_mut()),
+        ("DELETE", item.delete.as_mut()),
+    ]
+    .into_iter()
+    .filter_map(|(method, op)| op.map(|op| (method, op)))
+    .collect()
+}
+
 /// Adds the shared error responses to every `/v1` operation, keeping any an operation declares
 /// itself (its own 404 or 409 descriptions win):
 /// 400 for operations with parameters or a body, 404 for paths with an id, 413 and 415 for
@@ -40,25 +118,11 @@ pub fn add_common_responses(api: &mut OpenApi) {
     for (path, item) in api.paths.paths.iter_mut() {
         let has_id = path.contains('{');
         let common = path.starts_with("/v1/");
-        for method in [
-            HttpMethod::Get,
-            HttpMethod::Post,
-            HttpMethod::Patch,
-            HttpMethod::Put,
-            HttpMethod::Delete,
-        ] {
-            let operation = match method {
-                HttpMethod::Get => item.get.as_mut(),
-                HttpMethod::Post => item.post.as_mut(),
-                HttpMethod::Patch => item.patch.as_mut(),
-                HttpMethod::Put => item.put.as_mut(),
-                HttpMethod::Delete => item.delete.as_mut(),
-                _ => None,
-            };
-            match operation {
-                Some(operation) if common => add_to_operation(operation, has_id),
-                Some(operation) => add_500(operation),
-                None => {}
+        for (_, operation) in operations(item) {
+            if common {
+                add_to_operation(operation, has_id);
+            } else {
+                add_500(operation);
             }
         }
     }

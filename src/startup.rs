@@ -15,13 +15,14 @@ use utoipa_actix_web::{scope, AppExt};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api::{self, AppState};
+use crate::auth;
 use crate::config::Settings;
 use crate::db::{run_migrations, Database};
 use crate::domain::clock::Clock;
 use crate::error::ApiError;
 use crate::http::extract::{path_config, BodyLimit};
 use crate::http::{bare_errors, request_id};
-use crate::openapi::{add_common_responses, ApiDoc};
+use crate::openapi::{add_common_responses, apply_access_policy, ApiDoc};
 
 pub struct Application {
     port: u16,
@@ -45,7 +46,11 @@ impl Application {
             )
         })?;
         let port = listener.local_addr()?.port();
-        let state = web::Data::new(AppState { db, clock });
+        let state = web::Data::new(AppState {
+            db,
+            clock,
+            login: settings.login_policy(),
+        });
         let limit = BodyLimit(settings.server.max_body_bytes);
         let mut server = HttpServer::new(move || app(state.clone(), limit))
             .listen(listener)?
@@ -106,6 +111,7 @@ pub fn routes() -> (
         .service(scope("/v1").configure(api::configure))
         .split_for_parts();
     add_common_responses(&mut spec);
+    apply_access_policy(&mut spec);
     (app, spec)
 }
 
@@ -151,6 +157,7 @@ fn app(
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::NoRoute)
         }))
+        .wrap(from_fn(auth::middleware::middleware))
         .wrap(from_fn(bare_errors::middleware))
         .wrap(from_fn(request_id::middleware))
 }

@@ -1,4 +1,5 @@
-//! Logging through `tracing`: pretty for people or JSON for collectors, filtered by config.
+//! Logging through `tracing` to standard error: pretty for people or JSON for collectors,
+//! filtered by config.
 //! Handlers log ids and states, never names, contact details or free text of clients or buddies.
 
 use tracing_subscriber::layer::SubscriberExt;

@@ -326,7 +326,7 @@ async fn register_buddy(
     let now = state.clock.now_naive();
     let row = state
         .db
-        .write(move |conn| store::insert(conn, &organisation_id, profile, &caller.0, None, now))
+        .write(move |conn| store::insert(conn, &organisation_id, profile, &caller.actor, None, now))
         .await?;
     let body = Buddy::from_row(row, 0)?;
     Ok(created(format!("/v1/buddies/{}", body.id), &body))
@@ -424,7 +424,7 @@ async fn update_buddy(
     let buddy = state
         .db
         .write(move |conn| {
-            store::update_profile(conn, &id, change, &caller.0, now)?;
+            store::update_profile(conn, &id, change, &caller.actor, now)?;
             load_one(conn, &id)
         })
         .await?;
@@ -444,7 +444,7 @@ async fn act(
     let buddy = state
         .db
         .write(move |conn| {
-            store::act(conn, &id, action, reason.as_deref(), &caller.0, now)?;
+            store::act(conn, &id, action, reason.as_deref(), &caller.actor, now)?;
             load_one(conn, &id)
         })
         .await?;

@@ -9,7 +9,9 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::buddies::{Buddy, BuddyInput};
-use super::{created, history_page, uuid, AppState, Caller, HistoryPage, HistoryQuery};
+use super::{
+    created, history_page, owning_organisation, uuid, AppState, Caller, HistoryPage, HistoryQuery,
+};
 use crate::domain::clock::utc;
 use crate::domain::exit_interview::Answer;
 use crate::domain::values::Check;
@@ -28,7 +30,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewExitInterview {
-    pub organisation_id: Uuid,
+    /// Staff name the organisation; a case system leaves it out (it is its key's organisation).
+    pub organisation_id: Option<Uuid>,
     /// The day of the interview; not in the future.
     pub held_on: NaiveDate,
     pub answer: Answer,
@@ -110,6 +113,7 @@ async fn record_exit_interview(
     let input = body.0;
     let today = state.clock.today();
     let mut check = Check::new();
+    let organisation_id = owning_organisation(&caller, input.organisation_id, &mut check);
     if input.held_on > today {
         check.fail("held_on", "must not lie in the future");
     }
@@ -137,7 +141,7 @@ async fn record_exit_interview(
         (_, None) => None,
     };
     check.finish()?;
-    let organisation_id = input.organisation_id.to_string();
+    let organisation_id = organisation_id.unwrap_or_default();
     let (held_on, answer) = (input.held_on, input.answer);
     let now = state.clock.now_naive();
     let (row, buddy) = state
@@ -149,7 +153,7 @@ async fn record_exit_interview(
                 held_on,
                 answer,
                 candidate,
-                &caller.0,
+                &caller.actor,
                 now,
             )
         })

@@ -1,16 +1,19 @@
 //! HTTP handlers and their JSON shapes, one file per resource. Handlers validate input into the
 //! store's types, run the store operation on the blocking pool and map rows to responses.
 
+pub mod api_clients;
+pub mod auth;
 pub mod buddies;
 pub mod exit_interviews;
 pub mod health;
 pub mod organisations;
 pub mod pairings;
 pub mod requests;
+pub mod staff;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest, HttpResponse};
+use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use futures_util::future::{ready, Ready};
 use serde::{Deserialize, Serialize};
@@ -18,6 +21,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
+use crate::auth::Identity;
 use crate::db::Database;
 use crate::domain::actor::Actor;
 use crate::domain::clock::{utc, Clock};
@@ -25,30 +29,76 @@ use crate::domain::values::{Check, MAX_REASON};
 use crate::error::{ApiError, ApiResult};
 use crate::http::pagination::PageRequest;
 use crate::store::history::HistoryRow;
+use crate::store::staff::LoginPolicy;
 
 /// What every handler shares.
 #[derive(Clone)]
 pub struct AppState {
     pub db: Database,
     pub clock: Clock,
+    pub login: LoginPolicy,
 }
 
-/// The party making the request. Handlers take it as an extractor, so that authentication can
-/// decide who it is without changing them; for now every caller is unauthenticated.
+/// The authenticated party making the request, as established by [`crate::auth::middleware`].
 #[derive(Debug, Clone)]
-pub struct Caller(pub Actor);
+pub struct Caller {
+    pub actor: Actor,
+    pub identity: Identity,
+}
+
+impl Caller {
+    /// The organisation a case system is confined to; `None` for staff.
+    pub fn scope(&self) -> Option<String> {
+        self.identity.scope().map(str::to_owned)
+    }
+}
 
 impl FromRequest for Caller {
     type Error = ApiError;
     type Future = Ready<Result<Self, ApiError>>;
 
-    fn from_request(_: &HttpRequest, _: &mut Payload) -> Self::Future {
-        ready(Ok(Caller(Actor::Unauthenticated)))
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(
+            req.extensions()
+                .get::<Identity>()
+                .map(|identity| Caller {
+                    actor: identity.actor.clone(),
+                    identity: identity.clone(),
+                })
+                .ok_or_else(|| ApiError::Unauthorized("authentication required".into())),
+        )
+    }
+}
+
+/// The organisation a new record belongs to: a case system's own (it may not name one), or the
+/// one staff name in the body.
+pub(crate) fn owning_organisation(
+    caller: &Caller,
+    named: Option<Uuid>,
+    check: &mut Check,
+) -> Option<String> {
+    match (caller.scope(), named) {
+        (Some(own), None) => Some(own),
+        (Some(_), Some(_)) => {
+            check.fail(
+                "organisation_id",
+                "must be left out: it is the organisation of your API key",
+            );
+            None
+        }
+        (None, Some(id)) => Some(id.to_string()),
+        (None, None) => {
+            check.fail("organisation_id", "is required");
+            None
+        }
     }
 }
 
 /// Registers every `/v1` operation.
 pub fn configure(cfg: &mut ServiceConfig) {
+    auth::configure(cfg);
+    staff::configure(cfg);
+    api_clients::configure(cfg);
     organisations::configure(cfg);
     exit_interviews::configure(cfg);
     buddies::configure(cfg);
@@ -146,13 +196,14 @@ pub struct HistoryQuery {
     pub cursor: Option<String>,
 }
 
-/// Loads one page of the history of an entity, after checking the entity exists via `exists`.
+/// Loads one page of the history of an entity, after checking via `exists` that the entity
+/// exists and is visible to the caller.
 pub(crate) async fn history_page(
     state: &AppState,
     entity_type: &'static str,
     id: Uuid,
     query: HistoryQuery,
-    exists: fn(&mut crate::db::DbConnection, &str) -> ApiResult<()>,
+    exists: impl FnOnce(&mut crate::db::DbConnection, &str) -> ApiResult<()> + Send + 'static,
 ) -> ApiResult<HistoryPage> {
     let mut check = Check::new();
     let page = PageRequest::parse(

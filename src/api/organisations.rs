@@ -98,7 +98,7 @@ async fn create_organisation(
     let now = state.clock.now_naive();
     let row = state
         .db
-        .write(move |conn| store::create(conn, name, &caller.0, now))
+        .write(move |conn| store::create(conn, name, &caller.actor, now))
         .await?;
     let body = Organisation::try_from(row)?;
     Ok(created(format!("/v1/organisations/{}", body.id), &body))
@@ -170,7 +170,7 @@ async fn act(
     let id = id.to_string();
     let row = state
         .db
-        .write(move |conn| store::act(conn, &id, action, reason.as_deref(), &caller.0, now))
+        .write(move |conn| store::act(conn, &id, action, reason.as_deref(), &caller.actor, now))
         .await?;
     Ok(HttpResponse::Ok().json(Organisation::try_from(row)?))
 }

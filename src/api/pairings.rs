@@ -204,7 +204,7 @@ async fn propose_pairing(
     let now = state.clock.now_naive();
     let row = state
         .db
-        .write(move |conn| store::propose(conn, &request_id, &buddy_id, &caller.0, now))
+        .write(move |conn| store::propose(conn, &request_id, &buddy_id, &caller.actor, now))
         .await?;
     let body = Pairing::try_from(row)?;
     Ok(created(format!("/v1/pairings/{}", body.id), &body))
@@ -280,7 +280,17 @@ async fn act(
     let id = id.to_string();
     let row = state
         .db
-        .write(move |conn| store::act(conn, &id, action, reason.as_deref(), ending, &caller.0, now))
+        .write(move |conn| {
+            store::act(
+                conn,
+                &id,
+                action,
+                reason.as_deref(),
+                ending,
+                &caller.actor,
+                now,
+            )
+        })
         .await?;
     Ok(HttpResponse::Ok().json(Pairing::try_from(row)?))
 }

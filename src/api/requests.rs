@@ -8,7 +8,10 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{created, history_page, uuid, ActionBody, AppState, Caller, HistoryPage, HistoryQuery};
+use super::{
+    created, history_page, owning_organisation, uuid, ActionBody, AppState, Caller, HistoryPage,
+    HistoryQuery,
+};
 use crate::domain::clock::utc;
 use crate::domain::pairing::PairingState;
 use crate::domain::request::{ContactChannel, RequestState, Trigger};
@@ -50,7 +53,8 @@ pub struct ClientContact {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewBuddyRequest {
-    pub organisation_id: Uuid,
+    /// Staff name the organisation; a case system leaves it out (it is its key's organisation).
+    pub organisation_id: Option<Uuid>,
     /// The case system's own pseudonymous reference for the client, unique per organisation.
     /// Never a BSN.
     #[schema(
@@ -76,8 +80,9 @@ pub struct NewBuddyRequest {
 }
 
 impl NewBuddyRequest {
-    fn validate(self) -> ApiResult<NewRequest> {
+    fn validate(self, caller: &Caller) -> ApiResult<NewRequest> {
         let mut check = Check::new();
+        let organisation_id = owning_organisation(caller, self.organisation_id, &mut check);
         if !self.consent_to_share_contact {
             check.fail(
                 "consent_to_share_contact",
@@ -102,7 +107,7 @@ impl NewBuddyRequest {
             _ => {}
         }
         let new = NewRequest {
-            organisation_id: self.organisation_id.to_string(),
+            organisation_id: organisation_id.unwrap_or_default(),
             client_ref: check.client_ref("client_ref", &self.client_ref),
             trigger: self.trigger,
             trigger_note: check.note("trigger_note", self.trigger_note.as_deref(), MAX_NOTE),
@@ -190,8 +195,12 @@ impl BuddyRequest {
     }
 }
 
-fn load_one(conn: &mut crate::db::DbConnection, id: &str) -> ApiResult<BuddyRequest> {
-    let row = store::find(conn, id)?;
+fn load_one(
+    conn: &mut crate::db::DbConnection,
+    id: &str,
+    scope: Option<&str>,
+) -> ApiResult<BuddyRequest> {
+    let row = store::find_visible(conn, id, scope)?;
     let mut latest = store::latest_pairings(conn, std::slice::from_ref(&row.id))?;
     let pairing = latest.remove(&row.id);
     BuddyRequest::from_row(row, pairing)
@@ -232,11 +241,11 @@ async fn create_buddy_request(
     caller: Caller,
     body: Json<NewBuddyRequest>,
 ) -> ApiResult<HttpResponse> {
-    let new = body.0.validate()?;
+    let new = body.0.validate(&caller)?;
     let now = state.clock.now_naive();
     let row = state
         .db
-        .write(move |conn| store::insert(conn, new, &caller.0, now))
+        .write(move |conn| store::insert(conn, new, &caller.actor, now))
         .await?;
     let body = BuddyRequest::from_row(row, None)?;
     Ok(created(format!("/v1/buddy-requests/{}", body.id), &body))
@@ -251,7 +260,7 @@ async fn create_buddy_request(
 #[get("/buddy-requests")]
 async fn list_buddy_requests(
     state: Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     query: Query<BuddyRequestQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.0;
@@ -264,8 +273,12 @@ async fn list_buddy_requests(
     );
     let client_ref = query.client_ref.map(|r| check.client_ref("client_ref", &r));
     check.finish()?;
+    // A case system sees its own organisation's requests only, whatever it asks for.
+    let scope = caller.scope();
+    let asked = query.organisation_id.map(|id| id.to_string());
+    let elsewhere = matches!((&scope, &asked), (Some(own), Some(asked)) if own != asked);
     let filter = store::Filter {
-        organisation_id: query.organisation_id.map(|id| id.to_string()),
+        organisation_id: scope.or(asked),
         state: query.state,
         trigger: query.trigger,
         client_ref,
@@ -274,6 +287,9 @@ async fn list_buddy_requests(
     let (rows, mut latest) = state
         .db
         .run(move |conn| {
+            if elsewhere {
+                return Ok((Vec::new(), Default::default()));
+            }
             let rows = store::list(conn, &filter, &request)?;
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
             let latest = store::latest_pairings(conn, &ids)?;
@@ -300,11 +316,15 @@ async fn list_buddy_requests(
 #[get("/buddy-requests/{id}")]
 async fn get_buddy_request(
     state: Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     id: Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner().to_string();
-    let request = state.db.run(move |conn| load_one(conn, &id)).await?;
+    let scope = caller.scope();
+    let request = state
+        .db
+        .run(move |conn| load_one(conn, &id, scope.as_deref()))
+        .await?;
     Ok(HttpResponse::Ok().json(request))
 }
 
@@ -329,11 +349,19 @@ async fn withdraw_buddy_request(
     let reason = ActionBody::reason(body.0)?;
     let now = state.clock.now_naive();
     let id = id.into_inner().to_string();
+    let scope = caller.scope();
     let request = state
         .db
         .write(move |conn| {
-            store::withdraw(conn, &id, reason.as_deref(), &caller.0, now)?;
-            load_one(conn, &id)
+            store::withdraw(
+                conn,
+                &id,
+                scope.as_deref(),
+                reason.as_deref(),
+                &caller.actor,
+                now,
+            )?;
+            load_one(conn, &id, scope.as_deref())
         })
         .await?;
     Ok(HttpResponse::Ok().json(request))
@@ -348,16 +376,17 @@ async fn withdraw_buddy_request(
 #[get("/buddy-requests/{id}/history")]
 async fn buddy_request_history(
     state: Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     id: Path<Uuid>,
     query: Query<HistoryQuery>,
 ) -> ApiResult<HttpResponse> {
+    let scope = caller.scope();
     let page = history_page(
         &state,
         store::ENTITY,
         id.into_inner(),
         query.0,
-        |conn, id| store::find(conn, id).map(|_| ()),
+        move |conn, id| store::find_visible(conn, id, scope.as_deref()).map(|_| ()),
     )
     .await?;
     Ok(HttpResponse::Ok().json(page))

@@ -31,6 +31,7 @@ diesel::table! {
         agreement_signed_on -> Nullable<Date>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        erased_at -> Nullable<Timestamp>,
     }
 }
 
@@ -64,6 +65,8 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         closed_at -> Nullable<Timestamp>,
+        legal_hold -> Bool,
+        anonymised_at -> Nullable<Timestamp>,
     }
 }
 
@@ -103,7 +106,88 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    staff (id) {
+        id -> Text,
+        email -> Text,
+        name -> Text,
+        role -> Text,
+        password_hash -> Text,
+        active -> Bool,
+        failed_logins -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    staff_sessions (id) {
+        id -> Text,
+        staff_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    api_clients (id) {
+        id -> Text,
+        organisation_id -> Text,
+        name -> Text,
+        created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    api_keys (id) {
+        id -> Text,
+        client_id -> Text,
+        secret_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Nullable<Timestamp>,
+        last_used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_log (seq) {
+        seq -> BigInt,
+        id -> Text,
+        at -> Timestamp,
+        actor_type -> Text,
+        actor_id -> Nullable<Text>,
+        on_behalf_of -> Nullable<Text>,
+        action -> Text,
+        object_type -> Text,
+        object_id -> Nullable<Text>,
+        client_ref -> Nullable<Text>,
+        outcome -> Text,
+        status -> Integer,
+        source_address -> Nullable<Text>,
+        request_id -> Nullable<Text>,
+        route -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::table! {
+    audit_head (id) {
+        id -> Integer,
+        seq -> BigInt,
+        hash -> Text,
+    }
+}
+
 diesel::joinable!(buddies -> organisations (organisation_id));
+diesel::joinable!(staff_sessions -> staff (staff_id));
+diesel::joinable!(api_clients -> organisations (organisation_id));
+diesel::joinable!(api_keys -> api_clients (client_id));
 diesel::joinable!(exit_interviews -> organisations (organisation_id));
 diesel::joinable!(buddy_requests -> organisations (organisation_id));
 diesel::joinable!(pairings -> buddy_requests (request_id));
@@ -116,4 +200,10 @@ diesel::allow_tables_to_appear_in_same_query!(
     buddy_requests,
     pairings,
     history,
+    staff,
+    staff_sessions,
+    api_clients,
+    api_keys,
+    audit_log,
+    audit_head,
 );

@@ -40,6 +40,7 @@ pub struct BuddyRow {
     pub agreement_signed_on: Option<NaiveDate>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    pub erased_at: Option<NaiveDateTime>,
 }
 
 impl BuddyRow {
@@ -111,6 +112,7 @@ pub fn insert(
         agreement_signed_on: profile.screening.agreement_signed_on,
         created_at: now,
         updated_at: now,
+        erased_at: None,
     };
     diesel::insert_into(buddies::table)
         .values(&row)

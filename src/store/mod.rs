@@ -1,12 +1,14 @@
 //! Queries and transactional operations, one file per resource. Everything here runs inside
 //! [`crate::db::Database::run`] or [`crate::db::Database::write`], on the blocking pool.
 
+pub mod api_clients;
 pub mod buddies;
 pub mod exit_interviews;
 pub mod history;
 pub mod organisations;
 pub mod pairings;
 pub mod requests;
+pub mod staff;
 
 use crate::error::ApiError;
 

@@ -41,6 +41,8 @@ pub struct RequestRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub closed_at: Option<NaiveDateTime>,
+    pub legal_hold: bool,
+    pub anonymised_at: Option<NaiveDateTime>,
 }
 
 impl RequestRow {
@@ -102,6 +104,8 @@ pub fn insert(
         created_at: now,
         updated_at: now,
         closed_at: None,
+        legal_hold: false,
+        anonymised_at: None,
     };
     match diesel::insert_into(buddy_requests::table)
         .values(&row)
@@ -139,6 +143,20 @@ pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<RequestRow> {
         .first(conn)
         .optional()?
         .ok_or_else(|| ApiError::not_found(ENTITY, id))
+}
+
+/// A request as `scope` may see it: a case system (`Some(organisation)`) sees only its own
+/// organisation's requests; another's answers 404, exactly as if it did not exist.
+pub fn find_visible(
+    conn: &mut DbConnection,
+    id: &str,
+    scope: Option<&str>,
+) -> ApiResult<RequestRow> {
+    let row = find(conn, id)?;
+    match scope {
+        Some(own) if own != row.organisation_id => Err(ApiError::not_found(ENTITY, id)),
+        _ => Ok(row),
+    }
 }
 
 #[derive(Debug, Default)]
@@ -241,11 +259,12 @@ pub(crate) fn follow(
 pub fn withdraw(
     conn: &mut DbConnection,
     id: &str,
+    scope: Option<&str>,
     reason: Option<&str>,
     actor: &Actor,
     now: NaiveDateTime,
 ) -> ApiResult<RequestRow> {
-    let request = find(conn, id)?;
+    let request = find_visible(conn, id, scope)?;
     follow(conn, &request, RequestAction::Withdraw, actor, reason, now)?;
     let live: Vec<PairingRow> = pairings_table::table
         .filter(pairings_table::request_id.eq(id))

@@ -82,7 +82,7 @@ async fn migrate_creates_and_migrates_a_sqlite_file() {
     assert!(file.is_file(), "{} was not created", file.display());
     let out = stdout(&output);
     assert!(
-        out.contains("1 migration(s) applied to SQLite file"),
+        out.contains("2 migration(s) applied to SQLite file"),
         "{out}"
     );
     // A second run has nothing left to do.

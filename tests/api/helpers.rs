@@ -40,6 +40,7 @@ use std::sync::{Mutex, OnceLock};
 use chrono::{DateTime, Utc};
 use diesel::connection::SimpleConnection;
 use diesel::prelude::*;
+use maatje::auth::StaffRole;
 use maatje::config::{DatabaseTarget, Settings};
 use maatje::db::{Database, DbConnection};
 use maatje::domain::clock::Clock;
@@ -63,6 +64,10 @@ pub const TABLES: &[&str] = &[
     "buddy_requests",
     "pairings",
     "history",
+    "staff",
+    "staff_sessions",
+    "api_clients",
+    "api_keys",
 ];
 
 /// The body limit of a test server (the default configuration's 64 KiB).
@@ -88,6 +93,10 @@ pub struct TestApp {
     /// [`TestApp::with_connection`].
     pub db: Database,
     database: TestDatabase,
+    /// The bearer token sent when a request names no `authorization` header itself.
+    token: Mutex<Option<String>>,
+    /// The token of the admin every test app starts with.
+    pub admin_token: String,
 }
 
 /// What a request got back.
@@ -162,7 +171,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         .no_proxy()
         .build()
         .expect("a reqwest client");
-    TestApp {
+    let mut app = TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
         clock,
@@ -170,10 +179,85 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         client,
         db,
         database,
-    }
+        token: Mutex::new(None),
+        admin_token: String::new(),
+    };
+    let (_, token) = app
+        .create_staff(StaffRole::Admin, "admin@example.org")
+        .await;
+    app.admin_token = token.clone();
+    app.use_token(Some(&token));
+    app
+}
+
+/// The password every staff account made by the harness has.
+pub const STAFF_PASSWORD: &str = "correct horse battery staple";
+
+/// Its argon2id hash, computed once per test process (hashing is slow by design).
+pub fn staff_password_hash() -> String {
+    static HASH: OnceLock<String> = OnceLock::new();
+    HASH.get_or_init(|| maatje::auth::password::hash(STAFF_PASSWORD))
+        .clone()
 }
 
 impl TestApp {
+    /// Sends `token` as bearer with every later request (`None`: no credentials).
+    pub fn use_token(&self, token: Option<&str>) {
+        *self.token.lock().unwrap() = token.map(str::to_owned);
+    }
+
+    /// Goes back to the admin the app started with.
+    pub fn use_admin(&self) {
+        self.use_token(Some(&self.admin_token.clone()));
+    }
+
+    /// Creates a staff account directly in the database (as `maatje admin create-staff` does)
+    /// with a session that outlives any clock movement of a test. Returns its id and token.
+    /// (Logging in through the API is tested in `auth`; its tokens expire with the clock.)
+    pub async fn create_staff(&self, role: StaffRole, email: &str) -> (String, String) {
+        let now = self.clock.now_naive();
+        let email = email.to_owned();
+        self.with_connection(|conn| {
+            maatje::db::write_transaction(conn, |c| {
+                let row = maatje::store::staff::create(
+                    c,
+                    email,
+                    "Staff Voorbeeld".into(),
+                    role,
+                    staff_password_hash(),
+                    now,
+                )?;
+                let token = maatje::store::staff::open_session(
+                    c,
+                    &row.id,
+                    chrono::Duration::days(3650),
+                    now,
+                )?;
+                Ok((row.id, token))
+            })
+            .expect("staff account created")
+        })
+    }
+
+    /// Registers a case-management system for `organisation` through the API (as the admin) and
+    /// returns its client id and key.
+    pub async fn create_case_system(&self, organisation: &str, name: &str) -> (String, String) {
+        let response = self
+            .request_with_headers(
+                Method::POST,
+                "/v1/api-clients",
+                Some("application/json"),
+                to_bytes(&serde_json::json!({ "organisation_id": organisation, "name": name })),
+                &[("authorization", &format!("Bearer {}", self.admin_token))],
+            )
+            .await;
+        assert_eq!(response.status, 201, "{}", response.text);
+        (
+            response.body["client"]["id"].as_str().unwrap().to_owned(),
+            response.body["key"]["token"].as_str().unwrap().to_owned(),
+        )
+    }
+
     pub async fn get(&self, path: &str) -> Response {
         self.request(Method::GET, path, None, Vec::new()).await
     }
@@ -225,11 +309,22 @@ impl TestApp {
         let mut request = self
             .client
             .request(method.clone(), format!("{}{path}", self.address));
+        let explicit_auth = headers
+            .iter()
+            .any(|(name, _)| name.eq_ignore_ascii_case("authorization"));
+        if !explicit_auth {
+            if let Some(token) = self.token.lock().unwrap().clone() {
+                request = request.header("authorization", format!("Bearer {token}"));
+            }
+        }
         if let Some(content_type) = content_type {
             request = request.header("content-type", content_type);
         }
         for (name, value) in headers {
-            request = request.header(*name, *value);
+            // An empty authorization header stands for "send no credentials".
+            if !(name.eq_ignore_ascii_case("authorization") && value.is_empty()) {
+                request = request.header(*name, *value);
+            }
         }
         if !body.is_empty() {
             request = request.body(body);

@@ -221,7 +221,8 @@ async fn deactivate_and_reactivate_move_the_state_and_are_recorded() {
     assert_eq!(create["action"], "create");
     assert!(create.get("from_state").is_none(), "{create}");
     assert_eq!(create["to_state"], "active");
-    assert_eq!(create["actor"], json!({ "type": "unauthenticated" }));
+    let me = app.get("/v1/auth/me").await.body;
+    assert_eq!(create["actor"], json!({ "type": "staff", "id": me["id"] }));
     assert!(create.get("reason").is_none(), "{create}");
     assert_eq!(time_of(create, "at"), start_time());
 
@@ -230,7 +231,10 @@ async fn deactivate_and_reactivate_move_the_state_and_are_recorded() {
     assert_eq!(deactivated["from_state"], "active");
     assert_eq!(deactivated["to_state"], "inactive");
     assert_eq!(deactivated["reason"], "Left the programme", "trimmed");
-    assert_eq!(deactivated["actor"]["type"], "unauthenticated");
+    assert_eq!(
+        deactivated["actor"],
+        json!({ "type": "staff", "id": me["id"] })
+    );
     assert_eq!(time_of(deactivated, "at"), start_time() + Duration::days(3));
 
     let reactivated = &entries[2];

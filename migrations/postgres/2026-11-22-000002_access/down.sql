@@ -1,0 +1,12 @@
+ALTER TABLE buddies DROP COLUMN erased_at;
+DROP INDEX buddy_requests_closed;
+ALTER TABLE buddy_requests DROP COLUMN anonymised_at;
+ALTER TABLE buddy_requests DROP COLUMN legal_hold;
+DROP TRIGGER audit_log_no_update ON audit_log;
+DROP FUNCTION audit_log_append_only();
+DROP TABLE audit_head;
+DROP TABLE audit_log;
+DROP TABLE api_keys;
+DROP TABLE api_clients;
+DROP TABLE staff_sessions;
+DROP TABLE staff;

@@ -1,0 +1,114 @@
+//! `/v1/auth`: staff login and logout, and who the caller is.
+
+use actix_web::web::Data;
+use actix_web::{get, post, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_actix_web::service_config::ServiceConfig;
+
+use super::staff::Staff;
+use super::{AppState, Caller};
+use crate::auth::Role;
+use crate::domain::clock::utc;
+use crate::domain::values::{Check, MAX_EMAIL};
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::extract::Json;
+use crate::store::staff::{self as store, LoginOutcome};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(login).service(logout).service(whoami);
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Credentials {
+    #[schema(max_length = 254, example = "coordinator@example.org")]
+    pub email: String,
+    #[schema(max_length = 256, format = Password)]
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct LoginSession {
+    /// Send as `Authorization: Bearer <token>`. Shown only here.
+    pub token: String,
+    pub expires_at: DateTime<Utc>,
+    pub staff: Staff,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WhoAmI {
+    /// `admin`, `coordinator` or `case_system`.
+    pub role: Role,
+    /// The staff account or API client id.
+    pub id: String,
+    /// The organisation of a case system.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub organisation_id: Option<String>,
+}
+
+/// Log in as staff: returns a short-lived bearer token. Repeated failures lock the account for a
+/// growing time; the answer never tells which part was wrong.
+#[utoipa::path(
+    tag = "auth",
+    request_body = Credentials,
+    responses(
+        (status = 200, description = "Logged in", body = LoginSession),
+        (status = 401, description = "Wrong e-mail or password, or the account is inactive or locked", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
+#[post("/auth/login")]
+async fn login(state: Data<AppState>, body: Json<Credentials>) -> ApiResult<HttpResponse> {
+    let Credentials { email, password } = body.0;
+    let mut check = Check::new();
+    if email.len() > MAX_EMAIL {
+        check.fail("email", format!("must be at most {MAX_EMAIL} characters"));
+    }
+    if password.len() > crate::auth::password::MAX_LENGTH * 4 {
+        check.fail("password", "is too long");
+    }
+    check.finish()?;
+    let email = email.trim().to_owned();
+    let (policy, now) = (state.login, state.clock.now_naive());
+    let outcome = state
+        .db
+        .write(move |conn| store::login(conn, &email, &password, policy, now))
+        .await?;
+    match outcome {
+        LoginOutcome::Success(session) => Ok(HttpResponse::Ok().json(LoginSession {
+            token: session.token,
+            expires_at: utc(session.expires_at),
+            staff: Staff::try_from(session.staff)?,
+        })),
+        LoginOutcome::Refused => Err(ApiError::Unauthorized(
+            "wrong e-mail address or password, or the account is inactive or temporarily locked"
+                .into(),
+        )),
+    }
+}
+
+/// End the current staff session: its token stops working at once.
+#[utoipa::path(tag = "auth", responses((status = 204, description = "Logged out")))]
+#[post("/auth/logout")]
+async fn logout(state: Data<AppState>, caller: Caller) -> ApiResult<HttpResponse> {
+    let session = caller.identity.credential_id.clone();
+    let now = state.clock.now_naive();
+    state
+        .db
+        .write(move |conn| Ok(store::logout(conn, &session, now)?))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
+}
+
+/// Who the credentials belong to: useful to check a key or token.
+#[utoipa::path(tag = "auth", responses((status = 200, description = "The caller", body = WhoAmI)))]
+#[get("/auth/me")]
+async fn whoami(caller: Caller) -> HttpResponse {
+    HttpResponse::Ok().json(WhoAmI {
+        role: caller.identity.role,
+        id: caller.actor.id().unwrap_or_default().to_owned(),
+        organisation_id: caller.identity.organisation_id.clone(),
+    })
+}

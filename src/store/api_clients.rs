@@ -1,0 +1,255 @@
+//! API clients (case-management systems) and their keys.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::organisations;
+use crate::auth::token::{self, Presented, TokenKind};
+use crate::auth::{Identity, Role};
+use crate::db::schema::{api_clients, api_keys};
+use crate::db::{is_unique_violation, DbConnection};
+use crate::domain::actor::Actor;
+use crate::error::{ApiError, ApiResult};
+use crate::http::pagination::PageRequest;
+
+pub const ENTITY: &str = "api_client";
+
+/// `last_used_at` is written at most this often per key, not on every request.
+const LAST_USED_RESOLUTION: i64 = 60;
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = api_clients)]
+pub struct ApiClientRow {
+    pub id: String,
+    pub organisation_id: String,
+    pub name: String,
+    pub created_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = api_keys)]
+pub struct ApiKeyRow {
+    pub id: String,
+    pub client_id: String,
+    pub secret_hash: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: Option<NaiveDateTime>,
+    pub last_used_at: Option<NaiveDateTime>,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+/// A new key: its row and the token, which is shown once and never stored.
+pub struct NewKey {
+    pub row: ApiKeyRow,
+    pub token: String,
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    name: String,
+    now: NaiveDateTime,
+) -> ApiResult<ApiClientRow> {
+    organisations::require_active(conn, organisation_id)?;
+    let row = ApiClientRow {
+        id: Uuid::now_v7().to_string(),
+        organisation_id: organisation_id.to_owned(),
+        name,
+        created_at: now,
+        revoked_at: None,
+    };
+    match diesel::insert_into(api_clients::table)
+        .values(&row)
+        .execute(conn)
+    {
+        Err(e) if is_unique_violation(&e) => Err(ApiError::Conflict {
+            kind: "duplicate",
+            title: "Already exists",
+            detail: "this organisation already has an API client with this name".into(),
+        }),
+        other => other.map(|_| row).map_err(Into::into),
+    }
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<ApiClientRow> {
+    api_clients::table
+        .find(id)
+        .select(ApiClientRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found(ENTITY, id))
+}
+
+pub fn list(
+    conn: &mut DbConnection,
+    organisation_id: Option<&str>,
+    page: &PageRequest,
+) -> QueryResult<Vec<ApiClientRow>> {
+    let mut query = api_clients::table
+        .order(api_clients::id.asc())
+        .limit(page.fetch())
+        .select(ApiClientRow::as_select())
+        .into_boxed();
+    if let Some(org) = organisation_id {
+        query = query.filter(api_clients::organisation_id.eq(org.to_owned()));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(api_clients::id.gt(after.clone()));
+    }
+    query.load(conn)
+}
+
+pub fn keys(conn: &mut DbConnection, client_id: &str) -> QueryResult<Vec<ApiKeyRow>> {
+    api_keys::table
+        .filter(api_keys::client_id.eq(client_id))
+        .order(api_keys::id.asc())
+        .select(ApiKeyRow::as_select())
+        .load(conn)
+}
+
+/// The keys of several clients in one query, grouped by client.
+pub fn keys_of(
+    conn: &mut DbConnection,
+    client_ids: &[String],
+) -> QueryResult<std::collections::HashMap<String, Vec<ApiKeyRow>>> {
+    let rows: Vec<ApiKeyRow> = api_keys::table
+        .filter(api_keys::client_id.eq_any(client_ids))
+        .order(api_keys::id.asc())
+        .select(ApiKeyRow::as_select())
+        .load(conn)?;
+    let mut grouped = std::collections::HashMap::<String, Vec<ApiKeyRow>>::new();
+    for row in rows {
+        grouped.entry(row.client_id.clone()).or_default().push(row);
+    }
+    Ok(grouped)
+}
+
+/// Issues a key for a client that is not revoked.
+pub fn create_key(
+    conn: &mut DbConnection,
+    client_id: &str,
+    expires_at: Option<NaiveDateTime>,
+    now: NaiveDateTime,
+) -> ApiResult<NewKey> {
+    let client = find(conn, client_id)?;
+    if client.revoked_at.is_some() {
+        return Err(ApiError::Conflict {
+            kind: "api-client-revoked",
+            title: "API client revoked",
+            detail: "a revoked API client gets no new keys".into(),
+        });
+    }
+    let minted = token::mint(TokenKind::ApiKey);
+    let row = ApiKeyRow {
+        id: minted.id,
+        client_id: client_id.to_owned(),
+        secret_hash: minted.secret_hash,
+        created_at: now,
+        expires_at,
+        last_used_at: None,
+        revoked_at: None,
+    };
+    diesel::insert_into(api_keys::table)
+        .values(&row)
+        .execute(conn)?;
+    Ok(NewKey {
+        row,
+        token: minted.token,
+    })
+}
+
+pub fn revoke_key(
+    conn: &mut DbConnection,
+    client_id: &str,
+    key_id: &str,
+    now: NaiveDateTime,
+) -> ApiResult<ApiKeyRow> {
+    let key: ApiKeyRow = api_keys::table
+        .filter(api_keys::id.eq(key_id))
+        .filter(api_keys::client_id.eq(client_id))
+        .select(ApiKeyRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found("api_key", key_id))?;
+    if key.revoked_at.is_some() {
+        return Err(ApiError::Conflict {
+            kind: "already-revoked",
+            title: "Already revoked",
+            detail: "this key is revoked already".into(),
+        });
+    }
+    diesel::update(api_keys::table)
+        .filter(api_keys::id.eq(key_id))
+        .set(api_keys::revoked_at.eq(now))
+        .execute(conn)?;
+    Ok(ApiKeyRow {
+        revoked_at: Some(now),
+        ..key
+    })
+}
+
+pub fn revoke(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> ApiResult<ApiClientRow> {
+    let client = find(conn, id)?;
+    if client.revoked_at.is_some() {
+        return Err(ApiError::Conflict {
+            kind: "already-revoked",
+            title: "Already revoked",
+            detail: "this API client is revoked already".into(),
+        });
+    }
+    diesel::update(api_clients::table)
+        .filter(api_clients::id.eq(id))
+        .set(api_clients::revoked_at.eq(now))
+        .execute(conn)?;
+    diesel::update(api_keys::table)
+        .filter(api_keys::client_id.eq(id))
+        .filter(api_keys::revoked_at.is_null())
+        .set(api_keys::revoked_at.eq(now))
+        .execute(conn)?;
+    Ok(ApiClientRow {
+        revoked_at: Some(now),
+        ..client
+    })
+}
+
+/// The identity behind an API key, if it is valid now. Notes the key's use.
+pub fn authenticate(
+    conn: &mut DbConnection,
+    presented: &Presented,
+    now: NaiveDateTime,
+) -> ApiResult<Option<Identity>> {
+    let found: Option<(ApiKeyRow, ApiClientRow)> = api_keys::table
+        .inner_join(api_clients::table)
+        .filter(api_keys::id.eq(&presented.id))
+        .select((ApiKeyRow::as_select(), ApiClientRow::as_select()))
+        .first(conn)
+        .optional()?;
+    let Some((key, client)) = found else {
+        return Ok(None);
+    };
+    let valid = presented.matches(&key.secret_hash)
+        && key.revoked_at.is_none()
+        && client.revoked_at.is_none()
+        && key.expires_at.is_none_or(|at| at > now);
+    if !valid {
+        return Ok(None);
+    }
+    let stale = key
+        .last_used_at
+        .is_none_or(|at| now - at >= Duration::seconds(LAST_USED_RESOLUTION));
+    if stale {
+        diesel::update(api_keys::table)
+            .filter(api_keys::id.eq(&key.id))
+            .set(api_keys::last_used_at.eq(now))
+            .execute(conn)?;
+    }
+    Ok(Some(Identity {
+        role: Role::CaseSystem,
+        actor: Actor::ApiClient(client.id),
+        organisation_id: Some(client.organisation_id),
+        credential_id: key.id,
+        on_behalf_of: None,
+    }))
+}

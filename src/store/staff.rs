@@ -1,0 +1,271 @@
+//! Staff accounts, their login bookkeeping and their sessions.
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use super::{concurrent_change, parse_stored};
+use crate::auth::token::{self, Presented, TokenKind};
+use crate::auth::{Identity, StaffRole};
+use crate::db::schema::{staff, staff_sessions};
+use crate::db::{is_unique_violation, DbConnection};
+use crate::domain::actor::Actor;
+use crate::error::{ApiError, ApiResult};
+use crate::http::pagination::PageRequest;
+
+pub const ENTITY: &str = "staff";
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = staff, treat_none_as_null = true)]
+pub struct StaffRow {
+    pub id: String,
+    pub email: String,
+    pub name: String,
+    pub role: String,
+    pub password_hash: String,
+    pub active: bool,
+    pub failed_logins: i32,
+    pub locked_until: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+}
+
+impl StaffRow {
+    pub fn role(&self) -> ApiResult<StaffRole> {
+        parse_stored(&self.role)
+    }
+}
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = staff_sessions)]
+pub struct SessionRow {
+    pub id: String,
+    pub staff_id: String,
+    pub token_hash: String,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+pub fn create(
+    conn: &mut DbConnection,
+    email: String,
+    name: String,
+    role: StaffRole,
+    password_hash: String,
+    now: NaiveDateTime,
+) -> ApiResult<StaffRow> {
+    let row = StaffRow {
+        id: Uuid::now_v7().to_string(),
+        email,
+        name,
+        role: role.as_str().to_owned(),
+        password_hash,
+        active: true,
+        failed_logins: 0,
+        locked_until: None,
+        created_at: now,
+        updated_at: now,
+    };
+    match diesel::insert_into(staff::table).values(&row).execute(conn) {
+        Err(e) if is_unique_violation(&e) => Err(ApiError::Conflict {
+            kind: "duplicate",
+            title: "Already exists",
+            detail: "a staff account with this e-mail address exists".into(),
+        }),
+        other => other.map(|_| row).map_err(Into::into),
+    }
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<StaffRow> {
+    staff::table
+        .find(id)
+        .select(StaffRow::as_select())
+        .first(conn)
+        .optional()?
+        .ok_or_else(|| ApiError::not_found(ENTITY, id))
+}
+
+pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<StaffRow>> {
+    staff::table
+        .filter(staff::email.eq(email))
+        .select(StaffRow::as_select())
+        .first(conn)
+        .optional()
+}
+
+pub fn list(conn: &mut DbConnection, page: &PageRequest) -> QueryResult<Vec<StaffRow>> {
+    let mut query = staff::table
+        .order(staff::id.asc())
+        .limit(page.fetch())
+        .select(StaffRow::as_select())
+        .into_boxed();
+    if let Some(after) = &page.after {
+        query = query.filter(staff::id.gt(after.clone()));
+    }
+    query.load(conn)
+}
+
+/// Stores a changed account, guarded by the `updated_at` it was read with.
+pub fn save(conn: &mut DbConnection, row: &StaffRow, read_at: NaiveDateTime) -> ApiResult<()> {
+    let updated = diesel::update(staff::table)
+        .filter(staff::id.eq(&row.id))
+        .filter(staff::updated_at.eq(read_at))
+        .set(row)
+        .execute(conn)?;
+    if updated != 1 {
+        return Err(concurrent_change(ENTITY));
+    }
+    Ok(())
+}
+
+/// Number of active administrators other than `except`.
+pub fn other_active_admins(conn: &mut DbConnection, except: &str) -> QueryResult<i64> {
+    staff::table
+        .filter(staff::role.eq(StaffRole::Admin.as_str()))
+        .filter(staff::active.eq(true))
+        .filter(staff::id.ne(except))
+        .count()
+        .get_result(conn)
+}
+
+/// Ends every session of an account (on deactivation or password change).
+pub fn revoke_sessions(
+    conn: &mut DbConnection,
+    staff_id: &str,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(staff_sessions::table)
+        .filter(staff_sessions::staff_id.eq(staff_id))
+        .filter(staff_sessions::revoked_at.is_null())
+        .set(staff_sessions::revoked_at.eq(now))
+        .execute(conn)
+}
+
+/// Login policy: after `max_failures` consecutive failures the account locks for
+/// `lockout` seconds, doubling with each further failure up to an hour.
+#[derive(Debug, Clone, Copy)]
+pub struct LoginPolicy {
+    pub session_ttl: Duration,
+    pub max_failures: i32,
+    pub lockout: Duration,
+}
+
+/// A successful login: the token (shown once) and when it expires.
+pub struct Session {
+    pub token: String,
+    pub expires_at: NaiveDateTime,
+    pub staff: StaffRow,
+}
+
+pub enum LoginOutcome {
+    Success(Box<Session>),
+    /// Wrong e-mail, wrong password, inactive or locked account: the caller learns none of these.
+    Refused,
+}
+
+/// Checks the password (argon2id, on this blocking thread) and opens a session.
+pub fn login(
+    conn: &mut DbConnection,
+    email: &str,
+    password: &str,
+    policy: LoginPolicy,
+    now: NaiveDateTime,
+) -> ApiResult<LoginOutcome> {
+    let Some(mut row) = find_by_email(conn, email)? else {
+        crate::auth::password::verify_dummy(password);
+        return Ok(LoginOutcome::Refused);
+    };
+    let locked = row.locked_until.is_some_and(|until| until > now);
+    let verified = crate::auth::password::verify(password, &row.password_hash);
+    let read_at = row.updated_at;
+    if locked || !row.active {
+        return Ok(LoginOutcome::Refused);
+    }
+    if !verified {
+        row.failed_logins += 1;
+        let excess = row.failed_logins - policy.max_failures;
+        if excess >= 0 {
+            let factor = 1i32 << excess.min(12);
+            let lock = (policy.lockout * factor).min(Duration::hours(1));
+            row.locked_until = Some(now + lock);
+            tracing::warn!(staff_id = %row.id, failures = row.failed_logins, "staff account locked after failed logins");
+        }
+        row.updated_at = now;
+        save(conn, &row, read_at)?;
+        return Ok(LoginOutcome::Refused);
+    }
+    row.failed_logins = 0;
+    row.locked_until = None;
+    row.updated_at = now;
+    save(conn, &row, read_at)?;
+    let token = open_session(conn, &row.id, policy.session_ttl, now)?;
+    let expires_at = now + policy.session_ttl;
+    Ok(LoginOutcome::Success(Box::new(Session {
+        token,
+        expires_at,
+        staff: row,
+    })))
+}
+
+/// Opens a session without a password check, for `ttl`: used by the test harness and by
+/// tools that already established who the user is. Returns the token.
+pub fn open_session(
+    conn: &mut DbConnection,
+    staff_id: &str,
+    ttl: Duration,
+    now: NaiveDateTime,
+) -> QueryResult<String> {
+    let minted = token::mint(TokenKind::StaffSession);
+    let session = SessionRow {
+        id: minted.id,
+        staff_id: staff_id.to_owned(),
+        token_hash: minted.secret_hash,
+        created_at: now,
+        expires_at: now + ttl,
+        revoked_at: None,
+    };
+    diesel::insert_into(staff_sessions::table)
+        .values(&session)
+        .execute(conn)?;
+    Ok(minted.token)
+}
+
+pub fn logout(conn: &mut DbConnection, session_id: &str, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(staff_sessions::table)
+        .filter(staff_sessions::id.eq(session_id))
+        .filter(staff_sessions::revoked_at.is_null())
+        .set(staff_sessions::revoked_at.eq(now))
+        .execute(conn)
+}
+
+/// The identity behind a staff session token, if it is valid now.
+pub fn authenticate(
+    conn: &mut DbConnection,
+    presented: &Presented,
+    now: NaiveDateTime,
+) -> ApiResult<Option<Identity>> {
+    let found: Option<(SessionRow, StaffRow)> = staff_sessions::table
+        .inner_join(staff::table)
+        .filter(staff_sessions::id.eq(&presented.id))
+        .select((SessionRow::as_select(), StaffRow::as_select()))
+        .first(conn)
+        .optional()?;
+    let Some((session, account)) = found else {
+        return Ok(None);
+    };
+    let valid = presented.matches(&session.token_hash)
+        && session.revoked_at.is_none()
+        && session.expires_at > now
+        && account.active;
+    if !valid {
+        return Ok(None);
+    }
+    Ok(Some(Identity {
+        role: account.role()?.into(),
+        actor: Actor::Staff(account.id),
+        organisation_id: None,
+        credential_id: session.id,
+        on_behalf_of: None,
+    }))
+}
