@@ -20,7 +20,8 @@ use crate::db::{run_migrations, Database};
 use crate::domain::clock::Clock;
 use crate::error::ApiError;
 use crate::http::extract::{path_config, BodyLimit};
-use crate::http::{bare_errors, request_id};
+use crate::http::rate_limit::RateLimiter;
+use crate::http::{bare_errors, rate_limit, request_id};
 use crate::openapi::{add_common_responses, ApiDoc};
 
 pub struct Application {
@@ -47,7 +48,9 @@ impl Application {
         let port = listener.local_addr()?.port();
         let state = web::Data::new(AppState { db, clock });
         let limit = BodyLimit(settings.server.max_body_bytes);
-        let mut server = HttpServer::new(move || app(state.clone(), limit))
+        // One limiter for all workers, so a caller cannot multiply its budget by their number.
+        let limiter = web::Data::new(RateLimiter::new(&settings.limits));
+        let mut server = HttpServer::new(move || app(state.clone(), limit, limiter.clone()))
             .listen(listener)?
             .shutdown_timeout(10);
         if settings.server.workers > 0 {
@@ -126,6 +129,7 @@ pub fn openapi_json() -> String {
 fn app(
     state: web::Data<AppState>,
     limit: BodyLimit,
+    limiter: web::Data<RateLimiter>,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -138,6 +142,7 @@ fn app(
     let (app, spec) = routes();
     app.app_data(state)
         .app_data(limit)
+        .app_data(limiter)
         .app_data(path_config())
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
         .route(
@@ -151,6 +156,9 @@ fn app(
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::NoRoute)
         }))
+        // The last wrap is the outermost: the request id is known to the rate limiter's 429,
+        // which is already a problem document.
         .wrap(from_fn(bare_errors::middleware))
+        .wrap(from_fn(rate_limit::middleware))
         .wrap(from_fn(request_id::middleware))
 }

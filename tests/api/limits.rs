@@ -1,0 +1,140 @@
+//! Abuse limits.
+//!
+//! The limits here are a few requests per minute, so a token comes back only after many seconds:
+//! no test depends on timing, and none sleeps.
+
+use serde_json::json;
+
+use crate::helpers::{assert_problem, create_organisation, spawn_app_with, spec, Response};
+
+const PER_ADDRESS: &str = "MAATJE__LIMITS__PER_ADDRESS_PER_MINUTE";
+const LOGIN: &str = "MAATJE__LIMITS__LOGIN_PER_ADDRESS_PER_MINUTE";
+
+/// Asserts a 429 problem with a `Retry-After` of whole seconds between 1 and `at_most`.
+#[track_caller]
+fn assert_rate_limited(response: &Response, at_most: u64) {
+    assert_problem(response, 429, "rate-limited");
+    assert_eq!(response.body["title"], "Too many requests");
+    let retry_after: u64 = response
+        .header("retry-after")
+        .unwrap_or_else(|| panic!("a 429 without Retry-After: {:?}", response.headers))
+        .parse()
+        .expect("Retry-After is whole seconds");
+    assert!(
+        (1..=at_most).contains(&retry_after),
+        "Retry-After: {retry_after}"
+    );
+}
+
+#[tokio::test]
+async fn the_request_after_the_budget_is_a_429_problem_with_retry_after() {
+    let app = spawn_app_with(&[(PER_ADDRESS, "5")]).await;
+    for _ in 0..5 {
+        assert_eq!(app.get("/v1/organisations").await.status, 200);
+    }
+    let response = app.get("/v1/organisations").await;
+    // Five per minute: the next token comes after 12 seconds.
+    assert_rate_limited(&response, 12);
+    // The budget is per address, not per route.
+    assert_rate_limited(&app.get("/v1/buddies").await, 12);
+    assert_rate_limited(&app.get("/nope").await, 12);
+}
+
+#[tokio::test]
+async fn a_refused_request_stores_nothing() {
+    let app = spawn_app_with(&[(PER_ADDRESS, "1")]).await;
+    create_organisation(&app, "Org Eén").await;
+    let before = app.table_counts();
+    let response = app
+        .post_json("/v1/organisations", &json!({ "name": "Org Twee" }))
+        .await;
+    assert_rate_limited(&response, 60);
+    assert_eq!(app.table_counts(), before);
+}
+
+#[tokio::test]
+async fn the_health_probes_are_never_limited() {
+    let app = spawn_app_with(&[(PER_ADDRESS, "1")]).await;
+    assert_eq!(app.get("/v1/organisations").await.status, 200);
+    assert_rate_limited(&app.get("/v1/organisations").await, 60);
+    for _ in 0..20 {
+        assert_eq!(app.get("/health/live").await.status, 200);
+        assert_eq!(app.get("/health/ready").await.status, 200);
+    }
+    // Only the probes: a look-alike path is limited.
+    assert_rate_limited(&app.get("/health/nope").await, 60);
+}
+
+#[tokio::test]
+async fn login_has_a_stricter_budget_of_its_own() {
+    let app = spawn_app_with(&[(PER_ADDRESS, "100"), (LOGIN, "2")]).await;
+    for _ in 0..2 {
+        // There is no login route yet: the request is counted, then answered 404.
+        let response = app.post_empty("/v1/auth/login").await;
+        assert_problem(&response, 404, "not-found");
+    }
+    // Two per minute: the next token comes after 30 seconds.
+    assert_rate_limited(&app.post_empty("/v1/auth/login").await, 30);
+    // The router decodes percent-escapes, so the limit does too.
+    assert_rate_limited(&app.post_empty("/v1/auth/%6Cogin").await, 30);
+    // Other paths still have the address's budget.
+    assert_eq!(app.get("/v1/organisations").await.status, 200);
+}
+
+#[tokio::test]
+async fn login_requests_also_count_against_the_address() {
+    let app = spawn_app_with(&[(PER_ADDRESS, "2"), (LOGIN, "10")]).await;
+    assert_eq!(app.post_empty("/v1/auth/login").await.status, 404);
+    assert_eq!(app.get("/v1/organisations").await.status, 200);
+    assert_rate_limited(&app.get("/v1/organisations").await, 30);
+}
+
+#[tokio::test]
+async fn limits_can_be_turned_off() {
+    let app = spawn_app_with(&[
+        ("MAATJE__LIMITS__ENABLED", "false"),
+        (PER_ADDRESS, "1"),
+        (LOGIN, "1"),
+    ])
+    .await;
+    for _ in 0..10 {
+        assert_eq!(app.get("/v1/organisations").await.status, 200);
+        assert_eq!(app.post_empty("/v1/auth/login").await.status, 404);
+    }
+}
+
+#[tokio::test]
+async fn each_server_has_its_own_limiter() {
+    let first = spawn_app_with(&[(PER_ADDRESS, "1")]).await;
+    let second = spawn_app_with(&[(PER_ADDRESS, "1")]).await;
+    assert_eq!(first.get("/v1/organisations").await.status, 200);
+    assert_rate_limited(&first.get("/v1/organisations").await, 60);
+    assert_eq!(second.get("/v1/organisations").await.status, 200);
+}
+
+#[test]
+fn every_v1_operation_documents_429_with_retry_after_and_the_probes_do_not() {
+    let mut v1 = 0;
+    for (path, item) in spec()["paths"].as_object().expect("paths") {
+        for (method, operation) in item.as_object().expect("path item") {
+            let rate_limited = &operation["responses"]["429"];
+            if path.starts_with("/v1/") {
+                v1 += 1;
+                assert!(
+                    rate_limited["content"]["application/problem+json"].is_object(),
+                    "{method} {path}: no 429 problem"
+                );
+                assert_eq!(
+                    rate_limited["headers"]["Retry-After"]["schema"]["type"], "integer",
+                    "{method} {path}: 429 without Retry-After"
+                );
+            } else {
+                assert!(
+                    rate_limited.is_null(),
+                    "{method} {path} is exempt from limits"
+                );
+            }
+        }
+    }
+    assert!(v1 >= 8, "{v1} /v1 operations");
+}
