@@ -21,7 +21,7 @@ use crate::domain::clock::Clock;
 use crate::error::ApiError;
 use crate::http::extract::{path_config, BodyLimit};
 use crate::http::rate_limit::RateLimiter;
-use crate::http::{bare_errors, rate_limit, request_id};
+use crate::http::{bare_errors, rate_limit, request_id, security_headers};
 use crate::openapi::{add_common_responses, ApiDoc};
 
 pub struct Application {
@@ -156,9 +156,10 @@ fn app(
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::NoRoute)
         }))
-        // The last wrap is the outermost: the request id is known to the rate limiter's 429,
-        // which is already a problem document.
+        // The last wrap is the outermost: security headers go on every answer, the request id
+        // is known to the rate limiter's 429, which is already a problem document.
         .wrap(from_fn(bare_errors::middleware))
         .wrap(from_fn(rate_limit::middleware))
         .wrap(from_fn(request_id::middleware))
+        .wrap(from_fn(security_headers::middleware))
 }

@@ -1,11 +1,14 @@
-//! Abuse limits.
+//! Abuse limits and security headers.
 //!
 //! The limits here are a few requests per minute, so a token comes back only after many seconds:
 //! no test depends on timing, and none sleeps.
 
 use serde_json::json;
 
-use crate::helpers::{assert_problem, create_organisation, spawn_app_with, spec, Response};
+use crate::helpers::{
+    assert_problem, create_organisation, spawn_app, spawn_app_with, spec, Method, Response,
+    TestApp, MAX_BODY_BYTES,
+};
 
 const PER_ADDRESS: &str = "MAATJE__LIMITS__PER_ADDRESS_PER_MINUTE";
 const LOGIN: &str = "MAATJE__LIMITS__LOGIN_PER_ADDRESS_PER_MINUTE";
@@ -35,6 +38,7 @@ async fn the_request_after_the_budget_is_a_429_problem_with_retry_after() {
     let response = app.get("/v1/organisations").await;
     // Five per minute: the next token comes after 12 seconds.
     assert_rate_limited(&response, 12);
+    assert_security_headers(&response, "/v1/organisations");
     // The budget is per address, not per route.
     assert_rate_limited(&app.get("/v1/buddies").await, 12);
     assert_rate_limited(&app.get("/nope").await, 12);
@@ -137,4 +141,89 @@ fn every_v1_operation_documents_429_with_retry_after_and_the_probes_do_not() {
         }
     }
     assert!(v1 >= 8, "{v1} /v1 operations");
+}
+
+/// Asserts the security headers every response must carry; `/docs/` pages keep their own
+/// caching and may run scripts.
+#[track_caller]
+fn assert_security_headers(response: &Response, path: &str) {
+    let what = format!("{path} -> {}", response.status);
+    assert_eq!(
+        response.header("x-content-type-options"),
+        Some("nosniff"),
+        "{what}"
+    );
+    assert_eq!(
+        response.header("referrer-policy"),
+        Some("no-referrer"),
+        "{what}"
+    );
+    let policy = response
+        .header("content-security-policy")
+        .unwrap_or_else(|| panic!("{what}: no Content-Security-Policy"));
+    assert!(
+        policy.contains("frame-ancestors 'none'"),
+        "{what}: {policy}"
+    );
+    if path.starts_with("/docs/") {
+        assert_eq!(policy, "frame-ancestors 'none'", "{what}");
+        assert_ne!(response.header("cache-control"), Some("no-store"), "{what}");
+    } else {
+        assert_eq!(
+            policy, "default-src 'none'; frame-ancestors 'none'",
+            "{what}"
+        );
+        assert_eq!(response.header("cache-control"), Some("no-store"), "{what}");
+    }
+}
+
+async fn get_expecting(app: &TestApp, path: &str, status: u16) -> Response {
+    let response = app.get(path).await;
+    assert_eq!(response.status, status, "{path}: {}", response.text);
+    assert_security_headers(&response, path);
+    response
+}
+
+#[tokio::test]
+async fn security_headers_are_on_every_kind_of_answer() {
+    let app = spawn_app().await;
+    get_expecting(&app, "/v1/organisations", 200).await;
+    get_expecting(&app, "/v1/organisations/not-a-uuid", 400).await;
+    get_expecting(&app, "/v1/nope", 404).await;
+    get_expecting(&app, "/nope", 404).await;
+    get_expecting(&app, "/health/live", 200).await;
+    get_expecting(&app, "/health/ready", 200).await;
+    get_expecting(&app, "/openapi.json", 200).await;
+    get_expecting(&app, "/docs", 308).await;
+    get_expecting(&app, "/docs/", 200).await;
+    get_expecting(&app, "/docs/swagger-ui.css", 200).await;
+    get_expecting(&app, "/docs/swagger-initializer.js", 200).await;
+    // An unknown docs asset: the asset server's bare 404, made a problem document.
+    get_expecting(&app, "/docs/nope.js", 404).await;
+
+    let name = "x".repeat(MAX_BODY_BYTES + 1);
+    let response = app
+        .post_json("/v1/organisations", &json!({ "name": name }))
+        .await;
+    assert_problem(&response, 413, "payload-too-large");
+    assert_security_headers(&response, "/v1/organisations");
+
+    let response = app
+        .request(
+            Method::POST,
+            "/v1/organisations",
+            Some("text/plain"),
+            b"name".to_vec(),
+        )
+        .await;
+    assert_problem(&response, 415, "unsupported-media-type");
+    assert_security_headers(&response, "/v1/organisations");
+}
+
+#[tokio::test]
+async fn security_headers_are_on_a_429() {
+    let app = spawn_app_with(&[(PER_ADDRESS, "1")]).await;
+    get_expecting(&app, "/docs/", 200).await;
+    let response = get_expecting(&app, "/openapi.json", 429).await;
+    assert_rate_limited(&response, 60);
 }
