@@ -19,6 +19,7 @@ pub struct Settings {
     pub database: DatabaseSettings,
     pub log: LogSettings,
     pub auth: AuthSettings,
+    pub limits: LimitSettings,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -69,6 +70,19 @@ impl fmt::Debug for DatabaseSettings {
 pub struct LogSettings {
     pub format: LogFormat,
     pub level: String,
+}
+
+/// Abuse limits: token buckets per source address and per caller (see `http::rate_limit`).
+/// Each `*_per_minute` is both the bucket's size (how many requests may come at once) and how
+/// many tokens it regains per minute.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LimitSettings {
+    pub enabled: bool,
+    pub per_address_per_minute: u32,
+    pub per_client_per_minute: u32,
+    pub login_per_address_per_minute: u32,
+    pub max_buckets: usize,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -239,6 +253,31 @@ impl Settings {
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return fail("log.level", &format!("not a valid filter: {e}"));
         }
+        for (key, value) in [
+            (
+                "limits.per_address_per_minute",
+                self.limits.per_address_per_minute,
+            ),
+            (
+                "limits.per_client_per_minute",
+                self.limits.per_client_per_minute,
+            ),
+            (
+                "limits.login_per_address_per_minute",
+                self.limits.login_per_address_per_minute,
+            ),
+        ] {
+            if !(1..=1_000_000).contains(&value) {
+                return fail(
+                    key,
+                    "must be between 1 and 1000000 (set limits.enabled = false to turn the \
+                     limits off)",
+                );
+            }
+        }
+        if !(100..=10_000_000).contains(&self.limits.max_buckets) {
+            return fail("limits.max_buckets", "must be between 100 and 10000000");
+        }
         Ok(())
     }
 
@@ -322,6 +361,60 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("database.url"), "{e}");
+    }
+
+    #[test]
+    fn limits_have_defaults_that_leave_normal_use_alone() {
+        let s = load(&[]).unwrap();
+        assert!(s.limits.enabled);
+        assert_eq!(s.limits.per_address_per_minute, 600);
+        assert_eq!(s.limits.per_client_per_minute, 600);
+        assert_eq!(s.limits.login_per_address_per_minute, 10);
+        assert_eq!(s.limits.max_buckets, 100_000);
+        let s = load(&[
+            ("MAATJE__LIMITS__ENABLED", "false"),
+            ("MAATJE__LIMITS__PER_ADDRESS_PER_MINUTE", "5"),
+            ("MAATJE__LIMITS__LOGIN_PER_ADDRESS_PER_MINUTE", "2"),
+        ])
+        .unwrap();
+        assert!(!s.limits.enabled);
+        assert_eq!(s.limits.per_address_per_minute, 5);
+        assert_eq!(s.limits.login_per_address_per_minute, 2);
+    }
+
+    #[test]
+    fn wrong_limits_name_the_key() {
+        for (key, value, named) in [
+            (
+                "MAATJE__LIMITS__PER_ADDRESS_PER_MINUTE",
+                "0",
+                "limits.per_address_per_minute",
+            ),
+            (
+                "MAATJE__LIMITS__PER_CLIENT_PER_MINUTE",
+                "1000001",
+                "limits.per_client_per_minute",
+            ),
+            (
+                "MAATJE__LIMITS__LOGIN_PER_ADDRESS_PER_MINUTE",
+                "0",
+                "limits.login_per_address_per_minute",
+            ),
+            (
+                "MAATJE__LIMITS__LOGIN_PER_ADDRESS_PER_MINUTE",
+                "ten",
+                "limits.login_per_address_per_minute",
+            ),
+            ("MAATJE__LIMITS__MAX_BUCKETS", "10", "limits.max_buckets"),
+            ("MAATJE__LIMITS__ENABLED", "maybe", "limits.enabled"),
+        ] {
+            let e = load(&[(key, value)]).unwrap_err().to_string();
+            assert!(e.contains(named), "{key}={value}: {e}");
+        }
+        let e = load(&[("MAATJE__LIMITS__PER_MINUTE", "5")])
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("per_minute"), "{e}");
     }
 
     #[test]

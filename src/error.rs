@@ -107,6 +107,9 @@ pub enum ApiError {
     /// 415: the body is not JSON.
     #[error("unsupported media type")]
     UnsupportedMediaType,
+    /// 429: a rate limit is exhausted; `Retry-After` says when the next request is accepted.
+    #[error("too many requests; retry after {retry_after_secs} s")]
+    TooManyRequests { retry_after_secs: u64 },
     /// 503: the database cannot be reached right now.
     #[error("database unavailable: {0}")]
     Unavailable(String),
@@ -143,6 +146,15 @@ impl ApiError {
         ApiError::Internal(anyhow::anyhow!("{message}"))
     }
 
+    /// The `Retry-After` header of the answer, in whole seconds, if it has one.
+    fn retry_after_secs(&self) -> Option<u64> {
+        match self {
+            ApiError::Unavailable(_) => Some(5),
+            ApiError::TooManyRequests { retry_after_secs } => Some((*retry_after_secs).max(1)),
+            _ => None,
+        }
+    }
+
     fn kind_and_title(&self) -> (&'static str, &'static str) {
         match self {
             ApiError::Invalid(_) => ("validation", "The request is invalid"),
@@ -155,6 +167,7 @@ impl ApiError {
             ApiError::Conflict { kind, title, .. } => (kind, title),
             ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Request body too large"),
             ApiError::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
+            ApiError::TooManyRequests { .. } => ("rate-limited", "Too many requests"),
             ApiError::Unavailable(_) => ("unavailable", "Service temporarily unavailable"),
             ApiError::Internal(_) => ("internal", "Internal server error"),
             ApiError::Http(status) if *status == StatusCode::NOT_FOUND => {
@@ -218,6 +231,7 @@ impl ResponseError for ApiError {
             ApiError::IllegalTransition { .. } | ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Http(status) => *status,
@@ -235,8 +249,8 @@ impl ResponseError for ApiError {
         if matches!(self, ApiError::Unauthorized(_)) {
             response.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
         }
-        if matches!(self, ApiError::Unavailable(_)) {
-            response.insert_header((header::RETRY_AFTER, "5"));
+        if let Some(seconds) = self.retry_after_secs() {
+            response.insert_header((header::RETRY_AFTER, seconds.to_string()));
         }
         response.body(serde_json::to_string(&self.to_problem()).unwrap_or_default())
     }

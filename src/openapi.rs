@@ -2,10 +2,11 @@
 //! utoipa-actix-web; this module adds the document's metadata and the error responses every
 //! operation shares, so that each status code an operation can return is documented.
 
+use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
-use utoipa::openapi::{Content, OpenApi, Ref, RefOr};
+use utoipa::openapi::{Content, Object, OpenApi, Ref, RefOr, Type};
 
 use crate::auth::policy::{self, Access};
 use crate::auth::Role;
@@ -113,7 +114,9 @@ fn operations(item: &mut utoipa::openapi::PathItem) -> Vec<(&'static str, &mut O
 /// Adds the shared error responses to every `/v1` operation, keeping any an operation declares
 /// itself (its own 404 or 409 descriptions win):
 /// 400 for operations with parameters or a body, 404 for paths with an id, 413 and 415 for
-/// operations with a body, and 500 and 503 everywhere. Other operations get the 500.
+/// operations with a body, and 429, 500 and 503 everywhere. Other operations get the 500; the
+/// health probes get no 429 because they are exempt from rate limiting
+/// (`http::rate_limit::EXEMPT_PATHS`).
 pub fn add_common_responses(api: &mut OpenApi) {
     for (path, item) in api.paths.paths.iter_mut() {
         let has_id = path.contains('{');
@@ -160,6 +163,11 @@ fn add_to_operation(operation: &mut Operation, has_id: bool) {
         "503",
         "The database cannot be reached; retry later (see `Retry-After`)",
     );
+    operation
+        .responses
+        .responses
+        .entry("429".to_owned())
+        .or_insert_with(rate_limited_response);
 }
 
 /// Operations outside `/v1` (the probes) document their own statuses, plus the 500 any
@@ -175,13 +183,28 @@ fn add_500(operation: &mut Operation) {
 }
 
 fn problem_response(description: &str) -> RefOr<utoipa::openapi::Response> {
+    RefOr::T(problem_response_builder(description).build())
+}
+
+fn problem_response_builder(description: &str) -> ResponseBuilder {
+    ResponseBuilder::new().description(description).content(
+        PROBLEM_JSON,
+        Content::new(Some(Ref::from_schema_name("Problem"))),
+    )
+}
+
+fn rate_limited_response() -> RefOr<utoipa::openapi::Response> {
+    let retry_after = HeaderBuilder::new()
+        .schema(Some(Object::with_type(Type::Integer)))
+        .description(Some(
+            "Whole seconds (at least 1) until the next request will be accepted",
+        ))
+        .build();
     RefOr::T(
-        ResponseBuilder::new()
-            .description(description)
-            .content(
-                PROBLEM_JSON,
-                Content::new(Some(Ref::from_schema_name("Problem"))),
-            )
-            .build(),
+        problem_response_builder(
+            "Too many requests from this source address; wait as long as `Retry-After` says",
+        )
+        .header("Retry-After", retry_after)
+        .build(),
     )
 }

@@ -21,7 +21,8 @@ use crate::db::{run_migrations, Database};
 use crate::domain::clock::Clock;
 use crate::error::ApiError;
 use crate::http::extract::{path_config, BodyLimit};
-use crate::http::{bare_errors, request_id};
+use crate::http::rate_limit::RateLimiter;
+use crate::http::{bare_errors, rate_limit, request_id, security_headers};
 use crate::openapi::{add_common_responses, apply_access_policy, ApiDoc};
 
 pub struct Application {
@@ -52,7 +53,9 @@ impl Application {
             login: settings.login_policy(),
         });
         let limit = BodyLimit(settings.server.max_body_bytes);
-        let mut server = HttpServer::new(move || app(state.clone(), limit))
+        // One limiter for all workers, so a caller cannot multiply its budget by their number.
+        let limiter = web::Data::new(RateLimiter::new(&settings.limits));
+        let mut server = HttpServer::new(move || app(state.clone(), limit, limiter.clone()))
             .listen(listener)?
             .shutdown_timeout(10);
         if settings.server.workers > 0 {
@@ -132,6 +135,7 @@ pub fn openapi_json() -> String {
 fn app(
     state: web::Data<AppState>,
     limit: BodyLimit,
+    limiter: web::Data<RateLimiter>,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -144,6 +148,7 @@ fn app(
     let (app, spec) = routes();
     app.app_data(state)
         .app_data(limit)
+        .app_data(limiter)
         .app_data(path_config())
         .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
         .route(
@@ -157,7 +162,12 @@ fn app(
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::NoRoute)
         }))
+        // The last wrap is the outermost: security headers go on every answer, the request id
+        // is known to the rate limiter's 429, which is already a problem document, and the
+        // limiter turns a flood away before authentication touches the database.
         .wrap(from_fn(auth::middleware::middleware))
         .wrap(from_fn(bare_errors::middleware))
+        .wrap(from_fn(rate_limit::middleware))
         .wrap(from_fn(request_id::middleware))
+        .wrap(from_fn(security_headers::middleware))
 }

@@ -6,11 +6,15 @@ use actix_web::http::header::{HeaderValue, AUTHORIZATION};
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage, ResponseError};
 
+use std::time::Instant;
+
 use super::policy::{self, Access};
 use super::token::{self, TokenKind};
 use super::Identity;
 use crate::api::AppState;
+use crate::domain::actor::Actor;
 use crate::error::ApiError;
+use crate::http::rate_limit::{LimitClass, RateLimiter};
 use crate::store;
 
 pub const ON_BEHALF_OF: &str = "x-on-behalf-of";
@@ -33,7 +37,10 @@ pub async fn middleware(
         }
         Some(rule) => match rule.access {
             Access::Public => Ok(None),
-            Access::Roles(roles) => match authenticate(&req).await {
+            Access::Roles(roles) => match authenticate(&req)
+                .await
+                .and_then(|id| charge_client(&req, id))
+            {
                 Ok(identity) if roles.contains(&identity.role) => Ok(Some(identity)),
                 Ok(identity) => Err(ApiError::Forbidden(format!(
                     "a {} may not use this operation",
@@ -55,6 +62,20 @@ pub async fn middleware(
             Ok(ServiceResponse::new(request, error.error_response()))
         }
     }
+}
+
+/// Charges a case system's own budget, on top of its source address's.
+fn charge_client(req: &ServiceRequest, identity: Identity) -> Result<Identity, ApiError> {
+    if let (Actor::ApiClient(client), Some(limiter)) =
+        (&identity.actor, req.app_data::<web::Data<RateLimiter>>())
+    {
+        limiter.check(
+            &format!("client:{client}"),
+            LimitClass::Client,
+            Instant::now(),
+        )?;
+    }
+    Ok(identity)
 }
 
 fn bearer(value: &HeaderValue) -> Option<&str> {

@@ -1,6 +1,9 @@
-//! HTTP plumbing shared by every route: extractors, request ids, pagination.
+//! HTTP plumbing shared by every route: extractors, request ids, pagination, rate limits and
+//! security headers.
 
 pub mod bare_errors;
 pub mod extract;
 pub mod pagination;
+pub mod rate_limit;
 pub mod request_id;
+pub mod security_headers;

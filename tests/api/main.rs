@@ -8,6 +8,7 @@ mod exit_interviews;
 mod fixtures;
 mod health;
 mod helpers;
+mod limits;
 mod openapi;
 mod organisations;
 mod pairings;
