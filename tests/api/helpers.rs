@@ -31,6 +31,16 @@
 //!   it does not list for a path are exempt).
 //!
 //! Set `TEST_LOG=1` to see the server's logs (`TEST_LOG=debug` for more).
+//!
+//! # Adding a module
+//!
+//! A new resource gets `tests/api/<resource>.rs` and a `mod <resource>;` line in `main.rs`. Use
+//! `#[tokio::test]`, one [`spawn_app`] per test, the request helpers of [`TestApp`] (never a
+//! bare `reqwest` call, which would skip the checks above), [`assert_problem`] and
+//! [`assert_invalid_fields`] for failures, and `app.table_counts()` before and after every
+//! request that must store nothing. Put fixtures that other modules need (`create_buddy`, ...)
+//! here, next to [`create_organisation`], and new tables in [`TABLES`]. Move time with
+//! `app.clock.advance(chrono::Duration::days(n))` instead of sleeping.
 
 #![allow(dead_code)] // Not every test module uses every helper.
 
@@ -136,13 +146,20 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     init_test_log();
     let database = TestDatabase::create();
+    let max_body_bytes = MAX_BODY_BYTES.to_string();
+    // Every key is set, so that a developer's `config/local.toml` cannot change the tests.
     let mut env: BTreeMap<String, String> = [
         ("MAATJE__SERVER__HOST", "127.0.0.1"),
         ("MAATJE__SERVER__PORT", "0"),
         ("MAATJE__SERVER__WORKERS", "1"),
+        ("MAATJE__SERVER__MAX_BODY_BYTES", max_body_bytes.as_str()),
         ("MAATJE__DATABASE__URL", database.url()),
         ("MAATJE__DATABASE__POOL_SIZE", "3"),
+        ("MAATJE__DATABASE__CONNECT_TIMEOUT_SECONDS", "5"),
         ("MAATJE__DATABASE__MIGRATE_ON_START", "true"),
+        ("MAATJE__DATABASE__SQLITE_BUSY_TIMEOUT_MS", "5000"),
+        ("MAATJE__LOG__FORMAT", "pretty"),
+        ("MAATJE__LOG__LEVEL", "info"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -279,6 +296,13 @@ impl TestApp {
             }
         }
         panic!("{path}: more than 1000 pages");
+    }
+
+    /// Every history entry of a resource, e.g. `app.history("/v1/organisations/<id>")`,
+    /// oldest first, following `next_cursor` to the end.
+    pub async fn history(&self, resource_path: &str) -> Vec<Value> {
+        self.collect_pages(&format!("{resource_path}/history"))
+            .await
     }
 
     /// Rows in every table of [`TABLES`], read directly from the database.
