@@ -17,8 +17,8 @@
 //! the test may create databases, e.g. `postgres://postgres@127.0.0.1:55432/postgres` (see
 //! `.ci/run`). Once per test process a template database `maatje_tpl_<pid>` is created and
 //! migrated; each test then gets its own `maatje_t_<uuid>` cloned from it, dropped again when the
-//! [`TestApp`] is dropped. Template databases are left behind (one per test run); the CI cluster
-//! is thrown away.
+//! [`TestApp`] is dropped. A template outlives its process; the next run on a local server drops
+//! those whose process has ended. A test process that is killed leaves its databases behind.
 //!
 //! # What every request checks
 //!
@@ -653,6 +653,7 @@ fn postgres_template(admin_url: &str) -> &'static str {
     TEMPLATE.get_or_init(|| {
         let name = format!("maatje_tpl_{}", std::process::id());
         let mut admin = admin_connection(admin_url);
+        drop_stale_templates(&mut admin, admin_url);
         // A leftover of an earlier run whose process had the same id.
         admin
             .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -672,6 +673,42 @@ fn postgres_template(admin_url: &str) -> &'static str {
         drop(conn);
         name
     })
+}
+
+/// Drops the templates of earlier test runs on a local server whose processes have ended, so a
+/// developer's own PostgreSQL does not fill up with them. Only for a loopback server on a system
+/// with `/proc`, where "that process has ended" can be known; a template something is connected
+/// to or cloning is not dropped (PostgreSQL refuses without `FORCE`).
+fn drop_stale_templates(admin: &mut diesel::PgConnection, admin_url: &str) {
+    let local = url::Url::parse(admin_url).is_ok_and(|url| {
+        matches!(
+            url.host_str(),
+            Some("127.0.0.1" | "localhost" | "[::1]" | "::1")
+        )
+    });
+    if !local || !std::path::Path::new("/proc/self").exists() {
+        return;
+    }
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    let names: Vec<Name> =
+        diesel::sql_query(r"SELECT datname FROM pg_database WHERE datname LIKE 'maatje\_tpl\_%'")
+            .load(admin)
+            .unwrap_or_default();
+    for Name { datname } in names {
+        let Some(pid) = datname
+            .strip_prefix("maatje_tpl_")
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {datname}"));
+        }
+    }
 }
 
 fn admin_connection(admin_url: &str) -> diesel::PgConnection {
