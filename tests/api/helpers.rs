@@ -17,8 +17,8 @@
 //! the test may create databases, e.g. `postgres://postgres@127.0.0.1:55432/postgres` (see
 //! `.ci/run`). Once per test process a template database `maatje_tpl_<pid>` is created and
 //! migrated; each test then gets its own `maatje_t_<uuid>` cloned from it, dropped again when the
-//! [`TestApp`] is dropped. Template databases are left behind (one per test run); the CI cluster
-//! is thrown away.
+//! [`TestApp`] is dropped. A template outlives its process; the next run on a local server drops
+//! those whose process has ended. A test process that is killed leaves its databases behind.
 //!
 //! # What every request checks
 //!
@@ -31,6 +31,16 @@
 //!   it does not list for a path are exempt).
 //!
 //! Set `TEST_LOG=1` to see the server's logs (`TEST_LOG=debug` for more).
+//!
+//! # Adding a module
+//!
+//! A new resource gets `tests/api/<resource>.rs` and a `mod <resource>;` line in `main.rs`. Use
+//! `#[tokio::test]`, one [`spawn_app`] per test, the request helpers of [`TestApp`] (never a
+//! bare `reqwest` call, which would skip the checks above), [`assert_problem`] and
+//! [`assert_invalid_fields`] for failures, and `app.table_counts()` before and after every
+//! request that must store nothing. Put fixtures that other modules need (`create_buddy`, ...)
+//! here, next to [`create_organisation`], and new tables in [`TABLES`]. Move time with
+//! `app.clock.advance(chrono::Duration::days(n))` instead of sleeping.
 
 #![allow(dead_code)] // Not every test module uses every helper.
 
@@ -145,13 +155,20 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     init_test_log();
     let database = TestDatabase::create();
+    let max_body_bytes = MAX_BODY_BYTES.to_string();
+    // Every key is set, so that a developer's `config/local.toml` cannot change the tests.
     let mut env: BTreeMap<String, String> = [
         ("MAATJE__SERVER__HOST", "127.0.0.1"),
         ("MAATJE__SERVER__PORT", "0"),
         ("MAATJE__SERVER__WORKERS", "1"),
+        ("MAATJE__SERVER__MAX_BODY_BYTES", max_body_bytes.as_str()),
         ("MAATJE__DATABASE__URL", database.url()),
         ("MAATJE__DATABASE__POOL_SIZE", "3"),
+        ("MAATJE__DATABASE__CONNECT_TIMEOUT_SECONDS", "5"),
         ("MAATJE__DATABASE__MIGRATE_ON_START", "true"),
+        ("MAATJE__DATABASE__SQLITE_BUSY_TIMEOUT_MS", "5000"),
+        ("MAATJE__LOG__FORMAT", "pretty"),
+        ("MAATJE__LOG__LEVEL", "info"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -374,6 +391,13 @@ impl TestApp {
             }
         }
         panic!("{path}: more than 1000 pages");
+    }
+
+    /// Every history entry of a resource, e.g. `app.history("/v1/organisations/<id>")`,
+    /// oldest first, following `next_cursor` to the end.
+    pub async fn history(&self, resource_path: &str) -> Vec<Value> {
+        self.collect_pages(&format!("{resource_path}/history"))
+            .await
     }
 
     /// Rows in every table of [`TABLES`], read directly from the database.
@@ -724,6 +748,7 @@ fn postgres_template(admin_url: &str) -> &'static str {
     TEMPLATE.get_or_init(|| {
         let name = format!("maatje_tpl_{}", std::process::id());
         let mut admin = admin_connection(admin_url);
+        drop_stale_templates(&mut admin, admin_url);
         // A leftover of an earlier run whose process had the same id.
         admin
             .batch_execute(&format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
@@ -743,6 +768,42 @@ fn postgres_template(admin_url: &str) -> &'static str {
         drop(conn);
         name
     })
+}
+
+/// Drops the templates of earlier test runs on a local server whose processes have ended, so a
+/// developer's own PostgreSQL does not fill up with them. Only for a loopback server on a system
+/// with `/proc`, where "that process has ended" can be known; a template something is connected
+/// to or cloning is not dropped (PostgreSQL refuses without `FORCE`).
+fn drop_stale_templates(admin: &mut diesel::PgConnection, admin_url: &str) {
+    let local = url::Url::parse(admin_url).is_ok_and(|url| {
+        matches!(
+            url.host_str(),
+            Some("127.0.0.1" | "localhost" | "[::1]" | "::1")
+        )
+    });
+    if !local || !std::path::Path::new("/proc/self").exists() {
+        return;
+    }
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        datname: String,
+    }
+    let names: Vec<Name> =
+        diesel::sql_query(r"SELECT datname FROM pg_database WHERE datname LIKE 'maatje\_tpl\_%'")
+            .load(admin)
+            .unwrap_or_default();
+    for Name { datname } in names {
+        let Some(pid) = datname
+            .strip_prefix("maatje_tpl_")
+            .and_then(|pid| pid.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !std::path::Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {datname}"));
+        }
+    }
 }
 
 fn admin_connection(admin_url: &str) -> diesel::PgConnection {

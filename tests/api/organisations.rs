@@ -272,9 +272,8 @@ async fn an_empty_json_object_or_empty_body_is_an_action_without_reason() {
         )
         .await;
     assert_eq!(response.status, 200, "{}", response.text);
-    let history = app
-        .collect_pages(&format!("/v1/organisations/{id}/history"))
-        .await;
+    let history = app.history(&format!("/v1/organisations/{id}")).await;
+    assert_eq!(history.len(), 3);
     assert!(history.iter().all(|e| e.get("reason").is_none()));
 }
 
@@ -601,4 +600,19 @@ async fn bad_action_bodies_are_400_and_change_nothing() {
     // 500 characters are allowed.
     let response = deactivate(&app, &id, Some(&"r".repeat(500))).await;
     assert_eq!(response.status, 200, "{}", response.text);
+}
+
+/// A repeated query parameter is refused, but the 400 names the field as `""` instead of the
+/// parameter: `parse_query` in `src/http/extract.rs` only extracts the name from serde's
+/// "unknown field" message, not from "duplicate field". Enable when fixed.
+#[tokio::test]
+#[ignore = "src/http/extract.rs: a repeated query parameter is reported as field \"\""]
+async fn a_repeated_query_parameter_is_400_naming_it() {
+    let app = spawn_app().await;
+    let response = app.get("/v1/organisations?limit=2&limit=3").await;
+    assert_invalid_fields(&response, &["limit"]);
+    let response = app
+        .get("/v1/organisations?state=active&state=inactive")
+        .await;
+    assert_invalid_fields(&response, &["state"]);
 }
