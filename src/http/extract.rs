@@ -271,8 +271,9 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, ApiError> {
         let message = failure.into_inner().to_string();
         let field = match missing_field(&message) {
             Some(name) => name,
-            None if path == "." => message
-                .strip_prefix("unknown field `")
+            None if path == "." => ["unknown field `", "duplicate field `"]
+                .iter()
+                .find_map(|prefix| message.strip_prefix(prefix))
                 .and_then(|r| r.split('`').next())
                 .unwrap_or("")
                 .to_owned(),

@@ -602,11 +602,8 @@ async fn bad_action_bodies_are_400_and_change_nothing() {
     assert_eq!(response.status, 200, "{}", response.text);
 }
 
-/// A repeated query parameter is refused, but the 400 names the field as `""` instead of the
-/// parameter: `parse_query` in `src/http/extract.rs` only extracts the name from serde's
-/// "unknown field" message, not from "duplicate field". Enable when fixed.
+/// A repeated query parameter is refused, naming the parameter.
 #[tokio::test]
-#[ignore = "src/http/extract.rs: a repeated query parameter is reported as field \"\""]
 async fn a_repeated_query_parameter_is_400_naming_it() {
     let app = spawn_app().await;
     let response = app.get("/v1/organisations?limit=2&limit=3").await;
