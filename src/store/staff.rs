@@ -164,25 +164,29 @@ pub enum LoginOutcome {
     Refused,
 }
 
-/// Checks the password (argon2id, on this blocking thread) and opens a session.
-pub fn login(
+/// The second half of a login, after the password was checked against the stored hash outside
+/// any transaction (argon2id is slow by design; holding the write lock meanwhile would stall every
+/// writer). Records the outcome on the account as it is now, and opens a session if the password
+/// was right and the account is active and not locked.
+pub fn record_login(
     conn: &mut DbConnection,
-    email: &str,
-    password: &str,
+    staff_id: &str,
+    password_verified: bool,
     policy: LoginPolicy,
     now: NaiveDateTime,
 ) -> ApiResult<LoginOutcome> {
-    let Some(mut row) = find_by_email(conn, email)? else {
-        crate::auth::password::verify_dummy(password);
-        return Ok(LoginOutcome::Refused);
-    };
-    let locked = row.locked_until.is_some_and(|until| until > now);
-    let verified = crate::auth::password::verify(password, &row.password_hash);
+    // Lock the row (PostgreSQL) so that concurrent attempts count one after the other.
+    diesel::update(staff::table)
+        .filter(staff::id.eq(staff_id))
+        .set(staff::updated_at.eq(staff::updated_at))
+        .execute(conn)?;
+    let mut row = find(conn, staff_id)?;
     let read_at = row.updated_at;
+    let locked = row.locked_until.is_some_and(|until| until > now);
     if locked || !row.active {
         return Ok(LoginOutcome::Refused);
     }
-    if !verified {
+    if !password_verified {
         row.failed_logins += 1;
         let excess = row.failed_logins - policy.max_failures;
         if excess >= 0 {
