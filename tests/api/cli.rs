@@ -129,7 +129,7 @@ async fn migrate_migrates_a_postgres_database() {
         .expect("drop database");
     assert!(first.status.success(), "{}", stderr(&first));
     assert!(
-        stdout(&first).contains("1 migration(s) applied to PostgreSQL database"),
+        stdout(&first).contains("2 migration(s) applied to PostgreSQL database"),
         "{}",
         stdout(&first)
     );
