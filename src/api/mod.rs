@@ -2,6 +2,7 @@
 //! store's types, run the store operation on the blocking pool and map rows to responses.
 
 pub mod api_clients;
+pub mod audit;
 pub mod auth;
 pub mod buddies;
 pub mod exit_interviews;
@@ -104,6 +105,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     buddies::configure(cfg);
     requests::configure(cfg);
     pairings::configure(cfg);
+    audit::configure(cfg);
 }
 
 /// A stored id as an API id.
