@@ -3,9 +3,10 @@
 //! Layers, outside in: [`startup`] wires the HTTP server; [`api`] holds the handlers and their
 //! JSON shapes; [`store`] the queries and transactional operations; [`domain`] the rules (state
 //! machines, validation) free of HTTP and SQL; [`db`] the pool and migrations for SQLite and
-//! PostgreSQL.
+//! PostgreSQL; [`auth`] and [`audit`] who may do what, and the record of who did.
 
 pub mod api;
+pub mod audit;
 pub mod auth;
 pub mod config;
 pub mod db;

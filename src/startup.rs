@@ -15,7 +15,6 @@ use utoipa_actix_web::{scope, AppExt};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api::{self, AppState};
-use crate::auth;
 use crate::config::Settings;
 use crate::db::{run_migrations, Database};
 use crate::domain::clock::Clock;
@@ -24,6 +23,7 @@ use crate::http::extract::{path_config, BodyLimit};
 use crate::http::rate_limit::RateLimiter;
 use crate::http::{bare_errors, rate_limit, request_id, security_headers};
 use crate::openapi::{add_common_responses, apply_access_policy, ApiDoc};
+use crate::{audit, auth};
 
 pub struct Application {
     port: u16,
@@ -164,7 +164,9 @@ fn app(
         }))
         // The last wrap is the outermost: security headers go on every answer, the request id
         // is known to the rate limiter's 429, which is already a problem document, and the
-        // limiter turns a flood away before authentication touches the database.
+        // limiter turns a flood away before authentication touches the database. The audit
+        // trail sits inside authentication, which records its own refusals (see `audit`).
+        .wrap(from_fn(audit::middleware::middleware))
         .wrap(from_fn(auth::middleware::middleware))
         .wrap(from_fn(bare_errors::middleware))
         .wrap(from_fn(rate_limit::middleware))

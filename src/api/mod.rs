@@ -2,6 +2,7 @@
 //! store's types, run the store operation on the blocking pool and map rows to responses.
 
 pub mod api_clients;
+pub mod audit;
 pub mod auth;
 pub mod buddies;
 pub mod exit_interviews;
@@ -104,6 +105,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     buddies::configure(cfg);
     requests::configure(cfg);
     pairings::configure(cfg);
+    audit::configure(cfg);
 }
 
 /// A stored id as an API id.
@@ -205,6 +207,20 @@ pub(crate) async fn history_page(
     query: HistoryQuery,
     exists: impl FnOnce(&mut crate::db::DbConnection, &str) -> ApiResult<()> + Send + 'static,
 ) -> ApiResult<HistoryPage> {
+    Ok(history_page_with(state, entity_type, id, query, exists)
+        .await?
+        .0)
+}
+
+/// As [`history_page`], also returning what `exists` found out about the entity (e.g. the
+/// client it concerns, for the audit trail).
+pub(crate) async fn history_page_with<E: Send + 'static>(
+    state: &AppState,
+    entity_type: &'static str,
+    id: Uuid,
+    query: HistoryQuery,
+    exists: impl FnOnce(&mut crate::db::DbConnection, &str) -> ApiResult<E> + Send + 'static,
+) -> ApiResult<(HistoryPage, E)> {
     let mut check = Check::new();
     let page = PageRequest::parse(
         "history",
@@ -215,24 +231,21 @@ pub(crate) async fn history_page(
     check.finish()?;
     let id = id.to_string();
     let request = page.clone();
-    let rows = state
+    let (rows, found) = state
         .db
         .run(move |conn| {
-            exists(conn, &id)?;
-            Ok(crate::store::history::list(
-                conn,
-                entity_type,
-                &id,
-                &request,
-            )?)
+            let found = exists(conn, &id)?;
+            let rows = crate::store::history::list(conn, entity_type, &id, &request)?;
+            Ok((rows, found))
         })
         .await?;
     let (rows, next_cursor) = page.finish(rows, |r| r.id.as_str());
-    Ok(HistoryPage {
+    let page = HistoryPage {
         items: rows
             .into_iter()
             .map(HistoryEntry::try_from)
             .collect::<ApiResult<_>>()?,
         next_cursor,
-    })
+    };
+    Ok((page, found))
 }

@@ -2,14 +2,17 @@
 //! evaluation.
 
 use actix_web::web::{Data, Path};
-use actix_web::{get, post, HttpResponse};
+use actix_web::{get, post, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
-use super::{created, history_page, uuid, ActionBody, AppState, Caller, HistoryPage, HistoryQuery};
+use super::{
+    created, history_page_with, uuid, ActionBody, AppState, Caller, HistoryPage, HistoryQuery,
+};
+use crate::audit::note_client_ref;
 use crate::domain::clock::utc;
 use crate::domain::pairing::{EndReason, PairingAction, PairingState};
 use crate::domain::values::{Check, MAX_NOTE};
@@ -17,6 +20,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{Json, OptionalJson, Query};
 use crate::http::pagination::PageRequest;
 use crate::store::pairings::{self as store, Ending, PairingRow};
+use crate::store::requests::client_ref_of;
 
 pub fn configure(cfg: &mut ServiceConfig) {
     cfg.service(propose_pairing)
@@ -195,6 +199,7 @@ pub struct PairingQuery {
 )]
 #[post("/pairings")]
 async fn propose_pairing(
+    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     body: Json<NewPairing>,
@@ -202,10 +207,15 @@ async fn propose_pairing(
     let request_id = body.0.request_id.to_string();
     let buddy_id = body.0.buddy_id.to_string();
     let now = state.clock.now_naive();
-    let row = state
+    let (row, client_ref) = state
         .db
-        .write(move |conn| store::propose(conn, &request_id, &buddy_id, &caller.actor, now))
+        .write(move |conn| {
+            let row = store::propose(conn, &request_id, &buddy_id, &caller.actor, now)?;
+            let client_ref = client_ref_of(conn, &row.request_id)?;
+            Ok((row, client_ref))
+        })
         .await?;
+    note(&req, client_ref);
     let body = Pairing::try_from(row)?;
     Ok(created(format!("/v1/pairings/{}", body.id), &body))
 }
@@ -259,16 +269,33 @@ async fn list_pairings(
 )]
 #[get("/pairings/{id}")]
 async fn get_pairing(
+    req: HttpRequest,
     state: Data<AppState>,
     _caller: Caller,
     id: Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner().to_string();
-    let row = state.db.run(move |conn| store::find(conn, &id)).await?;
+    let (row, client_ref) = state
+        .db
+        .run(move |conn| {
+            let row = store::find(conn, &id)?;
+            let client_ref = client_ref_of(conn, &row.request_id)?;
+            Ok((row, client_ref))
+        })
+        .await?;
+    note(&req, client_ref);
     Ok(HttpResponse::Ok().json(Pairing::try_from(row)?))
 }
 
+/// Notes the client of the pairing's request for the audit trail.
+fn note(req: &HttpRequest, client_ref: Option<String>) {
+    if let Some(client_ref) = client_ref {
+        note_client_ref(req, client_ref);
+    }
+}
+
 async fn act(
+    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     id: Uuid,
@@ -278,10 +305,10 @@ async fn act(
 ) -> ApiResult<HttpResponse> {
     let now = state.clock.now_naive();
     let id = id.to_string();
-    let row = state
+    let (row, client_ref) = state
         .db
         .write(move |conn| {
-            store::act(
+            let row = store::act(
                 conn,
                 &id,
                 action,
@@ -289,9 +316,12 @@ async fn act(
                 ending,
                 &caller.actor,
                 now,
-            )
+            )?;
+            let client_ref = client_ref_of(conn, &row.request_id)?;
+            Ok((row, client_ref))
         })
         .await?;
+    note(&req, client_ref);
     Ok(HttpResponse::Ok().json(Pairing::try_from(row)?))
 }
 
@@ -308,6 +338,7 @@ async fn act(
 )]
 #[post("/pairings/{id}/accept")]
 async fn accept_pairing(
+    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
@@ -315,6 +346,7 @@ async fn accept_pairing(
 ) -> ApiResult<HttpResponse> {
     let reason = ActionBody::reason(body.0)?;
     act(
+        req,
         state,
         caller,
         id.into_inner(),
@@ -338,6 +370,7 @@ async fn accept_pairing(
 )]
 #[post("/pairings/{id}/decline")]
 async fn decline_pairing(
+    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
@@ -345,6 +378,7 @@ async fn decline_pairing(
 ) -> ApiResult<HttpResponse> {
     let reason = ActionBody::reason(body.0)?;
     act(
+        req,
         state,
         caller,
         id.into_inner(),
@@ -367,6 +401,7 @@ async fn decline_pairing(
 )]
 #[post("/pairings/{id}/activate")]
 async fn activate_pairing(
+    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
@@ -374,6 +409,7 @@ async fn activate_pairing(
 ) -> ApiResult<HttpResponse> {
     let reason = ActionBody::reason(body.0)?;
     act(
+        req,
         state,
         caller,
         id.into_inner(),
@@ -398,6 +434,7 @@ async fn activate_pairing(
 )]
 #[post("/pairings/{id}/end")]
 async fn end_pairing(
+    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
@@ -406,6 +443,7 @@ async fn end_pairing(
     let ending = body.0.validate()?;
     let reason = Some(ending.reason.as_str().to_owned());
     act(
+        req,
         state,
         caller,
         id.into_inner(),
@@ -424,18 +462,23 @@ async fn end_pairing(
 )]
 #[get("/pairings/{id}/history")]
 async fn pairing_history(
+    req: HttpRequest,
     state: Data<AppState>,
     _caller: Caller,
     id: Path<Uuid>,
     query: Query<HistoryQuery>,
 ) -> ApiResult<HttpResponse> {
-    let page = history_page(
+    let (page, client_ref) = history_page_with(
         &state,
         store::ENTITY,
         id.into_inner(),
         query.0,
-        |conn, id| store::find(conn, id).map(|_| ()),
+        |conn, id| {
+            let row = store::find(conn, id)?;
+            Ok(client_ref_of(conn, &row.request_id)?)
+        },
     )
     .await?;
+    note(&req, client_ref);
     Ok(HttpResponse::Ok().json(page))
 }

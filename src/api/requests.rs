@@ -1,7 +1,7 @@
 //! `/v1/buddy-requests`: requests for a buddy, one client each, filed by case systems or staff.
 
 use actix_web::web::{Data, Path};
-use actix_web::{get, post, HttpResponse};
+use actix_web::{get, post, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -9,9 +9,10 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::{
-    created, history_page, owning_organisation, uuid, ActionBody, AppState, Caller, HistoryPage,
-    HistoryQuery,
+    created, history_page_with, owning_organisation, uuid, ActionBody, AppState, Caller,
+    HistoryPage, HistoryQuery,
 };
+use crate::audit::note_client_ref;
 use crate::domain::clock::utc;
 use crate::domain::pairing::PairingState;
 use crate::domain::request::{ContactChannel, RequestState, Trigger};
@@ -237,11 +238,13 @@ pub struct BuddyRequestQuery {
 )]
 #[post("/buddy-requests")]
 async fn create_buddy_request(
+    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     body: Json<NewBuddyRequest>,
 ) -> ApiResult<HttpResponse> {
     let new = body.0.validate(&caller)?;
+    note_client_ref(&req, &new.client_ref);
     let now = state.clock.now_naive();
     let row = state
         .db
@@ -259,6 +262,7 @@ async fn create_buddy_request(
 )]
 #[get("/buddy-requests")]
 async fn list_buddy_requests(
+    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     query: Query<BuddyRequestQuery>,
@@ -273,6 +277,9 @@ async fn list_buddy_requests(
     );
     let client_ref = query.client_ref.map(|r| check.client_ref("client_ref", &r));
     check.finish()?;
+    if let Some(client_ref) = &client_ref {
+        note_client_ref(&req, client_ref);
+    }
     // A case system sees its own organisation's requests only, whatever it asks for.
     let scope = caller.scope();
     let asked = query.organisation_id.map(|id| id.to_string());
@@ -315,6 +322,7 @@ async fn list_buddy_requests(
 )]
 #[get("/buddy-requests/{id}")]
 async fn get_buddy_request(
+    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
@@ -325,6 +333,7 @@ async fn get_buddy_request(
         .db
         .run(move |conn| load_one(conn, &id, scope.as_deref()))
         .await?;
+    note_client_ref(&req, &request.client_ref);
     Ok(HttpResponse::Ok().json(request))
 }
 
@@ -341,6 +350,7 @@ async fn get_buddy_request(
 )]
 #[post("/buddy-requests/{id}/withdraw")]
 async fn withdraw_buddy_request(
+    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
@@ -364,6 +374,7 @@ async fn withdraw_buddy_request(
             load_one(conn, &id, scope.as_deref())
         })
         .await?;
+    note_client_ref(&req, &request.client_ref);
     Ok(HttpResponse::Ok().json(request))
 }
 
@@ -375,19 +386,21 @@ async fn withdraw_buddy_request(
 )]
 #[get("/buddy-requests/{id}/history")]
 async fn buddy_request_history(
+    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
     query: Query<HistoryQuery>,
 ) -> ApiResult<HttpResponse> {
     let scope = caller.scope();
-    let page = history_page(
+    let (page, client_ref) = history_page_with(
         &state,
         store::ENTITY,
         id.into_inner(),
         query.0,
-        move |conn, id| store::find_visible(conn, id, scope.as_deref()).map(|_| ()),
+        move |conn, id| store::find_visible(conn, id, scope.as_deref()).map(|r| r.client_ref),
     )
     .await?;
+    note_client_ref(&req, client_ref);
     Ok(HttpResponse::Ok().json(page))
 }

@@ -1,4 +1,5 @@
-//! Authentication and route-level authorisation, before any handler runs.
+//! Authentication and route-level authorisation, before any handler runs. A refusal on an
+//! audited route is recorded in the audit trail here (see [`crate::audit`]).
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -10,8 +11,9 @@ use std::time::Instant;
 
 use super::policy::{self, Access};
 use super::token::{self, TokenKind};
-use super::Identity;
+use super::{Identity, Role};
 use crate::api::AppState;
+use crate::audit::Attempt;
 use crate::domain::actor::Actor;
 use crate::error::ApiError;
 use crate::http::rate_limit::{LimitClass, RateLimiter};
@@ -27,6 +29,8 @@ pub async fn middleware(
     let Some(pattern) = req.match_pattern() else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
+    // The caller whose valid credentials were refused for this route, for the audit trail.
+    let mut refused: Option<Identity> = None;
     let outcome = match policy::find(req.method().as_str(), &pattern) {
         // Mostly a method the path does not have; otherwise a route someone added without a
         // rule. Either way no handler runs (deny by default); a unit test checks that every
@@ -37,15 +41,14 @@ pub async fn middleware(
         }
         Some(rule) => match rule.access {
             Access::Public => Ok(None),
-            Access::Roles(roles) => match authenticate(&req)
-                .await
-                .and_then(|id| charge_client(&req, id))
-            {
-                Ok(identity) if roles.contains(&identity.role) => Ok(Some(identity)),
-                Ok(identity) => Err(ApiError::Forbidden(format!(
-                    "a {} may not use this operation",
-                    identity.role.as_str().replace('_', " ")
-                ))),
+            Access::Roles(roles) => match authenticate(&req).await {
+                Ok(identity) => match authorise(&req, &identity, roles) {
+                    Ok(()) => Ok(Some(identity)),
+                    Err(e) => {
+                        refused = Some(identity);
+                        Err(e)
+                    }
+                },
                 Err(e) => Err(e),
             },
         },
@@ -58,14 +61,33 @@ pub async fn middleware(
             Ok(next.call(req).await?.map_into_boxed_body())
         }
         Err(error) => {
+            // A refusal on a route that touches personal data is audited like any other answer.
+            let attempt = Attempt::begin(&req, refused.as_ref());
             let (request, _) = req.into_parts();
-            Ok(ServiceResponse::new(request, error.error_response()))
+            let response = ServiceResponse::new(request, error.error_response());
+            Ok(match attempt {
+                Some(attempt) => attempt.finish(response).await,
+                None => response,
+            })
         }
     }
 }
 
+/// Whether an authenticated caller may use a route of `roles`, after charging its budget.
+fn authorise(req: &ServiceRequest, identity: &Identity, roles: &[Role]) -> Result<(), ApiError> {
+    charge_client(req, identity)?;
+    if roles.contains(&identity.role) {
+        Ok(())
+    } else {
+        Err(ApiError::Forbidden(format!(
+            "a {} may not use this operation",
+            identity.role.as_str().replace('_', " ")
+        )))
+    }
+}
+
 /// Charges a case system's own budget, on top of its source address's.
-fn charge_client(req: &ServiceRequest, identity: Identity) -> Result<Identity, ApiError> {
+fn charge_client(req: &ServiceRequest, identity: &Identity) -> Result<(), ApiError> {
     if let (Actor::ApiClient(client), Some(limiter)) =
         (&identity.actor, req.app_data::<web::Data<RateLimiter>>())
     {
@@ -75,7 +97,7 @@ fn charge_client(req: &ServiceRequest, identity: Identity) -> Result<Identity, A
             Instant::now(),
         )?;
     }
-    Ok(identity)
+    Ok(())
 }
 
 fn bearer(value: &HeaderValue) -> Option<&str> {

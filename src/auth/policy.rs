@@ -115,6 +115,8 @@ pub const RULES: &[Rule] = &[
         "/v1/api-clients/{id}/keys/{key_id}/revoke",
         Roles(ADMIN),
     ),
+    // The audit trail: ids and pseudonymous references only; reading it is not itself audited.
+    rule("GET", "/v1/audit", Roles(ADMIN)),
     // Organisations: no personal data.
     rule("POST", "/v1/organisations", Roles(ADMIN)),
     rule("GET", "/v1/organisations", Roles(STAFF)),

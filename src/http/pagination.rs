@@ -1,5 +1,7 @@
 //! Cursor pagination. Lists are ordered by id (UUIDv7, so by creation time); a cursor is the
-//! opaque, resource-bound encoding of the last id of the previous page.
+//! opaque, resource-bound encoding of the last id of the previous page. A list ordered by another
+//! key (the audit trail, by sequence number) uses [`PageRequest::parse_keyed`] and
+//! [`PageRequest::finish_keyed`].
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine;
@@ -15,7 +17,7 @@ pub const MAX_LIMIT: u32 = 200;
 pub struct PageRequest {
     /// Rows to return.
     pub limit: u32,
-    /// Return only rows with an id greater than this one.
+    /// Return only rows with an id (or key) greater than this one.
     pub after: Option<String>,
     kind: &'static str,
 }
@@ -28,6 +30,18 @@ impl PageRequest {
         cursor: Option<&str>,
         errors: &mut Vec<FieldError>,
     ) -> PageRequest {
+        Self::parse_keyed(kind, limit, cursor, errors, is_uuid)
+    }
+
+    /// As [`PageRequest::parse`], for a list ordered by a key other than the id: `key_ok` says
+    /// which keys a cursor of this list may carry.
+    pub fn parse_keyed(
+        kind: &'static str,
+        limit: Option<u32>,
+        cursor: Option<&str>,
+        errors: &mut Vec<FieldError>,
+        key_ok: impl Fn(&str) -> bool,
+    ) -> PageRequest {
         let limit = match limit {
             None => DEFAULT_LIMIT,
             Some(n) if (1..=MAX_LIMIT).contains(&n) => n,
@@ -39,7 +53,7 @@ impl PageRequest {
                 DEFAULT_LIMIT
             }
         };
-        let after = cursor.and_then(|c| match decode(kind, c) {
+        let after = cursor.and_then(|c| match decode_with(kind, c, &key_ok) {
             Some(id) => Some(id),
             None => {
                 errors.push(FieldError::new("cursor", "not a cursor of this list"));
@@ -55,14 +69,19 @@ impl PageRequest {
     }
 
     /// Cuts the fetched rows to the page and computes the next cursor.
-    pub fn finish<T>(
+    pub fn finish<T>(&self, rows: Vec<T>, id_of: impl Fn(&T) -> &str) -> (Vec<T>, Option<String>) {
+        self.finish_keyed(rows, |r| id_of(r).to_owned())
+    }
+
+    /// As [`PageRequest::finish`], for a list ordered by the key `key_of` gives.
+    pub fn finish_keyed<T>(
         &self,
         mut rows: Vec<T>,
-        id_of: impl Fn(&T) -> &str,
+        key_of: impl Fn(&T) -> String,
     ) -> (Vec<T>, Option<String>) {
         if rows.len() > self.limit as usize {
             rows.truncate(self.limit as usize);
-            let next = rows.last().map(|r| encode(self.kind, id_of(r)));
+            let next = rows.last().map(|r| encode(self.kind, &key_of(r)));
             (rows, next)
         } else {
             (rows, None)
@@ -74,15 +93,23 @@ fn encode(kind: &str, id: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{kind}:{id}"))
 }
 
+fn is_uuid(key: &str) -> bool {
+    Uuid::parse_str(key).is_ok()
+}
+
+#[cfg(test)]
 fn decode(kind: &str, cursor: &str) -> Option<String> {
+    decode_with(kind, cursor, is_uuid)
+}
+
+fn decode_with(kind: &str, cursor: &str, key_ok: impl Fn(&str) -> bool) -> Option<String> {
     if cursor.len() > 200 {
         return None;
     }
     let raw = URL_SAFE_NO_PAD.decode(cursor).ok()?;
     let text = String::from_utf8(raw).ok()?;
-    let id = text.strip_prefix(kind)?.strip_prefix(':')?;
-    Uuid::parse_str(id).ok()?;
-    Some(id.to_owned())
+    let key = text.strip_prefix(kind)?.strip_prefix(':')?;
+    key_ok(key).then(|| key.to_owned())
 }
 
 /// Declares the JSON page type of a list, so that each list has its own named schema.
@@ -115,6 +142,21 @@ mod tests {
             decode("buddies", &URL_SAFE_NO_PAD.encode("buddies:123")),
             None
         );
+    }
+
+    #[test]
+    fn keyed_cursors_carry_only_valid_keys() {
+        let is_seq = |k: &str| k.parse::<i64>().is_ok_and(|n| n >= 0);
+        let mut errors = vec![];
+        let page = PageRequest::parse_keyed("audit", Some(1), None, &mut errors, is_seq);
+        let (_, next) = page.finish_keyed(vec![7_i64, 8], |n| n.to_string());
+        let next = next.unwrap();
+        let again = PageRequest::parse_keyed("audit", None, Some(&next), &mut errors, is_seq);
+        assert_eq!(again.after.as_deref(), Some("7"));
+        assert!(errors.is_empty());
+        let bad = URL_SAFE_NO_PAD.encode("audit:-1");
+        PageRequest::parse_keyed("audit", None, Some(&bad), &mut errors, is_seq);
+        assert_eq!(errors.len(), 1);
     }
 
     #[test]

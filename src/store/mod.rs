@@ -2,6 +2,7 @@
 //! [`crate::db::Database::run`] or [`crate::db::Database::write`], on the blocking pool.
 
 pub mod api_clients;
+pub mod audit;
 pub mod buddies;
 pub mod exit_interviews;
 pub mod history;

@@ -159,6 +159,15 @@ pub fn find_visible(
     }
 }
 
+/// The `client_ref` of a request, for the audit trail of what refers to it.
+pub fn client_ref_of(conn: &mut DbConnection, id: &str) -> QueryResult<Option<String>> {
+    buddy_requests::table
+        .find(id)
+        .select(buddy_requests::client_ref)
+        .first(conn)
+        .optional()
+}
+
 #[derive(Debug, Default)]
 pub struct Filter {
     pub organisation_id: Option<String>,

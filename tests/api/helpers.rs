@@ -66,7 +66,9 @@ pub const POSTGRES_ENV: &str = "MAATJE_TEST_POSTGRES_URL";
 /// When every test's manual clock starts.
 pub const START: &str = "2026-11-22T09:00:00Z";
 
-/// Every table of the schema, for [`TestApp::table_counts`]. Add new tables here.
+/// Every table of the schema, for [`TestApp::table_counts`]. Add new tables here. The audit
+/// trail (`audit_log`, `audit_head`) is left out on purpose: a refused request stores nothing
+/// else, but it is audited; read it with [`TestApp::audit_records`].
 pub const TABLES: &[&str] = &[
     "organisations",
     "buddies",
@@ -398,6 +400,46 @@ impl TestApp {
     pub async fn history(&self, resource_path: &str) -> Vec<Value> {
         self.collect_pages(&format!("{resource_path}/history"))
             .await
+    }
+
+    /// The records of the audit trail matching `query` (e.g. `"outcome=denied"`, or `""` for
+    /// all), oldest first, read through `GET /v1/audit` as the admin the app started with,
+    /// following `next_cursor` to the end. Reading the trail does not add to it.
+    pub async fn audit_records_where(&self, query: &str) -> Vec<Value> {
+        let admin = format!("Bearer {}", self.admin_token);
+        let mut items = Vec::new();
+        let mut url = format!("/v1/audit?limit=200&{query}");
+        for _ in 0..1000 {
+            let page = self
+                .request_with_headers(
+                    Method::GET,
+                    &url,
+                    None,
+                    Vec::new(),
+                    &[("authorization", &admin)],
+                )
+                .await;
+            assert_eq!(page.status, 200, "GET {url}: {}", page.text);
+            items.extend(
+                page.body["items"]
+                    .as_array()
+                    .expect("items")
+                    .iter()
+                    .cloned(),
+            );
+            match page.body.get("next_cursor").and_then(Value::as_str) {
+                Some(next) => {
+                    url = with_query(&format!("/v1/audit?limit=200&{query}"), "cursor", next)
+                }
+                None => return items,
+            }
+        }
+        panic!("/v1/audit: more than 1000 pages");
+    }
+
+    /// Every record of the audit trail, oldest first (see [`TestApp::audit_records_where`]).
+    pub async fn audit_records(&self) -> Vec<Value> {
+        self.audit_records_where("").await
     }
 
     /// Rows in every table of [`TABLES`], read directly from the database.

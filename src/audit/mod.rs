@@ -1,0 +1,320 @@
+//! The NEN 7513 audit trail: one record for every request to a route that touches personal data
+//! (a rule in [`crate::auth::policy`] with `audit: Some(..)`), whether it was allowed or not.
+//!
+//! # Where records are made
+//!
+//! Every record goes through [`Attempt`]: [`Attempt::begin`] notes what is known when the request
+//! arrives, [`Attempt::finish`] completes the record from the answer and writes it with
+//! [`record`]. There are two callers:
+//!
+//! - [`middleware`], the innermost middleware (inside authentication, so the caller's
+//!   [`Identity`] is known), records every request that authentication let through, after the
+//!   handler answered;
+//! - [`crate::auth::middleware`] records the requests it refuses itself (401, 403, a bad
+//!   `X-On-Behalf-Of`, a case system's own rate limit), naming the caller when its credentials
+//!   were valid.
+//!
+//! Requests the per-address rate limiter turns away (outside authentication) are not recorded:
+//! they never reach a route, and recording a flood would let it fill the trail and the database.
+//!
+//! # What a record holds
+//!
+//! When (`at`: the service clock on arrival), who (`actor_type`, `actor_id`: staff id, API client
+//! id, ...), on whose behalf (`X-On-Behalf-Of`), what (`action` and `object_type` from the rule;
+//! `object_id`: the `{id}` of the path, for a create the id of the new resource taken from its
+//! `Location`, for a search none), which client (`client_ref`, noted by the handler when it knows
+//! it, see [`note_client_ref`]), the outcome and HTTP status, the source (peer address), the
+//! request id and the route (`METHOD pattern`, never the raw path or query). Nothing else: no
+//! names, contact details or bodies. An `{id}` that is not a UUID is not recorded (no handler
+//! can have read an object by it), so no caller-chosen text ends up in the trail.
+//!
+//! # Outcome
+//!
+//! From the HTTP status: 2xx and 3xx are `allowed`; 401, 403 and 404 are `denied` (a 404 may be
+//! an existing object of another organisation, which must look like a missing one, so it counts
+//! as a refusal); every other 4xx and 5xx is `failed`.
+//!
+//! # When a record cannot be written
+//!
+//! The client gets a 500 instead of the handler's answer (fail closed). A change the handler
+//! already committed cannot be undone: the error is logged (route and status only) so an
+//! operator can reconcile it.
+//!
+//! # The hash chain
+//!
+//! See [`chain`]: records are chained by SHA-256, and `maatje audit verify` checks the chain.
+
+pub mod chain;
+pub mod middleware;
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use actix_web::body::{BoxBody, MessageBody};
+use actix_web::dev::{Path, ResourceDef, ServiceRequest, ServiceResponse};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, HttpMessage, HttpRequest, ResponseError};
+use chrono::NaiveDateTime;
+use uuid::Uuid;
+
+use crate::api::AppState;
+use crate::auth::policy::{self, AuditAction, Audited};
+use crate::auth::Identity;
+use crate::db::Database;
+use crate::domain::actor::Actor;
+use crate::error::{ApiError, ApiResult};
+use crate::http::request_id;
+use crate::store::audit::{self as store, AuditRow, NewRecord};
+use crate::string_enum;
+
+string_enum! {
+    /// How an audited request ended: `allowed` (2xx, 3xx), `denied` (401, 403, 404) or `failed`
+    /// (any other 4xx or 5xx).
+    Outcome { Allowed => "allowed", Denied => "denied", Failed => "failed" }
+}
+
+impl Outcome {
+    pub fn of_status(status: StatusCode) -> Outcome {
+        match status.as_u16() {
+            200..=399 => Outcome::Allowed,
+            401 | 403 | 404 => Outcome::Denied,
+            _ => Outcome::Failed,
+        }
+    }
+}
+
+string_enum! {
+    /// The kind of party that made a request.
+    ActorType {
+        Unauthenticated => "unauthenticated",
+        Staff => "staff",
+        ApiClient => "api_client",
+        Buddy => "buddy",
+        System => "system",
+    }
+}
+
+/// What a handler adds to the record of its request, in the request's extensions.
+#[derive(Debug, Clone, Default)]
+pub struct AuditNote {
+    /// The client the request concerns.
+    pub client_ref: Option<String>,
+}
+
+/// Notes the client a request concerns, for its audit record.
+pub fn note_client_ref(req: &HttpRequest, client_ref: impl Into<String>) {
+    let mut extensions = req.extensions_mut();
+    match extensions.get_mut::<AuditNote>() {
+        Some(note) => note.client_ref = Some(client_ref.into()),
+        None => {
+            extensions.insert(AuditNote {
+                client_ref: Some(client_ref.into()),
+            });
+        }
+    }
+}
+
+/// A request on an audited route, between its arrival and its answer.
+pub struct Attempt {
+    state: Option<web::Data<AppState>>,
+    audited: Audited,
+    route: String,
+    at: NaiveDateTime,
+    actor: Actor,
+    on_behalf_of: Option<String>,
+    object_id: Option<String>,
+    source_address: Option<String>,
+    request_id: Option<String>,
+}
+
+impl Attempt {
+    /// Starts the record of `req` if its route is audited (`None` otherwise). `identity` is the
+    /// caller, when known.
+    pub fn begin(req: &ServiceRequest, identity: Option<&Identity>) -> Option<Attempt> {
+        let pattern = req.match_pattern()?;
+        let rule = policy::find(req.method().as_str(), &pattern)?;
+        let audited = rule.audit?;
+        let state = req.app_data::<web::Data<AppState>>().cloned();
+        let at = state
+            .as_ref()
+            .map(|s| s.clock.now_naive())
+            .unwrap_or_else(|| chrono::Utc::now().naive_utc());
+        Some(Attempt {
+            state,
+            audited,
+            route: format!("{} {}", rule.method, rule.pattern),
+            at,
+            actor: identity.map_or(Actor::Unauthenticated, |i| i.actor.clone()),
+            on_behalf_of: identity.and_then(|i| i.on_behalf_of.clone()),
+            object_id: path_id(rule.pattern, req),
+            source_address: req.peer_addr().map(|a| a.ip().to_string()),
+            request_id: request_id::current(),
+        })
+    }
+
+    /// Records the answer and passes it on, or answers 500 when the record cannot be written.
+    pub async fn finish<B: MessageBody + 'static>(
+        self,
+        response: ServiceResponse<B>,
+    ) -> ServiceResponse<BoxBody> {
+        let status = response.status();
+        let created = created_id(self.audited, &response);
+        let client_ref = response
+            .request()
+            .extensions()
+            .get::<AuditNote>()
+            .and_then(|n| n.client_ref.clone());
+        match self.write(status, created, client_ref).await {
+            Ok(()) => response.map_into_boxed_body(),
+            Err(refusal) => {
+                let (request, _) = response.into_parts();
+                ServiceResponse::new(request, refusal.error_response())
+            }
+        }
+    }
+
+    /// Records an error that no handler turned into an answer; returns the error to pass on
+    /// (a 500 when the record cannot be written).
+    pub async fn finish_error(self, error: actix_web::Error) -> actix_web::Error {
+        let status = error.as_response_error().status_code();
+        match self.write(status, None, None).await {
+            Ok(()) => error,
+            Err(refusal) => refusal.into(),
+        }
+    }
+
+    async fn write(
+        self,
+        status: StatusCode,
+        created: Option<String>,
+        client_ref: Option<String>,
+    ) -> Result<(), ApiError> {
+        let route = self.route.clone();
+        let Some(state) = self.state.clone() else {
+            return Err(not_recorded(&route, status, ApiError::internal("no state")));
+        };
+        let entry = NewRecord {
+            at: self.at,
+            actor_type: self.actor.kind().to_owned(),
+            actor_id: self.actor.id().map(str::to_owned),
+            on_behalf_of: self.on_behalf_of,
+            action: self.audited.action.as_str().to_owned(),
+            object_type: self.audited.object_type.to_owned(),
+            object_id: created.or(self.object_id),
+            client_ref,
+            outcome: Outcome::of_status(status).as_str().to_owned(),
+            status: i32::from(status.as_u16()),
+            source_address: self.source_address,
+            request_id: self.request_id,
+            route: self.route,
+        };
+        record(&state.db, entry)
+            .await
+            .map(|_| ())
+            .map_err(|e| not_recorded(&route, status, e))
+    }
+}
+
+/// Appends one record to the trail in its own write transaction. The one function that writes
+/// audit records.
+pub async fn record(db: &Database, entry: NewRecord) -> ApiResult<AuditRow> {
+    db.write(move |conn| store::append(conn, entry)).await
+}
+
+/// The 500 that replaces an answer whose audit record could not be written.
+fn not_recorded(route: &str, status: StatusCode, cause: ApiError) -> ApiError {
+    tracing::error!(
+        route,
+        status = status.as_u16(),
+        "audit record not written: answering 500; a change the request made stays committed"
+    );
+    ApiError::Internal(anyhow::anyhow!("{cause:?}").context("audit record not written"))
+}
+
+/// The `{id}` of the request's path, when the route has one and it is a UUID. Matched with
+/// actix's own router, so the id is decoded exactly as the handler sees it.
+fn path_id(pattern: &'static str, req: &ServiceRequest) -> Option<String> {
+    static ROUTES: OnceLock<HashMap<&'static str, ResourceDef>> = OnceLock::new();
+    let routes = ROUTES.get_or_init(|| {
+        policy::RULES
+            .iter()
+            .filter(|r| r.audit.is_some() && r.pattern.contains("{id}"))
+            .map(|r| (r.pattern, ResourceDef::new(r.pattern)))
+            .collect()
+    });
+    let definition = routes.get(pattern)?;
+    let mut path = Path::new(req.match_info().get_ref().clone());
+    if !definition.capture_match_info(&mut path) {
+        return None;
+    }
+    canonical_uuid(path.get("id")?)
+}
+
+/// The id of a created resource: the last segment of the `Location` of a 201.
+fn created_id<B>(audited: Audited, response: &ServiceResponse<B>) -> Option<String> {
+    if audited.action != AuditAction::Create || response.status() != StatusCode::CREATED {
+        return None;
+    }
+    let location = response.headers().get(header::LOCATION)?.to_str().ok()?;
+    canonical_uuid(location.rsplit('/').next()?)
+}
+
+fn canonical_uuid(text: &str) -> Option<String> {
+    Uuid::parse_str(text).ok().map(|id| id.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn outcomes_follow_the_status() {
+        let outcome = |code: u16| Outcome::of_status(StatusCode::from_u16(code).unwrap());
+        for code in [200, 201, 204, 301, 308] {
+            assert_eq!(outcome(code), Outcome::Allowed, "{code}");
+        }
+        for code in [401, 403, 404] {
+            assert_eq!(outcome(code), Outcome::Denied, "{code}");
+        }
+        for code in [400, 409, 413, 415, 429, 500, 503] {
+            assert_eq!(outcome(code), Outcome::Failed, "{code}");
+        }
+    }
+
+    #[test]
+    fn actor_types_name_every_actor() {
+        for actor in [
+            Actor::Unauthenticated,
+            Actor::Staff("s".into()),
+            Actor::ApiClient("c".into()),
+            Actor::Buddy("b".into()),
+            Actor::System,
+        ] {
+            assert!(actor.kind().parse::<ActorType>().is_ok(), "{actor:?}");
+        }
+    }
+
+    #[test]
+    fn path_ids_are_decoded_and_must_be_uuids() {
+        let id = Uuid::now_v7().to_string();
+        let encoded = format!("%{:02X}{}", id.as_bytes()[0], &id[1..]);
+        for (path, want) in [
+            (format!("/v1/buddies/{id}"), Some(id.clone())),
+            (
+                format!("/v1/buddies/{}", id.to_uppercase()),
+                Some(id.clone()),
+            ),
+            (format!("/v1/buddies/{encoded}"), Some(id.clone())),
+            ("/v1/buddies/not-an-id".to_owned(), None),
+        ] {
+            let req = actix_web::test::TestRequest::get()
+                .uri(&path)
+                .to_srv_request();
+            assert_eq!(path_id("/v1/buddies/{id}", &req), want, "{path}");
+        }
+        let req = actix_web::test::TestRequest::get()
+            .uri("/v1/buddies")
+            .to_srv_request();
+        assert_eq!(path_id("/v1/buddies", &req), None);
+    }
+}

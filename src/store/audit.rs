@@ -1,0 +1,177 @@
+//! The audit trail's two tables: `audit_log`, append-only (triggers refuse `UPDATE` and `DELETE`
+//! on both backends), and `audit_head`, the one row naming the last record of the hash chain.
+//! How records are made and chained is told in [`crate::audit`].
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::audit::chain;
+use crate::db::schema::{audit_head, audit_log};
+use crate::db::DbConnection;
+use crate::error::{ApiError, ApiResult};
+use crate::http::pagination::PageRequest;
+
+/// The id of the single `audit_head` row.
+const HEAD: i32 = 1;
+
+/// One stored record of the trail.
+#[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
+#[diesel(table_name = audit_log)]
+pub struct AuditRow {
+    pub seq: i64,
+    pub id: String,
+    pub at: NaiveDateTime,
+    pub actor_type: String,
+    pub actor_id: Option<String>,
+    pub on_behalf_of: Option<String>,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: Option<String>,
+    pub client_ref: Option<String>,
+    pub outcome: String,
+    pub status: i32,
+    pub source_address: Option<String>,
+    pub request_id: Option<String>,
+    pub route: String,
+    pub prev_hash: String,
+    pub hash: String,
+}
+
+/// A record to append: everything but its place in the chain.
+#[derive(Debug, Clone)]
+pub struct NewRecord {
+    pub at: NaiveDateTime,
+    pub actor_type: String,
+    pub actor_id: Option<String>,
+    pub on_behalf_of: Option<String>,
+    pub action: String,
+    pub object_type: String,
+    pub object_id: Option<String>,
+    pub client_ref: Option<String>,
+    pub outcome: String,
+    pub status: i32,
+    pub source_address: Option<String>,
+    pub request_id: Option<String>,
+    pub route: String,
+}
+
+/// Appends a record at the head of the chain. Must run inside a write transaction
+/// ([`crate::db::write_transaction`]): its first statement locks the head row (on PostgreSQL the
+/// `UPDATE` takes the row lock until commit; on SQLite `BEGIN IMMEDIATE` already holds the
+/// database's write lock), so two writers, even in two service instances, cannot both chain to
+/// the same predecessor.
+pub fn append(conn: &mut DbConnection, record: NewRecord) -> ApiResult<AuditRow> {
+    let locked = diesel::update(audit_head::table.find(HEAD))
+        .set(audit_head::seq.eq(audit_head::seq))
+        .execute(conn)?;
+    if locked != 1 {
+        return Err(ApiError::internal("the audit_head row is missing"));
+    }
+    let (head_seq, head_hash) = head(conn)?;
+    let mut row = AuditRow {
+        seq: head_seq + 1,
+        id: Uuid::now_v7().to_string(),
+        at: record.at,
+        actor_type: record.actor_type,
+        actor_id: record.actor_id,
+        on_behalf_of: record.on_behalf_of,
+        action: record.action,
+        object_type: record.object_type,
+        object_id: record.object_id,
+        client_ref: record.client_ref,
+        outcome: record.outcome,
+        status: record.status,
+        source_address: record.source_address,
+        request_id: record.request_id,
+        route: record.route,
+        prev_hash: head_hash,
+        hash: String::new(),
+    };
+    row.hash = chain::hash(&row);
+    diesel::insert_into(audit_log::table)
+        .values(&row)
+        .execute(conn)?;
+    diesel::update(audit_head::table.find(HEAD))
+        .set((audit_head::seq.eq(row.seq), audit_head::hash.eq(&row.hash)))
+        .execute(conn)?;
+    Ok(row)
+}
+
+/// The head: the sequence number and hash of the last record (0 and the genesis hash when the
+/// trail is empty).
+pub fn head(conn: &mut DbConnection) -> QueryResult<(i64, String)> {
+    audit_head::table
+        .find(HEAD)
+        .select((audit_head::seq, audit_head::hash))
+        .first(conn)
+}
+
+/// Up to `n` records after `after_seq`, in chain order.
+pub fn after(conn: &mut DbConnection, after_seq: i64, n: i64) -> QueryResult<Vec<AuditRow>> {
+    audit_log::table
+        .filter(audit_log::seq.gt(after_seq))
+        .order(audit_log::seq.asc())
+        .limit(n)
+        .select(AuditRow::as_select())
+        .load(conn)
+}
+
+/// Filters of the audit list; every one given must match.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// At or after.
+    pub from: Option<NaiveDateTime>,
+    /// Before.
+    pub to: Option<NaiveDateTime>,
+    pub actor_id: Option<String>,
+    pub actor_type: Option<String>,
+    pub client_ref: Option<String>,
+    pub object_type: Option<String>,
+    pub object_id: Option<String>,
+    pub outcome: Option<String>,
+}
+
+/// One page of records in chain order; the page's key is the sequence number.
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    page: &PageRequest,
+) -> ApiResult<Vec<AuditRow>> {
+    let mut query = audit_log::table
+        .order(audit_log::seq.asc())
+        .limit(page.fetch())
+        .select(AuditRow::as_select())
+        .into_boxed();
+    if let Some(from) = filter.from {
+        query = query.filter(audit_log::at.ge(from));
+    }
+    if let Some(to) = filter.to {
+        query = query.filter(audit_log::at.lt(to));
+    }
+    if let Some(actor_id) = &filter.actor_id {
+        query = query.filter(audit_log::actor_id.eq(actor_id.clone()));
+    }
+    if let Some(actor_type) = &filter.actor_type {
+        query = query.filter(audit_log::actor_type.eq(actor_type.clone()));
+    }
+    if let Some(client_ref) = &filter.client_ref {
+        query = query.filter(audit_log::client_ref.eq(client_ref.clone()));
+    }
+    if let Some(object_type) = &filter.object_type {
+        query = query.filter(audit_log::object_type.eq(object_type.clone()));
+    }
+    if let Some(object_id) = &filter.object_id {
+        query = query.filter(audit_log::object_id.eq(object_id.clone()));
+    }
+    if let Some(outcome) = &filter.outcome {
+        query = query.filter(audit_log::outcome.eq(outcome.clone()));
+    }
+    if let Some(after) = &page.after {
+        let after: i64 = after
+            .parse()
+            .map_err(|_| ApiError::internal("an audit cursor that is not a sequence number"))?;
+        query = query.filter(audit_log::seq.gt(after));
+    }
+    Ok(query.load(conn)?)
+}
