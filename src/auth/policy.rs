@@ -87,7 +87,7 @@ const fn audited(
 }
 
 use Access::{Public, Roles};
-use AuditAction::{Create, Read, Search, Update};
+use AuditAction::{Create, Delete, Read, Search, Update};
 
 pub const RULES: &[Rule] = &[
     // Probes, the contract and its documentation.
@@ -255,6 +255,21 @@ pub const RULES: &[Rule] = &[
         Read,
         "pairing",
     ),
+    // Privacy: retention and legal holds. Administrators only.
+    audited(
+        "POST",
+        "/v1/privacy/retention/run",
+        Roles(ADMIN),
+        Delete,
+        "buddy_request",
+    ),
+    audited(
+        "POST",
+        "/v1/buddy-requests/{id}/legal-hold",
+        Roles(ADMIN),
+        Update,
+        "buddy_request",
+    ),
 ];
 
 /// The rule for a request, if the route has one.
@@ -301,6 +316,26 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn privacy_routes_are_for_admins_and_audited() {
+        for (method, pattern, action) in [
+            ("POST", "/v1/privacy/retention/run", AuditAction::Delete),
+            (
+                "POST",
+                "/v1/buddy-requests/{id}/legal-hold",
+                AuditAction::Update,
+            ),
+        ] {
+            let rule = find(method, pattern).expect("a rule");
+            assert_eq!(rule.access, Access::Roles(ADMIN), "{method} {pattern}");
+            assert_eq!(
+                rule.audit.map(|a| a.action),
+                Some(action),
+                "{method} {pattern}"
+            );
         }
     }
 

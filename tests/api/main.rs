@@ -12,4 +12,5 @@ mod limits;
 mod openapi;
 mod organisations;
 mod pairings;
+mod privacy;
 mod requests;

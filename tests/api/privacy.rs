@@ -1,0 +1,517 @@
+//! Privacy: retention of client contact data and legal holds.
+
+use chrono::Duration;
+use maatje::auth::StaffRole;
+use serde_json::{json, Value};
+
+use crate::fixtures::{act, active_buddy, open_request, organisation, propose};
+use crate::helpers::{
+    assert_invalid_fields, assert_problem, spawn_app, spawn_app_with, time_of, Method, TestApp,
+};
+
+const RETENTION_RUN: &str = "/v1/privacy/retention/run";
+const UNKNOWN: &str = "0193a5c4-0000-7000-8000-000000000000";
+
+/// A request that went the whole way: one buddy declined it (with a reason), the next accepted
+/// (with a note), met the client, and the pairing ended with a note and an evaluation.
+struct Closed {
+    request: String,
+    declined: String,
+    ended: String,
+    buddy: String,
+}
+
+async fn closed_request(app: &TestApp, org: &str, client_ref: &str, n: u32) -> Closed {
+    let first = active_buddy(app, org, n, 1).await;
+    let buddy = active_buddy(app, org, n + 1, 1).await;
+    let request = open_request(app, org, client_ref).await;
+    let declined = propose(app, &request, &first).await;
+    let r = app
+        .post_json(
+            &format!("/v1/pairings/{declined}/decline"),
+            &json!({ "reason": "Knows the family of Client" }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let ended = propose(app, &request, &buddy).await;
+    let r = app
+        .post_json(
+            &format!("/v1/pairings/{ended}/accept"),
+            &json!({ "reason": "Happy to meet Client" }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    act(app, &format!("/v1/pairings/{ended}/activate")).await;
+    end_with_evaluation(
+        app,
+        &ended,
+        "Client found work",
+        "Helpful talks with Client",
+    )
+    .await;
+    Closed {
+        request,
+        declined,
+        ended,
+        buddy,
+    }
+}
+
+async fn end_with_evaluation(app: &TestApp, pairing: &str, note: &str, comment: &str) {
+    let r = app
+        .post_json(
+            &format!("/v1/pairings/{pairing}/end"),
+            &json!({
+                "reason": "goal_reached",
+                "note": note,
+                "evaluation": { "client_score": 5, "buddy_score": 4, "comment": comment },
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+}
+
+/// An open request withdrawn with a reason.
+async fn withdrawn_request(app: &TestApp, org: &str, client_ref: &str) -> String {
+    let id = open_request(app, org, client_ref).await;
+    let r = app
+        .post_json(
+            &format!("/v1/buddy-requests/{id}/withdraw"),
+            &json!({ "reason": "Client moved away" }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    id
+}
+
+/// Runs the retention job through the API and returns how many requests it anonymised.
+async fn run_retention(app: &TestApp) -> u64 {
+    let r = app.post_empty(RETENTION_RUN).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body["anonymised"].as_u64().expect("a count")
+}
+
+async fn get_ok(app: &TestApp, path: &str) -> Value {
+    let r = app.get(path).await;
+    assert_eq!(r.status, 200, "GET {path}: {}", r.text);
+    r.body
+}
+
+async fn hold(app: &TestApp, request: &str, hold: bool, reason: Option<&str>) -> Value {
+    let mut body = json!({ "hold": hold });
+    if let Some(reason) = reason {
+        body["reason"] = json!(reason);
+    }
+    let r = app
+        .post_json(&format!("/v1/buddy-requests/{request}/legal-hold"), &body)
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    r.body
+}
+
+fn actions(history: &[Value]) -> Vec<&str> {
+    history
+        .iter()
+        .map(|e| e["action"].as_str().expect("an action"))
+        .collect()
+}
+
+fn entry<'a>(history: &'a [Value], action: &str) -> &'a Value {
+    history
+        .iter()
+        .find(|e| e["action"] == action)
+        .unwrap_or_else(|| panic!("no {action} in {history:?}"))
+}
+
+// Retention.
+
+#[tokio::test]
+async fn retention_anonymises_requests_closed_longer_ago_than_the_period() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let closed = closed_request(&app, &org, "CASE-R1", 1).await;
+    let withdrawn = withdrawn_request(&app, &org, "CASE-R2").await;
+    let open = open_request(&app, &org, "CASE-R3").await;
+    let request_path = format!("/v1/buddy-requests/{}", closed.request);
+    let before = get_ok(&app, &request_path).await;
+
+    // Not old enough: untouched.
+    app.clock.advance(Duration::days(364));
+    let r = app.post_empty(RETENTION_RUN).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["anonymised"], 0);
+    assert_eq!(r.body["retention_days"], 365);
+    assert_eq!(
+        time_of(&r.body, "closed_before"),
+        app.clock.now() - Duration::days(365)
+    );
+    assert_eq!(get_ok(&app, &request_path).await, before);
+
+    // Old enough: the closed and the withdrawn request, not the open one.
+    app.clock.advance(Duration::days(2));
+    assert_eq!(run_retention(&app).await, 2);
+    let after = get_ok(&app, &request_path).await;
+    assert_eq!(after["client"]["first_name"], "[anonymised]");
+    for gone in ["phone", "email"] {
+        assert!(after["client"].get(gone).is_none(), "{after}");
+    }
+    for gone in ["trigger_note", "preferences"] {
+        assert!(after.get(gone).is_none(), "{after}");
+    }
+    assert_eq!(time_of(&after, "anonymised_at"), app.clock.now());
+    assert_eq!(after["legal_hold"], false);
+    // What is not contact data stays.
+    for kept in [
+        "client_ref",
+        "organisation_id",
+        "trigger",
+        "region",
+        "state",
+        "closed_at",
+        "consent_recorded_at",
+        "created_at",
+    ] {
+        assert_eq!(after[kept], before[kept], "{kept}");
+    }
+    assert_eq!(
+        after["client"]["preferred_channel"],
+        before["client"]["preferred_channel"]
+    );
+    assert_eq!(after["client"]["languages"], before["client"]["languages"]);
+
+    // The pairings keep states, reason codes and scores, not the free text.
+    let declined = get_ok(&app, &format!("/v1/pairings/{}", closed.declined)).await;
+    assert_eq!(declined["state"], "declined");
+    assert!(declined.get("decline_reason").is_none(), "{declined}");
+    let ended = get_ok(&app, &format!("/v1/pairings/{}", closed.ended)).await;
+    assert_eq!(ended["end_reason"], "goal_reached");
+    assert!(ended.get("end_note").is_none(), "{ended}");
+    assert_eq!(
+        ended["evaluation"],
+        json!({ "client_score": 5, "buddy_score": 4 })
+    );
+    assert_eq!(ended["buddy_id"], json!(closed.buddy));
+
+    // The history records the anonymisation and keeps no typed-in reason.
+    let history = app.history(&request_path).await;
+    let last = history.last().unwrap();
+    assert_eq!(last["action"], "anonymise");
+    assert_eq!(last["actor"], json!({ "type": "system" }));
+    assert!(last.get("reason").is_none());
+    let history = app
+        .history(&format!("/v1/pairings/{}", closed.declined))
+        .await;
+    assert!(entry(&history, "decline").get("reason").is_none());
+    let history = app.history(&format!("/v1/pairings/{}", closed.ended)).await;
+    assert!(entry(&history, "accept").get("reason").is_none());
+    assert_eq!(entry(&history, "end")["reason"], "goal_reached");
+    let withdrawn_path = format!("/v1/buddy-requests/{withdrawn}");
+    let history = app.history(&withdrawn_path).await;
+    assert_eq!(actions(&history), ["create", "withdraw", "anonymise"]);
+    assert!(entry(&history, "withdraw").get("reason").is_none());
+    assert_eq!(
+        get_ok(&app, &withdrawn_path).await["client"]["first_name"],
+        "[anonymised]"
+    );
+
+    // An open request is never due, however old.
+    let open = get_ok(&app, &format!("/v1/buddy-requests/{open}")).await;
+    assert_eq!(open["client"]["first_name"], "Client");
+    assert!(open.get("anonymised_at").is_none());
+
+    // A second run finds nothing and records nothing.
+    let counts = app.table_counts();
+    assert_eq!(run_retention(&app).await, 0);
+    assert_eq!(app.table_counts(), counts);
+    assert_eq!(get_ok(&app, &request_path).await, after);
+}
+
+#[tokio::test]
+async fn retention_leaves_requests_on_legal_hold_alone_until_released() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let request = withdrawn_request(&app, &org, "CASE-H1").await;
+    let path = format!("/v1/buddy-requests/{request}");
+    hold(&app, &request, true, Some("Complaint procedure pending")).await;
+    app.clock.advance(Duration::days(400));
+    assert_eq!(run_retention(&app).await, 0);
+    let held = get_ok(&app, &path).await;
+    assert_eq!(held["legal_hold"], true);
+    assert_eq!(held["client"]["first_name"], "Client");
+    assert!(held.get("anonymised_at").is_none());
+
+    hold(&app, &request, false, None).await;
+    assert_eq!(run_retention(&app).await, 1);
+    let released = get_ok(&app, &path).await;
+    assert_eq!(released["client"]["first_name"], "[anonymised]");
+    assert_eq!(
+        actions(&app.history(&path).await),
+        [
+            "create",
+            "withdraw",
+            "legal-hold",
+            "release-legal-hold",
+            "anonymise"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn the_background_job_anonymises_by_itself() {
+    let app = spawn_app_with(&[
+        ("MAATJE__PRIVACY__RETENTION_ENABLED", "true"),
+        ("MAATJE__PRIVACY__RETENTION_CHECK_INTERVAL_SECONDS", "1"),
+    ])
+    .await;
+    let org = organisation(&app).await;
+    let request = withdrawn_request(&app, &org, "CASE-B1").await;
+    let path = format!("/v1/buddy-requests/{request}");
+    app.clock.advance(Duration::days(366));
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    loop {
+        let current = get_ok(&app, &path).await;
+        if current.get("anonymised_at").is_some() {
+            assert_eq!(current["client"]["first_name"], "[anonymised]");
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the background job did not anonymise the request: {current}"
+        );
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    }
+    let history = app.history(&path).await;
+    assert_eq!(actions(&history), ["create", "withdraw", "anonymise"]);
+    assert_eq!(entry(&history, "anonymise")["actor"]["type"], "system");
+}
+
+#[tokio::test]
+async fn two_instances_running_retention_at_once_anonymise_each_request_once() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let mut requests = Vec::new();
+    for n in 0..6 {
+        requests.push(withdrawn_request(&app, &org, &format!("CASE-C{n}")).await);
+    }
+    app.clock.advance(Duration::days(366));
+    let now = app.clock.now_naive();
+    let retention = maatje::domain::privacy::Retention::days(365);
+    let counts: Vec<u64> = std::thread::scope(|scope| {
+        let runs: Vec<_> = (0..2)
+            .map(|_| {
+                let db = app.db.clone();
+                scope.spawn(move || {
+                    let mut conn = db.blocking().expect("a connection");
+                    maatje::store::privacy::run_retention(&mut conn, now, &retention)
+                        .expect("the run succeeds")
+                })
+            })
+            .collect();
+        runs.into_iter().map(|r| r.join().unwrap()).collect()
+    });
+    assert_eq!(counts.iter().sum::<u64>(), 6, "{counts:?}");
+    for request in &requests {
+        let history = app.history(&format!("/v1/buddy-requests/{request}")).await;
+        assert_eq!(
+            actions(&history),
+            ["create", "withdraw", "anonymise"],
+            "{request}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_retention_run_takes_no_body_but_an_empty_one() {
+    let app = spawn_app().await;
+    let before = app.table_counts();
+    let r = app.post_json(RETENTION_RUN, &json!({})).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_invalid_fields(
+        &app.post_json(RETENTION_RUN, &json!({ "days": 1 })).await,
+        &["days"],
+    );
+    assert_invalid_fields(
+        &app.request(
+            Method::POST,
+            RETENTION_RUN,
+            Some("application/json"),
+            b"{\"days\":".to_vec(),
+        )
+        .await,
+        &[""],
+    );
+    assert_invalid_fields(&app.post_json(RETENTION_RUN, &json!([1])).await, &[""]);
+    assert_problem(
+        &app.request(
+            Method::POST,
+            RETENTION_RUN,
+            Some("text/plain"),
+            b"run".to_vec(),
+        )
+        .await,
+        415,
+        "unsupported-media-type",
+    );
+    assert_eq!(app.table_counts(), before);
+}
+
+// Legal hold.
+
+#[tokio::test]
+async fn a_legal_hold_is_placed_released_and_recorded() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let request = open_request(&app, &org, "CASE-L1").await;
+    let path = format!("/v1/buddy-requests/{request}");
+    assert_eq!(get_ok(&app, &path).await["legal_hold"], false);
+
+    let held = hold(&app, &request, true, Some("  Court case 2026/17  ")).await;
+    assert_eq!(held["legal_hold"], true);
+    assert_eq!(held["state"], "open");
+    assert_eq!(held, get_ok(&app, &path).await);
+
+    let hold_path = format!("{path}/legal-hold");
+    let counts = app.table_counts();
+    let again = app
+        .post_json(&hold_path, &json!({ "hold": true, "reason": "again" }))
+        .await;
+    assert_problem(&again, 409, "legal-hold-unchanged");
+    assert_eq!(app.table_counts(), counts);
+
+    let released = hold(&app, &request, false, None).await;
+    assert_eq!(released["legal_hold"], false);
+    assert_problem(
+        &app.post_json(&hold_path, &json!({ "hold": false })).await,
+        409,
+        "legal-hold-unchanged",
+    );
+
+    let history = app.history(&path).await;
+    assert_eq!(
+        actions(&history),
+        ["create", "legal-hold", "release-legal-hold"]
+    );
+    let placed = entry(&history, "legal-hold");
+    assert_eq!(placed["reason"], "Court case 2026/17");
+    assert_eq!(placed["actor"]["type"], "staff");
+    assert!(entry(&history, "release-legal-hold")
+        .get("reason")
+        .is_none());
+
+    // The case system sees the hold on its request.
+    let (_, key) = app.create_case_system(&org, "CMS").await;
+    app.use_token(Some(&key));
+    assert_eq!(get_ok(&app, &path).await["legal_hold"], false);
+}
+
+#[tokio::test]
+async fn an_anonymised_request_cannot_be_held() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let request = withdrawn_request(&app, &org, "CASE-L2").await;
+    app.clock.advance(Duration::days(366));
+    assert_eq!(run_retention(&app).await, 1);
+    let counts = app.table_counts();
+    let r = app
+        .post_json(
+            &format!("/v1/buddy-requests/{request}/legal-hold"),
+            &json!({ "hold": true, "reason": "Too late" }),
+        )
+        .await;
+    assert_problem(&r, 409, "already-anonymised");
+    assert_eq!(app.table_counts(), counts);
+}
+
+#[tokio::test]
+async fn bad_legal_hold_requests_change_nothing() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let request = open_request(&app, &org, "CASE-L3").await;
+    let path = format!("/v1/buddy-requests/{request}");
+    let hold_path = format!("{path}/legal-hold");
+    let before = get_ok(&app, &path).await;
+    let counts = app.table_counts();
+    for (body, fields) in [
+        (json!({}), vec!["hold"]),
+        (json!({ "hold": "yes", "reason": "x" }), vec!["hold"]),
+        (json!({ "hold": true }), vec!["reason"]),
+        (json!({ "hold": true, "reason": "   " }), vec!["reason"]),
+        (
+            json!({ "hold": true, "reason": "r".repeat(501) }),
+            vec!["reason"],
+        ),
+        (json!({ "hold": true, "reason": 7 }), vec!["reason"]),
+        (
+            json!({ "hold": true, "reason": "ok", "until": "2027-01-01" }),
+            vec!["until"],
+        ),
+        (json!({ "hold": 1, "why": "x" }), vec!["hold", "why"]),
+    ] {
+        assert_invalid_fields(&app.post_json(&hold_path, &body).await, &fields);
+    }
+    assert_invalid_fields(
+        &app.request(
+            Method::POST,
+            &hold_path,
+            Some("application/json"),
+            b"{\"hold\": tr".to_vec(),
+        )
+        .await,
+        &[""],
+    );
+    assert_invalid_fields(&app.post_empty(&hold_path).await, &[""]);
+    assert_problem(
+        &app.request(
+            Method::POST,
+            &hold_path,
+            Some("text/plain"),
+            b"hold".to_vec(),
+        )
+        .await,
+        415,
+        "unsupported-media-type",
+    );
+    let body = json!({ "hold": true, "reason": "ok" });
+    assert_invalid_fields(
+        &app.post_json("/v1/buddy-requests/not-a-uuid/legal-hold", &body)
+            .await,
+        &["id"],
+    );
+    assert_problem(
+        &app.post_json(&format!("/v1/buddy-requests/{UNKNOWN}/legal-hold"), &body)
+            .await,
+        404,
+        "not-found",
+    );
+    assert_eq!(app.table_counts(), counts);
+    assert_eq!(get_ok(&app, &path).await, before);
+}
+
+#[tokio::test]
+async fn retention_runs_and_legal_holds_are_for_admins_only() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let request = withdrawn_request(&app, &org, "CASE-A1").await;
+    let (_, coordinator) = app
+        .create_staff(StaffRole::Coordinator, "coordinator@example.org")
+        .await;
+    let (_, case_system) = app.create_case_system(&org, "CMS").await;
+    let counts = app.table_counts();
+    for token in [&coordinator, &case_system] {
+        app.use_token(Some(token));
+        for r in [
+            app.post_empty(RETENTION_RUN).await,
+            app.post_json(
+                &format!("/v1/buddy-requests/{request}/legal-hold"),
+                &json!({ "hold": true, "reason": "x" }),
+            )
+            .await,
+        ] {
+            assert_problem(&r, 403, "forbidden");
+        }
+    }
+    app.use_admin();
+    assert_eq!(app.table_counts(), counts);
+    let request = get_ok(&app, &format!("/v1/buddy-requests/{request}")).await;
+    assert_eq!(request["legal_hold"], false);
+}
