@@ -255,7 +255,7 @@ pub const RULES: &[Rule] = &[
         Read,
         "pairing",
     ),
-    // Privacy: retention and legal holds. Administrators only.
+    // Privacy: retention, legal holds and erasure. Administrators only.
     audited(
         "POST",
         "/v1/privacy/retention/run",
@@ -269,6 +269,20 @@ pub const RULES: &[Rule] = &[
         Roles(ADMIN),
         Update,
         "buddy_request",
+    ),
+    audited(
+        "POST",
+        "/v1/privacy/clients/erase",
+        Roles(ADMIN),
+        Delete,
+        "buddy_request",
+    ),
+    audited(
+        "POST",
+        "/v1/buddies/{id}/erase",
+        Roles(ADMIN),
+        Delete,
+        "buddy",
     ),
 ];
 
@@ -328,6 +342,8 @@ mod tests {
                 "/v1/buddy-requests/{id}/legal-hold",
                 AuditAction::Update,
             ),
+            ("POST", "/v1/privacy/clients/erase", AuditAction::Delete),
+            ("POST", "/v1/buddies/{id}/erase", AuditAction::Delete),
         ] {
             let rule = find(method, pattern).expect("a rule");
             assert_eq!(rule.access, Access::Roles(ADMIN), "{method} {pattern}");

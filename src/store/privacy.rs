@@ -1,5 +1,5 @@
-//! Privacy operations: retention (anonymising the contact data of clients whose requests ended
-//! long ago) and legal holds that keep it.
+//! Privacy operations: retention and erasure (anonymising what identifies a client or a buddy), and
+//! legal holds.
 //!
 //! Anonymisation overwrites in place and keeps every record, state, time, score and reason code,
 //! so the programme's history and reports stay whole; only what identifies a person goes. Each
@@ -10,31 +10,43 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::buddies::{self, live_loads, BuddyRow};
 use super::concurrent_change;
 use super::history::{self, Event};
 use super::pairings;
-use super::requests;
-use crate::db::schema::{buddy_requests, pairings as pairings_table};
+use super::requests::{self, RequestRow};
+use crate::db::schema::{buddies as buddies_table, buddy_requests, pairings as pairings_table};
 use crate::db::{write_transaction, DbConnection};
 use crate::domain::actor::Actor;
-use crate::domain::privacy::{Retention, ANONYMISED};
+use crate::domain::buddy::{BuddyAction, BuddyState};
+use crate::domain::privacy::{erased_email, Retention, ANONYMISED, ERASED};
 use crate::domain::request::RequestState;
 use crate::error::{ApiError, ApiResult};
 
 /// History action of an anonymisation by the retention job.
 pub const ANONYMISE: &str = "anonymise";
+/// History action of an erasure on request (of a client's requests, or of a buddy).
+pub const ERASE: &str = "erase";
 /// History actions of placing and releasing a legal hold on a request.
 pub const LEGAL_HOLD: &str = "legal-hold";
 pub const RELEASE_LEGAL_HOLD: &str = "release-legal-hold";
 
 /// Requests in these states are over: their contact data is no longer needed.
 const ENDED: [RequestState; 2] = [RequestState::Closed, RequestState::Withdrawn];
+/// Requests in these states are still being served.
+const LIVE: [RequestState; 3] = [
+    RequestState::Open,
+    RequestState::Proposed,
+    RequestState::Matched,
+];
 
 /// History actions whose `reason` is free text typed by a person, which may name someone. Other
 /// reasons are written by the service (`pairing <id> proposed`, an end-reason code, the fields a
 /// change touched) and are kept.
 const FREE_TEXT_REQUEST_ACTIONS: &[&str] = &["withdraw"];
 const FREE_TEXT_PAIRING_ACTIONS: &[&str] = &["accept", "decline", "activate"];
+const FREE_TEXT_BUDDY_ACTIONS: &[&str] =
+    &["start-screening", "activate", "pause", "resume", "retire"];
 
 /// How many requests the retention job reads at a time.
 const RETENTION_BATCH: i64 = 100;
@@ -182,6 +194,79 @@ fn scrub_reasons(
     Ok(())
 }
 
+/// Every request filed for one client of one organisation, oldest first.
+pub fn client_requests(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    client_ref: &str,
+) -> ApiResult<Vec<RequestRow>> {
+    let rows = buddy_requests::table
+        .filter(buddy_requests::organisation_id.eq(organisation_id))
+        .filter(buddy_requests::client_ref.eq(client_ref))
+        .order(buddy_requests::id.asc())
+        .select(RequestRow::as_select())
+        .load(conn)?;
+    if rows.is_empty() {
+        return Err(ApiError::not_found("client", client_ref));
+    }
+    Ok(rows)
+}
+
+/// Erases a client on request: anonymises the contact data of every request of the client as
+/// retention would, whatever their age. Refused while a request is still being served (the case
+/// system withdraws it, or the pairing ends, first) or on legal hold, and when nothing is left to
+/// anonymise. All of the client's requests are changed, or none. Returns how many it anonymised
+/// and every request of the client as it is now.
+pub fn erase_client(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    client_ref: &str,
+    reason: &str,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> ApiResult<(usize, Vec<RequestRow>)> {
+    let rows = client_requests(conn, organisation_id, client_ref)?;
+    let live = strings(LIVE);
+    if let Some(row) = rows.iter().find(|r| live.contains(&r.state.as_str())) {
+        return Err(ApiError::Conflict {
+            kind: "client-has-live-requests",
+            title: "Client has live requests",
+            detail: format!(
+                "buddy request {} is {}: withdraw it (or end its pairing) before erasing the client",
+                row.id, row.state
+            ),
+        });
+    }
+    if let Some(row) = rows.iter().find(|r| r.legal_hold) {
+        return Err(ApiError::Conflict {
+            kind: "legal-hold",
+            title: "On legal hold",
+            detail: format!(
+                "buddy request {} is on legal hold: release the hold before erasing the client",
+                row.id
+            ),
+        });
+    }
+    let pending: Vec<&RequestRow> = rows.iter().filter(|r| r.anonymised_at.is_none()).collect();
+    if pending.is_empty() {
+        return Err(ApiError::Conflict {
+            kind: "already-anonymised",
+            title: "Already anonymised",
+            detail: "the contact data of every request of this client is anonymised already".into(),
+        });
+    }
+    let anonymised = pending.len();
+    for row in pending {
+        if !anonymise_request(conn, &row.id, ERASE, actor, Some(reason), now)? {
+            return Err(concurrent_change(requests::ENTITY));
+        }
+    }
+    Ok((
+        anonymised,
+        client_requests(conn, organisation_id, client_ref)?,
+    ))
+}
+
 /// Places a request on legal hold (`hold`), which keeps retention and erasure away from it, or
 /// releases it. Refused when the hold is already as asked, and placing one on a request whose
 /// contact data is anonymised already (nothing is left to keep).
@@ -246,4 +331,87 @@ pub fn set_legal_hold(
         },
     )?;
     Ok(())
+}
+
+/// Erases a buddy on request: retires them (if not yet), replaces name and region by
+/// [`ERASED`], the e-mail address by an undeliverable placeholder, removes phone and topics and
+/// the free text of their pairings and history, and stamps `erased_at`. The records and their
+/// history stay, without identity. Refused while the buddy has live pairings, and a second time.
+pub fn erase_buddy(
+    conn: &mut DbConnection,
+    id: &str,
+    reason: Option<&str>,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> ApiResult<BuddyRow> {
+    let row = buddies::find(conn, id)?;
+    if row.erased_at.is_some() {
+        return Err(ApiError::Conflict {
+            kind: "buddy-erased",
+            title: "Buddy erased",
+            detail: "the buddy is erased already".into(),
+        });
+    }
+    let load = live_loads(conn, std::slice::from_ref(&row.id))?;
+    if load.get(&row.id).copied().unwrap_or(0) > 0 {
+        return Err(ApiError::Conflict {
+            kind: "buddy-has-live-pairings",
+            title: "Buddy has live pairings",
+            detail: "end, or let the buddy decline, every proposed, accepted or active pairing \
+                     before erasing the buddy"
+                .into(),
+        });
+    }
+    // The typed-in reasons of earlier changes may name the buddy; the retirement's is ours.
+    scrub_reasons(
+        conn,
+        buddies::ENTITY,
+        std::slice::from_ref(&row.id),
+        FREE_TEXT_BUDDY_ACTIONS,
+    )?;
+    if row.state()? != BuddyState::Retired {
+        buddies::act(
+            conn,
+            id,
+            BuddyAction::Retire,
+            Some("retired to be erased"),
+            actor,
+            now,
+        )?;
+    }
+    let changed = diesel::update(buddies_table::table)
+        .filter(buddies_table::id.eq(id))
+        .filter(buddies_table::erased_at.is_null())
+        .set((
+            buddies_table::full_name.eq(ERASED),
+            buddies_table::email.eq(erased_email(id)),
+            buddies_table::phone.eq(None::<String>),
+            buddies_table::topics.eq("[]"),
+            buddies_table::region.eq(ERASED),
+            buddies_table::erased_at.eq(Some(now)),
+            buddies_table::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if changed != 1 {
+        return Err(concurrent_change(buddies::ENTITY));
+    }
+    let pairing_ids: Vec<String> = pairings_table::table
+        .filter(pairings_table::buddy_id.eq(id))
+        .select(pairings_table::id)
+        .load(conn)?;
+    scrub_pairings(conn, &pairing_ids, now)?;
+    history::record(
+        conn,
+        Event {
+            entity_type: buddies::ENTITY,
+            entity_id: id,
+            action: ERASE,
+            from: None,
+            to: None,
+            actor,
+            reason,
+            at: now,
+        },
+    )?;
+    buddies::find(conn, id)
 }

@@ -1,15 +1,20 @@
-//! Privacy: retention of client contact data and legal holds.
+//! Privacy: retention of client contact data, legal holds, erasure of clients and buddies.
 
 use chrono::Duration;
 use maatje::auth::StaffRole;
 use serde_json::{json, Value};
 
-use crate::fixtures::{act, active_buddy, open_request, organisation, propose};
+use crate::fixtures::{
+    act, active_buddy, open_request, organisation, pairing_in, profile, propose, SIGNED_ON,
+    TRAINED_ON, VOG_ISSUED_ON,
+};
 use crate::helpers::{
-    assert_invalid_fields, assert_problem, spawn_app, spawn_app_with, time_of, Method, TestApp,
+    assert_invalid_fields, assert_problem, create_organisation, id_of, spawn_app, spawn_app_with,
+    time_of, Method, TestApp,
 };
 
 const RETENTION_RUN: &str = "/v1/privacy/retention/run";
+const CLIENT_ERASE: &str = "/v1/privacy/clients/erase";
 const UNKNOWN: &str = "0193a5c4-0000-7000-8000-000000000000";
 
 /// A request that went the whole way: one buddy declined it (with a reason), the next accepted
@@ -121,6 +126,40 @@ fn entry<'a>(history: &'a [Value], action: &str) -> &'a Value {
         .iter()
         .find(|e| e["action"] == action)
         .unwrap_or_else(|| panic!("no {action} in {history:?}"))
+}
+
+/// Records a `yes` at an exit interview; returns (exit interview, buddy).
+async fn recruited(app: &TestApp, org: &str, candidate: Value) -> (String, String) {
+    let r = app
+        .post_json(
+            "/v1/exit-interviews",
+            &json!({
+                "organisation_id": org,
+                "held_on": "2026-11-21",
+                "answer": "yes",
+                "candidate": candidate,
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    (id_of(&r.body["exit_interview"]), id_of(&r.body["buddy"]))
+}
+
+/// Screens and activates a candidate.
+async fn activate(app: &TestApp, buddy: &str) {
+    act(app, &format!("/v1/buddies/{buddy}/start-screening")).await;
+    let r = app
+        .patch_json(
+            &format!("/v1/buddies/{buddy}"),
+            &json!({
+                "vog_issued_on": VOG_ISSUED_ON,
+                "training_completed_on": TRAINED_ON,
+                "agreement_signed_on": SIGNED_ON,
+            }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    act(app, &format!("/v1/buddies/{buddy}/activate")).await;
 }
 
 // Retention.
@@ -487,16 +526,20 @@ async fn bad_legal_hold_requests_change_nothing() {
     assert_eq!(get_ok(&app, &path).await, before);
 }
 
+// Who may.
+
 #[tokio::test]
-async fn retention_runs_and_legal_holds_are_for_admins_only() {
+async fn privacy_operations_are_for_admins_only() {
     let app = spawn_app().await;
     let org = organisation(&app).await;
     let request = withdrawn_request(&app, &org, "CASE-A1").await;
+    let buddy = active_buddy(&app, &org, 1, 1).await;
     let (_, coordinator) = app
         .create_staff(StaffRole::Coordinator, "coordinator@example.org")
         .await;
     let (_, case_system) = app.create_case_system(&org, "CMS").await;
     let counts = app.table_counts();
+    let erase = json!({ "organisation_id": org, "client_ref": "CASE-A1", "reason": "asked" });
     for token in [&coordinator, &case_system] {
         app.use_token(Some(token));
         for r in [
@@ -506,6 +549,8 @@ async fn retention_runs_and_legal_holds_are_for_admins_only() {
                 &json!({ "hold": true, "reason": "x" }),
             )
             .await,
+            app.post_json(CLIENT_ERASE, &erase).await,
+            app.post_empty(&format!("/v1/buddies/{buddy}/erase")).await,
         ] {
             assert_problem(&r, 403, "forbidden");
         }
@@ -514,4 +559,350 @@ async fn retention_runs_and_legal_holds_are_for_admins_only() {
     assert_eq!(app.table_counts(), counts);
     let request = get_ok(&app, &format!("/v1/buddy-requests/{request}")).await;
     assert_eq!(request["legal_hold"], false);
+    assert_eq!(request["client"]["first_name"], "Client");
+    assert!(get_ok(&app, &format!("/v1/buddies/{buddy}"))
+        .await
+        .get("erased_at")
+        .is_none());
+}
+
+// Erasing a buddy.
+
+#[tokio::test]
+async fn erasing_a_buddy_removes_identity_and_keeps_the_records() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let (interview, buddy) = recruited(&app, &org, profile(1)).await;
+    activate(&app, &buddy).await;
+    let request = open_request(&app, &org, "CASE-E1").await;
+    let pairing = propose(&app, &request, &buddy).await;
+    let erase_path = format!("/v1/buddies/{buddy}/erase");
+    let buddy_path = format!("/v1/buddies/{buddy}");
+
+    // Live pairings (proposed, then accepted) block erasure.
+    for step in ["proposed", "accepted"] {
+        let counts = app.table_counts();
+        let before = get_ok(&app, &buddy_path).await;
+        let r = app.post_empty(&erase_path).await;
+        assert_problem(&r, 409, "buddy-has-live-pairings");
+        assert_eq!(app.table_counts(), counts, "{step}");
+        assert_eq!(get_ok(&app, &buddy_path).await, before, "{step}");
+        if step == "proposed" {
+            act(&app, &format!("/v1/pairings/{pairing}/accept")).await;
+        }
+    }
+    act(&app, &format!("/v1/pairings/{pairing}/activate")).await;
+    end_with_evaluation(&app, &pairing, "Buddy Voorbeeld 1 moved", "Thanks to Buddy").await;
+
+    let r = app
+        .post_json(&erase_path, &json!({ "reason": "Asked to be forgotten" }))
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let erased = &r.body;
+    assert_eq!(erased["id"], json!(buddy));
+    assert_eq!(erased["state"], "retired");
+    assert_eq!(erased["name"], "[erased]");
+    assert_eq!(erased["email"], format!("erased-{buddy}@invalid"));
+    assert!(erased.get("phone").is_none(), "{erased}");
+    assert_eq!(erased["topics"], json!([]));
+    assert_eq!(erased["region"], "[erased]");
+    assert_eq!(time_of(erased, "erased_at"), app.clock.now());
+    assert_eq!(erased["organisation_id"], json!(org));
+    assert_eq!(&get_ok(&app, &buddy_path).await, erased);
+
+    // History and pairings stay, without identity.
+    let history = app.history(&buddy_path).await;
+    assert_eq!(
+        actions(&history),
+        [
+            "create",
+            "start-screening",
+            "update",
+            "activate",
+            "retire",
+            "erase"
+        ]
+    );
+    let last = entry(&history, "erase");
+    assert_eq!(last["reason"], "Asked to be forgotten");
+    assert_eq!(last["actor"]["type"], "staff");
+    assert_eq!(entry(&history, "retire")["reason"], "retired to be erased");
+    let kept = get_ok(&app, &format!("/v1/pairings/{pairing}")).await;
+    assert_eq!(kept["buddy_id"], json!(buddy));
+    assert_eq!(kept["state"], "ended");
+    assert!(kept.get("end_note").is_none(), "{kept}");
+    assert_eq!(
+        kept["evaluation"],
+        json!({ "client_score": 5, "buddy_score": 4 })
+    );
+    assert_eq!(
+        actions(&app.history(&format!("/v1/pairings/{pairing}")).await),
+        ["propose", "accept", "activate", "end"]
+    );
+    // The exit interview still points at the buddy.
+    let interview = get_ok(&app, &format!("/v1/exit-interviews/{interview}")).await;
+    assert_eq!(interview["buddy_id"], json!(buddy));
+
+    // Once is enough, and the profile cannot be filled in again.
+    let counts = app.table_counts();
+    assert_problem(&app.post_empty(&erase_path).await, 409, "buddy-erased");
+    assert_problem(
+        &app.patch_json(&buddy_path, &json!({ "name": "Back Again" }))
+            .await,
+        409,
+        "buddy-erased",
+    );
+    assert_eq!(app.table_counts(), counts);
+    assert_eq!(&get_ok(&app, &buddy_path).await, erased);
+}
+
+#[tokio::test]
+async fn a_retired_buddy_is_erased_without_retiring_again() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let buddy = crate::fixtures::candidate(&app, &org, 1).await;
+    let r = app
+        .post_json(
+            &format!("/v1/buddies/{buddy}/retire"),
+            &json!({ "reason": "Buddy Voorbeeld 1 stopped" }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let r = app.post_empty(&format!("/v1/buddies/{buddy}/erase")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["name"], "[erased]");
+    let history = app.history(&format!("/v1/buddies/{buddy}")).await;
+    assert_eq!(actions(&history), ["create", "retire", "erase"]);
+    // The typed-in reason may have named the buddy: it goes.
+    assert!(entry(&history, "retire").get("reason").is_none());
+    assert!(entry(&history, "erase").get("reason").is_none());
+}
+
+#[tokio::test]
+async fn bad_buddy_erasures_change_nothing() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let buddy = crate::fixtures::candidate(&app, &org, 1).await;
+    let erase_path = format!("/v1/buddies/{buddy}/erase");
+    let before = get_ok(&app, &format!("/v1/buddies/{buddy}")).await;
+    let counts = app.table_counts();
+    for (body, fields) in [
+        (json!({ "reason": 5 }), vec!["reason"]),
+        (json!({ "reason": "r".repeat(501) }), vec!["reason"]),
+        (json!({ "reason": "" }), vec!["reason"]),
+        (json!({ "why": "x" }), vec!["why"]),
+        (
+            json!({ "reason": "ok", "erase_history": true }),
+            vec!["erase_history"],
+        ),
+    ] {
+        assert_invalid_fields(&app.post_json(&erase_path, &body).await, &fields);
+    }
+    assert_invalid_fields(
+        &app.request(
+            Method::POST,
+            &erase_path,
+            Some("application/json"),
+            b"{\"reason\"".to_vec(),
+        )
+        .await,
+        &[""],
+    );
+    assert_problem(
+        &app.request(
+            Method::POST,
+            &erase_path,
+            Some("text/plain"),
+            b"now".to_vec(),
+        )
+        .await,
+        415,
+        "unsupported-media-type",
+    );
+    assert_invalid_fields(
+        &app.post_empty("/v1/buddies/not-a-uuid/erase").await,
+        &["id"],
+    );
+    assert_problem(
+        &app.post_empty(&format!("/v1/buddies/{UNKNOWN}/erase"))
+            .await,
+        404,
+        "not-found",
+    );
+    assert_eq!(app.table_counts(), counts);
+    assert_eq!(get_ok(&app, &format!("/v1/buddies/{buddy}")).await, before);
+}
+
+// Erasing a client.
+
+#[tokio::test]
+async fn erasing_a_client_anonymises_their_requests() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let other = id_of(&create_organisation(&app, "Andere Instelling").await);
+    let request = open_request(&app, &org, "CASE-K1").await;
+    let path = format!("/v1/buddy-requests/{request}");
+    let erase = |client_ref: &str, org: &str| json!({ "organisation_id": org, "client_ref": client_ref, "reason": "Erasure request of 2026-11-20" });
+
+    // While the request is live, nothing happens.
+    let counts = app.table_counts();
+    let before = get_ok(&app, &path).await;
+    assert_problem(
+        &app.post_json(CLIENT_ERASE, &erase("CASE-K1", &org)).await,
+        409,
+        "client-has-live-requests",
+    );
+    // Unknown clients, and another organisation's, are not found.
+    for (client_ref, org) in [
+        ("CASE-NONE", org.as_str()),
+        ("CASE-K1", other.as_str()),
+        ("CASE-K1", UNKNOWN),
+    ] {
+        assert_problem(
+            &app.post_json(CLIENT_ERASE, &erase(client_ref, org)).await,
+            404,
+            "not-found",
+        );
+    }
+    assert_eq!(app.table_counts(), counts);
+    assert_eq!(get_ok(&app, &path).await, before);
+
+    // Withdrawn but held: refused until released.
+    act(&app, &format!("{path}/withdraw")).await;
+    hold(&app, &request, true, Some("Complaint pending")).await;
+    let counts = app.table_counts();
+    assert_problem(
+        &app.post_json(CLIENT_ERASE, &erase("CASE-K1", &org)).await,
+        409,
+        "legal-hold",
+    );
+    assert_eq!(app.table_counts(), counts);
+    hold(&app, &request, false, None).await;
+
+    let r = app.post_json(CLIENT_ERASE, &erase("CASE-K1", &org)).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["organisation_id"], json!(org));
+    assert_eq!(r.body["client_ref"], "CASE-K1");
+    assert_eq!(r.body["anonymised"], 1);
+    let erased = &r.body["requests"][0];
+    assert_eq!(erased["id"], json!(request));
+    assert_eq!(erased["client"]["first_name"], "[anonymised]");
+    assert!(erased["client"].get("email").is_none());
+    assert!(erased.get("trigger_note").is_none());
+    assert_eq!(time_of(erased, "anonymised_at"), app.clock.now());
+    let now = get_ok(&app, &path).await;
+    assert_eq!(now["client"], erased["client"]);
+    assert_eq!(now["anonymised_at"], erased["anonymised_at"]);
+
+    let history = app.history(&path).await;
+    assert_eq!(
+        actions(&history),
+        [
+            "create",
+            "withdraw",
+            "legal-hold",
+            "release-legal-hold",
+            "erase"
+        ]
+    );
+    let last = entry(&history, "erase");
+    assert_eq!(last["reason"], "Erasure request of 2026-11-20");
+    assert_eq!(last["actor"]["type"], "staff");
+
+    // A second erasure has nothing left to do, nor has retention.
+    let counts = app.table_counts();
+    assert_problem(
+        &app.post_json(CLIENT_ERASE, &erase("CASE-K1", &org)).await,
+        409,
+        "already-anonymised",
+    );
+    app.clock.advance(Duration::days(400));
+    assert_eq!(run_retention(&app).await, 0);
+    assert_eq!(app.table_counts(), counts);
+}
+
+#[tokio::test]
+async fn a_matched_client_cannot_be_erased() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let (_, request, _) = pairing_in(&app, &org, "accepted", 1).await;
+    let before = get_ok(&app, &format!("/v1/buddy-requests/{request}")).await;
+    assert_eq!(before["state"], "matched");
+    let counts = app.table_counts();
+    let r = app
+        .post_json(
+            CLIENT_ERASE,
+            &json!({ "organisation_id": org, "client_ref": "CASE-1", "reason": "asked" }),
+        )
+        .await;
+    assert_problem(&r, 409, "client-has-live-requests");
+    assert_eq!(app.table_counts(), counts);
+    assert_eq!(
+        get_ok(&app, &format!("/v1/buddy-requests/{request}")).await,
+        before
+    );
+}
+
+#[tokio::test]
+async fn bad_client_erasures_change_nothing() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let request = withdrawn_request(&app, &org, "CASE-X1").await;
+    let before = get_ok(&app, &format!("/v1/buddy-requests/{request}")).await;
+    let counts = app.table_counts();
+    let ok = json!({ "organisation_id": org, "client_ref": "CASE-X1", "reason": "asked" });
+    let with = |key: &str, value: Value| {
+        let mut body = ok.clone();
+        body[key] = value;
+        body
+    };
+    for (body, fields) in [
+        // serde names the first missing field only.
+        (json!({}), vec!["organisation_id"]),
+        (
+            with("organisation_id", json!("not-a-uuid")),
+            vec!["organisation_id"],
+        ),
+        (with("organisation_id", json!(5)), vec!["organisation_id"]),
+        (with("client_ref", json!(["CASE-X1"])), vec!["client_ref"]),
+        (
+            with("client_ref", json!("C".repeat(65))),
+            vec!["client_ref"],
+        ),
+        (with("client_ref", json!("123456782")), vec!["client_ref"]),
+        (with("client_ref", json!("")), vec!["client_ref"]),
+        (with("reason", json!("")), vec!["reason"]),
+        (with("reason", json!("r".repeat(501))), vec!["reason"]),
+        (with("reason", json!(null)), vec!["reason"]),
+        (with("everything", json!(true)), vec!["everything"]),
+    ] {
+        assert_invalid_fields(&app.post_json(CLIENT_ERASE, &body).await, &fields);
+    }
+    assert_invalid_fields(
+        &app.request(
+            Method::POST,
+            CLIENT_ERASE,
+            Some("application/json"),
+            b"{\"organisation_id\":".to_vec(),
+        )
+        .await,
+        &[""],
+    );
+    assert_invalid_fields(&app.post_empty(CLIENT_ERASE).await, &[""]);
+    assert_problem(
+        &app.request(
+            Method::POST,
+            CLIENT_ERASE,
+            Some("text/plain"),
+            b"CASE-X1".to_vec(),
+        )
+        .await,
+        415,
+        "unsupported-media-type",
+    );
+    assert_eq!(app.table_counts(), counts);
+    assert_eq!(
+        get_ok(&app, &format!("/v1/buddy-requests/{request}")).await,
+        before
+    );
 }
