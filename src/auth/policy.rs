@@ -87,7 +87,7 @@ const fn audited(
 }
 
 use Access::{Public, Roles};
-use AuditAction::{Create, Delete, Read, Search, Update};
+use AuditAction::{Create, Delete, Export, Read, Search, Update};
 
 pub const RULES: &[Rule] = &[
     // Probes, the contract and its documentation.
@@ -255,7 +255,7 @@ pub const RULES: &[Rule] = &[
         Read,
         "pairing",
     ),
-    // Privacy: retention, legal holds and erasure. Administrators only.
+    // Privacy: retention, legal holds, erasure and export. Administrators only.
     audited(
         "POST",
         "/v1/privacy/retention/run",
@@ -278,10 +278,24 @@ pub const RULES: &[Rule] = &[
         "buddy_request",
     ),
     audited(
+        "GET",
+        "/v1/privacy/clients/export",
+        Roles(ADMIN),
+        Export,
+        "buddy_request",
+    ),
+    audited(
         "POST",
         "/v1/buddies/{id}/erase",
         Roles(ADMIN),
         Delete,
+        "buddy",
+    ),
+    audited(
+        "GET",
+        "/v1/buddies/{id}/export",
+        Roles(ADMIN),
+        Export,
         "buddy",
     ),
 ];
@@ -343,7 +357,9 @@ mod tests {
                 AuditAction::Update,
             ),
             ("POST", "/v1/privacy/clients/erase", AuditAction::Delete),
+            ("GET", "/v1/privacy/clients/export", AuditAction::Export),
             ("POST", "/v1/buddies/{id}/erase", AuditAction::Delete),
+            ("GET", "/v1/buddies/{id}/export", AuditAction::Export),
         ] {
             let rule = find(method, pattern).expect("a rule");
             assert_eq!(rule.access, Access::Roles(ADMIN), "{method} {pattern}");

@@ -1,5 +1,5 @@
-//! Privacy operations: retention and erasure (anonymising what identifies a client or a buddy), and
-//! legal holds.
+//! Privacy operations: retention and erasure (anonymising what identifies a client or a buddy),
+//! legal holds, and reading everything held about one client or buddy for an export.
 //!
 //! Anonymisation overwrites in place and keeps every record, state, time, score and reason code,
 //! so the programme's history and reports stay whole; only what identifies a person goes. Each
@@ -12,10 +12,13 @@ use diesel::prelude::*;
 
 use super::buddies::{self, live_loads, BuddyRow};
 use super::concurrent_change;
-use super::history::{self, Event};
-use super::pairings;
+use super::exit_interviews::ExitInterviewRow;
+use super::history::{self, Event, HistoryRow};
+use super::pairings::{self, PairingRow};
 use super::requests::{self, RequestRow};
-use crate::db::schema::{buddies as buddies_table, buddy_requests, pairings as pairings_table};
+use crate::db::schema::{
+    buddies as buddies_table, buddy_requests, exit_interviews, pairings as pairings_table,
+};
 use crate::db::{write_transaction, DbConnection};
 use crate::domain::actor::Actor;
 use crate::domain::buddy::{BuddyAction, BuddyState};
@@ -414,4 +417,67 @@ pub fn erase_buddy(
         },
     )?;
     buddies::find(conn, id)
+}
+
+/// Everything held about one client: their requests, the requests' history, their pairings and
+/// the pairings' history, each oldest first, in four queries.
+pub struct ClientRecords {
+    pub requests: Vec<RequestRow>,
+    pub request_history: Vec<HistoryRow>,
+    pub pairings: Vec<PairingRow>,
+    pub pairing_history: Vec<HistoryRow>,
+}
+
+pub fn client_records(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    client_ref: &str,
+) -> ApiResult<ClientRecords> {
+    let requests = client_requests(conn, organisation_id, client_ref)?;
+    let request_ids: Vec<String> = requests.iter().map(|r| r.id.clone()).collect();
+    let pairings: Vec<PairingRow> = pairings_table::table
+        .filter(pairings_table::request_id.eq_any(&request_ids))
+        .order(pairings_table::id.asc())
+        .select(PairingRow::as_select())
+        .load(conn)?;
+    let pairing_ids: Vec<String> = pairings.iter().map(|p| p.id.clone()).collect();
+    Ok(ClientRecords {
+        request_history: history::for_entities(conn, requests::ENTITY, &request_ids)?,
+        pairing_history: history::for_entities(conn, pairings::ENTITY, &pairing_ids)?,
+        requests,
+        pairings,
+    })
+}
+
+/// Everything held about one buddy: the profile, the exit interview that recruited them (if
+/// any), their pairings, and the history of the buddy and of each pairing.
+pub struct BuddyRecords {
+    pub buddy: BuddyRow,
+    pub exit_interview: Option<ExitInterviewRow>,
+    pub pairings: Vec<PairingRow>,
+    pub history: Vec<HistoryRow>,
+    pub pairing_history: Vec<HistoryRow>,
+}
+
+pub fn buddy_records(conn: &mut DbConnection, id: &str) -> ApiResult<BuddyRecords> {
+    let buddy = buddies::find(conn, id)?;
+    let exit_interview = exit_interviews::table
+        .filter(exit_interviews::buddy_id.eq(id))
+        .order(exit_interviews::id.asc())
+        .select(ExitInterviewRow::as_select())
+        .first(conn)
+        .optional()?;
+    let pairings: Vec<PairingRow> = pairings_table::table
+        .filter(pairings_table::buddy_id.eq(id))
+        .order(pairings_table::id.asc())
+        .select(PairingRow::as_select())
+        .load(conn)?;
+    let pairing_ids: Vec<String> = pairings.iter().map(|p| p.id.clone()).collect();
+    Ok(BuddyRecords {
+        history: history::for_entities(conn, buddies::ENTITY, std::slice::from_ref(&buddy.id))?,
+        pairing_history: history::for_entities(conn, pairings::ENTITY, &pairing_ids)?,
+        buddy,
+        exit_interview,
+        pairings,
+    })
 }

@@ -1,20 +1,22 @@
-//! Privacy: retention of client contact data, legal holds, erasure of clients and buddies.
+//! Privacy: retention of client contact data, legal holds, erasure of clients and buddies,
+//! exports, and no personal data in the logs.
 
 use chrono::Duration;
 use maatje::auth::StaffRole;
 use serde_json::{json, Value};
 
 use crate::fixtures::{
-    act, active_buddy, open_request, organisation, pairing_in, profile, propose, SIGNED_ON,
-    TRAINED_ON, VOG_ISSUED_ON,
+    act, active_buddy, open_request, organisation, pairing_in, profile, propose, request_body,
+    SIGNED_ON, TRAINED_ON, VOG_ISSUED_ON,
 };
 use crate::helpers::{
-    assert_invalid_fields, assert_problem, create_organisation, id_of, spawn_app, spawn_app_with,
-    time_of, Method, TestApp,
+    assert_invalid_fields, assert_problem, capture_logs, create_organisation, id_of, spawn_app,
+    spawn_app_with, time_of, Method, TestApp,
 };
 
 const RETENTION_RUN: &str = "/v1/privacy/retention/run";
 const CLIENT_ERASE: &str = "/v1/privacy/clients/erase";
+const CLIENT_EXPORT: &str = "/v1/privacy/clients/export";
 const UNKNOWN: &str = "0193a5c4-0000-7000-8000-000000000000";
 
 /// A request that went the whole way: one buddy declined it (with a reason), the next accepted
@@ -126,6 +128,10 @@ fn entry<'a>(history: &'a [Value], action: &str) -> &'a Value {
         .iter()
         .find(|e| e["action"] == action)
         .unwrap_or_else(|| panic!("no {action} in {history:?}"))
+}
+
+fn client_export_path(org: &str, client_ref: &str) -> String {
+    format!("{CLIENT_EXPORT}?organisation_id={org}&client_ref={client_ref}")
 }
 
 /// Records a `yes` at an exit interview; returns (exit interview, buddy).
@@ -550,7 +556,9 @@ async fn privacy_operations_are_for_admins_only() {
             )
             .await,
             app.post_json(CLIENT_ERASE, &erase).await,
+            app.get(&client_export_path(&org, "CASE-A1")).await,
             app.post_empty(&format!("/v1/buddies/{buddy}/erase")).await,
+            app.get(&format!("/v1/buddies/{buddy}/export")).await,
         ] {
             assert_problem(&r, 403, "forbidden");
         }
@@ -905,4 +913,295 @@ async fn bad_client_erasures_change_nothing() {
         get_ok(&app, &format!("/v1/buddy-requests/{request}")).await,
         before
     );
+}
+
+// Exports.
+
+#[tokio::test]
+async fn a_client_export_holds_everything_about_the_client() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let closed = closed_request(&app, &org, "CASE-X1", 1).await;
+    open_request(&app, &org, "CASE-OTHER").await;
+    hold(&app, &closed.request, true, Some("Complaint pending")).await;
+    let path = format!("/v1/buddy-requests/{}", closed.request);
+
+    let r = app.get(&client_export_path(&org, "CASE-X1")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let export = &r.body;
+    assert_eq!(time_of(export, "exported_at"), app.clock.now());
+    assert_eq!(export["organisation_id"], json!(org));
+    assert_eq!(export["client_ref"], "CASE-X1");
+    let requests = export["requests"].as_array().unwrap();
+    assert_eq!(requests.len(), 1, "only this client's requests: {export}");
+    let exported = &requests[0];
+    // The request with the full contact data, state, times and legal hold, as the API shows it.
+    assert_eq!(exported["request"], get_ok(&app, &path).await);
+    assert_eq!(
+        exported["request"]["client"]["email"],
+        "client1@example.org"
+    );
+    assert_eq!(exported["request"]["client"]["phone"], "06-87654321");
+    assert_eq!(
+        exported["request"]["trigger_note"],
+        "Wants someone who has been through it."
+    );
+    assert_eq!(exported["request"]["legal_hold"], true);
+    assert_eq!(exported["history"], json!(app.history(&path).await));
+    // Every pairing, with its evaluation and history.
+    let pairings = exported["pairings"].as_array().unwrap();
+    assert_eq!(pairings.len(), 2);
+    for (exported, id) in pairings.iter().zip([&closed.declined, &closed.ended]) {
+        let pairing_path = format!("/v1/pairings/{id}");
+        assert_eq!(exported["pairing"], get_ok(&app, &pairing_path).await);
+        assert_eq!(exported["history"], json!(app.history(&pairing_path).await));
+    }
+    assert_eq!(
+        pairings[1]["pairing"]["evaluation"]["comment"],
+        "Helpful talks with Client"
+    );
+    assert_eq!(
+        pairings[0]["pairing"]["decline_reason"],
+        "Knows the family of Client"
+    );
+
+    // Another organisation's client, or an unknown one, is not found.
+    let other = id_of(&create_organisation(&app, "Andere Instelling").await);
+    for path in [
+        client_export_path(&other, "CASE-X1"),
+        client_export_path(&org, "CASE-NONE"),
+        client_export_path(UNKNOWN, "CASE-X1"),
+    ] {
+        assert_problem(&app.get(&path).await, 404, "not-found");
+    }
+}
+
+#[tokio::test]
+async fn an_anonymised_client_exports_what_is_left() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let request = withdrawn_request(&app, &org, "CASE-X2").await;
+    app.clock.advance(Duration::days(366));
+    assert_eq!(run_retention(&app).await, 1);
+    let export = get_ok(&app, &client_export_path(&org, "CASE-X2")).await;
+    let exported = &export["requests"][0]["request"];
+    assert_eq!(exported["id"], json!(request));
+    assert_eq!(exported["client"]["first_name"], "[anonymised]");
+    assert!(exported.get("anonymised_at").is_some());
+    assert_eq!(
+        actions(export["requests"][0]["history"].as_array().unwrap()),
+        ["create", "withdraw", "anonymise"]
+    );
+}
+
+#[tokio::test]
+async fn bad_client_export_queries_are_400() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    for (query, fields) in [
+        (String::new(), vec!["organisation_id"]),
+        (format!("?organisation_id={org}"), vec!["client_ref"]),
+        ("?client_ref=CASE-1".to_owned(), vec!["organisation_id"]),
+        (
+            "?organisation_id=not-a-uuid&client_ref=CASE-1".to_owned(),
+            vec!["organisation_id"],
+        ),
+        (
+            format!("?organisation_id={org}&client_ref={}", "C".repeat(65)),
+            vec!["client_ref"],
+        ),
+        (
+            format!("?organisation_id={org}&client_ref=123456782"),
+            vec!["client_ref"],
+        ),
+        (
+            format!("?organisation_id={org}&client_ref=CASE-1&format=csv"),
+            vec!["format"],
+        ),
+    ] {
+        assert_invalid_fields(&app.get(&format!("{CLIENT_EXPORT}{query}")).await, &fields);
+    }
+}
+
+#[tokio::test]
+async fn a_buddy_export_holds_profile_recruitment_pairings_and_history() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let (interview, buddy) = recruited(&app, &org, profile(7)).await;
+    activate(&app, &buddy).await;
+    let first = open_request(&app, &org, "CASE-B1").await;
+    let declined = propose(&app, &first, &buddy).await;
+    act(&app, &format!("/v1/pairings/{declined}/decline")).await;
+    let second = open_request(&app, &org, "CASE-B2").await;
+    let live = propose(&app, &second, &buddy).await;
+    let buddy_path = format!("/v1/buddies/{buddy}");
+
+    let r = app.get(&format!("{buddy_path}/export")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let export = &r.body;
+    assert_eq!(time_of(export, "exported_at"), app.clock.now());
+    assert_eq!(export["buddy"], get_ok(&app, &buddy_path).await);
+    assert_eq!(export["buddy"]["vog_issued_on"], VOG_ISSUED_ON);
+    assert_eq!(export["buddy"]["live_pairings"], 1);
+    assert_eq!(
+        export["exit_interview"],
+        get_ok(&app, &format!("/v1/exit-interviews/{interview}")).await
+    );
+    assert_eq!(export["history"], json!(app.history(&buddy_path).await));
+    let pairings = export["pairings"].as_array().unwrap();
+    assert_eq!(pairings.len(), 2);
+    for (exported, id) in pairings.iter().zip([&declined, &live]) {
+        let pairing_path = format!("/v1/pairings/{id}");
+        assert_eq!(exported["pairing"], get_ok(&app, &pairing_path).await);
+        assert_eq!(exported["history"], json!(app.history(&pairing_path).await));
+    }
+    // No client data in a buddy's export.
+    assert!(!r.text.contains("client1@example.org"), "{}", r.text);
+
+    // A buddy registered directly has no exit interview.
+    let direct = crate::fixtures::candidate(&app, &org, 8).await;
+    let export = get_ok(&app, &format!("/v1/buddies/{direct}/export")).await;
+    assert!(export.get("exit_interview").is_none(), "{export}");
+    assert_eq!(export["pairings"], json!([]));
+    assert_eq!(actions(export["history"].as_array().unwrap()), ["create"]);
+
+    assert_problem(
+        &app.get(&format!("/v1/buddies/{UNKNOWN}/export")).await,
+        404,
+        "not-found",
+    );
+    assert_invalid_fields(&app.get("/v1/buddies/not-a-uuid/export").await, &["id"]);
+}
+
+// Logs.
+
+const BUDDY_NAME: &str = "Zephyrine Quackenbush";
+const BUDDY_EMAIL: &str = "zq-unique-4711@example.org";
+const BUDDY_PHONE: &str = "+31 6 4711 0815";
+const CLIENT_NAME: &str = "Bartholomeus-Uniek";
+const CLIENT_EMAIL: &str = "bartholomeus-uniek-0815@example.org";
+const CLIENT_PHONE: &str = "06-4711-9080";
+const TRIGGER_NOTE: &str = "Klaagt-Uniek-Over-Voogdij-4711";
+const PREFERENCES: &str = "Voorkeur-Uniek-Moeder-0815";
+const DECLINE_REASON: &str = "Kent-Familie-Uniek-4711";
+const END_NOTE: &str = "Eindnotitie-Uniek-0815";
+const COMMENT: &str = "Evaluatie-Uniek-Zephyrine-Bartholomeus";
+
+#[tokio::test]
+async fn no_personal_data_reaches_the_logs() {
+    let logs = capture_logs();
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+
+    // Recruited at an exit interview, screened and activated.
+    let mut candidate = profile(0);
+    candidate["name"] = json!(BUDDY_NAME);
+    candidate["email"] = json!(BUDDY_EMAIL);
+    candidate["phone"] = json!(BUDDY_PHONE);
+    let (_, buddy) = recruited(&app, &org, candidate.clone()).await;
+    activate(&app, &buddy).await;
+    let other = active_buddy(&app, &org, 1, 1).await;
+
+    // A request, declined once, then accepted, met and ended with an evaluation.
+    let mut body = request_body(&org, "CASE-LOG-1");
+    body["client"]["first_name"] = json!(CLIENT_NAME);
+    body["client"]["email"] = json!(CLIENT_EMAIL);
+    body["client"]["phone"] = json!(CLIENT_PHONE);
+    body["trigger_note"] = json!(TRIGGER_NOTE);
+    body["preferences"] = json!(PREFERENCES);
+    let r = app.post_json("/v1/buddy-requests", &body).await;
+    assert_eq!(r.status, 201, "{}", r.text);
+    let request = id_of(&r.body);
+    // Mistakes that echo personal data back to the caller must not log it.
+    assert_problem(
+        &app.post_json("/v1/buddy-requests", &body).await,
+        409,
+        "duplicate-client-ref",
+    );
+    let mut bad = body.clone();
+    bad["client"]["first_name"] = json!([CLIENT_NAME]);
+    bad["client"]["email"] = json!(format!("{CLIENT_EMAIL} {BUDDY_EMAIL}"));
+    bad["client"]["phone"] = json!(BUDDY_NAME);
+    assert_eq!(app.post_json("/v1/buddy-requests", &bad).await.status, 400);
+    let mut bad = candidate.clone();
+    bad["capacity"] = json!(BUDDY_NAME);
+    bad["organisation_id"] = json!(org);
+    assert_eq!(app.post_json("/v1/buddies", &bad).await.status, 400);
+
+    let declined = propose(&app, &request, &other).await;
+    let r = app
+        .post_json(
+            &format!("/v1/pairings/{declined}/decline"),
+            &json!({ "reason": DECLINE_REASON }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let pairing = propose(&app, &request, &buddy).await;
+    act(&app, &format!("/v1/pairings/{pairing}/accept")).await;
+    act(&app, &format!("/v1/pairings/{pairing}/activate")).await;
+    end_with_evaluation(&app, &pairing, END_NOTE, COMMENT).await;
+
+    // Export both, then erase both.
+    let export = app.get(&client_export_path(&org, "CASE-LOG-1")).await;
+    assert_eq!(export.status, 200, "{}", export.text);
+    assert!(export.text.contains(CLIENT_NAME) && export.text.contains(COMMENT));
+    let export = app.get(&format!("/v1/buddies/{buddy}/export")).await;
+    assert_eq!(export.status, 200, "{}", export.text);
+    assert!(export.text.contains(BUDDY_NAME));
+    let r = app
+        .post_json(
+            CLIENT_ERASE,
+            &json!({ "organisation_id": org, "client_ref": "CASE-LOG-1", "reason": "asked" }),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let erased = app.post_empty(&format!("/v1/buddies/{buddy}/erase")).await;
+    assert_eq!(erased.status, 200, "{}", erased.text);
+    // And something that is only logged at debug level.
+    let refused = app
+        .request(
+            Method::DELETE,
+            &format!("/v1/buddies/{buddy}"),
+            None,
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(refused.status, 404);
+
+    let text = logs.text();
+    // The capture works: this server's requests, and debug lines, are in it.
+    assert!(
+        text.contains(erased.request_id()),
+        "the erasure's request id is not in the captured logs:\n{text}"
+    );
+    assert!(
+        text.contains("no access rule"),
+        "no debug lines captured:\n{text}"
+    );
+    for secret in [
+        BUDDY_NAME,
+        "Zephyrine",
+        "Quackenbush",
+        BUDDY_EMAIL,
+        "zq-unique-4711",
+        BUDDY_PHONE,
+        "4711 0815",
+        CLIENT_NAME,
+        CLIENT_EMAIL,
+        CLIENT_PHONE,
+        TRIGGER_NOTE,
+        PREFERENCES,
+        DECLINE_REASON,
+        END_NOTE,
+        COMMENT,
+    ] {
+        assert!(
+            !text.contains(secret),
+            "personal data `{secret}` was logged:\n{}",
+            text.lines()
+                .filter(|l| l.contains(secret))
+                .collect::<Vec<_>>()
+                .join("\n")
+        );
+    }
 }
