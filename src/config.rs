@@ -20,7 +20,23 @@ pub struct Settings {
     pub log: LogSettings,
     pub auth: AuthSettings,
     pub limits: LimitSettings,
+    pub privacy: PrivacySettings,
 }
+
+/// Retention of client contact data (see `jobs::retention`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrivacySettings {
+    /// Run the retention job in the background.
+    pub retention_enabled: bool,
+    /// Days after a request is closed or withdrawn that its client's contact data is kept.
+    pub retention_days: u32,
+    /// Seconds between two runs of the retention job.
+    pub retention_check_interval_seconds: u64,
+}
+
+/// The longest retention period accepted: 20 years, the longest any youth-care record is kept.
+pub const MAX_RETENTION_DAYS: u32 = 7300;
 
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -278,6 +294,21 @@ impl Settings {
         if !(100..=10_000_000).contains(&self.limits.max_buckets) {
             return fail("limits.max_buckets", "must be between 100 and 10000000");
         }
+        if !(1..=MAX_RETENTION_DAYS).contains(&self.privacy.retention_days) {
+            return fail(
+                "privacy.retention_days",
+                &format!(
+                    "must be between 1 and {MAX_RETENTION_DAYS} (set privacy.retention_enabled \
+                     = false to stop anonymising)"
+                ),
+            );
+        }
+        if !(1..=86_400).contains(&self.privacy.retention_check_interval_seconds) {
+            return fail(
+                "privacy.retention_check_interval_seconds",
+                "must be between 1 and 86400",
+            );
+        }
         Ok(())
     }
 
@@ -287,6 +318,11 @@ impl Settings {
             max_failures: self.auth.max_failed_logins as i32,
             lockout: chrono::Duration::seconds(i64::from(self.auth.lockout_seconds)),
         }
+    }
+
+    /// How long client contact data is kept after a request is closed or withdrawn.
+    pub fn retention(&self) -> crate::domain::privacy::Retention {
+        crate::domain::privacy::Retention::days(self.privacy.retention_days)
     }
 
     pub fn database_target(&self) -> DatabaseTarget {
@@ -415,6 +451,64 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("per_minute"), "{e}");
+    }
+
+    #[test]
+    fn retention_has_a_default_of_a_year_and_is_validated() {
+        let s = load(&[]).unwrap();
+        assert!(s.privacy.retention_enabled);
+        assert_eq!(s.privacy.retention_days, 365);
+        assert_eq!(s.privacy.retention_check_interval_seconds, 3600);
+        assert_eq!(s.retention().period, chrono::Duration::days(365));
+        let s = load(&[
+            ("MAATJE__PRIVACY__RETENTION_DAYS", "730"),
+            ("MAATJE__PRIVACY__RETENTION_ENABLED", "false"),
+            ("MAATJE__PRIVACY__RETENTION_CHECK_INTERVAL_SECONDS", "60"),
+        ])
+        .unwrap();
+        assert_eq!(s.privacy.retention_days, 730);
+        assert!(!s.privacy.retention_enabled);
+        assert_eq!(s.privacy.retention_check_interval_seconds, 60);
+        for (key, value, named) in [
+            (
+                "MAATJE__PRIVACY__RETENTION_DAYS",
+                "0",
+                "privacy.retention_days",
+            ),
+            (
+                "MAATJE__PRIVACY__RETENTION_DAYS",
+                "7301",
+                "privacy.retention_days",
+            ),
+            (
+                "MAATJE__PRIVACY__RETENTION_DAYS",
+                "-1",
+                "privacy.retention_days",
+            ),
+            (
+                "MAATJE__PRIVACY__RETENTION_DAYS",
+                "a year",
+                "privacy.retention_days",
+            ),
+            (
+                "MAATJE__PRIVACY__RETENTION_CHECK_INTERVAL_SECONDS",
+                "0",
+                "privacy.retention_check_interval_seconds",
+            ),
+            (
+                "MAATJE__PRIVACY__RETENTION_CHECK_INTERVAL_SECONDS",
+                "86401",
+                "privacy.retention_check_interval_seconds",
+            ),
+            (
+                "MAATJE__PRIVACY__RETENTION_ENABLED",
+                "sometimes",
+                "privacy.retention_enabled",
+            ),
+        ] {
+            let e = load(&[(key, value)]).unwrap_err().to_string();
+            assert!(e.contains(named), "{key}={value}: {e}");
+        }
     }
 
     #[test]

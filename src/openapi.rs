@@ -35,6 +35,7 @@ Interactive documentation is served at `/docs`.",
         (name = "buddy-requests", description = "Requests for a buddy, filed for one client each"),
         (name = "pairings", description = "A buddy proposed for a request, until the pairing ends"),
         (name = "audit", description = "The NEN 7513 audit trail of access to personal data (administrators)"),
+        (name = "privacy", description = "Retention, legal holds, erasure and export of a client's or a buddy's data (administrators)"),
         (name = "health", description = "Liveness and readiness probes"),
     )
 )]

@@ -22,12 +22,15 @@ use crate::error::ApiError;
 use crate::http::extract::{path_config, BodyLimit};
 use crate::http::rate_limit::RateLimiter;
 use crate::http::{bare_errors, rate_limit, request_id, security_headers};
+use crate::jobs::retention::RetentionJob;
 use crate::openapi::{add_common_responses, apply_access_policy, ApiDoc};
 use crate::{audit, auth};
 
 pub struct Application {
     port: u16,
     server: Server,
+    /// Background work that runs as long as the server does.
+    retention: Option<RetentionJob>,
 }
 
 impl Application {
@@ -47,10 +50,19 @@ impl Application {
             )
         })?;
         let port = listener.local_addr()?.port();
+        let retention = settings.privacy.retention_enabled.then(|| RetentionJob {
+            db: db.clone(),
+            clock: clock.clone(),
+            retention: settings.retention(),
+            interval: std::time::Duration::from_secs(
+                settings.privacy.retention_check_interval_seconds,
+            ),
+        });
         let state = web::Data::new(AppState {
             db,
             clock,
             login: settings.login_policy(),
+            retention: settings.retention(),
         });
         let limit = BodyLimit(settings.server.max_body_bytes);
         // One limiter for all workers, so a caller cannot multiply its budget by their number.
@@ -70,6 +82,7 @@ impl Application {
         Ok(Application {
             port,
             server: server.run(),
+            retention,
         })
     }
 
@@ -77,8 +90,18 @@ impl Application {
         self.port
     }
 
+    /// Serves until the server stops; the background jobs run alongside, on the same runtime,
+    /// and stop with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        self.server.await
+        match self.retention {
+            Some(job) => {
+                tokio::select! {
+                    stopped = self.server => stopped,
+                    () = job.run() => unreachable!("the retention job runs until dropped"),
+                }
+            }
+            None => self.server.await,
+        }
     }
 }
 

@@ -236,6 +236,10 @@ pub struct Buddy {
     pub agreement_signed_on: Option<NaiveDate>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// When the buddy was erased on request: name, e-mail, phone, region and topics then hold
+    /// placeholders (`[erased]`, `erased-<id>@invalid`) or nothing.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub erased_at: Option<DateTime<Utc>>,
 }
 
 crate::page_type!(BuddyPage, Buddy, "buddies");
@@ -261,12 +265,13 @@ impl Buddy {
             agreement_signed_on: row.agreement_signed_on,
             created_at: utc(row.created_at),
             updated_at: utc(row.updated_at),
+            erased_at: row.erased_at.map(utc),
         })
     }
 }
 
 /// Loads a buddy with its current load.
-fn load_one(conn: &mut crate::db::DbConnection, id: &str) -> ApiResult<Buddy> {
+pub(crate) fn load_one(conn: &mut crate::db::DbConnection, id: &str) -> ApiResult<Buddy> {
     let row = store::find(conn, id)?;
     let load = store::live_loads(conn, std::slice::from_ref(&row.id))?;
     let n = load.get(&row.id).copied().unwrap_or(0);
@@ -407,7 +412,7 @@ async fn get_buddy(
     request_body = BuddyPatch,
     responses(
         (status = 200, description = "Updated", body = Buddy),
-        (status = 409, description = "Changed concurrently by another request", body = Problem,
+        (status = 409, description = "Changed concurrently by another request, or the buddy is erased", body = Problem,
             content_type = "application/problem+json"),
     )
 )]

@@ -9,6 +9,7 @@ pub mod exit_interviews;
 pub mod health;
 pub mod organisations;
 pub mod pairings;
+pub mod privacy;
 pub mod requests;
 pub mod staff;
 
@@ -26,6 +27,7 @@ use crate::auth::Identity;
 use crate::db::Database;
 use crate::domain::actor::Actor;
 use crate::domain::clock::{utc, Clock};
+use crate::domain::privacy::Retention;
 use crate::domain::values::{Check, MAX_REASON};
 use crate::error::{ApiError, ApiResult};
 use crate::http::pagination::PageRequest;
@@ -38,6 +40,7 @@ pub struct AppState {
     pub db: Database,
     pub clock: Clock,
     pub login: LoginPolicy,
+    pub retention: Retention,
 }
 
 /// The authenticated party making the request, as established by [`crate::auth::middleware`].
@@ -106,6 +109,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     requests::configure(cfg);
     pairings::configure(cfg);
     audit::configure(cfg);
+    privacy::configure(cfg);
 }
 
 /// A stored id as an API id.

@@ -156,12 +156,19 @@ pub struct BuddyRequest {
     /// When the request was closed or withdrawn.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub closed_at: Option<DateTime<Utc>>,
+    /// On legal hold: retention and erasure leave the client's contact data alone.
+    pub legal_hold: bool,
+    /// When the client's contact data was anonymised (by retention, or erasure on request): the
+    /// first name then reads `[anonymised]`, and phone, e-mail, trigger note and preferences are
+    /// gone.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anonymised_at: Option<DateTime<Utc>>,
 }
 
 crate::page_type!(BuddyRequestPage, BuddyRequest, "buddy requests");
 
 impl BuddyRequest {
-    fn from_row(row: RequestRow, pairing: Option<PairingRow>) -> ApiResult<Self> {
+    pub(crate) fn from_row(row: RequestRow, pairing: Option<PairingRow>) -> ApiResult<Self> {
         let pairing = pairing
             .map(|p| {
                 Ok::<_, ApiError>(PairingSummary {
@@ -192,11 +199,13 @@ impl BuddyRequest {
             created_at: utc(row.created_at),
             updated_at: utc(row.updated_at),
             closed_at: row.closed_at.map(utc),
+            legal_hold: row.legal_hold,
+            anonymised_at: row.anonymised_at.map(utc),
         })
     }
 }
 
-fn load_one(
+pub(crate) fn load_one(
     conn: &mut crate::db::DbConnection,
     id: &str,
     scope: Option<&str>,

@@ -87,7 +87,7 @@ const fn audited(
 }
 
 use Access::{Public, Roles};
-use AuditAction::{Create, Read, Search, Update};
+use AuditAction::{Create, Delete, Export, Read, Search, Update};
 
 pub const RULES: &[Rule] = &[
     // Probes, the contract and its documentation.
@@ -257,6 +257,49 @@ pub const RULES: &[Rule] = &[
         Read,
         "pairing",
     ),
+    // Privacy: retention, legal holds, erasure and export. Administrators only.
+    audited(
+        "POST",
+        "/v1/privacy/retention/run",
+        Roles(ADMIN),
+        Delete,
+        "buddy_request",
+    ),
+    audited(
+        "POST",
+        "/v1/buddy-requests/{id}/legal-hold",
+        Roles(ADMIN),
+        Update,
+        "buddy_request",
+    ),
+    audited(
+        "POST",
+        "/v1/privacy/clients/erase",
+        Roles(ADMIN),
+        Delete,
+        "buddy_request",
+    ),
+    audited(
+        "GET",
+        "/v1/privacy/clients/export",
+        Roles(ADMIN),
+        Export,
+        "buddy_request",
+    ),
+    audited(
+        "POST",
+        "/v1/buddies/{id}/erase",
+        Roles(ADMIN),
+        Delete,
+        "buddy",
+    ),
+    audited(
+        "GET",
+        "/v1/buddies/{id}/export",
+        Roles(ADMIN),
+        Export,
+        "buddy",
+    ),
 ];
 
 /// The rule for a request, if the route has one.
@@ -303,6 +346,30 @@ mod tests {
                     );
                 }
             }
+        }
+    }
+
+    #[test]
+    fn privacy_routes_are_for_admins_and_audited() {
+        for (method, pattern, action) in [
+            ("POST", "/v1/privacy/retention/run", AuditAction::Delete),
+            (
+                "POST",
+                "/v1/buddy-requests/{id}/legal-hold",
+                AuditAction::Update,
+            ),
+            ("POST", "/v1/privacy/clients/erase", AuditAction::Delete),
+            ("GET", "/v1/privacy/clients/export", AuditAction::Export),
+            ("POST", "/v1/buddies/{id}/erase", AuditAction::Delete),
+            ("GET", "/v1/buddies/{id}/export", AuditAction::Export),
+        ] {
+            let rule = find(method, pattern).expect("a rule");
+            assert_eq!(rule.access, Access::Roles(ADMIN), "{method} {pattern}");
+            assert_eq!(
+                rule.audit.map(|a| a.action),
+                Some(action),
+                "{method} {pattern}"
+            );
         }
     }
 

@@ -8,6 +8,7 @@ pub mod exit_interview;
 pub mod lifecycle;
 pub mod organisation;
 pub mod pairing;
+pub mod privacy;
 pub mod request;
 pub mod values;
 

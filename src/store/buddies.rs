@@ -250,6 +250,14 @@ pub fn update_profile(
     now: NaiveDateTime,
 ) -> ApiResult<BuddyRow> {
     let mut row = find(conn, id)?;
+    if row.erased_at.is_some() {
+        // Erasure is for good: a profile cannot be filled in again.
+        return Err(ApiError::Conflict {
+            kind: "buddy-erased",
+            title: "Buddy erased",
+            detail: "the buddy is erased; the profile can no longer be changed".into(),
+        });
+    }
     let fields = change.field_names().join(", ");
     if let Some(v) = change.full_name {
         row.full_name = v;

@@ -72,3 +72,20 @@ pub fn list(
     }
     query.load(conn)
 }
+
+/// The whole history of several entities of one type, oldest first, in one query.
+pub fn for_entities(
+    conn: &mut DbConnection,
+    entity_type: &str,
+    entity_ids: &[String],
+) -> QueryResult<Vec<HistoryRow>> {
+    if entity_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    history::table
+        .filter(history::entity_type.eq(entity_type))
+        .filter(history::entity_id.eq_any(entity_ids))
+        .order(history::id.asc())
+        .select(HistoryRow::as_select())
+        .load(conn)
+}

@@ -8,6 +8,7 @@ pub mod exit_interviews;
 pub mod history;
 pub mod organisations;
 pub mod pairings;
+pub mod privacy;
 pub mod requests;
 pub mod staff;
 

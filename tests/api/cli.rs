@@ -50,6 +50,17 @@ fn workdir() -> tempfile::TempDir {
         .expect("a temporary directory")
 }
 
+/// How many migrations a backend has (`migrations/<backend>/<version>_<name>/`).
+fn migration_count(backend: &str) -> usize {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("migrations")
+        .join(backend);
+    std::fs::read_dir(&dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter(|entry| entry.as_ref().is_ok_and(|e| e.path().is_dir()))
+        .count()
+}
+
 fn entries(dir: &Path) -> Vec<String> {
     let mut names: Vec<String> = std::fs::read_dir(dir)
         .expect("readable")
@@ -81,10 +92,11 @@ async fn migrate_creates_and_migrates_a_sqlite_file() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(file.is_file(), "{} was not created", file.display());
     let out = stdout(&output);
-    assert!(
-        out.contains("2 migration(s) applied to SQLite file"),
-        "{out}"
+    let applied = format!(
+        "{} migration(s) applied to SQLite file",
+        migration_count("sqlite")
     );
+    assert!(out.contains(&applied), "{out}");
     // A second run has nothing left to do.
     let output = run(dir.path(), &["migrate"], &env).await;
     assert!(output.status.success(), "{}", stderr(&output));
@@ -128,11 +140,11 @@ async fn migrate_migrates_a_postgres_database() {
         .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
         .expect("drop database");
     assert!(first.status.success(), "{}", stderr(&first));
-    assert!(
-        stdout(&first).contains("2 migration(s) applied to PostgreSQL database"),
-        "{}",
-        stdout(&first)
+    let applied = format!(
+        "{} migration(s) applied to PostgreSQL database",
+        migration_count("postgres")
     );
+    assert!(stdout(&first).contains(&applied), "{}", stdout(&first));
     assert!(second.status.success(), "{}", stderr(&second));
     assert!(stdout(&second).contains("0 migration(s) applied"));
     assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));

@@ -30,7 +30,8 @@
 //!   and path (paths the spec does not describe, such as `/docs` or unknown routes, and methods
 //!   it does not list for a path are exempt).
 //!
-//! Set `TEST_LOG=1` to see the server's logs (`TEST_LOG=debug` for more).
+//! Set `TEST_LOG=1` to see the server's logs (`TEST_LOG=debug` for more). [`capture_logs`] keeps
+//! them in memory at debug level, for tests about what is (not) logged.
 //!
 //! # Adding a module
 //!
@@ -45,6 +46,7 @@
 #![allow(dead_code)] // Not every test module uses every helper.
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, OnceLock};
 
 use chrono::{DateTime, Utc};
@@ -171,6 +173,11 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         ("MAATJE__DATABASE__SQLITE_BUSY_TIMEOUT_MS", "5000"),
         ("MAATJE__LOG__FORMAT", "pretty"),
         ("MAATJE__LOG__LEVEL", "info"),
+        // The background job would race the tests that move the clock; they run it on demand
+        // (`POST /v1/privacy/retention/run`), and `privacy` turns it on where it is the subject.
+        ("MAATJE__PRIVACY__RETENTION_ENABLED", "false"),
+        ("MAATJE__PRIVACY__RETENTION_DAYS", "365"),
+        ("MAATJE__PRIVACY__RETENTION_CHECK_INTERVAL_SECONDS", "3600"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -689,20 +696,91 @@ fn to_bytes(body: &Value) -> Vec<u8> {
     serde_json::to_vec(body).expect("a JSON value serialises")
 }
 
+/// What [`capture_logs`] keeps: everything the service and actix log, down to debug level.
+pub const CAPTURE_FILTER: &str = "maatje=debug,actix_web=debug,actix_http=debug,actix_server=debug";
+
+/// The log lines captured since the first [`capture_logs`] of this process.
+static CAPTURED: Mutex<Vec<u8>> = Mutex::new(Vec::new());
+/// How many [`LogCapture`]s are alive; lines are kept only while there is one.
+static CAPTURING: AtomicUsize = AtomicUsize::new(0);
+
+struct CaptureWriter;
+
+impl std::io::Write for CaptureWriter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        if CAPTURING.load(Ordering::SeqCst) > 0 {
+            CAPTURED
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .extend_from_slice(buf);
+        }
+        Ok(buf.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// What the servers of this test process log while the capture lives, at the levels of
+/// [`CAPTURE_FILTER`] whatever their `log.level`, as plain text.
+///
+/// Tests run in parallel and the subscriber is global, so the text holds the lines of every
+/// server running meanwhile: look for values only your test uses.
+pub struct LogCapture {
+    start: usize,
+}
+
+impl LogCapture {
+    /// Everything captured since this capture began.
+    pub fn text(&self) -> String {
+        let captured = CAPTURED.lock().unwrap_or_else(|e| e.into_inner());
+        String::from_utf8_lossy(&captured[self.start.min(captured.len())..]).into_owned()
+    }
+}
+
+impl Drop for LogCapture {
+    fn drop(&mut self) {
+        CAPTURING.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Starts capturing the logs of every server in this process; see [`LogCapture`].
+pub fn capture_logs() -> LogCapture {
+    init_test_log();
+    let start = CAPTURED.lock().unwrap_or_else(|e| e.into_inner()).len();
+    CAPTURING.fetch_add(1, Ordering::SeqCst);
+    LogCapture { start }
+}
+
+/// Installs the process's subscriber once: the in-memory capture of [`capture_logs`], and with
+/// `TEST_LOG` set, standard error at that level (`1` means `info`).
 fn init_test_log() {
+    use tracing_subscriber::layer::SubscriberExt;
+    use tracing_subscriber::util::SubscriberInitExt;
+    use tracing_subscriber::{fmt, EnvFilter, Layer};
+
     static INIT: OnceLock<()> = OnceLock::new();
     INIT.get_or_init(|| {
-        if let Ok(level) = std::env::var("TEST_LOG") {
+        let capture = fmt::layer()
+            .with_ansi(false)
+            .with_writer(|| CaptureWriter)
+            .with_filter(EnvFilter::new(CAPTURE_FILTER));
+        let stderr = std::env::var("TEST_LOG").ok().map(|level| {
             let level = if level == "1" || level == "true" {
                 "info".to_owned()
             } else {
                 level
             };
-            let _ = maatje::telemetry::init(&maatje::config::LogSettings {
-                format: maatje::config::LogFormat::Pretty,
-                level,
-            });
-        }
+            fmt::layer()
+                .with_target(false)
+                .with_writer(std::io::stderr)
+                .with_filter(EnvFilter::new(level))
+        });
+        let _ = tracing_subscriber::registry()
+            .with(capture)
+            .with(stderr)
+            .try_init();
     });
 }
 

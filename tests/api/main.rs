@@ -13,4 +13,5 @@ mod limits;
 mod openapi;
 mod organisations;
 mod pairings;
+mod privacy;
 mod requests;

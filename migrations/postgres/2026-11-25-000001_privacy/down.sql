@@ -1,0 +1,2 @@
+DROP INDEX exit_interviews_buddy;
+DROP INDEX buddy_requests_due_for_retention;

@@ -1,0 +1,426 @@
+//! Privacy on request: legal holds, erasure of clients and buddies, exports of everything held
+//! about one of them, and running the retention job on demand. Administrators only.
+
+use std::collections::HashMap;
+
+use actix_web::web::{Data, Path};
+use actix_web::{get, post, HttpResponse};
+use chrono::{DateTime, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use super::buddies::{self, Buddy};
+use super::exit_interviews::ExitInterview;
+use super::pairings::Pairing;
+use super::requests::{self, BuddyRequest};
+use super::{ActionBody, AppState, Caller, HistoryEntry};
+use crate::domain::clock::utc;
+use crate::domain::values::{Check, MAX_REASON};
+use crate::error::{ApiResult, Problem};
+use crate::http::extract::{Json, OptionalJson, Query};
+use crate::store::history::HistoryRow;
+use crate::store::pairings::PairingRow;
+use crate::store::privacy as store;
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(run_retention)
+        .service(set_legal_hold)
+        .service(erase_buddy)
+        .service(export_buddy)
+        .service(erase_client)
+        .service(export_client);
+}
+
+fn history(rows: Vec<HistoryRow>) -> ApiResult<Vec<HistoryEntry>> {
+    rows.into_iter().map(HistoryEntry::try_from).collect()
+}
+
+/// History rows (oldest first) grouped by the entity they belong to, each group oldest first.
+fn by_entity(rows: Vec<HistoryRow>) -> HashMap<String, Vec<HistoryRow>> {
+    let mut groups: HashMap<String, Vec<HistoryRow>> = HashMap::new();
+    for row in rows {
+        groups.entry(row.entity_id.clone()).or_default().push(row);
+    }
+    groups
+}
+
+/// Run the retention job once now, as the background job does every
+/// `privacy.retention_check_interval_seconds`.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RunRetention {}
+
+/// What a run of the retention job did.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RetentionRun {
+    /// How many requests had their client contact data anonymised by this run.
+    pub anonymised: u64,
+    /// Requests closed or withdrawn before this moment were due.
+    pub closed_before: DateTime<Utc>,
+    /// The configured retention period (`privacy.retention_days`).
+    pub retention_days: i64,
+}
+
+/// Anonymise, now, the client contact data of every request closed or withdrawn longer ago than
+/// the retention period (`privacy.retention_days`) that is not on legal hold. Runs whether or
+/// not the background job is enabled; running it again finds nothing new.
+#[utoipa::path(
+    tag = "privacy",
+    request_body(content = Option<RunRetention>, description = "Nothing; the body may be left out"),
+    responses((status = 200, description = "The run is done", body = RetentionRun))
+)]
+#[post("/privacy/retention/run")]
+async fn run_retention(
+    state: Data<AppState>,
+    _caller: Caller,
+    _body: OptionalJson<RunRetention>,
+) -> ApiResult<HttpResponse> {
+    let now = state.clock.now_naive();
+    let retention = state.retention;
+    let anonymised = state
+        .db
+        .run(move |conn| store::run_retention(conn, now, &retention))
+        .await?;
+    if anonymised > 0 {
+        tracing::info!(anonymised, "retention run on demand");
+    }
+    Ok(HttpResponse::Ok().json(RetentionRun {
+        anonymised,
+        closed_before: utc(retention.cutoff(now)),
+        retention_days: retention.period.num_days(),
+    }))
+}
+
+/// Place a request on legal hold or release it.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LegalHold {
+    /// `true` places the hold, `false` releases it.
+    pub hold: bool,
+    /// Why (e.g. the court case or complaint the data is kept for). Required to place a hold;
+    /// kept in the request's history.
+    #[schema(max_length = 500, example = "Complaint procedure 2026-17 pending")]
+    pub reason: Option<String>,
+}
+
+/// Place a buddy request on legal hold, or release it. While held, retention and erasure leave
+/// the client's contact data alone.
+#[utoipa::path(
+    tag = "privacy",
+    params(("id" = Uuid, Path, description = "Buddy-request id")),
+    request_body = LegalHold,
+    responses(
+        (status = 200, description = "The request, with its new `legal_hold`", body = BuddyRequest),
+        (status = 409, description = "The hold is already as asked, or the contact data is anonymised already",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/buddy-requests/{id}/legal-hold")]
+async fn set_legal_hold(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    body: Json<LegalHold>,
+) -> ApiResult<HttpResponse> {
+    let body = body.0;
+    let mut check = Check::new();
+    let reason = check.note("reason", body.reason.as_deref(), MAX_REASON);
+    if body.hold && reason.is_none() {
+        check.fail("reason", "is required to place a legal hold");
+    }
+    check.finish()?;
+    let hold = body.hold;
+    let now = state.clock.now_naive();
+    let id = id.into_inner().to_string();
+    let request = state
+        .db
+        .write(move |conn| {
+            store::set_legal_hold(conn, &id, hold, reason.as_deref(), &caller.actor, now)?;
+            requests::load_one(conn, &id, None)
+        })
+        .await?;
+    tracing::info!(buddy_request = %request.id, hold, "legal hold changed");
+    Ok(HttpResponse::Ok().json(request))
+}
+
+/// Erase a buddy on request (GDPR art. 17). The buddy is retired if not yet; name and region
+/// become `[erased]`, the e-mail address `erased-<id>@invalid`, phone and topics are removed, and
+/// so is the free text of their pairings and history. The records stay, without identity.
+#[utoipa::path(
+    tag = "privacy",
+    params(("id" = Uuid, Path, description = "Buddy id")),
+    request_body(content = Option<ActionBody>, description = "Optional reason, kept in the history"),
+    responses(
+        (status = 200, description = "Erased", body = Buddy),
+        (status = 409, description = "The buddy has live pairings, or is erased already", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
+#[post("/buddies/{id}/erase")]
+async fn erase_buddy(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+    body: OptionalJson<ActionBody>,
+) -> ApiResult<HttpResponse> {
+    let reason = ActionBody::reason(body.0)?;
+    let now = state.clock.now_naive();
+    let id = id.into_inner().to_string();
+    let buddy = state
+        .db
+        .write(move |conn| {
+            store::erase_buddy(conn, &id, reason.as_deref(), &caller.actor, now)?;
+            buddies::load_one(conn, &id)
+        })
+        .await?;
+    tracing::info!(buddy = %buddy.id, "buddy erased");
+    Ok(HttpResponse::Ok().json(buddy))
+}
+
+/// A pairing with its history, as exported.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportedPairing {
+    pub pairing: Pairing,
+    /// The pairing's history, oldest first.
+    pub history: Vec<HistoryEntry>,
+}
+
+fn exported_pairings(
+    pairings: Vec<PairingRow>,
+    history: &mut HashMap<String, Vec<HistoryRow>>,
+) -> ApiResult<Vec<ExportedPairing>> {
+    pairings
+        .into_iter()
+        .map(|row| {
+            let entries = self::history(history.remove(&row.id).unwrap_or_default())?;
+            Ok(ExportedPairing {
+                pairing: Pairing::try_from(row)?,
+                history: entries,
+            })
+        })
+        .collect()
+}
+
+/// Everything held about one buddy (GDPR art. 15 and 20).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BuddyExport {
+    pub exported_at: DateTime<Utc>,
+    /// Profile and screening facts.
+    pub buddy: Buddy,
+    /// The exit interview at which the buddy said yes, if they were recruited at one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub exit_interview: Option<ExitInterview>,
+    /// The buddy's history, oldest first.
+    pub history: Vec<HistoryEntry>,
+    /// Every pairing the buddy was proposed for, oldest first, with its history. The requests'
+    /// client data is not part of a buddy's export.
+    pub pairings: Vec<ExportedPairing>,
+}
+
+/// Export everything held about a buddy: profile, screening facts, the exit interview that
+/// recruited them, their pairings and every history entry.
+#[utoipa::path(
+    tag = "privacy",
+    params(("id" = Uuid, Path, description = "Buddy id")),
+    responses((status = 200, description = "The buddy's data", body = BuddyExport))
+)]
+#[get("/buddies/{id}/export")]
+async fn export_buddy(
+    state: Data<AppState>,
+    _caller: Caller,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let id = id.into_inner().to_string();
+    let now = state.clock.now();
+    let (records, load) = state
+        .db
+        .run(move |conn| {
+            let records = store::buddy_records(conn, &id)?;
+            let load = crate::store::buddies::live_loads(conn, std::slice::from_ref(&id))?;
+            Ok((records, load.get(&id).copied().unwrap_or(0)))
+        })
+        .await?;
+    let mut pairing_history = by_entity(records.pairing_history);
+    let export = BuddyExport {
+        exported_at: now,
+        buddy: Buddy::from_row(records.buddy, load)?,
+        exit_interview: records
+            .exit_interview
+            .map(ExitInterview::try_from)
+            .transpose()?,
+        history: history(records.history)?,
+        pairings: exported_pairings(records.pairings, &mut pairing_history)?,
+    };
+    Ok(HttpResponse::Ok().json(export))
+}
+
+/// Names one client: the case system's reference within one organisation.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ClientErasure {
+    pub organisation_id: Uuid,
+    /// The case system's reference for the client.
+    #[schema(min_length = 1, max_length = 64, example = "CASE-2026-0042")]
+    pub client_ref: String,
+    /// Why the client's data is erased (e.g. the date of the client's request); kept in the
+    /// history of each request.
+    #[schema(
+        min_length = 1,
+        max_length = 500,
+        example = "Erasure request of 2026-11-20"
+    )]
+    pub reason: String,
+}
+
+/// The client's requests after erasure.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientErased {
+    pub organisation_id: Uuid,
+    pub client_ref: String,
+    /// How many requests this erasure anonymised (requests anonymised before are left as they are).
+    pub anonymised: usize,
+    /// Every request of the client, as it is now.
+    pub requests: Vec<BuddyRequest>,
+}
+
+/// Erase a client on request (GDPR art. 17): the contact data of every request of the client is
+/// anonymised as retention would, whatever its age. Refused while a request is open, proposed
+/// or matched (the case system withdraws it, or its pairing ends, first) or on legal hold. The
+/// requests, their pairings and history stay without the client's contact data; `client_ref`,
+/// the case system's pseudonymous reference, stays too.
+#[utoipa::path(
+    tag = "privacy",
+    request_body = ClientErasure,
+    responses(
+        (status = 200, description = "Erased", body = ClientErased),
+        (status = 404, description = "The organisation has no request with this `client_ref`", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 409, description = "A request of the client is open, proposed, matched or on legal hold, \
+            or every one is anonymised already", body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[post("/privacy/clients/erase")]
+async fn erase_client(
+    state: Data<AppState>,
+    caller: Caller,
+    body: Json<ClientErasure>,
+) -> ApiResult<HttpResponse> {
+    let body = body.0;
+    let mut check = Check::new();
+    let client_ref = check.client_ref("client_ref", &body.client_ref);
+    let reason = check.text("reason", &body.reason, MAX_REASON);
+    check.finish()?;
+    let organisation_id = body.organisation_id.to_string();
+    let now = state.clock.now_naive();
+    let cref = client_ref.clone();
+    let (anonymised, rows) = state
+        .db
+        .write(move |conn| {
+            store::erase_client(conn, &organisation_id, &cref, &reason, &caller.actor, now)
+        })
+        .await?;
+    let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
+    tracing::info!(buddy_requests = ?ids, anonymised, "client erased");
+    let requests = rows
+        .into_iter()
+        .map(|row| BuddyRequest::from_row(row, None))
+        .collect::<ApiResult<Vec<_>>>()?;
+    Ok(HttpResponse::Ok().json(ClientErased {
+        organisation_id: body.organisation_id,
+        client_ref,
+        anonymised,
+        requests,
+    }))
+}
+
+/// Which client to export.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ClientExportQuery {
+    /// The organisation whose case system filed the client's requests.
+    pub organisation_id: Uuid,
+    /// The case system's reference for the client.
+    #[param(min_length = 1, max_length = 64)]
+    pub client_ref: String,
+}
+
+/// One request of the client, with everything that hangs off it.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportedRequest {
+    /// The request with the client's contact data (what is left of it, if anonymised), its
+    /// state, times and legal hold.
+    pub request: BuddyRequest,
+    /// The request's history, oldest first.
+    pub history: Vec<HistoryEntry>,
+    /// Every pairing proposed for the request, oldest first, with evaluation and history.
+    pub pairings: Vec<ExportedPairing>,
+}
+
+/// Everything held about one client (GDPR art. 15 and 20).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ClientExport {
+    pub exported_at: DateTime<Utc>,
+    pub organisation_id: Uuid,
+    pub client_ref: String,
+    /// Every request filed for the client, oldest first.
+    pub requests: Vec<ExportedRequest>,
+}
+
+/// Export everything held about a client: every request with its contact data, state, times and
+/// legal hold, the requests' history, their pairings with evaluation, and the pairings' history.
+#[utoipa::path(
+    tag = "privacy",
+    params(ClientExportQuery),
+    responses(
+        (status = 200, description = "The client's data", body = ClientExport),
+        (status = 404, description = "The organisation has no request with this `client_ref`", body = Problem,
+            content_type = "application/problem+json"),
+    )
+)]
+#[get("/privacy/clients/export")]
+async fn export_client(
+    state: Data<AppState>,
+    _caller: Caller,
+    query: Query<ClientExportQuery>,
+) -> ApiResult<HttpResponse> {
+    let query = query.0;
+    let mut check = Check::new();
+    let client_ref = check.client_ref("client_ref", &query.client_ref);
+    check.finish()?;
+    let organisation_id = query.organisation_id.to_string();
+    let now = state.clock.now();
+    let cref = client_ref.clone();
+    let records = state
+        .db
+        .run(move |conn| store::client_records(conn, &organisation_id, &cref))
+        .await?;
+    let mut request_history = by_entity(records.request_history);
+    let mut pairing_history = by_entity(records.pairing_history);
+    let mut pairings: HashMap<String, Vec<PairingRow>> = HashMap::new();
+    for pairing in records.pairings {
+        pairings
+            .entry(pairing.request_id.clone())
+            .or_default()
+            .push(pairing);
+    }
+    let mut exported = Vec::with_capacity(records.requests.len());
+    for row in records.requests {
+        let own = pairings.remove(&row.id).unwrap_or_default();
+        let entries = history(request_history.remove(&row.id).unwrap_or_default())?;
+        let latest = own.last().cloned();
+        exported.push(ExportedRequest {
+            request: BuddyRequest::from_row(row, latest)?,
+            history: entries,
+            pairings: exported_pairings(own, &mut pairing_history)?,
+        });
+    }
+    Ok(HttpResponse::Ok().json(ClientExport {
+        exported_at: now,
+        organisation_id: query.organisation_id,
+        client_ref,
+        requests: exported,
+    }))
+}

@@ -1,0 +1,3 @@
+//! Work the service does by itself, next to answering requests.
+
+pub mod retention;

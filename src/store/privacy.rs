@@ -1,0 +1,483 @@
+//! Privacy operations: retention and erasure (anonymising what identifies a client or a buddy),
+//! legal holds, and reading everything held about one client or buddy for an export.
+//!
+//! Anonymisation overwrites in place and keeps every record, state, time, score and reason code,
+//! so the programme's history and reports stay whole; only what identifies a person goes. Each
+//! change is guarded by a conditional update (`... WHERE anonymised_at IS NULL AND NOT
+//! legal_hold`) and counted by the rows it changed, so two service instances running retention on
+//! one PostgreSQL database never anonymise, or record, the same request twice.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::buddies::{self, live_loads, BuddyRow};
+use super::concurrent_change;
+use super::exit_interviews::ExitInterviewRow;
+use super::history::{self, Event, HistoryRow};
+use super::pairings::{self, PairingRow};
+use super::requests::{self, RequestRow};
+use crate::db::schema::{
+    buddies as buddies_table, buddy_requests, exit_interviews, pairings as pairings_table,
+};
+use crate::db::{write_transaction, DbConnection};
+use crate::domain::actor::Actor;
+use crate::domain::buddy::{BuddyAction, BuddyState};
+use crate::domain::privacy::{erased_email, Retention, ANONYMISED, ERASED};
+use crate::domain::request::RequestState;
+use crate::error::{ApiError, ApiResult};
+
+/// History action of an anonymisation by the retention job.
+pub const ANONYMISE: &str = "anonymise";
+/// History action of an erasure on request (of a client's requests, or of a buddy).
+pub const ERASE: &str = "erase";
+/// History actions of placing and releasing a legal hold on a request.
+pub const LEGAL_HOLD: &str = "legal-hold";
+pub const RELEASE_LEGAL_HOLD: &str = "release-legal-hold";
+
+/// Requests in these states are over: their contact data is no longer needed.
+const ENDED: [RequestState; 2] = [RequestState::Closed, RequestState::Withdrawn];
+/// Requests in these states are still being served.
+const LIVE: [RequestState; 3] = [
+    RequestState::Open,
+    RequestState::Proposed,
+    RequestState::Matched,
+];
+
+/// History actions whose `reason` is free text typed by a person, which may name someone. Other
+/// reasons are written by the service (`pairing <id> proposed`, an end-reason code, the fields a
+/// change touched) and are kept.
+const FREE_TEXT_REQUEST_ACTIONS: &[&str] = &["withdraw"];
+const FREE_TEXT_PAIRING_ACTIONS: &[&str] = &["accept", "decline", "activate"];
+const FREE_TEXT_BUDDY_ACTIONS: &[&str] =
+    &["start-screening", "activate", "pause", "resume", "retire"];
+
+/// How many requests the retention job reads at a time.
+const RETENTION_BATCH: i64 = 100;
+
+fn strings<const N: usize>(states: [RequestState; N]) -> Vec<&'static str> {
+    states.iter().map(|s| s.as_str()).collect()
+}
+
+/// One pass of the retention job: anonymises the client contact data of every request closed or
+/// withdrawn before `retention`'s cutoff that is not on legal hold and not anonymised yet, each
+/// in a transaction of its own, and returns how many it anonymised. Safe to run again (it then
+/// finds nothing) and concurrently with another instance (each request is counted by whoever
+/// changed it). Call it outside a transaction.
+pub fn run_retention(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    retention: &Retention,
+) -> ApiResult<u64> {
+    let cutoff = retention.cutoff(now);
+    let mut after = String::new();
+    let mut anonymised = 0;
+    loop {
+        let due: Vec<String> = buddy_requests::table
+            .filter(buddy_requests::anonymised_at.is_null())
+            .filter(buddy_requests::closed_at.lt(cutoff))
+            .filter(buddy_requests::legal_hold.eq(false))
+            .filter(buddy_requests::state.eq_any(strings(ENDED)))
+            .filter(buddy_requests::id.gt(&after))
+            .order(buddy_requests::id.asc())
+            .limit(RETENTION_BATCH)
+            .select(buddy_requests::id)
+            .load(conn)?;
+        for id in &due {
+            let changed = write_transaction(conn, |c| {
+                anonymise_request(c, id, ANONYMISE, &Actor::System, None, now)
+            })?;
+            if changed {
+                anonymised += 1;
+            }
+        }
+        match due.last() {
+            Some(last) if due.len() as i64 == RETENTION_BATCH => after = last.clone(),
+            _ => return Ok(anonymised),
+        }
+    }
+}
+
+/// Anonymises one ended request that is not on legal hold nor anonymised yet: the client's first
+/// name becomes [`ANONYMISED`], phone, e-mail, trigger note and preferences are removed, and so
+/// is the free text of its pairings and its history (see [`FREE_TEXT_REQUEST_ACTIONS`]). Records
+/// `action` in the request's history. `false` when the guarded update changed nothing (someone
+/// else anonymised it, or put it on hold, first).
+fn anonymise_request(
+    conn: &mut DbConnection,
+    id: &str,
+    action: &str,
+    actor: &Actor,
+    reason: Option<&str>,
+    now: NaiveDateTime,
+) -> ApiResult<bool> {
+    let changed = diesel::update(buddy_requests::table)
+        .filter(buddy_requests::id.eq(id))
+        .filter(buddy_requests::anonymised_at.is_null())
+        .filter(buddy_requests::legal_hold.eq(false))
+        .filter(buddy_requests::state.eq_any(strings(ENDED)))
+        .set((
+            buddy_requests::client_first_name.eq(ANONYMISED),
+            buddy_requests::client_phone.eq(None::<String>),
+            buddy_requests::client_email.eq(None::<String>),
+            buddy_requests::trigger_note.eq(None::<String>),
+            buddy_requests::preferences.eq(None::<String>),
+            buddy_requests::anonymised_at.eq(Some(now)),
+            buddy_requests::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if changed == 0 {
+        return Ok(false);
+    }
+    let pairing_ids: Vec<String> = pairings_table::table
+        .filter(pairings_table::request_id.eq(id))
+        .select(pairings_table::id)
+        .load(conn)?;
+    scrub_pairings(conn, &pairing_ids, now)?;
+    scrub_reasons(
+        conn,
+        requests::ENTITY,
+        &[id.to_owned()],
+        FREE_TEXT_REQUEST_ACTIONS,
+    )?;
+    history::record(
+        conn,
+        Event {
+            entity_type: requests::ENTITY,
+            entity_id: id,
+            action,
+            from: None,
+            to: None,
+            actor,
+            reason,
+            at: now,
+        },
+    )?;
+    Ok(true)
+}
+
+/// Removes the free text of these pairings (decline reason, end note, evaluation comment) and of
+/// their history; states, times, scores and the end-reason code stay.
+fn scrub_pairings(conn: &mut DbConnection, ids: &[String], now: NaiveDateTime) -> ApiResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    diesel::update(pairings_table::table)
+        .filter(pairings_table::id.eq_any(ids))
+        .filter(
+            pairings_table::decline_reason
+                .is_not_null()
+                .or(pairings_table::end_note.is_not_null())
+                .or(pairings_table::evaluation_comment.is_not_null()),
+        )
+        .set((
+            pairings_table::decline_reason.eq(None::<String>),
+            pairings_table::end_note.eq(None::<String>),
+            pairings_table::evaluation_comment.eq(None::<String>),
+            pairings_table::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    scrub_reasons(conn, pairings::ENTITY, ids, FREE_TEXT_PAIRING_ACTIONS)
+}
+
+/// Removes the typed-in reasons of these entities' history entries; the entries stay.
+fn scrub_reasons(
+    conn: &mut DbConnection,
+    entity_type: &str,
+    ids: &[String],
+    actions: &[&str],
+) -> ApiResult<()> {
+    use crate::db::schema::history as h;
+    diesel::update(h::table)
+        .filter(h::entity_type.eq(entity_type))
+        .filter(h::entity_id.eq_any(ids))
+        .filter(h::action.eq_any(actions))
+        .filter(h::reason.is_not_null())
+        .set(h::reason.eq(None::<String>))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Every request filed for one client of one organisation, oldest first.
+pub fn client_requests(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    client_ref: &str,
+) -> ApiResult<Vec<RequestRow>> {
+    let rows = buddy_requests::table
+        .filter(buddy_requests::organisation_id.eq(organisation_id))
+        .filter(buddy_requests::client_ref.eq(client_ref))
+        .order(buddy_requests::id.asc())
+        .select(RequestRow::as_select())
+        .load(conn)?;
+    if rows.is_empty() {
+        return Err(ApiError::not_found("client", client_ref));
+    }
+    Ok(rows)
+}
+
+/// Erases a client on request: anonymises the contact data of every request of the client as
+/// retention would, whatever their age. Refused while a request is still being served (the case
+/// system withdraws it, or the pairing ends, first) or on legal hold, and when nothing is left to
+/// anonymise. All of the client's requests are changed, or none. Returns how many it anonymised
+/// and every request of the client as it is now.
+pub fn erase_client(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    client_ref: &str,
+    reason: &str,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> ApiResult<(usize, Vec<RequestRow>)> {
+    let rows = client_requests(conn, organisation_id, client_ref)?;
+    let live = strings(LIVE);
+    if let Some(row) = rows.iter().find(|r| live.contains(&r.state.as_str())) {
+        return Err(ApiError::Conflict {
+            kind: "client-has-live-requests",
+            title: "Client has live requests",
+            detail: format!(
+                "buddy request {} is {}: withdraw it (or end its pairing) before erasing the client",
+                row.id, row.state
+            ),
+        });
+    }
+    if let Some(row) = rows.iter().find(|r| r.legal_hold) {
+        return Err(ApiError::Conflict {
+            kind: "legal-hold",
+            title: "On legal hold",
+            detail: format!(
+                "buddy request {} is on legal hold: release the hold before erasing the client",
+                row.id
+            ),
+        });
+    }
+    let pending: Vec<&RequestRow> = rows.iter().filter(|r| r.anonymised_at.is_none()).collect();
+    if pending.is_empty() {
+        return Err(ApiError::Conflict {
+            kind: "already-anonymised",
+            title: "Already anonymised",
+            detail: "the contact data of every request of this client is anonymised already".into(),
+        });
+    }
+    let anonymised = pending.len();
+    for row in pending {
+        if !anonymise_request(conn, &row.id, ERASE, actor, Some(reason), now)? {
+            return Err(concurrent_change(requests::ENTITY));
+        }
+    }
+    Ok((
+        anonymised,
+        client_requests(conn, organisation_id, client_ref)?,
+    ))
+}
+
+/// Places a request on legal hold (`hold`), which keeps retention and erasure away from it, or
+/// releases it. Refused when the hold is already as asked, and placing one on a request whose
+/// contact data is anonymised already (nothing is left to keep).
+pub fn set_legal_hold(
+    conn: &mut DbConnection,
+    id: &str,
+    hold: bool,
+    reason: Option<&str>,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> ApiResult<()> {
+    let row = requests::find(conn, id)?;
+    if row.legal_hold == hold {
+        return Err(ApiError::Conflict {
+            kind: "legal-hold-unchanged",
+            title: "Legal hold unchanged",
+            detail: if hold {
+                "the buddy request is on legal hold already".into()
+            } else {
+                "the buddy request is not on legal hold".into()
+            },
+        });
+    }
+    if hold && row.anonymised_at.is_some() {
+        return Err(ApiError::Conflict {
+            kind: "already-anonymised",
+            title: "Already anonymised",
+            detail: "the buddy request's contact data is anonymised already; there is nothing \
+                     left to hold"
+                .into(),
+        });
+    }
+    let target = buddy_requests::table
+        .filter(buddy_requests::id.eq(id))
+        .filter(buddy_requests::legal_hold.eq(!hold));
+    let values = (
+        buddy_requests::legal_hold.eq(hold),
+        buddy_requests::updated_at.eq(now),
+    );
+    let changed = if hold {
+        // Not if retention got there first.
+        diesel::update(target.filter(buddy_requests::anonymised_at.is_null()))
+            .set(values)
+            .execute(conn)?
+    } else {
+        diesel::update(target).set(values).execute(conn)?
+    };
+    if changed != 1 {
+        return Err(concurrent_change(requests::ENTITY));
+    }
+    history::record(
+        conn,
+        Event {
+            entity_type: requests::ENTITY,
+            entity_id: id,
+            action: if hold { LEGAL_HOLD } else { RELEASE_LEGAL_HOLD },
+            from: None,
+            to: None,
+            actor,
+            reason,
+            at: now,
+        },
+    )?;
+    Ok(())
+}
+
+/// Erases a buddy on request: retires them (if not yet), replaces name and region by
+/// [`ERASED`], the e-mail address by an undeliverable placeholder, removes phone and topics and
+/// the free text of their pairings and history, and stamps `erased_at`. The records and their
+/// history stay, without identity. Refused while the buddy has live pairings, and a second time.
+pub fn erase_buddy(
+    conn: &mut DbConnection,
+    id: &str,
+    reason: Option<&str>,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> ApiResult<BuddyRow> {
+    let row = buddies::find(conn, id)?;
+    if row.erased_at.is_some() {
+        return Err(ApiError::Conflict {
+            kind: "buddy-erased",
+            title: "Buddy erased",
+            detail: "the buddy is erased already".into(),
+        });
+    }
+    let load = live_loads(conn, std::slice::from_ref(&row.id))?;
+    if load.get(&row.id).copied().unwrap_or(0) > 0 {
+        return Err(ApiError::Conflict {
+            kind: "buddy-has-live-pairings",
+            title: "Buddy has live pairings",
+            detail: "end, or let the buddy decline, every proposed, accepted or active pairing \
+                     before erasing the buddy"
+                .into(),
+        });
+    }
+    // The typed-in reasons of earlier changes may name the buddy; the retirement's is ours.
+    scrub_reasons(
+        conn,
+        buddies::ENTITY,
+        std::slice::from_ref(&row.id),
+        FREE_TEXT_BUDDY_ACTIONS,
+    )?;
+    if row.state()? != BuddyState::Retired {
+        buddies::act(
+            conn,
+            id,
+            BuddyAction::Retire,
+            Some("retired to be erased"),
+            actor,
+            now,
+        )?;
+    }
+    let changed = diesel::update(buddies_table::table)
+        .filter(buddies_table::id.eq(id))
+        .filter(buddies_table::erased_at.is_null())
+        .set((
+            buddies_table::full_name.eq(ERASED),
+            buddies_table::email.eq(erased_email(id)),
+            buddies_table::phone.eq(None::<String>),
+            buddies_table::topics.eq("[]"),
+            buddies_table::region.eq(ERASED),
+            buddies_table::erased_at.eq(Some(now)),
+            buddies_table::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if changed != 1 {
+        return Err(concurrent_change(buddies::ENTITY));
+    }
+    let pairing_ids: Vec<String> = pairings_table::table
+        .filter(pairings_table::buddy_id.eq(id))
+        .select(pairings_table::id)
+        .load(conn)?;
+    scrub_pairings(conn, &pairing_ids, now)?;
+    history::record(
+        conn,
+        Event {
+            entity_type: buddies::ENTITY,
+            entity_id: id,
+            action: ERASE,
+            from: None,
+            to: None,
+            actor,
+            reason,
+            at: now,
+        },
+    )?;
+    buddies::find(conn, id)
+}
+
+/// Everything held about one client: their requests, the requests' history, their pairings and
+/// the pairings' history, each oldest first, in four queries.
+pub struct ClientRecords {
+    pub requests: Vec<RequestRow>,
+    pub request_history: Vec<HistoryRow>,
+    pub pairings: Vec<PairingRow>,
+    pub pairing_history: Vec<HistoryRow>,
+}
+
+pub fn client_records(
+    conn: &mut DbConnection,
+    organisation_id: &str,
+    client_ref: &str,
+) -> ApiResult<ClientRecords> {
+    let requests = client_requests(conn, organisation_id, client_ref)?;
+    let request_ids: Vec<String> = requests.iter().map(|r| r.id.clone()).collect();
+    let pairings: Vec<PairingRow> = pairings_table::table
+        .filter(pairings_table::request_id.eq_any(&request_ids))
+        .order(pairings_table::id.asc())
+        .select(PairingRow::as_select())
+        .load(conn)?;
+    let pairing_ids: Vec<String> = pairings.iter().map(|p| p.id.clone()).collect();
+    Ok(ClientRecords {
+        request_history: history::for_entities(conn, requests::ENTITY, &request_ids)?,
+        pairing_history: history::for_entities(conn, pairings::ENTITY, &pairing_ids)?,
+        requests,
+        pairings,
+    })
+}
+
+/// Everything held about one buddy: the profile, the exit interview that recruited them (if
+/// any), their pairings, and the history of the buddy and of each pairing.
+pub struct BuddyRecords {
+    pub buddy: BuddyRow,
+    pub exit_interview: Option<ExitInterviewRow>,
+    pub pairings: Vec<PairingRow>,
+    pub history: Vec<HistoryRow>,
+    pub pairing_history: Vec<HistoryRow>,
+}
+
+pub fn buddy_records(conn: &mut DbConnection, id: &str) -> ApiResult<BuddyRecords> {
+    let buddy = buddies::find(conn, id)?;
+    let exit_interview = exit_interviews::table
+        .filter(exit_interviews::buddy_id.eq(id))
+        .order(exit_interviews::id.asc())
+        .select(ExitInterviewRow::as_select())
+        .first(conn)
+        .optional()?;
+    let pairings: Vec<PairingRow> = pairings_table::table
+        .filter(pairings_table::buddy_id.eq(id))
+        .order(pairings_table::id.asc())
+        .select(PairingRow::as_select())
+        .load(conn)?;
+    let pairing_ids: Vec<String> = pairings.iter().map(|p| p.id.clone()).collect();
+    Ok(BuddyRecords {
+        history: history::for_entities(conn, buddies::ENTITY, std::slice::from_ref(&buddy.id))?,
+        pairing_history: history::for_entities(conn, pairings::ENTITY, &pairing_ids)?,
+        buddy,
+        exit_interview,
+        pairings,
+    })
+}
