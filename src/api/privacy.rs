@@ -4,7 +4,7 @@
 use std::collections::HashMap;
 
 use actix_web::web::{Data, Path};
-use actix_web::{get, post, HttpResponse};
+use actix_web::{get, post, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -16,6 +16,7 @@ use super::exit_interviews::ExitInterview;
 use super::pairings::Pairing;
 use super::requests::{self, BuddyRequest};
 use super::{ActionBody, AppState, Caller, HistoryEntry};
+use crate::audit::note_client_ref;
 use crate::domain::clock::utc;
 use crate::domain::values::{Check, MAX_REASON};
 use crate::error::{ApiResult, Problem};
@@ -305,6 +306,7 @@ pub struct ClientErased {
 async fn erase_client(
     state: Data<AppState>,
     caller: Caller,
+    req: HttpRequest,
     body: Json<ClientErasure>,
 ) -> ApiResult<HttpResponse> {
     let body = body.0;
@@ -312,6 +314,7 @@ async fn erase_client(
     let client_ref = check.client_ref("client_ref", &body.client_ref);
     let reason = check.text("reason", &body.reason, MAX_REASON);
     check.finish()?;
+    note_client_ref(&req, &client_ref);
     let organisation_id = body.organisation_id.to_string();
     let now = state.clock.now_naive();
     let cref = client_ref.clone();
@@ -384,12 +387,14 @@ pub struct ClientExport {
 async fn export_client(
     state: Data<AppState>,
     _caller: Caller,
+    req: HttpRequest,
     query: Query<ClientExportQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.0;
     let mut check = Check::new();
     let client_ref = check.client_ref("client_ref", &query.client_ref);
     check.finish()?;
+    note_client_ref(&req, &client_ref);
     let organisation_id = query.organisation_id.to_string();
     let now = state.clock.now();
     let cref = client_ref.clone();

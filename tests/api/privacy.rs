@@ -1205,3 +1205,37 @@ async fn no_personal_data_reaches_the_logs() {
         );
     }
 }
+
+#[tokio::test]
+async fn client_exports_and_erasures_are_audited_with_the_client_ref() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    closed_request(&app, &org, "CASE-AUD", 1).await;
+    assert_eq!(
+        app.get(&client_export_path(&org, "CASE-AUD")).await.status,
+        200
+    );
+    let erase = json!({ "organisation_id": org, "client_ref": "CASE-AUD", "reason": "Asked by the client" });
+    assert_eq!(
+        app.post_json("/v1/privacy/clients/erase", &erase)
+            .await
+            .status,
+        200
+    );
+    let records = app.audit_records_where("client_ref=CASE-AUD").await;
+    let actions: Vec<(&str, &str)> = records
+        .iter()
+        .filter(|r| r["route"].as_str().unwrap_or("").contains("/v1/privacy/"))
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap(),
+                r["outcome"].as_str().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        [("export", "allowed"), ("delete", "allowed")],
+        "{records:?}"
+    );
+}
