@@ -23,8 +23,12 @@ pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    // Unknown routes fall through to the 404 of the default service.
-    let Some(pattern) = req.match_pattern() else {
+    // The route the router will pick. It matches the percent-decoded path (`/v1/st%61ff` is
+    // `/v1/staff`), so the rule must be looked up by that path too, not by the raw one, or an
+    // encoded path would reach its handler without passing the policy. Unknown routes fall
+    // through to the 404 of the default service.
+    let pattern = req.resource_map().match_pattern(req.match_info().as_str());
+    let Some(pattern) = pattern else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     let outcome = match policy::find(req.method().as_str(), &pattern) {

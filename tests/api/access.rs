@@ -536,6 +536,52 @@ fn the_matrix_verdicts_catch_wrong_answers() {
     assert!(verdict(PUBLIC, &coordinator, &forbidden).is_some());
 }
 
+/// The router decodes percent-escapes in the path, so `/v1/st%61ff` is `/v1/staff`: the access
+/// check must judge it as such, and neither let it through nor refuse an allowed caller.
+#[tokio::test]
+async fn percent_encoded_paths_get_the_same_access_check() {
+    let app = spawn_app_with(NO_LIMITS).await;
+    let org = crate::fixtures::organisation(&app).await;
+    let (_, case_key) = app.create_case_system(&org, "Zaaksysteem").await;
+    let (coordinator_id, coordinator) = app
+        .create_staff(StaffRole::Coordinator, "coordinator@example.org")
+        .await;
+    let staff_list = "/v1/st%61ff";
+    let staff_item = format!("/v1/%73taff/{coordinator_id}");
+    let interviews = "/v1/exit-interv%69ews";
+    let admin = format!("Bearer {}", app.admin_token);
+    let coordinator = format!("Bearer {coordinator}");
+    let case_system = format!("Bearer {case_key}");
+    for (path, authorization, status) in [
+        (staff_list, admin.as_str(), 200),
+        (staff_item.as_str(), admin.as_str(), 200),
+        (staff_list, coordinator.as_str(), 403),
+        (staff_item.as_str(), coordinator.as_str(), 403),
+        (staff_list, case_system.as_str(), 403),
+        (staff_list, "", 401),
+        (interviews, coordinator.as_str(), 200),
+        (interviews, case_system.as_str(), 403),
+        (interviews, "", 401),
+    ] {
+        let response = send(&app, Method::GET, path, None, authorization).await;
+        assert_eq!(
+            response.status, status,
+            "GET {path} with {authorization:?}: {}",
+            response.text
+        );
+    }
+    // And a case system's own operations work encoded too.
+    let response = send(
+        &app,
+        Method::GET,
+        "/v1/buddy-r%65quests",
+        None,
+        &case_system,
+    )
+    .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+}
+
 /// A buddy request of organisation B's case system, with recognisable personal data.
 fn b_request(client_ref: &str) -> Value {
     let mut body = request_body("", client_ref);
