@@ -234,6 +234,37 @@ async fn login_bodies_are_validated() {
 }
 
 #[tokio::test]
+async fn an_address_is_matched_as_accounts_store_it() {
+    let app = spawn_app_with(&[LOGIN_LIMIT]).await;
+    let response = app
+        .post_json(
+            "/v1/staff",
+            &json!({
+                "email": "Anna.de.Vries@Example.ORG",
+                "name": "Anna de Vries",
+                "role": "coordinator",
+                "password": STAFF_PASSWORD,
+            }),
+        )
+        .await;
+    assert_eq!(response.status, 201, "{}", response.text);
+    // Domains are case-insensitive and stored in lower case; the local part is kept.
+    assert_eq!(response.body["email"], "Anna.de.Vries@example.org");
+    for typed in [
+        "Anna.de.Vries@Example.ORG",
+        "Anna.de.Vries@example.org",
+        " Anna.de.Vries@example.org ",
+    ] {
+        assert_eq!(
+            login(&app, typed, STAFF_PASSWORD).await.status,
+            200,
+            "{typed:?}"
+        );
+    }
+    assert_unauthorized(&login(&app, "anna.de.vries@example.org", STAFF_PASSWORD).await);
+}
+
+#[tokio::test]
 async fn repeated_failures_lock_the_account_even_against_the_right_password() {
     let app = spawn_app_with(&[LOGIN_LIMIT, (MAX_FAILURES, "3"), (LOCKOUT, "60")]).await;
     let (id, session) = app.create_staff(StaffRole::Coordinator, COORDINATOR).await;
