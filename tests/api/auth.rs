@@ -208,6 +208,8 @@ async fn a_refused_login_never_says_why() {
 async fn login_bodies_are_validated() {
     let app = spawn_app_with(&[LOGIN_LIMIT]).await;
     app.use_token(None);
+    let response = app.post_json("/v1/auth/login", &json!({})).await;
+    assert_invalid_fields(&response, &["email", "password"]);
     let response = app
         .post_json(
             "/v1/auth/login",
@@ -449,6 +451,10 @@ async fn admins_create_staff_accounts_with_valid_unique_details() {
     let mut body = new_staff("ander@example.org");
     body["role"] = json!("superuser");
     assert_invalid_fields(&app.post_json("/v1/staff", &body).await, &["role"]);
+    let response = app.post_json("/v1/staff", &json!({})).await;
+    assert_invalid_fields(&response, &["email", "name", "role", "password"]);
+    let response = app.post_json("/v1/staff", &json!({ "role": "root" })).await;
+    assert_invalid_fields(&response, &["email", "name", "role", "password"]);
     let mut body = new_staff("ander@example.org");
     body["password"] = json!("x".repeat(257));
     assert_invalid_fields(&app.post_json("/v1/staff", &body).await, &["password"]);
@@ -931,6 +937,10 @@ async fn api_clients_need_a_known_active_organisation_and_a_unique_name() {
         &new_client(&app, &org, "Zaaksysteem").await,
         409,
         "duplicate",
+    );
+    assert_invalid_fields(
+        &app.post_json("/v1/api-clients", &json!({})).await,
+        &["organisation_id", "name"],
     );
     assert_invalid_fields(&new_client(&app, &org, " ").await, &["name"]);
     assert_invalid_fields(
