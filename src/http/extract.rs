@@ -6,12 +6,13 @@
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::{ready, LocalBoxFuture, Ready};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::auth::{Identity, ORGANISATION_FROM_KEY};
 use crate::error::{ApiError, FieldError};
 
 /// The largest accepted body, put in app data by the server from `server.max_body_bytes`.
@@ -38,9 +39,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body = read_body(req, payload);
+        let refused = refused_members(req);
         Box::pin(async move {
             match body.await? {
-                Some(bytes) => parse_json(&bytes).map(Json).map_err(ApiError::Invalid),
+                Some(bytes) => parse_json_refusing(&bytes, refused)
+                    .map(Json)
+                    .map_err(ApiError::Invalid),
                 None => Err(ApiError::invalid(
                     "",
                     "a JSON object is required as request body",
@@ -56,14 +60,31 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body = read_body(req, payload);
+        let refused = refused_members(req);
         Box::pin(async move {
             match body.await? {
-                Some(bytes) => parse_json(&bytes)
+                Some(bytes) => parse_json_refusing(&bytes, refused)
                     .map(|v| OptionalJson(Some(v)))
                     .map_err(ApiError::Invalid),
                 None => Ok(OptionalJson(None)),
             }
         })
+    }
+}
+
+/// Top-level members the caller may never send, with why: a case system's organisation is the
+/// one of its API key, so it never names one. Refusing them here, next to the other errors of the
+/// body, lists them together with those (a handler's own check would only run on a body that
+/// parsed), and holds for every operation a case system may call.
+fn refused_members(req: &HttpRequest) -> &'static [(&'static str, &'static str)] {
+    let scoped = req
+        .extensions()
+        .get::<Identity>()
+        .is_some_and(|identity| identity.scope().is_some());
+    if scoped {
+        &[("organisation_id", ORGANISATION_FROM_KEY)]
+    } else {
+        &[]
     }
 }
 
@@ -123,6 +144,14 @@ fn is_json_media_type(content_type: &str) -> bool {
 /// serde stops at the first error, so after each one the offending member is removed from the
 /// document and parsing is tried again, until it succeeds or an error cannot be narrowed further.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Vec<FieldError>> {
+    parse_json_refusing(bytes, &[])
+}
+
+/// As [`parse_json`], and a top-level member named in `refused` is an error with its message.
+pub fn parse_json_refusing<T: DeserializeOwned>(
+    bytes: &[u8],
+    refused: &[(&str, &str)],
+) -> Result<T, Vec<FieldError>> {
     let mut document: Value = serde_json::from_slice(bytes).map_err(|e| {
         vec![FieldError::new(
             "",
@@ -133,6 +162,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Vec<FieldError
         return Err(vec![FieldError::new("", "the body must be a JSON object")]);
     }
     let mut errors: Vec<FieldError> = Vec::new();
+    if let Some(members) = document.as_object_mut() {
+        for (name, why) in refused {
+            if members.remove(*name).is_some() {
+                errors.push(FieldError::new(*name, *why));
+            }
+        }
+    }
     // Each round removes one member, so this terminates; the cap only bounds pathological bodies.
     for _ in 0..64 {
         let failure = match serde_path_to_error::deserialize::<_, T>(&document) {

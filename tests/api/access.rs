@@ -878,12 +878,14 @@ async fn server_owned_fields_in_a_body_are_refused_by_name_and_nothing_is_stored
         ("candidate.id", json!(Uuid::now_v7().to_string())),
         ("candidate.created_at", json!(T)),
     ]);
+    let mut from_case_system = extra.clone();
+    from_case_system.push(("organisation_id", json!(org)));
     add(
         &case_key,
         Method::POST,
         "/v1/exit-interviews".into(),
         interview.clone(),
-        extra.clone(),
+        from_case_system,
         None,
     );
     let mut staff_interview = interview.clone();
@@ -956,12 +958,14 @@ async fn server_owned_fields_in_a_body_are_refused_by_name_and_nothing_is_stored
             json!({ "id": pairing, "state": "active", "buddy_id": buddy }),
         ),
     ]);
+    let mut from_case_system = extra.clone();
+    from_case_system.push(("organisation_id", json!(Uuid::now_v7().to_string())));
     add(
         &case_key,
         Method::POST,
         "/v1/buddy-requests".into(),
         new_request.clone(),
-        extra.clone(),
+        from_case_system,
         None,
     );
     new_request["organisation_id"] = json!(org);
@@ -979,7 +983,11 @@ async fn server_owned_fields_in_a_body_are_refused_by_name_and_nothing_is_stored
             Method::POST,
             format!("/v1/buddy-requests/{target}/withdraw"),
             json!({ "reason": "test" }),
-            vec![("state", json!("open")), ("closed_at", json!(T))],
+            vec![
+                ("state", json!("open")),
+                ("closed_at", json!(T)),
+                ("organisation_id", json!(org)),
+            ],
             Some(format!("/v1/buddy-requests/{target}")),
         );
     }
