@@ -628,6 +628,90 @@ async fn the_last_active_admin_can_be_neither_demoted_nor_deactivated() {
     assert_eq!(response.status, 200, "{}", response.text);
 }
 
+/// Two administrators deactivated at the same moment, each counting the other as remaining,
+/// must not leave the service without one. PostgreSQL only: SQLite runs write transactions one at
+/// a time. The interleaving is forced, not hoped for: the test holds a lock on the two accounts'
+/// sessions, which the server revokes after its check, so both requests wait inside their
+/// transactions (or the second waits for the first at its check) until the test lets go.
+#[tokio::test]
+async fn two_admins_deactivated_at_once_leave_one_active() {
+    let app = spawn_app().await;
+    if !app.is_postgres() {
+        eprintln!("skipped: needs {}", crate::helpers::POSTGRES_ENV);
+        return;
+    }
+    let first_admin = id_of(&get_as(&app, &app.admin_token, "/v1/auth/me").await.body);
+    let (x, x_session) = app.create_staff(StaffRole::Admin, "x@example.org").await;
+    let (y, _) = app.create_staff(StaffRole::Admin, "y@example.org").await;
+    let response = app
+        .patch_json(
+            &format!("/v1/staff/{first_admin}"),
+            &json!({ "role": "coordinator" }),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    app.use_token(Some(&x_session));
+
+    let mut holder = diesel::PgConnection::establish(&app.settings.database.url)
+        .expect("a connection of the test's own");
+    diesel::connection::SimpleConnection::batch_execute(&mut holder, "BEGIN").unwrap();
+    diesel::sql_query(format!(
+        "SELECT id FROM staff_sessions WHERE staff_id IN ('{x}', '{y}') FOR UPDATE"
+    ))
+    .execute(&mut holder)
+    .unwrap();
+    let watcher = &app;
+    let release = async move {
+        #[derive(QueryableByName)]
+        struct Waiting {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        // Not a timeout: a bound on a loop that ends as soon as both requests wait.
+        for _ in 0..100_000 {
+            // Asked on a connection of its own: inside the holder's transaction the activity
+            // view would be a snapshot taken once.
+            let waiting: Waiting = watcher.with_connection(|conn| {
+                diesel::sql_query(
+                    "SELECT COUNT(*) AS n FROM pg_stat_activity \
+                     WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                )
+                .get_result(conn)
+                .unwrap()
+            });
+            if waiting.n >= 2 {
+                diesel::connection::SimpleConnection::batch_execute(&mut holder, "COMMIT").unwrap();
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+        panic!("the two requests never both waited for a lock");
+    };
+    let (path_x, path_y) = (format!("/v1/staff/{x}"), format!("/v1/staff/{y}"));
+    let deactivate = json!({ "active": false });
+    let (rx, ry, ()) = tokio::join!(
+        app.patch_json(&path_x, &deactivate),
+        app.patch_json(&path_y, &deactivate),
+        release
+    );
+    let mut statuses = [rx.status, ry.status];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409], "{}\n{}", rx.text, ry.text);
+    let refused = if rx.status == 409 { &rx } else { &ry };
+    assert_problem(refused, 409, "last-admin");
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let admins: Count = app.with_connection(|conn| {
+        diesel::sql_query("SELECT COUNT(*) AS n FROM staff WHERE role = 'admin' AND active")
+            .get_result(conn)
+            .unwrap()
+    });
+    assert_eq!(admins.n, 1);
+}
+
 async fn new_client(app: &TestApp, org: &str, name: &str) -> Response {
     app.post_json(
         "/v1/api-clients",
