@@ -94,6 +94,20 @@ pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option
         .optional()
 }
 
+/// As [`find_by_email`], locking the row until the transaction ends (PostgreSQL; SQLite write
+/// transactions run one at a time already).
+fn find_by_email_for_update(conn: &mut DbConnection, email: &str) -> QueryResult<Option<StaffRow>> {
+    match conn {
+        DbConnection::Postgres(pg) => staff::table
+            .filter(staff::email.eq(email))
+            .select(StaffRow::as_select())
+            .for_update()
+            .first(pg)
+            .optional(),
+        DbConnection::Sqlite(_) => find_by_email(conn, email),
+    }
+}
+
 pub fn list(conn: &mut DbConnection, page: &PageRequest) -> QueryResult<Vec<StaffRow>> {
     let mut query = staff::table
         .order(staff::id.asc())
@@ -189,7 +203,10 @@ pub fn login(
     policy: LoginPolicy,
     now: NaiveDateTime,
 ) -> ApiResult<LoginOutcome> {
-    let Some(mut row) = find_by_email(conn, email)? else {
+    // Logins to one account take turns: otherwise simultaneous attempts read the same failure
+    // count, all but one fail the guarded save (409 instead of 401) and go uncounted, so a
+    // guesser could try many passwords per counted failure.
+    let Some(mut row) = find_by_email_for_update(conn, email)? else {
         crate::auth::password::verify_dummy(password);
         return Ok(LoginOutcome::Refused);
     };

@@ -652,47 +652,16 @@ async fn two_admins_deactivated_at_once_leave_one_active() {
     assert_eq!(response.status, 200, "{}", response.text);
     app.use_token(Some(&x_session));
 
-    let mut holder = diesel::PgConnection::establish(&app.settings.database.url)
-        .expect("a connection of the test's own");
-    diesel::connection::SimpleConnection::batch_execute(&mut holder, "BEGIN").unwrap();
-    diesel::sql_query(format!(
-        "SELECT id FROM staff_sessions WHERE staff_id IN ('{x}', '{y}') FOR UPDATE"
-    ))
-    .execute(&mut holder)
-    .unwrap();
-    let watcher = &app;
-    let release = async move {
-        #[derive(QueryableByName)]
-        struct Waiting {
-            #[diesel(sql_type = diesel::sql_types::BigInt)]
-            n: i64,
-        }
-        // Not a timeout: a bound on a loop that ends as soon as both requests wait.
-        for _ in 0..100_000 {
-            // Asked on a connection of its own: inside the holder's transaction the activity
-            // view would be a snapshot taken once.
-            let waiting: Waiting = watcher.with_connection(|conn| {
-                diesel::sql_query(
-                    "SELECT COUNT(*) AS n FROM pg_stat_activity \
-                     WHERE datname = current_database() AND wait_event_type = 'Lock'",
-                )
-                .get_result(conn)
-                .unwrap()
-            });
-            if waiting.n >= 2 {
-                diesel::connection::SimpleConnection::batch_execute(&mut holder, "COMMIT").unwrap();
-                return;
-            }
-            tokio::task::yield_now().await;
-        }
-        panic!("the two requests never both waited for a lock");
-    };
+    let holder = Holder::lock(
+        &app,
+        &format!("SELECT id FROM staff_sessions WHERE staff_id IN ('{x}', '{y}') FOR UPDATE"),
+    );
     let (path_x, path_y) = (format!("/v1/staff/{x}"), format!("/v1/staff/{y}"));
     let deactivate = json!({ "active": false });
     let (rx, ry, ()) = tokio::join!(
         app.patch_json(&path_x, &deactivate),
         app.patch_json(&path_y, &deactivate),
-        release
+        holder.release_when_waiting(&app, 2)
     );
     let mut statuses = [rx.status, ry.status];
     statuses.sort_unstable();
@@ -710,6 +679,82 @@ async fn two_admins_deactivated_at_once_leave_one_active() {
             .unwrap()
     });
     assert_eq!(admins.n, 1);
+}
+
+/// Holds row locks in a transaction of its own until [`Holder::release_when_waiting`] lets go.
+struct Holder(diesel::PgConnection);
+
+impl Holder {
+    /// Locks the rows `select` (a `SELECT ... FOR UPDATE`) finds, in the app's database.
+    fn lock(app: &TestApp, select: &str) -> Self {
+        let mut conn = diesel::PgConnection::establish(&app.settings.database.url)
+            .expect("a connection of the test's own");
+        diesel::connection::SimpleConnection::batch_execute(&mut conn, "BEGIN").unwrap();
+        let locked = diesel::sql_query(select).execute(&mut conn).unwrap();
+        assert!(locked > 0, "{select} locked nothing");
+        Holder(conn)
+    }
+
+    /// Ends the transaction as soon as `n` other sessions wait for a lock.
+    async fn release_when_waiting(mut self, app: &TestApp, n: i64) {
+        #[derive(QueryableByName)]
+        struct Waiting {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            n: i64,
+        }
+        // Not a timeout: a bound on a loop that ends as soon as the requests wait.
+        for _ in 0..100_000 {
+            // Asked on another connection: inside the holder's transaction the activity view
+            // would be a snapshot taken once.
+            let waiting: Waiting = app.with_connection(|conn| {
+                diesel::sql_query(
+                    "SELECT COUNT(*) AS n FROM pg_stat_activity \
+                     WHERE datname = current_database() AND wait_event_type = 'Lock'",
+                )
+                .get_result(conn)
+                .unwrap()
+            });
+            if waiting.n >= n {
+                diesel::connection::SimpleConnection::batch_execute(&mut self.0, "COMMIT").unwrap();
+                return;
+            }
+            tokio::task::yield_now().await;
+        }
+        panic!("the requests never all waited for a lock");
+    }
+}
+
+/// Failed logins made at the same moment all count. PostgreSQL only (SQLite runs write
+/// transactions one at a time). The test holds the account's row, so the logins queue up behind
+/// it and then run as close together as they can.
+#[tokio::test]
+async fn simultaneous_failed_logins_all_count() {
+    let app = spawn_app_with(&[LOGIN_LIMIT, (MAX_FAILURES, "3"), (LOCKOUT, "600")]).await;
+    if !app.is_postgres() {
+        eprintln!("skipped: needs {}", crate::helpers::POSTGRES_ENV);
+        return;
+    }
+    let (id, _) = app.create_staff(StaffRole::Coordinator, COORDINATOR).await;
+    app.clock.advance(Duration::minutes(1));
+    let holder = Holder::lock(
+        &app,
+        &format!("SELECT id FROM staff WHERE id = '{id}' FOR UPDATE"),
+    );
+    let (a, b, c, ()) = tokio::join!(
+        login(&app, COORDINATOR, "guess one"),
+        login(&app, COORDINATOR, "guess two"),
+        login(&app, COORDINATOR, "guess three"),
+        holder.release_when_waiting(&app, 3)
+    );
+    for response in [&a, &b, &c] {
+        assert_unauthorized(response);
+    }
+    // Three failures: locked, even against the right password.
+    assert!(
+        staff_account(&app, &id).await.get("locked_until").is_some(),
+        "not locked after three failures"
+    );
+    assert_unauthorized(&login(&app, COORDINATOR, STAFF_PASSWORD).await);
 }
 
 async fn new_client(app: &TestApp, org: &str, name: &str) -> Response {
