@@ -109,7 +109,6 @@ async fn authenticate(req: &ServiceRequest) -> Result<Identity, ApiError> {
     let presented = bearer(header)
         .and_then(token::parse)
         .ok_or_else(|| ApiError::Unauthorized("the bearer token is malformed".into()))?;
-    let on_behalf_of = on_behalf_of(req)?;
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal("application state missing"))?
@@ -123,6 +122,8 @@ async fn authenticate(req: &ServiceRequest) -> Result<Identity, ApiError> {
         })
         .await?
         .ok_or_else(|| ApiError::Unauthorized("the token is unknown, expired or revoked".into()))?;
+    // Only now: a caller without valid credentials learns nothing but that (401).
+    let on_behalf_of = on_behalf_of(req)?;
     Ok(Identity {
         on_behalf_of,
         ..identity

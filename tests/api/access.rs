@@ -582,6 +582,57 @@ async fn percent_encoded_paths_get_the_same_access_check() {
     assert_eq!(response.status, 200, "{}", response.text);
 }
 
+/// `X-On-Behalf-Of` names the person a case system calls for; an invalid one is a 400, but only
+/// for a caller whose credentials are valid: anyone else gets the 401 and learns nothing more.
+#[tokio::test]
+async fn an_invalid_on_behalf_of_header_is_judged_after_the_credentials() {
+    let app = spawn_app_with(NO_LIMITS).await;
+    let org = crate::fixtures::organisation(&app).await;
+    let (_, key) = app.create_case_system(&org, "Zaaksysteem").await;
+    let valid = format!("Bearer {key}");
+    let unknown = format!("Bearer {}", unknown_token("ak"));
+    let too_long = "x".repeat(129);
+    for path in ["/v1/auth/me", "/v1/buddy-requests"] {
+        for bad in ["", "   ", too_long.as_str(), "naam\tmet tab"] {
+            for authorization in ["", "Bearer nonsense", unknown.as_str()] {
+                let response = app
+                    .request_with_headers(
+                        Method::GET,
+                        path,
+                        None,
+                        Vec::new(),
+                        &[("authorization", authorization), ("x-on-behalf-of", bad)],
+                    )
+                    .await;
+                assert_problem(&response, 401, "unauthorized");
+            }
+            let response = app
+                .request_with_headers(
+                    Method::GET,
+                    path,
+                    None,
+                    Vec::new(),
+                    &[("authorization", &valid), ("x-on-behalf-of", bad)],
+                )
+                .await;
+            assert_invalid_fields(&response, &["X-On-Behalf-Of"]);
+        }
+        let response = app
+            .request_with_headers(
+                Method::GET,
+                path,
+                None,
+                Vec::new(),
+                &[
+                    ("authorization", &valid),
+                    ("x-on-behalf-of", "J. de Vries, jeugdbeschermer"),
+                ],
+            )
+            .await;
+        assert_eq!(response.status, 200, "{}", response.text);
+    }
+}
+
 /// A buddy request of organisation B's case system, with recognisable personal data.
 fn b_request(client_ref: &str) -> Value {
     let mut body = request_body("", client_ref);
