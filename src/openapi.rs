@@ -88,6 +88,10 @@ pub fn apply_access_policy(api: &mut OpenApi) {
             let note = format!("\n\nAllowed for: {}.", who.join(", "));
             operation.description = Some(operation.description.take().unwrap_or_default() + &note);
             let responses = &mut operation.responses.responses;
+            // Every authenticated call may carry `X-On-Behalf-Of`, refused with 400 when invalid.
+            responses.entry("400".to_owned()).or_insert_with(|| {
+                problem_response("Invalid request: an invalid `X-On-Behalf-Of` header")
+            });
             responses.entry("401".to_owned()).or_insert_with(|| {
                 problem_response(
                     "No valid credentials (missing, malformed, unknown, expired or revoked)",

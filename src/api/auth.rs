@@ -11,7 +11,7 @@ use super::staff::Staff;
 use super::{AppState, Caller};
 use crate::auth::{password, Role};
 use crate::domain::clock::utc;
-use crate::domain::values::{Check, MAX_EMAIL};
+use crate::domain::values::{canonical_email, Check, MAX_EMAIL};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::Json;
 use crate::store::staff::{self as store, LoginOutcome};
@@ -70,7 +70,8 @@ async fn login(state: Data<AppState>, body: Json<Credentials>) -> ApiResult<Http
         check.fail("password", "is too long");
     }
     check.finish()?;
-    let email = email.trim().to_owned();
+    // Accounts are stored with the domain in lower case: look them up the same way.
+    let email = canonical_email(&email);
     let account = state
         .db
         .run(move |conn| Ok(store::find_by_email(conn, &email)?))

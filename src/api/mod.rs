@@ -84,10 +84,8 @@ pub(crate) fn owning_organisation(
     match (caller.scope(), named) {
         (Some(own), None) => Some(own),
         (Some(_), Some(_)) => {
-            check.fail(
-                "organisation_id",
-                "must be left out: it is the organisation of your API key",
-            );
+            // The body extractor refuses this already; kept for bodies built otherwise.
+            check.fail("organisation_id", crate::auth::ORGANISATION_FROM_KEY);
             None
         }
         (None, Some(id)) => Some(id.to_string()),

@@ -224,6 +224,10 @@ async fn update_staff(
     let row = state
         .db
         .write(move |conn| {
+            // Before reading: a concurrent change of another admin must be seen once it commits.
+            if patch.role.is_some() || patch.active.is_some() {
+                store::lock_active_admins(conn)?;
+            }
             let mut row = store::find(conn, &id)?;
             let read_at = row.updated_at;
             let loses_admin = row.role()? == StaffRole::Admin

@@ -25,8 +25,12 @@ pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    // Unknown routes fall through to the 404 of the default service.
-    let Some(pattern) = req.match_pattern() else {
+    // The route the router will pick. It matches the percent-decoded path (`/v1/st%61ff` is
+    // `/v1/staff`), so the rule must be looked up by that path too, not by the raw one, or an
+    // encoded path would reach its handler without passing the policy. Unknown routes fall
+    // through to the 404 of the default service.
+    let pattern = req.resource_map().match_pattern(req.match_info().as_str());
+    let Some(pattern) = pattern else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     // The caller whose valid credentials were refused for this route, for the audit trail.
@@ -127,7 +131,6 @@ async fn authenticate(req: &ServiceRequest) -> Result<Identity, ApiError> {
     let presented = bearer(header)
         .and_then(token::parse)
         .ok_or_else(|| ApiError::Unauthorized("the bearer token is malformed".into()))?;
-    let on_behalf_of = on_behalf_of(req)?;
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal("application state missing"))?
@@ -141,6 +144,8 @@ async fn authenticate(req: &ServiceRequest) -> Result<Identity, ApiError> {
         })
         .await?
         .ok_or_else(|| ApiError::Unauthorized("the token is unknown, expired or revoked".into()))?;
+    // Only now: a caller without valid credentials learns nothing but that (401).
+    let on_behalf_of = on_behalf_of(req)?;
     Ok(Identity {
         on_behalf_of,
         ..identity

@@ -34,6 +34,9 @@ impl From<StaffRole> for Role {
     }
 }
 
+/// Why a case system may not name an organisation in a body.
+pub const ORGANISATION_FROM_KEY: &str = "must be left out: it is the organisation of your API key";
+
 /// An authenticated caller, put in the request's extensions by the middleware.
 #[derive(Debug, Clone)]
 pub struct Identity {

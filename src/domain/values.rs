@@ -103,8 +103,7 @@ impl Check {
             self.fail(field, "must be an e-mail address such as name@example.org");
             return value.to_owned();
         }
-        let (local, domain) = value.split_once('@').expect("checked");
-        format!("{local}@{}", domain.to_ascii_lowercase())
+        canonical_email(value)
     }
 
     /// A phone number: digits with optional leading `+` and spaces, dashes or parentheses;
@@ -219,6 +218,16 @@ pub fn list_to_json<T: serde::Serialize>(items: &[T]) -> String {
 
 pub fn list_from_json<T: serde::de::DeserializeOwned>(text: &str) -> anyhow::Result<Vec<T>> {
     Ok(serde_json::from_str(text)?)
+}
+
+/// An e-mail address as it is stored: trimmed, with the domain (which is case-insensitive) in
+/// lower case and the local part as given. Look addresses up in this form too.
+pub fn canonical_email(value: &str) -> String {
+    let value = value.trim();
+    match value.split_once('@') {
+        Some((local, domain)) => format!("{local}@{}", domain.to_ascii_lowercase()),
+        None => value.to_owned(),
+    }
 }
 
 #[cfg(test)]

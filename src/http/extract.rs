@@ -6,12 +6,13 @@
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
-use actix_web::{FromRequest, HttpRequest};
+use actix_web::{FromRequest, HttpMessage, HttpRequest};
 use futures_util::future::{ready, LocalBoxFuture, Ready};
 use futures_util::StreamExt;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
 
+use crate::auth::{Identity, ORGANISATION_FROM_KEY};
 use crate::error::{ApiError, FieldError};
 
 /// The largest accepted body, put in app data by the server from `server.max_body_bytes`.
@@ -38,9 +39,12 @@ impl<T: DeserializeOwned + 'static> FromRequest for Json<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body = read_body(req, payload);
+        let refused = refused_members(req);
         Box::pin(async move {
             match body.await? {
-                Some(bytes) => parse_json(&bytes).map(Json).map_err(ApiError::Invalid),
+                Some(bytes) => parse_json_refusing(&bytes, refused)
+                    .map(Json)
+                    .map_err(ApiError::Invalid),
                 None => Err(ApiError::invalid(
                     "",
                     "a JSON object is required as request body",
@@ -56,14 +60,31 @@ impl<T: DeserializeOwned + 'static> FromRequest for OptionalJson<T> {
 
     fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
         let body = read_body(req, payload);
+        let refused = refused_members(req);
         Box::pin(async move {
             match body.await? {
-                Some(bytes) => parse_json(&bytes)
+                Some(bytes) => parse_json_refusing(&bytes, refused)
                     .map(|v| OptionalJson(Some(v)))
                     .map_err(ApiError::Invalid),
                 None => Ok(OptionalJson(None)),
             }
         })
+    }
+}
+
+/// Top-level members the caller may never send, with why: a case system's organisation is the
+/// one of its API key, so it never names one. Refusing them here, next to the other errors of the
+/// body, lists them together with those (a handler's own check would only run on a body that
+/// parsed), and holds for every operation a case system may call.
+fn refused_members(req: &HttpRequest) -> &'static [(&'static str, &'static str)] {
+    let scoped = req
+        .extensions()
+        .get::<Identity>()
+        .is_some_and(|identity| identity.scope().is_some());
+    if scoped {
+        &[("organisation_id", ORGANISATION_FROM_KEY)]
+    } else {
+        &[]
     }
 }
 
@@ -123,6 +144,14 @@ fn is_json_media_type(content_type: &str) -> bool {
 /// serde stops at the first error, so after each one the offending member is removed from the
 /// document and parsing is tried again, until it succeeds or an error cannot be narrowed further.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Vec<FieldError>> {
+    parse_json_refusing(bytes, &[])
+}
+
+/// As [`parse_json`], and a top-level member named in `refused` is an error with its message.
+pub fn parse_json_refusing<T: DeserializeOwned>(
+    bytes: &[u8],
+    refused: &[(&str, &str)],
+) -> Result<T, Vec<FieldError>> {
     let mut document: Value = serde_json::from_slice(bytes).map_err(|e| {
         vec![FieldError::new(
             "",
@@ -133,6 +162,13 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Vec<FieldError
         return Err(vec![FieldError::new("", "the body must be a JSON object")]);
     }
     let mut errors: Vec<FieldError> = Vec::new();
+    if let Some(members) = document.as_object_mut() {
+        for (name, why) in refused {
+            if members.remove(*name).is_some() {
+                errors.push(FieldError::new(*name, *why));
+            }
+        }
+    }
     // Each round removes one member, so this terminates; the cap only bounds pathological bodies.
     for _ in 0..64 {
         let failure = match serde_path_to_error::deserialize::<_, T>(&document) {
@@ -142,26 +178,113 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, Vec<FieldError
         };
         let path: Vec<Segment> = failure.path().iter().map(Segment::from).collect();
         let message = failure.into_inner().to_string();
-        let (field_path, message) = match missing_field(&message) {
-            Some(name) => (join(&path, Some(&name)), format!("missing field `{name}`")),
+        let missing = missing_field(&message);
+        let (field_path, message) = match &missing {
+            Some(name) => (join(&path, Some(name)), format!("missing field `{name}`")),
             None => (join(&path, None), clean(&message)),
         };
-        if errors.iter().any(|e| within(&e.field, &field_path)) {
-            // A member removed for being invalid now shows up as missing: already reported.
-            break;
-        }
-        errors.push(FieldError::new(field_path, message));
-        // Remove the offending member; for a list element, the whole list (removing one element
-        // would shift the indices of the others).
-        let member = path
+        // A member removed below for being invalid shows up as missing next, and a member missing
+        // inside a stand-in for a missing member is part of that one: both already reported.
+        let reported = errors
             .iter()
-            .rposition(|s| matches!(s, Segment::Key(_)))
-            .map(|i| &path[..=i]);
-        if !member.is_some_and(|member| remove(&mut document, member)) {
-            break;
+            .any(|e| within(&e.field, &field_path) || within(&field_path, &e.field));
+        if !reported {
+            errors.push(FieldError::new(field_path.clone(), message));
+        }
+        match missing {
+            // serde names one missing member at a time, and only once everything present is
+            // valid: put a stand-in in its place so that the next round finds the next one.
+            Some(name) => {
+                if !stand_in::<T>(&mut document, &path, &name, &field_path) {
+                    break;
+                }
+            }
+            None if reported => break,
+            None => {
+                // Remove the offending member; for a list element, the whole list (removing one
+                // element would shift the indices of the others).
+                let member = path
+                    .iter()
+                    .rposition(|s| matches!(s, Segment::Key(_)))
+                    .map(|i| &path[..=i]);
+                if !member.is_some_and(|member| remove(&mut document, member)) {
+                    break;
+                }
+            }
         }
     }
     Err(errors)
+}
+
+/// Puts a value of a type the missing member `name` (under `parent`) accepts into the document:
+/// the first of a few typical values after which parsing no longer fails at that member (a
+/// missing member inside it is fine: the next round reports it as such). False, with the
+/// document as it was, when none fits.
+fn stand_in<T: DeserializeOwned>(
+    document: &mut Value,
+    parent: &[Segment],
+    name: &str,
+    field: &str,
+) -> bool {
+    let mut candidates: Vec<Value> = vec![
+        Value::from(""),
+        Value::from(0),
+        Value::from(false),
+        Value::Array(Vec::new()),
+        Value::Object(Default::default()),
+        Value::from("00000000-0000-0000-0000-000000000000"),
+        Value::from("2000-01-01"),
+        Value::from("2000-01-01T00:00:00Z"),
+    ];
+    let mut tried = 0;
+    while let Some(candidate) = candidates.get(tried).cloned() {
+        tried += 1;
+        let Some(object) = object_at(document, parent) else {
+            return false;
+        };
+        object.insert(name.to_owned(), candidate);
+        let failure = match serde_path_to_error::deserialize::<_, T>(&*document) {
+            Ok(_) => return true,
+            Err(failure) => failure,
+        };
+        let path: Vec<Segment> = failure.path().iter().map(Segment::from).collect();
+        let message = failure.into_inner().to_string();
+        let inner_missing = missing_field(&message);
+        let at = join(&path, inner_missing.as_deref());
+        if !within(&at, field) || (inner_missing.is_some() && at != field) {
+            return true;
+        }
+        // An enumeration names what it expects: try its first value.
+        if let Some(variant) = message
+            .split_once("expected")
+            .and_then(|(_, rest)| rest.split('`').nth(1))
+        {
+            let variant = Value::from(variant);
+            if !candidates.contains(&variant) {
+                candidates.push(variant);
+            }
+        }
+    }
+    if let Some(object) = object_at(document, parent) {
+        object.remove(name);
+    }
+    false
+}
+
+/// The object at `path` in the document, if there is one.
+fn object_at<'a>(
+    document: &'a mut Value,
+    path: &[Segment],
+) -> Option<&'a mut serde_json::Map<String, Value>> {
+    let mut node = document;
+    for segment in path {
+        node = match (segment, node) {
+            (Segment::Key(k), Value::Object(map)) => map.get_mut(k)?,
+            (Segment::Index(i), Value::Array(items)) => items.get_mut(*i)?,
+            _ => return None,
+        };
+    }
+    node.as_object_mut()
 }
 
 #[derive(Debug, Clone)]
@@ -336,6 +459,52 @@ mod tests {
         let errors = result.unwrap_err();
         assert_eq!(errors[0].field, "name");
         assert!(errors[0].message.contains("missing"));
+    }
+
+    #[test]
+    fn every_missing_field_is_listed() {
+        assert_eq!(fields(parse_json(b"{}")), vec!["name", "capacity", "inner"]);
+        let mut got = fields(parse_json(br#"{"capacity":"x","bogus":1,"inner":{}}"#));
+        got.sort();
+        assert_eq!(got, vec!["bogus", "capacity", "inner.email", "name"]);
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(rename_all = "snake_case")]
+    #[allow(dead_code)]
+    enum Role {
+        Coordinator,
+        Admin,
+    }
+
+    #[derive(Debug, Deserialize)]
+    #[serde(deny_unknown_fields)]
+    #[allow(dead_code)]
+    struct Typed {
+        role: Role,
+        id: uuid::Uuid,
+        on: chrono::NaiveDate,
+        at: chrono::DateTime<chrono::Utc>,
+        inner: Inner,
+        score: f64,
+        last: String,
+    }
+
+    #[test]
+    fn missing_fields_of_every_type_are_listed() {
+        let got: Vec<String> = parse_json::<Typed>(b"{}")
+            .unwrap_err()
+            .into_iter()
+            .map(|e| e.field)
+            .collect();
+        assert_eq!(got, ["role", "id", "on", "at", "inner", "score", "last"]);
+        // A member of the wrong type is reported as such, not again as missing, and the
+        // members after it are still checked.
+        let got: Vec<FieldError> =
+            parse_json::<Typed>(br#"{"role":"root","last":"x"}"#).unwrap_err();
+        let names: Vec<&str> = got.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(names, ["role", "id", "on", "at", "inner", "score"]);
+        assert!(got[0].message.contains("unknown variant"), "{got:?}");
     }
 
     #[test]

@@ -119,6 +119,23 @@ pub fn save(conn: &mut DbConnection, row: &StaffRow, read_at: NaiveDateTime) -> 
     Ok(())
 }
 
+/// Serialises changes that may take away an administrator. On PostgreSQL the rows of the active
+/// administrators are locked until the transaction ends: without it, two transactions demoting
+/// the last two administrators would each count the other as remaining, and both commit.
+/// SQLite write transactions run one at a time already.
+pub fn lock_active_admins(conn: &mut DbConnection) -> QueryResult<()> {
+    if let DbConnection::Postgres(pg) = conn {
+        staff::table
+            .filter(staff::role.eq(StaffRole::Admin.as_str()))
+            .filter(staff::active.eq(true))
+            .order(staff::id.asc())
+            .select(staff::id)
+            .for_update()
+            .load::<String>(pg)?;
+    }
+    Ok(())
+}
+
 /// Number of active administrators other than `except`.
 pub fn other_active_admins(conn: &mut DbConnection, except: &str) -> QueryResult<i64> {
     staff::table

@@ -50,14 +50,14 @@ fn workdir() -> tempfile::TempDir {
         .expect("a temporary directory")
 }
 
-/// How many migrations a backend has (`migrations/<backend>/<version>_<name>/`).
-fn migration_count(backend: &str) -> usize {
+/// How many migrations the binary embeds for `backend` (`sqlite` or `postgres`).
+fn migrations(backend: &str) -> usize {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("migrations")
         .join(backend);
     std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
-        .filter(|entry| entry.as_ref().is_ok_and(|e| e.path().is_dir()))
+        .filter(|e| e.as_ref().is_ok_and(|e| e.path().is_dir()))
         .count()
 }
 
@@ -92,11 +92,13 @@ async fn migrate_creates_and_migrates_a_sqlite_file() {
     assert!(output.status.success(), "{}", stderr(&output));
     assert!(file.is_file(), "{} was not created", file.display());
     let out = stdout(&output);
-    let applied = format!(
-        "{} migration(s) applied to SQLite file",
-        migration_count("sqlite")
+    assert!(
+        out.contains(&format!(
+            "{} migration(s) applied to SQLite file",
+            migrations("sqlite")
+        )),
+        "{out}"
     );
-    assert!(out.contains(&applied), "{out}");
     // A second run has nothing left to do.
     let output = run(dir.path(), &["migrate"], &env).await;
     assert!(output.status.success(), "{}", stderr(&output));
@@ -140,11 +142,14 @@ async fn migrate_migrates_a_postgres_database() {
         .batch_execute(&format!("DROP DATABASE {name} WITH (FORCE)"))
         .expect("drop database");
     assert!(first.status.success(), "{}", stderr(&first));
-    let applied = format!(
-        "{} migration(s) applied to PostgreSQL database",
-        migration_count("postgres")
+    assert!(
+        stdout(&first).contains(&format!(
+            "{} migration(s) applied to PostgreSQL database",
+            migrations("postgres")
+        )),
+        "{}",
+        stdout(&first)
     );
-    assert!(stdout(&first).contains(&applied), "{}", stdout(&first));
     assert!(second.status.success(), "{}", stderr(&second));
     assert!(stdout(&second).contains("0 migration(s) applied"));
     assert!(entries(dir.path()).is_empty(), "{:?}", entries(dir.path()));
@@ -262,22 +267,22 @@ async fn serve_listens_on_the_port_of_the_config_file() {
     let mut child = maatje(dir.path(), &["serve", "--config", "test.toml"], &[])
         .spawn()
         .expect("maatje starts");
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+    // Logs go to standard error.
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
     let wanted = format!("listening on http://127.0.0.1:{port}");
+    let mut seen = Vec::new();
     let listening = tokio::time::timeout(HANG_GUARD, async {
-        while let Some(line) = lines.next_line().await.expect("readable stdout") {
+        while let Some(line) = lines.next_line().await.expect("readable stderr") {
             if line.contains(&wanted) {
                 return true;
             }
+            seen.push(line);
         }
         false
     })
     .await
     .expect("the server reports it is listening");
-    if !listening {
-        let output = child.wait_with_output().await.unwrap();
-        panic!("serve exited: {}", stderr(&output));
-    }
+    assert!(listening, "serve exited: {}", seen.join("\n"));
     let response = reqwest::Client::builder()
         .no_proxy()
         .build()
@@ -290,4 +295,184 @@ async fn serve_listens_on_the_port_of_the_config_file() {
     assert!(response.headers().contains_key("x-request-id"));
     child.kill().await.expect("the server stops");
     assert!(db.is_file(), "the configured database was used");
+}
+
+/// Runs `maatje` with `input` on its standard input.
+async fn run_with_stdin(dir: &Path, args: &[&str], env: &[(&str, &str)], input: &str) -> Output {
+    use tokio::io::AsyncWriteExt;
+    let mut child = maatje(dir, args, env)
+        .stdin(Stdio::piped())
+        .spawn()
+        .expect("maatje starts");
+    let mut stdin = child.stdin.take().expect("piped stdin");
+    stdin
+        .write_all(input.as_bytes())
+        .await
+        .expect("stdin is writable");
+    drop(stdin);
+    tokio::time::timeout(HANG_GUARD, child.wait_with_output())
+        .await
+        .unwrap_or_else(|_| panic!("maatje {args:?} did not exit within {HANG_GUARD:?}"))
+        .expect("maatje runs")
+}
+
+/// A fresh SQLite file in `dir`, as a database URL.
+fn sqlite_url(dir: &Path) -> String {
+    format!("sqlite://{}", dir.join("maatje.sqlite3").display())
+}
+
+/// A test server on the database at `url` (the command line's SQLite file).
+async fn server_on(url: &str) -> crate::helpers::TestApp {
+    crate::helpers::spawn_app_with(&[("MAATJE__DATABASE__URL", url)]).await
+}
+
+/// The lines of standard output.
+fn stdout_lines(output: &Output) -> Vec<String> {
+    stdout(output).lines().map(str::to_owned).collect()
+}
+
+#[tokio::test]
+async fn admin_create_staff_reads_the_password_from_stdin() {
+    let dir = workdir();
+    let url = sqlite_url(dir.path());
+    let env = [("MAATJE__DATABASE__URL", url.as_str())];
+    let args = [
+        "admin",
+        "create-staff",
+        "--email",
+        "Beheer@Example.org",
+        "--name",
+        "Beheerder",
+        "--role",
+        "admin",
+    ];
+
+    let output = run_with_stdin(dir.path(), &args, &env, "te kort\n").await;
+    assert!(!output.status.success(), "{}", stdout(&output));
+    let err = stderr(&output);
+    assert!(
+        err.contains("password") && err.contains("at least 12"),
+        "{err}"
+    );
+    assert!(!err.contains("te kort"), "the password is echoed: {err}");
+    assert!(stdout(&output).is_empty(), "{}", stdout(&output));
+
+    let output = run_with_stdin(dir.path(), &args, &env, "een lang genoeg wachtwoord\n").await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let out = stdout(&output);
+    assert!(out.contains("Beheer@example.org"), "{out}");
+    assert!(!out.contains("wachtwoord"), "{out}");
+
+    // The same address again, and a role that does not exist.
+    let output = run_with_stdin(dir.path(), &args, &env, "een ander lang wachtwoord\n").await;
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("exists"), "{}", stderr(&output));
+    let mut bad_role = args;
+    bad_role[7] = "root";
+    let output = run_with_stdin(dir.path(), &bad_role, &env, "een lang genoeg wachtwoord\n").await;
+    assert!(!output.status.success());
+    assert!(stderr(&output).contains("--role"), "{}", stderr(&output));
+
+    // A server on the same file lets the account log in.
+    let app = server_on(&url).await;
+    app.use_token(None);
+    let response = app
+        .post_json(
+            "/v1/auth/login",
+            &serde_json::json!({
+                "email": "Beheer@example.org",
+                "password": "een lang genoeg wachtwoord",
+            }),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    assert_eq!(response.body["staff"]["role"], "admin");
+    assert_eq!(response.body["staff"]["name"], "Beheerder");
+    let token = response.body["token"].as_str().unwrap().to_owned();
+    app.use_token(Some(&token));
+    assert_eq!(app.get("/v1/staff").await.status, 200);
+}
+
+#[tokio::test]
+async fn admin_create_organisation_prints_its_id() {
+    let dir = workdir();
+    let url = sqlite_url(dir.path());
+    let env = [("MAATJE__DATABASE__URL", url.as_str())];
+    // On a fresh file, so the command migrates first: that must not show on stdout.
+    let output = run(
+        dir.path(),
+        &["admin", "create-organisation", "--name", "GI Noord"],
+        &env,
+    )
+    .await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lines = stdout_lines(&output);
+    assert_eq!(lines.len(), 1, "one line on stdout: {lines:#?}");
+    let id = uuid::Uuid::parse_str(&lines[0]).expect("the line is the organisation's id");
+
+    let app = server_on(&url).await;
+    let response = app.get(&format!("/v1/organisations/{id}")).await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    assert_eq!(response.body["name"], "GI Noord");
+    assert_eq!(response.body["state"], "active");
+}
+
+#[tokio::test]
+async fn admin_create_api_client_prints_only_a_key_that_works() {
+    let dir = workdir();
+    let url = sqlite_url(dir.path());
+    let env = [("MAATJE__DATABASE__URL", url.as_str())];
+    let output = run(
+        dir.path(),
+        &["admin", "create-organisation", "--name", "GI Zuid"],
+        &env,
+    )
+    .await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let organisation = stdout(&output).trim().to_owned();
+
+    let output = run(
+        dir.path(),
+        &[
+            "admin",
+            "create-api-client",
+            "--organisation",
+            &organisation,
+            "--name",
+            "Zaaksysteem",
+        ],
+        &env,
+    )
+    .await;
+    assert!(output.status.success(), "{}", stderr(&output));
+    let lines = stdout_lines(&output);
+    assert_eq!(lines.len(), 1, "only the key on stdout: {lines:#?}");
+    let key = lines[0].clone();
+    assert!(key.starts_with("mtj_ak_"), "{key}");
+
+    // An organisation that does not exist: an error, and no key.
+    let output = run(
+        dir.path(),
+        &[
+            "admin",
+            "create-api-client",
+            "--organisation",
+            &uuid::Uuid::now_v7().to_string(),
+            "--name",
+            "Zaaksysteem",
+        ],
+        &env,
+    )
+    .await;
+    assert!(!output.status.success());
+    assert!(stdout(&output).is_empty(), "{}", stdout(&output));
+    assert!(stderr(&output).contains("not found"), "{}", stderr(&output));
+
+    let app = server_on(&url).await;
+    app.use_token(Some(&key));
+    let me = app.get("/v1/auth/me").await;
+    assert_eq!(me.status, 200, "{}", me.text);
+    assert_eq!(me.body["role"], "case_system");
+    assert_eq!(me.body["organisation_id"], organisation.as_str());
+    assert_eq!(app.get("/v1/buddy-requests").await.status, 200);
 }

@@ -1,7 +1,9 @@
 //! The integration tests: one binary (fast to link), one module per concern or resource.
 //! `helpers` starts the real server per test; see its docs for the PostgreSQL switch.
 
+mod access;
 mod audit;
+mod auth;
 mod buddies;
 mod cli;
 mod common_errors;

@@ -865,8 +865,8 @@ async fn bad_client_erasures_change_nothing() {
         body
     };
     for (body, fields) in [
-        // serde names the first missing field only.
-        (json!({}), vec!["organisation_id"]),
+        // Every missing field is named.
+        (json!({}), vec!["organisation_id", "client_ref", "reason"]),
         (
             with("organisation_id", json!("not-a-uuid")),
             vec!["organisation_id"],
