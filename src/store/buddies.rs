@@ -119,16 +119,7 @@ pub fn insert(
         .execute(conn)?;
     history::record(
         conn,
-        Event {
-            entity_type: ENTITY,
-            entity_id: &row.id,
-            action: "create",
-            from: None,
-            to: Some(&row.state),
-            actor,
-            reason,
-            at: now,
-        },
+        Event::creation(ENTITY, &row.id, Some(&row.state), actor, reason, now),
     )?;
     Ok(row)
 }

@@ -69,16 +69,7 @@ pub fn record(
         .execute(conn)?;
     history::record(
         conn,
-        Event {
-            entity_type: ENTITY,
-            entity_id: &row.id,
-            action: "create",
-            from: None,
-            to: None,
-            actor,
-            reason: None,
-            at: now,
-        },
+        Event::creation(ENTITY, &row.id, None, actor, None, now),
     )?;
     Ok((row, buddy))
 }

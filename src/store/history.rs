@@ -36,6 +36,29 @@ pub struct Event<'a> {
     pub at: NaiveDateTime,
 }
 
+impl<'a> Event<'a> {
+    /// The creation of an entity, in its first state (`None` for entities without states).
+    pub fn creation(
+        entity_type: &'static str,
+        entity_id: &'a str,
+        state: Option<&'a str>,
+        actor: &'a Actor,
+        reason: Option<&'a str>,
+        at: NaiveDateTime,
+    ) -> Self {
+        Event {
+            entity_type,
+            entity_id,
+            action: "create",
+            from: None,
+            to: state,
+            actor,
+            reason,
+            at,
+        }
+    }
+}
+
 pub fn record(conn: &mut DbConnection, event: Event<'_>) -> QueryResult<()> {
     diesel::insert_into(history::table)
         .values(HistoryRow {

@@ -60,16 +60,7 @@ pub fn create(
     };
     history::record(
         conn,
-        Event {
-            entity_type: ENTITY,
-            entity_id: &row.id,
-            action: "create",
-            from: None,
-            to: Some(&row.state),
-            actor,
-            reason: None,
-            at: now,
-        },
+        Event::creation(ENTITY, &row.id, Some(&row.state), actor, None, now),
     )?;
     Ok(row)
 }

@@ -122,16 +122,7 @@ pub fn insert(
     };
     history::record(
         conn,
-        Event {
-            entity_type: ENTITY,
-            entity_id: &row.id,
-            action: "create",
-            from: None,
-            to: Some(&row.state),
-            actor,
-            reason: None,
-            at: now,
-        },
+        Event::creation(ENTITY, &row.id, Some(&row.state), actor, None, now),
     )?;
     Ok(row)
 }
