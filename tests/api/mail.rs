@@ -431,3 +431,92 @@ async fn a_message_whose_worker_died_mid_send_is_sent_once_its_lease_expires() {
     assert_eq!(received.len(), 1);
     assert_complete_message(&received[0], &id, "piet@example.org", "Na een crash");
 }
+
+#[tokio::test]
+async fn admins_list_the_outbox_without_recipients_or_contents() {
+    let app = spawn_app_with(&[]).await; // worker off: everything stays pending
+    let first = enqueue(&app, message("an@example.org", "Eerste"));
+    let mut other = message("bo@example.org", "Tweede");
+    other.kind = "other_kind".into();
+    let second = enqueue(&app, other);
+    let third = enqueue(&app, message("cor@example.org", "Derde"));
+    let all = app.collect_pages("/v1/outbox?limit=2").await;
+    let ids: Vec<&str> = all.iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [first.as_str(), second.as_str(), third.as_str()]);
+    let item = &all[0];
+    assert_eq!(item["state"], "pending");
+    assert_eq!(item["kind"], "test_message");
+    assert_eq!(item["attempts"], 0);
+    assert_eq!(item["related_type"], "pairing");
+    for field in [
+        "recipient",
+        "subject",
+        "body_text",
+        "body_html",
+        "lease_owner",
+    ] {
+        assert!(
+            item.get(field).is_none(),
+            "{field} must not be shown: {item}"
+        );
+    }
+    let text = serde_json::to_string(&all).unwrap();
+    assert!(
+        !text.contains("@example.org") && !text.contains("Eerste"),
+        "{text}"
+    );
+    let r = app.get("/v1/outbox?kind=other_kind").await;
+    assert_eq!(r.status, 200);
+    let items = r.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["id"], second.as_str());
+    let r = app.get("/v1/outbox?state=dead").await;
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 0);
+    let r = app.get("/v1/outbox?state=lost").await;
+    assert_eq!(r.status, 400, "{}", r.text);
+}
+
+#[tokio::test]
+async fn an_admin_retries_a_dead_letter_and_it_is_delivered() {
+    let sink = SmtpSink::start();
+    let app = spawn_app_with_sink(&sink, &[]).await;
+    // Dead at the first attempt: the sink refuses the address.
+    let id = enqueue(&app, message("reject550@example.org", "Opnieuw"));
+    wait_for_state(&app, &id, "dead").await;
+    let r = app.get("/v1/outbox?state=dead").await;
+    assert_eq!(r.status, 200);
+    let dead = &r.body["items"].as_array().unwrap()[0];
+    assert_eq!(dead["id"], id.as_str());
+    assert_eq!(dead["attempts"], 1);
+    assert!(dead["last_error"].as_str().unwrap().contains("550"));
+    assert!(!dead["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("reject550@example.org"));
+    // The address is corrected at the source (here: in the row); the admin sends it again.
+    app.with_connection(|conn| {
+        use diesel::prelude::*;
+        use maatje::db::schema::outbox::dsl;
+        diesel::update(dsl::outbox.find(&id))
+            .set(dsl::recipient.eq("fixed@example.org"))
+            .execute(conn)
+    })
+    .unwrap();
+    let r = app.post_empty(&format!("/v1/outbox/{id}/retry")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["attempts"], 0);
+    let sent = wait_for_state(&app, &id, "sent").await;
+    assert_eq!(sent.attempts, 1);
+    assert!(sink
+        .received()
+        .iter()
+        .any(|m| m.starts_with("X-Sink-Rcpt: fixed@example.org")));
+    // Only a dead letter can be retried.
+    let r = app.post_empty(&format!("/v1/outbox/{id}/retry")).await;
+    crate::helpers::assert_problem(&r, 409, "illegal-transition");
+    assert!(r.text.contains("sent"), "{}", r.text);
+    let r = app
+        .post_empty(&format!("/v1/outbox/{}/retry", uuid::Uuid::now_v7()))
+        .await;
+    assert_eq!(r.status, 404);
+}
