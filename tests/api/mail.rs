@@ -520,3 +520,77 @@ async fn an_admin_retries_a_dead_letter_and_it_is_delivered() {
         .await;
     assert_eq!(r.status, 404);
 }
+
+/// The built binary as a child process, sending through `sink`; killed (SIGKILL) when dropped.
+fn start_binary(sink: &SmtpSink, dir: &Path, database_url: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_maatje"))
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("MAATJE__SERVER__PORT", "0")
+        .env("MAATJE__DATABASE__URL", database_url)
+        .env("MAATJE__PRIVACY__RETENTION_ENABLED", "false")
+        .env("MAATJE__MAIL__TRANSPORT", "smtp")
+        .env("MAATJE__MAIL__SMTP__HOST", "127.0.0.1")
+        .env("MAATJE__MAIL__SMTP__PORT", sink.port.to_string())
+        .env("MAATJE__MAIL__SMTP__TLS", "none")
+        .env("MAATJE__MAIL__POLL_INTERVAL_MS", "20")
+        .env("MAATJE__MAIL__BATCH_SIZE", "2")
+        // The binary runs on the system clock: a short lease lets the restart take over quickly.
+        .env("MAATJE__MAIL__LEASE_SECONDS", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the maatje binary starts")
+}
+
+#[tokio::test]
+async fn nothing_is_lost_when_the_service_is_killed_mid_run() {
+    let sink = SmtpSink::start();
+    // An app of the harness only to get a fresh, migrated database (its worker stays off).
+    let app = spawn_app_with(&[]).await;
+    let url = app.settings.database.url.clone();
+    let ids: Vec<String> = (0..40)
+        .map(|n| {
+            let mut m = message(&format!("kill{n}@example.org"), &format!("Bericht {n}"));
+            m.body_text = "x".repeat(20_000); // slows each send down a little
+            let now = chrono::Utc::now().naive_utc();
+            app.with_connection(|conn| {
+                maatje::db::write_transaction(conn, |c| outbox::enqueue(c, now, m))
+            })
+            .unwrap()
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = start_binary(&sink, dir.path(), &url);
+    // Kill it as soon as it has sent something, most likely mid-run.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sink.received().is_empty() {
+        assert!(Instant::now() < deadline, "the first run sent nothing");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    first.kill().expect("SIGKILL"); // Child::kill sends SIGKILL on Unix
+    first.wait().unwrap();
+    let left = all_rows(&app).iter().filter(|r| r.state != "sent").count();
+    eprintln!("killed with {left} of 40 messages not sent");
+    assert!(
+        left > 0,
+        "the first run finished before it was killed; the test proves nothing"
+    );
+    let mut second = start_binary(&sink, dir.path(), &url);
+    for id in &ids {
+        wait_for(&app, id, "sent", |r| r.state == "sent").await;
+    }
+    let _ = second.kill();
+    let _ = second.wait();
+    let counts = by_message_id(&sink.received());
+    for id in &ids {
+        assert!(
+            counts
+                .get(&format!("<{id}@maatje.local>"))
+                .is_some_and(|n| *n >= 1),
+            "{id} never arrived: {counts:?}"
+        );
+    }
+}
