@@ -40,7 +40,8 @@ impl SmtpSink {
             .arg(&script)
             .arg(port.to_string())
             .arg(dir.path())
-            .stdin(Stdio::null())
+            // The sink exits when this pipe closes, so it cannot outlive a test process that aborts.
+            .stdin(Stdio::piped())
             .spawn()
             .expect("python3 runs the SMTP sink (pip install aiosmtpd)");
         let mut sink = SmtpSink { child, port, dir };
@@ -592,5 +593,53 @@ async fn nothing_is_lost_when_the_service_is_killed_mid_run() {
                 .is_some_and(|n| *n >= 1),
             "{id} never arrived: {counts:?}"
         );
+    }
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_transient() {
+    // A port nobody listens on: bound, read and released again.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port()
+        .to_string();
+    let app = spawn_app_with(&[
+        ("MAATJE__MAIL__WORKER_ENABLED", "true"),
+        ("MAATJE__MAIL__TRANSPORT", "smtp"),
+        ("MAATJE__MAIL__SMTP__HOST", "127.0.0.1"),
+        ("MAATJE__MAIL__SMTP__PORT", port.as_str()),
+        ("MAATJE__MAIL__SMTP__TLS", "none"),
+        ("MAATJE__MAIL__SMTP__USERNAME", "maatje"),
+        ("MAATJE__MAIL__SMTP__PASSWORD", "s3cret-smtp-pw"),
+        ("MAATJE__MAIL__POLL_INTERVAL_MS", "20"),
+    ])
+    .await;
+    let id = enqueue(&app, message("jan@example.org", "Geen verbinding"));
+    let failed = wait_for(&app, &id, "pending after a failure", |r| {
+        r.state == "pending" && r.attempts == 1
+    })
+    .await;
+    let error = failed.last_error.unwrap_or_default();
+    assert!(!error.is_empty());
+    assert!(!error.contains("s3cret-smtp-pw"), "{error}");
+    assert_eq!(all_rows(&app).len(), 1, "no alert for a transient failure");
+}
+
+#[tokio::test]
+async fn every_tls_mode_builds_a_transport() {
+    for tls in ["none", "starttls", "tls"] {
+        let settings = maatje::config::Settings::load_from(
+            None,
+            [
+                ("MAATJE__MAIL__TRANSPORT", "smtp"),
+                ("MAATJE__MAIL__SMTP__HOST", "mail.example.org"),
+                ("MAATJE__MAIL__SMTP__TLS", tls),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        )
+        .unwrap();
+        let transport = Transport::from_settings(&settings.mail).unwrap();
+        assert!(matches!(transport, Transport::Smtp { .. }), "{tls}");
     }
 }

@@ -11,13 +11,13 @@ is told by the recipient's local part:
 - `reject550...@...`: always `550` (permanent) to RCPT;
 - anything else: accepted.
 
-It writes `DIR/.ready` once it listens, and runs until killed.
+It writes `DIR/.ready` once it listens, and runs until killed or until its standard input is
+closed (so that it never outlives the test process that started it).
 """
 
 import os
 import re
 import sys
-import threading
 import uuid
 
 from aiosmtpd.controller import Controller
@@ -62,7 +62,7 @@ def main():
     with open(os.path.join(directory, ".ready"), "w") as f:
         f.write("ready\n")
     try:
-        threading.Event().wait()
+        sys.stdin.buffer.read()  # returns when the parent closes the pipe or dies
     finally:
         controller.stop()
 
