@@ -21,6 +21,75 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub limits: LimitSettings,
     pub privacy: PrivacySettings,
+    pub mail: MailSettings,
+}
+
+/// E-mail: the outbox worker and the transport it sends through (see `mail`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MailSettings {
+    pub transport: MailTransportKind,
+    pub file_dir: PathBuf,
+    pub from: String,
+    pub bureau_address: String,
+    pub message_id_domain: String,
+    pub worker_enabled: bool,
+    pub poll_interval_ms: u64,
+    pub lease_seconds: u64,
+    pub max_attempts: u32,
+    pub backoff_base_seconds: u64,
+    pub backoff_max_seconds: u64,
+    pub batch_size: u32,
+    pub smtp: SmtpSettings,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MailTransportKind {
+    File,
+    Smtp,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum SmtpTls {
+    None,
+    Starttls,
+    Tls,
+}
+
+#[derive(Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SmtpSettings {
+    pub host: String,
+    pub port: u16,
+    pub tls: SmtpTls,
+    pub username: String,
+    pub password: String,
+    pub timeout_seconds: u64,
+    pub pool_size: u32,
+}
+
+/// Never print the password.
+impl fmt::Debug for SmtpSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SmtpSettings")
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("tls", &self.tls)
+            .field("username", &self.username)
+            .field(
+                "password",
+                &if self.password.is_empty() {
+                    ""
+                } else {
+                    "<redacted>"
+                },
+            )
+            .field("timeout_seconds", &self.timeout_seconds)
+            .field("pool_size", &self.pool_size)
+            .finish()
+    }
 }
 
 /// Retention of client contact data (see `jobs::retention`).
@@ -309,6 +378,81 @@ impl Settings {
                 "must be between 1 and 86400",
             );
         }
+        self.validate_mail()
+    }
+
+    fn validate_mail(&self) -> Result<(), ConfigError> {
+        let fail = |key: &str, why: &str| Err(ConfigError(format!("{key}: {why}")));
+        let m = &self.mail;
+        for (key, value) in [
+            ("mail.from", &m.from),
+            ("mail.bureau_address", &m.bureau_address),
+        ] {
+            if value.parse::<lettre::message::Mailbox>().is_err() {
+                return fail(key, "must be an e-mail address, e.g. maatje@example.org");
+            }
+        }
+        if m.message_id_domain.is_empty()
+            || !m
+                .message_id_domain
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '.' || c == '-')
+        {
+            return fail(
+                "mail.message_id_domain",
+                "must be a domain name (letters, digits, dots and hyphens)",
+            );
+        }
+        if m.transport == MailTransportKind::File && m.file_dir.as_os_str().is_empty() {
+            return fail(
+                "mail.file_dir",
+                "must not be empty with mail.transport = \"file\"",
+            );
+        }
+        if !(10..=600_000).contains(&m.poll_interval_ms) {
+            return fail("mail.poll_interval_ms", "must be between 10 and 600000");
+        }
+        if !(1..=3600).contains(&m.lease_seconds) {
+            return fail("mail.lease_seconds", "must be between 1 and 3600");
+        }
+        if !(1..=100).contains(&m.max_attempts) {
+            return fail("mail.max_attempts", "must be between 1 and 100");
+        }
+        if !(1..=86_400).contains(&m.backoff_base_seconds) {
+            return fail("mail.backoff_base_seconds", "must be between 1 and 86400");
+        }
+        if !(m.backoff_base_seconds..=604_800).contains(&m.backoff_max_seconds) {
+            return fail(
+                "mail.backoff_max_seconds",
+                "must be between mail.backoff_base_seconds and 604800",
+            );
+        }
+        if !(1..=1000).contains(&m.batch_size) {
+            return fail("mail.batch_size", "must be between 1 and 1000");
+        }
+        if m.transport == MailTransportKind::Smtp {
+            if m.smtp.host.trim().is_empty() {
+                return fail(
+                    "mail.smtp.host",
+                    "must not be empty with mail.transport = \"smtp\"",
+                );
+            }
+            if m.smtp.port == 0 {
+                return fail("mail.smtp.port", "must be between 1 and 65535");
+            }
+            if m.smtp.username.is_empty() != m.smtp.password.is_empty() {
+                return fail(
+                    "mail.smtp.username",
+                    "mail.smtp.username and mail.smtp.password go together: set both or neither",
+                );
+            }
+        }
+        if !(1..=600).contains(&m.smtp.timeout_seconds) {
+            return fail("mail.smtp.timeout_seconds", "must be between 1 and 600");
+        }
+        if !(1..=100).contains(&m.smtp.pool_size) {
+            return fail("mail.smtp.pool_size", "must be between 1 and 100");
+        }
         Ok(())
     }
 
@@ -509,6 +653,88 @@ mod tests {
             let e = load(&[(key, value)]).unwrap_err().to_string();
             assert!(e.contains(named), "{key}={value}: {e}");
         }
+    }
+
+    #[test]
+    fn mail_defaults_write_files_and_are_validated() {
+        let s = load(&[]).unwrap();
+        assert_eq!(s.mail.transport, MailTransportKind::File);
+        assert_eq!(s.mail.file_dir, PathBuf::from("data/mail"));
+        assert!(s.mail.worker_enabled);
+        assert_eq!(s.mail.smtp.tls, SmtpTls::Starttls);
+        let s = load(&[
+            ("MAATJE__MAIL__TRANSPORT", "smtp"),
+            ("MAATJE__MAIL__SMTP__HOST", "127.0.0.1"),
+            ("MAATJE__MAIL__SMTP__PORT", "2525"),
+            ("MAATJE__MAIL__SMTP__TLS", "none"),
+            ("MAATJE__MAIL__MAX_ATTEMPTS", "3"),
+        ])
+        .unwrap();
+        assert_eq!(s.mail.transport, MailTransportKind::Smtp);
+        assert_eq!(s.mail.smtp.port, 2525);
+        assert_eq!(s.mail.smtp.tls, SmtpTls::None);
+        assert_eq!(s.mail.max_attempts, 3);
+        for (key, value, named) in [
+            ("MAATJE__MAIL__TRANSPORT", "pigeon", "mail.transport"),
+            ("MAATJE__MAIL__FROM", "not an address", "mail.from"),
+            ("MAATJE__MAIL__BUREAU_ADDRESS", "", "mail.bureau_address"),
+            (
+                "MAATJE__MAIL__MESSAGE_ID_DOMAIN",
+                "a b",
+                "mail.message_id_domain",
+            ),
+            (
+                "MAATJE__MAIL__POLL_INTERVAL_MS",
+                "0",
+                "mail.poll_interval_ms",
+            ),
+            ("MAATJE__MAIL__LEASE_SECONDS", "0", "mail.lease_seconds"),
+            ("MAATJE__MAIL__MAX_ATTEMPTS", "0", "mail.max_attempts"),
+            (
+                "MAATJE__MAIL__BACKOFF_BASE_SECONDS",
+                "0",
+                "mail.backoff_base_seconds",
+            ),
+            (
+                "MAATJE__MAIL__BACKOFF_MAX_SECONDS",
+                "1",
+                "mail.backoff_max_seconds",
+            ),
+            ("MAATJE__MAIL__SMTP__TLS", "ssl", "mail.smtp.tls"),
+            (
+                "MAATJE__MAIL__SMTP__TIMEOUT_SECONDS",
+                "0",
+                "mail.smtp.timeout_seconds",
+            ),
+            ("MAATJE__MAIL__SMTP__POOL_SIZE", "0", "mail.smtp.pool_size"),
+            (
+                "MAATJE__MAIL__WORKER_ENABLED",
+                "perhaps",
+                "mail.worker_enabled",
+            ),
+        ] {
+            let e = load(&[(key, value)]).unwrap_err().to_string();
+            assert!(e.contains(named), "{key}={value}: {e}");
+        }
+        let e = load(&[
+            ("MAATJE__MAIL__TRANSPORT", "smtp"),
+            ("MAATJE__MAIL__SMTP__HOST", ""),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert!(e.contains("mail.smtp.host"), "{e}");
+    }
+
+    #[test]
+    fn smtp_password_is_never_printed() {
+        let s = load(&[
+            ("MAATJE__MAIL__SMTP__USERNAME", "maatje"),
+            ("MAATJE__MAIL__SMTP__PASSWORD", "hunter2-smtp"),
+        ])
+        .unwrap();
+        let debug = format!("{s:?}");
+        assert!(!debug.contains("hunter2-smtp"), "{debug}");
+        assert!(debug.contains("<redacted>"), "{debug}");
     }
 
     #[test]

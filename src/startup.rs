@@ -23,6 +23,8 @@ use crate::http::extract::{path_config, BodyLimit};
 use crate::http::rate_limit::RateLimiter;
 use crate::http::{bare_errors, rate_limit, request_id, security_headers};
 use crate::jobs::retention::RetentionJob;
+use crate::mail::transport::Transport;
+use crate::mail::worker::MailWorker;
 use crate::openapi::{add_common_responses, apply_access_policy, ApiDoc};
 use crate::{audit, auth};
 
@@ -31,6 +33,7 @@ pub struct Application {
     server: Server,
     /// Background work that runs as long as the server does.
     retention: Option<RetentionJob>,
+    mail: Option<MailWorker>,
 }
 
 impl Application {
@@ -58,6 +61,12 @@ impl Application {
                 settings.privacy.retention_check_interval_seconds,
             ),
         });
+        // Built once: the SMTP transport keeps its connection pool for the life of the process.
+        let transport = std::sync::Arc::new(Transport::from_settings(&settings.mail)?);
+        let mail = settings
+            .mail
+            .worker_enabled
+            .then(|| MailWorker::new(db.clone(), clock.clone(), transport, &settings.mail));
         let state = web::Data::new(AppState {
             db,
             clock,
@@ -83,6 +92,7 @@ impl Application {
             port,
             server: server.run(),
             retention,
+            mail,
         })
     }
 
@@ -93,14 +103,22 @@ impl Application {
     /// Serves until the server stops; the background jobs run alongside, on the same runtime,
     /// and stop with it.
     pub async fn run_until_stopped(self) -> std::io::Result<()> {
-        match self.retention {
-            Some(job) => {
-                tokio::select! {
-                    stopped = self.server => stopped,
-                    () = job.run() => unreachable!("the retention job runs until dropped"),
-                }
+        let retention = async {
+            match self.retention {
+                Some(job) => job.run().await,
+                None => std::future::pending().await,
             }
-            None => self.server.await,
+        };
+        let mail = async {
+            match self.mail {
+                Some(worker) => worker.run().await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            stopped = self.server => stopped,
+            () = retention => unreachable!("the retention job runs until dropped"),
+            () = mail => unreachable!("the mail worker runs until dropped"),
         }
     }
 }

@@ -8,6 +8,7 @@ pub mod buddies;
 pub mod exit_interviews;
 pub mod health;
 pub mod organisations;
+pub mod outbox;
 pub mod pairings;
 pub mod privacy;
 pub mod requests;
@@ -108,6 +109,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     pairings::configure(cfg);
     audit::configure(cfg);
     privacy::configure(cfg);
+    outbox::configure(cfg);
 }
 
 /// A stored id as an API id.

@@ -117,6 +117,9 @@ pub const RULES: &[Rule] = &[
     ),
     // The audit trail: ids and pseudonymous references only; reading it is not itself audited.
     rule("GET", "/v1/audit", Roles(ADMIN)),
+    // The mail outbox: state and errors only, never recipients or contents.
+    rule("GET", "/v1/outbox", Roles(ADMIN)),
+    rule("POST", "/v1/outbox/{id}/retry", Roles(ADMIN)),
     // Organisations: no personal data.
     rule("POST", "/v1/organisations", Roles(ADMIN)),
     rule("GET", "/v1/organisations", Roles(STAFF)),

@@ -184,6 +184,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    outbox (id) {
+        id -> Text,
+        kind -> Text,
+        recipient -> Text,
+        language -> Text,
+        subject -> Text,
+        body_text -> Text,
+        body_html -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        last_error -> Nullable<Text>,
+        related_type -> Nullable<Text>,
+        related_id -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        sent_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(buddies -> organisations (organisation_id));
 diesel::joinable!(staff_sessions -> staff (staff_id));
 diesel::joinable!(api_clients -> organisations (organisation_id));
@@ -206,4 +229,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     api_keys,
     audit_log,
     audit_head,
+    outbox,
 );

@@ -61,6 +61,9 @@ const EXPECTED: &[(&str, &str, Allowed)] = &[
     ("POST", "/v1/staff", ADMIN),
     // The audit trail, retention, legal holds, erasure and export: administrators only.
     ("GET", "/v1/audit", ADMIN),
+    // The mail outbox: administrators only.
+    ("GET", "/v1/outbox", ADMIN),
+    ("POST", "/v1/outbox/{id}/retry", ADMIN),
     ("POST", "/v1/privacy/retention/run", ADMIN),
     ("POST", "/v1/buddy-requests/{id}/legal-hold", ADMIN),
     ("POST", "/v1/privacy/clients/erase", ADMIN),

@@ -82,6 +82,7 @@ pub const TABLES: &[&str] = &[
     "staff_sessions",
     "api_clients",
     "api_keys",
+    "outbox",
 ];
 
 /// The body limit of a test server (the default configuration's 64 KiB).
@@ -157,8 +158,21 @@ pub async fn spawn_app() -> TestApp {
 /// `MAATJE__SECTION__KEY` settings, e.g. `&[("MAATJE__SERVER__MAX_BODY_BYTES", "2048")]`; they
 /// win over the test defaults.
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
+    spawn_app_on(TestDatabase::create(), "admin@example.org", overrides).await
+}
+
+/// A second server on the database of `other`, as a second instance of the service in
+/// production would be (its own pool, clock and workers; it logs in an admin of its own).
+pub async fn spawn_app_sharing(other: &TestApp, overrides: &[(&str, &str)]) -> TestApp {
+    let database = TestDatabase::Shared {
+        url: other.database.url().to_owned(),
+    };
+    let admin = format!("admin-{}@example.org", Uuid::now_v7().simple());
+    spawn_app_on(database, &admin, overrides).await
+}
+
+async fn spawn_app_on(database: TestDatabase, admin: &str, overrides: &[(&str, &str)]) -> TestApp {
     init_test_log();
-    let database = TestDatabase::create();
     let max_body_bytes = MAX_BODY_BYTES.to_string();
     // Every key is set, so that a developer's `config/local.toml` cannot change the tests.
     let mut env: BTreeMap<String, String> = [
@@ -178,6 +192,9 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         ("MAATJE__PRIVACY__RETENTION_ENABLED", "false"),
         ("MAATJE__PRIVACY__RETENTION_DAYS", "365"),
         ("MAATJE__PRIVACY__RETENTION_CHECK_INTERVAL_SECONDS", "3600"),
+        // The mail worker too: `mail` turns it on, with a transport of its own.
+        ("MAATJE__MAIL__WORKER_ENABLED", "false"),
+        ("MAATJE__MAIL__TRANSPORT", "file"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -208,9 +225,7 @@ pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
         token: Mutex::new(None),
         admin_token: String::new(),
     };
-    let (_, token) = app
-        .create_staff(StaffRole::Admin, "admin@example.org")
-        .await;
+    let (_, token) = app.create_staff(StaffRole::Admin, admin).await;
     app.admin_token = token.clone();
     app.use_token(Some(&token));
     app
@@ -480,7 +495,7 @@ impl TestApp {
     }
 
     pub fn is_postgres(&self) -> bool {
-        matches!(self.database, TestDatabase::Postgres { .. })
+        self.db.is_postgres()
     }
 
     /// Drops the server's PostgreSQL database while the server runs, terminating its
@@ -488,7 +503,7 @@ impl TestApp {
     /// nothing) on SQLite, whose file cannot be made unreachable to an open connection.
     pub fn drop_database(&self) -> bool {
         match &self.database {
-            TestDatabase::Sqlite { .. } => false,
+            TestDatabase::Sqlite { .. } | TestDatabase::Shared { .. } => false,
             TestDatabase::Postgres {
                 admin_url, name, ..
             } => {
@@ -795,6 +810,10 @@ enum TestDatabase {
         admin_url: String,
         name: String,
     },
+    /// Another app's database, which that app drops.
+    Shared {
+        url: String,
+    },
 }
 
 impl TestDatabase {
@@ -836,7 +855,9 @@ impl TestDatabase {
 
     fn url(&self) -> &str {
         match self {
-            TestDatabase::Sqlite { url, .. } | TestDatabase::Postgres { url, .. } => url,
+            TestDatabase::Sqlite { url, .. }
+            | TestDatabase::Postgres { url, .. }
+            | TestDatabase::Shared { url } => url,
         }
     }
 }

@@ -12,6 +12,7 @@ mod fixtures;
 mod health;
 mod helpers;
 mod limits;
+mod mail;
 mod openapi;
 mod organisations;
 mod pairings;

@@ -1,0 +1,474 @@
+//! The outbox table: enqueueing, claiming with a lease, and marking the outcome of an attempt.
+//! Every function takes a connection and runs inside the caller's transaction (or as one
+//! statement); none of them sends anything.
+
+use std::fmt;
+use std::str::FromStr;
+
+use chrono::{Duration, NaiveDateTime};
+use diesel::prelude::*;
+use uuid::Uuid;
+
+use crate::db::schema::outbox;
+use crate::db::DbConnection;
+use crate::error::{ApiError, ApiResult};
+
+/// The kind of the alert sent to the client bureau about a dead letter. A dead alert raises no
+/// further alert, so a broken bureau address cannot start a loop.
+pub const KIND_DEAD_LETTER_ALERT: &str = "bureau_dead_letter";
+
+/// Where a message is in its life.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum OutboxState {
+    /// Waiting for its `next_attempt_at`.
+    Pending,
+    /// Claimed by a worker until its lease runs out.
+    Sending,
+    /// Accepted by the transport.
+    Sent,
+    /// Given up: a permanent failure, or too many attempts. An admin may retry it.
+    Dead,
+}
+
+impl OutboxState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            OutboxState::Pending => "pending",
+            OutboxState::Sending => "sending",
+            OutboxState::Sent => "sent",
+            OutboxState::Dead => "dead",
+        }
+    }
+}
+
+impl fmt::Display for OutboxState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for OutboxState {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "pending" => Ok(OutboxState::Pending),
+            "sending" => Ok(OutboxState::Sending),
+            "sent" => Ok(OutboxState::Sent),
+            "dead" => Ok(OutboxState::Dead),
+            other => Err(format!("unknown outbox state {other:?}")),
+        }
+    }
+}
+
+/// A message to send, as the code that reports a change composes it.
+#[derive(Debug, Clone)]
+pub struct Message {
+    pub kind: String,
+    pub recipient: String,
+    pub language: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    /// The record the message is about, e.g. `("pairing", id)`.
+    pub related: Option<(String, String)>,
+}
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = outbox)]
+pub struct OutboxRow {
+    pub id: String,
+    pub kind: String,
+    pub recipient: String,
+    pub language: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub state: String,
+    pub attempts: i32,
+    pub next_attempt_at: NaiveDateTime,
+    pub lease_owner: Option<String>,
+    pub lease_until: Option<NaiveDateTime>,
+    pub last_error: Option<String>,
+    pub related_type: Option<String>,
+    pub related_id: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub updated_at: NaiveDateTime,
+    pub sent_at: Option<NaiveDateTime>,
+}
+
+/// Writes a message to the outbox, due at once. Call it inside the write transaction of the
+/// change the message reports, so that both are stored or neither. Returns the outbox id, from
+/// which the Message-ID is derived.
+pub fn enqueue(conn: &mut DbConnection, now: NaiveDateTime, message: Message) -> ApiResult<String> {
+    let id = Uuid::now_v7().to_string();
+    let (related_type, related_id) = message.related.unzip();
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::id.eq(&id),
+            outbox::kind.eq(message.kind),
+            outbox::recipient.eq(message.recipient),
+            outbox::language.eq(message.language),
+            outbox::subject.eq(message.subject),
+            outbox::body_text.eq(message.body_text),
+            outbox::body_html.eq(message.body_html),
+            outbox::state.eq(OutboxState::Pending.as_str()),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(now),
+            outbox::related_type.eq(related_type),
+            outbox::related_id.eq(related_id),
+            outbox::created_at.eq(now),
+            outbox::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<Option<OutboxRow>> {
+    Ok(outbox::table
+        .find(id)
+        .select(OutboxRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Claims up to `batch` due messages for `owner` until `now + lease`: pending ones whose time has
+/// come, and ones whose previous worker's lease ran out (it died mid-send). Each candidate is
+/// taken with an update guarded by the state it was seen in, and only the updates that touched
+/// a row count, so two workers on one database never hold the same message. A claim counts as
+/// an attempt, so a message that crashes its worker every time still ends up dead.
+pub fn claim(
+    conn: &mut DbConnection,
+    owner: &str,
+    now: NaiveDateTime,
+    lease: Duration,
+    batch: i64,
+) -> ApiResult<Vec<OutboxRow>> {
+    let due = || {
+        outbox::state
+            .eq(OutboxState::Pending.as_str())
+            .and(outbox::next_attempt_at.le(now))
+            .or(outbox::state
+                .eq(OutboxState::Sending.as_str())
+                .and(outbox::lease_until.lt(now)))
+    };
+    let candidates: Vec<String> = outbox::table
+        .filter(due())
+        .order((outbox::next_attempt_at.asc(), outbox::id.asc()))
+        .limit(batch)
+        .select(outbox::id)
+        .load(conn)?;
+    let mut claimed = Vec::with_capacity(candidates.len());
+    for id in candidates {
+        let taken = diesel::update(outbox::table.find(&id).filter(due()))
+            .set((
+                outbox::state.eq(OutboxState::Sending.as_str()),
+                outbox::lease_owner.eq(owner),
+                outbox::lease_until.eq(now + lease),
+                outbox::attempts.eq(outbox::attempts + 1),
+                outbox::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        if taken == 1 {
+            if let Some(row) = find(conn, &id)? {
+                claimed.push(row);
+            }
+        }
+    }
+    Ok(claimed)
+}
+
+/// Records that the transport accepted the message. Guarded by the `sending` state only: if the
+/// lease ran out and another worker sent it too, the message is sent either way.
+pub fn mark_sent(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> ApiResult<bool> {
+    let n = diesel::update(
+        outbox::table
+            .find(id)
+            .filter(outbox::state.eq(OutboxState::Sending.as_str())),
+    )
+    .set((
+        outbox::state.eq(OutboxState::Sent.as_str()),
+        outbox::lease_owner.eq(None::<String>),
+        outbox::lease_until.eq(None::<NaiveDateTime>),
+        outbox::sent_at.eq(now),
+        outbox::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// How a failed attempt is judged.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// Worth trying again later: a 4xx reply, a timeout, a refused connection.
+    Transient,
+    /// Will fail again: a 5xx reply, an unusable recipient address.
+    Permanent,
+}
+
+/// When to try again, and when to give up.
+#[derive(Debug, Clone, Copy)]
+pub struct RetryPolicy {
+    pub max_attempts: u32,
+    pub backoff_base: Duration,
+    pub backoff_max: Duration,
+}
+
+impl RetryPolicy {
+    /// `base * 2^(attempts - 1)`, capped at `backoff_max`, plus up to a quarter of it as jitter
+    /// (so that messages that failed together do not all come back together), still capped.
+    pub fn delay(&self, attempts: u32, jitter: f64) -> Duration {
+        let exponent = attempts.saturating_sub(1).min(30);
+        let base_ms = self.backoff_base.num_milliseconds().max(1);
+        let max_ms = self.backoff_max.num_milliseconds().max(base_ms);
+        let delay = base_ms.saturating_mul(1_i64 << exponent).min(max_ms);
+        let extra = (delay as f64 * 0.25 * jitter.clamp(0.0, 1.0)) as i64;
+        Duration::milliseconds((delay + extra).min(max_ms))
+    }
+}
+
+/// What happened to a failed message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum FailureOutcome {
+    /// Back to pending until this time.
+    RetryAt(NaiveDateTime),
+    /// Dead; the id of the alert enqueued for the bureau, if one was.
+    Dead { alert: Option<String> },
+    /// The message was no longer `sending` (an admin or another worker got there first).
+    Unchanged,
+}
+
+/// Records a failed attempt, in one transaction with the alert it may cause: back to pending
+/// after the backoff when transient and attempts remain, else dead with an alert to
+/// `bureau_address` (unless the dead message is itself such an alert). `error` must not hold a
+/// password or the message body; the recipient's address is removed from it here.
+#[allow(clippy::too_many_arguments)]
+pub fn mark_failed(
+    conn: &mut DbConnection,
+    id: &str,
+    now: NaiveDateTime,
+    kind: FailureKind,
+    error: &str,
+    policy: &RetryPolicy,
+    jitter: f64,
+    bureau_address: &str,
+) -> ApiResult<FailureOutcome> {
+    crate::db::write_transaction(conn, |conn| {
+        let Some(row) = find(conn, id)? else {
+            return Ok(FailureOutcome::Unchanged);
+        };
+        if row.state != OutboxState::Sending.as_str() {
+            return Ok(FailureOutcome::Unchanged);
+        }
+        let error = scrub(error, &row.recipient);
+        let attempts = u32::try_from(row.attempts).unwrap_or(u32::MAX);
+        let give_up = kind == FailureKind::Permanent || attempts >= policy.max_attempts;
+        let guarded = outbox::table
+            .find(id)
+            .filter(outbox::state.eq(OutboxState::Sending.as_str()));
+        if !give_up {
+            let at = now + policy.delay(attempts, jitter);
+            diesel::update(guarded)
+                .set((
+                    outbox::state.eq(OutboxState::Pending.as_str()),
+                    outbox::next_attempt_at.eq(at),
+                    outbox::lease_owner.eq(None::<String>),
+                    outbox::lease_until.eq(None::<NaiveDateTime>),
+                    outbox::last_error.eq(&error),
+                    outbox::updated_at.eq(now),
+                ))
+                .execute(conn)?;
+            return Ok(FailureOutcome::RetryAt(at));
+        }
+        diesel::update(guarded)
+            .set((
+                outbox::state.eq(OutboxState::Dead.as_str()),
+                outbox::lease_owner.eq(None::<String>),
+                outbox::lease_until.eq(None::<NaiveDateTime>),
+                outbox::last_error.eq(&error),
+                outbox::updated_at.eq(now),
+            ))
+            .execute(conn)?;
+        let alert = if row.kind == KIND_DEAD_LETTER_ALERT {
+            None
+        } else {
+            Some(enqueue(
+                conn,
+                now,
+                dead_letter_alert(&row, &error, bureau_address),
+            )?)
+        };
+        Ok(FailureOutcome::Dead { alert })
+    })
+}
+
+/// Puts a dead message back in the queue, due at once, with its attempts reset. Anything but a
+/// dead message is refused with 409.
+pub fn retry(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> ApiResult<OutboxRow> {
+    crate::db::write_transaction(conn, |conn| {
+        let row = find(conn, id)?.ok_or_else(|| ApiError::not_found("outbox_message", id))?;
+        if row.state != OutboxState::Dead.as_str() {
+            return Err(ApiError::IllegalTransition {
+                resource: "outbox message",
+                state: row.state,
+                action: "retry".to_owned(),
+            });
+        }
+        diesel::update(
+            outbox::table
+                .find(id)
+                .filter(outbox::state.eq(OutboxState::Dead.as_str())),
+        )
+        .set((
+            outbox::state.eq(OutboxState::Pending.as_str()),
+            outbox::attempts.eq(0),
+            outbox::next_attempt_at.eq(now),
+            outbox::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+        find(conn, id)?.ok_or_else(|| ApiError::not_found("outbox_message", id))
+    })
+}
+
+/// What `GET /v1/outbox` may filter on.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub state: Option<OutboxState>,
+    pub kind: Option<String>,
+}
+
+/// One page of the outbox, oldest first (ids are UUIDv7).
+pub fn list(
+    conn: &mut DbConnection,
+    filter: &ListFilter,
+    page: &crate::http::pagination::PageRequest,
+) -> ApiResult<Vec<OutboxRow>> {
+    let mut query = outbox::table
+        .order(outbox::id.asc())
+        .limit(page.fetch())
+        .select(OutboxRow::as_select())
+        .into_boxed();
+    if let Some(state) = filter.state {
+        query = query.filter(outbox::state.eq(state.as_str()));
+    }
+    if let Some(kind) = &filter.kind {
+        query = query.filter(outbox::kind.eq(kind.clone()));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(outbox::id.gt(after.clone()));
+    }
+    Ok(query.load(conn)?)
+}
+
+/// The alert to the client bureau: which message died and why, without personal data (no
+/// recipient, no subject, no body).
+fn dead_letter_alert(dead: &OutboxRow, error: &str, bureau_address: &str) -> Message {
+    let text = format!(
+        "An e-mail from maatje could not be delivered and will not be tried again.\n\n\
+         Outbox id: {}\nKind: {}\nAttempts: {}\nLast error: {}\n\n\
+         An administrator can see it with GET /v1/outbox?state=dead and send it again with \
+         POST /v1/outbox/{}/retry.\n",
+        dead.id, dead.kind, dead.attempts, error, dead.id
+    );
+    let html = format!(
+        "<p>An e-mail from maatje could not be delivered and will not be tried again.</p>\
+         <ul><li>Outbox id: {}</li><li>Kind: {}</li><li>Attempts: {}</li>\
+         <li>Last error: {}</li></ul>",
+        escape_html(&dead.id),
+        escape_html(&dead.kind),
+        dead.attempts,
+        escape_html(error)
+    );
+    Message {
+        kind: KIND_DEAD_LETTER_ALERT.to_owned(),
+        recipient: bureau_address.to_owned(),
+        language: "en".to_owned(),
+        subject: "maatje: an e-mail could not be delivered".to_owned(),
+        body_text: text,
+        body_html: html,
+        related: Some(("outbox".to_owned(), dead.id.clone())),
+    }
+}
+
+/// An SMTP reply often quotes the recipient's address; the error kept and shown to admins must
+/// not. Also bounds the length.
+pub fn scrub(error: &str, recipient: &str) -> String {
+    let mut out = if recipient.is_empty() {
+        error.to_owned()
+    } else {
+        error.replace(recipient, "<recipient>")
+    };
+    if let Some((_, address)) = recipient.rsplit_once('<') {
+        let address = address.trim_end_matches('>');
+        if !address.is_empty() {
+            out = out.replace(address, "<recipient>");
+        }
+    }
+    out.chars().take(500).collect()
+}
+
+fn escape_html(s: &str) -> String {
+    s.replace('&', "&amp;")
+        .replace('<', "&lt;")
+        .replace('>', "&gt;")
+        .replace('"', "&quot;")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn policy() -> RetryPolicy {
+        RetryPolicy {
+            max_attempts: 5,
+            backoff_base: Duration::seconds(30),
+            backoff_max: Duration::seconds(600),
+        }
+    }
+
+    #[test]
+    fn backoff_doubles_and_is_capped() {
+        let p = policy();
+        assert_eq!(p.delay(1, 0.0), Duration::seconds(30));
+        assert_eq!(p.delay(2, 0.0), Duration::seconds(60));
+        assert_eq!(p.delay(3, 0.0), Duration::seconds(120));
+        assert_eq!(p.delay(10, 0.0), Duration::seconds(600));
+        assert_eq!(p.delay(1000, 1.0), Duration::seconds(600));
+    }
+
+    #[test]
+    fn jitter_adds_at_most_a_quarter() {
+        let p = policy();
+        assert_eq!(p.delay(1, 1.0), Duration::milliseconds(37_500));
+        let d = p.delay(2, 0.5);
+        assert!(
+            d > Duration::seconds(60) && d < Duration::seconds(75),
+            "{d}"
+        );
+    }
+
+    #[test]
+    fn errors_lose_the_recipient_address() {
+        let e = scrub(
+            "permanent error (550): <jan@example.org> unknown",
+            "Jan <jan@example.org>",
+        );
+        assert!(!e.contains("jan@example.org"), "{e}");
+        assert_eq!(scrub("x", "a@example.org"), "x");
+    }
+
+    #[test]
+    fn states_round_trip() {
+        for s in [
+            OutboxState::Pending,
+            OutboxState::Sending,
+            OutboxState::Sent,
+            OutboxState::Dead,
+        ] {
+            assert_eq!(s.as_str().parse::<OutboxState>().unwrap(), s);
+        }
+        assert!("lost".parse::<OutboxState>().is_err());
+    }
+}

@@ -1,0 +1,191 @@
+//! The outbox worker: claims due messages with a lease, sends each through the transport with a
+//! Message-ID derived from its outbox id, and records the outcome. It sleeps `poll_interval_ms`
+//! when nothing is due. A panic while sending one message is caught and counted as a transient
+//! failure of that message; the worker carries on.
+
+use std::panic::AssertUnwindSafe;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use lettre::message::{Mailbox, MultiPart};
+
+use super::outbox::{self, FailureKind, FailureOutcome, OutboxRow, RetryPolicy};
+use super::transport::{SendError, Transport};
+use crate::config::MailSettings;
+use crate::db::Database;
+use crate::domain::clock::Clock;
+use crate::error::ApiResult;
+
+pub struct MailWorker {
+    pub db: Database,
+    pub clock: Clock,
+    pub transport: Arc<Transport>,
+    /// Names this worker's claims; unique per process.
+    pub owner: String,
+    pub from: Mailbox,
+    pub bureau_address: String,
+    pub message_id_domain: String,
+    pub poll_interval: Duration,
+    pub lease: chrono::Duration,
+    pub batch: i64,
+    pub retry: RetryPolicy,
+}
+
+impl MailWorker {
+    pub fn new(db: Database, clock: Clock, transport: Arc<Transport>, m: &MailSettings) -> Self {
+        MailWorker {
+            db,
+            clock,
+            transport,
+            owner: uuid::Uuid::now_v7().to_string(),
+            from: m.from.parse().expect("mail.from is validated at load"),
+            bureau_address: m.bureau_address.clone(),
+            message_id_domain: m.message_id_domain.clone(),
+            poll_interval: Duration::from_millis(m.poll_interval_ms),
+            lease: chrono::Duration::seconds(m.lease_seconds as i64),
+            batch: i64::from(m.batch_size),
+            retry: RetryPolicy {
+                max_attempts: m.max_attempts,
+                backoff_base: chrono::Duration::seconds(m.backoff_base_seconds as i64),
+                backoff_max: chrono::Duration::seconds(m.backoff_max_seconds as i64),
+            },
+        }
+    }
+
+    /// Works for ever; the server drops it when it stops. A message dropped mid-send stays
+    /// `sending` until its lease runs out, and is then sent again (at-least-once).
+    pub async fn run(self) {
+        tracing::info!(
+            owner = %self.owner,
+            transport = %self.transport.describe(),
+            "mail worker started"
+        );
+        loop {
+            match self.work_once().await {
+                Ok(0) => tokio::time::sleep(self.poll_interval).await,
+                Ok(_) => {}
+                Err(error) => {
+                    tracing::warn!(error = ?error, "mail worker: cannot reach the outbox; trying again");
+                    tokio::time::sleep(self.poll_interval).await;
+                }
+            }
+        }
+    }
+
+    /// Claims one batch and handles every message in it; returns how many were claimed.
+    pub async fn work_once(&self) -> ApiResult<usize> {
+        let (owner, now, lease, batch) = (
+            self.owner.clone(),
+            self.clock.now_naive(),
+            self.lease,
+            self.batch,
+        );
+        let claimed = self
+            .db
+            .run(move |conn| outbox::claim(conn, &owner, now, lease, batch))
+            .await?;
+        let count = claimed.len();
+        for row in claimed {
+            let id = row.id.clone();
+            let kind = row.kind.clone();
+            let result = AssertUnwindSafe(self.deliver(&row))
+                .catch_unwind()
+                .await
+                .unwrap_or_else(|_| {
+                    Err(SendError {
+                        kind: FailureKind::Transient,
+                        message: "the worker panicked while sending".to_owned(),
+                    })
+                })
+                .map_err(|e| SendError {
+                    // Logs and the outbox keep no recipient address.
+                    message: outbox::scrub(&e.message, &row.recipient),
+                    ..e
+                });
+            if let Err(error) = self.record(&id, &kind, result).await {
+                // The lease runs out and the message is tried again.
+                tracing::warn!(outbox_id = %id, error = ?error, "mail worker: cannot record the outcome");
+            }
+        }
+        Ok(count)
+    }
+
+    async fn deliver(&self, row: &OutboxRow) -> Result<(), SendError> {
+        let email = self.compose(row)?;
+        self.transport.send(&row.id, &email).await
+    }
+
+    /// The message as sent: from `mail.from`, Message-ID `<outbox id@message_id_domain>`, text and
+    /// HTML as alternatives.
+    pub fn compose(&self, row: &OutboxRow) -> Result<lettre::Message, SendError> {
+        let permanent = |message: String| SendError {
+            kind: FailureKind::Permanent,
+            message,
+        };
+        let to: Mailbox = row
+            .recipient
+            .parse()
+            .map_err(|_| permanent("the recipient is not a valid e-mail address".to_owned()))?;
+        lettre::Message::builder()
+            .from(self.from.clone())
+            .to(to)
+            .subject(row.subject.clone())
+            .message_id(Some(message_id(&row.id, &self.message_id_domain)))
+            .multipart(MultiPart::alternative_plain_html(
+                row.body_text.clone(),
+                row.body_html.clone(),
+            ))
+            .map_err(|e| permanent(format!("cannot build the message: {e}")))
+    }
+
+    async fn record(&self, id: &str, kind: &str, result: Result<(), SendError>) -> ApiResult<()> {
+        let now = self.clock.now_naive();
+        let id_owned = id.to_owned();
+        match result {
+            Ok(()) => {
+                let recorded = self
+                    .db
+                    .run(move |conn| outbox::mark_sent(conn, &id_owned, now))
+                    .await?;
+                if recorded {
+                    tracing::info!(outbox_id = %id, kind, "mail sent");
+                } else {
+                    tracing::warn!(outbox_id = %id, kind, "mail sent, but it was no longer claimed by this worker");
+                }
+            }
+            Err(error) => {
+                let retry = self.retry;
+                let bureau = self.bureau_address.clone();
+                let jitter = fastrand::f64();
+                let message = error.message.clone();
+                let failure = error.kind;
+                let outcome = self
+                    .db
+                    .run(move |conn| {
+                        outbox::mark_failed(
+                            conn, &id_owned, now, failure, &message, &retry, jitter, &bureau,
+                        )
+                    })
+                    .await?;
+                match outcome {
+                    FailureOutcome::RetryAt(at) => tracing::warn!(
+                        outbox_id = %id, kind, error = %error.message, retry_at = %at,
+                        "mail not sent; will retry"
+                    ),
+                    FailureOutcome::Dead { alert } => tracing::error!(
+                        outbox_id = %id, kind, error = %error.message, alert = ?alert,
+                        "mail dead-lettered"
+                    ),
+                    FailureOutcome::Unchanged => {}
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `<outbox id@domain>`: the same for every attempt, so a receiver can spot a duplicate.
+pub fn message_id(outbox_id: &str, domain: &str) -> String {
+    format!("<{outbox_id}@{domain}>")
+}

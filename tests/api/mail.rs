@@ -1,0 +1,645 @@
+//! The outbox and its worker against a real SMTP server on loopback (`tests/support/smtp_sink.py`,
+//! aiosmtpd) and against the file transport. Messages are enqueued through the store, as the
+//! domain code does inside its transactions. The worker polls in real time every 20 ms, so the
+//! tests wait for the outbox to reach a state (bounded); time that must pass (backoff, leases) is
+//! moved with the manual clock.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use std::sync::Arc;
+
+use maatje::mail::outbox::{self, Message, OutboxRow};
+use maatje::mail::transport::Transport;
+use maatje::mail::worker::MailWorker;
+use tempfile::TempDir;
+
+use crate::helpers::{spawn_app_sharing, spawn_app_with, TestApp};
+
+/// The SMTP sink as a child process on a free port; killed when dropped.
+pub struct SmtpSink {
+    child: Child,
+    pub port: u16,
+    dir: TempDir,
+}
+
+impl SmtpSink {
+    pub fn start() -> SmtpSink {
+        let dir = tempfile::Builder::new()
+            .prefix("maatje-smtp-")
+            .tempdir()
+            .expect("a temporary directory");
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_sink.py");
+        let child = Command::new("python3")
+            .arg(&script)
+            .arg(port.to_string())
+            .arg(dir.path())
+            // The sink exits when this pipe closes, so it cannot outlive a test process that aborts.
+            .stdin(Stdio::piped())
+            .spawn()
+            .expect("python3 runs the SMTP sink (pip install aiosmtpd)");
+        let mut sink = SmtpSink { child, port, dir };
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while !sink.dir.path().join(".ready").exists() {
+            if let Ok(Some(status)) = sink.child.try_wait() {
+                panic!("the SMTP sink exited with {status}; is aiosmtpd installed?");
+            }
+            assert!(Instant::now() < deadline, "the SMTP sink did not start");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        sink
+    }
+
+    /// The settings that make a test app send through this sink.
+    pub fn settings(&self) -> Vec<(&'static str, String)> {
+        vec![
+            ("MAATJE__MAIL__WORKER_ENABLED", "true".into()),
+            ("MAATJE__MAIL__TRANSPORT", "smtp".into()),
+            ("MAATJE__MAIL__SMTP__HOST", "127.0.0.1".into()),
+            ("MAATJE__MAIL__SMTP__PORT", self.port.to_string()),
+            ("MAATJE__MAIL__SMTP__TLS", "none".into()),
+            ("MAATJE__MAIL__SMTP__TIMEOUT_SECONDS", "10".into()),
+            ("MAATJE__MAIL__POLL_INTERVAL_MS", "20".into()),
+        ]
+    }
+
+    /// Every message received so far, as text.
+    pub fn received(&self) -> Vec<String> {
+        let mut out = Vec::new();
+        for entry in std::fs::read_dir(self.dir.path()).expect("the sink's directory") {
+            let path = entry.expect("a directory entry").path();
+            if path.extension().is_some_and(|e| e == "eml") {
+                out.push(std::fs::read_to_string(&path).expect("a readable message"));
+            }
+        }
+        out
+    }
+}
+
+impl Drop for SmtpSink {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+pub async fn spawn_app_with_sink(sink: &SmtpSink, extra: &[(&str, &str)]) -> TestApp {
+    let settings = sink.settings();
+    let mut overrides: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    overrides.extend_from_slice(extra);
+    spawn_app_with(&overrides).await
+}
+
+pub fn message(recipient: &str, subject: &str) -> Message {
+    Message {
+        kind: "test_message".into(),
+        recipient: recipient.into(),
+        language: "nl".into(),
+        subject: subject.into(),
+        body_text: format!("Hallo,\n\n{subject}\n"),
+        body_html: format!("<p>Hallo,</p><p>{subject}</p>"),
+        related: Some((
+            "pairing".into(),
+            "0192f0c4-0000-7000-8000-000000000001".into(),
+        )),
+    }
+}
+
+/// Enqueues in a write transaction, as domain code does; returns the outbox id.
+pub fn enqueue(app: &TestApp, message: Message) -> String {
+    let now = app.clock.now_naive();
+    app.with_connection(|conn| {
+        maatje::db::write_transaction(conn, |c| outbox::enqueue(c, now, message))
+    })
+    .expect("enqueued")
+}
+
+pub fn row(app: &TestApp, id: &str) -> OutboxRow {
+    app.with_connection(|conn| outbox::find(conn, id))
+        .expect("readable")
+        .expect("the row exists")
+}
+
+pub fn all_rows(app: &TestApp) -> Vec<OutboxRow> {
+    use diesel::prelude::*;
+    use maatje::db::schema::outbox::dsl;
+    app.with_connection(|conn| {
+        dsl::outbox
+            .order(dsl::id.asc())
+            .select(OutboxRow::as_select())
+            .load(conn)
+    })
+    .expect("readable")
+}
+
+/// Waits (at most 30 s) until `done` holds for the row; returns it.
+pub async fn wait_for(
+    app: &TestApp,
+    id: &str,
+    what: &str,
+    done: impl Fn(&OutboxRow) -> bool,
+) -> OutboxRow {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        let current = row(app, id);
+        if done(&current) {
+            return current;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "outbox message {id} never became {what}: {current:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+pub async fn wait_for_state(app: &TestApp, id: &str, state: &str) -> OutboxRow {
+    wait_for(app, id, state, |r| r.state == state).await
+}
+
+/// The received messages by Message-ID.
+fn by_message_id(received: &[String]) -> BTreeMap<String, usize> {
+    let mut out = BTreeMap::new();
+    for text in received {
+        let id = header(text, "Message-ID").unwrap_or_else(|| panic!("no Message-ID in {text}"));
+        *out.entry(id).or_insert(0) += 1;
+    }
+    out
+}
+
+fn header(text: &str, name: &str) -> Option<String> {
+    text.lines().take_while(|l| !l.is_empty()).find_map(|l| {
+        let (k, v) = l.split_once(':')?;
+        k.eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+    })
+}
+
+fn assert_complete_message(text: &str, id: &str, recipient: &str, subject: &str) {
+    assert_eq!(
+        header(text, "Message-ID").as_deref(),
+        Some(format!("<{id}@maatje.local>").as_str()),
+        "{text}"
+    );
+    assert_eq!(header(text, "To").as_deref(), Some(recipient), "{text}");
+    assert_eq!(header(text, "Subject").as_deref(), Some(subject), "{text}");
+    assert!(
+        header(text, "From")
+            .unwrap_or_default()
+            .contains("maatje@example.org"),
+        "{text}"
+    );
+    let lower = text.to_ascii_lowercase();
+    assert!(lower.contains("multipart/alternative"), "{text}");
+    assert!(lower.contains("content-type: text/plain"), "{text}");
+    assert!(lower.contains("content-type: text/html"), "{text}");
+    assert!(text.contains(&format!("<p>{subject}</p>")), "{text}");
+}
+
+#[tokio::test]
+async fn a_message_arrives_over_smtp_with_both_parts_and_its_message_id() {
+    let sink = SmtpSink::start();
+    let app = spawn_app_with_sink(&sink, &[]).await;
+    let id = enqueue(&app, message("jan@example.org", "Welkom bij maatje"));
+    let sent = wait_for_state(&app, &id, "sent").await;
+    assert_eq!(sent.attempts, 1);
+    assert!(sent.sent_at.is_some());
+    assert!(sent.lease_owner.is_none() && sent.lease_until.is_none());
+    let received = sink.received();
+    assert_eq!(received.len(), 1, "{received:?}");
+    assert!(
+        received[0].starts_with("X-Sink-Rcpt: jan@example.org"),
+        "{}",
+        received[0]
+    );
+    assert_complete_message(&received[0], &id, "jan@example.org", "Welkom bij maatje");
+}
+
+#[tokio::test]
+async fn a_transient_failure_is_retried_after_the_backoff_and_then_delivered() {
+    let sink = SmtpSink::start();
+    let app = spawn_app_with_sink(&sink, &[("MAATJE__MAIL__BACKOFF_BASE_SECONDS", "60")]).await;
+    let id = enqueue(&app, message("fail451x1@example.org", "Tweede poging"));
+    let waiting = wait_for(&app, &id, "pending after a failure", |r| {
+        r.state == "pending" && r.attempts == 1
+    })
+    .await;
+    let error = waiting.last_error.clone().unwrap_or_default();
+    assert!(error.contains("451"), "{error}");
+    assert!(
+        !error.contains("fail451x1@example.org"),
+        "no address in errors: {error}"
+    );
+    let delay = waiting.next_attempt_at - app.clock.now_naive();
+    assert!(
+        delay >= chrono::Duration::seconds(60) && delay <= chrono::Duration::seconds(75),
+        "base * 2^0 plus at most 25% jitter: {delay}"
+    );
+    // Not before its time.
+    assert_eq!(row(&app, &id).state, "pending");
+    assert!(sink.received().is_empty());
+    app.clock.advance(chrono::Duration::seconds(76));
+    let sent = wait_for_state(&app, &id, "sent").await;
+    assert_eq!(sent.attempts, 2);
+    let received = sink.received();
+    assert_eq!(received.len(), 1);
+    assert_complete_message(&received[0], &id, "fail451x1@example.org", "Tweede poging");
+}
+
+#[tokio::test]
+async fn transient_failures_end_dead_after_max_attempts() {
+    let sink = SmtpSink::start();
+    let app = spawn_app_with_sink(&sink, &[("MAATJE__MAIL__MAX_ATTEMPTS", "2")]).await;
+    let id = enqueue(&app, message("fail451x9@example.org", "Blijft mislukken"));
+    wait_for(&app, &id, "pending after a failure", |r| {
+        r.attempts == 1 && r.state == "pending"
+    })
+    .await;
+    app.clock.advance(chrono::Duration::hours(1));
+    let dead = wait_for_state(&app, &id, "dead").await;
+    assert_eq!(dead.attempts, 2);
+}
+
+#[tokio::test]
+async fn a_permanent_failure_is_dead_at_once_and_alerts_the_bureau() {
+    let sink = SmtpSink::start();
+    let app = spawn_app_with_sink(&sink, &[]).await;
+    let id = enqueue(&app, message("reject550@example.org", "Kan niet"));
+    let dead = wait_for_state(&app, &id, "dead").await;
+    assert_eq!(dead.attempts, 1, "no retry after a 5xx");
+    let error = dead.last_error.clone().unwrap_or_default();
+    assert!(error.contains("550"), "{error}");
+    let rows = all_rows(&app);
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    let alert = rows.iter().find(|r| r.id != id).unwrap();
+    assert_eq!(alert.kind, outbox::KIND_DEAD_LETTER_ALERT);
+    assert_eq!(alert.recipient, "bureau@example.org");
+    assert_eq!(alert.related_type.as_deref(), Some("outbox"));
+    assert_eq!(alert.related_id.as_deref(), Some(id.as_str()));
+    assert!(alert.body_text.contains(&id) && alert.body_text.contains("test_message"));
+    assert!(
+        !alert.body_text.contains("reject550@example.org"),
+        "{}",
+        alert.body_text
+    );
+    assert!(
+        !alert.body_text.contains("Kan niet"),
+        "no subject in the alert"
+    );
+    // The alert itself is delivered.
+    wait_for_state(&app, &alert.id, "sent").await;
+    let received = sink.received();
+    assert_eq!(received.len(), 1);
+    assert!(received[0].starts_with("X-Sink-Rcpt: bureau@example.org"));
+}
+
+#[tokio::test]
+async fn a_dead_alert_raises_no_alert_of_its_own() {
+    let sink = SmtpSink::start();
+    let app = spawn_app_with_sink(
+        &sink,
+        &[(
+            "MAATJE__MAIL__BUREAU_ADDRESS",
+            "reject550-bureau@example.org",
+        )],
+    )
+    .await;
+    let id = enqueue(&app, message("reject550@example.org", "Kan niet"));
+    wait_for_state(&app, &id, "dead").await;
+    let alert = all_rows(&app).into_iter().find(|r| r.id != id).unwrap();
+    wait_for_state(&app, &alert.id, "dead").await;
+    // Give the worker every chance to (wrongly) enqueue more: it would do so in the same
+    // transaction that made the alert dead, so the count is final now.
+    assert_eq!(all_rows(&app).len(), 2);
+}
+
+#[tokio::test]
+async fn the_file_transport_writes_a_readable_eml_named_after_the_outbox_id() {
+    let dir = tempfile::tempdir().unwrap();
+    let file_dir = dir.path().join("mail");
+    let app = spawn_app_with(&[
+        ("MAATJE__MAIL__WORKER_ENABLED", "true"),
+        ("MAATJE__MAIL__TRANSPORT", "file"),
+        ("MAATJE__MAIL__FILE_DIR", file_dir.to_str().unwrap()),
+        ("MAATJE__MAIL__POLL_INTERVAL_MS", "20"),
+    ])
+    .await;
+    let id = enqueue(&app, message("els@example.org", "Een bestand"));
+    wait_for_state(&app, &id, "sent").await;
+    let names: Vec<PathBuf> = std::fs::read_dir(&file_dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .collect();
+    assert_eq!(
+        names,
+        vec![file_dir.join(format!("{id}.eml"))],
+        "no temporary file left"
+    );
+    let text = std::fs::read_to_string(&names[0]).unwrap();
+    assert_complete_message(&text, &id, "els@example.org", "Een bestand");
+}
+
+#[tokio::test]
+async fn two_instances_on_one_database_send_every_message_exactly_once() {
+    let sink = SmtpSink::start();
+    let first = spawn_app_with_sink(&sink, &[("MAATJE__MAIL__BATCH_SIZE", "3")]).await;
+    let settings = sink.settings();
+    let mut overrides: Vec<(&str, &str)> = settings.iter().map(|(k, v)| (*k, v.as_str())).collect();
+    overrides.push(("MAATJE__MAIL__BATCH_SIZE", "3"));
+    let second = spawn_app_sharing(&first, &overrides).await;
+    let ids: Vec<String> = (0..30)
+        .map(|n| {
+            enqueue(
+                &first,
+                message(&format!("buddy{n}@example.org"), &format!("Bericht {n}")),
+            )
+        })
+        .collect();
+    for id in &ids {
+        wait_for_state(&first, id, "sent").await;
+    }
+    let received = sink.received();
+    let counts = by_message_id(&received);
+    assert_eq!(counts.len(), 30, "{counts:?}");
+    for id in &ids {
+        assert_eq!(
+            counts.get(&format!("<{id}@maatje.local>")),
+            Some(&1),
+            "{id}: {counts:?}"
+        );
+    }
+    let owners: std::collections::BTreeSet<_> =
+        all_rows(&first).iter().map(|r| r.attempts).collect();
+    assert_eq!(owners, [1].into(), "every message was claimed once");
+    drop(second);
+}
+
+#[tokio::test]
+async fn a_message_whose_worker_died_mid_send_is_sent_once_its_lease_expires() {
+    let sink = SmtpSink::start();
+    // The service's own worker stays off: this test drives a worker step by step.
+    let app = spawn_app_with_sink(
+        &sink,
+        &[
+            ("MAATJE__MAIL__WORKER_ENABLED", "false"),
+            ("MAATJE__MAIL__LEASE_SECONDS", "60"),
+        ],
+    )
+    .await;
+    // A worker claimed it and died: state `sending`, its lease still running.
+    let now = app.clock.now_naive();
+    let id = app
+        .with_connection(|conn| {
+            maatje::db::write_transaction(conn, |c| {
+                let id = outbox::enqueue(c, now, message("piet@example.org", "Na een crash"))?;
+                outbox::claim(
+                    c,
+                    "a-worker-that-died",
+                    now,
+                    chrono::Duration::seconds(60),
+                    10,
+                )?;
+                Ok(id)
+            })
+        })
+        .unwrap();
+    let claimed = row(&app, &id);
+    assert_eq!(claimed.state, "sending");
+    assert_eq!(claimed.lease_owner.as_deref(), Some("a-worker-that-died"));
+    // The service restarts: a new worker, as `Application::build` makes it.
+    let transport = Arc::new(Transport::from_settings(&app.settings.mail).unwrap());
+    let worker = MailWorker::new(
+        app.db.clone(),
+        app.clock.clone(),
+        transport,
+        &app.settings.mail,
+    );
+    // While the lease runs, nobody else takes it.
+    app.clock.advance(chrono::Duration::seconds(30));
+    assert_eq!(worker.work_once().await.unwrap(), 0);
+    assert_eq!(row(&app, &id).state, "sending");
+    app.clock.advance(chrono::Duration::seconds(31));
+    assert_eq!(worker.work_once().await.unwrap(), 1);
+    let sent = row(&app, &id);
+    assert_eq!(sent.state, "sent");
+    assert_eq!(sent.attempts, 2);
+    let received = sink.received();
+    assert_eq!(received.len(), 1);
+    assert_complete_message(&received[0], &id, "piet@example.org", "Na een crash");
+}
+
+#[tokio::test]
+async fn admins_list_the_outbox_without_recipients_or_contents() {
+    let app = spawn_app_with(&[]).await; // worker off: everything stays pending
+    let first = enqueue(&app, message("an@example.org", "Eerste"));
+    let mut other = message("bo@example.org", "Tweede");
+    other.kind = "other_kind".into();
+    let second = enqueue(&app, other);
+    let third = enqueue(&app, message("cor@example.org", "Derde"));
+    let all = app.collect_pages("/v1/outbox?limit=2").await;
+    let ids: Vec<&str> = all.iter().map(|m| m["id"].as_str().unwrap()).collect();
+    assert_eq!(ids, [first.as_str(), second.as_str(), third.as_str()]);
+    let item = &all[0];
+    assert_eq!(item["state"], "pending");
+    assert_eq!(item["kind"], "test_message");
+    assert_eq!(item["attempts"], 0);
+    assert_eq!(item["related_type"], "pairing");
+    for field in [
+        "recipient",
+        "subject",
+        "body_text",
+        "body_html",
+        "lease_owner",
+    ] {
+        assert!(
+            item.get(field).is_none(),
+            "{field} must not be shown: {item}"
+        );
+    }
+    let text = serde_json::to_string(&all).unwrap();
+    assert!(
+        !text.contains("@example.org") && !text.contains("Eerste"),
+        "{text}"
+    );
+    let r = app.get("/v1/outbox?kind=other_kind").await;
+    assert_eq!(r.status, 200);
+    let items = r.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 1);
+    assert_eq!(items[0]["id"], second.as_str());
+    let r = app.get("/v1/outbox?state=dead").await;
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 0);
+    let r = app.get("/v1/outbox?state=lost").await;
+    assert_eq!(r.status, 400, "{}", r.text);
+}
+
+#[tokio::test]
+async fn an_admin_retries_a_dead_letter_and_it_is_delivered() {
+    let sink = SmtpSink::start();
+    let app = spawn_app_with_sink(&sink, &[]).await;
+    // Dead at the first attempt: the sink refuses the address.
+    let id = enqueue(&app, message("reject550@example.org", "Opnieuw"));
+    wait_for_state(&app, &id, "dead").await;
+    let r = app.get("/v1/outbox?state=dead").await;
+    assert_eq!(r.status, 200);
+    let dead = &r.body["items"].as_array().unwrap()[0];
+    assert_eq!(dead["id"], id.as_str());
+    assert_eq!(dead["attempts"], 1);
+    assert!(dead["last_error"].as_str().unwrap().contains("550"));
+    assert!(!dead["last_error"]
+        .as_str()
+        .unwrap()
+        .contains("reject550@example.org"));
+    // The address is corrected at the source (here: in the row); the admin sends it again.
+    app.with_connection(|conn| {
+        use diesel::prelude::*;
+        use maatje::db::schema::outbox::dsl;
+        diesel::update(dsl::outbox.find(&id))
+            .set(dsl::recipient.eq("fixed@example.org"))
+            .execute(conn)
+    })
+    .unwrap();
+    let r = app.post_empty(&format!("/v1/outbox/{id}/retry")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    assert_eq!(r.body["attempts"], 0);
+    let sent = wait_for_state(&app, &id, "sent").await;
+    assert_eq!(sent.attempts, 1);
+    assert!(sink
+        .received()
+        .iter()
+        .any(|m| m.starts_with("X-Sink-Rcpt: fixed@example.org")));
+    // Only a dead letter can be retried.
+    let r = app.post_empty(&format!("/v1/outbox/{id}/retry")).await;
+    crate::helpers::assert_problem(&r, 409, "illegal-transition");
+    assert!(r.text.contains("sent"), "{}", r.text);
+    let r = app
+        .post_empty(&format!("/v1/outbox/{}/retry", uuid::Uuid::now_v7()))
+        .await;
+    assert_eq!(r.status, 404);
+}
+
+/// The built binary as a child process, sending through `sink`; killed (SIGKILL) when dropped.
+fn start_binary(sink: &SmtpSink, dir: &Path, database_url: &str) -> Child {
+    Command::new(env!("CARGO_BIN_EXE_maatje"))
+        .current_dir(dir)
+        .env_clear()
+        .env("PATH", std::env::var("PATH").unwrap_or_default())
+        .env("MAATJE__SERVER__PORT", "0")
+        .env("MAATJE__DATABASE__URL", database_url)
+        .env("MAATJE__PRIVACY__RETENTION_ENABLED", "false")
+        .env("MAATJE__MAIL__TRANSPORT", "smtp")
+        .env("MAATJE__MAIL__SMTP__HOST", "127.0.0.1")
+        .env("MAATJE__MAIL__SMTP__PORT", sink.port.to_string())
+        .env("MAATJE__MAIL__SMTP__TLS", "none")
+        .env("MAATJE__MAIL__POLL_INTERVAL_MS", "20")
+        .env("MAATJE__MAIL__BATCH_SIZE", "2")
+        // The binary runs on the system clock: a short lease lets the restart take over quickly.
+        .env("MAATJE__MAIL__LEASE_SECONDS", "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("the maatje binary starts")
+}
+
+#[tokio::test]
+async fn nothing_is_lost_when_the_service_is_killed_mid_run() {
+    let sink = SmtpSink::start();
+    // An app of the harness only to get a fresh, migrated database (its worker stays off).
+    let app = spawn_app_with(&[]).await;
+    let url = app.settings.database.url.clone();
+    let ids: Vec<String> = (0..40)
+        .map(|n| {
+            let mut m = message(&format!("kill{n}@example.org"), &format!("Bericht {n}"));
+            m.body_text = "x".repeat(20_000); // slows each send down a little
+            let now = chrono::Utc::now().naive_utc();
+            app.with_connection(|conn| {
+                maatje::db::write_transaction(conn, |c| outbox::enqueue(c, now, m))
+            })
+            .unwrap()
+        })
+        .collect();
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = start_binary(&sink, dir.path(), &url);
+    // Kill it as soon as it has sent something, most likely mid-run.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while sink.received().is_empty() {
+        assert!(Instant::now() < deadline, "the first run sent nothing");
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    first.kill().expect("SIGKILL"); // Child::kill sends SIGKILL on Unix
+    first.wait().unwrap();
+    let left = all_rows(&app).iter().filter(|r| r.state != "sent").count();
+    eprintln!("killed with {left} of 40 messages not sent");
+    assert!(
+        left > 0,
+        "the first run finished before it was killed; the test proves nothing"
+    );
+    let mut second = start_binary(&sink, dir.path(), &url);
+    for id in &ids {
+        wait_for(&app, id, "sent", |r| r.state == "sent").await;
+    }
+    let _ = second.kill();
+    let _ = second.wait();
+    let counts = by_message_id(&sink.received());
+    for id in &ids {
+        assert!(
+            counts
+                .get(&format!("<{id}@maatje.local>"))
+                .is_some_and(|n| *n >= 1),
+            "{id} never arrived: {counts:?}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_transient() {
+    // A port nobody listens on: bound, read and released again.
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .unwrap()
+        .port()
+        .to_string();
+    let app = spawn_app_with(&[
+        ("MAATJE__MAIL__WORKER_ENABLED", "true"),
+        ("MAATJE__MAIL__TRANSPORT", "smtp"),
+        ("MAATJE__MAIL__SMTP__HOST", "127.0.0.1"),
+        ("MAATJE__MAIL__SMTP__PORT", port.as_str()),
+        ("MAATJE__MAIL__SMTP__TLS", "none"),
+        ("MAATJE__MAIL__SMTP__USERNAME", "maatje"),
+        ("MAATJE__MAIL__SMTP__PASSWORD", "s3cret-smtp-pw"),
+        ("MAATJE__MAIL__POLL_INTERVAL_MS", "20"),
+    ])
+    .await;
+    let id = enqueue(&app, message("jan@example.org", "Geen verbinding"));
+    let failed = wait_for(&app, &id, "pending after a failure", |r| {
+        r.state == "pending" && r.attempts == 1
+    })
+    .await;
+    let error = failed.last_error.unwrap_or_default();
+    assert!(!error.is_empty());
+    assert!(!error.contains("s3cret-smtp-pw"), "{error}");
+    assert_eq!(all_rows(&app).len(), 1, "no alert for a transient failure");
+}
+
+#[tokio::test]
+async fn every_tls_mode_builds_a_transport() {
+    for tls in ["none", "starttls", "tls"] {
+        let settings = maatje::config::Settings::load_from(
+            None,
+            [
+                ("MAATJE__MAIL__TRANSPORT", "smtp"),
+                ("MAATJE__MAIL__SMTP__HOST", "mail.example.org"),
+                ("MAATJE__MAIL__SMTP__TLS", tls),
+            ]
+            .map(|(k, v)| (k.to_owned(), v.to_owned())),
+        )
+        .unwrap();
+        let transport = Transport::from_settings(&settings.mail).unwrap();
+        assert!(matches!(transport, Transport::Smtp { .. }), "{tls}");
+    }
+}
