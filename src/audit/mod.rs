@@ -63,7 +63,7 @@ use crate::auth::Identity;
 use crate::db::Database;
 use crate::domain::actor::Actor;
 use crate::error::{ApiError, ApiResult};
-use crate::http::request_id;
+use crate::http::{request_id, route};
 use crate::store::audit::{self as store, AuditRow, NewRecord};
 use crate::string_enum;
 
@@ -131,7 +131,7 @@ impl Attempt {
     /// Starts the record of `req` if its route is audited (`None` otherwise). `identity` is the
     /// caller, when known.
     pub fn begin(req: &ServiceRequest, identity: Option<&Identity>) -> Option<Attempt> {
-        let pattern = req.match_pattern()?;
+        let pattern = route::pattern(req.request())?;
         let rule = policy::find(req.method().as_str(), &pattern)?;
         let audited = rule.audit?;
         let state = req.app_data::<web::Data<AppState>>().cloned();

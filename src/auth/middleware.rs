@@ -17,6 +17,7 @@ use crate::audit::Attempt;
 use crate::domain::actor::Actor;
 use crate::error::ApiError;
 use crate::http::rate_limit::{LimitClass, RateLimiter};
+use crate::http::route;
 use crate::store;
 
 pub const ON_BEHALF_OF: &str = "x-on-behalf-of";
@@ -25,12 +26,8 @@ pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    // The route the router will pick. It matches the percent-decoded path (`/v1/st%61ff` is
-    // `/v1/staff`), so the rule must be looked up by that path too, not by the raw one, or an
-    // encoded path would reach its handler without passing the policy. Unknown routes fall
-    // through to the 404 of the default service.
-    let pattern = req.resource_map().match_pattern(req.match_info().as_str());
-    let Some(pattern) = pattern else {
+    // Unknown routes fall through to the 404 of the default service.
+    let Some(pattern) = route::pattern(req.request()) else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };
     // The caller whose valid credentials were refused for this route, for the audit trail.

@@ -6,4 +6,5 @@ pub mod extract;
 pub mod pagination;
 pub mod rate_limit;
 pub mod request_id;
+pub mod route;
 pub mod security_headers;

@@ -55,10 +55,8 @@ pub async fn middleware(
         .scope(id.clone(), next.call(req).instrument(span.clone()))
         .await;
     let mut response = outcome?;
-    let route = response
-        .request()
-        .match_pattern()
-        .unwrap_or_else(|| "<unmatched>".to_owned());
+    let route =
+        super::route::pattern(response.request()).unwrap_or_else(|| "<unmatched>".to_owned());
     span.record("route", route.as_str());
     let status = response.status().as_u16();
     let elapsed_ms = started.elapsed().as_secs_f64() * 1000.0;

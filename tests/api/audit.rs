@@ -821,3 +821,24 @@ async fn bad_filters_are_refused() {
         assert_invalid_fields(&response, &[field]);
     }
 }
+
+/// The router decodes percent-escapes, so `/v1/buddi%65s/{id}` reads the buddy: the trail must
+/// record it exactly as the plain path, or an encoded path would read personal data unrecorded.
+#[tokio::test]
+async fn percent_encoded_paths_are_recorded_like_plain_ones() {
+    let app = spawn_app().await;
+    let org = crate::fixtures::organisation(&app).await;
+    let buddy = crate::fixtures::candidate(&app, &org, 1).await;
+    let before = app
+        .audit_records_where(&format!("object_id={buddy}"))
+        .await
+        .len();
+    let response = app.get(&format!("/v1/buddi%65s/{buddy}")).await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    let records = app.audit_records_where(&format!("object_id={buddy}")).await;
+    assert_eq!(records.len(), before + 1, "{records:?}");
+    let last = records.last().unwrap();
+    assert_eq!(last["route"], "GET /v1/buddies/{id}");
+    assert_eq!(last["action"], "read");
+    assert_eq!(last["outcome"], "allowed");
+}

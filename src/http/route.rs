@@ -1,0 +1,12 @@
+//! Which route a request is for, as the router decides it.
+
+use actix_web::HttpRequest;
+
+/// The pattern of the route the router picks for `req` (e.g. `/v1/buddies/{id}`), or `None` for
+/// an unknown path. The router matches the percent-decoded path (`/v1/st%61ff` is `/v1/staff`),
+/// whereas `HttpRequest::match_pattern` looks at the raw one; everything that decides by route
+/// (the access policy, the audit trail, the request log) must use this, or an encoded path would
+/// reach its handler unchecked or unrecorded.
+pub fn pattern(req: &HttpRequest) -> Option<String> {
+    req.resource_map().match_pattern(req.match_info().as_str())
+}
