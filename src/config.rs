@@ -22,6 +22,49 @@ pub struct Settings {
     pub limits: LimitSettings,
     pub privacy: PrivacySettings,
     pub mail: MailSettings,
+    pub matching: MatchingSettings,
+    pub workflow: WorkflowSettings,
+}
+
+/// How candidates for a request are ranked, and whether the service proposes the best one
+/// itself (see `matching`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MatchingSettings {
+    /// Weight of the language component (a buddy speaks one of the client's languages).
+    pub weight_language: f64,
+    /// Weight of the region component (the buddy lives in the client's region).
+    pub weight_region: f64,
+    /// Weight of the experience component (the buddy went through the same kind of measure).
+    pub weight_experience: f64,
+    /// Weight of the load component (free capacity against capacity).
+    pub weight_load: f64,
+    /// Weight of the rotation component (time since the buddy's last proposal).
+    pub weight_rotation: f64,
+    /// Days since the last proposal after which rotation counts in full.
+    pub rotation_full_after_days: u32,
+    /// Propose the best candidate automatically when a request arrives, or its proposal is
+    /// declined or expires.
+    pub auto_propose: bool,
+    /// The least score (0 to 1, as a share of the sum of the weights) for an automatic proposal.
+    pub auto_propose_min_score: f64,
+}
+
+/// Time in the workflow: proposal expiry, reminders and the service level for open requests,
+/// kept by the scheduler (see `jobs::scheduler`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct WorkflowSettings {
+    /// Hours after which an unanswered proposal expires.
+    pub proposal_ttl_hours: u32,
+    /// Hours after which the buddy is reminded of an unanswered proposal (once).
+    pub reminder_after_hours: u32,
+    /// Days a request may stay open before it is overdue.
+    pub overdue_after_days: u32,
+    /// Run the scheduler in this process.
+    pub scheduler_enabled: bool,
+    /// Seconds between two scheduler runs.
+    pub scheduler_interval_seconds: u64,
 }
 
 /// E-mail: the outbox worker and the transport it sends through (see `mail`).
@@ -40,6 +83,15 @@ pub struct MailSettings {
     pub backoff_base_seconds: u64,
     pub backoff_max_seconds: u64,
     pub batch_size: u32,
+    /// The address the service is reached at from a buddy's mail client, e.g.
+    /// `https://maatje.example.org`. Response links are built from it, never from a request's
+    /// Host header.
+    pub public_base_url: String,
+    /// The secret from which response links are derived (see `respond`). Empty: a random secret
+    /// is generated once and kept in `link_secret_file`.
+    pub link_secret: String,
+    /// Where a generated link secret is kept.
+    pub link_secret_file: PathBuf,
     pub smtp: SmtpSettings,
 }
 
@@ -378,7 +430,66 @@ impl Settings {
                 "must be between 1 and 86400",
             );
         }
-        self.validate_mail()
+        self.validate_mail()?;
+        self.validate_matching()?;
+        self.validate_workflow()
+    }
+
+    fn validate_matching(&self) -> Result<(), ConfigError> {
+        let fail = |key: &str, why: &str| Err(ConfigError(format!("{key}: {why}")));
+        let m = &self.matching;
+        let weights = [
+            ("matching.weight_language", m.weight_language),
+            ("matching.weight_region", m.weight_region),
+            ("matching.weight_experience", m.weight_experience),
+            ("matching.weight_load", m.weight_load),
+            ("matching.weight_rotation", m.weight_rotation),
+        ];
+        for (key, weight) in weights {
+            if !(0.0..=100.0).contains(&weight) {
+                return fail(key, "must be between 0 and 100");
+            }
+        }
+        if weights.iter().all(|(_, w)| *w == 0.0) {
+            return fail(
+                "matching.weight_language",
+                "at least one weight must be above 0",
+            );
+        }
+        if !(1..=3650).contains(&m.rotation_full_after_days) {
+            return fail(
+                "matching.rotation_full_after_days",
+                "must be between 1 and 3650",
+            );
+        }
+        if !(0.0..=1.0).contains(&m.auto_propose_min_score) {
+            return fail("matching.auto_propose_min_score", "must be between 0 and 1");
+        }
+        Ok(())
+    }
+
+    fn validate_workflow(&self) -> Result<(), ConfigError> {
+        let fail = |key: &str, why: &str| Err(ConfigError(format!("{key}: {why}")));
+        let w = &self.workflow;
+        if !(1..=2160).contains(&w.proposal_ttl_hours) {
+            return fail("workflow.proposal_ttl_hours", "must be between 1 and 2160");
+        }
+        if w.reminder_after_hours == 0 || w.reminder_after_hours >= w.proposal_ttl_hours {
+            return fail(
+                "workflow.reminder_after_hours",
+                "must be at least 1 and less than workflow.proposal_ttl_hours",
+            );
+        }
+        if !(1..=365).contains(&w.overdue_after_days) {
+            return fail("workflow.overdue_after_days", "must be between 1 and 365");
+        }
+        if !(1..=86_400).contains(&w.scheduler_interval_seconds) {
+            return fail(
+                "workflow.scheduler_interval_seconds",
+                "must be between 1 and 86400",
+            );
+        }
+        Ok(())
     }
 
     fn validate_mail(&self) -> Result<(), ConfigError> {
@@ -429,6 +540,29 @@ impl Settings {
         }
         if !(1..=1000).contains(&m.batch_size) {
             return fail("mail.batch_size", "must be between 1 and 1000");
+        }
+        match url::Url::parse(&m.public_base_url) {
+            Ok(u)
+                if (u.scheme() == "https" || u.scheme() == "http")
+                    && u.host().is_some()
+                    && u.query().is_none()
+                    && u.fragment().is_none() => {}
+            _ => return fail(
+                "mail.public_base_url",
+                "must be an http(s) URL without query or fragment, e.g. https://maatje.example.org",
+            ),
+        }
+        if !m.link_secret.is_empty() && m.link_secret.len() < 32 {
+            return fail(
+                "mail.link_secret",
+                "must be at least 32 characters (or empty, to generate one)",
+            );
+        }
+        if m.link_secret.is_empty() && m.link_secret_file.as_os_str().is_empty() {
+            return fail(
+                "mail.link_secret_file",
+                "must not be empty when mail.link_secret is empty",
+            );
         }
         if m.transport == MailTransportKind::Smtp {
             if m.smtp.host.trim().is_empty() {
