@@ -75,6 +75,8 @@ pub struct MailSettings {
     pub file_dir: PathBuf,
     pub from: String,
     pub bureau_address: String,
+    /// The language of the mails to the client bureau: `nl` or `en`.
+    pub bureau_language: crate::domain::buddy::MailLanguage,
     pub message_id_domain: String,
     pub worker_enabled: bool,
     pub poll_interval_ms: u64,

@@ -16,6 +16,8 @@ pub mod http;
 pub mod jobs;
 pub mod mail;
 pub mod openapi;
+pub mod respond;
 pub mod startup;
 pub mod store;
 pub mod telemetry;
+pub mod templates;

@@ -23,9 +23,11 @@ use crate::http::extract::{path_config, BodyLimit};
 use crate::http::rate_limit::RateLimiter;
 use crate::http::{bare_errors, rate_limit, request_id, security_headers};
 use crate::jobs::retention::RetentionJob;
+use crate::mail::notices::Notices;
 use crate::mail::transport::Transport;
 use crate::mail::worker::MailWorker;
 use crate::openapi::{add_common_responses, apply_access_policy, ApiDoc};
+use crate::respond::links::Links;
 use crate::{audit, auth};
 
 pub struct Application {
@@ -63,15 +65,22 @@ impl Application {
         });
         // Built once: the SMTP transport keeps its connection pool for the life of the process.
         let transport = std::sync::Arc::new(Transport::from_settings(&settings.mail)?);
-        let mail = settings
-            .mail
-            .worker_enabled
-            .then(|| MailWorker::new(db.clone(), clock.clone(), transport, &settings.mail));
+        let notices = Notices::new(settings, Links::from_settings(&settings.mail)?);
+        let mail = settings.mail.worker_enabled.then(|| {
+            MailWorker::new(
+                db.clone(),
+                clock.clone(),
+                transport,
+                notices.clone(),
+                &settings.mail,
+            )
+        });
         let state = web::Data::new(AppState {
             db,
             clock,
             login: settings.login_policy(),
             retention: settings.retention(),
+            notices,
         });
         let limit = BodyLimit(settings.server.max_body_bytes);
         // One limiter for all workers, so a caller cannot multiply its budget by their number.
@@ -200,6 +209,7 @@ fn app(
                     .finish()
             }),
         )
+        .configure(crate::respond::configure)
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::NoRoute)
         }))

@@ -42,6 +42,8 @@ pub struct AppState {
     pub clock: Clock,
     pub login: LoginPolicy,
     pub retention: Retention,
+    /// Renders the programme's e-mails into the outbox, and the buddy response pages.
+    pub notices: crate::mail::notices::Notices,
 }
 
 /// The authenticated party making the request, as established by [`crate::auth::middleware`].

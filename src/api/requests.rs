@@ -255,9 +255,14 @@ async fn create_buddy_request(
     let new = body.0.validate(&caller)?;
     note_client_ref(&req, &new.client_ref);
     let now = state.clock.now_naive();
+    let notices = state.notices.clone();
     let row = state
         .db
-        .write(move |conn| store::insert(conn, new, &caller.actor, now))
+        .write(move |conn| {
+            let row = store::insert(conn, new, &caller.actor, now)?;
+            notices.request_created(conn, &row, now)?;
+            Ok(row)
+        })
         .await?;
     let body = BuddyRequest::from_row(row, None)?;
     Ok(created(format!("/v1/buddy-requests/{}", body.id), &body))

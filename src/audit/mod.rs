@@ -99,6 +99,11 @@ string_enum! {
 pub struct AuditNote {
     /// The client the request concerns.
     pub client_ref: Option<String>,
+    /// Who acted, when the route itself establishes it (a buddy's response link) rather than
+    /// authentication.
+    pub actor: Option<Actor>,
+    /// The object acted on, when the path names it otherwise than by `{id}`.
+    pub object_id: Option<String>,
 }
 
 /// Notes the client a request concerns, for its audit record.
@@ -109,8 +114,27 @@ pub fn note_client_ref(req: &HttpRequest, client_ref: impl Into<String>) {
         None => {
             extensions.insert(AuditNote {
                 client_ref: Some(client_ref.into()),
+                ..AuditNote::default()
             });
         }
+    }
+}
+
+/// Notes who acted on which object, for a route whose caller is known only to its handler: a
+/// buddy's response link names the buddy and the pairing through its token.
+pub fn note_subject(req: &HttpRequest, actor: Actor, object_id: &str, client_ref: Option<String>) {
+    let mut extensions = req.extensions_mut();
+    let note = match extensions.get_mut::<AuditNote>() {
+        Some(note) => note,
+        None => {
+            extensions.insert(AuditNote::default());
+            extensions.get_mut::<AuditNote>().expect("just inserted")
+        }
+    };
+    note.actor = Some(actor);
+    note.object_id = canonical_uuid(object_id);
+    if client_ref.is_some() {
+        note.client_ref = client_ref;
     }
 }
 
@@ -159,12 +183,18 @@ impl Attempt {
     ) -> ServiceResponse<BoxBody> {
         let status = response.status();
         let created = created_id(self.audited, &response);
-        let client_ref = response
+        let note = response
             .request()
             .extensions()
             .get::<AuditNote>()
-            .and_then(|n| n.client_ref.clone());
-        match self.write(status, created, client_ref).await {
+            .cloned()
+            .unwrap_or_default();
+        let mut attempt = self;
+        if let Some(actor) = note.actor {
+            attempt.actor = actor;
+        }
+        let created = created.or(note.object_id);
+        match attempt.write(status, created, note.client_ref).await {
             Ok(()) => response.map_into_boxed_body(),
             Err(refusal) => {
                 let (request, _) = response.into_parts();

@@ -96,6 +96,10 @@ pub const RULES: &[Rule] = &[
     rule("GET", "/openapi.json", Public),
     rule("GET", "/docs", Public),
     rule("GET", "/docs/{_:.*}", Public),
+    // A buddy's answer to a proposal: the token in the path is the credential (see `respond`);
+    // the handler names the buddy and the pairing for the audit record.
+    audited("GET", "/respond/{token}", Public, Read, "pairing"),
+    audited("POST", "/respond/{token}", Public, Update, "pairing"),
     // Sessions.
     rule("POST", "/v1/auth/login", Public),
     rule("POST", "/v1/auth/logout", Roles(STAFF)),

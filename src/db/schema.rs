@@ -67,6 +67,7 @@ diesel::table! {
         closed_at -> Nullable<Timestamp>,
         legal_hold -> Bool,
         anonymised_at -> Nullable<Timestamp>,
+        overdue_notified_at -> Nullable<Timestamp>,
     }
 }
 
@@ -88,6 +89,7 @@ diesel::table! {
         evaluation_comment -> Nullable<Text>,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        reminder_sent_at -> Nullable<Timestamp>,
     }
 }
 
@@ -207,6 +209,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    response_tokens (id) {
+        id -> Text,
+        token_hash -> Text,
+        pairing_id -> Text,
+        buddy_id -> Text,
+        purpose -> Text,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        created_at -> Timestamp,
+    }
+}
+
 diesel::joinable!(buddies -> organisations (organisation_id));
 diesel::joinable!(staff_sessions -> staff (staff_id));
 diesel::joinable!(api_clients -> organisations (organisation_id));
@@ -215,6 +230,7 @@ diesel::joinable!(exit_interviews -> organisations (organisation_id));
 diesel::joinable!(buddy_requests -> organisations (organisation_id));
 diesel::joinable!(pairings -> buddy_requests (request_id));
 diesel::joinable!(pairings -> buddies (buddy_id));
+diesel::joinable!(response_tokens -> pairings (pairing_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
@@ -230,4 +246,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_log,
     audit_head,
     outbox,
+    response_tokens,
 );

@@ -1,5 +1,7 @@
 //! Every error answer is a problem document, including those produced outside our handlers
-//! (the docs' asset server answers an unknown asset with an empty 404, for instance).
+//! (the docs' asset server answers an unknown asset with an empty 404, for instance). The one
+//! exception is an HTML page made for people: the buddy response pages (see `respond`) answer
+//! a used link with a 410 page in the buddy's language, which stays as it is.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -15,11 +17,15 @@ pub async fn middleware(
 ) -> Result<ServiceResponse<BoxBody>, Error> {
     let response = next.call(req).await?;
     let status = response.status();
-    let is_problem = response
-        .headers()
-        .get(CONTENT_TYPE)
-        .is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
-    if (status.is_client_error() || status.is_server_error()) && !is_problem {
+    let content_type = response.headers().get(CONTENT_TYPE);
+    let is_problem =
+        content_type.is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    let is_page = content_type.is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
+        && response
+            .request()
+            .path()
+            .starts_with(crate::respond::PATH_PREFIX);
+    if (status.is_client_error() || status.is_server_error()) && !is_problem && !is_page {
         let (request, _) = response.into_parts();
         return Ok(ServiceResponse::new(
             request,

@@ -6,7 +6,8 @@
 //! - `Content-Security-Policy`: nothing may frame a response (`frame-ancestors 'none'`); API
 //!   answers, which are never meant to render, also load nothing (`default-src 'none'`). The
 //!   Swagger UI under `/docs/` runs scripts and styles of its own, so it gets only the framing
-//!   rule.
+//!   rule. The buddy response pages under `/respond/` send a policy of their own (their style
+//!   by nonce, forms back to the service only), which is kept.
 //! - `Cache-Control: no-store` on everything but the static `/docs/` assets (which keep their
 //!   own caching): API answers carry personal data, which no cache may keep.
 //!
@@ -37,7 +38,18 @@ pub async fn middleware(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let mut response = next.call(req).await?;
     let docs = response.request().path().starts_with(DOCS_PREFIX);
+    let page_policy = response
+        .request()
+        .path()
+        .starts_with(crate::respond::PATH_PREFIX)
+        .then(|| response.headers().get(CONTENT_SECURITY_POLICY).cloned())
+        .flatten();
     apply(response.headers_mut(), docs);
+    if let Some(policy) = page_policy {
+        response
+            .headers_mut()
+            .insert(CONTENT_SECURITY_POLICY, policy);
+    }
     Ok(response)
 }
 

@@ -5,6 +5,7 @@
 //! (permanent failures, or too many attempts; the client bureau is alerted). Delivery is
 //! at-least-once: see the README, "Mail".
 
+pub mod notices;
 pub mod outbox;
 pub mod transport;
 pub mod worker;

@@ -242,7 +242,7 @@ pub enum FailureOutcome {
 
 /// Records a failed attempt, in one transaction with the alert it may cause: back to pending
 /// after the backoff when transient and attempts remain, else dead with an alert to
-/// `bureau_address` (unless the dead message is itself such an alert). `error` must not hold a
+/// the client bureau (unless the dead message is itself such an alert). `error` must not hold a
 /// password or the message body; the recipient's address is removed from it here.
 #[allow(clippy::too_many_arguments)]
 pub fn mark_failed(
@@ -253,7 +253,7 @@ pub fn mark_failed(
     error: &str,
     policy: &RetryPolicy,
     jitter: f64,
-    bureau_address: &str,
+    notices: &super::notices::Notices,
 ) -> ApiResult<FailureOutcome> {
     crate::db::write_transaction(conn, |conn| {
         let Some(row) = find(conn, id)? else {
@@ -294,11 +294,7 @@ pub fn mark_failed(
         let alert = if row.kind == KIND_DEAD_LETTER_ALERT {
             None
         } else {
-            Some(enqueue(
-                conn,
-                now,
-                dead_letter_alert(&row, &error, bureau_address),
-            )?)
+            Some(enqueue(conn, now, notices.dead_letter(&row, &error)?)?)
         };
         Ok(FailureOutcome::Dead { alert })
     })
@@ -362,36 +358,6 @@ pub fn list(
     Ok(query.load(conn)?)
 }
 
-/// The alert to the client bureau: which message died and why, without personal data (no
-/// recipient, no subject, no body).
-fn dead_letter_alert(dead: &OutboxRow, error: &str, bureau_address: &str) -> Message {
-    let text = format!(
-        "An e-mail from maatje could not be delivered and will not be tried again.\n\n\
-         Outbox id: {}\nKind: {}\nAttempts: {}\nLast error: {}\n\n\
-         An administrator can see it with GET /v1/outbox?state=dead and send it again with \
-         POST /v1/outbox/{}/retry.\n",
-        dead.id, dead.kind, dead.attempts, error, dead.id
-    );
-    let html = format!(
-        "<p>An e-mail from maatje could not be delivered and will not be tried again.</p>\
-         <ul><li>Outbox id: {}</li><li>Kind: {}</li><li>Attempts: {}</li>\
-         <li>Last error: {}</li></ul>",
-        escape_html(&dead.id),
-        escape_html(&dead.kind),
-        dead.attempts,
-        escape_html(error)
-    );
-    Message {
-        kind: KIND_DEAD_LETTER_ALERT.to_owned(),
-        recipient: bureau_address.to_owned(),
-        language: "en".to_owned(),
-        subject: "maatje: an e-mail could not be delivered".to_owned(),
-        body_text: text,
-        body_html: html,
-        related: Some(("outbox".to_owned(), dead.id.clone())),
-    }
-}
-
 /// An SMTP reply often quotes the recipient's address; the error kept and shown to admins must
 /// not. Also bounds the length.
 pub fn scrub(error: &str, recipient: &str) -> String {
@@ -407,13 +373,6 @@ pub fn scrub(error: &str, recipient: &str) -> String {
         }
     }
     out.chars().take(500).collect()
-}
-
-fn escape_html(s: &str) -> String {
-    s.replace('&', "&amp;")
-        .replace('<', "&lt;")
-        .replace('>', "&gt;")
-        .replace('"', "&quot;")
 }
 
 #[cfg(test)]

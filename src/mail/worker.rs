@@ -10,6 +10,7 @@ use std::time::Duration;
 use futures_util::FutureExt;
 use lettre::message::{Mailbox, MultiPart};
 
+use super::notices::Notices;
 use super::outbox::{self, FailureKind, FailureOutcome, OutboxRow, RetryPolicy};
 use super::transport::{SendError, Transport};
 use crate::config::MailSettings;
@@ -24,7 +25,8 @@ pub struct MailWorker {
     /// Names this worker's claims; unique per process.
     pub owner: String,
     pub from: Mailbox,
-    pub bureau_address: String,
+    /// Renders the dead-letter alert and expands response links at send time.
+    pub notices: Notices,
     pub message_id_domain: String,
     pub poll_interval: Duration,
     pub lease: chrono::Duration,
@@ -33,14 +35,20 @@ pub struct MailWorker {
 }
 
 impl MailWorker {
-    pub fn new(db: Database, clock: Clock, transport: Arc<Transport>, m: &MailSettings) -> Self {
+    pub fn new(
+        db: Database,
+        clock: Clock,
+        transport: Arc<Transport>,
+        notices: Notices,
+        m: &MailSettings,
+    ) -> Self {
         MailWorker {
             db,
             clock,
             transport,
             owner: uuid::Uuid::now_v7().to_string(),
             from: m.from.parse().expect("mail.from is validated at load"),
-            bureau_address: m.bureau_address.clone(),
+            notices,
             message_id_domain: m.message_id_domain.clone(),
             poll_interval: Duration::from_millis(m.poll_interval_ms),
             lease: chrono::Duration::seconds(m.lease_seconds as i64),
@@ -117,12 +125,14 @@ impl MailWorker {
     }
 
     /// The message as sent: from `mail.from`, Message-ID `<outbox id@message_id_domain>`, text and
-    /// HTML as alternatives.
+    /// HTML as alternatives, response links put in where the stored bodies hold their markers
+    /// (see [`crate::respond::links`]).
     pub fn compose(&self, row: &OutboxRow) -> Result<lettre::Message, SendError> {
         let permanent = |message: String| SendError {
             kind: FailureKind::Permanent,
             message,
         };
+        let links = self.notices.links();
         let to: Mailbox = row
             .recipient
             .parse()
@@ -133,8 +143,8 @@ impl MailWorker {
             .subject(row.subject.clone())
             .message_id(Some(message_id(&row.id, &self.message_id_domain)))
             .multipart(MultiPart::alternative_plain_html(
-                row.body_text.clone(),
-                row.body_html.clone(),
+                links.expand(&row.body_text),
+                links.expand(&row.body_html),
             ))
             .map_err(|e| permanent(format!("cannot build the message: {e}")))
     }
@@ -156,7 +166,7 @@ impl MailWorker {
             }
             Err(error) => {
                 let retry = self.retry;
-                let bureau = self.bureau_address.clone();
+                let notices = self.notices.clone();
                 let jitter = fastrand::f64();
                 let message = error.message.clone();
                 let failure = error.kind;
@@ -164,7 +174,7 @@ impl MailWorker {
                     .db
                     .run(move |conn| {
                         outbox::mark_failed(
-                            conn, &id_owned, now, failure, &message, &retry, jitter, &bureau,
+                            conn, &id_owned, now, failure, &message, &retry, jitter, &notices,
                         )
                     })
                     .await?;

@@ -18,6 +18,7 @@ use crate::domain::pairing::{EndReason, PairingAction, PairingState};
 use crate::domain::request::RequestAction;
 use crate::error::{ApiError, ApiResult};
 use crate::http::pagination::PageRequest;
+use crate::mail::notices::Notices;
 
 pub const ENTITY: &str = "pairing";
 
@@ -61,13 +62,15 @@ fn unavailable(detail: String) -> ApiError {
 }
 
 /// Proposes `buddy_id` for `request_id`: the request must be open, the buddy active with free
-/// capacity and not have declined this request before.
+/// capacity and not have declined this request before. The buddy's proposal mail, with its
+/// response links, is written to the outbox in the same transaction.
 pub fn propose(
     conn: &mut DbConnection,
     request_id: &str,
     buddy_id: &str,
     actor: &Actor,
     now: NaiveDateTime,
+    notices: &Notices,
 ) -> ApiResult<PairingRow> {
     let request = requests::find(conn, request_id)?;
     transition(request.state()?, RequestAction::Propose)?;
@@ -154,6 +157,7 @@ pub fn propose(
         Some(&format!("pairing {} proposed", row.id)),
         now,
     )?;
+    notices.proposed(conn, &row, now)?;
     Ok(row)
 }
 
@@ -256,8 +260,11 @@ pub struct Ending {
     pub comment: Option<String>,
 }
 
-/// A staff or buddy action on a pairing, with the request following where the design says so:
-/// accept → request matched; decline → request open again; end → request closed.
+/// A staff, buddy or scheduler action on a pairing, with the request following where the design
+/// says so (accept → request matched; decline or expire → request open again; end → request
+/// closed) and the mail it causes: the confirmation to the buddy on accept, the thanks on end,
+/// a note to the client bureau on decline and expiry. A used-up response link stays used.
+#[allow(clippy::too_many_arguments)]
 pub fn act(
     conn: &mut DbConnection,
     id: &str,
@@ -266,6 +273,7 @@ pub fn act(
     ending: Option<Ending>,
     actor: &Actor,
     now: NaiveDateTime,
+    notices: &Notices,
 ) -> ApiResult<PairingRow> {
     let pairing = find(conn, id)?;
     let request_action = match action {
@@ -292,5 +300,12 @@ pub fn act(
         let why = format!("pairing {} {}", row.id, row.state);
         follow(conn, &request, request_action, actor, Some(&why), now)?;
     }
+    match action {
+        PairingAction::Accept => Some(notices.accepted(conn, &row, now)?),
+        PairingAction::Decline => Some(notices.declined(conn, &row, now)?),
+        PairingAction::Expire => Some(notices.expired(conn, &row, now)?),
+        PairingAction::End => Some(notices.ended(conn, &row, now)?),
+        PairingAction::Activate | PairingAction::Cancel => None,
+    };
     Ok(row)
 }

@@ -195,6 +195,14 @@ async fn spawn_app_on(database: TestDatabase, admin: &str, overrides: &[(&str, &
         // The mail worker too: `mail` turns it on, with a transport of its own.
         ("MAATJE__MAIL__WORKER_ENABLED", "false"),
         ("MAATJE__MAIL__TRANSPORT", "file"),
+        // Shared by every instance on a database, as production instances must share theirs;
+        // and no secret file is written into the working directory.
+        ("MAATJE__MAIL__LINK_SECRET", TEST_LINK_SECRET),
+        // Not the test server's address: links must come from here, never from a Host header.
+        ("MAATJE__MAIL__PUBLIC_BASE_URL", PUBLIC_BASE_URL),
+        // The scheduler would race the tests that move the clock; `workflow` runs it on demand.
+        ("MAATJE__WORKFLOW__SCHEDULER_ENABLED", "false"),
+        ("MAATJE__MATCHING__AUTO_PROPOSE", "false"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -230,6 +238,13 @@ async fn spawn_app_on(database: TestDatabase, admin: &str, overrides: &[(&str, &
     app.use_token(Some(&token));
     app
 }
+
+/// The link secret of every test server.
+pub const TEST_LINK_SECRET: &str = "test-link-secret-0123456789abcdef0123456789";
+
+/// The public base URL of every test server; [`TestApp::local_link`] points a link from a mail
+/// at the test server instead.
+pub const PUBLIC_BASE_URL: &str = "https://maatje.example.test";
 
 /// The password every staff account made by the harness has.
 pub const STAFF_PASSWORD: &str = "correct horse battery staple";

@@ -11,9 +11,11 @@ use std::time::{Duration, Instant};
 
 use std::sync::Arc;
 
+use maatje::mail::notices::Notices;
 use maatje::mail::outbox::{self, Message, OutboxRow};
 use maatje::mail::transport::Transport;
 use maatje::mail::worker::MailWorker;
+use maatje::respond::links::Links;
 use tempfile::TempDir;
 
 use crate::helpers::{spawn_app_sharing, spawn_app_with, TestApp};
@@ -413,10 +415,12 @@ async fn a_message_whose_worker_died_mid_send_is_sent_once_its_lease_expires() {
     assert_eq!(claimed.lease_owner.as_deref(), Some("a-worker-that-died"));
     // The service restarts: a new worker, as `Application::build` makes it.
     let transport = Arc::new(Transport::from_settings(&app.settings.mail).unwrap());
+    let links = Links::from_settings(&app.settings.mail).unwrap();
     let worker = MailWorker::new(
         app.db.clone(),
         app.clock.clone(),
         transport,
+        Notices::new(&app.settings, links),
         &app.settings.mail,
     );
     // While the lease runs, nobody else takes it.

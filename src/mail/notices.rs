@@ -1,0 +1,383 @@
+//! What the programme tells whom, by e-mail. Each function renders one message from its
+//! templates (see [`crate::templates`]) and writes it to the outbox with the caller's connection,
+//! so it is stored in the same transaction as the change it reports, or not at all.
+//!
+//! | event | to | kind |
+//! | --- | --- | --- |
+//! | a request arrives | client bureau | `bureau_new_request` |
+//! | a buddy is proposed | buddy | `buddy_proposal` (no client identity; response links) |
+//! | a proposal is unanswered after `workflow.reminder_after_hours` | buddy | `buddy_reminder` |
+//! | the buddy accepts | buddy | `buddy_confirmation` (client first name and contact) |
+//! | the buddy declines | client bureau | `bureau_declined` |
+//! | a proposal expires | client bureau | `bureau_expired` |
+//! | a pairing ends | buddy | `buddy_thanks` |
+//! | a request is overdue | client bureau | `bureau_overdue` |
+//! | auto-proposal finds nobody good enough | client bureau | `bureau_no_candidate` |
+//! | a mail is dead-lettered | client bureau | `bureau_dead_letter` |
+//!
+//! Buddies get their mail in their `mail_language`; the bureau in `mail.bureau_language`.
+
+use std::sync::Arc;
+
+use chrono::{Duration, NaiveDateTime};
+use minijinja::{context, Value};
+
+use super::outbox::{self, Message, OutboxRow, KIND_DEAD_LETTER_ALERT};
+use crate::config::Settings;
+use crate::db::DbConnection;
+use crate::error::{ApiError, ApiResult};
+use crate::respond::links::{marker, Answer, Links};
+use crate::respond::tokens;
+use crate::store::buddies::{self, BuddyRow};
+use crate::store::organisations;
+use crate::store::pairings::PairingRow;
+use crate::store::requests::{self, RequestRow};
+use crate::templates::Templates;
+
+/// How a time is shown in a message: UTC to the minute.
+pub fn display_time(at: NaiveDateTime) -> String {
+    at.format("%Y-%m-%d %H:%M").to_string()
+}
+
+/// Renders and enqueues the programme's e-mails. Cheap to clone.
+#[derive(Clone)]
+pub struct Notices {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    templates: Templates,
+    links: Links,
+    bureau_address: String,
+    bureau_language: String,
+    proposal_ttl: Duration,
+    overdue_after_days: u32,
+    auto_propose_min_score: f64,
+}
+
+impl std::fmt::Debug for Notices {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Notices")
+    }
+}
+
+impl Notices {
+    pub fn new(settings: &Settings, links: Links) -> Notices {
+        Notices {
+            inner: Arc::new(Inner {
+                templates: Templates::new(),
+                links,
+                bureau_address: settings.mail.bureau_address.clone(),
+                bureau_language: settings.mail.bureau_language.as_str().to_owned(),
+                proposal_ttl: Duration::hours(i64::from(settings.workflow.proposal_ttl_hours)),
+                overdue_after_days: settings.workflow.overdue_after_days,
+                auto_propose_min_score: settings.matching.auto_propose_min_score,
+            }),
+        }
+    }
+
+    pub fn links(&self) -> &Links {
+        &self.inner.links
+    }
+
+    pub fn templates(&self) -> &Templates {
+        &self.inner.templates
+    }
+
+    /// How long a buddy has to answer a proposal.
+    pub fn proposal_ttl(&self) -> Duration {
+        self.inner.proposal_ttl
+    }
+
+    /// When a proposal made at `proposed_at` expires.
+    pub fn proposal_expires_at(&self, proposed_at: NaiveDateTime) -> NaiveDateTime {
+        proposed_at + self.inner.proposal_ttl
+    }
+
+    fn render(&self, kind: &str, language: &str, context: Value) -> ApiResult<Message> {
+        let mail = self
+            .inner
+            .templates
+            .mail(kind, language, context! { lang => language, ..context })
+            .map_err(|e| ApiError::internal(format!("mail template {language}/{kind}: {e:#}")))?;
+        Ok(Message {
+            kind: kind.to_owned(),
+            recipient: String::new(),
+            language: language.to_owned(),
+            subject: mail.subject,
+            body_text: mail.text,
+            body_html: mail.html,
+            related: None,
+        })
+    }
+
+    fn to_buddy(
+        &self,
+        conn: &mut DbConnection,
+        now: NaiveDateTime,
+        kind: &str,
+        buddy: &BuddyRow,
+        context: Value,
+        related: (&str, &str),
+    ) -> ApiResult<String> {
+        let mut message = self.render(kind, &buddy.mail_language, context)?;
+        message.recipient = buddy.email.clone();
+        message.related = Some((related.0.to_owned(), related.1.to_owned()));
+        outbox::enqueue(conn, now, message)
+    }
+
+    fn to_bureau(
+        &self,
+        conn: &mut DbConnection,
+        now: NaiveDateTime,
+        kind: &str,
+        context: Value,
+        related: (&str, &str),
+    ) -> ApiResult<String> {
+        let message = self.bureau_message(kind, context, related)?;
+        outbox::enqueue(conn, now, message)
+    }
+
+    fn bureau_message(
+        &self,
+        kind: &str,
+        context: Value,
+        related: (&str, &str),
+    ) -> ApiResult<Message> {
+        let mut message = self.render(kind, &self.inner.bureau_language, context)?;
+        message.recipient = self.inner.bureau_address.clone();
+        message.related = Some((related.0.to_owned(), related.1.to_owned()));
+        Ok(message)
+    }
+
+    /// A new request, to the bureau: organisation, trigger and region; no client data.
+    pub fn request_created(
+        &self,
+        conn: &mut DbConnection,
+        request: &RequestRow,
+        now: NaiveDateTime,
+    ) -> ApiResult<String> {
+        let organisation = organisations::find(conn, &request.organisation_id)?;
+        self.to_bureau(
+            conn,
+            now,
+            "bureau_new_request",
+            context! {
+                request_id => &request.id,
+                organisation => organisation.name,
+                trigger => &request.trigger_kind,
+                region => &request.region,
+                created_at => display_time(request.created_at),
+            },
+            ("buddy_request", &request.id),
+        )
+    }
+
+    /// The proposal, to the buddy, with a fresh response token: what the buddy needs to
+    /// decide (trigger kind, region, languages) and the links; no client identity.
+    pub fn proposed(
+        &self,
+        conn: &mut DbConnection,
+        pairing: &PairingRow,
+        now: NaiveDateTime,
+    ) -> ApiResult<String> {
+        let expires_at = self.proposal_expires_at(pairing.proposed_at);
+        let token_id = tokens::create(
+            conn,
+            &self.inner.links,
+            &pairing.id,
+            &pairing.buddy_id,
+            expires_at,
+            now,
+        )?;
+        self.proposal_mail(conn, pairing, &token_id, "buddy_proposal", now)
+    }
+
+    /// A reminder of an unanswered proposal, to the buddy, with the proposal's own links.
+    /// `None` when the proposal has no live token (it was answered).
+    pub fn reminder(
+        &self,
+        conn: &mut DbConnection,
+        pairing: &PairingRow,
+        now: NaiveDateTime,
+    ) -> ApiResult<Option<String>> {
+        let Some(token) = tokens::for_pairing(conn, &pairing.id)? else {
+            return Ok(None);
+        };
+        self.proposal_mail(conn, pairing, &token.id, "buddy_reminder", now)
+            .map(Some)
+    }
+
+    fn proposal_mail(
+        &self,
+        conn: &mut DbConnection,
+        pairing: &PairingRow,
+        token_id: &str,
+        kind: &str,
+        now: NaiveDateTime,
+    ) -> ApiResult<String> {
+        let buddy = buddies::find(conn, &pairing.buddy_id)?;
+        let request = requests::find(conn, &pairing.request_id)?;
+        let context = context! {
+            buddy_name => &buddy.full_name,
+            trigger => &request.trigger_kind,
+            region => &request.region,
+            languages => request.client_languages()?,
+            respond_before => display_time(self.proposal_expires_at(pairing.proposed_at)),
+            accept_link => marker(token_id, Answer::Accept),
+            decline_link => marker(token_id, Answer::Decline),
+        };
+        self.to_buddy(conn, now, kind, &buddy, context, ("pairing", &pairing.id))
+    }
+
+    /// After acceptance, to the buddy: the client's first name and contact details, which the
+    /// client consented to share.
+    pub fn accepted(
+        &self,
+        conn: &mut DbConnection,
+        pairing: &PairingRow,
+        now: NaiveDateTime,
+    ) -> ApiResult<String> {
+        let buddy = buddies::find(conn, &pairing.buddy_id)?;
+        let request = requests::find(conn, &pairing.request_id)?;
+        let context = context! {
+            buddy_name => &buddy.full_name,
+            client_first_name => &request.client_first_name,
+            client_phone => &request.client_phone,
+            client_email => &request.client_email,
+            channel => &request.client_preferred_channel,
+            region => &request.region,
+        };
+        self.to_buddy(
+            conn,
+            now,
+            "buddy_confirmation",
+            &buddy,
+            context,
+            ("pairing", &pairing.id),
+        )
+    }
+
+    /// A declined proposal, to the bureau.
+    pub fn declined(
+        &self,
+        conn: &mut DbConnection,
+        pairing: &PairingRow,
+        now: NaiveDateTime,
+    ) -> ApiResult<String> {
+        self.to_bureau(
+            conn,
+            now,
+            "bureau_declined",
+            context! {
+                request_id => &pairing.request_id,
+                pairing_id => &pairing.id,
+                buddy_id => &pairing.buddy_id,
+                reason => &pairing.decline_reason,
+            },
+            ("pairing", &pairing.id),
+        )
+    }
+
+    /// An expired proposal, to the bureau.
+    pub fn expired(
+        &self,
+        conn: &mut DbConnection,
+        pairing: &PairingRow,
+        now: NaiveDateTime,
+    ) -> ApiResult<String> {
+        self.to_bureau(
+            conn,
+            now,
+            "bureau_expired",
+            context! {
+                request_id => &pairing.request_id,
+                pairing_id => &pairing.id,
+                buddy_id => &pairing.buddy_id,
+                ttl_hours => self.inner.proposal_ttl.num_hours(),
+            },
+            ("pairing", &pairing.id),
+        )
+    }
+
+    /// Thanks at the end of a pairing, to the buddy.
+    pub fn ended(
+        &self,
+        conn: &mut DbConnection,
+        pairing: &PairingRow,
+        now: NaiveDateTime,
+    ) -> ApiResult<String> {
+        let buddy = buddies::find(conn, &pairing.buddy_id)?;
+        self.to_buddy(
+            conn,
+            now,
+            "buddy_thanks",
+            &buddy,
+            context! { buddy_name => &buddy.full_name },
+            ("pairing", &pairing.id),
+        )
+    }
+
+    /// An overdue request, to the bureau.
+    pub fn overdue(
+        &self,
+        conn: &mut DbConnection,
+        request: &RequestRow,
+        now: NaiveDateTime,
+    ) -> ApiResult<String> {
+        let organisation = organisations::find(conn, &request.organisation_id)?;
+        self.to_bureau(
+            conn,
+            now,
+            "bureau_overdue",
+            context! {
+                request_id => &request.id,
+                organisation => organisation.name,
+                created_at => display_time(request.created_at),
+                overdue_after_days => self.inner.overdue_after_days,
+            },
+            ("buddy_request", &request.id),
+        )
+    }
+
+    /// Auto-proposal found nobody (`best_score` `None`) or nobody scoring high enough; to the
+    /// bureau.
+    pub fn no_candidate(
+        &self,
+        conn: &mut DbConnection,
+        request: &RequestRow,
+        best_score: Option<f64>,
+        now: NaiveDateTime,
+    ) -> ApiResult<String> {
+        let organisation = organisations::find(conn, &request.organisation_id)?;
+        self.to_bureau(
+            conn,
+            now,
+            "bureau_no_candidate",
+            context! {
+                request_id => &request.id,
+                organisation => organisation.name,
+                best_score => best_score.map(|s| format!("{s:.2}")),
+                min_score => format!("{:.2}", self.inner.auto_propose_min_score),
+            },
+            ("buddy_request", &request.id),
+        )
+    }
+
+    /// The alert about a dead letter, to the bureau: which message died and why, without
+    /// personal data (no recipient, no subject, no body).
+    pub fn dead_letter(&self, dead: &OutboxRow, error: &str) -> ApiResult<Message> {
+        let mut message = self.bureau_message(
+            KIND_DEAD_LETTER_ALERT,
+            context! {
+                outbox_id => &dead.id,
+                kind => &dead.kind,
+                attempts => dead.attempts,
+                error => error,
+            },
+            ("outbox", &dead.id),
+        )?;
+        message.kind = KIND_DEAD_LETTER_ALERT.to_owned();
+        Ok(message)
+    }
+}

@@ -1,0 +1,259 @@
+//! Response links: `<public base URL>/respond/<token>`.
+//!
+//! A token is never stored. Its row in `response_tokens` holds an id of 128 random bits and the
+//! SHA-256 of the token; the token itself is `HMAC-SHA256(link secret, id)`, 256 bits in
+//! base64url. A mail is written to the outbox with a marker `@@respond:<id>:<answer>@@` where the
+//! link goes, and the worker puts the link in when it sends the mail. So neither the database
+//! (a backup, a pending or dead outbox row, `GET /v1/outbox`) nor the logs hold a usable link:
+//! that takes the secret, which lives in the configuration or a file beside the database.
+
+use std::io::Write;
+use std::path::Path;
+
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use base64::Engine;
+use hmac::{Hmac, Mac};
+use sha2::{Digest, Sha256};
+
+use crate::config::MailSettings;
+
+/// Length of a token in the URL: 32 bytes in base64url without padding.
+pub const TOKEN_LEN: usize = 43;
+
+const MARKER_START: &str = "@@respond:";
+const MARKER_END: &str = "@@";
+
+/// What a link asks the page to offer first. Both answers are on the page either way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Answer {
+    Accept,
+    Decline,
+}
+
+impl Answer {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Answer::Accept => "accept",
+            Answer::Decline => "decline",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Answer> {
+        match s {
+            "accept" => Some(Answer::Accept),
+            "decline" => Some(Answer::Decline),
+            _ => None,
+        }
+    }
+}
+
+/// The marker a template prints where the link to `token_id` goes.
+pub fn marker(token_id: &str, answer: Answer) -> String {
+    format!("{MARKER_START}{token_id}:{}{MARKER_END}", answer.as_str())
+}
+
+/// The SHA-256 of a token, as stored.
+pub fn token_hash(token: &str) -> String {
+    hex::encode(Sha256::digest(token.as_bytes()))
+}
+
+/// A fresh token id: 128 random bits, hex.
+pub fn new_token_id() -> String {
+    let mut bytes = [0u8; 16];
+    getrandom::fill(&mut bytes).expect("the operating system provides randomness");
+    hex::encode(bytes)
+}
+
+/// Derives tokens and builds links. Holds the secret; its `Debug` does not show it.
+#[derive(Clone)]
+pub struct Links {
+    secret: Vec<u8>,
+    base_url: String,
+}
+
+impl std::fmt::Debug for Links {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Links")
+            .field("base_url", &self.base_url)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Links {
+    pub fn new(secret: impl Into<Vec<u8>>, base_url: &str) -> Links {
+        Links {
+            secret: secret.into(),
+            base_url: base_url.trim_end_matches('/').to_owned(),
+        }
+    }
+
+    /// From `[mail]`: `link_secret` when set, else the secret in `link_secret_file`, created
+    /// with 256 random bits (readable by the owner only) on first use.
+    pub fn from_settings(mail: &MailSettings) -> anyhow::Result<Links> {
+        let secret = if mail.link_secret.is_empty() {
+            load_or_create_secret(&mail.link_secret_file)?
+        } else {
+            mail.link_secret.as_bytes().to_vec()
+        };
+        Ok(Links::new(secret, &mail.public_base_url))
+    }
+
+    /// The token of the row `token_id`.
+    pub fn token(&self, token_id: &str) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes any key");
+        mac.update(b"maatje response link v1\0");
+        mac.update(token_id.as_bytes());
+        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+    }
+
+    /// The link to the response page of `token_id`, offering `answer` first.
+    pub fn link(&self, token_id: &str, answer: Answer) -> String {
+        format!(
+            "{}/respond/{}?answer={}",
+            self.base_url,
+            self.token(token_id),
+            answer.as_str()
+        )
+    }
+
+    /// Replaces every marker in `body` by its link. A marker names its token id in hex, so
+    /// anything else between the delimiters is left as it is.
+    pub fn expand(&self, body: &str) -> String {
+        let mut out = String::with_capacity(body.len());
+        let mut rest = body;
+        while let Some(start) = rest.find(MARKER_START) {
+            out.push_str(&rest[..start]);
+            let after = &rest[start + MARKER_START.len()..];
+            let parsed = after.find(MARKER_END).and_then(|end| {
+                let (id, answer) = after[..end].split_once(':')?;
+                let valid_id = id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit());
+                Some((id, Answer::parse(answer)?, end)).filter(|_| valid_id)
+            });
+            match parsed {
+                Some((id, answer, end)) => {
+                    out.push_str(&self.link(id, answer));
+                    rest = &after[end + MARKER_END.len()..];
+                }
+                None => {
+                    out.push_str(MARKER_START);
+                    rest = after;
+                }
+            }
+        }
+        out.push_str(rest);
+        out
+    }
+}
+
+/// Reads the secret in `path`, or writes a new one there. Two processes starting at once on
+/// one machine agree: the file is created exclusively, and the loser reads the winner's.
+fn load_or_create_secret(path: &Path) -> anyhow::Result<Vec<u8>> {
+    use anyhow::Context;
+    let read = |path: &Path| -> anyhow::Result<Vec<u8>> {
+        let text = std::fs::read_to_string(path)
+            .with_context(|| format!("cannot read the link secret {}", path.display()))?;
+        let secret = text.trim();
+        anyhow::ensure!(
+            secret.len() >= 32,
+            "the link secret in {} is shorter than 32 characters",
+            path.display()
+        );
+        Ok(secret.as_bytes().to_vec())
+    };
+    if path.exists() {
+        return read(path);
+    }
+    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    }
+    let mut bytes = [0u8; 32];
+    getrandom::fill(&mut bytes).expect("the operating system provides randomness");
+    let secret = hex::encode(bytes);
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    match options.open(path) {
+        Ok(mut file) => {
+            file.write_all(secret.as_bytes())
+                .and_then(|_| file.sync_all())
+                .with_context(|| format!("cannot write the link secret {}", path.display()))?;
+            tracing::info!(file = %path.display(), "generated a new link secret");
+            Ok(secret.into_bytes())
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => read(path),
+        Err(e) => Err(e).with_context(|| format!("cannot create {}", path.display())),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn links() -> Links {
+        Links::new("s".repeat(32), "https://maatje.example.org/")
+    }
+
+    #[test]
+    fn a_token_is_256_bits_and_depends_on_id_and_secret() {
+        let id = new_token_id();
+        assert_eq!(id.len(), 32);
+        let token = links().token(&id);
+        assert_eq!(token.len(), TOKEN_LEN);
+        assert_eq!(token, links().token(&id), "derivation is stable");
+        assert_ne!(token, links().token(&new_token_id()));
+        let other = Links::new("t".repeat(32), "https://maatje.example.org");
+        assert_ne!(token, other.token(&id));
+        assert_eq!(token_hash(&token).len(), 64);
+    }
+
+    #[test]
+    fn markers_become_links_from_the_base_url() {
+        let id = "0123456789abcdef0123456789abcdef";
+        let body = format!(
+            "accept: {}\ndecline: <a href=\"{}\">x</a>",
+            marker(id, Answer::Accept),
+            marker(id, Answer::Decline)
+        );
+        let token = links().token(id);
+        assert_eq!(
+            links().expand(&body),
+            format!(
+                "accept: https://maatje.example.org/respond/{token}?answer=accept\n\
+                 decline: <a href=\"https://maatje.example.org/respond/{token}?answer=decline\">x</a>"
+            )
+        );
+    }
+
+    #[test]
+    fn text_that_only_looks_like_a_marker_stays() {
+        for body in [
+            "@@respond:nothex:accept@@",
+            "@@respond:0123456789abcdef0123456789abcdef:maybe@@",
+            "@@respond:unterminated",
+            "plain text",
+        ] {
+            assert_eq!(links().expand(body), body);
+        }
+    }
+
+    #[test]
+    fn the_secret_file_is_created_once_and_then_reused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("sub/link-secret");
+        let first = load_or_create_secret(&path).unwrap();
+        assert_eq!(first.len(), 64);
+        assert_eq!(load_or_create_secret(&path).unwrap(), first);
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            let mode = std::fs::metadata(&path).unwrap().permissions().mode();
+            assert_eq!(mode & 0o777, 0o600);
+        }
+        std::fs::write(&path, "short").unwrap();
+        assert!(load_or_create_secret(&path).is_err());
+    }
+}

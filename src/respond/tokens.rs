@@ -1,0 +1,84 @@
+//! The `response_tokens` table: one row per link, bound to a pairing, its buddy and a purpose.
+//! Every function takes a connection and runs inside the caller's transaction.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::links::{new_token_id, token_hash, Links};
+use crate::db::schema::response_tokens;
+use crate::db::DbConnection;
+use crate::error::ApiResult;
+
+/// What a token may be used for. One purpose so far: answering a pairing proposal.
+pub const PURPOSE_PROPOSAL_RESPONSE: &str = "proposal_response";
+
+#[derive(Debug, Clone, Queryable, Selectable)]
+#[diesel(table_name = response_tokens)]
+pub struct TokenRow {
+    pub id: String,
+    pub token_hash: String,
+    pub pairing_id: String,
+    pub buddy_id: String,
+    pub purpose: String,
+    pub expires_at: NaiveDateTime,
+    pub used_at: Option<NaiveDateTime>,
+    pub created_at: NaiveDateTime,
+}
+
+/// Creates the token with which `buddy_id` answers the proposal `pairing_id` until
+/// `expires_at`; returns its id, from which the mail's link markers are made.
+pub fn create(
+    conn: &mut DbConnection,
+    links: &Links,
+    pairing_id: &str,
+    buddy_id: &str,
+    expires_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> ApiResult<String> {
+    let id = new_token_id();
+    diesel::insert_into(response_tokens::table)
+        .values((
+            response_tokens::id.eq(&id),
+            response_tokens::token_hash.eq(token_hash(&links.token(&id))),
+            response_tokens::pairing_id.eq(pairing_id),
+            response_tokens::buddy_id.eq(buddy_id),
+            response_tokens::purpose.eq(PURPOSE_PROPOSAL_RESPONSE),
+            response_tokens::expires_at.eq(expires_at),
+            response_tokens::created_at.eq(now),
+        ))
+        .execute(conn)?;
+    Ok(id)
+}
+
+/// The live token of a pairing's proposal, for a reminder that repeats its links.
+pub fn for_pairing(conn: &mut DbConnection, pairing_id: &str) -> ApiResult<Option<TokenRow>> {
+    Ok(response_tokens::table
+        .filter(response_tokens::pairing_id.eq(pairing_id))
+        .filter(response_tokens::purpose.eq(PURPOSE_PROPOSAL_RESPONSE))
+        .filter(response_tokens::used_at.is_null())
+        .order(response_tokens::created_at.desc())
+        .select(TokenRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The row of a presented token, looked up by its hash.
+pub fn find(conn: &mut DbConnection, token: &str) -> ApiResult<Option<TokenRow>> {
+    Ok(response_tokens::table
+        .filter(response_tokens::token_hash.eq(token_hash(token)))
+        .select(TokenRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// Marks a token used, guarded by its being unused: `false` when another request used it first.
+pub fn mark_used(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> ApiResult<bool> {
+    let updated = diesel::update(
+        response_tokens::table
+            .find(id)
+            .filter(response_tokens::used_at.is_null()),
+    )
+    .set(response_tokens::used_at.eq(now))
+    .execute(conn)?;
+    Ok(updated == 1)
+}

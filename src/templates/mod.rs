@@ -1,0 +1,187 @@
+//! The template files of the e-mails and of the buddy response pages, compiled into the binary
+//! from `src/templates/` and rendered with minijinja.
+//!
+//! Escaping follows the file name: a `.html` template escapes every value it prints (a name
+//! like `<b>Jan</b>` shows as typed, never as markup), a `.txt` template prints values as they
+//! are. A value missing from the context is an error, never an empty string, so a template
+//! that names a field the code does not give fails its test instead of sending a gap.
+//!
+//! An e-mail is a pair `mail/<language>/<kind>.txt` and `.html`. The text template renders
+//! blocks, `subject` and `body`; the HTML template extends `mail/layout.html` and fills its
+//! `content` block. Labels (triggers, channels) are macros in `mail/<language>/labels.txt`.
+
+use minijinja::{Environment, UndefinedBehavior, Value};
+
+/// Every template file, by name.
+macro_rules! template_files {
+    ($($name:literal),* $(,)?) => {
+        &[$(($name, include_str!(concat!($name)))),*]
+    };
+}
+
+/// The languages a message or page can be in.
+pub const LANGUAGES: [&str; 2] = ["nl", "en"];
+
+/// The kinds of e-mail; each has a `.txt` and an `.html` template per language.
+pub const MAIL_KINDS: [&str; 10] = [
+    "buddy_proposal",
+    "buddy_reminder",
+    "buddy_confirmation",
+    "buddy_thanks",
+    "bureau_new_request",
+    "bureau_declined",
+    "bureau_expired",
+    "bureau_overdue",
+    "bureau_no_candidate",
+    "bureau_dead_letter",
+];
+
+const FILES: &[(&str, &str)] = template_files![
+    "mail/layout.html",
+    "mail/nl/labels.txt",
+    "mail/en/labels.txt",
+    "mail/nl/buddy_proposal.txt",
+    "mail/nl/buddy_proposal.html",
+    "mail/en/buddy_proposal.txt",
+    "mail/en/buddy_proposal.html",
+    "mail/nl/buddy_reminder.txt",
+    "mail/nl/buddy_reminder.html",
+    "mail/en/buddy_reminder.txt",
+    "mail/en/buddy_reminder.html",
+    "mail/nl/buddy_confirmation.txt",
+    "mail/nl/buddy_confirmation.html",
+    "mail/en/buddy_confirmation.txt",
+    "mail/en/buddy_confirmation.html",
+    "mail/nl/buddy_thanks.txt",
+    "mail/nl/buddy_thanks.html",
+    "mail/en/buddy_thanks.txt",
+    "mail/en/buddy_thanks.html",
+    "mail/nl/bureau_new_request.txt",
+    "mail/nl/bureau_new_request.html",
+    "mail/en/bureau_new_request.txt",
+    "mail/en/bureau_new_request.html",
+    "mail/nl/bureau_declined.txt",
+    "mail/nl/bureau_declined.html",
+    "mail/en/bureau_declined.txt",
+    "mail/en/bureau_declined.html",
+    "mail/nl/bureau_expired.txt",
+    "mail/nl/bureau_expired.html",
+    "mail/en/bureau_expired.txt",
+    "mail/en/bureau_expired.html",
+    "mail/nl/bureau_overdue.txt",
+    "mail/nl/bureau_overdue.html",
+    "mail/en/bureau_overdue.txt",
+    "mail/en/bureau_overdue.html",
+    "mail/nl/bureau_no_candidate.txt",
+    "mail/nl/bureau_no_candidate.html",
+    "mail/en/bureau_no_candidate.txt",
+    "mail/en/bureau_no_candidate.html",
+    "mail/nl/bureau_dead_letter.txt",
+    "mail/nl/bureau_dead_letter.html",
+    "mail/en/bureau_dead_letter.txt",
+    "mail/en/bureau_dead_letter.html",
+    "pages/layout.html",
+    "pages/nl/labels.txt",
+    "pages/en/labels.txt",
+    "pages/nl/proposal.html",
+    "pages/en/proposal.html",
+    "pages/nl/answered.html",
+    "pages/en/answered.html",
+    "pages/nl/unavailable.html",
+    "pages/en/unavailable.html",
+];
+
+/// A rendered e-mail, before it goes into the outbox.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RenderedMail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+/// The compiled templates. Cheap to share: build once, keep in an `Arc`.
+pub struct Templates {
+    env: Environment<'static>,
+}
+
+impl std::fmt::Debug for Templates {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Templates")
+    }
+}
+
+impl Default for Templates {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Templates {
+    /// Compiles every template file. Panics on a syntax error, which the unit tests catch.
+    pub fn new() -> Self {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
+        for (name, source) in FILES {
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("template {name}: {e:#}"));
+        }
+        Templates { env }
+    }
+
+    /// Renders the e-mail `kind` in `language` (`nl` or `en`) with `context`.
+    pub fn mail(
+        &self,
+        kind: &str,
+        language: &str,
+        context: Value,
+    ) -> Result<RenderedMail, minijinja::Error> {
+        let text = self
+            .env
+            .get_template(&format!("mail/{language}/{kind}.txt"))?;
+        let rendered = text.render_captured(&context)?;
+        let subject = rendered
+            .state()
+            .lookup("subject")
+            .map(|s| s.to_string())
+            .ok_or_else(|| {
+                minijinja::Error::new(
+                    minijinja::ErrorKind::UndefinedError,
+                    format!("mail/{language}/{kind}.txt sets no subject"),
+                )
+            })?;
+        let body = rendered.output();
+        let html = self
+            .env
+            .get_template(&format!("mail/{language}/{kind}.html"))?
+            .render(&context)?;
+        Ok(RenderedMail {
+            subject: subject.split_whitespace().collect::<Vec<_>>().join(" "),
+            text: tidy(body),
+            html,
+        })
+    }
+
+    /// Renders the page `name` (`proposal`, `answered`, `unavailable`) in `language`.
+    pub fn page(
+        &self,
+        name: &str,
+        language: &str,
+        context: Value,
+    ) -> Result<String, minijinja::Error> {
+        self.env
+            .get_template(&format!("pages/{language}/{name}.html"))?
+            .render(&context)
+    }
+}
+
+/// Trims the blank lines a template leaves at the start and the end, and ends with one newline.
+fn tidy(text: &str) -> String {
+    let mut out = text.trim_matches('\n').to_owned();
+    out.push('\n');
+    out
+}
+
+#[cfg(test)]
+mod tests;

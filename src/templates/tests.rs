@@ -1,0 +1,160 @@
+use minijinja::context;
+
+use super::*;
+
+/// A context with every value any mail template uses.
+fn sample(name: &str) -> Value {
+    context! {
+        buddy_name => name,
+        trigger => "complaint",
+        region => "Utrecht",
+        languages => vec!["nl", "ar"],
+        respond_before => "2026-11-25 12:00",
+        accept_link => "@@respond:00ff:accept@@",
+        decline_link => "@@respond:00ff:decline@@",
+        client_first_name => "Sanne",
+        client_phone => "+31612345678",
+        client_email => Value::from(()),
+        channel => "phone",
+        request_id => "0190aaaa-0000-7000-8000-000000000001",
+        pairing_id => "0190aaaa-0000-7000-8000-000000000002",
+        buddy_id => "0190aaaa-0000-7000-8000-000000000003",
+        organisation => "Jeugdbescherming Midden",
+        created_at => "2026-11-20 09:30",
+        reason => Value::from(()),
+        ttl_hours => 72,
+        overdue_after_days => 5,
+        best_score => Value::from(()),
+        min_score => 0.5,
+        outbox_id => "0190aaaa-0000-7000-8000-000000000004",
+        kind => "buddy_proposal",
+        attempts => 8,
+        error => "permanent error (550)",
+    }
+}
+
+fn with_lang(language: &str, name: &str) -> Value {
+    context! { lang => language, ..sample(name) }
+}
+
+#[test]
+fn every_mail_renders_in_both_languages_with_a_subject_text_and_html() {
+    let templates = Templates::new();
+    for kind in MAIL_KINDS {
+        for language in LANGUAGES {
+            let mail = templates
+                .mail(
+                    kind,
+                    language,
+                    context! { lang => language, ..sample("Jan") },
+                )
+                .unwrap_or_else(|e| panic!("{kind} {language}: {e:#}"));
+            assert!(!mail.subject.is_empty(), "{kind} {language}");
+            assert!(!mail.subject.contains('\n'), "{kind} {language}");
+            assert!(mail.text.len() > 40, "{kind} {language}: {}", mail.text);
+            assert!(
+                mail.html.starts_with("<!DOCTYPE html>"),
+                "{kind} {language}"
+            );
+            assert!(
+                mail.html.contains(&format!("<html lang=\"{language}\">")),
+                "{kind} {language}"
+            );
+            assert!(!mail.text.contains("{{") && !mail.html.contains("{{"));
+        }
+    }
+}
+
+#[test]
+fn the_two_languages_differ() {
+    let templates = Templates::new();
+    for kind in MAIL_KINDS {
+        let nl = templates.mail(kind, "nl", with_lang("nl", "Jan")).unwrap();
+        let en = templates.mail(kind, "en", with_lang("en", "Jan")).unwrap();
+        assert_ne!(nl.subject, en.subject, "{kind}");
+        assert_ne!(nl.text, en.text, "{kind}");
+    }
+}
+
+#[test]
+fn html_escapes_values_and_text_keeps_them() {
+    let templates = Templates::new();
+    let mail = templates
+        .mail(
+            "buddy_proposal",
+            "en",
+            with_lang("en", "<b>Jan</b> & \"Piet\""),
+        )
+        .unwrap();
+    assert!(!mail.html.contains("<b>Jan</b>"), "{}", mail.html);
+    assert!(
+        mail.html.contains("&lt;b&gt;Jan&lt;&#x2f;b&gt; &amp;"),
+        "{}",
+        mail.html
+    );
+    assert!(
+        mail.text.contains("Dear <b>Jan</b> & \"Piet\","),
+        "{}",
+        mail.text
+    );
+}
+
+#[test]
+fn the_proposal_names_no_client_and_carries_both_links() {
+    let templates = Templates::new();
+    for language in LANGUAGES {
+        let mail = templates
+            .mail("buddy_proposal", language, with_lang(language, "Jan"))
+            .unwrap();
+        for part in [&mail.text, &mail.html] {
+            assert!(!part.contains("Sanne") && !part.contains("+31612345678"));
+            assert!(part.contains("@@respond:00ff:accept@@"), "{language}");
+            assert!(part.contains("@@respond:00ff:decline@@"), "{language}");
+            assert!(part.contains("Utrecht"));
+        }
+    }
+}
+
+#[test]
+fn the_confirmation_carries_the_contact_details_given() {
+    let templates = Templates::new();
+    let mail = templates
+        .mail("buddy_confirmation", "nl", with_lang("nl", "Jan"))
+        .unwrap();
+    assert!(mail.text.contains("Sanne") && mail.text.contains("+31612345678"));
+    assert!(
+        !mail.text.contains("E-mail:"),
+        "no e-mail address was given"
+    );
+    assert!(mail.text.contains("Liefst via: telefoon"));
+}
+
+#[test]
+fn a_missing_value_is_an_error_not_a_gap() {
+    let templates = Templates::new();
+    let error = templates
+        .mail("buddy_thanks", "nl", context! { lang => "nl" })
+        .unwrap_err();
+    assert_eq!(error.kind(), minijinja::ErrorKind::UndefinedError);
+}
+
+#[test]
+fn every_page_renders_in_both_languages() {
+    let templates = Templates::new();
+    for language in LANGUAGES {
+        for (page, extra) in [
+            ("proposal", context! { answer => "accept" }),
+            ("answered", context! { answer => "decline" }),
+            ("unavailable", context! { reason => "used" }),
+        ] {
+            let html = templates
+                .page(
+                    page,
+                    language,
+                    context! { lang => language, nonce => "abc", max_reason => 2000, ..minijinja::value::merge_maps([extra, sample("Jan")]) },
+                )
+                .unwrap_or_else(|e| panic!("{page} {language}: {e:#}"));
+            assert!(html.contains("<style nonce=\"abc\">"), "{page}");
+        }
+    }
+}
