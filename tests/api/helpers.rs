@@ -83,6 +83,7 @@ pub const TABLES: &[&str] = &[
     "api_clients",
     "api_keys",
     "outbox",
+    "response_tokens",
 ];
 
 /// The body limit of a test server (the default configuration's 64 KiB).
@@ -539,6 +540,16 @@ pub fn check_response(method: &Method, path: &str, response: &Response) {
         .header("x-request-id")
         .unwrap_or_else(|| panic!("{what}: no X-Request-Id header"));
     assert!(!request_id.is_empty(), "{what}: empty X-Request-Id");
+    if path.starts_with("/respond/") {
+        // The buddy response pages are HTML for people, errors included (see `respond`).
+        assert_eq!(
+            response.content_type(),
+            "text/html",
+            "{what}: {}",
+            response.text
+        );
+        return;
+    }
     if response.status >= 400 {
         assert_eq!(
             response.content_type(),

@@ -18,3 +18,4 @@ mod organisations;
 mod pairings;
 mod privacy;
 mod requests;
+mod respond;
