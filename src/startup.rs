@@ -23,6 +23,7 @@ use crate::http::extract::{path_config, BodyLimit};
 use crate::http::rate_limit::RateLimiter;
 use crate::http::{bare_errors, rate_limit, request_id, security_headers};
 use crate::jobs::retention::RetentionJob;
+use crate::jobs::scheduler::Scheduler;
 use crate::mail::notices::Notices;
 use crate::mail::transport::Transport;
 use crate::mail::worker::MailWorker;
@@ -36,6 +37,7 @@ pub struct Application {
     /// Background work that runs as long as the server does.
     retention: Option<RetentionJob>,
     mail: Option<MailWorker>,
+    scheduler: Option<Scheduler>,
 }
 
 impl Application {
@@ -75,6 +77,14 @@ impl Application {
                 &settings.mail,
             )
         });
+        let scheduler = settings.workflow.scheduler_enabled.then(|| {
+            Scheduler::new(
+                db.clone(),
+                clock.clone(),
+                notices.clone(),
+                &settings.workflow,
+            )
+        });
         let state = web::Data::new(AppState {
             db,
             clock,
@@ -102,6 +112,7 @@ impl Application {
             server: server.run(),
             retention,
             mail,
+            scheduler,
         })
     }
 
@@ -124,8 +135,15 @@ impl Application {
                 None => std::future::pending().await,
             }
         };
+        let scheduler = async {
+            match self.scheduler {
+                Some(scheduler) => scheduler.run().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             stopped = self.server => stopped,
+            () = scheduler => unreachable!("the scheduler runs until dropped"),
             () = retention => unreachable!("the retention job runs until dropped"),
             () = mail => unreachable!("the mail worker runs until dropped"),
         }

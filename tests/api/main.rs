@@ -19,3 +19,4 @@ mod pairings;
 mod privacy;
 mod requests;
 mod respond;
+mod workflow;
