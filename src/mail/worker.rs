@@ -8,7 +8,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use futures_util::FutureExt;
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::{ContentTransferEncoding, ContentType};
+use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 
 use super::notices::Notices;
 use super::outbox::{self, FailureKind, FailureOutcome, OutboxRow, RetryPolicy};
@@ -142,10 +143,17 @@ impl MailWorker {
             .to(to)
             .subject(row.subject.clone())
             .message_id(Some(message_id(&row.id, &self.message_id_domain)))
-            .multipart(MultiPart::alternative_plain_html(
-                links.expand(&row.body_text),
-                links.expand(&row.body_html),
-            ))
+            .multipart(
+                MultiPart::alternative()
+                    .singlepart(readable_part(
+                        ContentType::TEXT_PLAIN,
+                        links.expand(&row.body_text),
+                    ))
+                    .singlepart(readable_part(
+                        ContentType::TEXT_HTML,
+                        links.expand(&row.body_html),
+                    )),
+            )
             .map_err(|e| permanent(format!("cannot build the message: {e}")))
     }
 
@@ -193,6 +201,25 @@ impl MailWorker {
         }
         Ok(())
     }
+}
+
+/// A part as people can read it in the `.eml` file or the raw message: 8-bit UTF-8 with CRLF
+/// line ends (every SMTP server of this century takes 8BITMIME) when every line stays within
+/// RFC 5322's 998 octets and no NUL or bare CR is in it, else whatever lettre finds best
+/// (quoted-printable or base64). lettre itself would pick quoted-printable for any line past 76
+/// characters, which every response link is, and so scramble the links in the file.
+fn readable_part(content_type: ContentType, text: String) -> SinglePart {
+    let normalised = text.replace("\r\n", "\n");
+    let fits = !normalised.contains(['\0', '\r']) && normalised.lines().all(|l| l.len() <= 998);
+    let body = if fits {
+        Body::dangerous_pre_encoded(
+            normalised.replace('\n', "\r\n").into_bytes(),
+            ContentTransferEncoding::EightBit,
+        )
+    } else {
+        Body::new(text)
+    };
+    SinglePart::builder().header(content_type).body(body)
 }
 
 /// `<outbox id@domain>`: the same for every attempt, so a receiver can spot a duplicate.
