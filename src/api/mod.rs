@@ -29,6 +29,7 @@ use crate::db::Database;
 use crate::domain::actor::Actor;
 use crate::domain::clock::{utc, Clock};
 use crate::domain::privacy::Retention;
+use crate::domain::request::ServiceLevel;
 use crate::domain::values::{Check, MAX_REASON};
 use crate::error::{ApiError, ApiResult};
 use crate::http::pagination::PageRequest;
@@ -42,6 +43,7 @@ pub struct AppState {
     pub clock: Clock,
     pub login: LoginPolicy,
     pub retention: Retention,
+    pub service_level: ServiceLevel,
 }
 
 /// The authenticated party making the request, as established by [`crate::auth::middleware`].

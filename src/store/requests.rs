@@ -165,6 +165,15 @@ pub struct Filter {
     pub state: Option<RequestState>,
     pub trigger: Option<Trigger>,
     pub client_ref: Option<String>,
+    pub overdue: Option<OverdueFilter>,
+}
+
+/// Overdue (or not) at the moment `cutoff` stands for: see
+/// [`crate::domain::request::ServiceLevel::cutoff`].
+#[derive(Debug, Clone, Copy)]
+pub struct OverdueFilter {
+    pub overdue: bool,
+    pub cutoff: NaiveDateTime,
 }
 
 pub fn list(
@@ -188,6 +197,30 @@ pub fn list(
     }
     if let Some(client_ref) = &filter.client_ref {
         query = query.filter(buddy_requests::client_ref.eq(client_ref.clone()));
+    }
+    let open = RequestState::Open.as_str();
+    match filter.overdue {
+        Some(OverdueFilter {
+            overdue: true,
+            cutoff,
+        }) => {
+            query = query.filter(
+                buddy_requests::state
+                    .eq(open)
+                    .and(buddy_requests::created_at.le(cutoff)),
+            )
+        }
+        Some(OverdueFilter {
+            overdue: false,
+            cutoff,
+        }) => {
+            query = query.filter(
+                buddy_requests::state
+                    .ne(open)
+                    .or(buddy_requests::created_at.gt(cutoff)),
+            )
+        }
+        None => {}
     }
     if let Some(after) = &page.after {
         query = query.filter(buddy_requests::id.gt(after.clone()));
