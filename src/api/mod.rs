@@ -11,6 +11,7 @@ pub mod organisations;
 pub mod outbox;
 pub mod pairings;
 pub mod privacy;
+pub mod reports;
 pub mod requests;
 pub mod staff;
 
@@ -112,6 +113,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     audit::configure(cfg);
     privacy::configure(cfg);
     outbox::configure(cfg);
+    reports::configure(cfg);
 }
 
 /// A stored id as an API id.

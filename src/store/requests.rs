@@ -168,6 +168,19 @@ pub struct Filter {
     pub overdue: Option<OverdueFilter>,
 }
 
+/// The SQL form of [`crate::domain::request::ServiceLevel::is_overdue`]:
+/// `state = 'open' AND created_at <= cutoff`.
+pub type Overdue = diesel::dsl::And<
+    diesel::dsl::Eq<buddy_requests::state, &'static str>,
+    diesel::dsl::LtEq<buddy_requests::created_at, NaiveDateTime>,
+>;
+
+pub fn overdue(cutoff: NaiveDateTime) -> Overdue {
+    buddy_requests::state
+        .eq(RequestState::Open.as_str())
+        .and(buddy_requests::created_at.le(cutoff))
+}
+
 /// Overdue (or not) at the moment `cutoff` stands for: see
 /// [`crate::domain::request::ServiceLevel::cutoff`].
 #[derive(Debug, Clone, Copy)]
@@ -198,28 +211,15 @@ pub fn list(
     if let Some(client_ref) = &filter.client_ref {
         query = query.filter(buddy_requests::client_ref.eq(client_ref.clone()));
     }
-    let open = RequestState::Open.as_str();
     match filter.overdue {
         Some(OverdueFilter {
             overdue: true,
             cutoff,
-        }) => {
-            query = query.filter(
-                buddy_requests::state
-                    .eq(open)
-                    .and(buddy_requests::created_at.le(cutoff)),
-            )
-        }
+        }) => query = query.filter(overdue(cutoff)),
         Some(OverdueFilter {
             overdue: false,
             cutoff,
-        }) => {
-            query = query.filter(
-                buddy_requests::state
-                    .ne(open)
-                    .or(buddy_requests::created_at.gt(cutoff)),
-            )
-        }
+        }) => query = query.filter(diesel::dsl::not(overdue(cutoff))),
         None => {}
     }
     if let Some(after) = &page.after {
