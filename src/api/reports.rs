@@ -405,7 +405,12 @@ impl SummaryReport {
                 .map(|id| id.to_string())
                 .unwrap_or_default(),
         );
-        row("window", "generated_at", self.generated_at.to_rfc3339());
+        row(
+            "window",
+            "generated_at",
+            self.generated_at
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        );
         row("requests", "total", self.requests.total.to_string());
         for t in &self.requests.by_trigger {
             row(

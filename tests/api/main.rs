@@ -17,4 +17,5 @@ mod openapi;
 mod organisations;
 mod pairings;
 mod privacy;
+mod reports;
 mod requests;
