@@ -605,6 +605,13 @@ impl Settings {
         crate::domain::privacy::Retention::days(self.privacy.retention_days)
     }
 
+    /// How long a request may stay open before it is overdue.
+    pub fn service_level(&self) -> crate::domain::request::ServiceLevel {
+        crate::domain::request::ServiceLevel {
+            overdue_after_days: self.workflow.overdue_after_days,
+        }
+    }
+
     pub fn database_target(&self) -> DatabaseTarget {
         DatabaseTarget::parse(&self.database.url).expect("validated at load")
     }

@@ -36,6 +36,7 @@ Interactive documentation is served at `/docs`.",
         (name = "pairings", description = "A buddy proposed for a request, until the pairing ends"),
         (name = "audit", description = "The NEN 7513 audit trail of access to personal data (administrators)"),
         (name = "privacy", description = "Retention, legal holds, erasure and export of a client's or a buddy's data (administrators)"),
+        (name = "reports", description = "How the programme is doing: counts and durations, no personal data"),
         (name = "outbox", description = "The e-mail outbox: delivery state, dead letters and their retry (administrators)"),
         (name = "health", description = "Liveness and readiness probes"),
     )

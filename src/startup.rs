@@ -91,6 +91,7 @@ impl Application {
             login: settings.login_policy(),
             retention: settings.retention(),
             notices,
+            service_level: settings.service_level(),
         });
         let limit = BodyLimit(settings.server.max_body_bytes);
         // One limiter for all workers, so a caller cannot multiply its budget by their number.

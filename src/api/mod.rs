@@ -11,6 +11,7 @@ pub mod organisations;
 pub mod outbox;
 pub mod pairings;
 pub mod privacy;
+pub mod reports;
 pub mod requests;
 pub mod staff;
 
@@ -29,6 +30,7 @@ use crate::db::Database;
 use crate::domain::actor::Actor;
 use crate::domain::clock::{utc, Clock};
 use crate::domain::privacy::Retention;
+use crate::domain::request::ServiceLevel;
 use crate::domain::values::{Check, MAX_REASON};
 use crate::error::{ApiError, ApiResult};
 use crate::http::pagination::PageRequest;
@@ -44,6 +46,7 @@ pub struct AppState {
     pub retention: Retention,
     /// Renders the programme's e-mails into the outbox, and the buddy response pages.
     pub notices: crate::mail::notices::Notices,
+    pub service_level: ServiceLevel,
 }
 
 /// The authenticated party making the request, as established by [`crate::auth::middleware`].
@@ -112,6 +115,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
     audit::configure(cfg);
     privacy::configure(cfg);
     outbox::configure(cfg);
+    reports::configure(cfg);
 }
 
 /// A stored id as an API id.

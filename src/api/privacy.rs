@@ -134,12 +134,13 @@ async fn set_legal_hold(
     check.finish()?;
     let hold = body.hold;
     let now = state.clock.now_naive();
+    let level = state.service_level;
     let id = id.into_inner().to_string();
     let request = state
         .db
         .write(move |conn| {
             store::set_legal_hold(conn, &id, hold, reason.as_deref(), &caller.actor, now)?;
-            requests::load_one(conn, &id, None)
+            requests::load_one(conn, &id, None, level, now)
         })
         .await?;
     tracing::info!(buddy_request = %request.id, hold, "legal hold changed");
@@ -328,7 +329,7 @@ async fn erase_client(
     tracing::info!(buddy_requests = ?ids, anonymised, "client erased");
     let requests = rows
         .into_iter()
-        .map(|row| BuddyRequest::from_row(row, None))
+        .map(|row| BuddyRequest::from_row(row, None, state.service_level, now))
         .collect::<ApiResult<Vec<_>>>()?;
     Ok(HttpResponse::Ok().json(ClientErased {
         organisation_id: body.organisation_id,
@@ -417,7 +418,7 @@ async fn export_client(
         let entries = history(request_history.remove(&row.id).unwrap_or_default())?;
         let latest = own.last().cloned();
         exported.push(ExportedRequest {
-            request: BuddyRequest::from_row(row, latest)?,
+            request: BuddyRequest::from_row(row, latest, state.service_level, now.naive_utc())?,
             history: entries,
             pairings: exported_pairings(own, &mut pairing_history)?,
         });

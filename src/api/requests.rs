@@ -2,7 +2,7 @@
 
 use actix_web::web::{Data, Path};
 use actix_web::{get, post, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use utoipa_actix_web::service_config::ServiceConfig;
@@ -15,7 +15,7 @@ use super::{
 use crate::audit::note_client_ref;
 use crate::domain::clock::utc;
 use crate::domain::pairing::PairingState;
-use crate::domain::request::{ContactChannel, RequestState, Trigger};
+use crate::domain::request::{ContactChannel, RequestState, ServiceLevel, Trigger};
 use crate::domain::values::{Check, MAX_NAME, MAX_NOTE};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{Json, OptionalJson, Query};
@@ -148,6 +148,9 @@ pub struct BuddyRequest {
     /// When the client's consent to share contact details was recorded.
     pub consent_recorded_at: DateTime<Utc>,
     pub state: RequestState,
+    /// Still `open` `workflow.overdue_after_days` days (default 5) or longer after it was
+    /// created: past the programme's service level.
+    pub overdue: bool,
     /// The latest pairing, if any was proposed.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub pairing: Option<PairingSummary>,
@@ -168,7 +171,14 @@ pub struct BuddyRequest {
 crate::page_type!(BuddyRequestPage, BuddyRequest, "buddy requests");
 
 impl BuddyRequest {
-    pub(crate) fn from_row(row: RequestRow, pairing: Option<PairingRow>) -> ApiResult<Self> {
+    /// The request as sent, `overdue` judged at `now` by `level`.
+    pub(crate) fn from_row(
+        row: RequestRow,
+        pairing: Option<PairingRow>,
+        level: ServiceLevel,
+        now: NaiveDateTime,
+    ) -> ApiResult<Self> {
+        let state = row.state()?;
         let pairing = pairing
             .map(|p| {
                 Ok::<_, ApiError>(PairingSummary {
@@ -182,7 +192,8 @@ impl BuddyRequest {
             id: uuid(&row.id)?,
             organisation_id: uuid(&row.organisation_id)?,
             trigger: row.trigger()?,
-            state: row.state()?,
+            state,
+            overdue: level.is_overdue(state, row.created_at, now),
             client: ClientContact {
                 preferred_channel: row.preferred_channel()?,
                 languages: row.client_languages()?,
@@ -209,11 +220,13 @@ pub(crate) fn load_one(
     conn: &mut crate::db::DbConnection,
     id: &str,
     scope: Option<&str>,
+    level: ServiceLevel,
+    now: NaiveDateTime,
 ) -> ApiResult<BuddyRequest> {
     let row = store::find_visible(conn, id, scope)?;
     let mut latest = store::latest_pairings(conn, std::slice::from_ref(&row.id))?;
     let pairing = latest.remove(&row.id);
-    BuddyRequest::from_row(row, pairing)
+    BuddyRequest::from_row(row, pairing, level, now)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -223,6 +236,9 @@ pub struct BuddyRequestQuery {
     pub organisation_id: Option<Uuid>,
     pub state: Option<RequestState>,
     pub trigger: Option<Trigger>,
+    /// `true`: only overdue requests (`open` for `workflow.overdue_after_days` days or longer);
+    /// `false`: only those that are not.
+    pub overdue: Option<bool>,
     /// The case system's client reference (exact).
     #[param(max_length = 64)]
     pub client_ref: Option<String>,
@@ -264,7 +280,7 @@ async fn create_buddy_request(
             Ok(row)
         })
         .await?;
-    let body = BuddyRequest::from_row(row, None)?;
+    let body = BuddyRequest::from_row(row, None, state.service_level, now)?;
     Ok(created(format!("/v1/buddy-requests/{}", body.id), &body))
 }
 
@@ -298,11 +314,17 @@ async fn list_buddy_requests(
     let scope = caller.scope();
     let asked = query.organisation_id.map(|id| id.to_string());
     let elsewhere = matches!((&scope, &asked), (Some(own), Some(asked)) if own != asked);
+    let now = state.clock.now_naive();
+    let level = state.service_level;
     let filter = store::Filter {
         organisation_id: scope.or(asked),
         state: query.state,
         trigger: query.trigger,
         client_ref,
+        overdue: query.overdue.map(|overdue| store::OverdueFilter {
+            overdue,
+            cutoff: level.cutoff(now),
+        }),
     };
     let request = page.clone();
     let (rows, mut latest) = state
@@ -322,7 +344,7 @@ async fn list_buddy_requests(
         .into_iter()
         .map(|row| {
             let pairing = latest.remove(&row.id);
-            BuddyRequest::from_row(row, pairing)
+            BuddyRequest::from_row(row, pairing, level, now)
         })
         .collect::<ApiResult<_>>()?;
     Ok(HttpResponse::Ok().json(BuddyRequestPage { items, next_cursor }))
@@ -343,9 +365,10 @@ async fn get_buddy_request(
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner().to_string();
     let scope = caller.scope();
+    let (level, now) = (state.service_level, state.clock.now_naive());
     let request = state
         .db
-        .run(move |conn| load_one(conn, &id, scope.as_deref()))
+        .run(move |conn| load_one(conn, &id, scope.as_deref(), level, now))
         .await?;
     note_client_ref(&req, &request.client_ref);
     Ok(HttpResponse::Ok().json(request))
@@ -374,6 +397,7 @@ async fn withdraw_buddy_request(
     let now = state.clock.now_naive();
     let id = id.into_inner().to_string();
     let scope = caller.scope();
+    let level = state.service_level;
     let request = state
         .db
         .write(move |conn| {
@@ -385,7 +409,7 @@ async fn withdraw_buddy_request(
                 &caller.actor,
                 now,
             )?;
-            load_one(conn, &id, scope.as_deref())
+            load_one(conn, &id, scope.as_deref(), level, now)
         })
         .await?;
     note_client_ref(&req, &request.client_ref);

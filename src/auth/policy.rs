@@ -124,6 +124,8 @@ pub const RULES: &[Rule] = &[
     // The mail outbox: state and errors only, never recipients or contents.
     rule("GET", "/v1/outbox", Roles(ADMIN)),
     rule("POST", "/v1/outbox/{id}/retry", Roles(ADMIN)),
+    // Reports: counts and durations, buddies by id only; no personal data.
+    rule("GET", "/v1/reports/summary", Roles(STAFF)),
     // Organisations: no personal data.
     rule("POST", "/v1/organisations", Roles(ADMIN)),
     rule("GET", "/v1/organisations", Roles(STAFF)),

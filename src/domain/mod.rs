@@ -9,6 +9,7 @@ pub mod lifecycle;
 pub mod organisation;
 pub mod pairing;
 pub mod privacy;
+pub mod report;
 pub mod request;
 pub mod values;
 

@@ -1,5 +1,7 @@
 //! Buddy requests: one client's request for a buddy, filed by a case system or staff.
 
+use chrono::{Duration, NaiveDateTime};
+
 use super::lifecycle::Lifecycle;
 use crate::string_enum;
 
@@ -49,6 +51,31 @@ impl Lifecycle for RequestState {
     }
 }
 
+/// The service level for open requests: a request still `open` `overdue_after_days` days (or
+/// longer) after it was created is overdue. The one place this rule lives; lists filter on it in
+/// SQL through [`ServiceLevel::cutoff`], responses and reports through [`ServiceLevel::is_overdue`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ServiceLevel {
+    pub overdue_after_days: u32,
+}
+
+impl ServiceLevel {
+    /// The latest creation time at which an open request is overdue at `now`: a request is
+    /// overdue when `state = open AND created_at <= cutoff`.
+    pub fn cutoff(self, now: NaiveDateTime) -> NaiveDateTime {
+        now - Duration::days(i64::from(self.overdue_after_days))
+    }
+
+    pub fn is_overdue(
+        self,
+        state: RequestState,
+        created_at: NaiveDateTime,
+        now: NaiveDateTime,
+    ) -> bool {
+        state == RequestState::Open && created_at <= self.cutoff(now)
+    }
+}
+
 string_enum! {
     /// Why the client asks for a buddy.
     Trigger {
@@ -68,6 +95,25 @@ string_enum! {
 mod tests {
     use super::*;
     use crate::domain::lifecycle::transition;
+
+    #[test]
+    fn an_open_request_is_overdue_from_the_service_level_on() {
+        let level = ServiceLevel {
+            overdue_after_days: 5,
+        };
+        let created: NaiveDateTime = "2026-11-22T09:00:00".parse().unwrap();
+        let at = |days: i64, secs: i64| created + Duration::days(days) + Duration::seconds(secs);
+        assert!(!level.is_overdue(RequestState::Open, created, at(5, -1)));
+        assert!(level.is_overdue(RequestState::Open, created, at(5, 0)));
+        assert!(level.is_overdue(RequestState::Open, created, at(30, 0)));
+        for state in RequestState::ALL
+            .iter()
+            .filter(|s| **s != RequestState::Open)
+        {
+            assert!(!level.is_overdue(*state, created, at(30, 0)), "{state}");
+        }
+        assert_eq!(level.cutoff(at(5, 0)), created);
+    }
 
     #[test]
     fn the_transition_table_is_exactly_the_designed_one() {

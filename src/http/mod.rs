@@ -1,6 +1,7 @@
 //! HTTP plumbing shared by every route: extractors, request ids, pagination, rate limits and
 //! security headers.
 
+pub mod accept;
 pub mod bare_errors;
 pub mod extract;
 pub mod pagination;

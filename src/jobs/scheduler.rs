@@ -28,7 +28,7 @@ use crate::db::{Database, DbConnection};
 use crate::domain::actor::Actor;
 use crate::domain::clock::Clock;
 use crate::domain::pairing::{PairingAction, PairingState};
-use crate::domain::request::RequestState;
+use crate::domain::request::{RequestState, ServiceLevel};
 use crate::error::{ApiError, ApiResult};
 use crate::mail::notices::Notices;
 use crate::store::{pairings, requests};
@@ -51,7 +51,8 @@ pub struct Scheduler {
     pub notices: Notices,
     pub proposal_ttl: chrono::Duration,
     pub reminder_after: chrono::Duration,
-    pub overdue_after: chrono::Duration,
+    /// When an open request is overdue: the one rule, shared with lists and reports.
+    pub service_level: ServiceLevel,
     pub interval: Duration,
 }
 
@@ -63,7 +64,9 @@ impl Scheduler {
             notices,
             proposal_ttl: chrono::Duration::hours(i64::from(w.proposal_ttl_hours)),
             reminder_after: chrono::Duration::hours(i64::from(w.reminder_after_hours)),
-            overdue_after: chrono::Duration::days(i64::from(w.overdue_after_days)),
+            service_level: ServiceLevel {
+                overdue_after_days: w.overdue_after_days,
+            },
             interval: Duration::from_secs(w.scheduler_interval_seconds),
         }
     }
@@ -161,7 +164,7 @@ impl Scheduler {
     }
 
     async fn due_overdue(&self, now: NaiveDateTime) -> ApiResult<Vec<String>> {
-        let cutoff = now - self.overdue_after;
+        let cutoff = self.service_level.cutoff(now);
         self.db
             .run(move |conn| {
                 Ok(buddy_requests::table
@@ -227,7 +230,7 @@ impl Scheduler {
             buddy_requests::table
                 .filter(buddy_requests::id.eq(id))
                 .filter(buddy_requests::state.eq(RequestState::Open.as_str()))
-                .filter(buddy_requests::created_at.le(now - self.overdue_after))
+                .filter(buddy_requests::created_at.le(self.service_level.cutoff(now)))
                 .filter(buddy_requests::overdue_notified_at.is_null()),
         )
         .set(buddy_requests::overdue_notified_at.eq(now))

@@ -9,6 +9,7 @@ pub mod history;
 pub mod organisations;
 pub mod pairings;
 pub mod privacy;
+pub mod reports;
 pub mod requests;
 pub mod staff;
 

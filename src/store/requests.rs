@@ -165,6 +165,28 @@ pub struct Filter {
     pub state: Option<RequestState>,
     pub trigger: Option<Trigger>,
     pub client_ref: Option<String>,
+    pub overdue: Option<OverdueFilter>,
+}
+
+/// The SQL form of [`crate::domain::request::ServiceLevel::is_overdue`]:
+/// `state = 'open' AND created_at <= cutoff`.
+pub type Overdue = diesel::dsl::And<
+    diesel::dsl::Eq<buddy_requests::state, &'static str>,
+    diesel::dsl::LtEq<buddy_requests::created_at, NaiveDateTime>,
+>;
+
+pub fn overdue(cutoff: NaiveDateTime) -> Overdue {
+    buddy_requests::state
+        .eq(RequestState::Open.as_str())
+        .and(buddy_requests::created_at.le(cutoff))
+}
+
+/// Overdue (or not) at the moment `cutoff` stands for: see
+/// [`crate::domain::request::ServiceLevel::cutoff`].
+#[derive(Debug, Clone, Copy)]
+pub struct OverdueFilter {
+    pub overdue: bool,
+    pub cutoff: NaiveDateTime,
 }
 
 pub fn list(
@@ -188,6 +210,17 @@ pub fn list(
     }
     if let Some(client_ref) = &filter.client_ref {
         query = query.filter(buddy_requests::client_ref.eq(client_ref.clone()));
+    }
+    match filter.overdue {
+        Some(OverdueFilter {
+            overdue: true,
+            cutoff,
+        }) => query = query.filter(overdue(cutoff)),
+        Some(OverdueFilter {
+            overdue: false,
+            cutoff,
+        }) => query = query.filter(diesel::dsl::not(overdue(cutoff))),
+        None => {}
     }
     if let Some(after) = &page.after {
         query = query.filter(buddy_requests::id.gt(after.clone()));

@@ -112,6 +112,8 @@ const EXPECTED: &[(&str, &str, Allowed)] = &[
     ("POST", "/v1/pairings/{id}/activate", STAFF),
     ("POST", "/v1/pairings/{id}/end", STAFF),
     ("GET", "/v1/pairings/{id}/history", STAFF),
+    // Reports: staff only; case systems see nothing beyond their own requests.
+    ("GET", "/v1/reports/summary", STAFF),
 ];
 
 /// Every operation of the OpenAPI spec: method, path template, and whether it takes a body.

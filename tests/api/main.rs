@@ -17,6 +17,7 @@ mod openapi;
 mod organisations;
 mod pairings;
 mod privacy;
+mod reports;
 mod requests;
 mod respond;
 mod workflow;

@@ -359,3 +359,101 @@ async fn unknown_and_malformed_ids() {
     );
     assert_invalid_fields(&app.get("/v1/buddy-requests/abc/history").await, &["id"]);
 }
+
+/// The ids of every request listed at `path`.
+async fn listed(app: &crate::helpers::TestApp, path: &str) -> Vec<String> {
+    app.collect_pages(path).await.iter().map(id_of).collect()
+}
+
+#[tokio::test]
+async fn requests_open_past_the_service_level_are_overdue_and_filterable() {
+    // The default service level: overdue after 5 days open.
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let old = open_request(&app, &org, "CASE-OLD").await;
+    app.clock.advance(Duration::days(2));
+    let young = open_request(&app, &org, "CASE-YOUNG").await;
+    let (_, proposed, _) = pairing_in(&app, &org, "proposed", 1).await;
+    let overdue_of = |body: &Value| body["overdue"].as_bool().expect("an overdue flag");
+
+    // Day 2: nothing is overdue yet.
+    for id in [&old, &young, &proposed] {
+        let response = app.get(&format!("/v1/buddy-requests/{id}")).await;
+        assert!(!overdue_of(&response.body), "{}", response.text);
+    }
+    assert!(listed(&app, "/v1/buddy-requests?overdue=true")
+        .await
+        .is_empty());
+    assert_eq!(
+        listed(&app, "/v1/buddy-requests?overdue=false").await.len(),
+        3
+    );
+
+    // Day 5 less a second: still not; day 5 exactly: the first request is.
+    app.clock.advance(Duration::days(3) - Duration::seconds(1));
+    assert!(listed(&app, "/v1/buddy-requests?overdue=true")
+        .await
+        .is_empty());
+    app.clock.advance(Duration::seconds(1));
+    assert_eq!(
+        listed(&app, "/v1/buddy-requests?overdue=true").await,
+        vec![old.clone()]
+    );
+    let response = app.get(&format!("/v1/buddy-requests/{old}")).await;
+    assert!(overdue_of(&response.body));
+    let mut not_overdue = listed(&app, "/v1/buddy-requests?overdue=false").await;
+    not_overdue.sort();
+    let mut expected = vec![young.clone(), proposed.clone()];
+    expected.sort();
+    assert_eq!(not_overdue, expected);
+    // The list carries the flag too, and the filter combines with the others.
+    let items = app.collect_pages("/v1/buddy-requests?state=open").await;
+    let flags: Vec<(String, bool)> = items.iter().map(|i| (id_of(i), overdue_of(i))).collect();
+    assert!(flags.contains(&(old.clone(), true)), "{flags:?}");
+    assert!(flags.contains(&(young.clone(), false)), "{flags:?}");
+    assert!(
+        listed(&app, "/v1/buddy-requests?overdue=true&trigger=complaint")
+            .await
+            .is_empty()
+    );
+
+    // Day 10: the proposed request is old enough but not open, so not overdue.
+    app.clock.advance(Duration::days(5));
+    let mut overdue = listed(&app, "/v1/buddy-requests?overdue=true").await;
+    overdue.sort();
+    let mut expected = vec![old.clone(), young.clone()];
+    expected.sort();
+    assert_eq!(overdue, expected);
+    let response = app.get(&format!("/v1/buddy-requests/{proposed}")).await;
+    assert!(!overdue_of(&response.body));
+    // Withdrawn, it stops being overdue.
+    act(&app, &format!("/v1/buddy-requests/{old}/withdraw")).await;
+    assert_eq!(
+        listed(&app, "/v1/buddy-requests?overdue=true").await,
+        vec![young]
+    );
+}
+
+#[tokio::test]
+async fn the_overdue_filter_takes_only_true_or_false() {
+    let app = spawn_app().await;
+    for value in ["yes", "1", ""] {
+        let response = app
+            .get(&format!("/v1/buddy-requests?overdue={value}"))
+            .await;
+        assert_invalid_fields(&response, &["overdue"]);
+    }
+}
+
+#[tokio::test]
+async fn the_service_level_comes_from_configuration() {
+    let app =
+        crate::helpers::spawn_app_with(&[("MAATJE__WORKFLOW__OVERDUE_AFTER_DAYS", "1")]).await;
+    let org = organisation(&app).await;
+    let id = open_request(&app, &org, "CASE-1").await;
+    app.clock.advance(Duration::days(1));
+    assert_eq!(
+        listed(&app, "/v1/buddy-requests?overdue=true").await,
+        vec![id]
+    );
+}

@@ -1,0 +1,692 @@
+//! `/v1/reports/summary`: how the programme is doing, in counts and durations only. No names,
+//! contact data or client references: buddies appear by id, organisations by id and name.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use actix_web::http::header;
+use actix_web::web::Data;
+use actix_web::{get, HttpRequest, HttpResponse};
+use chrono::{DateTime, NaiveDate, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+use utoipa_actix_web::service_config::ServiceConfig;
+use uuid::Uuid;
+
+use super::{uuid, AppState};
+use crate::domain::buddy::BuddyState;
+use crate::domain::exit_interview::Answer;
+use crate::domain::pairing::{EndReason, PairingState};
+use crate::domain::report::{mean, DurationStats, ProposalOutcome, ProposalTally, Window};
+use crate::domain::request::Trigger;
+use crate::domain::values::Check;
+use crate::error::{ApiError, ApiResult, Problem};
+use crate::http::accept::{accept_header, negotiate};
+use crate::http::extract::Query;
+use crate::store::organisations::ENTITY as ORGANISATION;
+use crate::store::parse_stored;
+use crate::store::reports::{self as store, Facts, Scope};
+
+pub fn configure(cfg: &mut ServiceConfig) {
+    cfg.service(summary_report);
+}
+
+const JSON: &str = "application/json";
+const CSV: &str = "text/csv";
+/// What the summary can be had in, the default first.
+const OFFERED: &[&str] = &[JSON, CSV];
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct ReportQuery {
+    /// First day of the window (UTC, `YYYY-MM-DD`), included. Default: 30 days before `to`.
+    #[param(value_type = Option<NaiveDate>)]
+    pub from: Option<String>,
+    /// Day after the window (UTC, `YYYY-MM-DD`), excluded: the window is `[from, to)`, at most
+    /// five years long. Default: tomorrow, so the window ends with today.
+    #[param(value_type = Option<NaiveDate>)]
+    pub to: Option<String>,
+    /// Only this organisation: its requests and their pairings, its buddies and its exit
+    /// interviews. An unknown organisation answers 404.
+    #[param(value_type = Option<Uuid>)]
+    pub organisation: Option<String>,
+}
+
+/// The reporting window.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ReportWindow {
+    /// First day, included (from 00:00 UTC).
+    pub from: NaiveDate,
+    /// Day after the last, excluded (up to 00:00 UTC).
+    pub to: NaiveDate,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TriggerCount {
+    pub trigger: Trigger,
+    pub requests: u64,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrganisationCount {
+    pub organisation_id: Uuid,
+    pub name: String,
+    pub requests: u64,
+}
+
+/// Requests created in the window.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct RequestCounts {
+    pub total: u64,
+    /// Every trigger, also those with no requests.
+    pub by_trigger: Vec<TriggerCount>,
+    /// The organisations with requests in the window, by name.
+    pub by_organisation: Vec<OrganisationCount>,
+}
+
+/// Proposals made in the window (pairings proposed in it), by their outcome now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ProposalCounts {
+    pub proposed: u64,
+    /// Not answered yet.
+    pub pending: u64,
+    /// Accepted: the pairing is `accepted`, `active` or `ended`.
+    pub accepted: u64,
+    pub declined: u64,
+    pub expired: u64,
+    /// Cancelled with their request's withdrawal before an answer.
+    pub cancelled: u64,
+    /// `accepted + declined + expired`: the denominator of the rates.
+    pub decided: u64,
+    /// `accepted / decided`; null when nothing is decided.
+    pub acceptance_rate: Option<f64>,
+    /// `declined / decided`; null when nothing is decided.
+    pub decline_rate: Option<f64>,
+    /// `expired / decided`; null when nothing is decided.
+    pub expiry_rate: Option<f64>,
+}
+
+/// Durations in hours: median and 90th percentile by the nearest-rank method (the value at rank
+/// `ceil(p/100 × count)` of the sorted durations; never interpolated). Null when `count` is 0.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Durations {
+    pub count: u64,
+    pub median_hours: Option<f64>,
+    pub p90_hours: Option<f64>,
+}
+
+impl From<DurationStats> for Durations {
+    fn from(stats: DurationStats) -> Self {
+        Durations {
+            count: stats.count,
+            median_hours: stats.median_hours,
+            p90_hours: stats.p90_hours,
+        }
+    }
+}
+
+/// One active buddy's load now.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BuddyLoad {
+    pub buddy_id: Uuid,
+    /// Pairings `proposed`, `accepted` or `active`: what occupies capacity.
+    pub live_pairings: u64,
+    pub capacity: u32,
+}
+
+/// Pairings now, whatever the window.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PairingsNow {
+    /// Pairings in state `active`.
+    pub active: u64,
+    /// Every buddy in state `active`, by id.
+    pub load: Vec<BuddyLoad>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct EndReasonCount {
+    pub reason: EndReason,
+    pub pairings: u64,
+}
+
+/// Pairings ended in the window, and their evaluations.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Outcomes {
+    pub ended: u64,
+    /// Every end reason, also those not given.
+    pub by_end_reason: Vec<EndReasonCount>,
+    /// Endings with a client score.
+    pub client_scores: u64,
+    /// Mean client score (1 to 5) of those; null when there is none.
+    pub average_client_score: Option<f64>,
+    /// Endings with a buddy score.
+    pub buddy_scores: u64,
+    /// Mean buddy score (1 to 5) of those; null when there is none.
+    pub average_buddy_score: Option<f64>,
+}
+
+/// The recruitment funnel of exit interviews held in the window.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Recruitment {
+    /// Every recorded interview (any answer).
+    pub asked: u64,
+    pub yes: u64,
+    pub no: u64,
+    pub later: u64,
+    /// Of the buddies from those `yes` answers: how many ever entered `screening` (up to now).
+    pub reached_screening: u64,
+    /// Of the buddies from those `yes` answers: how many ever entered `active` (up to now).
+    pub reached_active: u64,
+}
+
+/// The programme summary. What falls in the window `[from, to)`: requests by their creation,
+/// proposals by when they were made, endings by when they ended, exit interviews by the day
+/// they were held. Durations concern the requests created in the window, measured whenever their
+/// first proposal or acceptance came. `pairings` and `overdue` describe the moment of the report.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct SummaryReport {
+    pub window: ReportWindow,
+    /// The organisation reported on; null for all.
+    pub organisation_id: Option<Uuid>,
+    pub generated_at: DateTime<Utc>,
+    pub requests: RequestCounts,
+    pub proposals: ProposalCounts,
+    /// From a request's creation to its first proposal, for the requests created in the window
+    /// that have had one.
+    pub time_to_first_proposal: Durations,
+    /// From a request's creation to the acceptance of a proposal, for the requests created in
+    /// the window that have been matched.
+    pub time_to_match: Durations,
+    pub pairings: PairingsNow,
+    pub outcomes: Outcomes,
+    pub recruitment: Recruitment,
+    /// Requests overdue now: still `open` `workflow.overdue_after_days` days or longer after
+    /// their creation (whenever they were created).
+    pub overdue: u64,
+}
+
+fn count(n: usize) -> u64 {
+    n as u64
+}
+
+impl SummaryReport {
+    fn compute(
+        facts: Facts,
+        window: Window,
+        organisation_id: Option<Uuid>,
+        now: DateTime<Utc>,
+    ) -> ApiResult<Self> {
+        // Requests created in the window.
+        let mut by_trigger: BTreeMap<Trigger, u64> = Trigger::ALL.iter().map(|t| (*t, 0)).collect();
+        let mut by_organisation: HashMap<&str, u64> = HashMap::new();
+        let mut created = HashMap::new();
+        for request in &facts.requests {
+            *by_trigger
+                .entry(parse_stored(&request.trigger)?)
+                .or_default() += 1;
+            *by_organisation
+                .entry(request.organisation_id.as_str())
+                .or_default() += 1;
+            created.insert(request.id.as_str(), request.created_at);
+        }
+        let names: HashMap<&str, &str> = facts
+            .organisation_names
+            .iter()
+            .map(|(id, name)| (id.as_str(), name.as_str()))
+            .collect();
+        let mut organisations = by_organisation
+            .into_iter()
+            .map(|(id, requests)| {
+                Ok(OrganisationCount {
+                    organisation_id: uuid(id)?,
+                    name: names.get(id).copied().unwrap_or_default().to_owned(),
+                    requests,
+                })
+            })
+            .collect::<ApiResult<Vec<_>>>()?;
+        organisations.sort_by(|a, b| {
+            (a.name.as_str(), a.organisation_id).cmp(&(b.name.as_str(), b.organisation_id))
+        });
+
+        // Proposals made in the window.
+        let states = facts
+            .proposal_states
+            .iter()
+            .map(|s| parse_stored::<PairingState>(s))
+            .collect::<ApiResult<Vec<_>>>()?;
+        let tally = ProposalTally::of(states);
+
+        // Durations of the requests created in the window.
+        let mut first_proposal: HashMap<&str, chrono::NaiveDateTime> = HashMap::new();
+        let mut matched: HashMap<&str, chrono::NaiveDateTime> = HashMap::new();
+        for pairing in &facts.cohort_pairings {
+            let request = pairing.request_id.as_str();
+            let first = first_proposal.entry(request).or_insert(pairing.proposed_at);
+            *first = (*first).min(pairing.proposed_at);
+            let outcome = ProposalOutcome::of(parse_stored(&pairing.state)?);
+            if let (ProposalOutcome::Accepted, Some(at)) = (outcome, pairing.responded_at) {
+                let earliest = matched.entry(request).or_insert(at);
+                *earliest = (*earliest).min(at);
+            }
+        }
+        let since_creation = |times: HashMap<&str, chrono::NaiveDateTime>| {
+            times
+                .into_iter()
+                .filter_map(|(request, at)| {
+                    created
+                        .get(request)
+                        .map(|created| (at - *created).num_seconds())
+                })
+                .collect::<Vec<i64>>()
+        };
+        let time_to_first_proposal = DurationStats::of_seconds(since_creation(first_proposal));
+        let time_to_match = DurationStats::of_seconds(since_creation(matched));
+
+        // Pairings and load now.
+        let loads: HashMap<&str, i64> = facts
+            .live_loads
+            .iter()
+            .map(|(id, n)| (id.as_str(), *n))
+            .collect();
+        let mut load = facts
+            .active_buddies
+            .iter()
+            .map(|(id, capacity)| {
+                Ok(BuddyLoad {
+                    buddy_id: uuid(id)?,
+                    live_pairings: loads.get(id.as_str()).copied().unwrap_or(0).max(0) as u64,
+                    capacity: (*capacity).max(0) as u32,
+                })
+            })
+            .collect::<ApiResult<Vec<_>>>()?;
+        load.sort_by_key(|l| l.buddy_id);
+
+        // Endings in the window.
+        let mut by_reason: BTreeMap<EndReason, u64> =
+            EndReason::ALL.iter().map(|r| (*r, 0)).collect();
+        for ending in &facts.endings {
+            if let Some(reason) = &ending.end_reason {
+                *by_reason.entry(parse_stored(reason)?).or_default() += 1;
+            }
+        }
+        let client: Vec<i32> = facts
+            .endings
+            .iter()
+            .filter_map(|e| e.client_score)
+            .collect();
+        let buddy: Vec<i32> = facts.endings.iter().filter_map(|e| e.buddy_score).collect();
+
+        // Exit interviews held in the window.
+        let mut answers: HashMap<Answer, u64> = HashMap::new();
+        for (answer, _) in &facts.interviews {
+            *answers.entry(parse_stored(answer)?).or_default() += 1;
+        }
+        let reached = |state: BuddyState| {
+            let buddies: HashSet<&str> = facts
+                .buddy_states_reached
+                .iter()
+                .filter(|(_, s)| s == state.as_str())
+                .map(|(id, _)| id.as_str())
+                .collect();
+            count(buddies.len())
+        };
+
+        Ok(SummaryReport {
+            window: ReportWindow {
+                from: window.from,
+                to: window.to,
+            },
+            organisation_id,
+            generated_at: now,
+            requests: RequestCounts {
+                total: count(facts.requests.len()),
+                by_trigger: by_trigger
+                    .into_iter()
+                    .map(|(trigger, requests)| TriggerCount { trigger, requests })
+                    .collect(),
+                by_organisation: organisations,
+            },
+            proposals: ProposalCounts {
+                proposed: tally.proposed,
+                pending: tally.pending,
+                accepted: tally.accepted,
+                declined: tally.declined,
+                expired: tally.expired,
+                cancelled: tally.cancelled,
+                decided: tally.decided(),
+                acceptance_rate: tally.acceptance_rate(),
+                decline_rate: tally.decline_rate(),
+                expiry_rate: tally.expiry_rate(),
+            },
+            time_to_first_proposal: time_to_first_proposal.into(),
+            time_to_match: time_to_match.into(),
+            pairings: PairingsNow {
+                active: facts.active_pairings.max(0) as u64,
+                load,
+            },
+            outcomes: Outcomes {
+                ended: count(facts.endings.len()),
+                by_end_reason: by_reason
+                    .into_iter()
+                    .map(|(reason, pairings)| EndReasonCount { reason, pairings })
+                    .collect(),
+                client_scores: count(client.len()),
+                average_client_score: mean(&client),
+                buddy_scores: count(buddy.len()),
+                average_buddy_score: mean(&buddy),
+            },
+            recruitment: Recruitment {
+                asked: count(facts.interviews.len()),
+                yes: answers.get(&Answer::Yes).copied().unwrap_or(0),
+                no: answers.get(&Answer::No).copied().unwrap_or(0),
+                later: answers.get(&Answer::Later).copied().unwrap_or(0),
+                reached_screening: reached(BuddyState::Screening),
+                reached_active: reached(BuddyState::Active),
+            },
+            overdue: facts.overdue.max(0) as u64,
+        })
+    }
+
+    /// The `section,key,value` rows of the CSV form, in the order of the JSON form.
+    fn rows(&self) -> Vec<[String; 3]> {
+        fn opt(value: Option<f64>) -> String {
+            value.map(|v| v.to_string()).unwrap_or_default()
+        }
+        let mut rows: Vec<[String; 3]> = Vec::new();
+        let mut row = |section: &str, key: &str, value: String| {
+            rows.push([section.to_owned(), key.to_owned(), value]);
+        };
+        row("window", "from", self.window.from.to_string());
+        row("window", "to", self.window.to.to_string());
+        row(
+            "window",
+            "organisation_id",
+            self.organisation_id
+                .map(|id| id.to_string())
+                .unwrap_or_default(),
+        );
+        row(
+            "window",
+            "generated_at",
+            self.generated_at
+                .to_rfc3339_opts(chrono::SecondsFormat::AutoSi, true),
+        );
+        row("requests", "total", self.requests.total.to_string());
+        for t in &self.requests.by_trigger {
+            row(
+                "requests_by_trigger",
+                t.trigger.as_str(),
+                t.requests.to_string(),
+            );
+        }
+        for o in &self.requests.by_organisation {
+            let id = o.organisation_id.to_string();
+            row("requests_by_organisation", &id, o.requests.to_string());
+            row("organisation_name", &id, o.name.clone());
+        }
+        let p = &self.proposals;
+        for (key, value) in [
+            ("proposed", p.proposed),
+            ("pending", p.pending),
+            ("accepted", p.accepted),
+            ("declined", p.declined),
+            ("expired", p.expired),
+            ("cancelled", p.cancelled),
+            ("decided", p.decided),
+        ] {
+            row("proposals", key, value.to_string());
+        }
+        row("proposals", "acceptance_rate", opt(p.acceptance_rate));
+        row("proposals", "decline_rate", opt(p.decline_rate));
+        row("proposals", "expiry_rate", opt(p.expiry_rate));
+        for (section, d) in [
+            ("time_to_first_proposal", &self.time_to_first_proposal),
+            ("time_to_match", &self.time_to_match),
+        ] {
+            row(section, "count", d.count.to_string());
+            row(section, "median_hours", opt(d.median_hours));
+            row(section, "p90_hours", opt(d.p90_hours));
+        }
+        row("pairings", "active", self.pairings.active.to_string());
+        for l in &self.pairings.load {
+            let id = l.buddy_id.to_string();
+            row("buddy_live_pairings", &id, l.live_pairings.to_string());
+            row("buddy_capacity", &id, l.capacity.to_string());
+        }
+        let o = &self.outcomes;
+        row("outcomes", "ended", o.ended.to_string());
+        for r in &o.by_end_reason {
+            row(
+                "outcomes_by_end_reason",
+                r.reason.as_str(),
+                r.pairings.to_string(),
+            );
+        }
+        row("outcomes", "client_scores", o.client_scores.to_string());
+        row(
+            "outcomes",
+            "average_client_score",
+            opt(o.average_client_score),
+        );
+        row("outcomes", "buddy_scores", o.buddy_scores.to_string());
+        row(
+            "outcomes",
+            "average_buddy_score",
+            opt(o.average_buddy_score),
+        );
+        let r = &self.recruitment;
+        for (key, value) in [
+            ("asked", r.asked),
+            ("yes", r.yes),
+            ("no", r.no),
+            ("later", r.later),
+            ("reached_screening", r.reached_screening),
+            ("reached_active", r.reached_active),
+        ] {
+            row("recruitment", key, value.to_string());
+        }
+        row("overdue", "now", self.overdue.to_string());
+        rows
+    }
+
+    /// RFC 4180 CSV: a `section,key,value` header, CRLF line ends, fields quoted where needed.
+    fn to_csv(&self) -> String {
+        let mut text = String::from("section,key,value\r\n");
+        for fields in self.rows() {
+            let line: Vec<String> = fields.iter().map(|f| csv_field(f)).collect();
+            text.push_str(&line.join(","));
+            text.push_str("\r\n");
+        }
+        text
+    }
+}
+
+/// One CSV field: quoted (with doubled quotes) when it holds a comma, quote, line break or
+/// leading or trailing space. A text that a spreadsheet would take for a formula (starting with
+/// `=`, `+`, `-`, `@`, tab or CR) gets a leading `'` first, so opening the report cannot run
+/// anything an organisation's name smuggles in.
+fn csv_field(value: &str) -> String {
+    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{value}")
+    } else {
+        value.to_owned()
+    };
+    let needs_quotes =
+        value.contains([',', '"', '\n', '\r']) || value.starts_with(' ') || value.ends_with(' ');
+    if needs_quotes {
+        format!("\"{}\"", value.replace('"', "\"\""))
+    } else {
+        value
+    }
+}
+
+/// The validated query: the window and the organisation, every invalid parameter listed.
+fn parse_query(query: ReportQuery, today: NaiveDate) -> ApiResult<(Window, Option<Uuid>)> {
+    let mut check = Check::new();
+    let mut date = |field: &str, value: Option<String>| {
+        value.and_then(|v| match v.parse::<NaiveDate>() {
+            Ok(d) => Some(d),
+            Err(_) => {
+                check.fail(field, "must be a date, YYYY-MM-DD");
+                None
+            }
+        })
+    };
+    let (from_given, to_given) = (query.from.is_some(), query.to.is_some());
+    let from = date("from", query.from);
+    let to = date("to", query.to);
+    let organisation = query.organisation.and_then(|v| match Uuid::parse_str(&v) {
+        Ok(id) => Some(id),
+        Err(_) => {
+            check.fail("organisation", "must be an organisation id (a UUID)");
+            None
+        }
+    });
+    let dates_valid = from.is_some() == from_given && to.is_some() == to_given;
+    let window = match Window::new(from, to, today) {
+        Ok(window) => Some(window),
+        Err(e) => {
+            if dates_valid {
+                check.fail(e.field, e.message);
+            }
+            None
+        }
+    };
+    check.finish()?;
+    let window = window.ok_or_else(|| ApiError::internal("a report window was not checked"))?;
+    Ok((window, organisation))
+}
+
+/// The programme summary, as JSON (default) or CSV.
+///
+/// The window `[from, to)` is whole UTC days. Counted in it: requests by their creation (by
+/// trigger and by organisation); proposals by when they were made, with their outcome now and
+/// the rates over the decided ones (`accepted + declined + expired`; null when none); pairings
+/// by when they ended (by end reason, with mean evaluation scores); exit interviews by the day
+/// they were held, with how many of the buddies from their `yes` answers ever entered
+/// `screening` and `active`. Time to first proposal and time to match concern the requests
+/// created in the window, in hours, median and 90th percentile by nearest rank. Active pairings,
+/// each active buddy's load and the overdue count describe the moment of the report.
+///
+/// Counts and durations only: buddies appear by id, organisations by id and name, and nothing
+/// about clients.
+///
+/// With `Accept: text/csv` the same report comes as CSV: a `section,key,value` header line,
+/// then one row per figure in the order of the JSON form; per-organisation and per-buddy rows
+/// carry the id as key; an absent figure (null) is an empty value.
+#[utoipa::path(
+    tag = "reports",
+    params(ReportQuery),
+    responses(
+        (status = 200, description = "The summary", content(
+            (SummaryReport = "application/json"),
+            (String = "text/csv", example = "section,key,value\r\nwindow,from,2026-10-24\r\nwindow,to,2026-11-23\r\n…\r\noverdue,now,2\r\n"),
+        ), headers(("Vary" = String, description = "`Accept`: the representation depends on it"))),
+        (status = 400, description = "`from` or `to` not a date, `organisation` not a UUID, `from` not before `to`, a window longer than five years, an unknown parameter, or an invalid `X-On-Behalf-Of` header; `errors` lists every invalid parameter",
+            body = Problem, content_type = "application/problem+json"),
+        (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
+        (status = 406, description = "The `Accept` header allows neither `application/json` nor `text/csv`",
+            body = Problem, content_type = "application/problem+json"),
+    )
+)]
+#[get("/reports/summary")]
+async fn summary_report(
+    req: HttpRequest,
+    state: Data<AppState>,
+    query: Query<ReportQuery>,
+) -> ApiResult<HttpResponse> {
+    let media = negotiate(accept_header(&req), OFFERED).ok_or(ApiError::NotAcceptable {
+        offered: "application/json, text/csv",
+    })?;
+    let now = state.clock.now();
+    let (window, organisation) = parse_query(query.0, now.date_naive())?;
+    let scope = Scope {
+        window,
+        organisation_id: organisation.map(|id| id.to_string()),
+        overdue_cutoff: state.service_level.cutoff(now.naive_utc()),
+    };
+    let facts = state
+        .db
+        .run(move |conn| {
+            if let Some(id) = &scope.organisation_id {
+                if !store::organisation_exists(conn, id)? {
+                    return Err(ApiError::not_found(ORGANISATION, id));
+                }
+            }
+            store::facts(conn, &scope)
+        })
+        .await?;
+    let report = SummaryReport::compute(facts, window, organisation, now)?;
+    let mut response = HttpResponse::Ok();
+    response.insert_header((header::VARY, "Accept"));
+    Ok(if media == CSV {
+        response
+            .content_type("text/csv; charset=utf-8")
+            .body(report.to_csv())
+    } else {
+        response.json(report)
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn csv_fields_are_quoted_only_when_needed() {
+        assert_eq!(csv_field("plain"), "plain");
+        assert_eq!(csv_field(""), "");
+        assert_eq!(csv_field("0.5"), "0.5");
+        assert_eq!(csv_field("a,b"), "\"a,b\"");
+        assert_eq!(csv_field("say \"hi\""), "\"say \"\"hi\"\"\"");
+        assert_eq!(csv_field("two\nlines"), "\"two\nlines\"");
+        assert_eq!(csv_field(" padded"), "\" padded\"");
+        assert_eq!(csv_field("=1+1"), "'=1+1");
+        assert_eq!(csv_field("-x,y"), "\"'-x,y\"");
+    }
+
+    fn query(from: Option<&str>, to: Option<&str>, organisation: Option<&str>) -> ReportQuery {
+        ReportQuery {
+            from: from.map(str::to_owned),
+            to: to.map(str::to_owned),
+            organisation: organisation.map(str::to_owned),
+        }
+    }
+
+    fn invalid_fields(result: ApiResult<(Window, Option<Uuid>)>) -> Vec<String> {
+        match result {
+            Err(ApiError::Invalid(errors)) => errors.into_iter().map(|e| e.field).collect(),
+            other => panic!("expected a 400, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn every_bad_parameter_is_listed() {
+        let today: NaiveDate = "2026-11-22".parse().unwrap();
+        assert_eq!(
+            invalid_fields(parse_query(
+                query(Some("yesterday"), Some("2026-13-01"), Some("nope")),
+                today
+            )),
+            ["from", "to", "organisation"]
+        );
+        // A bad date is not also blamed for the order of the window.
+        assert_eq!(
+            invalid_fields(parse_query(
+                query(Some("x"), Some("2020-01-01"), None),
+                today
+            )),
+            ["from"]
+        );
+        assert_eq!(
+            invalid_fields(parse_query(
+                query(Some("2026-11-02"), Some("2026-11-01"), None),
+                today
+            )),
+            ["to"]
+        );
+        let (window, organisation) = parse_query(query(None, None, None), today).unwrap();
+        assert_eq!(window.to, "2026-11-23".parse::<NaiveDate>().unwrap());
+        assert_eq!(organisation, None);
+    }
+}
