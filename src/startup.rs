@@ -72,6 +72,7 @@ impl Application {
             clock,
             login: settings.login_policy(),
             retention: settings.retention(),
+            matching: settings.matching.clone(),
         });
         let limit = BodyLimit(settings.server.max_body_bytes);
         // One limiter for all workers, so a caller cannot multiply its budget by their number.

@@ -5,6 +5,8 @@ pub mod api_clients;
 pub mod audit;
 pub mod auth;
 pub mod buddies;
+pub mod candidates;
+pub mod exclusions;
 pub mod exit_interviews;
 pub mod health;
 pub mod organisations;
@@ -25,6 +27,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::Identity;
+use crate::config::MatchingSettings;
 use crate::db::Database;
 use crate::domain::actor::Actor;
 use crate::domain::clock::{utc, Clock};
@@ -42,6 +45,7 @@ pub struct AppState {
     pub clock: Clock,
     pub login: LoginPolicy,
     pub retention: Retention,
+    pub matching: MatchingSettings,
 }
 
 /// The authenticated party making the request, as established by [`crate::auth::middleware`].
@@ -106,6 +110,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     exit_interviews::configure(cfg);
     buddies::configure(cfg);
     requests::configure(cfg);
+    candidates::configure(cfg);
+    exclusions::configure(cfg);
     pairings::configure(cfg);
     audit::configure(cfg);
     privacy::configure(cfg);

@@ -67,6 +67,16 @@ diesel::table! {
         closed_at -> Nullable<Timestamp>,
         legal_hold -> Bool,
         anonymised_at -> Nullable<Timestamp>,
+        measure -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    request_exclusions (request_id, buddy_id) {
+        request_id -> Text,
+        buddy_id -> Text,
+        reason -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -215,6 +225,8 @@ diesel::joinable!(exit_interviews -> organisations (organisation_id));
 diesel::joinable!(buddy_requests -> organisations (organisation_id));
 diesel::joinable!(pairings -> buddy_requests (request_id));
 diesel::joinable!(pairings -> buddies (buddy_id));
+diesel::joinable!(request_exclusions -> buddy_requests (request_id));
+diesel::joinable!(request_exclusions -> buddies (buddy_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
@@ -222,6 +234,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     exit_interviews,
     buddy_requests,
     pairings,
+    request_exclusions,
     history,
     staff,
     staff_sessions,

@@ -77,6 +77,7 @@ pub const TABLES: &[&str] = &[
     "exit_interviews",
     "buddy_requests",
     "pairings",
+    "request_exclusions",
     "history",
     "staff",
     "staff_sessions",
