@@ -108,7 +108,11 @@ const EXPECTED: &[(&str, &str, Allowed)] = &[
     ("GET", "/v1/buddy-requests/{id}/candidates", STAFF),
     ("POST", "/v1/buddy-requests/{id}/exclusions", STAFF),
     ("GET", "/v1/buddy-requests/{id}/exclusions", STAFF),
-    ("DELETE", "/v1/buddy-requests/{id}/exclusions/{buddy_id}", STAFF),
+    (
+        "DELETE",
+        "/v1/buddy-requests/{id}/exclusions/{buddy_id}",
+        STAFF,
+    ),
     ("POST", "/v1/pairings", STAFF),
     ("GET", "/v1/pairings", STAFF),
     ("GET", "/v1/pairings/{id}", STAFF),
