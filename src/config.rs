@@ -50,6 +50,20 @@ pub struct MatchingSettings {
     pub auto_propose_min_score: f64,
 }
 
+impl MatchingSettings {
+    /// The weights the ranking uses.
+    pub fn weights(&self) -> crate::matching::Weights {
+        crate::matching::Weights {
+            language: self.weight_language,
+            region: self.weight_region,
+            experience: self.weight_experience,
+            load: self.weight_load,
+            rotation: self.weight_rotation,
+            rotation_full_after_days: self.rotation_full_after_days,
+        }
+    }
+}
+
 /// Time in the workflow: proposal expiry, reminders and the service level for open requests,
 /// kept by the scheduler (see `jobs::scheduler`).
 #[derive(Debug, Clone, Deserialize)]

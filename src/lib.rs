@@ -15,6 +15,7 @@ pub mod error;
 pub mod http;
 pub mod jobs;
 pub mod mail;
+pub mod matching;
 pub mod openapi;
 pub mod respond;
 pub mod startup;

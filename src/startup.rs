@@ -92,6 +92,7 @@ impl Application {
             retention: settings.retention(),
             notices,
             service_level: settings.service_level(),
+            matching: settings.matching.clone(),
         });
         let limit = BodyLimit(settings.server.max_body_bytes);
         // One limiter for all workers, so a caller cannot multiply its budget by their number.

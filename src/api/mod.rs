@@ -5,6 +5,8 @@ pub mod api_clients;
 pub mod audit;
 pub mod auth;
 pub mod buddies;
+pub mod candidates;
+pub mod exclusions;
 pub mod exit_interviews;
 pub mod health;
 pub mod organisations;
@@ -26,6 +28,7 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::Identity;
+use crate::config::MatchingSettings;
 use crate::db::Database;
 use crate::domain::actor::Actor;
 use crate::domain::clock::{utc, Clock};
@@ -47,6 +50,7 @@ pub struct AppState {
     /// Renders the programme's e-mails into the outbox, and the buddy response pages.
     pub notices: crate::mail::notices::Notices,
     pub service_level: ServiceLevel,
+    pub matching: MatchingSettings,
 }
 
 /// The authenticated party making the request, as established by [`crate::auth::middleware`].
@@ -111,6 +115,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
     exit_interviews::configure(cfg);
     buddies::configure(cfg);
     requests::configure(cfg);
+    candidates::configure(cfg);
+    exclusions::configure(cfg);
     pairings::configure(cfg);
     audit::configure(cfg);
     privacy::configure(cfg);

@@ -13,6 +13,7 @@ use super::{
     HistoryPage, HistoryQuery,
 };
 use crate::audit::note_client_ref;
+use crate::domain::buddy::MeasureKind;
 use crate::domain::clock::utc;
 use crate::domain::pairing::PairingState;
 use crate::domain::request::{ContactChannel, RequestState, ServiceLevel, Trigger};
@@ -76,6 +77,9 @@ pub struct NewBuddyRequest {
     /// Wishes about the buddy (e.g. a parent rather than a young person).
     #[schema(max_length = 2000)]
     pub preferences: Option<String>,
+    /// The kind of measure the client is under; candidates who went through the same kind rank
+    /// higher (see `GET /v1/buddy-requests/{id}/candidates`).
+    pub measure: Option<MeasureKind>,
     /// The client consents to their contact details being shared with the buddy. Must be true.
     pub consent_to_share_contact: bool,
 }
@@ -119,6 +123,7 @@ impl NewBuddyRequest {
             languages: check.languages("client.languages", &c.languages),
             region: check.region("region", &self.region),
             preferences: check.note("preferences", self.preferences.as_deref(), MAX_NOTE),
+            measure: self.measure,
         };
         check.finish()?;
         Ok(new)
@@ -145,6 +150,9 @@ pub struct BuddyRequest {
     pub region: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub preferences: Option<String>,
+    /// The kind of measure the client is under, if given.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub measure: Option<MeasureKind>,
     /// When the client's consent to share contact details was recorded.
     pub consent_recorded_at: DateTime<Utc>,
     pub state: RequestState,
@@ -194,6 +202,7 @@ impl BuddyRequest {
             trigger: row.trigger()?,
             state,
             overdue: level.is_overdue(state, row.created_at, now),
+            measure: row.measure()?,
             client: ClientContact {
                 preferred_channel: row.preferred_channel()?,
                 languages: row.client_languages()?,

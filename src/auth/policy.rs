@@ -227,6 +227,36 @@ pub const RULES: &[Rule] = &[
         Read,
         "buddy_request",
     ),
+    // Matching: candidates show buddies' names against the request; exclusions carry staff's
+    // reasons about the client's circle.
+    audited(
+        "GET",
+        "/v1/buddy-requests/{id}/candidates",
+        Roles(STAFF),
+        Read,
+        "buddy_request",
+    ),
+    audited(
+        "POST",
+        "/v1/buddy-requests/{id}/exclusions",
+        Roles(STAFF),
+        Update,
+        "buddy_request",
+    ),
+    audited(
+        "GET",
+        "/v1/buddy-requests/{id}/exclusions",
+        Roles(STAFF),
+        Read,
+        "buddy_request",
+    ),
+    audited(
+        "DELETE",
+        "/v1/buddy-requests/{id}/exclusions/{buddy_id}",
+        Roles(STAFF),
+        Update,
+        "buddy_request",
+    ),
     // Pairings: who is paired with whom, and how it went.
     audited("POST", "/v1/pairings", Roles(STAFF), Create, "pairing"),
     audited("GET", "/v1/pairings", Roles(STAFF), Search, "pairing"),

@@ -68,6 +68,16 @@ diesel::table! {
         legal_hold -> Bool,
         anonymised_at -> Nullable<Timestamp>,
         overdue_notified_at -> Nullable<Timestamp>,
+        measure -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    request_exclusions (request_id, buddy_id) {
+        request_id -> Text,
+        buddy_id -> Text,
+        reason -> Text,
+        created_at -> Timestamp,
     }
 }
 
@@ -231,6 +241,8 @@ diesel::joinable!(buddy_requests -> organisations (organisation_id));
 diesel::joinable!(pairings -> buddy_requests (request_id));
 diesel::joinable!(pairings -> buddies (buddy_id));
 diesel::joinable!(response_tokens -> pairings (pairing_id));
+diesel::joinable!(request_exclusions -> buddy_requests (request_id));
+diesel::joinable!(request_exclusions -> buddies (buddy_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
@@ -238,6 +250,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     exit_interviews,
     buddy_requests,
     pairings,
+    request_exclusions,
     history,
     staff,
     staff_sessions,

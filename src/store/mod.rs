@@ -4,6 +4,8 @@
 pub mod api_clients;
 pub mod audit;
 pub mod buddies;
+pub mod candidates;
+pub mod exclusions;
 pub mod exit_interviews;
 pub mod history;
 pub mod organisations;

@@ -12,12 +12,14 @@ use diesel::prelude::*;
 
 use super::buddies::{self, live_loads, BuddyRow};
 use super::concurrent_change;
+use super::exclusions;
 use super::exit_interviews::ExitInterviewRow;
 use super::history::{self, Event, HistoryRow};
 use super::pairings::{self, PairingRow};
 use super::requests::{self, RequestRow};
 use crate::db::schema::{
     buddies as buddies_table, buddy_requests, exit_interviews, pairings as pairings_table,
+    request_exclusions,
 };
 use crate::db::{write_transaction, DbConnection};
 use crate::domain::actor::Actor;
@@ -46,7 +48,7 @@ const LIVE: [RequestState; 3] = [
 /// History actions whose `reason` is free text typed by a person, which may name someone. Other
 /// reasons are written by the service (`pairing <id> proposed`, an end-reason code, the fields a
 /// change touched) and are kept.
-const FREE_TEXT_REQUEST_ACTIONS: &[&str] = &["withdraw"];
+const FREE_TEXT_REQUEST_ACTIONS: &[&str] = &["withdraw", exclusions::EXCLUDE];
 const FREE_TEXT_PAIRING_ACTIONS: &[&str] = &["accept", "decline", "activate"];
 const FREE_TEXT_BUDDY_ACTIONS: &[&str] =
     &["start-screening", "activate", "pause", "resume", "retire"];
@@ -133,6 +135,9 @@ fn anonymise_request(
         .select(pairings_table::id)
         .load(conn)?;
     scrub_pairings(conn, &pairing_ids, now)?;
+    // An ended request needs no exclusions, and their reasons are typed by staff.
+    diesel::delete(request_exclusions::table.filter(request_exclusions::request_id.eq(id)))
+        .execute(conn)?;
     scrub_reasons(
         conn,
         requests::ENTITY,
@@ -403,6 +408,9 @@ pub fn erase_buddy(
         .select(pairings_table::id)
         .load(conn)?;
     scrub_pairings(conn, &pairing_ids, now)?;
+    // A retired buddy is never a candidate; the reasons may say something about the buddy.
+    diesel::delete(request_exclusions::table.filter(request_exclusions::buddy_id.eq(id)))
+        .execute(conn)?;
     history::record(
         conn,
         Event {

@@ -12,6 +12,7 @@ use super::{concurrent_change, organisations, parse_stored};
 use crate::db::schema::{buddy_requests, pairings as pairings_table};
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::actor::Actor;
+use crate::domain::buddy::MeasureKind;
 use crate::domain::lifecycle::transition;
 use crate::domain::pairing::{PairingAction, PairingState};
 use crate::domain::request::{ContactChannel, RequestAction, RequestState, Trigger};
@@ -43,6 +44,7 @@ pub struct RequestRow {
     pub closed_at: Option<NaiveDateTime>,
     pub legal_hold: bool,
     pub anonymised_at: Option<NaiveDateTime>,
+    pub measure: Option<String>,
 }
 
 impl RequestRow {
@@ -61,6 +63,11 @@ impl RequestRow {
     pub fn client_languages(&self) -> ApiResult<Vec<String>> {
         list_from_json(&self.client_languages).map_err(ApiError::Internal)
     }
+
+    /// The kind of measure the client is under, when the request says.
+    pub fn measure(&self) -> ApiResult<Option<MeasureKind>> {
+        self.measure.as_deref().map(parse_stored).transpose()
+    }
 }
 
 /// A validated new request.
@@ -77,6 +84,7 @@ pub struct NewRequest {
     pub languages: Vec<String>,
     pub region: String,
     pub preferences: Option<String>,
+    pub measure: Option<MeasureKind>,
 }
 
 pub fn insert(
@@ -106,6 +114,7 @@ pub fn insert(
         closed_at: None,
         legal_hold: false,
         anonymised_at: None,
+        measure: new.measure.map(|m| m.as_str().to_owned()),
     };
     match diesel::insert_into(buddy_requests::table)
         .values(&row)

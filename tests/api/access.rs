@@ -104,6 +104,15 @@ const EXPECTED: &[(&str, &str, Allowed)] = &[
     ("GET", "/v1/buddy-requests/{id}", ANY),
     ("POST", "/v1/buddy-requests/{id}/withdraw", ANY),
     ("GET", "/v1/buddy-requests/{id}/history", ANY),
+    // Matching: staff only; a case system files requests but does not choose buddies.
+    ("GET", "/v1/buddy-requests/{id}/candidates", STAFF),
+    ("POST", "/v1/buddy-requests/{id}/exclusions", STAFF),
+    ("GET", "/v1/buddy-requests/{id}/exclusions", STAFF),
+    (
+        "DELETE",
+        "/v1/buddy-requests/{id}/exclusions/{buddy_id}",
+        STAFF,
+    ),
     ("POST", "/v1/pairings", STAFF),
     ("GET", "/v1/pairings", STAFF),
     ("GET", "/v1/pairings/{id}", STAFF),
@@ -302,6 +311,7 @@ impl Ids {
         template
             .replace("{id}", &id)
             .replace("{key_id}", &self.api_key)
+            .replace("{buddy_id}", &self.buddy)
     }
 }
 

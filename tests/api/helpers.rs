@@ -77,6 +77,7 @@ pub const TABLES: &[&str] = &[
     "exit_interviews",
     "buddy_requests",
     "pairings",
+    "request_exclusions",
     "history",
     "staff",
     "staff_sessions",
@@ -499,6 +500,37 @@ impl TestApp {
                 })
                 .collect()
         })
+    }
+
+    /// Expires a proposal now, as the scheduler does when its time is up (no API operation
+    /// does): the domain's own transition in a write transaction, with the request's return to
+    /// `open`, the history and the mail. For tests that need an expired pairing without moving
+    /// the clock past the proposal's lifetime.
+    pub fn expire_pairing(&self, pairing: &str) {
+        let now = self.clock.now_naive();
+        let notices = self.notices();
+        self.with_connection(|conn| {
+            maatje::db::write_transaction(conn, |conn| {
+                maatje::store::pairings::act(
+                    conn,
+                    pairing,
+                    maatje::domain::pairing::PairingAction::Expire,
+                    None,
+                    None,
+                    &maatje::domain::actor::Actor::System,
+                    now,
+                    &notices,
+                )
+            })
+        })
+        .expect("the proposal expires");
+    }
+
+    /// The server's mail notices, built as `Application::build` builds them.
+    pub fn notices(&self) -> maatje::mail::notices::Notices {
+        let links = maatje::respond::links::Links::from_settings(&self.settings.mail)
+            .expect("the test link secret");
+        maatje::mail::notices::Notices::new(&self.settings, links)
     }
 
     /// Runs `f` with a connection to the server's database (blocking; fine in tests).

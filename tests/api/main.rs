@@ -13,6 +13,7 @@ mod health;
 mod helpers;
 mod limits;
 mod mail;
+mod matching;
 mod openapi;
 mod organisations;
 mod pairings;

@@ -4,12 +4,9 @@
 use std::collections::BTreeMap;
 
 use chrono::Duration;
-use diesel::Connection;
 use serde_json::{json, Value};
 
 use maatje::auth::StaffRole;
-use maatje::domain::actor::Actor;
-use maatje::domain::pairing::PairingAction;
 
 use crate::fixtures::{
     act, active_buddy, profile, propose, request_body, SIGNED_ON, TRAINED_ON, VOG_ISSUED_ON,
@@ -64,30 +61,6 @@ async fn end(app: &TestApp, pairing: &str, reason: &str, evaluation: Value) {
         )
         .await;
     assert_eq!(response.status, 200, "{}", response.text);
-}
-
-/// Expires a proposal as the scheduler does when its time is up (no API operation does): the
-/// domain's own transition, run on the test database, moving the request back to `open` with
-/// history and the bureau's mail.
-fn expire(app: &TestApp, pairing: &str) {
-    let now = app.clock.now_naive();
-    let links = maatje::respond::links::Links::from_settings(&app.settings.mail).unwrap();
-    let notices = maatje::mail::notices::Notices::new(&app.settings, links);
-    app.with_connection(|conn| {
-        conn.transaction(|conn| {
-            maatje::store::pairings::act(
-                conn,
-                pairing,
-                PairingAction::Expire,
-                None,
-                None,
-                &Actor::System,
-                now,
-                &notices,
-            )
-        })
-        .expect("the proposal expires");
-    });
 }
 
 /// The scenario, with T0 = 2026-11-22 09:00 UTC (the clock's start):
@@ -166,7 +139,7 @@ async fn seed(app: &TestApp) -> Scenario {
     app.clock.advance(Duration::hours(10));
     let r4 = new_request(app, &org_b, "CASE-4", "questions").await;
     let p4 = propose(app, &r2, &b1).await;
-    expire(app, &p3);
+    app.expire_pairing(&p3);
     act(app, &format!("/v1/pairings/{p1}/activate")).await;
     // T4 = T0 + 33h
     app.clock.advance(Duration::hours(18));

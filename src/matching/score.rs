@@ -1,0 +1,753 @@
+//! Filtering, scoring and ordering candidates for one request (see the module above).
+
+use std::cmp::Ordering;
+use std::collections::HashSet;
+
+use chrono::NaiveDateTime;
+
+use crate::domain::buddy::MeasureKind;
+
+/// How much each component counts, and when rotation counts in full. From `[matching]` in the
+/// configuration (see `MatchingSettings::weights`).
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Weights {
+    pub language: f64,
+    pub region: f64,
+    pub experience: f64,
+    pub load: f64,
+    pub rotation: f64,
+    /// Days since the last proposal after which the rotation component is 1.
+    pub rotation_full_after_days: u32,
+}
+
+impl Weights {
+    pub fn of(&self, component: ComponentName) -> f64 {
+        match component {
+            ComponentName::Language => self.language,
+            ComponentName::Region => self.region,
+            ComponentName::Experience => self.experience,
+            ComponentName::Load => self.load,
+            ComponentName::Rotation => self.rotation,
+        }
+    }
+
+    pub fn total(&self) -> f64 {
+        ComponentName::ALL.iter().map(|c| self.of(*c)).sum()
+    }
+}
+
+crate::string_enum! {
+    /// The components of a score, each a value between 0 and 1.
+    ComponentName {
+        /// 1 when the buddy speaks at least one of the client's languages, else 0.
+        Language => "language",
+        /// 1 when the buddy lives in the client's region (compared without case), else 0.
+        Region => "region",
+        /// 1 when the buddy went through the kind of measure the client is under, 0 when not,
+        /// 0.5 (neutral) when the request names no measure.
+        Experience => "experience",
+        /// 1 − live pairings / capacity: 1 with no live pairing.
+        Load => "load",
+        /// Days since the buddy's last proposal / `rotation_full_after_days`, at most 1; 1 for a
+        /// buddy never proposed.
+        Rotation => "rotation",
+    }
+}
+
+/// The value of the experience component when the request names no measure: neither a plus
+/// nor a minus for any buddy.
+pub const NEUTRAL_EXPERIENCE: f64 = 0.5;
+
+/// What the ranking needs to know about the request.
+#[derive(Debug, Clone, Copy)]
+pub struct RequestProfile<'a> {
+    /// The client's languages, ISO 639-1 codes.
+    pub languages: &'a [String],
+    pub region: &'a str,
+    pub measure: Option<MeasureKind>,
+}
+
+/// What the ranking needs to know about one buddy. The two lists are kept as stored (JSON
+/// arrays of validated codes, which hold no quotes or escapes) and read without allocating.
+#[derive(Debug, Clone)]
+pub struct BuddyFacts {
+    pub id: String,
+    pub active: bool,
+    /// Stored JSON list of ISO 639-1 codes, e.g. `["nl","en"]`.
+    pub languages: String,
+    pub region: String,
+    /// Stored JSON list of measure kinds, e.g. `["guardianship"]`.
+    pub experience: String,
+    pub capacity: i32,
+    /// Live (proposed, accepted or active) pairings.
+    pub load: i64,
+    /// When the buddy was last proposed, for any request; `None` if never.
+    pub last_proposed_at: Option<NaiveDateTime>,
+}
+
+/// The items of a stored JSON list of plain strings, without allocating.
+pub fn stored_items(list: &str) -> impl Iterator<Item = &str> {
+    list.split('"').skip(1).step_by(2)
+}
+
+/// Which buddies the request itself rules out.
+#[derive(Debug, Clone, Default)]
+pub struct RequestFilters {
+    /// Buddies who declined this request.
+    pub declined: HashSet<String>,
+    /// Buddies whose proposal for this request expired.
+    pub expired: HashSet<String>,
+    /// Buddies staff excluded from this request.
+    pub excluded: HashSet<String>,
+    /// The buddy of the request's current live pairing, if it has one.
+    pub current_buddy: Option<String>,
+}
+
+/// Why a buddy is not a candidate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Exclusion {
+    NotActive,
+    NoFreeCapacity,
+    DeclinedThisRequest,
+    ExpiredForThisRequest,
+    ExcludedByStaff,
+    CurrentPairing,
+}
+
+/// The hard filters: `None` when the buddy may be proposed.
+pub fn exclusion(buddy: &BuddyFacts, filters: &RequestFilters) -> Option<Exclusion> {
+    if !buddy.active {
+        Some(Exclusion::NotActive)
+    } else if buddy.load >= i64::from(buddy.capacity) {
+        Some(Exclusion::NoFreeCapacity)
+    } else if filters.declined.contains(&buddy.id) {
+        Some(Exclusion::DeclinedThisRequest)
+    } else if filters.expired.contains(&buddy.id) {
+        Some(Exclusion::ExpiredForThisRequest)
+    } else if filters.excluded.contains(&buddy.id) {
+        Some(Exclusion::ExcludedByStaff)
+    } else if filters.current_buddy.as_deref() == Some(buddy.id.as_str()) {
+        Some(Exclusion::CurrentPairing)
+    } else {
+        None
+    }
+}
+
+/// The five component values, in the order of [`ComponentName::ALL`].
+pub fn values(
+    request: &RequestProfile<'_>,
+    buddy: &BuddyFacts,
+    weights: &Weights,
+    now: NaiveDateTime,
+) -> [f64; 5] {
+    [
+        f64::from(u8::from(shared_language(request, buddy).is_some())),
+        f64::from(u8::from(same_region(request.region, &buddy.region))),
+        experience_value(request.measure, &buddy.experience),
+        load_value(buddy.load, buddy.capacity),
+        rotation_value(
+            buddy.last_proposed_at,
+            now,
+            weights.rotation_full_after_days,
+        ),
+    ]
+}
+
+fn shared_language<'b>(request: &RequestProfile<'_>, buddy: &'b BuddyFacts) -> Option<&'b str> {
+    stored_items(&buddy.languages).find(|code| request.languages.iter().any(|c| c == code))
+}
+
+fn same_region(a: &str, b: &str) -> bool {
+    a.eq_ignore_ascii_case(b)
+        || a.chars()
+            .flat_map(char::to_lowercase)
+            .eq(b.chars().flat_map(char::to_lowercase))
+}
+
+fn experience_value(measure: Option<MeasureKind>, experience: &str) -> f64 {
+    match measure {
+        None => NEUTRAL_EXPERIENCE,
+        Some(m) => f64::from(u8::from(stored_items(experience).any(|k| k == m.as_str()))),
+    }
+}
+
+fn load_value(load: i64, capacity: i32) -> f64 {
+    if capacity <= 0 {
+        return 0.0;
+    }
+    (1.0 - load as f64 / f64::from(capacity)).clamp(0.0, 1.0)
+}
+
+fn rotation_value(last: Option<NaiveDateTime>, now: NaiveDateTime, full_after_days: u32) -> f64 {
+    match last {
+        None => 1.0,
+        Some(last) => {
+            let full = f64::from(full_after_days.max(1)) * 86_400.0;
+            ((now - last).num_seconds() as f64 / full).clamp(0.0, 1.0)
+        }
+    }
+}
+
+/// `Σ weight·value / Σ weights`, between 0 and 1 (0 when every weight is 0).
+pub fn score(values: &[f64; 5], weights: &Weights) -> f64 {
+    let total = weights.total();
+    if total <= 0.0 {
+        return 0.0;
+    }
+    ComponentName::ALL
+        .iter()
+        .zip(values)
+        .map(|(c, v)| weights.of(*c) * v)
+        .sum::<f64>()
+        / total
+}
+
+/// An eligible buddy with its score, before explanation.
+#[derive(Debug, Clone, Copy)]
+pub struct Scored<'a> {
+    pub buddy: &'a BuddyFacts,
+    pub values: [f64; 5],
+    pub score: f64,
+}
+
+impl Scored<'_> {
+    /// The score in millionths: scores equal to six decimals are a tie.
+    fn key(&self) -> i64 {
+        (self.score * 1_000_000.0).round() as i64
+    }
+}
+
+/// The documented order: score descending, then the lower load ratio, then the longer since the
+/// last proposal (never proposed first), then the buddy id ascending.
+pub fn order(a: &Scored<'_>, b: &Scored<'_>) -> Ordering {
+    let (x, y) = (a.buddy, b.buddy);
+    b.key()
+        .cmp(&a.key())
+        // load_x / cap_x < load_y / cap_y, without rounding (capacities are positive).
+        .then_with(|| {
+            (i128::from(x.load) * i128::from(y.capacity))
+                .cmp(&(i128::from(y.load) * i128::from(x.capacity)))
+        })
+        .then_with(|| match (x.last_proposed_at, y.last_proposed_at) {
+            (None, None) => Ordering::Equal,
+            (None, Some(_)) => Ordering::Less,
+            (Some(_), None) => Ordering::Greater,
+            (Some(p), Some(q)) => p.cmp(&q),
+        })
+        .then_with(|| x.id.cmp(&y.id))
+}
+
+/// Filters, scores and orders `buddies` for `request`; returns the best `limit` in order and the
+/// number of buddies that passed the filters. Only the best `limit` are fully sorted.
+pub fn rank<'a>(
+    request: &RequestProfile<'_>,
+    buddies: &'a [BuddyFacts],
+    filters: &RequestFilters,
+    weights: &Weights,
+    now: NaiveDateTime,
+    limit: usize,
+) -> (Vec<Scored<'a>>, usize) {
+    let mut eligible: Vec<Scored<'a>> = buddies
+        .iter()
+        .filter(|b| exclusion(b, filters).is_none())
+        .map(|buddy| {
+            let values = values(request, buddy, weights, now);
+            Scored {
+                buddy,
+                values,
+                score: score(&values, weights),
+            }
+        })
+        .collect();
+    let count = eligible.len();
+    if limit == 0 {
+        return (Vec::new(), count);
+    }
+    if eligible.len() > limit {
+        eligible.select_nth_unstable_by(limit - 1, order);
+        eligible.truncate(limit);
+    }
+    eligible.sort_unstable_by(order);
+    (eligible, count)
+}
+
+/// One component of a candidate's score, explained.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Component {
+    pub name: ComponentName,
+    pub weight: f64,
+    pub value: f64,
+    pub reason: String,
+}
+
+/// The breakdown of a scored candidate: every component's weight, value and a short reason.
+pub fn explain(
+    request: &RequestProfile<'_>,
+    scored: &Scored<'_>,
+    weights: &Weights,
+    now: NaiveDateTime,
+) -> Vec<Component> {
+    let buddy = scored.buddy;
+    ComponentName::ALL
+        .iter()
+        .zip(scored.values)
+        .map(|(&name, value)| Component {
+            name,
+            weight: weights.of(name),
+            value,
+            reason: reason(name, request, buddy, weights, now),
+        })
+        .collect()
+}
+
+fn words(measure: MeasureKind) -> String {
+    measure.as_str().replace('_', " ")
+}
+
+fn reason(
+    name: ComponentName,
+    request: &RequestProfile<'_>,
+    buddy: &BuddyFacts,
+    weights: &Weights,
+    now: NaiveDateTime,
+) -> String {
+    match name {
+        ComponentName::Language => {
+            let shared: Vec<&str> = stored_items(&buddy.languages)
+                .filter(|code| request.languages.iter().any(|c| c == code))
+                .collect();
+            match shared.as_slice() {
+                [] => format!(
+                    "speaks none of the client's languages ({})",
+                    request.languages.join(", ")
+                ),
+                [one] => format!("speaks {one}, one of the client's languages"),
+                many => format!("speaks {}, the client's languages", many.join(" and ")),
+            }
+        }
+        ComponentName::Region => {
+            if same_region(request.region, &buddy.region) {
+                format!("lives in the client's region ({})", buddy.region)
+            } else {
+                format!(
+                    "lives in {}, not in the client's region ({})",
+                    buddy.region, request.region
+                )
+            }
+        }
+        ComponentName::Experience => match request.measure {
+            None => "the request names no measure: neutral".to_owned(),
+            Some(m) if experience_value(Some(m), &buddy.experience) > 0.0 => {
+                format!("went through a {} too", words(m))
+            }
+            Some(m) => format!("has no experience of a {}", words(m)),
+        },
+        ComponentName::Load => {
+            let places = if buddy.capacity == 1 {
+                "place"
+            } else {
+                "places"
+            };
+            if buddy.load == 0 {
+                format!("no pairing yet: 0 of {} {places} taken", buddy.capacity)
+            } else {
+                format!("{} of {} {places} taken", buddy.load, buddy.capacity)
+            }
+        }
+        ComponentName::Rotation => {
+            let full = weights.rotation_full_after_days;
+            match buddy.last_proposed_at {
+                None => "never proposed before".to_owned(),
+                Some(last) => {
+                    let days = (now - last).num_days().max(0);
+                    let when = match days {
+                        0 => "less than a day ago".to_owned(),
+                        1 => "1 day ago".to_owned(),
+                        n => format!("{n} days ago"),
+                    };
+                    format!("last proposal {when} (counts in full after {full} days)")
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use chrono::{Duration, NaiveDate};
+
+    fn now() -> NaiveDateTime {
+        NaiveDate::from_ymd_opt(2026, 11, 22)
+            .unwrap()
+            .and_hms_opt(9, 0, 0)
+            .unwrap()
+    }
+
+    fn weights() -> Weights {
+        Weights {
+            language: 3.0,
+            region: 2.0,
+            experience: 2.0,
+            load: 1.0,
+            rotation: 1.0,
+            rotation_full_after_days: 30,
+        }
+    }
+
+    fn buddy(id: &str) -> BuddyFacts {
+        BuddyFacts {
+            id: id.to_owned(),
+            active: true,
+            languages: r#"["nl","en"]"#.to_owned(),
+            region: "Utrecht".to_owned(),
+            experience: r#"["supervision_order"]"#.to_owned(),
+            capacity: 2,
+            load: 0,
+            last_proposed_at: None,
+        }
+    }
+
+    fn client_languages() -> Vec<String> {
+        vec!["nl".to_owned()]
+    }
+
+    fn profile(languages: &[String], measure: Option<MeasureKind>) -> RequestProfile<'_> {
+        RequestProfile {
+            languages,
+            region: "Utrecht",
+            measure,
+        }
+    }
+
+    fn ids(ranked: &[Scored<'_>]) -> Vec<String> {
+        ranked.iter().map(|s| s.buddy.id.clone()).collect()
+    }
+
+    #[test]
+    fn stored_lists_are_read_without_parsing() {
+        assert_eq!(
+            stored_items(r#"["nl","en"]"#).collect::<Vec<_>>(),
+            ["nl", "en"]
+        );
+        assert_eq!(stored_items("[]").count(), 0);
+        let stored = crate::domain::values::list_to_json(&[MeasureKind::Guardianship]);
+        assert_eq!(stored_items(&stored).collect::<Vec<_>>(), ["guardianship"]);
+    }
+
+    #[test]
+    fn language_is_one_when_any_client_language_is_spoken() {
+        let langs = vec!["ar".to_owned(), "en".to_owned()];
+        let p = profile(&langs, None);
+        let b = buddy("a");
+        assert_eq!(values(&p, &b, &weights(), now())[0], 1.0);
+        let langs = vec!["tr".to_owned()];
+        let p = profile(&langs, None);
+        assert_eq!(values(&p, &b, &weights(), now())[0], 0.0);
+        assert_eq!(
+            reason(ComponentName::Language, &p, &b, &weights(), now()),
+            "speaks none of the client's languages (tr)"
+        );
+        let langs = client_languages();
+        let p = profile(&langs, None);
+        assert_eq!(
+            reason(ComponentName::Language, &p, &b, &weights(), now()),
+            "speaks nl, one of the client's languages"
+        );
+    }
+
+    #[test]
+    fn region_matches_without_case() {
+        let langs = client_languages();
+        let p = profile(&langs, None);
+        let mut b = buddy("a");
+        b.region = "UTRECHT".into();
+        assert_eq!(values(&p, &b, &weights(), now())[1], 1.0);
+        b.region = "Súdwest-Fryslân".into();
+        assert_eq!(values(&p, &b, &weights(), now())[1], 0.0);
+        assert!(same_region("SÚDWEST-FRYSLÂN", "Súdwest-Fryslân"));
+        assert_eq!(
+            reason(ComponentName::Region, &p, &b, &weights(), now()),
+            "lives in Súdwest-Fryslân, not in the client's region (Utrecht)"
+        );
+    }
+
+    #[test]
+    fn experience_matches_the_measure_and_is_neutral_without_one() {
+        let langs = client_languages();
+        let b = buddy("a");
+        let same = profile(&langs, Some(MeasureKind::SupervisionOrder));
+        let other = profile(&langs, Some(MeasureKind::Guardianship));
+        let none = profile(&langs, None);
+        assert_eq!(values(&same, &b, &weights(), now())[2], 1.0);
+        assert_eq!(values(&other, &b, &weights(), now())[2], 0.0);
+        assert_eq!(values(&none, &b, &weights(), now())[2], NEUTRAL_EXPERIENCE);
+        assert_eq!(
+            reason(ComponentName::Experience, &same, &b, &weights(), now()),
+            "went through a supervision order too"
+        );
+        assert_eq!(
+            reason(ComponentName::Experience, &other, &b, &weights(), now()),
+            "has no experience of a guardianship"
+        );
+    }
+
+    #[test]
+    fn load_is_the_free_share_of_capacity() {
+        let langs = client_languages();
+        let p = profile(&langs, None);
+        let mut b = buddy("a");
+        b.capacity = 4;
+        assert_eq!(values(&p, &b, &weights(), now())[3], 1.0);
+        assert_eq!(
+            reason(ComponentName::Load, &p, &b, &weights(), now()),
+            "no pairing yet: 0 of 4 places taken"
+        );
+        b.load = 1;
+        assert_eq!(values(&p, &b, &weights(), now())[3], 0.75);
+        assert_eq!(
+            reason(ComponentName::Load, &p, &b, &weights(), now()),
+            "1 of 4 places taken"
+        );
+    }
+
+    #[test]
+    fn rotation_grows_with_the_time_since_the_last_proposal() {
+        let langs = client_languages();
+        let p = profile(&langs, None);
+        let mut b = buddy("a");
+        assert_eq!(values(&p, &b, &weights(), now())[4], 1.0);
+        assert_eq!(
+            reason(ComponentName::Rotation, &p, &b, &weights(), now()),
+            "never proposed before"
+        );
+        b.last_proposed_at = Some(now() - Duration::days(12));
+        assert!((values(&p, &b, &weights(), now())[4] - 0.4).abs() < 1e-12);
+        assert_eq!(
+            reason(ComponentName::Rotation, &p, &b, &weights(), now()),
+            "last proposal 12 days ago (counts in full after 30 days)"
+        );
+        b.last_proposed_at = Some(now() - Duration::days(90));
+        assert_eq!(values(&p, &b, &weights(), now())[4], 1.0);
+        b.last_proposed_at = Some(now());
+        assert_eq!(values(&p, &b, &weights(), now())[4], 0.0);
+    }
+
+    #[test]
+    fn the_score_is_the_weighted_mean_of_the_components() {
+        let w = weights();
+        assert_eq!(score(&[1.0; 5], &w), 1.0);
+        assert_eq!(score(&[0.0; 5], &w), 0.0);
+        // Language only: 3 of 9.
+        assert!((score(&[1.0, 0.0, 0.0, 0.0, 0.0], &w) - 3.0 / 9.0).abs() < 1e-12);
+        let zero = Weights {
+            language: 0.0,
+            region: 0.0,
+            experience: 0.0,
+            load: 0.0,
+            rotation: 0.0,
+            rotation_full_after_days: 30,
+        };
+        assert_eq!(score(&[1.0; 5], &zero), 0.0);
+    }
+
+    #[test]
+    fn each_hard_filter_removes_the_buddy() {
+        let mut filters = RequestFilters::default();
+        let b = buddy("a");
+        assert_eq!(exclusion(&b, &filters), None);
+
+        let mut paused = b.clone();
+        paused.active = false;
+        assert_eq!(exclusion(&paused, &filters), Some(Exclusion::NotActive));
+        let mut full = b.clone();
+        full.load = 2;
+        assert_eq!(exclusion(&full, &filters), Some(Exclusion::NoFreeCapacity));
+
+        filters.declined.insert("a".into());
+        assert_eq!(
+            exclusion(&b, &filters),
+            Some(Exclusion::DeclinedThisRequest)
+        );
+        filters.declined.clear();
+        filters.expired.insert("a".into());
+        assert_eq!(
+            exclusion(&b, &filters),
+            Some(Exclusion::ExpiredForThisRequest)
+        );
+        filters.expired.clear();
+        filters.excluded.insert("a".into());
+        assert_eq!(exclusion(&b, &filters), Some(Exclusion::ExcludedByStaff));
+        filters.excluded.clear();
+        filters.current_buddy = Some("a".into());
+        assert_eq!(exclusion(&b, &filters), Some(Exclusion::CurrentPairing));
+
+        let langs = client_languages();
+        let buddies = [b.clone(), buddy("b")];
+        let (ranked, eligible) = rank(
+            &profile(&langs, None),
+            &buddies,
+            &filters,
+            &weights(),
+            now(),
+            10,
+        );
+        assert_eq!(ids(&ranked), ["b"]);
+        assert_eq!(eligible, 1);
+    }
+
+    #[test]
+    fn a_better_fit_ranks_higher() {
+        let langs = client_languages();
+        let p = profile(&langs, Some(MeasureKind::Guardianship));
+        let plain = buddy("a");
+        let mut fit = buddy("z");
+        fit.experience = r#"["guardianship"]"#.into();
+        let mut elsewhere = buddy("m");
+        elsewhere.region = "Zwolle".into();
+        let buddies = [plain, fit, elsewhere];
+        let (ranked, _) = rank(
+            &p,
+            &buddies,
+            &RequestFilters::default(),
+            &weights(),
+            now(),
+            10,
+        );
+        assert_eq!(ids(&ranked), ["z", "a", "m"]);
+        assert!(ranked[0].score > ranked[1].score && ranked[1].score > ranked[2].score);
+        assert_eq!(ranked[0].score, 1.0);
+    }
+
+    #[test]
+    fn ties_go_to_the_lower_load_then_the_longer_wait_then_the_id() {
+        let langs = client_languages();
+        let p = profile(&langs, None);
+        // Load and rotation weigh nothing here, so all scores tie and the tie-breaks decide.
+        let w = Weights {
+            load: 0.0,
+            rotation: 0.0,
+            ..weights()
+        };
+        let mut busy = buddy("0-busy");
+        busy.capacity = 4;
+        busy.load = 2; // ratio 1/2
+        let mut light = buddy("1-light");
+        light.capacity = 3;
+        light.load = 1; // ratio 1/3
+        let mut recent = buddy("2-recent");
+        recent.last_proposed_at = Some(now() - Duration::days(1));
+        let mut earlier = buddy("3-earlier");
+        earlier.last_proposed_at = Some(now() - Duration::days(5));
+        let never_b = buddy("5-never");
+        let never_a = buddy("4-never");
+        let buddies = [busy, light, recent, earlier, never_b, never_a];
+        let (ranked, _) = rank(&p, &buddies, &RequestFilters::default(), &w, now(), 10);
+        assert_eq!(
+            ids(&ranked),
+            [
+                "4-never",
+                "5-never",
+                "3-earlier",
+                "2-recent",
+                "1-light",
+                "0-busy"
+            ]
+        );
+        // The same order whatever order the buddies come in.
+        let mut reversed = buddies.to_vec();
+        reversed.reverse();
+        let (again, _) = rank(&p, &reversed, &RequestFilters::default(), &w, now(), 10);
+        assert_eq!(ids(&again), ids(&ranked));
+    }
+
+    #[test]
+    fn the_limit_keeps_the_best_in_order() {
+        let langs = client_languages();
+        let p = profile(&langs, None);
+        let buddies: Vec<BuddyFacts> = (0..50)
+            .map(|i| {
+                let mut b = buddy(&format!("b{i:02}"));
+                b.last_proposed_at = Some(now() - Duration::days(i));
+                b
+            })
+            .collect();
+        let (all, eligible) = rank(
+            &p,
+            &buddies,
+            &RequestFilters::default(),
+            &weights(),
+            now(),
+            100,
+        );
+        assert_eq!(eligible, 50);
+        let (top, _) = rank(
+            &p,
+            &buddies,
+            &RequestFilters::default(),
+            &weights(),
+            now(),
+            7,
+        );
+        assert_eq!(ids(&top), ids(&all[..7]));
+        // Rotation counts in full from 30 days, so b30 to b49 tie on score; the longer wait
+        // breaks the tie.
+        assert_eq!(ids(&top)[0], "b49");
+        assert_eq!(ids(&top)[6], "b43");
+        assert_eq!(ids(&all)[19], "b30");
+        assert_eq!(ids(&all)[20], "b29");
+        let (none, eligible) = rank(
+            &p,
+            &buddies,
+            &RequestFilters::default(),
+            &weights(),
+            now(),
+            0,
+        );
+        assert!(none.is_empty());
+        assert_eq!(eligible, 50);
+    }
+
+    #[test]
+    fn weights_come_from_the_configuration() {
+        let env = [
+            ("MAATJE__MATCHING__WEIGHT_REGION", "5"),
+            ("MAATJE__MATCHING__ROTATION_FULL_AFTER_DAYS", "14"),
+        ]
+        .map(|(k, v)| (k.to_owned(), v.to_owned()));
+        let settings = crate::config::Settings::load_from(None, env)
+            .expect("the configuration loads")
+            .matching;
+        let w = settings.weights();
+        assert_eq!(w.language, settings.weight_language);
+        assert_eq!(w.region, 5.0);
+        assert_eq!(w.experience, settings.weight_experience);
+        assert_eq!(w.load, settings.weight_load);
+        assert_eq!(w.rotation, settings.weight_rotation);
+        assert_eq!(w.rotation_full_after_days, 14);
+    }
+
+    #[test]
+    fn explanations_carry_every_component_with_its_weight() {
+        let langs = client_languages();
+        let p = profile(&langs, None);
+        let b = buddy("a");
+        let (ranked, _) = rank(
+            &p,
+            std::slice::from_ref(&b),
+            &RequestFilters::default(),
+            &weights(),
+            now(),
+            1,
+        );
+        let components = explain(&p, &ranked[0], &weights(), now());
+        let names: Vec<&str> = components.iter().map(|c| c.name.as_str()).collect();
+        assert_eq!(
+            names,
+            ["language", "region", "experience", "load", "rotation"]
+        );
+        assert_eq!(components[0].weight, 3.0);
+        assert_eq!(components[2].value, NEUTRAL_EXPERIENCE);
+        assert!(components.iter().all(|c| !c.reason.is_empty()));
+    }
+}

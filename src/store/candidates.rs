@@ -1,0 +1,192 @@
+//! Candidates for a request: the facts the ranking needs, loaded in a fixed number of queries
+//! whatever the number of buddies (no query per candidate), then ranked by [`crate::matching`].
+//!
+//! The queries: the request; the active buddies (only the columns the score reads); live
+//! pairings per buddy; the last proposal per buddy; this request's pairings (who declined, whose
+//! proposal expired, who is paired now); this request's exclusions; and the names of the few
+//! candidates shown.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDateTime;
+use diesel::dsl::{count_star, max};
+use diesel::prelude::*;
+
+use super::requests::{self, RequestRow};
+use crate::db::schema::{buddies, pairings, request_exclusions};
+use crate::db::DbConnection;
+use crate::domain::buddy::BuddyState;
+use crate::domain::lifecycle::transition;
+use crate::domain::pairing::PairingState;
+use crate::domain::request::RequestAction;
+use crate::error::{ApiError, ApiResult};
+use crate::matching::score::stored_items;
+use crate::matching::{explain, BuddyFacts, Component, RequestFilters, RequestProfile, Weights};
+
+/// One candidate, explained.
+#[derive(Debug, Clone)]
+pub struct Candidate {
+    /// 1 for the best.
+    pub rank: usize,
+    pub buddy_id: String,
+    pub name: String,
+    pub region: String,
+    pub languages: Vec<String>,
+    /// Between 0 and 1.
+    pub score: f64,
+    pub components: Vec<Component>,
+}
+
+/// The best candidates for a request, best first.
+#[derive(Debug, Clone)]
+pub struct Ranking {
+    pub request_id: String,
+    /// The request's pseudonymous client reference, for the audit trail.
+    pub client_ref: String,
+    pub weights: Weights,
+    /// How many buddies passed the hard filters (the list holds at most `limit` of them).
+    pub eligible: usize,
+    pub candidates: Vec<Candidate>,
+}
+
+/// Ranks the candidates for `request_id`, best first, at most `limit`. The request must be
+/// `open`: candidates are for proposing, which only an open request allows (a 409 names the
+/// state otherwise); an unknown request is a 404.
+pub fn rank(
+    conn: &mut DbConnection,
+    request_id: &str,
+    weights: &Weights,
+    now: NaiveDateTime,
+    limit: usize,
+) -> ApiResult<Ranking> {
+    let request = requests::find(conn, request_id)?;
+    transition(request.state()?, RequestAction::Propose)?;
+    let languages = request.client_languages()?;
+    let profile = RequestProfile {
+        languages: &languages,
+        region: &request.region,
+        measure: request.measure()?,
+    };
+    let facts = buddy_facts(conn)?;
+    let filters = request_filters(conn, &request)?;
+    let (top, eligible) = crate::matching::rank(&profile, &facts, &filters, weights, now, limit);
+    let ids: Vec<&str> = top.iter().map(|s| s.buddy.id.as_str()).collect();
+    let mut names: HashMap<String, String> = if ids.is_empty() {
+        HashMap::new()
+    } else {
+        buddies::table
+            .filter(buddies::id.eq_any(&ids))
+            .select((buddies::id, buddies::full_name))
+            .load(conn)?
+            .into_iter()
+            .collect()
+    };
+    let candidates = top
+        .iter()
+        .enumerate()
+        .map(|(i, scored)| {
+            let buddy = scored.buddy;
+            let name = names.remove(&buddy.id).ok_or_else(|| {
+                ApiError::internal(format!("buddy {} vanished while ranking", buddy.id))
+            })?;
+            Ok(Candidate {
+                rank: i + 1,
+                buddy_id: buddy.id.clone(),
+                name,
+                region: buddy.region.clone(),
+                languages: stored_items(&buddy.languages).map(str::to_owned).collect(),
+                score: scored.score,
+                components: explain(&profile, scored, weights, now),
+            })
+        })
+        .collect::<ApiResult<_>>()?;
+    Ok(Ranking {
+        request_id: request.id,
+        client_ref: request.client_ref,
+        weights: *weights,
+        eligible,
+        candidates,
+    })
+}
+
+/// The best candidate for `request_id`, if any buddy passes the filters (see [`rank`]).
+pub fn best_candidate(
+    conn: &mut DbConnection,
+    request_id: &str,
+    weights: &Weights,
+    now: NaiveDateTime,
+) -> ApiResult<Option<Candidate>> {
+    Ok(rank(conn, request_id, weights, now, 1)?
+        .candidates
+        .into_iter()
+        .next())
+}
+
+/// Every active buddy with its live load and last proposal: three queries.
+fn buddy_facts(conn: &mut DbConnection) -> ApiResult<Vec<BuddyFacts>> {
+    let rows: Vec<(String, String, String, String, i32)> = buddies::table
+        .filter(buddies::state.eq(BuddyState::Active.as_str()))
+        .select((
+            buddies::id,
+            buddies::languages,
+            buddies::region,
+            buddies::experience,
+            buddies::capacity,
+        ))
+        .load(conn)?;
+    let live: Vec<&str> = PairingState::LIVE.iter().map(|s| s.as_str()).collect();
+    let loads: HashMap<String, i64> = pairings::table
+        .filter(pairings::state.eq_any(live))
+        .group_by(pairings::buddy_id)
+        .select((pairings::buddy_id, count_star()))
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect();
+    let last_proposals: HashMap<String, Option<NaiveDateTime>> = pairings::table
+        .group_by(pairings::buddy_id)
+        .select((pairings::buddy_id, max(pairings::proposed_at)))
+        .load::<(String, Option<NaiveDateTime>)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(rows
+        .into_iter()
+        .map(|(id, languages, region, experience, capacity)| BuddyFacts {
+            load: loads.get(&id).copied().unwrap_or(0),
+            last_proposed_at: last_proposals.get(&id).copied().flatten(),
+            id,
+            active: true,
+            languages,
+            region,
+            experience,
+            capacity,
+        })
+        .collect())
+}
+
+/// Who this request rules out: two queries.
+fn request_filters(conn: &mut DbConnection, request: &RequestRow) -> ApiResult<RequestFilters> {
+    let mut filters = RequestFilters::default();
+    let own: Vec<(String, String)> = pairings::table
+        .filter(pairings::request_id.eq(&request.id))
+        .select((pairings::buddy_id, pairings::state))
+        .load(conn)?;
+    for (buddy_id, state) in own {
+        match super::parse_stored::<PairingState>(&state)? {
+            PairingState::Declined => {
+                filters.declined.insert(buddy_id);
+            }
+            PairingState::Expired => {
+                filters.expired.insert(buddy_id);
+            }
+            s if s.is_live() => filters.current_buddy = Some(buddy_id),
+            _ => {}
+        }
+    }
+    filters.excluded = request_exclusions::table
+        .filter(request_exclusions::request_id.eq(&request.id))
+        .select(request_exclusions::buddy_id)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    Ok(filters)
+}

@@ -1,0 +1,136 @@
+//! Exclusions: a buddy staff rule out for one request (e.g. the buddy knows the family). An
+//! excluded buddy is never a candidate for that request. Each change is kept in the request's
+//! history (`exclude-buddy`, `include-buddy`).
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use super::history::{self, Event};
+use super::{buddies, requests};
+use crate::db::schema::request_exclusions;
+use crate::db::{is_unique_violation, DbConnection};
+use crate::domain::actor::Actor;
+use crate::error::{ApiError, ApiResult};
+
+pub const ENTITY: &str = "exclusion";
+/// History actions on the request. The reason of `exclude-buddy` is typed by staff.
+pub const EXCLUDE: &str = "exclude-buddy";
+pub const INCLUDE: &str = "include-buddy";
+
+#[derive(Debug, Clone, Queryable, Selectable, Insertable)]
+#[diesel(table_name = request_exclusions)]
+pub struct ExclusionRow {
+    pub request_id: String,
+    pub buddy_id: String,
+    pub reason: String,
+    pub created_at: NaiveDateTime,
+}
+
+fn duplicate() -> ApiError {
+    ApiError::Conflict {
+        kind: "duplicate-exclusion",
+        title: "Buddy excluded already",
+        detail: "the buddy is excluded from this request already".into(),
+    }
+}
+
+/// Excludes `buddy_id` from `request_id`; returns the exclusion and the request's client
+/// reference (for the audit trail). 404 for an unknown request or buddy, 409 when excluded
+/// already.
+pub fn exclude(
+    conn: &mut DbConnection,
+    request_id: &str,
+    buddy_id: &str,
+    reason: &str,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> ApiResult<(ExclusionRow, String)> {
+    let request = requests::find(conn, request_id)?;
+    buddies::find(conn, buddy_id)?;
+    let existing: i64 = request_exclusions::table
+        .filter(request_exclusions::request_id.eq(request_id))
+        .filter(request_exclusions::buddy_id.eq(buddy_id))
+        .count()
+        .get_result(conn)?;
+    if existing > 0 {
+        return Err(duplicate());
+    }
+    let row = ExclusionRow {
+        request_id: request_id.to_owned(),
+        buddy_id: buddy_id.to_owned(),
+        reason: reason.to_owned(),
+        created_at: now,
+    };
+    match diesel::insert_into(request_exclusions::table)
+        .values(&row)
+        .execute(conn)
+    {
+        // Another request excluded the same buddy between the check and the insert.
+        Err(e) if is_unique_violation(&e) => return Err(duplicate()),
+        other => other?,
+    };
+    history::record(
+        conn,
+        Event {
+            entity_type: requests::ENTITY,
+            entity_id: request_id,
+            action: EXCLUDE,
+            from: None,
+            to: None,
+            actor,
+            reason: Some(&format!("buddy {buddy_id}: {reason}")),
+            at: now,
+        },
+    )?;
+    Ok((row, request.client_ref))
+}
+
+/// The exclusions of a request, oldest first, and its client reference. 404 for an unknown
+/// request.
+pub fn list(conn: &mut DbConnection, request_id: &str) -> ApiResult<(Vec<ExclusionRow>, String)> {
+    let request = requests::find(conn, request_id)?;
+    let rows = request_exclusions::table
+        .filter(request_exclusions::request_id.eq(request_id))
+        .order((
+            request_exclusions::created_at.asc(),
+            request_exclusions::buddy_id.asc(),
+        ))
+        .select(ExclusionRow::as_select())
+        .load(conn)?;
+    Ok((rows, request.client_ref))
+}
+
+/// Lifts the exclusion of `buddy_id` from `request_id`; returns the request's client reference.
+/// 404 for an unknown request, or when the buddy is not excluded from it.
+pub fn include(
+    conn: &mut DbConnection,
+    request_id: &str,
+    buddy_id: &str,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> ApiResult<String> {
+    let request = requests::find(conn, request_id)?;
+    let deleted = diesel::delete(
+        request_exclusions::table
+            .filter(request_exclusions::request_id.eq(request_id))
+            .filter(request_exclusions::buddy_id.eq(buddy_id)),
+    )
+    .execute(conn)?;
+    if deleted == 0 {
+        return Err(ApiError::not_found(ENTITY, buddy_id));
+    }
+    history::record(
+        conn,
+        Event {
+            entity_type: requests::ENTITY,
+            entity_id: request_id,
+            action: INCLUDE,
+            from: None,
+            to: None,
+            actor,
+            reason: Some(&format!("buddy {buddy_id}")),
+            at: now,
+        },
+    )?;
+    Ok(request.client_ref)
+}
