@@ -29,6 +29,7 @@ use crate::mail::transport::Transport;
 use crate::mail::worker::MailWorker;
 use crate::openapi::{add_common_responses, apply_access_policy, ApiDoc};
 use crate::respond::links::Links;
+use crate::workflow::Workflow;
 use crate::{audit, auth};
 
 pub struct Application {
@@ -77,11 +78,12 @@ impl Application {
                 &settings.mail,
             )
         });
+        let workflow = Workflow::new(settings, notices);
         let scheduler = settings.workflow.scheduler_enabled.then(|| {
             Scheduler::new(
                 db.clone(),
                 clock.clone(),
-                notices.clone(),
+                workflow.clone(),
                 &settings.workflow,
             )
         });
@@ -90,7 +92,7 @@ impl Application {
             clock,
             login: settings.login_policy(),
             retention: settings.retention(),
-            notices,
+            workflow,
             service_level: settings.service_level(),
             matching: settings.matching.clone(),
         });

@@ -47,8 +47,9 @@ pub struct AppState {
     pub clock: Clock,
     pub login: LoginPolicy,
     pub retention: Retention,
-    /// Renders the programme's e-mails into the outbox, and the buddy response pages.
-    pub notices: crate::mail::notices::Notices,
+    /// The mails and the automatic proposal that state changes cause; its notices also render
+    /// the buddy response pages.
+    pub workflow: crate::workflow::Workflow,
     pub service_level: ServiceLevel,
     pub matching: MatchingSettings,
 }

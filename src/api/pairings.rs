@@ -207,7 +207,7 @@ async fn propose_pairing(
     let request_id = body.0.request_id.to_string();
     let buddy_id = body.0.buddy_id.to_string();
     let now = state.clock.now_naive();
-    let notices = state.notices.clone();
+    let notices = state.workflow.notices.clone();
     let (row, client_ref) = state
         .db
         .write(move |conn| {
@@ -306,7 +306,7 @@ async fn act(
 ) -> ApiResult<HttpResponse> {
     let now = state.clock.now_naive();
     let id = id.to_string();
-    let notices = state.notices.clone();
+    let workflow = state.workflow.clone();
     let (row, client_ref) = state
         .db
         .write(move |conn| {
@@ -318,7 +318,7 @@ async fn act(
                 ending,
                 &caller.actor,
                 now,
-                &notices,
+                &workflow,
             )?;
             let client_ref = client_ref_of(conn, &row.request_id)?;
             Ok((row, client_ref))

@@ -263,7 +263,7 @@ pub struct BuddyRequestQuery {
     tag = "buddy-requests",
     request_body = NewBuddyRequest,
     responses(
-        (status = 201, description = "Filed; state `open`", body = BuddyRequest,
+        (status = 201, description = "Filed; state `open`, or `proposed` when automatic proposal (`matching.auto_propose`) found a buddy at once", body = BuddyRequest,
             headers(("Location" = String, description = "URL of the new request; poll it to follow the request"))),
         (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
         (status = 409, description = "The organisation already has a request with this `client_ref`, or is inactive",
@@ -280,16 +280,20 @@ async fn create_buddy_request(
     let new = body.0.validate(&caller)?;
     note_client_ref(&req, &new.client_ref);
     let now = state.clock.now_naive();
-    let notices = state.notices.clone();
-    let row = state
+    let workflow = state.workflow.clone();
+    let (row, pairing) = state
         .db
         .write(move |conn| {
             let row = store::insert(conn, new, &caller.actor, now)?;
-            notices.request_created(conn, &row, now)?;
-            Ok(row)
+            workflow.notices.request_created(conn, &row, now)?;
+            // With automatic proposal on, the request may leave `open` at once.
+            match workflow.request_opened(conn, &row.id, now)? {
+                Some(pairing) => Ok((store::find(conn, &row.id)?, Some(pairing))),
+                None => Ok((row, None)),
+            }
         })
         .await?;
-    let body = BuddyRequest::from_row(row, None, state.service_level, now)?;
+    let body = BuddyRequest::from_row(row, pairing, state.service_level, now)?;
     Ok(created(format!("/v1/buddy-requests/{}", body.id), &body))
 }
 

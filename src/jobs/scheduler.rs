@@ -30,8 +30,8 @@ use crate::domain::clock::Clock;
 use crate::domain::pairing::{PairingAction, PairingState};
 use crate::domain::request::{RequestState, ServiceLevel};
 use crate::error::{ApiError, ApiResult};
-use crate::mail::notices::Notices;
 use crate::store::{pairings, requests};
+use crate::workflow::Workflow;
 
 /// How many items of each kind one run takes on; the rest wait for the next run.
 const BATCH: i64 = 500;
@@ -48,7 +48,7 @@ pub struct RunReport {
 pub struct Scheduler {
     pub db: Database,
     pub clock: Clock,
-    pub notices: Notices,
+    pub workflow: Workflow,
     pub proposal_ttl: chrono::Duration,
     pub reminder_after: chrono::Duration,
     /// When an open request is overdue: the one rule, shared with lists and reports.
@@ -57,11 +57,11 @@ pub struct Scheduler {
 }
 
 impl Scheduler {
-    pub fn new(db: Database, clock: Clock, notices: Notices, w: &WorkflowSettings) -> Scheduler {
+    pub fn new(db: Database, clock: Clock, workflow: Workflow, w: &WorkflowSettings) -> Scheduler {
         Scheduler {
             db,
             clock,
-            notices,
+            workflow,
             proposal_ttl: chrono::Duration::hours(i64::from(w.proposal_ttl_hours)),
             reminder_after: chrono::Duration::hours(i64::from(w.reminder_after_hours)),
             service_level: ServiceLevel {
@@ -196,7 +196,7 @@ impl Scheduler {
             None,
             &Actor::System,
             now,
-            &self.notices,
+            &self.workflow,
         )?;
         Ok(true)
     }
@@ -216,7 +216,11 @@ impl Scheduler {
             return Ok(false);
         }
         let pairing = pairings::find(conn, id)?;
-        Ok(self.notices.reminder(conn, &pairing, now)?.is_some())
+        Ok(self
+            .workflow
+            .notices
+            .reminder(conn, &pairing, now)?
+            .is_some())
     }
 
     /// Tells the bureau about an overdue request, once.
@@ -239,7 +243,7 @@ impl Scheduler {
             return Ok(false);
         }
         let request = requests::find(conn, id)?;
-        self.notices.overdue(conn, &request, now)?;
+        self.workflow.notices.overdue(conn, &request, now)?;
         Ok(true)
     }
 }

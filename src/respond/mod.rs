@@ -35,6 +35,7 @@ use crate::mail::notices::{display_time, Notices};
 use crate::store::buddies::{self, BuddyRow};
 use crate::store::pairings::{self, PairingRow};
 use crate::store::requests::{self, RequestRow};
+use crate::workflow::Workflow;
 use links::{Answer, TOKEN_LEN};
 use tokens::{TokenRow, PURPOSE_PROPOSAL_RESPONSE};
 
@@ -165,7 +166,7 @@ async fn show(
             Ok((lookup, client_ref))
         })
         .await?;
-    let notices = &state.notices;
+    let notices = &state.workflow.notices;
     match lookup {
         (Lookup::Unknown, _) => unavailable(notices, &req, None, Unavailable::Invalid),
         (Lookup::Known(found, verdict), client_ref) => {
@@ -244,7 +245,7 @@ async fn respond(
     let token = token.into_inner();
     let form = parse_form(&req, &body);
     let now = state.clock.now_naive();
-    let notices = state.notices.clone();
+    let workflow = state.workflow.clone();
     let outcome = state
         .db
         .write(move |conn| {
@@ -258,7 +259,7 @@ async fn respond(
                 (Ok(_), None) => Err(Unavailable::BadForm),
                 (Ok(_), Some(form)) => {
                     if tokens::mark_used(conn, &found.token.id, now)? {
-                        answer(conn, &notices, &found, &form, now)?;
+                        answer(conn, &workflow, &found, &form, now)?;
                         Ok(form.answer)
                     } else {
                         Err(Unavailable::Used)
@@ -268,7 +269,7 @@ async fn respond(
             Ok((Some(found), result, client_ref))
         })
         .await?;
-    let notices = &state.notices;
+    let notices = &state.workflow.notices;
     match outcome {
         (None, why, _) => unavailable(
             notices,
@@ -301,7 +302,7 @@ async fn respond(
 /// staff record the answer.
 fn answer(
     conn: &mut DbConnection,
-    notices: &Notices,
+    workflow: &Workflow,
     found: &Found,
     form: &AnswerForm,
     now: NaiveDateTime,
@@ -318,7 +319,7 @@ fn answer(
         None,
         &Actor::Buddy(found.buddy.id.clone()),
         now,
-        notices,
+        workflow,
     )
 }
 

@@ -19,6 +19,7 @@ use crate::domain::request::RequestAction;
 use crate::error::{ApiError, ApiResult};
 use crate::http::pagination::PageRequest;
 use crate::mail::notices::Notices;
+use crate::workflow::Workflow;
 
 pub const ENTITY: &str = "pairing";
 
@@ -262,8 +263,9 @@ pub struct Ending {
 
 /// A staff, buddy or scheduler action on a pairing, with the request following where the design
 /// says so (accept → request matched; decline or expire → request open again; end → request
-/// closed) and the mail it causes: the confirmation to the buddy on accept, the thanks on end,
-/// a note to the client bureau on decline and expiry. A used-up response link stays used.
+/// closed) and what it causes: the confirmation to the buddy on accept, the thanks on end, a
+/// note to the client bureau on decline and expiry, and then the automatic proposal of the next
+/// candidate when it is on (see [`Workflow`]). A used-up response link stays used.
 #[allow(clippy::too_many_arguments)]
 pub fn act(
     conn: &mut DbConnection,
@@ -273,7 +275,7 @@ pub fn act(
     ending: Option<Ending>,
     actor: &Actor,
     now: NaiveDateTime,
-    notices: &Notices,
+    workflow: &Workflow,
 ) -> ApiResult<PairingRow> {
     let pairing = find(conn, id)?;
     let request_action = match action {
@@ -300,12 +302,23 @@ pub fn act(
         let why = format!("pairing {} {}", row.id, row.state);
         follow(conn, &request, request_action, actor, Some(&why), now)?;
     }
+    let notices = &workflow.notices;
     match action {
-        PairingAction::Accept => Some(notices.accepted(conn, &row, now)?),
-        PairingAction::Decline => Some(notices.declined(conn, &row, now)?),
-        PairingAction::Expire => Some(notices.expired(conn, &row, now)?),
-        PairingAction::End => Some(notices.ended(conn, &row, now)?),
-        PairingAction::Activate | PairingAction::Cancel => None,
-    };
+        PairingAction::Accept => {
+            notices.accepted(conn, &row, now)?;
+        }
+        PairingAction::Decline | PairingAction::Expire => {
+            if action == PairingAction::Decline {
+                notices.declined(conn, &row, now)?;
+            } else {
+                notices.expired(conn, &row, now)?;
+            }
+            workflow.request_opened(conn, &row.request_id, now)?;
+        }
+        PairingAction::End => {
+            notices.ended(conn, &row, now)?;
+        }
+        PairingAction::Activate | PairingAction::Cancel => {}
+    }
     Ok(row)
 }

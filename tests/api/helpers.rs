@@ -508,7 +508,7 @@ impl TestApp {
     /// the clock past the proposal's lifetime.
     pub fn expire_pairing(&self, pairing: &str) {
         let now = self.clock.now_naive();
-        let notices = self.notices();
+        let workflow = self.workflow();
         self.with_connection(|conn| {
             maatje::db::write_transaction(conn, |conn| {
                 maatje::store::pairings::act(
@@ -519,7 +519,7 @@ impl TestApp {
                     None,
                     &maatje::domain::actor::Actor::System,
                     now,
-                    &notices,
+                    &workflow,
                 )
             })
         })
@@ -531,6 +531,11 @@ impl TestApp {
         let links = maatje::respond::links::Links::from_settings(&self.settings.mail)
             .expect("the test link secret");
         maatje::mail::notices::Notices::new(&self.settings, links)
+    }
+
+    /// The server's workflow (mails and automatic proposal), as `Application::build` builds it.
+    pub fn workflow(&self) -> maatje::workflow::Workflow {
+        maatje::workflow::Workflow::new(&self.settings, self.notices())
     }
 
     /// Runs `f` with a connection to the server's database (blocking; fine in tests).

@@ -4,6 +4,7 @@
 mod access;
 mod audit;
 mod auth;
+mod auto_propose;
 mod buddies;
 mod cli;
 mod common_errors;

@@ -6,7 +6,6 @@ use std::time::{Duration, Instant};
 
 use chrono::Duration as Span;
 use maatje::jobs::scheduler::{RunReport, Scheduler};
-use maatje::mail::notices::Notices;
 use maatje::mail::outbox::OutboxRow;
 use maatje::respond::links::Links;
 
@@ -18,11 +17,10 @@ use crate::mail::all_rows;
 
 /// The scheduler as `Application::build` makes it for `app`.
 fn scheduler(app: &TestApp) -> Scheduler {
-    let links = Links::from_settings(&app.settings.mail).unwrap();
     Scheduler::new(
         app.db.clone(),
         app.clock.clone(),
-        Notices::new(&app.settings, links),
+        app.workflow(),
         &app.settings.workflow,
     )
 }
