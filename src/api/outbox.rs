@@ -139,7 +139,7 @@ async fn list_outbox(
     params(("id" = Uuid, Path, description = "The outbox message")),
     responses(
         (status = 200, description = "The message, pending again", body = OutboxMessage),
-        (status = 409, description = "The message is not dead", body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The message is not dead, or its contents were erased for privacy", body = Problem, content_type = "application/problem+json"),
     )
 )]
 #[post("/outbox/{id}/retry")]

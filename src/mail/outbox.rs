@@ -190,6 +190,10 @@ pub fn mark_sent(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> ApiRe
     )
     .set((
         outbox::state.eq(OutboxState::Sent.as_str()),
+        // Data minimisation: once sent, the contents (names, a client's contact details) are
+        // not kept; the row keeps kind, recipient, subject and times.
+        outbox::body_text.eq(""),
+        outbox::body_html.eq(""),
         outbox::lease_owner.eq(None::<String>),
         outbox::lease_until.eq(None::<NaiveDateTime>),
         outbox::sent_at.eq(now),
@@ -300,8 +304,55 @@ pub fn mark_failed(
     })
 }
 
+/// What `last_error` says of a message whose contents privacy erasure removed.
+pub const CONTENTS_ERASED: &str = "contents erased for privacy; not sent";
+
+/// Removes the contents of every message about these records (e.g. the pairings of an
+/// anonymised request or an erased buddy): sent ones keep their row without contents, unsent
+/// ones become dead, never to be sent or retried.
+pub fn erase_contents(
+    conn: &mut DbConnection,
+    related_type: &str,
+    ids: &[String],
+    now: NaiveDateTime,
+) -> ApiResult<()> {
+    if ids.is_empty() {
+        return Ok(());
+    }
+    let about = || {
+        outbox::table
+            .filter(outbox::related_type.eq(related_type.to_owned()))
+            .filter(outbox::related_id.eq_any(ids.to_vec()))
+    };
+    diesel::update(about().filter(outbox::state.ne(OutboxState::Sent.as_str())))
+        .set((
+            outbox::state.eq(OutboxState::Dead.as_str()),
+            outbox::last_error.eq(CONTENTS_ERASED),
+            outbox::lease_owner.eq(None::<String>),
+            outbox::lease_until.eq(None::<NaiveDateTime>),
+            outbox::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    diesel::update(about())
+        .set((outbox::body_text.eq(""), outbox::body_html.eq("")))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Replaces an erased person's address in every message to them.
+pub fn forget_recipient(
+    conn: &mut DbConnection,
+    address: &str,
+    replacement: &str,
+) -> ApiResult<()> {
+    diesel::update(outbox::table.filter(outbox::recipient.eq(address)))
+        .set(outbox::recipient.eq(replacement))
+        .execute(conn)?;
+    Ok(())
+}
+
 /// Puts a dead message back in the queue, due at once, with its attempts reset. Anything but a
-/// dead message is refused with 409.
+/// dead message is refused with 409, and so is one whose contents privacy erasure removed.
 pub fn retry(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> ApiResult<OutboxRow> {
     crate::db::write_transaction(conn, |conn| {
         let row = find(conn, id)?.ok_or_else(|| ApiError::not_found("outbox_message", id))?;
@@ -310,6 +361,13 @@ pub fn retry(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> ApiResult
                 resource: "outbox message",
                 state: row.state,
                 action: "retry".to_owned(),
+            });
+        }
+        if row.last_error.as_deref() == Some(CONTENTS_ERASED) {
+            return Err(ApiError::Conflict {
+                kind: "contents-erased",
+                title: "Contents erased",
+                detail: "the message's contents were erased for privacy; it cannot be sent".into(),
             });
         }
         diesel::update(

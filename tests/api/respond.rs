@@ -745,11 +745,13 @@ async fn the_proposal_over_smtp_has_both_parts_its_language_and_message_id() {
     assert!(parts["text/plain"].starts_with("Dear Buddy Voorbeeld 3,"));
     assert!(parts["text/html"].contains("<html lang=\"en\">"));
     let (accept, _) = links_in(&parts["text/plain"]);
+    let token = bare(&accept).trim_start_matches("/respond/");
     assert_eq!(
-        proposal_links(&app, &pairing).0,
-        accept,
-        "the link the worker sent"
+        token_rows(&app)[0].0,
+        maatje::respond::links::token_hash(token),
+        "the link the worker sent is the pairing's token"
     );
+    let _ = &pairing;
     assert_eq!(open_link(&app, &accept).await.status, 200);
 }
 
@@ -811,4 +813,85 @@ async fn staff_actions_send_the_same_mails_as_the_buddy_links() {
         ],
         "one mail per event, nothing for activate"
     );
+}
+
+#[tokio::test]
+async fn mail_contents_go_once_sent_or_when_the_people_in_them_are_erased() {
+    // Sent: the worker keeps no contents.
+    let dir = tempfile::tempdir().unwrap();
+    let mail_dir = dir.path().to_str().unwrap().to_owned();
+    let app = spawn_app_with(&[
+        ("MAATJE__MAIL__WORKER_ENABLED", "true"),
+        ("MAATJE__MAIL__POLL_INTERVAL_MS", "20"),
+        ("MAATJE__MAIL__FILE_DIR", &mail_dir),
+    ])
+    .await;
+    let org = organisation(&app).await;
+    proposal(&app, &org, 1).await;
+    wait_for_files(dir.path(), 2).await;
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while all_rows(&app).iter().any(|r| r.state != "sent") {
+        assert!(Instant::now() < deadline, "{:?}", all_rows(&app));
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    for row in all_rows(&app) {
+        assert!(
+            row.body_text.is_empty() && row.body_html.is_empty(),
+            "{row:?}"
+        );
+        assert!(!row.subject.is_empty());
+    }
+
+    // Unsent, then erased: the client's contact details leave the outbox with the client.
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let (pairing, _, buddy) = proposal(&app, &org, 1).await;
+    for step in ["accept", "activate"] {
+        assert_eq!(
+            app.post_empty(&format!("/v1/pairings/{pairing}/{step}"))
+                .await
+                .status,
+            200
+        );
+    }
+    let ended = app
+        .post_json(
+            &format!("/v1/pairings/{pairing}/end"),
+            &json!({ "reason": "goal_reached" }),
+        )
+        .await;
+    assert_eq!(ended.status, 200, "{}", ended.text);
+    let confirmation = mails(&app, "buddy_confirmation").pop().unwrap();
+    assert!(confirmation.body_text.contains("client1@example.org"));
+    let erased = app
+        .post_json(
+            "/v1/privacy/clients/erase",
+            &json!({ "organisation_id": org, "client_ref": "CASE-R1", "reason": "asked" }),
+        )
+        .await;
+    assert_eq!(erased.status, 200, "{}", erased.text);
+    for row in all_rows(&app)
+        .into_iter()
+        .filter(|r| r.related_id.as_deref() == Some(pairing.as_str()))
+    {
+        assert!(
+            row.body_text.is_empty() && row.body_html.is_empty(),
+            "{row:?}"
+        );
+        assert_eq!(row.state, "dead", "never sent: {row:?}");
+        assert_eq!(
+            row.last_error.as_deref(),
+            Some(maatje::mail::outbox::CONTENTS_ERASED)
+        );
+        let retry = app
+            .post_empty(&format!("/v1/outbox/{}/retry", row.id))
+            .await;
+        assert_eq!(retry.status, 409, "{}", retry.text);
+    }
+    // Erasing the buddy removes their address from the outbox.
+    let erased = app.post_empty(&format!("/v1/buddies/{buddy}/erase")).await;
+    assert_eq!(erased.status, 200, "{}", erased.text);
+    assert!(all_rows(&app)
+        .iter()
+        .all(|r| r.recipient != "buddy1@example.org"));
 }
