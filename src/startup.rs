@@ -73,6 +73,7 @@ impl Application {
             login: settings.login_policy(),
             retention: settings.retention(),
             matching: settings.matching.clone(),
+            candidates: Default::default(),
         });
         let limit = BodyLimit(settings.server.max_body_bytes);
         // One limiter for all workers, so a caller cannot multiply its budget by their number.

@@ -691,3 +691,52 @@ async fn anonymising_a_request_removes_its_exclusions() {
         .expect("the exclusion stays in the history");
     assert!(exclusion.get("reason").is_none(), "{exclusion}");
 }
+
+#[tokio::test]
+async fn every_change_to_a_buddy_or_a_pairing_shows_in_the_next_ranking() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let first = buddy(&app, &org, 1, 2, &["nl"], "Utrecht", &["guardianship"]).await;
+    let second = buddy(&app, &org, 2, 2, &["en"], "Utrecht", &["guardianship"]).await;
+    let request = request_with(&app, &org, "CASE-1", Some("guardianship")).await;
+    assert_eq!(
+        ranked_ids(&candidates(&app, &request).await),
+        [first.as_str(), second.as_str()]
+    );
+
+    // A profile change.
+    let response = app
+        .patch_json(
+            &format!("/v1/buddies/{second}"),
+            &json!({ "languages": ["nl"] }),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    let list = candidates(&app, &request).await;
+    assert_eq!(
+        component(&list["candidates"][1], "language")["value"],
+        1.0,
+        "{list}"
+    );
+
+    // A state change.
+    act(&app, &format!("/v1/buddies/{first}/pause")).await;
+    assert_eq!(
+        ranked_ids(&candidates(&app, &request).await),
+        [second.as_str()]
+    );
+
+    // A pairing elsewhere: the load and the last proposal move.
+    let elsewhere = open_request(&app, &org, "CASE-2").await;
+    propose(&app, &elsewhere, &second).await;
+    let list = candidates(&app, &request).await;
+    assert_eq!(component(&list["candidates"][0], "load")["value"], 0.5);
+    assert_eq!(component(&list["candidates"][0], "rotation")["value"], 0.0);
+
+    // A buddy added.
+    let third = buddy(&app, &org, 3, 1, &["nl"], "Utrecht", &["guardianship"]).await;
+    assert_eq!(
+        ranked_ids(&candidates(&app, &request).await),
+        [third.as_str(), second.as_str()]
+    );
+}
