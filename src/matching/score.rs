@@ -1,7 +1,7 @@
 //! Filtering, scoring and ordering candidates for one request (see the module above).
 
 use std::cmp::Ordering;
-use std::collections::{HashMap, HashSet};
+use std::collections::{BinaryHeap, HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 
@@ -342,7 +342,7 @@ pub fn order(a: &Scored<'_>, b: &Scored<'_>) -> Ordering {
 
 /// Filters, scores and orders the pool for `request`; returns the best `limit` in order and the
 /// number of buddies that passed the filters (exactly those [`exclusion`] lets through). Only
-/// the best `limit` are fully sorted.
+/// the best `limit` are kept and sorted.
 pub fn rank<'a>(
     request: &RequestProfile<'_>,
     pool: &'a Pool,
@@ -364,32 +364,62 @@ pub fn rank<'a>(
             barred[i] = true;
         }
     }
-    let mut eligible: Vec<Scored<'a>> = pool
-        .buddies
-        .iter()
-        .zip(barred)
-        .filter(|(b, barred)| !barred && b.active && b.load < i64::from(b.capacity))
-        .map(|(buddy, _)| {
-            let values = prepared_values(&prepared, buddy, weights, now);
-            let score = score(&values, weights);
-            Scored {
-                buddy,
-                values,
-                score,
-                key: (score * 1_000_000.0).round() as i64,
-            }
-        })
-        .collect();
-    let count = eligible.len();
-    if limit == 0 {
-        return (Vec::new(), count);
+    // The best `limit` so far, in a heap whose top is the worst of them: one comparison turns
+    // most buddies away, and nothing is allocated per buddy.
+    let mut best: BinaryHeap<Kept<'a>> = BinaryHeap::with_capacity(limit.saturating_add(1));
+    let mut count = 0;
+    for (buddy, barred) in pool.buddies.iter().zip(barred) {
+        if barred || !buddy.active || buddy.load >= i64::from(buddy.capacity) {
+            continue;
+        }
+        count += 1;
+        if limit == 0 {
+            continue;
+        }
+        let values = prepared_values(&prepared, buddy, weights, now);
+        let score = score(&values, weights);
+        let scored = Scored {
+            buddy,
+            values,
+            score,
+            key: (score * 1_000_000.0).round() as i64,
+        };
+        if best.len() < limit {
+            best.push(Kept(scored));
+        } else if best
+            .peek()
+            .is_some_and(|worst| order(&scored, &worst.0) == Ordering::Less)
+        {
+            best.pop();
+            best.push(Kept(scored));
+        }
     }
-    if eligible.len() > limit {
-        eligible.select_nth_unstable_by(limit - 1, order);
-        eligible.truncate(limit);
+    let mut ranked: Vec<Scored<'a>> = best.into_iter().map(|k| k.0).collect();
+    ranked.sort_unstable_by(order);
+    (ranked, count)
+}
+
+/// A kept candidate, ordered so that the worst is the greatest (the top of the heap).
+struct Kept<'a>(Scored<'a>);
+
+impl PartialEq for Kept<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        order(&self.0, &other.0) == Ordering::Equal
     }
-    eligible.sort_unstable_by(order);
-    (eligible, count)
+}
+
+impl Eq for Kept<'_> {}
+
+impl PartialOrd for Kept<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Kept<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        order(&self.0, &other.0)
+    }
 }
 
 /// One component of a candidate's score, explained.
