@@ -754,6 +754,43 @@ mod tests {
     }
 
     #[test]
+    fn the_ranking_lets_through_exactly_what_the_filters_allow() {
+        let mut buddies = Vec::new();
+        for i in 0..60 {
+            let mut b = buddy(&format!("b{i:02}"));
+            b.active = i % 7 != 0;
+            b.capacity = 1 + (i % 3);
+            b.load = (i % 4) as i64;
+            buddies.push(b);
+        }
+        let filters = RequestFilters {
+            declined: ["b01", "b02"].map(String::from).into(),
+            expired: ["b04", "unknown"].map(String::from).into(),
+            excluded: ["b05", "b10"].map(String::from).into(),
+            current_buddy: Some("b11".into()),
+        };
+        let want: Vec<&str> = buddies
+            .iter()
+            .filter(|b| exclusion(b, &filters).is_none())
+            .map(|b| b.id.as_str())
+            .collect();
+        let langs = client_languages();
+        let pool = pool(&buddies);
+        let (ranked, eligible) = rank(
+            &profile(&langs, None),
+            &pool,
+            &filters,
+            &weights(),
+            now(),
+            100,
+        );
+        let mut got = ids(&ranked);
+        got.sort();
+        assert_eq!(eligible, want.len());
+        assert_eq!(got, want);
+    }
+
+    #[test]
     fn a_better_fit_ranks_higher() {
         let langs = client_languages();
         let p = profile(&langs, Some(MeasureKind::Guardianship));
