@@ -95,6 +95,7 @@ impl Application {
             workflow,
             service_level: settings.service_level(),
             matching: settings.matching.clone(),
+            candidates: Default::default(),
         });
         let limit = BodyLimit(settings.server.max_body_bytes);
         // One limiter for all workers, so a caller cannot multiply its budget by their number.

@@ -18,7 +18,7 @@ use crate::domain::actor::Actor;
 use crate::error::ApiResult;
 use crate::mail::notices::Notices;
 use crate::matching::Weights;
-use crate::store::candidates::best_candidate;
+use crate::store::candidates::{best_candidate, FactsCache};
 use crate::store::pairings::{self, PairingRow};
 use crate::store::requests;
 
@@ -60,7 +60,11 @@ impl Workflow {
         let Some(auto) = &self.auto_propose else {
             return Ok(None);
         };
-        match best_candidate(conn, request_id, &auto.weights, now)? {
+        // A fresh cache, not the instance's: this runs inside a write transaction whose own
+        // uncommitted changes already moved `matching_version`, and facts that may yet roll back
+        // must not be kept under that version for other requests.
+        let fresh = FactsCache::default();
+        match best_candidate(conn, &fresh, request_id, &auto.weights, now)? {
             Some(best) if best.score >= auto.min_score => {
                 let pairing = pairings::propose(
                     conn,

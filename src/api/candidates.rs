@@ -165,9 +165,10 @@ async fn buddy_request_candidates(
     let id = id.into_inner().to_string();
     let weights = state.matching.weights();
     let now = state.clock.now_naive();
+    let cache = state.candidates.clone();
     let ranking = state
         .db
-        .run(move |conn| store::rank(conn, &id, &weights, now, limit as usize))
+        .run(move |conn| store::rank(conn, &cache, &id, &weights, now, limit as usize))
         .await?;
     note_client_ref(&req, &ranking.client_ref);
     Ok(HttpResponse::Ok().json(CandidateList::from_ranking(ranking)?))

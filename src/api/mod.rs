@@ -52,6 +52,8 @@ pub struct AppState {
     pub workflow: crate::workflow::Workflow,
     pub service_level: ServiceLevel,
     pub matching: MatchingSettings,
+    /// The facts about every active buddy the candidate ranking last read.
+    pub candidates: std::sync::Arc<crate::store::candidates::FactsCache>,
 }
 
 /// The authenticated party making the request, as established by [`crate::auth::middleware`].

@@ -73,6 +73,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    matching_version (id) {
+        id -> Integer,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
     request_exclusions (request_id, buddy_id) {
         request_id -> Text,
         buddy_id -> Text,
@@ -251,6 +258,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     buddy_requests,
     pairings,
     request_exclusions,
+    matching_version,
     history,
     staff,
     staff_sessions,

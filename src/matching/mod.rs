@@ -17,6 +17,6 @@
 pub mod score;
 
 pub use score::{
-    explain, rank, BuddyFacts, Component, ComponentName, Exclusion, RequestFilters, RequestProfile,
-    Scored, Weights,
+    explain, rank, BuddyFacts, Component, ComponentName, Exclusion, Pool, RequestFilters,
+    RequestProfile, Scored, Weights,
 };

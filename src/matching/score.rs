@@ -1,7 +1,7 @@
 //! Filtering, scoring and ordering candidates for one request (see the module above).
 
 use std::cmp::Ordering;
-use std::collections::HashSet;
+use std::collections::{BinaryHeap, HashMap, HashSet};
 
 use chrono::NaiveDateTime;
 
@@ -67,27 +67,136 @@ pub struct RequestProfile<'a> {
     pub measure: Option<MeasureKind>,
 }
 
-/// What the ranking needs to know about one buddy. The two lists are kept as stored (JSON
-/// arrays of validated codes, which hold no quotes or escapes) and read without allocating.
+/// What the ranking needs to know about one buddy. Built once per buddy (see
+/// [`BuddyFacts::new`]) with the lists already turned into what the score compares, so scoring
+/// thousands of buddies allocates nothing.
 #[derive(Debug, Clone)]
 pub struct BuddyFacts {
     pub id: String,
     pub active: bool,
-    /// Stored JSON list of ISO 639-1 codes, e.g. `["nl","en"]`.
-    pub languages: String,
-    pub region: String,
-    /// Stored JSON list of measure kinds, e.g. `["guardianship"]`.
-    pub experience: String,
     pub capacity: i32,
     /// Live (proposed, accepted or active) pairings.
     pub load: i64,
     /// When the buddy was last proposed, for any request; `None` if never.
     pub last_proposed_at: Option<NaiveDateTime>,
+    /// The stored JSON list of ISO 639-1 codes, e.g. `["nl","en"]`.
+    languages: String,
+    /// The same codes, two ASCII bytes each.
+    language_codes: Vec<u16>,
+    region: String,
+    /// The region in lower case, as compared.
+    region_key: String,
+    /// One bit per [`MeasureKind::ALL`] the buddy went through.
+    experience: u8,
 }
 
-/// The items of a stored JSON list of plain strings, without allocating.
+impl BuddyFacts {
+    /// An active buddy without live pairings, never proposed; `languages` and `experience` as
+    /// stored (JSON lists of validated codes).
+    pub fn new(
+        id: String,
+        languages: String,
+        region: String,
+        experience: &str,
+        capacity: i32,
+    ) -> Self {
+        let language_codes = stored_items(&languages).filter_map(language_code).collect();
+        let experience = stored_items(experience)
+            .filter_map(|kind| MeasureKind::ALL.iter().position(|m| m.as_str() == kind))
+            .fold(0u8, |bits, i| bits | (1 << i));
+        BuddyFacts {
+            id,
+            active: true,
+            capacity,
+            load: 0,
+            last_proposed_at: None,
+            language_codes,
+            languages,
+            region_key: region_key(&region),
+            region,
+            experience,
+        }
+    }
+
+    pub fn languages(&self) -> impl Iterator<Item = &str> {
+        stored_items(&self.languages)
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    fn went_through(&self, measure: MeasureKind) -> bool {
+        MeasureKind::ALL
+            .iter()
+            .position(|m| *m == measure)
+            .is_some_and(|i| self.experience & (1 << i) != 0)
+    }
+}
+
+fn language_code(code: &str) -> Option<u16> {
+    match code.as_bytes() {
+        [a, b] => Some(u16::from_le_bytes([*a, *b])),
+        _ => None,
+    }
+}
+
+fn region_key(region: &str) -> String {
+    if region.is_ascii() {
+        region.to_ascii_lowercase()
+    } else {
+        region.to_lowercase()
+    }
+}
+
+/// The items of a stored JSON list of plain strings (validated codes hold no quotes or
+/// escapes), read without allocating.
 pub fn stored_items(list: &str) -> impl Iterator<Item = &str> {
     list.split('"').skip(1).step_by(2)
+}
+
+/// The active buddies, with an index from id to position so that a request's few barred
+/// buddies are marked without comparing every id.
+#[derive(Debug, Clone, Default)]
+pub struct Pool {
+    buddies: Vec<BuddyFacts>,
+    index: HashMap<String, usize>,
+}
+
+impl Pool {
+    pub fn new(buddies: Vec<BuddyFacts>) -> Self {
+        let index = buddies
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (b.id.clone(), i))
+            .collect();
+        Pool { buddies, index }
+    }
+
+    pub fn buddies(&self) -> &[BuddyFacts] {
+        &self.buddies
+    }
+}
+
+/// The request as the score compares it.
+struct Prepared {
+    codes: Vec<u16>,
+    region_key: String,
+    measure: Option<MeasureKind>,
+}
+
+impl Prepared {
+    fn new(request: &RequestProfile<'_>) -> Self {
+        Prepared {
+            codes: request
+                .languages
+                .iter()
+                .filter_map(|c| language_code(c))
+                .collect(),
+            region_key: region_key(request.region),
+            measure: request.measure,
+        }
+    }
 }
 
 /// Which buddies the request itself rules out.
@@ -140,10 +249,27 @@ pub fn values(
     weights: &Weights,
     now: NaiveDateTime,
 ) -> [f64; 5] {
+    prepared_values(&Prepared::new(request), buddy, weights, now)
+}
+
+fn prepared_values(
+    request: &Prepared,
+    buddy: &BuddyFacts,
+    weights: &Weights,
+    now: NaiveDateTime,
+) -> [f64; 5] {
+    let speaks = buddy
+        .language_codes
+        .iter()
+        .any(|code| request.codes.contains(code));
+    let experience = match request.measure {
+        None => NEUTRAL_EXPERIENCE,
+        Some(m) => f64::from(u8::from(buddy.went_through(m))),
+    };
     [
-        f64::from(u8::from(shared_language(request, buddy).is_some())),
-        f64::from(u8::from(same_region(request.region, &buddy.region))),
-        experience_value(request.measure, &buddy.experience),
+        f64::from(u8::from(speaks)),
+        f64::from(u8::from(buddy.region_key == request.region_key)),
+        experience,
         load_value(buddy.load, buddy.capacity),
         rotation_value(
             buddy.last_proposed_at,
@@ -151,24 +277,6 @@ pub fn values(
             weights.rotation_full_after_days,
         ),
     ]
-}
-
-fn shared_language<'b>(request: &RequestProfile<'_>, buddy: &'b BuddyFacts) -> Option<&'b str> {
-    stored_items(&buddy.languages).find(|code| request.languages.iter().any(|c| c == code))
-}
-
-fn same_region(a: &str, b: &str) -> bool {
-    a.eq_ignore_ascii_case(b)
-        || a.chars()
-            .flat_map(char::to_lowercase)
-            .eq(b.chars().flat_map(char::to_lowercase))
-}
-
-fn experience_value(measure: Option<MeasureKind>, experience: &str) -> f64 {
-    match measure {
-        None => NEUTRAL_EXPERIENCE,
-        Some(m) => f64::from(u8::from(stored_items(experience).any(|k| k == m.as_str()))),
-    }
 }
 
 fn load_value(load: i64, capacity: i32) -> f64 {
@@ -208,21 +316,16 @@ pub struct Scored<'a> {
     pub buddy: &'a BuddyFacts,
     pub values: [f64; 5],
     pub score: f64,
-}
-
-impl Scored<'_> {
     /// The score in millionths: scores equal to six decimals are a tie.
-    fn key(&self) -> i64 {
-        (self.score * 1_000_000.0).round() as i64
-    }
+    key: i64,
 }
 
 /// The documented order: score descending, then the lower load ratio, then the longer since the
 /// last proposal (never proposed first), then the buddy id ascending.
 pub fn order(a: &Scored<'_>, b: &Scored<'_>) -> Ordering {
     let (x, y) = (a.buddy, b.buddy);
-    b.key()
-        .cmp(&a.key())
+    b.key
+        .cmp(&a.key)
         // load_x / cap_x < load_y / cap_y, without rounding (capacities are positive).
         .then_with(|| {
             (i128::from(x.load) * i128::from(y.capacity))
@@ -237,38 +340,86 @@ pub fn order(a: &Scored<'_>, b: &Scored<'_>) -> Ordering {
         .then_with(|| x.id.cmp(&y.id))
 }
 
-/// Filters, scores and orders `buddies` for `request`; returns the best `limit` in order and the
-/// number of buddies that passed the filters. Only the best `limit` are fully sorted.
+/// Filters, scores and orders the pool for `request`; returns the best `limit` in order and the
+/// number of buddies that passed the filters (exactly those [`exclusion`] lets through). Only
+/// the best `limit` are kept and sorted.
 pub fn rank<'a>(
     request: &RequestProfile<'_>,
-    buddies: &'a [BuddyFacts],
+    pool: &'a Pool,
     filters: &RequestFilters,
     weights: &Weights,
     now: NaiveDateTime,
     limit: usize,
 ) -> (Vec<Scored<'a>>, usize) {
-    let mut eligible: Vec<Scored<'a>> = buddies
+    let prepared = Prepared::new(request);
+    let mut barred = vec![false; pool.buddies.len()];
+    let named = filters
+        .declined
         .iter()
-        .filter(|b| exclusion(b, filters).is_none())
-        .map(|buddy| {
-            let values = values(request, buddy, weights, now);
-            Scored {
-                buddy,
-                values,
-                score: score(&values, weights),
-            }
-        })
-        .collect();
-    let count = eligible.len();
-    if limit == 0 {
-        return (Vec::new(), count);
+        .chain(&filters.expired)
+        .chain(&filters.excluded)
+        .chain(&filters.current_buddy);
+    for id in named {
+        if let Some(&i) = pool.index.get(id) {
+            barred[i] = true;
+        }
     }
-    if eligible.len() > limit {
-        eligible.select_nth_unstable_by(limit - 1, order);
-        eligible.truncate(limit);
+    // The best `limit` so far, in a heap whose top is the worst of them: one comparison turns
+    // most buddies away, and nothing is allocated per buddy.
+    let mut best: BinaryHeap<Kept<'a>> = BinaryHeap::with_capacity(limit.saturating_add(1));
+    let mut count = 0;
+    for (buddy, barred) in pool.buddies.iter().zip(barred) {
+        if barred || !buddy.active || buddy.load >= i64::from(buddy.capacity) {
+            continue;
+        }
+        count += 1;
+        if limit == 0 {
+            continue;
+        }
+        let values = prepared_values(&prepared, buddy, weights, now);
+        let score = score(&values, weights);
+        let scored = Scored {
+            buddy,
+            values,
+            score,
+            key: (score * 1_000_000.0).round() as i64,
+        };
+        if best.len() < limit {
+            best.push(Kept(scored));
+        } else if best
+            .peek()
+            .is_some_and(|worst| order(&scored, &worst.0) == Ordering::Less)
+        {
+            best.pop();
+            best.push(Kept(scored));
+        }
     }
-    eligible.sort_unstable_by(order);
-    (eligible, count)
+    let mut ranked: Vec<Scored<'a>> = best.into_iter().map(|k| k.0).collect();
+    ranked.sort_unstable_by(order);
+    (ranked, count)
+}
+
+/// A kept candidate, ordered so that the worst is the greatest (the top of the heap).
+struct Kept<'a>(Scored<'a>);
+
+impl PartialEq for Kept<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        order(&self.0, &other.0) == Ordering::Equal
+    }
+}
+
+impl Eq for Kept<'_> {}
+
+impl PartialOrd for Kept<'_> {
+    fn partial_cmp(&self, other: &Self) -> Option<Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Kept<'_> {
+    fn cmp(&self, other: &Self) -> Ordering {
+        order(&self.0, &other.0)
+    }
 }
 
 /// One component of a candidate's score, explained.
@@ -313,7 +464,8 @@ fn reason(
 ) -> String {
     match name {
         ComponentName::Language => {
-            let shared: Vec<&str> = stored_items(&buddy.languages)
+            let shared: Vec<&str> = buddy
+                .languages()
                 .filter(|code| request.languages.iter().any(|c| c == code))
                 .collect();
             match shared.as_slice() {
@@ -326,7 +478,7 @@ fn reason(
             }
         }
         ComponentName::Region => {
-            if same_region(request.region, &buddy.region) {
+            if buddy.region_key == region_key(request.region) {
                 format!("lives in the client's region ({})", buddy.region)
             } else {
                 format!(
@@ -337,7 +489,7 @@ fn reason(
         }
         ComponentName::Experience => match request.measure {
             None => "the request names no measure: neutral".to_owned(),
-            Some(m) if experience_value(Some(m), &buddy.experience) > 0.0 => {
+            Some(m) if buddy.went_through(m) => {
                 format!("went through a {} too", words(m))
             }
             Some(m) => format!("has no experience of a {}", words(m)),
@@ -396,16 +548,21 @@ mod tests {
     }
 
     fn buddy(id: &str) -> BuddyFacts {
-        BuddyFacts {
-            id: id.to_owned(),
-            active: true,
-            languages: r#"["nl","en"]"#.to_owned(),
-            region: "Utrecht".to_owned(),
-            experience: r#"["supervision_order"]"#.to_owned(),
-            capacity: 2,
-            load: 0,
-            last_proposed_at: None,
-        }
+        profiled(id, r#"["nl","en"]"#, "Utrecht", r#"["supervision_order"]"#)
+    }
+
+    fn profiled(id: &str, languages: &str, region: &str, experience: &str) -> BuddyFacts {
+        BuddyFacts::new(
+            id.to_owned(),
+            languages.to_owned(),
+            region.to_owned(),
+            experience,
+            2,
+        )
+    }
+
+    fn pool(buddies: &[BuddyFacts]) -> Pool {
+        Pool::new(buddies.to_vec())
     }
 
     fn client_languages() -> Vec<String> {
@@ -460,12 +617,11 @@ mod tests {
     fn region_matches_without_case() {
         let langs = client_languages();
         let p = profile(&langs, None);
-        let mut b = buddy("a");
-        b.region = "UTRECHT".into();
+        let b = profiled("a", "[]", "UTRECHT", "[]");
         assert_eq!(values(&p, &b, &weights(), now())[1], 1.0);
-        b.region = "Súdwest-Fryslân".into();
+        let b = profiled("a", "[]", "Súdwest-Fryslân", "[]");
         assert_eq!(values(&p, &b, &weights(), now())[1], 0.0);
-        assert!(same_region("SÚDWEST-FRYSLÂN", "Súdwest-Fryslân"));
+        assert_eq!(region_key("SÚDWEST-FRYSLÂN"), region_key("Súdwest-Fryslân"));
         assert_eq!(
             reason(ComponentName::Region, &p, &b, &weights(), now()),
             "lives in Súdwest-Fryslân, not in the client's region (Utrecht)"
@@ -584,6 +740,7 @@ mod tests {
 
         let langs = client_languages();
         let buddies = [b.clone(), buddy("b")];
+        let buddies = pool(&buddies);
         let (ranked, eligible) = rank(
             &profile(&langs, None),
             &buddies,
@@ -597,15 +754,51 @@ mod tests {
     }
 
     #[test]
+    fn the_ranking_lets_through_exactly_what_the_filters_allow() {
+        let mut buddies = Vec::new();
+        for i in 0..60 {
+            let mut b = buddy(&format!("b{i:02}"));
+            b.active = i % 7 != 0;
+            b.capacity = 1 + (i % 3);
+            b.load = (i % 4) as i64;
+            buddies.push(b);
+        }
+        let filters = RequestFilters {
+            declined: ["b01", "b02"].map(String::from).into(),
+            expired: ["b04", "unknown"].map(String::from).into(),
+            excluded: ["b05", "b10"].map(String::from).into(),
+            current_buddy: Some("b11".into()),
+        };
+        let want: Vec<&str> = buddies
+            .iter()
+            .filter(|b| exclusion(b, &filters).is_none())
+            .map(|b| b.id.as_str())
+            .collect();
+        let langs = client_languages();
+        let pool = pool(&buddies);
+        let (ranked, eligible) = rank(
+            &profile(&langs, None),
+            &pool,
+            &filters,
+            &weights(),
+            now(),
+            100,
+        );
+        let mut got = ids(&ranked);
+        got.sort();
+        assert_eq!(eligible, want.len());
+        assert_eq!(got, want);
+    }
+
+    #[test]
     fn a_better_fit_ranks_higher() {
         let langs = client_languages();
         let p = profile(&langs, Some(MeasureKind::Guardianship));
         let plain = buddy("a");
-        let mut fit = buddy("z");
-        fit.experience = r#"["guardianship"]"#.into();
-        let mut elsewhere = buddy("m");
-        elsewhere.region = "Zwolle".into();
+        let fit = profiled("z", r#"["nl","en"]"#, "Utrecht", r#"["guardianship"]"#);
+        let elsewhere = profiled("m", r#"["nl","en"]"#, "Zwolle", r#"["supervision_order"]"#);
         let buddies = [plain, fit, elsewhere];
+        let buddies = pool(&buddies);
         let (ranked, _) = rank(
             &p,
             &buddies,
@@ -642,7 +835,8 @@ mod tests {
         let never_b = buddy("5-never");
         let never_a = buddy("4-never");
         let buddies = [busy, light, recent, earlier, never_b, never_a];
-        let (ranked, _) = rank(&p, &buddies, &RequestFilters::default(), &w, now(), 10);
+        let pooled = pool(&buddies);
+        let (ranked, _) = rank(&p, &pooled, &RequestFilters::default(), &w, now(), 10);
         assert_eq!(
             ids(&ranked),
             [
@@ -657,6 +851,7 @@ mod tests {
         // The same order whatever order the buddies come in.
         let mut reversed = buddies.to_vec();
         reversed.reverse();
+        let reversed = pool(&reversed);
         let (again, _) = rank(&p, &reversed, &RequestFilters::default(), &w, now(), 10);
         assert_eq!(ids(&again), ids(&ranked));
     }
@@ -672,6 +867,7 @@ mod tests {
                 b
             })
             .collect();
+        let buddies = pool(&buddies);
         let (all, eligible) = rank(
             &p,
             &buddies,
@@ -732,9 +928,10 @@ mod tests {
         let langs = client_languages();
         let p = profile(&langs, None);
         let b = buddy("a");
+        let single = pool(std::slice::from_ref(&b));
         let (ranked, _) = rank(
             &p,
-            std::slice::from_ref(&b),
+            &single,
             &RequestFilters::default(),
             &weights(),
             now(),

@@ -1,10 +1,15 @@
 //! Candidates for a request: the facts the ranking needs, loaded in a fixed number of queries
 //! whatever the number of buddies (no query per candidate), then ranked by [`crate::matching`].
 //!
-//! The queries: the request; the active buddies (only the columns the score reads); live
-//! pairings per buddy; the last proposal per buddy; this request's pairings (who declined, whose
-//! proposal expired, who is paired now); this request's exclusions; and the names of the few
-//! candidates shown.
+//! Each ranking reads: the request; the `matching_version` counter; this request's pairings (who
+//! declined, whose proposal expired, who is paired now); its exclusions; and the names of the few
+//! candidates shown. The facts about every active buddy (the columns the score reads, live
+//! pairings per buddy, last proposal per buddy: three more queries) are kept in a [`FactsCache`]
+//! and read again only when the counter has moved. Database triggers move it in the same
+//! transaction as any change to `buddies` or `pairings`, so the cache never serves facts older
+//! than the last committed change, on one instance or several.
+
+use std::sync::{Arc, Mutex};
 
 use std::collections::HashMap;
 
@@ -13,15 +18,43 @@ use diesel::dsl::{count_star, max};
 use diesel::prelude::*;
 
 use super::requests::{self, RequestRow};
-use crate::db::schema::{buddies, pairings, request_exclusions};
+use crate::db::schema::{buddies, matching_version, pairings, request_exclusions};
 use crate::db::DbConnection;
 use crate::domain::buddy::BuddyState;
 use crate::domain::lifecycle::transition;
 use crate::domain::pairing::PairingState;
 use crate::domain::request::RequestAction;
 use crate::error::{ApiError, ApiResult};
-use crate::matching::score::stored_items;
-use crate::matching::{explain, BuddyFacts, Component, RequestFilters, RequestProfile, Weights};
+use crate::matching::{
+    explain, BuddyFacts, Component, Pool, RequestFilters, RequestProfile, Weights,
+};
+
+/// The facts about every active buddy as of one `matching_version`, shared by the rankings of
+/// one service instance. Starts empty; [`FactsCache::default`] for a caller without one.
+#[derive(Debug, Default)]
+pub struct FactsCache {
+    held: Mutex<Option<(i64, Arc<Pool>)>>,
+}
+
+impl FactsCache {
+    /// The pool as of the current version: the held one if the counter has not moved, else
+    /// read afresh (and held). The counter is read first, so the facts are at least as new.
+    fn pool(&self, conn: &mut DbConnection) -> ApiResult<Arc<Pool>> {
+        let version: i64 = matching_version::table
+            .find(1)
+            .select(matching_version::version)
+            .first(conn)?;
+        let held = self.held.lock().unwrap_or_else(|e| e.into_inner()).clone();
+        if let Some((at, pool)) = held {
+            if at == version {
+                return Ok(pool);
+            }
+        }
+        let pool = Arc::new(Pool::new(buddy_facts(conn)?));
+        *self.held.lock().unwrap_or_else(|e| e.into_inner()) = Some((version, pool.clone()));
+        Ok(pool)
+    }
+}
 
 /// One candidate, explained.
 #[derive(Debug, Clone)]
@@ -54,6 +87,7 @@ pub struct Ranking {
 /// state otherwise); an unknown request is a 404.
 pub fn rank(
     conn: &mut DbConnection,
+    cache: &FactsCache,
     request_id: &str,
     weights: &Weights,
     now: NaiveDateTime,
@@ -67,9 +101,9 @@ pub fn rank(
         region: &request.region,
         measure: request.measure()?,
     };
-    let facts = buddy_facts(conn)?;
+    let pool = cache.pool(conn)?;
     let filters = request_filters(conn, &request)?;
-    let (top, eligible) = crate::matching::rank(&profile, &facts, &filters, weights, now, limit);
+    let (top, eligible) = crate::matching::rank(&profile, &pool, &filters, weights, now, limit);
     let ids: Vec<&str> = top.iter().map(|s| s.buddy.id.as_str()).collect();
     let mut names: HashMap<String, String> = if ids.is_empty() {
         HashMap::new()
@@ -93,8 +127,8 @@ pub fn rank(
                 rank: i + 1,
                 buddy_id: buddy.id.clone(),
                 name,
-                region: buddy.region.clone(),
-                languages: stored_items(&buddy.languages).map(str::to_owned).collect(),
+                region: buddy.region().to_owned(),
+                languages: buddy.languages().map(str::to_owned).collect(),
                 score: scored.score,
                 components: explain(&profile, scored, weights, now),
             })
@@ -112,11 +146,12 @@ pub fn rank(
 /// The best candidate for `request_id`, if any buddy passes the filters (see [`rank`]).
 pub fn best_candidate(
     conn: &mut DbConnection,
+    cache: &FactsCache,
     request_id: &str,
     weights: &Weights,
     now: NaiveDateTime,
 ) -> ApiResult<Option<Candidate>> {
-    Ok(rank(conn, request_id, weights, now, 1)?
+    Ok(rank(conn, cache, request_id, weights, now, 1)?
         .candidates
         .into_iter()
         .next())
@@ -150,15 +185,11 @@ fn buddy_facts(conn: &mut DbConnection) -> ApiResult<Vec<BuddyFacts>> {
         .collect();
     Ok(rows
         .into_iter()
-        .map(|(id, languages, region, experience, capacity)| BuddyFacts {
-            load: loads.get(&id).copied().unwrap_or(0),
-            last_proposed_at: last_proposals.get(&id).copied().flatten(),
-            id,
-            active: true,
-            languages,
-            region,
-            experience,
-            capacity,
+        .map(|(id, languages, region, experience, capacity)| {
+            let mut facts = BuddyFacts::new(id, languages, region, &experience, capacity);
+            facts.load = loads.get(&facts.id).copied().unwrap_or(0);
+            facts.last_proposed_at = last_proposals.get(&facts.id).copied().flatten();
+            facts
         })
         .collect())
 }

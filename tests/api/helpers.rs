@@ -78,6 +78,7 @@ pub const TABLES: &[&str] = &[
     "buddy_requests",
     "pairings",
     "request_exclusions",
+    "matching_version",
     "history",
     "staff",
     "staff_sessions",

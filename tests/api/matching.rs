@@ -678,3 +678,102 @@ async fn anonymising_a_request_removes_its_exclusions() {
         .expect("the exclusion stays in the history");
     assert!(exclusion.get("reason").is_none(), "{exclusion}");
 }
+
+#[tokio::test]
+async fn every_change_to_a_buddy_or_a_pairing_shows_in_the_next_ranking() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let first = buddy(&app, &org, 1, 2, &["nl"], "Utrecht", &["guardianship"]).await;
+    let second = buddy(&app, &org, 2, 2, &["en"], "Utrecht", &["guardianship"]).await;
+    let request = request_with(&app, &org, "CASE-1", Some("guardianship")).await;
+    assert_eq!(
+        ranked_ids(&candidates(&app, &request).await),
+        [first.as_str(), second.as_str()]
+    );
+
+    // A profile change.
+    let response = app
+        .patch_json(
+            &format!("/v1/buddies/{second}"),
+            &json!({ "languages": ["nl"] }),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    let list = candidates(&app, &request).await;
+    assert_eq!(
+        component(&list["candidates"][1], "language")["value"],
+        1.0,
+        "{list}"
+    );
+
+    // A state change.
+    act(&app, &format!("/v1/buddies/{first}/pause")).await;
+    assert_eq!(
+        ranked_ids(&candidates(&app, &request).await),
+        [second.as_str()]
+    );
+
+    // A pairing elsewhere: the load and the last proposal move.
+    let elsewhere = open_request(&app, &org, "CASE-2").await;
+    propose(&app, &elsewhere, &second).await;
+    let list = candidates(&app, &request).await;
+    assert_eq!(component(&list["candidates"][0], "load")["value"], 0.5);
+    assert_eq!(component(&list["candidates"][0], "rotation")["value"], 0.0);
+
+    // A buddy added.
+    let third = buddy(&app, &org, 3, 1, &["nl"], "Utrecht", &["guardianship"]).await;
+    assert_eq!(
+        ranked_ids(&candidates(&app, &request).await),
+        [third.as_str(), second.as_str()]
+    );
+}
+
+/// The facts cache is read again exactly when `matching_version` moves: winding the counter back
+/// after a change makes the ranking serve the facts it held (which shows it holds them), and the
+/// counter the triggers move makes it read the change.
+#[tokio::test]
+async fn the_buddy_facts_are_kept_until_the_matching_version_moves() {
+    use diesel::connection::SimpleConnection;
+    use maatje::matching::Weights;
+    use maatje::store::candidates::{rank, FactsCache};
+
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let buddy_id = active_buddy(&app, &org, 1, 2).await;
+    let request = open_request(&app, &org, "CASE-1").await;
+    let weights: Weights = app.settings.matching.weights();
+    let now = app.clock.now_naive();
+    let cache = FactsCache::default();
+    let region = |conn: &mut maatje::db::DbConnection| {
+        rank(conn, &cache, &request, &weights, now, 5)
+            .expect("ranking works")
+            .candidates[0]
+            .region
+            .clone()
+    };
+    let version = |conn: &mut maatje::db::DbConnection| -> i64 {
+        use diesel::prelude::*;
+        use maatje::db::schema::matching_version::dsl::*;
+        matching_version
+            .select(version)
+            .first(conn)
+            .expect("the counter")
+    };
+    app.with_connection(|conn| {
+        assert_eq!(region(conn), "Utrecht");
+        let before = version(conn);
+        conn.batch_execute(&format!(
+            "UPDATE buddies SET region = 'Zwolle' WHERE id = '{buddy_id}'"
+        ))
+        .expect("update");
+        assert!(version(conn) > before, "the trigger moves the counter");
+        conn.batch_execute(&format!(
+            "UPDATE matching_version SET version = {before} WHERE id = 1"
+        ))
+        .expect("wind back");
+        assert_eq!(region(conn), "Utrecht", "the held facts are served");
+        conn.batch_execute("UPDATE matching_version SET version = version + 1 WHERE id = 1")
+            .expect("move");
+        assert_eq!(region(conn), "Zwolle", "a moved counter reads them again");
+    });
+}

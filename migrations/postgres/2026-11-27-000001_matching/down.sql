@@ -1,4 +1,4 @@
-DROP INDEX pairings_buddy_proposed;
-DROP INDEX request_exclusions_buddy;
-DROP TABLE request_exclusions;
-ALTER TABLE buddy_requests DROP COLUMN measure;
+DROP TRIGGER pairings_move_matching ON pairings;
+DROP TRIGGER buddies_move_matching ON buddies;
+DROP FUNCTION move_matching_version();
+DROP TABLE matching_version;

@@ -18,3 +18,22 @@ CREATE INDEX request_exclusions_buddy ON request_exclusions (buddy_id);
 
 -- The ranking reads MAX(proposed_at) per buddy from this index alone.
 CREATE INDEX pairings_buddy_proposed ON pairings (buddy_id, proposed_at);
+
+-- A counter that moves with every change to buddies or pairings, in the same transaction. The
+-- candidate ranking keeps the facts it read about every active buddy (profile, live load, last
+-- proposal) until the counter moves, so a ranking reads the 10,000 buddies only after a change.
+CREATE TABLE matching_version (
+    id       INTEGER PRIMARY KEY,
+    version  BIGINT NOT NULL
+);
+INSERT INTO matching_version (id, version) VALUES (1, 0);
+CREATE FUNCTION move_matching_version() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    UPDATE matching_version SET version = version + 1 WHERE id = 1;
+    RETURN NULL;
+END;
+$$;
+CREATE TRIGGER buddies_move_matching AFTER INSERT OR UPDATE OR DELETE ON buddies
+    FOR EACH STATEMENT EXECUTE FUNCTION move_matching_version();
+CREATE TRIGGER pairings_move_matching AFTER INSERT OR UPDATE OR DELETE ON pairings
+    FOR EACH STATEMENT EXECUTE FUNCTION move_matching_version();

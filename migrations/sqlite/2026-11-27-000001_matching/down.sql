@@ -1,4 +1,7 @@
-DROP INDEX pairings_buddy_proposed;
-DROP INDEX request_exclusions_buddy;
-DROP TABLE request_exclusions;
-ALTER TABLE buddy_requests DROP COLUMN measure;
+DROP TRIGGER pairings_delete_moves_matching;
+DROP TRIGGER pairings_update_moves_matching;
+DROP TRIGGER pairings_insert_moves_matching;
+DROP TRIGGER buddies_delete_moves_matching;
+DROP TRIGGER buddies_update_moves_matching;
+DROP TRIGGER buddies_insert_moves_matching;
+DROP TABLE matching_version;

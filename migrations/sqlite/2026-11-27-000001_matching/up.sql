@@ -18,3 +18,36 @@ CREATE INDEX request_exclusions_buddy ON request_exclusions (buddy_id);
 
 -- The ranking reads MAX(proposed_at) per buddy from this index alone.
 CREATE INDEX pairings_buddy_proposed ON pairings (buddy_id, proposed_at);
+
+-- A counter that moves with every change to buddies or pairings, in the same transaction. The
+-- candidate ranking keeps the facts it read about every active buddy (profile, live load, last
+-- proposal) until the counter moves, so a ranking reads the 10,000 buddies only after a change.
+CREATE TABLE matching_version (
+    id       INTEGER PRIMARY KEY,
+    version  BIGINT NOT NULL
+);
+INSERT INTO matching_version (id, version) VALUES (1, 0);
+CREATE TRIGGER buddies_insert_moves_matching AFTER INSERT ON buddies
+BEGIN
+    UPDATE matching_version SET version = version + 1 WHERE id = 1;
+END;
+CREATE TRIGGER buddies_update_moves_matching AFTER UPDATE ON buddies
+BEGIN
+    UPDATE matching_version SET version = version + 1 WHERE id = 1;
+END;
+CREATE TRIGGER buddies_delete_moves_matching AFTER DELETE ON buddies
+BEGIN
+    UPDATE matching_version SET version = version + 1 WHERE id = 1;
+END;
+CREATE TRIGGER pairings_insert_moves_matching AFTER INSERT ON pairings
+BEGIN
+    UPDATE matching_version SET version = version + 1 WHERE id = 1;
+END;
+CREATE TRIGGER pairings_update_moves_matching AFTER UPDATE ON pairings
+BEGIN
+    UPDATE matching_version SET version = version + 1 WHERE id = 1;
+END;
+CREATE TRIGGER pairings_delete_moves_matching AFTER DELETE ON pairings
+BEGIN
+    UPDATE matching_version SET version = version + 1 WHERE id = 1;
+END;
