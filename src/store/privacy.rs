@@ -7,7 +7,6 @@
 //! legal_hold`) and counted by the rows it changed, so two service instances running retention on
 //! one PostgreSQL database never anonymise, or record, the same request twice.
 
-use crate::store::pairings::ENTITY as ENTITY_PAIRING;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
@@ -137,7 +136,7 @@ fn anonymise_request(
         .load(conn)?;
     scrub_pairings(conn, &pairing_ids, now)?;
     // The buddy's confirmation mail held the client's contact details.
-    crate::mail::outbox::erase_contents(conn, ENTITY_PAIRING, &pairing_ids, now)?;
+    crate::mail::outbox::erase_contents(conn, pairings::ENTITY, &pairing_ids, now)?;
     // An ended request needs no exclusions, and their reasons are typed by staff.
     diesel::delete(request_exclusions::table.filter(request_exclusions::request_id.eq(id)))
         .execute(conn)?;
@@ -411,11 +410,23 @@ pub fn erase_buddy(
         .select(pairings_table::id)
         .load(conn)?;
     scrub_pairings(conn, &pairing_ids, now)?;
-    crate::mail::outbox::erase_contents(conn, ENTITY_PAIRING, &pairing_ids, now)?;
+    crate::mail::outbox::erase_contents(conn, pairings::ENTITY, &pairing_ids, now)?;
     crate::mail::outbox::forget_recipient(conn, &row.email, &erased_email(id))?;
     // A retired buddy is never a candidate; the reasons may say something about the buddy.
     diesel::delete(request_exclusions::table.filter(request_exclusions::buddy_id.eq(id)))
         .execute(conn)?;
+    // So may the copies of those reasons in the requests' histories: keep only which buddy.
+    {
+        use crate::db::schema::history as h;
+        diesel::update(
+            h::table
+                .filter(h::entity_type.eq(requests::ENTITY))
+                .filter(h::action.eq(exclusions::EXCLUDE))
+                .filter(h::reason.like(format!("buddy {id}:%"))),
+        )
+        .set(h::reason.eq(format!("buddy {id}")))
+        .execute(conn)?;
+    }
     history::record(
         conn,
         Event {

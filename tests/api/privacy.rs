@@ -1239,3 +1239,41 @@ async fn client_exports_and_erasures_are_audited_with_the_client_ref() {
         "{records:?}"
     );
 }
+
+#[tokio::test]
+async fn erasing_a_buddy_removes_staff_reasons_for_excluding_them_from_request_histories() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let buddy = crate::fixtures::active_buddy(&app, &org, 1, 1).await;
+    let other = crate::fixtures::active_buddy(&app, &org, 2, 1).await;
+    let request = open_request(&app, &org, "CASE-X1").await;
+    for (who, reason) in [
+        (&buddy, "Kent de familie Jansen"),
+        (&other, "Woont in dezelfde straat"),
+    ] {
+        let r = app
+            .post_json(
+                &format!("/v1/buddy-requests/{request}/exclusions"),
+                &json!({ "buddy_id": who, "reason": reason }),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", r.text);
+    }
+    let r = app.post_empty(&format!("/v1/buddies/{buddy}/erase")).await;
+    assert_eq!(r.status, 200, "{}", r.text);
+    let reasons: Vec<Value> = app
+        .history(&format!("/v1/buddy-requests/{request}"))
+        .await
+        .into_iter()
+        .filter(|e| e["action"] == "exclude-buddy")
+        .map(|e| e["reason"].clone())
+        .collect();
+    assert_eq!(
+        reasons,
+        [
+            json!(format!("buddy {buddy}")),
+            json!(format!("buddy {other}: Woont in dezelfde straat")),
+        ],
+        "only the erased buddy's reason goes"
+    );
+}
