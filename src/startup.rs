@@ -68,7 +68,12 @@ impl Application {
         });
         // Built once: the SMTP transport keeps its connection pool for the life of the process.
         let transport = std::sync::Arc::new(Transport::from_settings(&settings.mail)?);
-        let notices = Notices::new(settings, Links::from_settings(&settings.mail)?);
+        let links = Links::from_settings(&settings.mail)?;
+        {
+            let mut conn = db.blocking().map_err(|e| anyhow::anyhow!("{e}"))?;
+            links.ensure_shared(&mut conn)?;
+        }
+        let notices = Notices::new(settings, links);
         let mail = settings.mail.worker_enabled.then(|| {
             MailWorker::new(
                 db.clone(),

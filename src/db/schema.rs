@@ -227,6 +227,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    shared_settings (name) {
+        name -> Text,
+        value -> Text,
+    }
+}
+
+diesel::table! {
     response_tokens (id) {
         id -> Text,
         token_hash -> Text,
@@ -268,4 +275,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     audit_head,
     outbox,
     response_tokens,
+    shared_settings,
 );

@@ -15,12 +15,18 @@ use base64::Engine;
 use hmac::{Hmac, Mac};
 use sha2::{Digest, Sha256};
 
+use diesel::prelude::*;
+
 use crate::config::MailSettings;
+use crate::db::DbConnection;
 
 /// Length of a token in the URL: 32 bytes in base64url without padding.
 pub const TOKEN_LEN: usize = 43;
 
 const MARKER_START: &str = "@@respond:";
+
+/// The row of `shared_settings` that holds the link secret's check value.
+pub const SHARED_SETTING: &str = "link_secret";
 const MARKER_END: &str = "@@";
 
 /// What a link asks the page to offer first. Both answers are on the page either way.
@@ -96,6 +102,41 @@ impl Links {
             mail.link_secret.as_bytes().to_vec()
         };
         Ok(Links::new(secret, &mail.public_base_url))
+    }
+
+    /// A value that shows whether two instances hold the same secret, without showing it.
+    pub fn check_value(&self) -> String {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes any key");
+        mac.update(b"maatje link secret check v1");
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    /// Makes sure every instance on the database derives links with the same secret: the first
+    /// to start records [`Links::check_value`], the others must match it. An instance with
+    /// another secret would send links that answer 404.
+    pub fn ensure_shared(&self, conn: &mut DbConnection) -> anyhow::Result<()> {
+        use crate::db::schema::shared_settings as s;
+        let mine = self.check_value();
+        // Not in a transaction: a unique violation (another instance was first) aborts nothing.
+        match diesel::insert_into(s::table)
+            .values((s::name.eq(SHARED_SETTING), s::value.eq(&mine)))
+            .execute(conn)
+        {
+            Err(e) if crate::db::is_unique_violation(&e) => {}
+            other => {
+                other?;
+            }
+        }
+        let recorded: String = s::table.find(SHARED_SETTING).select(s::value).first(conn)?;
+        anyhow::ensure!(
+            recorded == mine,
+            "mail.link_secret: this instance's response-link secret differs from the one this \
+             database's other instances use, so its links would not work there. Give every \
+             instance the same secret (MAATJE__MAIL__LINK_SECRET). To change the secret on \
+             purpose, stop every instance and delete the row `{SHARED_SETTING}` of the table \
+             shared_settings (the links of pending proposals stop working)."
+        );
+        Ok(())
     }
 
     /// The token of the row `token_id`.

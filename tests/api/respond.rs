@@ -895,3 +895,25 @@ async fn mail_contents_go_once_sent_or_when_the_people_in_them_are_erased() {
         .iter()
         .all(|r| r.recipient != "buddy1@example.org"));
 }
+
+#[tokio::test]
+async fn an_instance_with_another_link_secret_refuses_to_start() {
+    let app = spawn_app().await;
+    let same = Links::new(TEST_LINK_SECRET, PUBLIC_BASE_URL);
+    app.with_connection(|conn| same.ensure_shared(conn))
+        .expect("the same secret is fine");
+    let mut settings = app.settings.clone();
+    settings.mail.link_secret = "another-link-secret-0123456789abcdef0123".into();
+    let refused = maatje::startup::Application::build(
+        &settings,
+        maatje::domain::clock::Clock::manual(crate::helpers::start_time()),
+    )
+    .err()
+    .expect("another secret is refused");
+    let message = format!("{refused:#}");
+    assert!(message.contains("mail.link_secret"), "{message}");
+    assert!(
+        !message.contains("another-link-secret"),
+        "the secret is never printed"
+    );
+}
