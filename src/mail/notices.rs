@@ -258,25 +258,15 @@ impl Notices {
         )
     }
 
-    /// A declined proposal, to the bureau.
+    /// A declined proposal, to the bureau, with the buddy's reason.
     pub fn declined(
         &self,
         conn: &mut DbConnection,
         pairing: &PairingRow,
         now: NaiveDateTime,
     ) -> ApiResult<String> {
-        self.to_bureau(
-            conn,
-            now,
-            "bureau_declined",
-            context! {
-                request_id => &pairing.request_id,
-                pairing_id => &pairing.id,
-                buddy_id => &pairing.buddy_id,
-                reason => &pairing.decline_reason,
-            },
-            ("pairing", &pairing.id),
-        )
+        let extra = context! { reason => &pairing.decline_reason };
+        self.about_pairing(conn, now, "bureau_declined", pairing, extra)
     }
 
     /// An expired proposal, to the bureau.
@@ -286,18 +276,26 @@ impl Notices {
         pairing: &PairingRow,
         now: NaiveDateTime,
     ) -> ApiResult<String> {
-        self.to_bureau(
-            conn,
-            now,
-            "bureau_expired",
-            context! {
-                request_id => &pairing.request_id,
-                pairing_id => &pairing.id,
-                buddy_id => &pairing.buddy_id,
-                ttl_hours => self.inner.proposal_ttl.num_hours(),
-            },
-            ("pairing", &pairing.id),
-        )
+        let extra = context! { ttl_hours => self.inner.proposal_ttl.num_hours() };
+        self.about_pairing(conn, now, "bureau_expired", pairing, extra)
+    }
+
+    /// A note to the bureau naming a pairing, its request and its buddy, plus `extra`.
+    fn about_pairing(
+        &self,
+        conn: &mut DbConnection,
+        now: NaiveDateTime,
+        kind: &str,
+        pairing: &PairingRow,
+        extra: Value,
+    ) -> ApiResult<String> {
+        let context = context! {
+            request_id => &pairing.request_id,
+            pairing_id => &pairing.id,
+            buddy_id => &pairing.buddy_id,
+            ..extra
+        };
+        self.to_bureau(conn, now, kind, context, ("pairing", &pairing.id))
     }
 
     /// Thanks at the end of a pairing, to the buddy.

@@ -535,7 +535,10 @@ fn start_binary(sink: &SmtpSink, dir: &Path, database_url: &str) -> Child {
         .env("MAATJE__SERVER__PORT", "0")
         .env("MAATJE__DATABASE__URL", database_url)
         // The same secret as the test server on this database, as every instance must have.
-        .env("MAATJE__MAIL__LINK_SECRET", crate::helpers::TEST_LINK_SECRET)
+        .env(
+            "MAATJE__MAIL__LINK_SECRET",
+            crate::helpers::TEST_LINK_SECRET,
+        )
         .env("MAATJE__PRIVACY__RETENTION_ENABLED", "false")
         .env("MAATJE__MAIL__TRANSPORT", "smtp")
         .env("MAATJE__MAIL__SMTP__HOST", "127.0.0.1")

@@ -12,9 +12,9 @@ use maatje::mail::outbox::OutboxRow;
 use maatje::respond::links::Links;
 use serde_json::{json, Value};
 
-use crate::fixtures::{active_buddy, candidate, open_request, organisation, profile, propose};
+use crate::fixtures::{active_buddy, open_request, organisation, propose};
 use crate::helpers::{
-    id_of, spawn_app, spawn_app_with, Method, Response, TestApp, PUBLIC_BASE_URL, TEST_LINK_SECRET,
+    spawn_app, spawn_app_with, Method, Response, TestApp, PUBLIC_BASE_URL, TEST_LINK_SECRET,
 };
 use crate::mail::{all_rows, spawn_app_with_sink, SmtpSink};
 
@@ -88,6 +88,17 @@ async fn proposal(app: &TestApp, org: &str, n: u32) -> (String, String, String) 
     let request = open_request(app, org, &format!("CASE-R{n}")).await;
     let pairing = propose(app, &request, &buddy).await;
     (pairing, request, buddy)
+}
+
+/// Switches a buddy's mail and pages to English.
+async fn prefers_english(app: &TestApp, buddy: &str) {
+    let response = app
+        .patch_json(
+            &format!("/v1/buddies/{buddy}"),
+            &json!({ "mail_language": "en" }),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
 }
 
 async fn pairing_body(app: &TestApp, id: &str) -> Value {
@@ -460,37 +471,8 @@ async fn unknown_tokens_and_bad_forms_get_a_page_and_change_nothing() {
 async fn an_english_buddy_gets_english_mail_and_pages() {
     let app = spawn_app().await;
     let org = organisation(&app).await;
-    let mut body = profile(7);
-    body["organisation_id"] = json!(org);
-    body["mail_language"] = json!("en");
-    let response = app.post_json("/v1/buddies", &body).await;
-    assert_eq!(response.status, 201, "{}", response.text);
-    let buddy = id_of(&response.body);
-    for step in ["start-screening"] {
-        assert_eq!(
-            app.post_empty(&format!("/v1/buddies/{buddy}/{step}"))
-                .await
-                .status,
-            200
-        );
-    }
-    let screening = app
-        .patch_json(
-            &format!("/v1/buddies/{buddy}"),
-            &json!({
-                "vog_issued_on": crate::fixtures::VOG_ISSUED_ON,
-                "training_completed_on": crate::fixtures::TRAINED_ON,
-                "agreement_signed_on": crate::fixtures::SIGNED_ON,
-            }),
-        )
-        .await;
-    assert_eq!(screening.status, 200, "{}", screening.text);
-    assert_eq!(
-        app.post_empty(&format!("/v1/buddies/{buddy}/activate"))
-            .await
-            .status,
-        200
-    );
+    let buddy = active_buddy(&app, &org, 7, 1).await;
+    prefers_english(&app, &buddy).await;
     let request = open_request(&app, &org, "CASE-EN").await;
     let pairing = propose(&app, &request, &buddy).await;
     let mail = mails(&app, "buddy_proposal").pop().unwrap();
@@ -513,7 +495,6 @@ async fn an_english_buddy_gets_english_mail_and_pages() {
         mails(&app, "bureau_new_request").pop().unwrap().language,
         "nl"
     );
-    let _ = candidate; // (fixture kept for symmetry with other modules)
 }
 
 #[tokio::test]
@@ -682,33 +663,8 @@ async fn the_proposal_over_smtp_has_both_parts_its_language_and_message_id() {
     let sink = SmtpSink::start();
     let app = spawn_app_with_sink(&sink, &[]).await;
     let org = organisation(&app).await;
-    let mut body = profile(3);
-    body["organisation_id"] = json!(org);
-    body["mail_language"] = json!("en");
-    let buddy = id_of(&app.post_json("/v1/buddies", &body).await.body);
-    assert_eq!(
-        app.post_empty(&format!("/v1/buddies/{buddy}/start-screening"))
-            .await
-            .status,
-        200
-    );
-    let patched = app
-        .patch_json(
-            &format!("/v1/buddies/{buddy}"),
-            &json!({
-                "vog_issued_on": crate::fixtures::VOG_ISSUED_ON,
-                "training_completed_on": crate::fixtures::TRAINED_ON,
-                "agreement_signed_on": crate::fixtures::SIGNED_ON,
-            }),
-        )
-        .await;
-    assert_eq!(patched.status, 200);
-    assert_eq!(
-        app.post_empty(&format!("/v1/buddies/{buddy}/activate"))
-            .await
-            .status,
-        200
-    );
+    let buddy = active_buddy(&app, &org, 3, 1).await;
+    prefers_english(&app, &buddy).await;
     let request = open_request(&app, &org, "CASE-SMTP").await;
     let pairing = propose(&app, &request, &buddy).await;
     let outbox_id = mails(&app, "buddy_proposal").pop().unwrap().id;
