@@ -411,6 +411,7 @@ async fn withdraw_buddy_request(
     let id = id.into_inner().to_string();
     let scope = caller.scope();
     let level = state.service_level;
+    let notices = state.workflow.notices.clone();
     let request = state
         .db
         .write(move |conn| {
@@ -421,6 +422,7 @@ async fn withdraw_buddy_request(
                 reason.as_deref(),
                 &caller.actor,
                 now,
+                &notices,
             )?;
             load_one(conn, &id, scope.as_deref(), level, now)
         })

@@ -7,6 +7,7 @@
 //! | a request arrives | client bureau | `bureau_new_request` |
 //! | a buddy is proposed | buddy | `buddy_proposal` (no client identity; response links) |
 //! | a proposal is unanswered after `workflow.reminder_after_hours` | buddy | `buddy_reminder` |
+//! | the request of an unanswered proposal is withdrawn | buddy | `buddy_withdrawn` |
 //! | the buddy accepts | buddy | `buddy_confirmation` (client first name and contact) |
 //! | the buddy declines | client bureau | `bureau_declined` |
 //! | a proposal expires | client bureau | `bureau_expired` |
@@ -296,6 +297,25 @@ impl Notices {
             ..extra
         };
         self.to_bureau(conn, now, kind, context, ("pairing", &pairing.id))
+    }
+
+    /// The request of an unanswered proposal was withdrawn, to the buddy: nothing to do, the
+    /// links no longer work.
+    pub fn withdrawn(
+        &self,
+        conn: &mut DbConnection,
+        pairing: &PairingRow,
+        now: NaiveDateTime,
+    ) -> ApiResult<String> {
+        let buddy = buddies::find(conn, &pairing.buddy_id)?;
+        self.to_buddy(
+            conn,
+            now,
+            "buddy_withdrawn",
+            &buddy,
+            context! { buddy_name => &buddy.full_name },
+            ("pairing", &pairing.id),
+        )
     }
 
     /// Thanks at the end of a pairing, to the buddy.

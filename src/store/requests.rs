@@ -297,7 +297,8 @@ pub(crate) fn follow(
     Ok(to)
 }
 
-/// Withdraws an open or proposed request; a pending proposal is cancelled with it.
+/// Withdraws an open or proposed request; a pending proposal is cancelled with it, and its
+/// buddy told so by mail.
 pub fn withdraw(
     conn: &mut DbConnection,
     id: &str,
@@ -305,6 +306,7 @@ pub fn withdraw(
     reason: Option<&str>,
     actor: &Actor,
     now: NaiveDateTime,
+    notices: &crate::mail::notices::Notices,
 ) -> ApiResult<RequestRow> {
     let request = find_visible(conn, id, scope)?;
     follow(conn, &request, RequestAction::Withdraw, actor, reason, now)?;
@@ -314,7 +316,7 @@ pub fn withdraw(
         .select(PairingRow::as_select())
         .load(conn)?;
     for pairing in live {
-        pairings::move_pairing(
+        let cancelled = pairings::move_pairing(
             conn,
             &pairing,
             PairingAction::Cancel,
@@ -323,6 +325,7 @@ pub fn withdraw(
             now,
             |_| {},
         )?;
+        notices.withdrawn(conn, &cancelled, now)?;
     }
     find(conn, id)
 }

@@ -23,9 +23,10 @@ macro_rules! template_files {
 pub const LANGUAGES: [&str; 2] = ["nl", "en"];
 
 /// The kinds of e-mail; each has a `.txt` and an `.html` template per language.
-pub const MAIL_KINDS: [&str; 10] = [
+pub const MAIL_KINDS: [&str; 11] = [
     "buddy_proposal",
     "buddy_reminder",
+    "buddy_withdrawn",
     "buddy_confirmation",
     "buddy_thanks",
     "bureau_new_request",
@@ -48,6 +49,10 @@ const FILES: &[(&str, &str)] = template_files![
     "mail/nl/buddy_reminder.html",
     "mail/en/buddy_reminder.txt",
     "mail/en/buddy_reminder.html",
+    "mail/nl/buddy_withdrawn.txt",
+    "mail/nl/buddy_withdrawn.html",
+    "mail/en/buddy_withdrawn.txt",
+    "mail/en/buddy_withdrawn.html",
     "mail/nl/buddy_confirmation.txt",
     "mail/nl/buddy_confirmation.html",
     "mail/en/buddy_confirmation.txt",

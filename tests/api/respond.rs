@@ -389,6 +389,12 @@ async fn a_proposal_answered_by_staff_or_withdrawn_closes_its_link() {
         .post_empty(&format!("/v1/buddy-requests/{second_request}/withdraw"))
         .await;
     assert_eq!(withdrawn.status, 200, "{}", withdrawn.text);
+    // The buddy of the withdrawn request is told there is nothing left to do.
+    let told = mails(&app, "buddy_withdrawn");
+    assert_eq!(told.len(), 1);
+    assert_eq!(told[0].recipient, "buddy2@example.org");
+    assert_eq!(told[0].related_id.as_deref(), Some(second.as_str()));
+    assert_eq!(told[0].subject, "Het voorstel is ingetrokken");
     let before = app.table_counts();
     for link in [&first_link, &second_link] {
         for response in [
