@@ -6,8 +6,8 @@
 //! - `Content-Security-Policy`: nothing may frame a response (`frame-ancestors 'none'`); API
 //!   answers, which are never meant to render, also load nothing (`default-src 'none'`). The
 //!   Swagger UI under `/docs/` runs scripts and styles of its own, so it gets only the framing
-//!   rule. The buddy response pages under `/respond/` send a policy of their own (their style
-//!   by nonce, forms back to the service only), which is kept.
+//!   rule. A response that already carries a policy keeps it: the buddy response pages under
+//!   `/respond/` send their own (their style by nonce, forms back to the service only).
 //! - `Cache-Control: no-store` on everything but the static `/docs/` assets (which keep their
 //!   own caching): API answers carry personal data, which no cache may keep.
 //!
@@ -38,18 +38,7 @@ pub async fn middleware(
 ) -> Result<ServiceResponse<impl MessageBody>, Error> {
     let mut response = next.call(req).await?;
     let docs = response.request().path().starts_with(DOCS_PREFIX);
-    let page_policy = response
-        .request()
-        .path()
-        .starts_with(crate::respond::PATH_PREFIX)
-        .then(|| response.headers().get(CONTENT_SECURITY_POLICY).cloned())
-        .flatten();
     apply(response.headers_mut(), docs);
-    if let Some(policy) = page_policy {
-        response
-            .headers_mut()
-            .insert(CONTENT_SECURITY_POLICY, policy);
-    }
     Ok(response)
 }
 
@@ -59,10 +48,12 @@ fn apply(headers: &mut HeaderMap, docs: bool) {
     };
     set(headers, X_CONTENT_TYPE_OPTIONS, "nosniff");
     set(headers, REFERRER_POLICY, "no-referrer");
-    if docs {
-        set(headers, CONTENT_SECURITY_POLICY, DOCS_CSP);
-    } else {
-        set(headers, CONTENT_SECURITY_POLICY, API_CSP);
+    // A handler that sends a policy of its own (the response pages) keeps it.
+    if !headers.contains_key(CONTENT_SECURITY_POLICY) {
+        let policy = if docs { DOCS_CSP } else { API_CSP };
+        set(headers, CONTENT_SECURITY_POLICY, policy);
+    }
+    if !docs {
         set(headers, CACHE_CONTROL, "no-store");
     }
 }
@@ -81,6 +72,17 @@ mod tests {
         assert_eq!(headers.get(CONTENT_SECURITY_POLICY).unwrap(), API_CSP);
         assert_eq!(headers.get(CACHE_CONTROL).unwrap(), "no-store");
         assert_eq!(headers.get_all(CACHE_CONTROL).count(), 1);
+    }
+
+    #[test]
+    fn a_handler_s_own_policy_is_kept() {
+        let mut headers = HeaderMap::new();
+        let own = "default-src 'none'; style-src 'nonce-abc'";
+        headers.insert(CONTENT_SECURITY_POLICY, HeaderValue::from_static(own));
+        apply(&mut headers, false);
+        assert_eq!(headers.get(CONTENT_SECURITY_POLICY).unwrap(), own);
+        assert_eq!(headers.get(REFERRER_POLICY).unwrap(), "no-referrer");
+        assert_eq!(headers.get(CACHE_CONTROL).unwrap(), "no-store");
     }
 
     #[test]

@@ -85,11 +85,6 @@ impl Notices {
         &self.inner.templates
     }
 
-    /// How long a buddy has to answer a proposal.
-    pub fn proposal_ttl(&self) -> Duration {
-        self.inner.proposal_ttl
-    }
-
     /// When a proposal made at `proposed_at` expires.
     pub fn proposal_expires_at(&self, proposed_at: NaiveDateTime) -> NaiveDateTime {
         proposed_at + self.inner.proposal_ttl
@@ -158,20 +153,8 @@ impl Notices {
         request: &RequestRow,
         now: NaiveDateTime,
     ) -> ApiResult<String> {
-        let organisation = organisations::find(conn, &request.organisation_id)?;
-        self.to_bureau(
-            conn,
-            now,
-            "bureau_new_request",
-            context! {
-                request_id => &request.id,
-                organisation => organisation.name,
-                trigger => &request.trigger_kind,
-                region => &request.region,
-                created_at => display_time(request.created_at),
-            },
-            ("buddy_request", &request.id),
-        )
+        let extra = context! { trigger => &request.trigger_kind, region => &request.region };
+        self.about_request(conn, now, "bureau_new_request", request, extra)
     }
 
     /// The proposal, to the buddy, with a fresh response token: what the buddy needs to
@@ -307,15 +290,7 @@ impl Notices {
         pairing: &PairingRow,
         now: NaiveDateTime,
     ) -> ApiResult<String> {
-        let buddy = buddies::find(conn, &pairing.buddy_id)?;
-        self.to_buddy(
-            conn,
-            now,
-            "buddy_withdrawn",
-            &buddy,
-            context! { buddy_name => &buddy.full_name },
-            ("pairing", &pairing.id),
-        )
+        self.greet_buddy(conn, now, "buddy_withdrawn", pairing)
     }
 
     /// Thanks at the end of a pairing, to the buddy.
@@ -325,15 +300,20 @@ impl Notices {
         pairing: &PairingRow,
         now: NaiveDateTime,
     ) -> ApiResult<String> {
+        self.greet_buddy(conn, now, "buddy_thanks", pairing)
+    }
+
+    /// A mail to a pairing's buddy that needs nothing but their name.
+    fn greet_buddy(
+        &self,
+        conn: &mut DbConnection,
+        now: NaiveDateTime,
+        kind: &str,
+        pairing: &PairingRow,
+    ) -> ApiResult<String> {
         let buddy = buddies::find(conn, &pairing.buddy_id)?;
-        self.to_buddy(
-            conn,
-            now,
-            "buddy_thanks",
-            &buddy,
-            context! { buddy_name => &buddy.full_name },
-            ("pairing", &pairing.id),
-        )
+        let context = context! { buddy_name => &buddy.full_name };
+        self.to_buddy(conn, now, kind, &buddy, context, ("pairing", &pairing.id))
     }
 
     /// An overdue request, to the bureau.
@@ -343,19 +323,8 @@ impl Notices {
         request: &RequestRow,
         now: NaiveDateTime,
     ) -> ApiResult<String> {
-        let organisation = organisations::find(conn, &request.organisation_id)?;
-        self.to_bureau(
-            conn,
-            now,
-            "bureau_overdue",
-            context! {
-                request_id => &request.id,
-                organisation => organisation.name,
-                created_at => display_time(request.created_at),
-                overdue_after_days => self.inner.overdue_after_days,
-            },
-            ("buddy_request", &request.id),
-        )
+        let extra = context! { overdue_after_days => self.inner.overdue_after_days };
+        self.about_request(conn, now, "bureau_overdue", request, extra)
     }
 
     /// Auto-proposal found nobody (`best_score` `None`) or nobody scoring high enough; to the
@@ -367,25 +336,37 @@ impl Notices {
         best_score: Option<f64>,
         now: NaiveDateTime,
     ) -> ApiResult<String> {
+        let extra = context! {
+            best_score => best_score.map(|s| format!("{s:.2}")),
+            min_score => format!("{:.2}", self.inner.auto_propose_min_score),
+        };
+        self.about_request(conn, now, "bureau_no_candidate", request, extra)
+    }
+
+    /// A note to the bureau naming a request, its organisation and when it came in (no client
+    /// data), plus `extra`.
+    fn about_request(
+        &self,
+        conn: &mut DbConnection,
+        now: NaiveDateTime,
+        kind: &str,
+        request: &RequestRow,
+        extra: Value,
+    ) -> ApiResult<String> {
         let organisation = organisations::find(conn, &request.organisation_id)?;
-        self.to_bureau(
-            conn,
-            now,
-            "bureau_no_candidate",
-            context! {
-                request_id => &request.id,
-                organisation => organisation.name,
-                best_score => best_score.map(|s| format!("{s:.2}")),
-                min_score => format!("{:.2}", self.inner.auto_propose_min_score),
-            },
-            ("buddy_request", &request.id),
-        )
+        let context = context! {
+            request_id => &request.id,
+            organisation => organisation.name,
+            created_at => display_time(request.created_at),
+            ..extra
+        };
+        self.to_bureau(conn, now, kind, context, ("buddy_request", &request.id))
     }
 
     /// The alert about a dead letter, to the bureau: which message died and why, without
     /// personal data (no recipient, no subject, no body).
     pub fn dead_letter(&self, dead: &OutboxRow, error: &str) -> ApiResult<Message> {
-        let mut message = self.bureau_message(
+        self.bureau_message(
             KIND_DEAD_LETTER_ALERT,
             context! {
                 outbox_id => &dead.id,
@@ -394,8 +375,6 @@ impl Notices {
                 error => error,
             },
             ("outbox", &dead.id),
-        )?;
-        message.kind = KIND_DEAD_LETTER_ALERT.to_owned();
-        Ok(message)
+        )
     }
 }

@@ -106,9 +106,15 @@ impl Links {
 
     /// A value that shows whether two instances hold the same secret, without showing it.
     pub fn check_value(&self) -> String {
+        hex::encode(self.mac(b"maatje link secret check v1", b""))
+    }
+
+    /// HMAC-SHA256 under the secret of `label` followed by `data`.
+    fn mac(&self, label: &[u8], data: &[u8]) -> [u8; 32] {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes any key");
-        mac.update(b"maatje link secret check v1");
-        hex::encode(mac.finalize().into_bytes())
+        mac.update(label);
+        mac.update(data);
+        mac.finalize().into_bytes().into()
     }
 
     /// Makes sure every instance on the database derives links with the same secret: the first
@@ -141,10 +147,7 @@ impl Links {
 
     /// The token of the row `token_id`.
     pub fn token(&self, token_id: &str) -> String {
-        let mut mac = Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes any key");
-        mac.update(b"maatje response link v1\0");
-        mac.update(token_id.as_bytes());
-        URL_SAFE_NO_PAD.encode(mac.finalize().into_bytes())
+        URL_SAFE_NO_PAD.encode(self.mac(b"maatje response link v1\0", token_id.as_bytes()))
     }
 
     /// The link to the response page of `token_id`, offering `answer` first.

@@ -95,11 +95,10 @@ struct Found {
 /// What a presented token leads to.
 enum Lookup {
     Unknown,
-    Known(Box<Found>, Result<Box<RequestRow>, Unavailable>),
+    Known(Box<Found>, Result<(), Unavailable>),
 }
 
-/// Looks a token up and decides whether it can be used now. The request is loaded only for an
-/// open proposal.
+/// Looks a token up and decides whether it can be used now.
 fn inspect(conn: &mut DbConnection, token: &str, now: NaiveDateTime) -> ApiResult<Lookup> {
     if !well_formed(token) {
         return Ok(Lookup::Unknown);
@@ -125,7 +124,7 @@ fn inspect(conn: &mut DbConnection, token: &str, now: NaiveDateTime) -> ApiResul
     } else if state != PairingState::Proposed {
         Err(Unavailable::Closed)
     } else {
-        Ok(Box::new(requests::find(conn, &pairing.request_id)?))
+        Ok(())
     };
     Ok(Lookup::Known(
         Box::new(Found {
@@ -153,37 +152,29 @@ async fn show(
 ) -> ApiResult<HttpResponse> {
     let token = token.into_inner();
     let now = state.clock.now_naive();
-    let lookup = state
+    let known = state
         .db
-        .run(move |conn| {
-            let lookup = inspect(conn, &token, now)?;
-            let client_ref = match &lookup {
-                Lookup::Known(found, _) => {
-                    requests::client_ref_of(conn, &found.pairing.request_id)?
-                }
-                Lookup::Unknown => None,
-            };
-            Ok((lookup, client_ref))
+        .run(move |conn| match inspect(conn, &token, now)? {
+            Lookup::Unknown => Ok(None),
+            Lookup::Known(found, verdict) => {
+                let request = requests::find(conn, &found.pairing.request_id)?;
+                Ok(Some((found, verdict, request)))
+            }
         })
         .await?;
     let notices = &state.workflow.notices;
-    match lookup {
-        (Lookup::Unknown, _) => unavailable(notices, &req, None, Unavailable::Invalid),
-        (Lookup::Known(found, verdict), client_ref) => {
-            note_subject(
-                &req,
-                Actor::Buddy(found.buddy.id.clone()),
-                &found.pairing.id,
-                client_ref,
-            );
-            match verdict {
-                Err(why) => unavailable(notices, &req, Some(&found.buddy), why),
-                Ok(request) => {
-                    let answer = requested_answer(&req);
-                    proposal_page(notices, &found, &request, answer)
-                }
-            }
-        }
+    let Some((found, verdict, request)) = known else {
+        return unavailable(notices, &req, None, Unavailable::Invalid);
+    };
+    note_subject(
+        &req,
+        Actor::Buddy(found.buddy.id.clone()),
+        &found.pairing.id,
+        Some(request.client_ref.clone()),
+    );
+    match verdict {
+        Err(why) => unavailable(notices, &req, Some(&found.buddy), why),
+        Ok(()) => proposal_page(notices, &found, &request, requested_answer(&req)),
     }
 }
 
@@ -419,7 +410,6 @@ fn page(
             header::CONTENT_SECURITY_POLICY,
             HeaderValue::from_str(&csp).map_err(ApiError::internal)?,
         ))
-        .insert_header((header::REFERRER_POLICY, "no-referrer"))
         .insert_header(("X-Robots-Tag", "noindex, nofollow"))
         .body(html))
 }

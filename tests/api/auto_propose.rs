@@ -3,8 +3,6 @@
 //! `matching.auto_propose_min_score`; otherwise the request waits and the bureau is told.
 
 use chrono::Duration as Span;
-use maatje::jobs::scheduler::Scheduler;
-use maatje::mail::outbox::OutboxRow;
 use maatje::respond::links::Links;
 use serde_json::{json, Value};
 
@@ -12,16 +10,9 @@ use crate::fixtures::{active_buddy, organisation, request_body};
 use crate::helpers::{
     spawn_app, spawn_app_with, Method, TestApp, PUBLIC_BASE_URL, TEST_LINK_SECRET,
 };
-use crate::mail::all_rows;
+use crate::mail::mails;
 
 const AUTO: (&str, &str) = ("MAATJE__MATCHING__AUTO_PROPOSE", "true");
-
-fn mails(app: &TestApp, kind: &str) -> Vec<OutboxRow> {
-    all_rows(app)
-        .into_iter()
-        .filter(|r| r.kind == kind)
-        .collect()
-}
 
 /// An active buddy `n` living in `region`.
 async fn buddy_in(app: &TestApp, org: &str, n: u32, region: &str) -> String {
@@ -134,12 +125,7 @@ async fn an_expired_proposal_moves_on_and_then_the_bureau_is_told() {
     let request = file_request(&app, &org, "CASE-EXPIRE").await;
     let request_id = request["id"].as_str().unwrap().to_owned();
     assert_eq!(live_pairing(&app, &request_id).await.unwrap().1, near);
-    let scheduler = Scheduler::new(
-        app.db.clone(),
-        app.clock.clone(),
-        app.workflow(),
-        &app.settings.workflow,
-    );
+    let scheduler = crate::workflow::scheduler(&app);
     app.clock.advance(Span::hours(72));
     assert_eq!(scheduler.run_once().await.unwrap().expired, 1);
     assert_eq!(live_pairing(&app, &request_id).await.unwrap().1, far);

@@ -140,6 +140,14 @@ pub fn all_rows(app: &TestApp) -> Vec<OutboxRow> {
     .expect("readable")
 }
 
+/// The outbox messages of `kind`, oldest first.
+pub fn mails(app: &TestApp, kind: &str) -> Vec<OutboxRow> {
+    all_rows(app)
+        .into_iter()
+        .filter(|r| r.kind == kind)
+        .collect()
+}
+
 /// Waits (at most 30 s) until `done` holds for the row; returns it.
 pub async fn wait_for(
     app: &TestApp,

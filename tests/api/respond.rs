@@ -8,7 +8,6 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use base64::Engine;
-use maatje::mail::outbox::OutboxRow;
 use maatje::respond::links::Links;
 use serde_json::{json, Value};
 
@@ -16,15 +15,7 @@ use crate::fixtures::{active_buddy, open_request, organisation, propose};
 use crate::helpers::{
     spawn_app, spawn_app_with, Method, Response, TestApp, PUBLIC_BASE_URL, TEST_LINK_SECRET,
 };
-use crate::mail::{all_rows, spawn_app_with_sink, SmtpSink};
-
-/// The outbox messages of `kind`, oldest first.
-fn mails(app: &TestApp, kind: &str) -> Vec<OutboxRow> {
-    all_rows(app)
-        .into_iter()
-        .filter(|r| r.kind == kind)
-        .collect()
-}
+use crate::mail::{all_rows, mails, spawn_app_with_sink, SmtpSink};
 
 /// The accept and decline links of the proposal mail of `pairing`, as the worker sends them,
 /// turned into paths on the test server.

@@ -6,30 +6,22 @@ use std::time::{Duration, Instant};
 
 use chrono::Duration as Span;
 use maatje::jobs::scheduler::{RunReport, Scheduler};
-use maatje::mail::outbox::OutboxRow;
 use maatje::respond::links::Links;
 
 use crate::fixtures::{
     active_buddy, history_actions, open_request, organisation, propose, state_of,
 };
 use crate::helpers::{spawn_app, spawn_app_sharing, spawn_app_with, Method, TestApp};
-use crate::mail::all_rows;
+use crate::mail::mails;
 
 /// The scheduler as `Application::build` makes it for `app`.
-fn scheduler(app: &TestApp) -> Scheduler {
+pub fn scheduler(app: &TestApp) -> Scheduler {
     Scheduler::new(
         app.db.clone(),
         app.clock.clone(),
         app.workflow(),
         &app.settings.workflow,
     )
-}
-
-fn mails(app: &TestApp, kind: &str) -> Vec<OutboxRow> {
-    all_rows(app)
-        .into_iter()
-        .filter(|r| r.kind == kind)
-        .collect()
 }
 
 async fn proposal(app: &TestApp, org: &str, n: u32) -> (String, String) {
