@@ -12,6 +12,46 @@ pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 /// The optional, git-ignored override file read from the working directory.
 pub const LOCAL_FILE: &str = "config/local.toml";
 
+/// A setting that takes one of a fixed set of words. It is read from a string, so that a wrong
+/// value is answered with the words allowed (the config crate's own enum support says only
+/// "enum X does not have variant constructor y").
+macro_rules! config_choice {
+    ($name:ident { $($variant:ident => $text:literal),+ $(,)? }) => {
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+        #[serde(try_from = "String")]
+        pub enum $name {
+            $($variant),+
+        }
+
+        impl TryFrom<String> for $name {
+            type Error = String;
+            fn try_from(value: String) -> Result<Self, String> {
+                match value.as_str() {
+                    $($text => Ok($name::$variant),)+
+                    other => Err(one_of(other, &[$($text),+])),
+                }
+            }
+        }
+    };
+}
+
+/// "expected one of: pretty, json; got `xml`" (the config crate adds "for key `log.format`").
+fn one_of(value: &str, allowed: &[&str]) -> String {
+    format!("expected one of: {}; got `{value}`", allowed.join(", "))
+}
+
+/// The mail language of the bureau, read as [`config_choice!`] reads its words.
+fn mail_language<'de, D: serde::Deserializer<'de>>(
+    deserializer: D,
+) -> Result<crate::domain::buddy::MailLanguage, D::Error> {
+    use crate::domain::buddy::MailLanguage;
+    let value = String::deserialize(deserializer)?;
+    value.parse().map_err(|_| {
+        let allowed: Vec<&str> = MailLanguage::ALL.iter().map(|l| l.as_str()).collect();
+        serde::de::Error::custom(one_of(&value, &allowed))
+    })
+}
+
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
@@ -90,6 +130,7 @@ pub struct MailSettings {
     pub from: String,
     pub bureau_address: String,
     /// The language of the mails to the client bureau: `nl` or `en`.
+    #[serde(deserialize_with = "mail_language")]
     pub bureau_language: crate::domain::buddy::MailLanguage,
     pub message_id_domain: String,
     pub worker_enabled: bool,
@@ -111,19 +152,19 @@ pub struct MailSettings {
     pub smtp: SmtpSettings,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum MailTransportKind {
-    File,
-    Smtp,
+config_choice! {
+    MailTransportKind {
+        File => "file",
+        Smtp => "smtp",
+    }
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum SmtpTls {
-    None,
-    Starttls,
-    Tls,
+config_choice! {
+    SmtpTls {
+        None => "none",
+        Starttls => "starttls",
+        Tls => "tls",
+    }
 }
 
 #[derive(Clone, Deserialize)]
@@ -238,11 +279,11 @@ pub struct LimitSettings {
     pub max_buckets: usize,
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum LogFormat {
-    Pretty,
-    Json,
+config_choice! {
+    LogFormat {
+        Pretty => "pretty",
+        Json => "json",
+    }
 }
 
 /// Where the database lives, decided by the URL scheme and nothing else.
@@ -690,6 +731,26 @@ mod tests {
             .unwrap_err()
             .to_string();
         assert!(e.contains("log.format"), "{e}");
+        assert!(
+            e.contains("expected one of: pretty, json; got `xml`"),
+            "{e}"
+        );
+        for (key, name, allowed) in [
+            ("MAATJE__MAIL__TRANSPORT", "mail.transport", "file, smtp"),
+            (
+                "MAATJE__MAIL__SMTP__TLS",
+                "mail.smtp.tls",
+                "none, starttls, tls",
+            ),
+            (
+                "MAATJE__MAIL__BUREAU_LANGUAGE",
+                "mail.bureau_language",
+                "nl, en",
+            ),
+        ] {
+            let e = load(&[(key, "xml")]).unwrap_err().to_string();
+            assert!(e.contains(name) && e.contains(allowed), "{key}: {e}");
+        }
         let e = load(&[("MAATJE__DATABASE__POOL_SIZE", "0")])
             .unwrap_err()
             .to_string();
