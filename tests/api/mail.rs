@@ -1,5 +1,5 @@
-//! The outbox and its worker against a real SMTP server on loopback (`tests/support/smtp_sink.py`,
-//! aiosmtpd) and against the file transport. Messages are enqueued through the store, as the
+//! The outbox and its worker against a real SMTP server on loopback (the harness's own, in
+//! `smtp.rs`) and against the file transport. Messages are enqueued through the store, as the
 //! domain code does inside its transactions. The worker polls in real time every 20 ms, so the
 //! tests wait for the outbox to reach a state (bounded); time that must pass (backoff, leases) is
 //! moved with the manual clock.
@@ -16,80 +16,9 @@ use maatje::mail::outbox::{self, Message, OutboxRow};
 use maatje::mail::transport::Transport;
 use maatje::mail::worker::MailWorker;
 use maatje::respond::links::Links;
-use tempfile::TempDir;
 
 use crate::helpers::{spawn_app_sharing, spawn_app_with, TestApp};
-
-/// The SMTP sink as a child process on a free port; killed when dropped.
-pub struct SmtpSink {
-    child: Child,
-    pub port: u16,
-    dir: TempDir,
-}
-
-impl SmtpSink {
-    pub fn start() -> SmtpSink {
-        let dir = tempfile::Builder::new()
-            .prefix("maatje-smtp-")
-            .tempdir()
-            .expect("a temporary directory");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("a free port")
-            .port();
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/support/smtp_sink.py");
-        let child = Command::new("python3")
-            .arg(&script)
-            .arg(port.to_string())
-            .arg(dir.path())
-            // The sink exits when this pipe closes, so it cannot outlive a test process that aborts.
-            .stdin(Stdio::piped())
-            .spawn()
-            .expect("python3 runs the SMTP sink (pip install aiosmtpd)");
-        let mut sink = SmtpSink { child, port, dir };
-        let deadline = Instant::now() + Duration::from_secs(20);
-        while !sink.dir.path().join(".ready").exists() {
-            if let Ok(Some(status)) = sink.child.try_wait() {
-                panic!("the SMTP sink exited with {status}; is aiosmtpd installed?");
-            }
-            assert!(Instant::now() < deadline, "the SMTP sink did not start");
-            std::thread::sleep(Duration::from_millis(20));
-        }
-        sink
-    }
-
-    /// The settings that make a test app send through this sink.
-    pub fn settings(&self) -> Vec<(&'static str, String)> {
-        vec![
-            ("MAATJE__MAIL__WORKER_ENABLED", "true".into()),
-            ("MAATJE__MAIL__TRANSPORT", "smtp".into()),
-            ("MAATJE__MAIL__SMTP__HOST", "127.0.0.1".into()),
-            ("MAATJE__MAIL__SMTP__PORT", self.port.to_string()),
-            ("MAATJE__MAIL__SMTP__TLS", "none".into()),
-            ("MAATJE__MAIL__SMTP__TIMEOUT_SECONDS", "10".into()),
-            ("MAATJE__MAIL__POLL_INTERVAL_MS", "20".into()),
-        ]
-    }
-
-    /// Every message received so far, as text.
-    pub fn received(&self) -> Vec<String> {
-        let mut out = Vec::new();
-        for entry in std::fs::read_dir(self.dir.path()).expect("the sink's directory") {
-            let path = entry.expect("a directory entry").path();
-            if path.extension().is_some_and(|e| e == "eml") {
-                out.push(std::fs::read_to_string(&path).expect("a readable message"));
-            }
-        }
-        out
-    }
-}
-
-impl Drop for SmtpSink {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
+pub use crate::smtp::SmtpSink;
 
 pub async fn spawn_app_with_sink(sink: &SmtpSink, extra: &[(&str, &str)]) -> TestApp {
     let settings = sink.settings();

@@ -22,4 +22,5 @@ mod privacy;
 mod reports;
 mod requests;
 mod respond;
+mod smtp;
 mod workflow;
