@@ -64,6 +64,25 @@ pub struct Settings {
     pub mail: MailSettings,
     pub matching: MatchingSettings,
     pub workflow: WorkflowSettings,
+    pub api: ApiSettings,
+}
+
+/// The published contract's contact, and which browser origins may call the API (CORS; see
+/// `http::cors`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ApiSettings {
+    /// `info.contact.name` of the OpenAPI document.
+    pub contact_name: String,
+    /// `info.contact.url`: an http(s) URL.
+    pub contact_url: String,
+    /// `info.contact.email`.
+    pub contact_email: String,
+    /// Origins (`https://host[:port]`) whose pages may call the API from a browser. Empty: CORS
+    /// is off (the contract at `/openapi.json` may be read from any origin regardless).
+    pub cors_allowed_origins: Vec<String>,
+    /// How long a browser may cache the answer to a preflight request, in seconds.
+    pub cors_max_age_seconds: u32,
 }
 
 /// How candidates for a request are ranked, and whether the service proposes the best one
@@ -399,6 +418,8 @@ impl Settings {
                 .prefix_separator("__")
                 .separator("__")
                 .try_parsing(true)
+                .list_separator(",")
+                .with_list_parse_key("api.cors_allowed_origins")
                 .source(Some(env_map)),
         );
         let settings: Settings = builder
@@ -407,6 +428,21 @@ impl Settings {
             .map_err(|e| ConfigError(redact(&e.to_string())))?;
         settings.validate()?;
         Ok(settings)
+    }
+
+    /// The compiled-in defaults alone, without `config/local.toml` or the environment: what the
+    /// committed OpenAPI document is generated with.
+    pub fn built_in() -> Self {
+        use config::{Config, File, FileFormat};
+        let settings: Settings = Config::builder()
+            .add_source(File::from_str(DEFAULT_TOML, FileFormat::Toml))
+            .build()
+            .and_then(|c| c.try_deserialize())
+            .expect("the built-in defaults parse");
+        settings
+            .validate()
+            .expect("the built-in defaults are valid");
+        settings
     }
 
     fn validate(&self) -> Result<(), ConfigError> {
@@ -489,7 +525,46 @@ impl Settings {
         }
         self.validate_mail()?;
         self.validate_matching()?;
-        self.validate_workflow()
+        self.validate_workflow()?;
+        self.validate_api()
+    }
+
+    fn validate_api(&self) -> Result<(), ConfigError> {
+        let fail = |key: &str, why: &str| Err(ConfigError(format!("{key}: {why}")));
+        let a = &self.api;
+        if a.contact_name.trim().is_empty() || a.contact_name.chars().any(char::is_control) {
+            return fail("api.contact_name", "must be a name, e.g. \"Bureau maatje\"");
+        }
+        match url::Url::parse(&a.contact_url) {
+            Ok(u) if matches!(u.scheme(), "https" | "http") && u.host().is_some() => {}
+            _ => {
+                return fail(
+                    "api.contact_url",
+                    "must be an http(s) URL, e.g. https://maatje.example.org",
+                )
+            }
+        }
+        if a.contact_email.parse::<lettre::Address>().is_err() {
+            return fail(
+                "api.contact_email",
+                "must be an e-mail address, e.g. maatje@example.org",
+            );
+        }
+        for origin in &a.cors_allowed_origins {
+            if !is_origin(origin) {
+                return fail(
+                    "api.cors_allowed_origins",
+                    &format!(
+                        "{origin:?} is not an origin: scheme, host and optional port, without \
+                         path or trailing slash, e.g. https://case-system.example.org"
+                    ),
+                );
+            }
+        }
+        if !(1..=86_400).contains(&a.cors_max_age_seconds) {
+            return fail("api.cors_max_age_seconds", "must be between 1 and 86400");
+        }
+        Ok(())
     }
 
     fn validate_matching(&self) -> Result<(), ConfigError> {
@@ -670,6 +745,15 @@ impl Settings {
     pub fn database_target(&self) -> DatabaseTarget {
         DatabaseTarget::parse(&self.database.url).expect("validated at load")
     }
+}
+
+/// An http(s) origin exactly as a browser sends it in `Origin` (`https://host[:port]`).
+fn is_origin(candidate: &str) -> bool {
+    url::Url::parse(candidate).is_ok_and(|u| {
+        matches!(u.scheme(), "https" | "http")
+            && u.host().is_some()
+            && u.origin().ascii_serialization() == candidate
+    })
 }
 
 /// Error messages of the config crate may quote a value; a database URL must never be echoed.
@@ -953,6 +1037,79 @@ mod tests {
         let debug = format!("{s:?}");
         assert!(!debug.contains("hunter2-smtp"), "{debug}");
         assert!(debug.contains("<redacted>"), "{debug}");
+    }
+
+    #[test]
+    fn api_contact_and_cors_have_defaults_and_are_validated() {
+        let s = load(&[]).unwrap();
+        assert!(!s.api.contact_name.is_empty());
+        assert!(s.api.contact_url.starts_with("https://"));
+        assert!(s.api.contact_email.contains('@'));
+        assert!(
+            s.api.cors_allowed_origins.is_empty(),
+            "CORS is off by default"
+        );
+        let s = load(&[
+            (
+                "MAATJE__API__CORS_ALLOWED_ORIGINS",
+                "https://a.example.org,http://localhost:3000",
+            ),
+            ("MAATJE__API__CONTACT_NAME", "Bureau"),
+        ])
+        .unwrap();
+        assert_eq!(
+            s.api.cors_allowed_origins,
+            ["https://a.example.org", "http://localhost:3000"]
+        );
+        assert_eq!(s.api.contact_name, "Bureau");
+        for (key, value, named) in [
+            ("MAATJE__API__CONTACT_NAME", " ", "api.contact_name"),
+            (
+                "MAATJE__API__CONTACT_URL",
+                "maatje.example.org",
+                "api.contact_url",
+            ),
+            (
+                "MAATJE__API__CONTACT_URL",
+                "ftp://x.example.org",
+                "api.contact_url",
+            ),
+            (
+                "MAATJE__API__CONTACT_EMAIL",
+                "a,b@example.org",
+                "api.contact_email",
+            ),
+            (
+                "MAATJE__API__CORS_ALLOWED_ORIGINS",
+                "https://a.example.org/",
+                "api.cors_allowed_origins",
+            ),
+            (
+                "MAATJE__API__CORS_ALLOWED_ORIGINS",
+                "*",
+                "api.cors_allowed_origins",
+            ),
+            (
+                "MAATJE__API__CORS_ALLOWED_ORIGINS",
+                "https://a.example.org/path",
+                "api.cors_allowed_origins",
+            ),
+            (
+                "MAATJE__API__CORS_MAX_AGE_SECONDS",
+                "0",
+                "api.cors_max_age_seconds",
+            ),
+        ] {
+            let e = load(&[(key, value)]).unwrap_err().to_string();
+            assert!(e.contains(named), "{key}={value}: {e}");
+        }
+    }
+
+    #[test]
+    fn built_in_settings_are_the_defaults_alone() {
+        let s = Settings::built_in();
+        assert_eq!(s.server.port, 8080);
+        assert_eq!(s.api.contact_email, load(&[]).unwrap().api.contact_email);
     }
 
     #[test]

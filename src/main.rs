@@ -31,7 +31,8 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Print the OpenAPI document on standard output.
+    /// Print the OpenAPI document on standard output, as committed in openapi/openapi.json
+    /// (with the built-in contact; the service serves the configured one).
     Openapi,
     /// Bootstrap and manage a fresh install from the command line.
     #[command(subcommand)]

@@ -1,27 +1,49 @@
 //! The OpenAPI 3.1 contract. Paths and schemas are collected from the handlers by
 //! utoipa-actix-web; this module adds the document's metadata and the error responses every
 //! operation shares, so that each status code an operation can return is documented.
+//!
+//! The Dutch API Design Rules (Logius ADR 2.x) shape the rest: `info.version` is the crate's
+//! version and every 2xx and 3xx documents the `API-Version` header that carries it
+//! ([`add_version_header`]); `servers` names the `/v1` base, so paths are relative to it and
+//! the operations outside it (the probes) name their own server ([`relative_to_base`]);
+//! `info.contact` comes from the configuration ([`set_contact`]).
 
 use utoipa::openapi::header::HeaderBuilder;
 use utoipa::openapi::path::Operation;
 use utoipa::openapi::response::ResponseBuilder;
 use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement, SecurityScheme};
+use utoipa::openapi::server::Server;
 use utoipa::openapi::{Content, Object, OpenApi, Ref, RefOr, Type};
 
 use crate::auth::policy::{self, Access};
 use crate::auth::Role;
+use crate::config::ApiSettings;
 use crate::error::PROBLEM_JSON;
+
+/// The full version of the API: the crate's version, which `maatje --version` prints, sent in
+/// the `API-Version` header of every response and published as `info.version`. Its major is the
+/// one in the base path ([`BASE_PATH`]).
+pub const API_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// The base path of the API, the document's server; the spec's paths are relative to it.
+pub const BASE_PATH: &str = "/v1";
+
+/// The response header carrying [`API_VERSION`].
+pub const API_VERSION_HEADER: &str = "API-Version";
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
     info(
         title = "maatje",
-        version = "1.0.0",
         description = "Coordinates the volunteer buddy (maatje) programme of Dutch youth-protection \
 organisations: exit-interview outcomes, buddies, buddy requests from case-management systems, and \
 pairings with their evaluation.\n\nEvery error is an RFC 9457 `application/problem+json` document \
 (schema `Problem`) carrying the request id. Lists are paged with `limit` and an opaque `cursor`. \
-Interactive documentation is served at `/docs`.",
+Interactive documentation is served at `/docs`, and this document at `/v1/openapi.json` (also \
+`/openapi.json`), readable from any origin.\n\nEvery response carries `API-Version`, the full \
+version of the API. Every `GET` also answers `HEAD`, and every path answers `OPTIONS` with the \
+methods it allows in `Allow`; any other method is refused with 405 and `Allow`. Cross-origin \
+browser calls (CORS) are allowed only for origins the operator configures.",
         license(name = "EUPL-1.2", identifier = "EUPL-1.2"),
     ),
     components(schemas(crate::error::Problem, crate::error::FieldError)),
@@ -42,6 +64,98 @@ Interactive documentation is served at `/docs`.",
     )
 )]
 pub struct ApiDoc;
+
+/// The published document's version, base and version header. Runs after the steps that look
+/// at full paths ([`add_common_responses`], [`apply_access_policy`]).
+pub fn apply_design_rules(api: &mut OpenApi) {
+    api.info.version = API_VERSION.to_owned();
+    add_version_header(api);
+    relative_to_base(api);
+}
+
+/// Documents the `API-Version` header on every 2xx and 3xx response of every operation.
+pub fn add_version_header(api: &mut OpenApi) {
+    for item in api.paths.paths.values_mut() {
+        for (_, operation) in operations(item) {
+            for (status, response) in operation.responses.responses.iter_mut() {
+                let RefOr::T(response) = response else {
+                    continue;
+                };
+                if status.starts_with('2') || status.starts_with('3') {
+                    response
+                        .headers
+                        .insert(API_VERSION_HEADER.to_owned(), RefOr::T(version_header()));
+                }
+            }
+        }
+    }
+}
+
+fn version_header() -> utoipa::openapi::header::Header {
+    HeaderBuilder::new()
+        .schema(Some(Object::with_type(Type::String)))
+        .description(Some(
+            "The full version of the API (semantic versioning); its major is the one in the path",
+        ))
+        .example(Some(serde_json::Value::from(API_VERSION)))
+        .build()
+}
+
+/// Makes [`BASE_PATH`] the document's server and the paths under it relative to it
+/// (`/v1/buddies` becomes `/buddies`); a path outside it keeps its full path and gets the root
+/// as its own server.
+pub fn relative_to_base(api: &mut OpenApi) {
+    let paths = std::mem::take(&mut api.paths.paths);
+    for (path, mut item) in paths {
+        let relative = path
+            .strip_prefix(BASE_PATH)
+            .filter(|rest| rest.starts_with('/'));
+        match relative {
+            Some(rest) => {
+                api.paths.paths.insert(rest.to_owned(), item);
+            }
+            None => {
+                item.servers = Some(vec![Server::builder()
+                    .url("/")
+                    .description(Some("The service root: outside the versioned API"))
+                    .build()]);
+                api.paths.paths.insert(path, item);
+            }
+        }
+    }
+    api.servers = Some(vec![Server::builder()
+        .url(BASE_PATH)
+        .description(Some(
+            "Version 1 of the API, on the host serving this document",
+        ))
+        .build()]);
+}
+
+/// The full path of a path of the published document: its server's URL (the path item's own,
+/// else the document's) joined with it.
+pub fn full_path(api: &OpenApi, path: &str) -> String {
+    let server = api
+        .paths
+        .paths
+        .get(path)
+        .and_then(|item| item.servers.as_ref())
+        .or(api.servers.as_ref())
+        .and_then(|servers| servers.first())
+        .map(|server| server.url.trim_end_matches('/'))
+        .unwrap_or("");
+    format!("{server}{path}")
+}
+
+/// Publishes the configured contact as `info.contact`.
+pub fn set_contact(api: &mut OpenApi, settings: &ApiSettings) {
+    api.info.contact = Some(
+        utoipa::openapi::info::ContactBuilder::new()
+            .name(Some(settings.contact_name.clone()))
+            .url(Some(settings.contact_url.clone()))
+            .email(Some(settings.contact_email.clone()))
+            .build(),
+    );
+}
 
 pub const STAFF_TOKEN: &str = "staff_token";
 pub const API_KEY: &str = "api_key";

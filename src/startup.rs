@@ -19,15 +19,21 @@ use crate::config::Settings;
 use crate::db::{run_migrations, Database};
 use crate::domain::clock::Clock;
 use crate::error::ApiError;
+use crate::http::cors::Cors;
 use crate::http::extract::{path_config, BodyLimit};
 use crate::http::rate_limit::RateLimiter;
-use crate::http::{bare_errors, rate_limit, request_id, security_headers};
+use crate::http::{
+    api_version, bare_errors, cors, header_values, methods, rate_limit, request_id,
+    security_headers,
+};
 use crate::jobs::retention::RetentionJob;
 use crate::jobs::scheduler::Scheduler;
 use crate::mail::notices::Notices;
 use crate::mail::transport::Transport;
 use crate::mail::worker::MailWorker;
-use crate::openapi::{add_common_responses, apply_access_policy, ApiDoc};
+use crate::openapi::{
+    add_common_responses, apply_access_policy, apply_design_rules, set_contact, ApiDoc,
+};
 use crate::respond::links::Links;
 use crate::workflow::Workflow;
 use crate::{audit, auth};
@@ -105,9 +111,19 @@ impl Application {
         let limit = BodyLimit(settings.server.max_body_bytes);
         // One limiter for all workers, so a caller cannot multiply its budget by their number.
         let limiter = web::Data::new(RateLimiter::new(&settings.limits));
-        let mut server = HttpServer::new(move || app(state.clone(), limit, limiter.clone()))
-            .listen(listener)?
-            .shutdown_timeout(10);
+        let contract = Contract::new(published_spec(&settings.api));
+        let cors = web::Data::new(Cors::from_settings(&settings.api));
+        let mut server = HttpServer::new(move || {
+            app(
+                state.clone(),
+                limit,
+                limiter.clone(),
+                contract.clone(),
+                cors.clone(),
+            )
+        })
+        .listen(listener)?
+        .shutdown_timeout(10);
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
         }
@@ -189,16 +205,56 @@ pub fn routes() -> (
         .openapi(ApiDoc::openapi())
         .service(api::health::live)
         .service(api::health::ready)
-        .service(scope("/v1").configure(api::configure))
+        .service(
+            scope("/v1")
+                .configure(api::configure)
+                // The contract under the base path as well (ADR `/core/publish-openapi`); not
+                // an operation of the contract itself.
+                .route("/openapi.json", web::get().to(serve_contract)),
+        )
         .split_for_parts();
     add_common_responses(&mut spec);
     apply_access_policy(&mut spec);
+    apply_design_rules(&mut spec);
     (app, spec)
 }
 
-/// The OpenAPI document as served at `/openapi.json` and committed at `openapi/openapi.json`.
+/// The OpenAPI document as committed at `openapi/openapi.json` and printed by `maatje openapi`:
+/// with the contact of the built-in configuration, whatever the local one says, so that
+/// generating it gives the same file everywhere.
 pub fn openapi_spec() -> OpenApi {
-    routes().1
+    published_spec(&Settings::built_in().api)
+}
+
+/// The OpenAPI document as served at `/openapi.json` and `/v1/openapi.json`: the committed one
+/// with the configured contact.
+pub fn published_spec(settings: &crate::config::ApiSettings) -> OpenApi {
+    let mut spec = routes().1;
+    set_contact(&mut spec, settings);
+    spec
+}
+
+/// The served contract, serialised once.
+#[derive(Clone)]
+struct Contract {
+    spec: OpenApi,
+    json: web::Data<String>,
+}
+
+impl Contract {
+    fn new(spec: OpenApi) -> Self {
+        let json = spec.to_json().expect("the spec serialises");
+        Contract {
+            spec,
+            json: web::Data::new(json),
+        }
+    }
+}
+
+async fn serve_contract(json: web::Data<String>) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type("application/json")
+        .body(json.get_ref().clone())
 }
 
 /// The JSON text of the spec, exactly as committed (pretty, trailing newline).
@@ -214,6 +270,8 @@ fn app(
     state: web::Data<AppState>,
     limit: BodyLimit,
     limiter: web::Data<RateLimiter>,
+    contract: Contract,
+    cors: web::Data<Cors>,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -223,12 +281,14 @@ fn app(
         InitError = (),
     >,
 > {
-    let (app, spec) = routes();
+    let (app, _) = routes();
     app.app_data(state)
         .app_data(limit)
         .app_data(limiter)
         .app_data(path_config())
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", spec))
+        .app_data(contract.json)
+        .app_data(cors)
+        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", contract.spec))
         .route(
             "/docs",
             web::get().to(|| async {
@@ -241,14 +301,20 @@ fn app(
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::NoRoute)
         }))
-        // The last wrap is the outermost: security headers go on every answer, the request id
-        // is known to the rate limiter's 429, which is already a problem document, and the
-        // limiter turns a flood away before authentication touches the database. The audit
-        // trail sits inside authentication, which records its own refusals (see `audit`).
+        // The last wrap is the outermost: the API version, security headers and CORS go on
+        // every answer, the request id is known to the rate limiter's 429, which is already a
+        // problem document, and the limiter turns a flood away before authentication touches
+        // the database. Header values are checked, and methods decided (405, HEAD, OPTIONS),
+        // before authentication, which sees a HEAD as the GET it stands for. The audit trail
+        // sits inside authentication, which records its own refusals (see `audit`).
         .wrap(from_fn(audit::middleware::middleware))
         .wrap(from_fn(auth::middleware::middleware))
         .wrap(from_fn(bare_errors::middleware))
+        .wrap(from_fn(methods::middleware))
+        .wrap(from_fn(header_values::middleware))
         .wrap(from_fn(rate_limit::middleware))
         .wrap(from_fn(request_id::middleware))
+        .wrap(from_fn(cors::middleware))
         .wrap(from_fn(security_headers::middleware))
+        .wrap(from_fn(api_version::middleware))
 }

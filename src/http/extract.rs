@@ -2,7 +2,9 @@
 //!
 //! actix-web's own `Json` and `Query` answer in plain text and stop at the first error; these read
 //! the body with a size limit (413), demand a JSON content type (415), and report unknown fields,
-//! wrong types and missing fields together, each with its JSON path.
+//! wrong types and missing fields together, each with its JSON path. A member named twice in one
+//! object is an error too (serde_json would silently keep the last one, so a check that read
+//! one and a store that read the other could disagree).
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
@@ -161,7 +163,15 @@ pub fn parse_json_refusing<T: DeserializeOwned>(
     if !document.is_object() {
         return Err(vec![FieldError::new("", "the body must be a JSON object")]);
     }
-    let mut errors: Vec<FieldError> = Vec::new();
+    let mut errors: Vec<FieldError> = duplicate_members(bytes)
+        .into_iter()
+        .map(|field| {
+            FieldError::new(
+                field,
+                "is given more than once; a member may appear only once in an object",
+            )
+        })
+        .collect();
     if let Some(members) = document.as_object_mut() {
         for (name, why) in refused {
             if members.remove(*name).is_some() {
@@ -214,6 +224,199 @@ pub fn parse_json_refusing<T: DeserializeOwned>(
         }
     }
     Err(errors)
+}
+
+/// Every member named a second time in one of the document's objects, at any depth, as its
+/// path (`name`, `client.email`, `items[2].name`), in document order. Empty for well-formed
+/// JSON without duplicates, and for malformed JSON (which the parse reports).
+///
+/// One pass over the text with serde, without building a document: each object keeps the
+/// names it has seen, borrowed from the body where they hold no escapes (`"a"` and `"\u0061"`
+/// are the same name); paths are only built for a duplicate.
+pub fn duplicate_members(bytes: &[u8]) -> Vec<String> {
+    use serde::de::DeserializeSeed;
+    let found = std::cell::RefCell::new(Vec::new());
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let walked = duplicates::Walk {
+        at: &duplicates::Parent::Root,
+        found: &found,
+    }
+    .deserialize(&mut deserializer);
+    match walked {
+        Ok(()) => found.into_inner(),
+        Err(_) => Vec::new(),
+    }
+}
+
+mod duplicates {
+    use std::borrow::Cow;
+    use std::cell::RefCell;
+    use std::collections::HashSet;
+    use std::fmt;
+
+    use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+    /// Where a value sits: a chain of parents on the stack, joined into a path only when needed.
+    pub enum Parent<'a> {
+        Root,
+        Key(&'a Parent<'a>, &'a str),
+        Index(&'a Parent<'a>, usize),
+    }
+
+    impl Parent<'_> {
+        fn write(&self, out: &mut String) {
+            match self {
+                Parent::Root => {}
+                Parent::Key(parent, key) => {
+                    parent.write(out);
+                    if !out.is_empty() {
+                        out.push('.');
+                    }
+                    out.push_str(key);
+                }
+                Parent::Index(parent, index) => {
+                    parent.write(out);
+                    out.push_str(&format!("[{index}]"));
+                }
+            }
+        }
+    }
+
+    /// Visits any JSON value, recording duplicate members in `found`.
+    pub struct Walk<'a> {
+        pub at: &'a Parent<'a>,
+        pub found: &'a RefCell<Vec<String>>,
+    }
+
+    impl<'de> DeserializeSeed<'de> for Walk<'_> {
+        type Value = ();
+
+        fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<(), D::Error> {
+            deserializer.deserialize_any(self)
+        }
+    }
+
+    /// The names an object has seen: a short list, a set once it grows.
+    enum Seen<'de> {
+        Few(Vec<Cow<'de, str>>),
+        Many(HashSet<Cow<'de, str>>),
+    }
+
+    impl<'de> Seen<'de> {
+        fn contains(&self, name: &str) -> bool {
+            match self {
+                Seen::Few(names) => names.iter().any(|n| n == name),
+                Seen::Many(set) => set.contains(name),
+            }
+        }
+
+        fn insert(&mut self, name: Cow<'de, str>) {
+            match self {
+                Seen::Few(names) if names.len() < 16 => names.push(name),
+                Seen::Few(names) => {
+                    let mut set: HashSet<Cow<'de, str>> = names.drain(..).collect();
+                    set.insert(name);
+                    *self = Seen::Many(set);
+                }
+                Seen::Many(set) => {
+                    set.insert(name);
+                }
+            }
+        }
+    }
+
+    impl<'de> Visitor<'de> for Walk<'_> {
+        type Value = ();
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("any JSON value")
+        }
+
+        fn visit_bool<E>(self, _: bool) -> Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_i64<E>(self, _: i64) -> Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_u64<E>(self, _: u64) -> Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_f64<E>(self, _: f64) -> Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_str<E>(self, _: &str) -> Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_unit<E>(self) -> Result<(), E> {
+            Ok(())
+        }
+
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<(), A::Error> {
+            let mut index = 0;
+            loop {
+                let at = Parent::Index(self.at, index);
+                let element = Walk {
+                    at: &at,
+                    found: self.found,
+                };
+                if seq.next_element_seed(element)?.is_none() {
+                    return Ok(());
+                }
+                index += 1;
+            }
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<(), A::Error> {
+            let mut seen = Seen::Few(Vec::new());
+            while let Some(name) = map.next_key_seed(Name)? {
+                let at = Parent::Key(self.at, &name);
+                map.next_value_seed(Walk {
+                    at: &at,
+                    found: self.found,
+                })?;
+                if seen.contains(&name) {
+                    let mut path = String::new();
+                    at.write(&mut path);
+                    self.found.borrow_mut().push(path);
+                } else {
+                    seen.insert(name);
+                }
+            }
+            Ok(())
+        }
+    }
+
+    /// A member name, borrowed from the body when it holds no escapes.
+    struct Name;
+
+    impl<'de> DeserializeSeed<'de> for Name {
+        type Value = Cow<'de, str>;
+
+        fn deserialize<D: Deserializer<'de>>(self, d: D) -> Result<Self::Value, D::Error> {
+            d.deserialize_str(self)
+        }
+    }
+
+    impl<'de> Visitor<'de> for Name {
+        type Value = Cow<'de, str>;
+
+        fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+            f.write_str("a member name")
+        }
+
+        fn visit_borrowed_str<E>(self, name: &'de str) -> Result<Self::Value, E> {
+            Ok(Cow::Borrowed(name))
+        }
+
+        fn visit_str<E>(self, name: &str) -> Result<Self::Value, E> {
+            Ok(Cow::Owned(name.to_owned()))
+        }
+    }
 }
 
 /// Puts a value of a type the missing member `name` (under `parent`) accepts into the document:
@@ -505,6 +708,39 @@ mod tests {
         let names: Vec<&str> = got.iter().map(|e| e.field.as_str()).collect();
         assert_eq!(names, ["role", "id", "on", "at", "inner", "score"]);
         assert!(got[0].message.contains("unknown variant"), "{got:?}");
+    }
+
+    #[test]
+    fn duplicate_members_are_found_at_any_depth() {
+        assert!(duplicate_members(br#"{"a":1,"b":{"a":2},"c":[{"a":1},{"a":2}]}"#).is_empty());
+        assert_eq!(duplicate_members(br#"{"a":1,"a":2}"#), ["a"]);
+        assert_eq!(
+            duplicate_members(br#"{"x":{"e":1,"f":[{"g":1,"g":2}],"e":3}}"#),
+            ["x.f[0].g", "x.e"]
+        );
+        assert_eq!(duplicate_members(br#"[{"a":1},{"b":1,"b":1}]"#), ["[1].b"]);
+        // An escaped name is the same name.
+        assert_eq!(duplicate_members(br#"{"a":1,"\u0061":2}"#), ["a"]);
+        // Past the short list, the set still finds them.
+        let many: Vec<String> = (0..40).map(|i| format!("\"k{i}\":{i}")).collect();
+        let body = format!("{{{},\"k7\":0,\"k39\":0}}", many.join(","));
+        assert_eq!(duplicate_members(body.as_bytes()), ["k7", "k39"]);
+        assert!(duplicate_members(b"{\"a\":").is_empty());
+    }
+
+    #[test]
+    fn a_duplicate_member_is_an_invalid_field_listed_with_the_others() {
+        let body =
+            br#"{"name":"a","capacity":2,"inner":{"email":"x","email":"y"},"name":"b","bogus":1}"#;
+        let mut got = fields(parse_json(body));
+        got.sort();
+        assert_eq!(got, vec!["bogus", "inner.email", "name"]);
+        let errors =
+            parse_json::<Outer>(br#"{"name":"a","capacity":2,"inner":{"email":"x"},"capacity":3}"#)
+                .unwrap_err();
+        assert_eq!(errors.len(), 1, "{errors:?}");
+        assert_eq!(errors[0].field, "capacity");
+        assert!(errors[0].message.contains("more than once"), "{errors:?}");
     }
 
     #[test]

@@ -1,9 +1,13 @@
-//! HTTP plumbing shared by every route: extractors, request ids, pagination, rate limits and
-//! security headers.
+//! HTTP plumbing shared by every route: extractors, request ids, pagination, rate limits,
+//! security headers, the API version header, methods (405, HEAD, OPTIONS) and CORS.
 
 pub mod accept;
+pub mod api_version;
 pub mod bare_errors;
+pub mod cors;
 pub mod extract;
+pub mod header_values;
+pub mod methods;
 pub mod pagination;
 pub mod rate_limit;
 pub mod request_id;

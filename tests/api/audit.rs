@@ -19,7 +19,7 @@ use crate::fixtures::{
 };
 use crate::helpers::{
     assert_invalid_fields, assert_problem, check_response, create_organisation, id_of, spawn_app,
-    spec, start_time, time_of, with_query, Response, TestApp,
+    spec_paths, start_time, time_of, with_query, Response, TestApp,
 };
 
 /// The one record `response`'s request wrote, found by its request id.
@@ -98,7 +98,7 @@ fn is_personal(method: &str, path: &str) -> bool {
 /// Every (method, path template) of the contract.
 fn operations() -> Vec<(String, String)> {
     let mut out = Vec::new();
-    for (path, item) in spec()["paths"].as_object().expect("paths") {
+    for (path, item) in spec_paths() {
         for method in ["get", "post", "patch", "put", "delete"] {
             if item.get(method).is_some() {
                 out.push((method.to_ascii_uppercase(), path.clone()));

@@ -25,7 +25,7 @@ async fn unknown_routes_are_404_problems() {
 }
 
 #[tokio::test]
-async fn a_method_the_path_does_not_have_is_a_404_problem() {
+async fn a_method_the_path_does_not_have_is_a_405_problem() {
     let app = spawn_app().await;
     for (method, path) in [
         (Method::DELETE, "/v1/organisations"),
@@ -37,7 +37,8 @@ async fn a_method_the_path_does_not_have_is_a_404_problem() {
         ),
     ] {
         let response = app.request(method, path, None, Vec::new()).await;
-        assert_problem(&response, 404, "not-found");
+        assert_problem(&response, 405, "method-not-allowed");
+        assert!(response.header("allow").is_some(), "{}", response.text);
     }
 }
 

@@ -642,16 +642,35 @@ pub fn spec() -> &'static Value {
     })
 }
 
-/// The spec's operation for a request, and the path template it matched. A concrete path
-/// matches a template segment by segment, `{param}` matching any one segment; when several
-/// templates match, the one with the most literal segments wins. The query string is ignored.
+/// The spec's paths with their full path: the document's server (`/v1`) or the path item's
+/// own (`/` for the probes) joined with the path, e.g. `("/v1/buddies", item)`.
+pub fn spec_paths() -> &'static [(String, &'static Value)] {
+    static PATHS: OnceLock<Vec<(String, &'static Value)>> = OnceLock::new();
+    PATHS.get_or_init(|| {
+        let spec = spec();
+        let base = spec["servers"][0]["url"].as_str().unwrap_or("");
+        spec["paths"]
+            .as_object()
+            .expect("paths")
+            .iter()
+            .map(|(path, item)| {
+                let server = item["servers"][0]["url"].as_str().unwrap_or(base);
+                (format!("{}{path}", server.trim_end_matches('/')), item)
+            })
+            .collect()
+    })
+}
+
+/// The spec's operation for a request, and the full path template it matched (see
+/// [`spec_paths`]). A concrete path matches a template segment by segment, `{param}` matching
+/// any one segment; when several templates match, the one with the most literal segments wins.
+/// The query string is ignored.
 pub fn find_operation(method: &Method, path: &str) -> Option<(&'static str, &'static Value)> {
     let path = path.split(['?', '#']).next().unwrap_or(path);
     let segments: Vec<&str> = path.split('/').collect();
-    let paths = spec()["paths"].as_object()?;
-    let template = paths
-        .keys()
-        .filter_map(|template| {
+    let (template, item) = spec_paths()
+        .iter()
+        .filter_map(|(template, item)| {
             let parts: Vec<&str> = template.split('/').collect();
             if parts.len() != segments.len() {
                 return None;
@@ -668,11 +687,11 @@ pub fn find_operation(method: &Method, path: &str) -> Option<(&'static str, &'st
                     return None;
                 }
             }
-            Some((literal, template))
+            Some((literal, (template, item)))
         })
         .max_by_key(|(literal, _)| *literal)?
         .1;
-    let operation = paths[template].get(method.as_str().to_ascii_lowercase())?;
+    let operation = item.get(method.as_str().to_ascii_lowercase())?;
     Some((template.as_str(), operation))
 }
 
@@ -1074,6 +1093,11 @@ mod tests {
         assert!(find_operation(&Method::GET, "/v1/organisations/").is_none());
         assert!(find_operation(&Method::DELETE, "/v1/organisations").is_none());
         assert!(find_operation(&Method::GET, &format!("{ORG}/nope")).is_none());
+        // Paths outside the `/v1` base name their own server.
+        let (template, _) = find_operation(&Method::GET, "/health/live").unwrap();
+        assert_eq!(template, "/health/live");
+        assert!(find_operation(&Method::GET, "/organisations").is_none());
+        assert!(find_operation(&Method::GET, "/v1/health/live").is_none());
     }
 
     #[test]

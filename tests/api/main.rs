@@ -2,6 +2,7 @@
 //! `helpers` starts the real server per test; see its docs for the PostgreSQL switch.
 
 mod access;
+mod adr;
 mod audit;
 mod auth;
 mod auto_propose;

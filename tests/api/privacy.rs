@@ -1166,7 +1166,7 @@ async fn no_personal_data_reaches_the_logs() {
             Vec::new(),
         )
         .await;
-    assert_eq!(refused.status, 404);
+    assert_eq!(refused.status, 405);
 
     let text = logs.text();
     // The capture works: this server's requests, and debug lines, are in it.
