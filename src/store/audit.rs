@@ -1,6 +1,9 @@
-//! The audit trail's two tables: `audit_log`, append-only (triggers refuse `UPDATE` and `DELETE`
-//! on both backends), and `audit_head`, the one row naming the last record of the hash chain.
-//! How records are made and chained is told in [`crate::audit`].
+//! The audit trail's two tables: `audit_log`, append-only, and `audit_head`, the one row naming
+//! the last record of the hash chain. Triggers on both backends refuse `UPDATE`, `DELETE` and
+//! (PostgreSQL) `TRUNCATE` of records and a record anywhere but at the head; the head row cannot
+//! be removed or added, and an update must leave it as it is (the lock in [`append`]) or move it
+//! one record forward, to the record appended after it. How records are made and chained is told
+//! in [`crate::audit`].
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
