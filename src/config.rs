@@ -82,7 +82,7 @@ pub struct WorkflowSettings {
 }
 
 /// E-mail: the outbox worker and the transport it sends through (see `mail`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MailSettings {
     pub transport: MailTransportKind,
@@ -109,6 +109,40 @@ pub struct MailSettings {
     /// Where a generated link secret is kept.
     pub link_secret_file: PathBuf,
     pub smtp: SmtpSettings,
+}
+
+/// Never print the link secret: whoever has it can make working response links.
+impl fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MailSettings")
+            .field("transport", &self.transport)
+            .field("file_dir", &self.file_dir)
+            .field("from", &self.from)
+            .field("bureau_address", &self.bureau_address)
+            .field("bureau_language", &self.bureau_language)
+            .field("message_id_domain", &self.message_id_domain)
+            .field("worker_enabled", &self.worker_enabled)
+            .field("poll_interval_ms", &self.poll_interval_ms)
+            .field("lease_seconds", &self.lease_seconds)
+            .field("max_attempts", &self.max_attempts)
+            .field("backoff_base_seconds", &self.backoff_base_seconds)
+            .field("backoff_max_seconds", &self.backoff_max_seconds)
+            .field("batch_size", &self.batch_size)
+            .field("public_base_url", &self.public_base_url)
+            .field("link_secret", &redacted(&self.link_secret))
+            .field("link_secret_file", &self.link_secret_file)
+            .field("smtp", &self.smtp)
+            .finish()
+    }
+}
+
+/// How a secret appears in `Debug` output: empty when unset, `<redacted>` otherwise.
+fn redacted(secret: &str) -> &'static str {
+    if secret.is_empty() {
+        ""
+    } else {
+        "<redacted>"
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
@@ -146,14 +180,7 @@ impl fmt::Debug for SmtpSettings {
             .field("port", &self.port)
             .field("tls", &self.tls)
             .field("username", &self.username)
-            .field(
-                "password",
-                &if self.password.is_empty() {
-                    ""
-                } else {
-                    "<redacted>"
-                },
-            )
+            .field("password", &redacted(&self.password))
             .field("timeout_seconds", &self.timeout_seconds)
             .field("pool_size", &self.pool_size)
             .finish()
@@ -892,6 +919,42 @@ mod tests {
         let debug = format!("{s:?}");
         assert!(!debug.contains("hunter2-smtp"), "{debug}");
         assert!(debug.contains("<redacted>"), "{debug}");
+    }
+
+    #[test]
+    fn no_secret_is_ever_printed() {
+        let s = load(&[
+            (
+                "MAATJE__MAIL__LINK_SECRET",
+                "link-secret-0123456789abcdef0123456789",
+            ),
+            ("MAATJE__MAIL__SMTP__USERNAME", "maatje"),
+            ("MAATJE__MAIL__SMTP__PASSWORD", "hunter2-smtp"),
+            (
+                "MAATJE__DATABASE__URL",
+                "postgres://maatje:s3cr3t-pw@db.internal:6543/maatje",
+            ),
+        ])
+        .unwrap();
+        for debug in [
+            format!("{s:?}"),
+            format!("{s:#?}"),
+            format!("{:?}", s.mail),
+            format!("{:?}", s.database_target()),
+        ] {
+            for secret in [
+                "link-secret-0123456789abcdef0123456789",
+                "hunter2-smtp",
+                "s3cr3t-pw",
+            ] {
+                assert!(!debug.contains(secret), "{secret} printed: {debug}");
+            }
+        }
+        let debug = format!("{:?}", s.mail);
+        assert!(debug.contains("link_secret: \"<redacted>\""), "{debug}");
+        // An empty secret (generate one) is shown as empty, so the two cases can be told apart.
+        let debug = format!("{:?}", load(&[]).unwrap().mail);
+        assert!(debug.contains("link_secret: \"\""), "{debug}");
     }
 
     #[test]
