@@ -10,12 +10,15 @@
 //! where `prev_hash` is the 64 lower-case hex characters as ASCII, and `canonical` is the format
 //! tag followed by every other field of the record in this fixed order: `seq`, `id`, `at`,
 //! `actor_type`, `actor_id`, `on_behalf_of`, `action`, `object_type`, `object_id`, `client_ref`,
-//! `outcome`, `status`, `source_address`, `request_id`, `route`. Each field is written as its
+//! `outcome`, `status`, `source_address`, `request_id`, `route`, and for a record that has one,
+//! `caller_request_id` (see below). Each field is written as its
 //! UTF-8 byte length in decimal, a colon and the bytes (`5:staff`); an absent field as a single
 //! `-`. A length prefix cannot be confused with content and `-` is never a digit, so two
 //! different records never serialise alike. Integers are decimal, `at` is
 //! `YYYY-MM-DDTHH:MM:SS.ffffffZ` (UTC, always six decimals). The format tag is
-//! [`FORMAT`], written as a field itself.
+//! [`FORMAT`], written as a field itself, or [`FORMAT_V2`] for a record with a
+//! `caller_request_id`, which then follows `route`: records from before that column existed keep
+//! the form they were hashed in, and the tag tells the two forms apart.
 //!
 //! `audit_head` holds the last record's `seq` and `hash`, so cutting records off the end is
 //! detected too. Database triggers keep both tables append-only (see the migration
@@ -42,6 +45,9 @@ pub const GENESIS: &str = "00000000000000000000000000000000000000000000000000000
 /// Names this canonical form; a future change of it gets a new tag.
 pub const FORMAT: &str = "maatje-audit-v1";
 
+/// The form of a record with a `caller_request_id`: [`FORMAT`]'s fields, then that one.
+pub const FORMAT_V2: &str = "maatje-audit-v2";
+
 /// The canonical serialisation of a record's fields (without `prev_hash` and `hash`).
 pub fn canonical(row: &AuditRow) -> Vec<u8> {
     fn field(out: &mut Vec<u8>, value: Option<&str>) {
@@ -58,8 +64,12 @@ pub fn canonical(row: &AuditRow) -> Vec<u8> {
     let seq = row.seq.to_string();
     let at = row.at.format("%Y-%m-%dT%H:%M:%S%.6fZ").to_string();
     let status = row.status.to_string();
+    let format = match row.caller_request_id {
+        Some(_) => FORMAT_V2,
+        None => FORMAT,
+    };
     for value in [
-        Some(FORMAT),
+        Some(format),
         Some(seq.as_str()),
         Some(row.id.as_str()),
         Some(at.as_str()),
@@ -77,6 +87,9 @@ pub fn canonical(row: &AuditRow) -> Vec<u8> {
         Some(row.route.as_str()),
     ] {
         field(&mut out, value);
+    }
+    if let Some(caller_request_id) = &row.caller_request_id {
+        field(&mut out, Some(caller_request_id));
     }
     out
 }
@@ -352,6 +365,7 @@ mod tests {
             route: "GET /v1/buddies/{id}".into(),
             prev_hash: prev_hash.to_owned(),
             hash: String::new(),
+            caller_request_id: None,
         };
         row.hash = hash(&row);
         row
@@ -383,6 +397,35 @@ mod tests {
             "{text}"
         );
         assert!(text.contains("27:2026-11-22T09:00:00.000120Z5:staff2:s1-4:read"));
+    }
+
+    #[test]
+    fn a_callers_request_id_is_hashed_in_the_second_form() {
+        let v1 = record(1, GENESIS);
+        let mut v2 = v1.clone();
+        v2.caller_request_id = Some("case-7781".into());
+        let text = String::from_utf8(canonical(&v2)).unwrap();
+        assert!(text.starts_with("15:maatje-audit-v21:1"), "{text}");
+        assert!(
+            text.ends_with("20:GET /v1/buddies/{id}9:case-7781"),
+            "{text}"
+        );
+        // The first form is unchanged, so records hashed before the column existed verify.
+        assert_eq!(
+            String::from_utf8(canonical(&v1)).unwrap(),
+            String::from_utf8(canonical(&v2))
+                .unwrap()
+                .replace("maatje-audit-v2", "maatje-audit-v1")
+                .trim_end_matches("9:case-7781")
+        );
+        assert_ne!(hash(&v1), hash(&v2));
+        let mut other = v2.clone();
+        other.caller_request_id = Some("case-7782".into());
+        assert_ne!(hash(&other), hash(&v2));
+        // The route cannot absorb the caller's id: the tags differ.
+        let mut shifted = v1.clone();
+        shifted.route = "GET /v1/buddies/{id}9:case-7781".into();
+        assert_ne!(hash(&shifted), hash(&v2));
     }
 
     #[test]

@@ -192,6 +192,7 @@ diesel::table! {
         route -> Text,
         prev_hash -> Text,
         hash -> Text,
+        caller_request_id -> Nullable<Text>,
     }
 }
 

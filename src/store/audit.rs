@@ -39,6 +39,8 @@ pub struct AuditRow {
     pub route: String,
     pub prev_hash: String,
     pub hash: String,
+    /// The caller's own `X-Request-Id`, beside the service's `request_id`.
+    pub caller_request_id: Option<String>,
 }
 
 /// A record to append: everything but its place in the chain.
@@ -55,7 +57,10 @@ pub struct NewRecord {
     pub outcome: String,
     pub status: i32,
     pub source_address: Option<String>,
+    /// The service's own id of the request.
     pub request_id: Option<String>,
+    /// The caller's `X-Request-Id`, when it sent one.
+    pub caller_request_id: Option<String>,
     pub route: String,
 }
 
@@ -90,6 +95,7 @@ pub fn append(conn: &mut DbConnection, record: NewRecord) -> ApiResult<AuditRow>
         route: record.route,
         prev_hash: head_hash,
         hash: String::new(),
+        caller_request_id: record.caller_request_id,
     };
     row.hash = chain::hash(&row);
     diesel::insert_into(audit_log::table)

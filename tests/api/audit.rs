@@ -22,20 +22,28 @@ use crate::helpers::{
     spec, start_time, time_of, with_query, Response, TestApp,
 };
 
-/// The one record `response`'s request wrote, found by its request id.
+/// The one record `response`'s request wrote, found by the service's own request id.
 async fn record_of(app: &TestApp, response: &Response) -> Value {
+    let id = server_request_id(response);
     let all = app.audit_records().await;
     let mine: Vec<&Value> = all
         .iter()
-        .filter(|r| r["request_id"].as_str() == Some(response.request_id()))
+        .filter(|r| r["request_id"].as_str() == Some(id))
         .collect();
     assert_eq!(
         mine.len(),
         1,
-        "expected one audit record for request {}: {mine:?}",
-        response.request_id()
+        "expected one audit record for request {id}: {mine:?}"
     );
     mine[0].clone()
+}
+
+/// The service's own id of the request (`X-Server-Request-Id`); `X-Request-Id` echoes the
+/// caller's when it sent one.
+fn server_request_id(response: &Response) -> &str {
+    response
+        .header("x-server-request-id")
+        .unwrap_or_else(|| panic!("no X-Server-Request-Id header: {:?}", response.headers))
 }
 
 /// Runs `maatje audit verify` against the app's database in a clean environment.
@@ -318,6 +326,71 @@ async fn a_case_system_reading_its_own_request_is_recorded_with_whom_it_acts_for
     assert_eq!(record["action"], "search");
     assert!(record.get("client_ref").is_none(), "{record}");
     assert!(record.get("object_id").is_none(), "{record}");
+}
+
+/// A caller's `X-Request-Id` is echoed for its own correlation, but the record's request id is
+/// the service's own: a caller cannot make its request look like another one in the trail.
+#[tokio::test]
+async fn the_record_keeps_the_services_request_id_and_the_callers_beside_it() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let buddy = candidate(&app, &org, 1).await;
+    let path = format!("/v1/buddies/{buddy}");
+    let plain = app.get(&path).await;
+    let victim = plain.request_id().to_owned();
+    assert_eq!(server_request_id(&plain), victim);
+    let record = record_of(&app, &plain).await;
+    assert_eq!(record["request_id"], victim.as_str());
+    assert!(record.get("caller_request_id").is_none(), "{record}");
+
+    // Two requests reusing the first one's id, and one with an id of its own.
+    let mut ids = vec![victim.clone()];
+    for caller_id in [victim.as_str(), victim.as_str(), "case-system-7781"] {
+        let response = app
+            .request_with_headers(
+                Method::GET,
+                &path,
+                None,
+                Vec::new(),
+                &[("x-request-id", caller_id)],
+            )
+            .await;
+        assert_eq!(response.status, 200, "{}", response.text);
+        assert_eq!(response.request_id(), caller_id, "echoed for correlation");
+        let own = server_request_id(&response).to_owned();
+        let parsed = uuid::Uuid::parse_str(&own).expect("the service's id is a UUID");
+        assert_eq!(parsed.get_version_num(), 7);
+        let record = record_of(&app, &response).await;
+        assert_eq!(record["request_id"], own.as_str(), "{record}");
+        assert_eq!(record["caller_request_id"], caller_id, "{record}");
+        ids.push(own);
+    }
+    let distinct: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), ids.len(), "{ids:?}");
+    let records = app.audit_records().await;
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| r["request_id"] == victim.as_str())
+            .count(),
+        1
+    );
+    // The caller's id is part of the hashed record: changing it breaks the chain.
+    let (code, output) = verify(&app).await;
+    assert_eq!(code, Some(0), "{output}");
+    drop_append_only_guard(&app);
+    let seq = records.last().unwrap()["seq"].as_i64().unwrap();
+    sql(
+        &app,
+        &format!("UPDATE audit_log SET caller_request_id = 'other' WHERE seq = {seq}"),
+    )
+    .expect("record changed");
+    let (code, output) = verify(&app).await;
+    assert_eq!(code, Some(2), "{output}");
+    assert!(
+        output.contains(&format!("record seq {seq} (id ")),
+        "{output}"
+    );
 }
 
 #[tokio::test]
