@@ -206,8 +206,14 @@ pub const MAX_RETENTION_DAYS: u32 = 7300;
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
     pub session_ttl_minutes: u32,
+    /// Consecutive failed logins from one source address after which that address is locked
+    /// out of the account.
     pub max_failed_logins: u32,
     pub lockout_seconds: u32,
+    /// Password checks (argon2id, 19 MiB each) running at once; 0 is one per CPU core.
+    pub max_concurrent_verifications: usize,
+    /// How long a login waits for its turn before it is answered 503.
+    pub verification_wait_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -430,6 +436,15 @@ impl Settings {
         if !(1..=3600).contains(&self.auth.lockout_seconds) {
             return fail("auth.lockout_seconds", "must be between 1 and 3600");
         }
+        if self.auth.max_concurrent_verifications > 256 {
+            return fail(
+                "auth.max_concurrent_verifications",
+                "must be between 0 (one per CPU core) and 256",
+            );
+        }
+        if self.auth.verification_wait_ms > 30_000 {
+            return fail("auth.verification_wait_ms", "must be between 0 and 30000");
+        }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return fail("log.level", &format!("not a valid filter: {e}"));
         }
@@ -639,6 +654,18 @@ impl Settings {
             max_failures: self.auth.max_failed_logins as i32,
             lockout: chrono::Duration::seconds(i64::from(self.auth.lockout_seconds)),
         }
+    }
+
+    /// The bound on concurrent password checks.
+    pub fn verifications(&self) -> crate::auth::password::Verifications {
+        let max = match self.auth.max_concurrent_verifications {
+            0 => std::thread::available_parallelism().map_or(2, usize::from),
+            n => n,
+        };
+        crate::auth::password::Verifications::new(
+            max,
+            std::time::Duration::from_millis(self.auth.verification_wait_ms),
+        )
     }
 
     /// How long client contact data is kept after a request is closed or withdrawn.

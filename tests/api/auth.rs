@@ -408,6 +408,48 @@ async fn failures_from_one_address_do_not_lock_the_owner_out_from_another() {
     token_of(&app, COORDINATOR, STAFF_PASSWORD).await;
 }
 
+/// Password checks are bounded: with room for one at a time and no waiting, logins that arrive
+/// while another one is being checked are answered 503 with `Retry-After`, and open no session.
+#[tokio::test]
+async fn concurrent_password_checks_are_bounded() {
+    let app = spawn_app_with(&[
+        LOGIN_LIMIT,
+        ("MAATJE__AUTH__MAX_CONCURRENT_VERIFICATIONS", "1"),
+        ("MAATJE__AUTH__VERIFICATION_WAIT_MS", "0"),
+    ])
+    .await;
+    app.create_staff(StaffRole::Coordinator, COORDINATOR).await;
+    let sessions = app.table_counts()["staff_sessions"];
+    let logins = (0..12).map(|_| login(&app, COORDINATOR, STAFF_PASSWORD));
+    let answers = futures_util::future::join_all(logins).await;
+    let mut admitted = 0;
+    for answer in &answers {
+        match answer.status {
+            200 => admitted += 1,
+            _ => {
+                assert_problem(answer, 503, "unavailable");
+                assert_eq!(
+                    answer.header("retry-after"),
+                    Some("1"),
+                    "{:?}",
+                    answer.headers
+                );
+            }
+        }
+    }
+    assert!(
+        (1..answers.len()).contains(&admitted),
+        "{admitted} of {} logins admitted",
+        answers.len()
+    );
+    assert_eq!(
+        app.table_counts()["staff_sessions"],
+        sessions + admitted as i64
+    );
+    // Once the checks are done, there is room again.
+    token_of(&app, COORDINATOR, STAFF_PASSWORD).await;
+}
+
 #[tokio::test]
 async fn an_admin_can_lift_a_lock() {
     let app = spawn_app_with(&[LOGIN_LIMIT, (MAX_FAILURES, "2"), (LOCKOUT, "600")]).await;
