@@ -141,7 +141,7 @@ pub struct WorkflowSettings {
 }
 
 /// E-mail: the outbox worker and the transport it sends through (see `mail`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct MailSettings {
     pub transport: MailTransportKind,
@@ -169,6 +169,40 @@ pub struct MailSettings {
     /// Where a generated link secret is kept.
     pub link_secret_file: PathBuf,
     pub smtp: SmtpSettings,
+}
+
+/// Never print the link secret: whoever has it can make working response links.
+impl fmt::Debug for MailSettings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("MailSettings")
+            .field("transport", &self.transport)
+            .field("file_dir", &self.file_dir)
+            .field("from", &self.from)
+            .field("bureau_address", &self.bureau_address)
+            .field("bureau_language", &self.bureau_language)
+            .field("message_id_domain", &self.message_id_domain)
+            .field("worker_enabled", &self.worker_enabled)
+            .field("poll_interval_ms", &self.poll_interval_ms)
+            .field("lease_seconds", &self.lease_seconds)
+            .field("max_attempts", &self.max_attempts)
+            .field("backoff_base_seconds", &self.backoff_base_seconds)
+            .field("backoff_max_seconds", &self.backoff_max_seconds)
+            .field("batch_size", &self.batch_size)
+            .field("public_base_url", &self.public_base_url)
+            .field("link_secret", &redacted(&self.link_secret))
+            .field("link_secret_file", &self.link_secret_file)
+            .field("smtp", &self.smtp)
+            .finish()
+    }
+}
+
+/// How a secret appears in `Debug` output: empty when unset, `<redacted>` otherwise.
+fn redacted(secret: &str) -> &'static str {
+    if secret.is_empty() {
+        ""
+    } else {
+        "<redacted>"
+    }
 }
 
 config_choice! {
@@ -206,14 +240,7 @@ impl fmt::Debug for SmtpSettings {
             .field("port", &self.port)
             .field("tls", &self.tls)
             .field("username", &self.username)
-            .field(
-                "password",
-                &if self.password.is_empty() {
-                    ""
-                } else {
-                    "<redacted>"
-                },
-            )
+            .field("password", &redacted(&self.password))
             .field("timeout_seconds", &self.timeout_seconds)
             .field("pool_size", &self.pool_size)
             .finish()
@@ -239,8 +266,14 @@ pub const MAX_RETENTION_DAYS: u32 = 7300;
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
     pub session_ttl_minutes: u32,
+    /// Consecutive failed logins from one source address after which that address is locked
+    /// out of the account.
     pub max_failed_logins: u32,
     pub lockout_seconds: u32,
+    /// Password checks (argon2id, 19 MiB each) running at once; 0 is one per CPU core.
+    pub max_concurrent_verifications: usize,
+    /// How long a login waits for its turn before it is answered 503.
+    pub verification_wait_ms: u64,
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -479,6 +512,15 @@ impl Settings {
         }
         if !(1..=3600).contains(&self.auth.lockout_seconds) {
             return fail("auth.lockout_seconds", "must be between 1 and 3600");
+        }
+        if self.auth.max_concurrent_verifications > 256 {
+            return fail(
+                "auth.max_concurrent_verifications",
+                "must be between 0 (one per CPU core) and 256",
+            );
+        }
+        if self.auth.verification_wait_ms > 30_000 {
+            return fail("auth.verification_wait_ms", "must be between 0 and 30000");
         }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return fail("log.level", &format!("not a valid filter: {e}"));
@@ -728,6 +770,18 @@ impl Settings {
             max_failures: self.auth.max_failed_logins as i32,
             lockout: chrono::Duration::seconds(i64::from(self.auth.lockout_seconds)),
         }
+    }
+
+    /// The bound on concurrent password checks.
+    pub fn verifications(&self) -> crate::auth::password::Verifications {
+        let max = match self.auth.max_concurrent_verifications {
+            0 => std::thread::available_parallelism().map_or(2, usize::from),
+            n => n,
+        };
+        crate::auth::password::Verifications::new(
+            max,
+            std::time::Duration::from_millis(self.auth.verification_wait_ms),
+        )
     }
 
     /// How long client contact data is kept after a request is closed or withdrawn.
@@ -1110,6 +1164,42 @@ mod tests {
         let s = Settings::built_in();
         assert_eq!(s.server.port, 8080);
         assert_eq!(s.api.contact_email, load(&[]).unwrap().api.contact_email);
+    }
+
+    #[test]
+    fn no_secret_is_ever_printed() {
+        let s = load(&[
+            (
+                "MAATJE__MAIL__LINK_SECRET",
+                "link-secret-0123456789abcdef0123456789",
+            ),
+            ("MAATJE__MAIL__SMTP__USERNAME", "maatje"),
+            ("MAATJE__MAIL__SMTP__PASSWORD", "hunter2-smtp"),
+            (
+                "MAATJE__DATABASE__URL",
+                "postgres://maatje:s3cr3t-pw@db.internal:6543/maatje",
+            ),
+        ])
+        .unwrap();
+        for debug in [
+            format!("{s:?}"),
+            format!("{s:#?}"),
+            format!("{:?}", s.mail),
+            format!("{:?}", s.database_target()),
+        ] {
+            for secret in [
+                "link-secret-0123456789abcdef0123456789",
+                "hunter2-smtp",
+                "s3cr3t-pw",
+            ] {
+                assert!(!debug.contains(secret), "{secret} printed: {debug}");
+            }
+        }
+        let debug = format!("{:?}", s.mail);
+        assert!(debug.contains("link_secret: \"<redacted>\""), "{debug}");
+        // An empty secret (generate one) is shown as empty, so the two cases can be told apart.
+        let debug = format!("{:?}", load(&[]).unwrap().mail);
+        assert!(debug.contains("link_secret: \"\""), "{debug}");
     }
 
     #[test]

@@ -116,6 +116,13 @@ pub enum ApiError {
     /// 503: the database cannot be reached right now.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// 503: too much of a bounded kind of work is under way (password checks); `Retry-After`
+    /// says when to try again.
+    #[error("too many {what} at once; retry after {retry_after_secs} s")]
+    Busy {
+        what: &'static str,
+        retry_after_secs: u64,
+    },
     /// Any other 4xx or 5xx produced outside our handlers (e.g. by the docs' asset server).
     #[error("{0}")]
     Http(StatusCode),
@@ -153,6 +160,9 @@ impl ApiError {
     fn retry_after_secs(&self) -> Option<u64> {
         match self {
             ApiError::Unavailable(_) => Some(5),
+            ApiError::Busy {
+                retry_after_secs, ..
+            } => Some((*retry_after_secs).max(1)),
             ApiError::TooManyRequests { retry_after_secs } => Some((*retry_after_secs).max(1)),
             _ => None,
         }
@@ -172,7 +182,9 @@ impl ApiError {
             ApiError::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
             ApiError::NotAcceptable { .. } => ("not-acceptable", "Not acceptable"),
             ApiError::TooManyRequests { .. } => ("rate-limited", "Too many requests"),
-            ApiError::Unavailable(_) => ("unavailable", "Service temporarily unavailable"),
+            ApiError::Unavailable(_) | ApiError::Busy { .. } => {
+                ("unavailable", "Service temporarily unavailable")
+            }
             ApiError::Internal(_) => ("internal", "Internal server error"),
             ApiError::Http(status) if *status == StatusCode::NOT_FOUND => {
                 ("not-found", "Not found")
@@ -237,7 +249,7 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::NotAcceptable { .. } => StatusCode::NOT_ACCEPTABLE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Http(status) => *status,
         }

@@ -1,4 +1,5 @@
-//! The `maatje` command: `serve` (default), `migrate`, `openapi`, `admin ...`, `audit verify`.
+//! The `maatje` command: `serve` (default), `migrate`, `openapi`, `admin ...`, `audit verify`,
+//! `audit head`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -47,7 +48,16 @@ enum AuditCommand {
     /// Walk the hash chain of the audit trail: recompute every record's hash and check every
     /// link and the head. Exits 0 when intact, 2 naming the first broken record, 1 when the
     /// database cannot be read. Changes nothing.
-    Verify,
+    Verify {
+        /// A head printed earlier by `maatje audit head` (or `verify`), as SEQ:HASH, kept outside
+        /// the database: the chain must still hold that record at that place, which proves that
+        /// nothing up to it was cut off or rewritten.
+        #[arg(long, value_name = "SEQ:HASH")]
+        expect_head: Option<String>,
+    },
+    /// Print the current head of the chain as SEQ:HASH, to keep outside the database and check
+    /// later with `maatje audit verify --expect-head`. Reads only the head; changes nothing.
+    Head,
 }
 
 /// The exit status of `maatje audit verify` when the chain is broken.
@@ -104,7 +114,10 @@ fn main() -> ExitCode {
         Command::Admin(command) => {
             done(load(cli.config.as_deref()).and_then(|settings| admin(settings, command)))
         }
-        Command::Audit(AuditCommand::Verify) => load(cli.config.as_deref()).and_then(verify),
+        Command::Audit(AuditCommand::Verify { expect_head }) => {
+            load(cli.config.as_deref()).and_then(|settings| verify(settings, expect_head))
+        }
+        Command::Audit(AuditCommand::Head) => done(load(cli.config.as_deref()).and_then(head)),
     };
     match result {
         Ok(code) => code,
@@ -130,16 +143,25 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
 }
 
 /// `maatje audit verify`: reads the trail in one snapshot, never migrates or writes.
-fn verify(settings: Settings) -> anyhow::Result<ExitCode> {
+fn verify(settings: Settings, expect_head: Option<String>) -> anyhow::Result<ExitCode> {
+    use maatje::audit::chain::{self, Anchor};
+    let expected = expect_head
+        .map(|text| text.parse::<Anchor>())
+        .transpose()
+        .map_err(|why| anyhow::anyhow!("--expect-head: {why}"))?;
     let db = Database::connect(&settings.database, settings.database_target())?;
     let mut conn = db.blocking().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let verdict = maatje::audit::chain::verify(&mut conn).map_err(|e| {
+    let verdict = chain::verify(&mut conn, expected.clone()).map_err(|e| {
         anyhow::anyhow!("cannot read the audit trail (is the database migrated?): {e:?}")
     })?;
     match verdict {
         Ok(intact) => {
             println!("audit chain intact: {} records", intact.records);
             println!("head hash: {}", intact.head_hash);
+            println!("head: {}", intact.head());
+            if let Some(expected) = expected {
+                println!("expected head {expected} is in the chain");
+            }
             Ok(ExitCode::SUCCESS)
         }
         Err(broken) => {
@@ -147,6 +169,17 @@ fn verify(settings: Settings) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::from(CHAIN_BROKEN))
         }
     }
+}
+
+/// `maatje audit head`: prints the head as SEQ:HASH; never migrates or writes.
+fn head(settings: Settings) -> anyhow::Result<()> {
+    let db = Database::connect(&settings.database, settings.database_target())?;
+    let mut conn = db.blocking().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let head = maatje::audit::chain::head(&mut conn).map_err(|e| {
+        anyhow::anyhow!("cannot read the audit head (is the database migrated?): {e:?}")
+    })?;
+    println!("{head}");
+    Ok(())
 }
 
 fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> {

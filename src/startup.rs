@@ -102,6 +102,7 @@ impl Application {
             db,
             clock,
             login: settings.login_policy(),
+            verifications: settings.verifications(),
             retention: settings.retention(),
             workflow,
             service_level: settings.service_level(),

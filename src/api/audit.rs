@@ -55,9 +55,13 @@ pub struct AuditRecord {
     /// The peer address the request came from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub source_address: Option<String>,
-    /// The request's `X-Request-Id`.
+    /// The service's own id of the request: generated for every request, never taken from the
+    /// caller (the response's `X-Server-Request-Id`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub request_id: Option<String>,
+    /// The caller's own `X-Request-Id`, when it sent one: for correlation, not unique.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub caller_request_id: Option<String>,
     /// Method and route pattern, e.g. `GET /v1/buddy-requests/{id}`.
     #[schema(example = "GET /v1/buddy-requests/{id}")]
     pub route: String,
@@ -90,6 +94,7 @@ impl TryFrom<AuditRow> for AuditRecord {
                 .map_err(|_| ApiError::internal("corrupt stored status"))?,
             source_address: row.source_address,
             request_id: row.request_id,
+            caller_request_id: row.caller_request_id,
             route: row.route,
             prev_hash: row.prev_hash,
             hash: row.hash,

@@ -1,7 +1,7 @@
 //! `/v1/auth`: staff login and logout, and who the caller is.
 
 use actix_web::web::{self, Data};
-use actix_web::{get, post, HttpResponse};
+use actix_web::{get, post, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -14,6 +14,7 @@ use crate::domain::clock::utc;
 use crate::domain::values::{canonical_email, Check, MAX_EMAIL};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::Json;
+use crate::http::rate_limit::address_key;
 use crate::store::staff::{self as store, LoginOutcome};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -48,19 +49,29 @@ pub struct WhoAmI {
     pub organisation_id: Option<String>,
 }
 
-/// Log in as staff: returns a short-lived bearer token. Repeated failures lock the account for a
-/// growing time; the answer never tells which part was wrong.
+/// Log in as staff: returns a short-lived bearer token. Repeated failures from one source
+/// address lock that address out of the account for a growing time (other addresses are not
+/// affected); the answer never tells which part was wrong. Password checks are bounded
+/// (`auth.max_concurrent_verifications`): when they are all taken for
+/// `auth.verification_wait_ms`, the answer is 503 with `Retry-After`.
 #[utoipa::path(
     tag = "auth",
     request_body = Credentials,
     responses(
         (status = 200, description = "Logged in", body = LoginSession),
-        (status = 401, description = "Wrong e-mail or password, or the account is inactive or locked", body = Problem,
+        (status = 401, description = "Wrong e-mail or password, or the account is inactive or locked for this source address", body = Problem,
             content_type = "application/problem+json"),
+        (status = 503, description = "Too many password checks at once (or the database cannot be reached); retry after `Retry-After` seconds",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Whole seconds (at least 1) after which to try again"))),
     )
 )]
 #[post("/auth/login")]
-async fn login(state: Data<AppState>, body: Json<Credentials>) -> ApiResult<HttpResponse> {
+async fn login(
+    req: HttpRequest,
+    state: Data<AppState>,
+    body: Json<Credentials>,
+) -> ApiResult<HttpResponse> {
     let Credentials { email, password } = body.0;
     let mut check = Check::new();
     if email.len() > MAX_EMAIL {
@@ -76,22 +87,38 @@ async fn login(state: Data<AppState>, body: Json<Credentials>) -> ApiResult<Http
         .db
         .run(move |conn| Ok(store::find_by_email(conn, &email)?))
         .await?;
-    // The slow hash check runs on the blocking pool, outside any transaction. An unknown address
-    // costs the same time as a known one.
-    let attempt = web::block(move || match account {
-        Some(row) => Some((row.id, password::verify(&password, &row.password_hash))),
-        None => {
-            password::verify_dummy(&password);
-            None
+    // The slow hash check runs on the blocking pool, outside any transaction, holding one of the
+    // bounded permits until it is done. An unknown address costs the same time as a known one.
+    let permit = state
+        .verifications
+        .acquire()
+        .await
+        .map_err(|password::Busy| ApiError::Busy {
+            what: "password checks",
+            retry_after_secs: 1,
+        })?;
+    let attempt = web::block(move || {
+        let _permit = permit;
+        match account {
+            Some(row) => Some((row.id, password::verify(&password, &row.password_hash))),
+            None => {
+                password::verify_dummy(&password);
+                None
+            }
         }
     })
     .await?;
+    // The lockout is kept per account and source: the peer address (trusted proxies are not
+    // supported yet), an IPv6 address by its /64 as the rate limits count it.
+    let source = req
+        .peer_addr()
+        .map_or_else(|| "unknown".to_owned(), |a| address_key(a.ip()));
     let (policy, now) = (state.login, state.clock.now_naive());
     let outcome = match attempt {
         Some((id, verified)) => {
             state
                 .db
-                .write(move |conn| store::record_login(conn, &id, verified, policy, now))
+                .write(move |conn| store::record_login(conn, &id, &source, verified, policy, now))
                 .await?
         }
         None => LoginOutcome::Refused,

@@ -46,6 +46,8 @@ pub struct AppState {
     pub db: Database,
     pub clock: Clock,
     pub login: LoginPolicy,
+    /// The bound on concurrent password checks (`auth.max_concurrent_verifications`).
+    pub verifications: crate::auth::password::Verifications,
     pub retention: Retention,
     /// The mails and the automatic proposal that state changes cause; its notices also render
     /// the buddy response pages.

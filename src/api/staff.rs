@@ -31,7 +31,8 @@ pub struct Staff {
     pub name: String,
     pub role: StaffRole,
     pub active: bool,
-    /// Set while the account is locked after failed logins.
+    /// Set while a source address is locked out of this account after failed logins (until
+    /// when); other addresses can still log in. Cleared by the next successful login.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub locked_until: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
@@ -253,6 +254,7 @@ async fn update_staff(
             if patch.unlock == Some(true) {
                 row.failed_logins = 0;
                 row.locked_until = None;
+                store::clear_login_throttle(conn, &id)?;
             }
             let ends_sessions = patch.active == Some(false) || new_hash.is_some();
             if let Some(hash) = new_hash {

@@ -24,7 +24,8 @@
 //! `object_id`: the `{id}` of the path, for a create the id of the new resource taken from its
 //! `Location`, for a search none), which client (`client_ref`, noted by the handler when it knows
 //! it, see [`note_client_ref`]), the outcome and HTTP status, the source (peer address), the
-//! request id and the route (`METHOD pattern`, never the raw path or query). Nothing else: no
+//! service's own request id and, beside it, the caller's `X-Request-Id` if it sent one (see
+//! [`crate::http::request_id`]), and the route (`METHOD pattern`, never the raw path or query). Nothing else: no
 //! names, contact details or bodies. An `{id}` that is not a UUID is not recorded (no handler
 //! can have read an object by it), so no caller-chosen text ends up in the trail.
 //!
@@ -149,6 +150,7 @@ pub struct Attempt {
     object_id: Option<String>,
     source_address: Option<String>,
     request_id: Option<String>,
+    caller_request_id: Option<String>,
 }
 
 impl Attempt {
@@ -172,7 +174,8 @@ impl Attempt {
             on_behalf_of: identity.and_then(|i| i.on_behalf_of.clone()),
             object_id: path_id(rule.pattern, req),
             source_address: req.peer_addr().map(|a| a.ip().to_string()),
-            request_id: request_id::current(),
+            request_id: request_id::server(),
+            caller_request_id: request_id::caller(),
         })
     }
 
@@ -236,6 +239,7 @@ impl Attempt {
             status: i32::from(status.as_u16()),
             source_address: self.source_address,
             request_id: self.request_id,
+            caller_request_id: self.caller_request_id,
             route: self.route,
         };
         record(&state.db, entry)

@@ -141,6 +141,16 @@ diesel::table! {
 }
 
 diesel::table! {
+    login_throttle (staff_id, source) {
+        staff_id -> Text,
+        source -> Text,
+        failures -> Integer,
+        locked_until -> Nullable<Timestamp>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
     staff_sessions (id) {
         id -> Text,
         staff_id -> Text,
@@ -192,6 +202,7 @@ diesel::table! {
         route -> Text,
         prev_hash -> Text,
         hash -> Text,
+        caller_request_id -> Nullable<Text>,
     }
 }
 
@@ -269,6 +280,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     history,
     staff,
     staff_sessions,
+    login_throttle,
     api_clients,
     api_keys,
     audit_log,

@@ -1,6 +1,9 @@
-//! The audit trail's two tables: `audit_log`, append-only (triggers refuse `UPDATE` and `DELETE`
-//! on both backends), and `audit_head`, the one row naming the last record of the hash chain.
-//! How records are made and chained is told in [`crate::audit`].
+//! The audit trail's two tables: `audit_log`, append-only, and `audit_head`, the one row naming
+//! the last record of the hash chain. Triggers on both backends refuse `UPDATE`, `DELETE` and
+//! (PostgreSQL) `TRUNCATE` of records and a record anywhere but at the head; the head row cannot
+//! be removed or added, and an update must leave it as it is (the lock in [`append`]) or move it
+//! one record forward, to the record appended after it. How records are made and chained is told
+//! in [`crate::audit`].
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -36,6 +39,8 @@ pub struct AuditRow {
     pub route: String,
     pub prev_hash: String,
     pub hash: String,
+    /// The caller's own `X-Request-Id`, beside the service's `request_id`.
+    pub caller_request_id: Option<String>,
 }
 
 /// A record to append: everything but its place in the chain.
@@ -52,7 +57,10 @@ pub struct NewRecord {
     pub outcome: String,
     pub status: i32,
     pub source_address: Option<String>,
+    /// The service's own id of the request.
     pub request_id: Option<String>,
+    /// The caller's `X-Request-Id`, when it sent one.
+    pub caller_request_id: Option<String>,
     pub route: String,
 }
 
@@ -87,6 +95,7 @@ pub fn append(conn: &mut DbConnection, record: NewRecord) -> ApiResult<AuditRow>
         route: record.route,
         prev_hash: head_hash,
         hash: String::new(),
+        caller_request_id: record.caller_request_id,
     };
     row.hash = chain::hash(&row);
     diesel::insert_into(audit_log::table)

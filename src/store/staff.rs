@@ -7,7 +7,7 @@ use uuid::Uuid;
 use super::{concurrent_change, parse_stored};
 use crate::auth::token::{self, Presented, TokenKind};
 use crate::auth::{Identity, StaffRole};
-use crate::db::schema::{staff, staff_sessions};
+use crate::db::schema::{login_throttle, staff, staff_sessions};
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::actor::Actor;
 use crate::error::{ApiError, ApiResult};
@@ -34,6 +34,18 @@ impl StaffRow {
     pub fn role(&self) -> ApiResult<StaffRole> {
         parse_stored(&self.role)
     }
+}
+
+/// Failed logins to one account from one source address (see [`record_login`]).
+#[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
+#[diesel(table_name = login_throttle, primary_key(staff_id, source), treat_none_as_null = true)]
+pub struct ThrottleRow {
+    pub staff_id: String,
+    /// The source's key: an IPv4 address, or an IPv6 address's /64 prefix.
+    pub source: String,
+    pub failures: i32,
+    pub locked_until: Option<NaiveDateTime>,
+    pub updated_at: NaiveDateTime,
 }
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
@@ -159,8 +171,8 @@ pub fn revoke_sessions(
         .execute(conn)
 }
 
-/// Login policy: after `max_failures` consecutive failures the account locks for
-/// `lockout` seconds, doubling with each further failure up to an hour.
+/// Login policy: after `max_failures` consecutive failures from one source address, that source
+/// is refused for the account for `lockout`, doubling with each further failure up to an hour.
 #[derive(Debug, Clone, Copy)]
 pub struct LoginPolicy {
     pub session_ttl: Duration,
@@ -183,11 +195,24 @@ pub enum LoginOutcome {
 
 /// The second half of a login, after the password was checked against the stored hash outside
 /// any transaction (argon2id is slow by design; holding the write lock meanwhile would stall every
-/// writer). Records the outcome on the account as it is now, and opens a session if the password
-/// was right and the account is active and not locked.
+/// writer). Records the outcome for the account and the `source` it came from (the key of the
+/// peer address), and opens a session if the password was right, the account is active and that
+/// source is not locked out of it.
+///
+/// The lockout is kept per account **and** source (OWASP's advice), with a progressive delay:
+/// after `max_failures` consecutive failures from one source, that source is refused for the
+/// account for `lockout`, doubling with each further failure up to an hour; attempts refused
+/// during a lock do not count. A success from a source clears its count. Failures from one source
+/// never lock another one out, so someone who knows an administrator's address cannot keep the
+/// administrator from logging in. There is no lock on the account as a whole, for that would be
+/// exactly such a weapon: guessing from many addresses is bounded by each address's own lock and
+/// by the per-address rate limits. The account row keeps, for administrators to see, how many
+/// failures there were since its last success (`failed_logins`) and until when some source is
+/// locked out (`locked_until`).
 pub fn record_login(
     conn: &mut DbConnection,
     staff_id: &str,
+    source: &str,
     password_verified: bool,
     policy: LoginPolicy,
     now: NaiveDateTime,
@@ -199,25 +224,60 @@ pub fn record_login(
         .execute(conn)?;
     let mut row = find(conn, staff_id)?;
     let read_at = row.updated_at;
-    let locked = row.locked_until.is_some_and(|until| until > now);
-    if locked || !row.active {
+    if !row.active {
+        return Ok(LoginOutcome::Refused);
+    }
+    let throttle: Option<ThrottleRow> = login_throttle::table
+        .find((staff_id, source))
+        .select(ThrottleRow::as_select())
+        .first(conn)
+        .optional()?;
+    if throttle
+        .as_ref()
+        .and_then(|t| t.locked_until)
+        .is_some_and(|until| until > now)
+    {
         return Ok(LoginOutcome::Refused);
     }
     if !password_verified {
-        row.failed_logins += 1;
-        let excess = row.failed_logins - policy.max_failures;
+        let mut pair = throttle.clone().unwrap_or_else(|| ThrottleRow {
+            staff_id: staff_id.to_owned(),
+            source: source.to_owned(),
+            failures: 0,
+            locked_until: None,
+            updated_at: now,
+        });
+        pair.failures += 1;
+        pair.updated_at = now;
+        let excess = pair.failures - policy.max_failures;
         if excess >= 0 {
             let factor = 1i32 << excess.min(12);
-            let lock = (policy.lockout * factor).min(Duration::hours(1));
-            row.locked_until = Some(now + lock);
-            tracing::warn!(staff_id = %row.id, failures = row.failed_logins, "staff account locked after failed logins");
+            let until = now + (policy.lockout * factor).min(Duration::hours(1));
+            pair.locked_until = Some(until);
+            row.locked_until = Some(row.locked_until.filter(|u| *u > until).unwrap_or(until));
+            tracing::warn!(staff_id = %row.id, failures = pair.failures, "a source address locked out of a staff account after failed logins");
         }
+        if throttle.is_some() {
+            diesel::update(login_throttle::table.find((staff_id, source)))
+                .set(&pair)
+                .execute(conn)?;
+        } else {
+            diesel::insert_into(login_throttle::table)
+                .values(&pair)
+                .execute(conn)?;
+        }
+        row.failed_logins += 1;
         row.updated_at = now;
         save(conn, &row, read_at)?;
         return Ok(LoginOutcome::Refused);
     }
+    diesel::delete(login_throttle::table.find((staff_id, source))).execute(conn)?;
     row.failed_logins = 0;
-    row.locked_until = None;
+    row.locked_until = login_throttle::table
+        .filter(login_throttle::staff_id.eq(staff_id))
+        .filter(login_throttle::locked_until.gt(now))
+        .select(diesel::dsl::max(login_throttle::locked_until))
+        .first::<Option<NaiveDateTime>>(conn)?;
     row.updated_at = now;
     save(conn, &row, read_at)?;
     let token = open_session(conn, &row.id, policy.session_ttl, now)?;
@@ -227,6 +287,12 @@ pub fn record_login(
         expires_at,
         staff: row,
     })))
+}
+
+/// Lifts every lock on an account's logins and forgets its failures (an administrator's unlock).
+pub fn clear_login_throttle(conn: &mut DbConnection, staff_id: &str) -> QueryResult<usize> {
+    diesel::delete(login_throttle::table.filter(login_throttle::staff_id.eq(staff_id)))
+        .execute(conn)
 }
 
 /// Opens a session without a password check, for `ttl`: used by the test harness and by

@@ -22,27 +22,43 @@ use crate::helpers::{
     spec_paths, start_time, time_of, with_query, Response, TestApp,
 };
 
-/// The one record `response`'s request wrote, found by its request id.
+/// The one record `response`'s request wrote, found by the service's own request id.
 async fn record_of(app: &TestApp, response: &Response) -> Value {
+    let id = server_request_id(response);
     let all = app.audit_records().await;
     let mine: Vec<&Value> = all
         .iter()
-        .filter(|r| r["request_id"].as_str() == Some(response.request_id()))
+        .filter(|r| r["request_id"].as_str() == Some(id))
         .collect();
     assert_eq!(
         mine.len(),
         1,
-        "expected one audit record for request {}: {mine:?}",
-        response.request_id()
+        "expected one audit record for request {id}: {mine:?}"
     );
     mine[0].clone()
 }
 
+/// The service's own id of the request (`X-Server-Request-Id`); `X-Request-Id` echoes the
+/// caller's when it sent one.
+fn server_request_id(response: &Response) -> &str {
+    response
+        .header("x-server-request-id")
+        .unwrap_or_else(|| panic!("no X-Server-Request-Id header: {:?}", response.headers))
+}
+
 /// Runs `maatje audit verify` against the app's database in a clean environment.
 async fn verify(app: &TestApp) -> (Option<i32>, String) {
+    let (code, stdout, stderr) = audit_command(app, &["verify"]).await;
+    (code, format!("{stdout}{stderr}"))
+}
+
+/// Runs `maatje audit <args>` against the app's database in a clean environment; returns the
+/// exit code, standard output and standard error.
+async fn audit_command(app: &TestApp, args: &[&str]) -> (Option<i32>, String, String) {
     let dir = tempfile::tempdir().expect("a temporary directory");
     let child = tokio::process::Command::new(env!("CARGO_BIN_EXE_maatje"))
-        .args(["audit", "verify"])
+        .arg("audit")
+        .args(args)
         .current_dir(dir.path())
         .env_clear()
         .env("MAATJE__DATABASE__URL", &app.settings.database.url)
@@ -54,14 +70,13 @@ async fn verify(app: &TestApp) -> (Option<i32>, String) {
         .expect("maatje starts");
     let output: Output = tokio::time::timeout(Duration::from_secs(120), child.wait_with_output())
         .await
-        .expect("maatje audit verify exits")
+        .expect("maatje audit exits")
         .expect("maatje runs");
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&output.stdout),
-        String::from_utf8_lossy(&output.stderr)
-    );
-    (output.status.code(), text)
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        String::from_utf8_lossy(&output.stderr).into_owned(),
+    )
 }
 
 /// Runs SQL on the app's database behind the service's back.
@@ -313,6 +328,71 @@ async fn a_case_system_reading_its_own_request_is_recorded_with_whom_it_acts_for
     assert!(record.get("object_id").is_none(), "{record}");
 }
 
+/// A caller's `X-Request-Id` is echoed for its own correlation, but the record's request id is
+/// the service's own: a caller cannot make its request look like another one in the trail.
+#[tokio::test]
+async fn the_record_keeps_the_services_request_id_and_the_callers_beside_it() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let buddy = candidate(&app, &org, 1).await;
+    let path = format!("/v1/buddies/{buddy}");
+    let plain = app.get(&path).await;
+    let victim = plain.request_id().to_owned();
+    assert_eq!(server_request_id(&plain), victim);
+    let record = record_of(&app, &plain).await;
+    assert_eq!(record["request_id"], victim.as_str());
+    assert!(record.get("caller_request_id").is_none(), "{record}");
+
+    // Two requests reusing the first one's id, and one with an id of its own.
+    let mut ids = vec![victim.clone()];
+    for caller_id in [victim.as_str(), victim.as_str(), "case-system-7781"] {
+        let response = app
+            .request_with_headers(
+                Method::GET,
+                &path,
+                None,
+                Vec::new(),
+                &[("x-request-id", caller_id)],
+            )
+            .await;
+        assert_eq!(response.status, 200, "{}", response.text);
+        assert_eq!(response.request_id(), caller_id, "echoed for correlation");
+        let own = server_request_id(&response).to_owned();
+        let parsed = uuid::Uuid::parse_str(&own).expect("the service's id is a UUID");
+        assert_eq!(parsed.get_version_num(), 7);
+        let record = record_of(&app, &response).await;
+        assert_eq!(record["request_id"], own.as_str(), "{record}");
+        assert_eq!(record["caller_request_id"], caller_id, "{record}");
+        ids.push(own);
+    }
+    let distinct: std::collections::BTreeSet<&String> = ids.iter().collect();
+    assert_eq!(distinct.len(), ids.len(), "{ids:?}");
+    let records = app.audit_records().await;
+    assert_eq!(
+        records
+            .iter()
+            .filter(|r| r["request_id"] == victim.as_str())
+            .count(),
+        1
+    );
+    // The caller's id is part of the hashed record: changing it breaks the chain.
+    let (code, output) = verify(&app).await;
+    assert_eq!(code, Some(0), "{output}");
+    drop_append_only_guard(&app);
+    let seq = records.last().unwrap()["seq"].as_i64().unwrap();
+    sql(
+        &app,
+        &format!("UPDATE audit_log SET caller_request_id = 'other' WHERE seq = {seq}"),
+    )
+    .expect("record changed");
+    let (code, output) = verify(&app).await;
+    assert_eq!(code, Some(2), "{output}");
+    assert!(
+        output.contains(&format!("record seq {seq} (id ")),
+        "{output}"
+    );
+}
+
 #[tokio::test]
 async fn pairings_name_the_client_of_their_request() {
     let app = spawn_app().await;
@@ -436,8 +516,22 @@ async fn when_no_record_can_be_written_the_answer_is_a_500() {
     let app = spawn_app().await;
     let org = organisation(&app).await;
     let buddy = candidate(&app, &org, 1).await;
-    // Without its head row the chain cannot be extended.
-    sql(&app, "DELETE FROM audit_head").expect("head removed");
+    // A trigger of someone's own refuses every new record.
+    let (sabotage, repair) = if app.is_postgres() {
+        (
+            "CREATE FUNCTION sabotage() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'sabotage'; \
+             END; $$ LANGUAGE plpgsql; CREATE TRIGGER sabotage BEFORE INSERT ON audit_log \
+             FOR EACH ROW EXECUTE FUNCTION sabotage();",
+            "DROP TRIGGER sabotage ON audit_log",
+        )
+    } else {
+        (
+            "CREATE TRIGGER sabotage BEFORE INSERT ON audit_log \
+             BEGIN SELECT RAISE(ABORT, 'sabotage'); END;",
+            "DROP TRIGGER sabotage",
+        )
+    };
+    sql(&app, sabotage).expect("records refused");
     let response = app.get(&format!("/v1/buddies/{buddy}")).await;
     assert_problem(&response, 500, "internal");
     // Refusals fail closed too.
@@ -452,23 +546,7 @@ async fn when_no_record_can_be_written_the_answer_is_a_500() {
         .patch_json(&format!("/v1/buddies/{buddy}"), &json!({ "capacity": 3 }))
         .await;
     assert_problem(&response, 500, "internal");
-    let restore = app.with_connection(|conn| {
-        use diesel::prelude::*;
-        use maatje::db::schema::audit_log::dsl::*;
-        audit_log
-            .order(seq.desc())
-            .select((seq, hash))
-            .first::<(i64, String)>(conn)
-            .expect("records exist")
-    });
-    sql(
-        &app,
-        &format!(
-            "INSERT INTO audit_head (id, seq, hash) VALUES (1, {}, '{}')",
-            restore.0, restore.1
-        ),
-    )
-    .expect("head restored");
+    sql(&app, repair).expect("records accepted again");
     let response = app.get(&format!("/v1/buddies/{buddy}")).await;
     assert_eq!(response.status, 200);
     assert_eq!(response.body["capacity"], 3);
@@ -556,6 +634,154 @@ async fn the_trail_is_append_only() {
         "{delete:?}"
     );
     assert_eq!(verify(&app).await.0, Some(0));
+}
+
+/// What a database-level actor without the tables' ownership tries, to reset or bend the chain:
+/// each statement is refused on both backends, the chain stays intact and the service goes on
+/// appending to it.
+#[tokio::test]
+async fn the_chain_cannot_be_reset_cut_or_bent_from_the_database() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    candidate(&app, &org, 1).await;
+    let before = app.audit_records().await;
+    let last = before.last().expect("records");
+    let (seq, hash) = (
+        last["seq"].as_i64().unwrap(),
+        last["hash"].as_str().unwrap(),
+    );
+    let genesis = maatje::audit::chain::GENESIS;
+    let fake = "f".repeat(64);
+    let columns = "seq, id, at, actor_type, action, object_type, outcome, status, route, \
+                   prev_hash, hash";
+    let record = |seq: i64, prev: &str| {
+        format!(
+            "INSERT INTO audit_log ({columns}) VALUES ({seq}, '{}', '2026-11-22 09:00:00', \
+             'system', 'read', 'buddy', 'allowed', 200, 'GET /v1/buddies', '{prev}', '{fake}')",
+            uuid::Uuid::now_v7()
+        )
+    };
+    let mut attempts = vec![
+        // Emptying or shortening the trail.
+        "DELETE FROM audit_log".to_owned(),
+        format!("DELETE FROM audit_log WHERE seq = {seq}"),
+        "UPDATE audit_log SET hash = prev_hash".to_owned(),
+        // Resetting, removing, adding or moving the head.
+        "DELETE FROM audit_head".to_owned(),
+        format!("INSERT INTO audit_head (id, seq, hash) VALUES (2, 0, '{genesis}')"),
+        format!("UPDATE audit_head SET seq = 0, hash = '{genesis}'"),
+        "UPDATE audit_head SET seq = seq - 1".to_owned(),
+        format!("UPDATE audit_head SET seq = seq + 1, hash = '{fake}'"),
+        "UPDATE audit_head SET id = 2".to_owned(),
+        // Records that do not extend the chain at its head.
+        record(seq + 5, hash),
+        record(seq + 1, genesis),
+    ];
+    if app.is_postgres() {
+        for table in ["audit_log", "audit_head", "audit_log, audit_head"] {
+            attempts.push(format!("TRUNCATE {table}"));
+        }
+    }
+    for statement in &attempts {
+        let result = sql(&app, statement);
+        assert!(
+            result
+                .as_ref()
+                .is_err_and(|e| e.contains("append-only") || e.contains("only moves forward")),
+            "{statement}: {result:?}"
+        );
+    }
+    assert_eq!(app.audit_records().await, before);
+    let (code, output) = verify(&app).await;
+    assert_eq!(code, Some(0), "{output}");
+    // The service's own appends still move the head.
+    candidate(&app, &org, 2).await;
+    assert!(app.audit_records().await.len() > before.len());
+    let (code, output) = verify(&app).await;
+    assert_eq!(code, Some(0), "{output}");
+}
+
+/// `maatje audit head` prints the head to keep outside the database; `verify --expect-head`
+/// then proves that nothing up to it was cut, even by someone who lifted the triggers, emptied
+/// both tables and let the chain start afresh (which `verify` alone cannot tell).
+#[tokio::test]
+async fn an_anchored_head_exposes_a_trail_that_was_emptied_and_restarted() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    candidate(&app, &org, 1).await;
+    let records = app.audit_records().await;
+    let last = records.last().expect("records");
+    let (code, head, errors) = audit_command(&app, &["head"]).await;
+    assert_eq!(code, Some(0), "{errors}");
+    let anchor = format!("{}:{}", last["seq"], last["hash"].as_str().unwrap());
+    assert_eq!(head.trim(), anchor);
+
+    let expect = ["verify", "--expect-head", anchor.as_str()];
+    let (code, out, errors) = audit_command(&app, &expect).await;
+    assert_eq!(code, Some(0), "{out}{errors}");
+    assert!(
+        out.contains(&format!("expected head {anchor} is in the chain")),
+        "{out}"
+    );
+    assert!(out.contains(&format!("head: {anchor}")), "{out}");
+    // The chain goes on; the anchor stays in it.
+    candidate(&app, &org, 2).await;
+    let (code, out, errors) = audit_command(&app, &expect).await;
+    assert_eq!(code, Some(0), "{out}{errors}");
+
+    // The tables' owner lifts the guards and empties both tables.
+    let genesis = maatje::audit::chain::GENESIS;
+    if app.is_postgres() {
+        sql(
+            &app,
+            &format!(
+                "ALTER TABLE audit_log DISABLE TRIGGER USER; \
+                 ALTER TABLE audit_head DISABLE TRIGGER USER; \
+                 TRUNCATE audit_log; UPDATE audit_head SET seq = 0, hash = '{genesis}'; \
+                 ALTER TABLE audit_log ENABLE TRIGGER USER; \
+                 ALTER TABLE audit_head ENABLE TRIGGER USER;"
+            ),
+        )
+    } else {
+        sql(
+            &app,
+            &format!(
+                "DROP TRIGGER audit_log_no_delete; DROP TRIGGER audit_head_forward_only; \
+                 DELETE FROM audit_log; UPDATE audit_head SET seq = 0, hash = '{genesis}';"
+            ),
+        )
+    }
+    .expect("trail emptied");
+    let (code, out, _) = audit_command(&app, &["verify"]).await;
+    assert_eq!(code, Some(0), "an empty trail is a consistent one: {out}");
+    let (code, out, errors) = audit_command(&app, &expect).await;
+    assert_eq!(code, Some(2), "{out}{errors}");
+    let seq = last["seq"].as_i64().unwrap();
+    assert!(
+        errors.contains("record seq 1: missing: the chain ends at seq 0"),
+        "{errors}"
+    );
+    assert!(errors.contains("records were cut"), "{errors}");
+
+    // The service starts a new chain; once it is as long, the anchor's place holds another record.
+    while app.audit_records().await.len() < seq as usize {
+        assert_eq!(app.get("/v1/buddies").await.status, 200);
+    }
+    let (code, out, _) = audit_command(&app, &["verify"]).await;
+    assert_eq!(code, Some(0), "{out}");
+    let (code, out, errors) = audit_command(&app, &expect).await;
+    assert_eq!(code, Some(2), "{out}{errors}");
+    assert!(
+        errors.contains(&format!("record seq {seq} (id ")) && errors.contains("expected head"),
+        "{errors}"
+    );
+
+    // A head that is not one is refused as such.
+    for wrong in ["42", "x:y", "3:ABC"] {
+        let (code, _, errors) = audit_command(&app, &["verify", "--expect-head", wrong]).await;
+        assert_eq!(code, Some(1), "{wrong}: {errors}");
+        assert!(errors.contains("--expect-head"), "{errors}");
+    }
 }
 
 #[tokio::test]

@@ -34,6 +34,35 @@ async fn login(app: &TestApp, email: &str, password: &str) -> Response {
     .await
 }
 
+/// A login sent from `source`, another loopback address than the one of the other helpers
+/// (Linux routes all of 127.0.0.0/8 to the loopback interface, so a client socket bound to
+/// 127.0.0.2 reaches the server, which sees 127.0.0.2 as the peer). Checked as the helpers
+/// check every answer.
+async fn login_from(app: &TestApp, source: &str, email: &str, password: &str) -> Response {
+    let source: std::net::IpAddr = source.parse().expect("an address");
+    let client = reqwest::Client::builder()
+        .local_address(source)
+        .no_proxy()
+        .build()
+        .expect("a client bound to the source address");
+    let answer = client
+        .post(format!("{}/v1/auth/login", app.address))
+        .json(&json!({ "email": email, "password": password }))
+        .send()
+        .await
+        .expect("an answer");
+    let (status, headers) = (answer.status().as_u16(), answer.headers().clone());
+    let bytes = answer.bytes().await.expect("a body");
+    let response = Response {
+        status,
+        headers,
+        body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
+        text: String::from_utf8_lossy(&bytes).into_owned(),
+    };
+    crate::helpers::check_response(&Method::POST, "/v1/auth/login", &response);
+    response
+}
+
 /// A login that must succeed; returns its token.
 async fn token_of(app: &TestApp, email: &str, password: &str) -> String {
     let response = login(app, email, password).await;
@@ -188,9 +217,9 @@ async fn a_refused_login_never_says_why() {
         assert_unauthorized(&login(&app, "locked@example.org", "wrong password!").await);
     }
 
-    let counts = app.table_counts();
     let wrong_password = login(&app, COORDINATOR, "not the password").await;
     assert_unauthorized(&wrong_password);
+    let counts = app.table_counts();
     let answers = [
         login(&app, "nobody@example.org", STAFF_PASSWORD).await,
         login(&app, "inactive@example.org", STAFF_PASSWORD).await,
@@ -327,6 +356,98 @@ async fn each_further_failure_doubles_the_lock_up_to_an_hour() {
         // The lock is over, but the next failure locks again, for longer.
         assert_unauthorized(&login(&app, COORDINATOR, "wrong").await);
     }
+}
+
+/// Someone who knows an account's address cannot keep its owner out: the lockout holds the
+/// attacker's source address, not the account (OWASP: throttle per account and source, with a
+/// progressive delay).
+#[tokio::test]
+async fn failures_from_one_address_do_not_lock_the_owner_out_from_another() {
+    let app = spawn_app_with(&[LOGIN_LIMIT, (MAX_FAILURES, "3"), (LOCKOUT, "60")]).await;
+    let (id, _) = app.create_staff(StaffRole::Admin, COORDINATOR).await;
+    const ATTACKER: &str = "127.0.0.2";
+    const OWNER: &str = "127.0.0.1";
+    let refused = login_from(&app, ATTACKER, COORDINATOR, "guess 0").await;
+    assert_unauthorized(&refused);
+    for n in 1..20 {
+        let response = login_from(&app, ATTACKER, COORDINATOR, &format!("guess {n}")).await;
+        assert_eq!(observable(&response), observable(&refused));
+    }
+    // The attacker's address is locked, even against the right password ...
+    let response = login_from(&app, ATTACKER, COORDINATOR, STAFF_PASSWORD).await;
+    assert_eq!(observable(&response), observable(&refused));
+    // ... and the administrators see that a lock is in place ...
+    let locked_until = start_time() + Duration::seconds(60);
+    assert_eq!(
+        time_of(&staff_account(&app, &id).await, "locked_until"),
+        locked_until
+    );
+    // ... but the owner logs in from their own address, again and again.
+    for _ in 0..3 {
+        token_of(&app, COORDINATOR, STAFF_PASSWORD).await;
+        let response = login_from(&app, OWNER, COORDINATOR, STAFF_PASSWORD).await;
+        assert_eq!(response.status, 200, "{}", response.text);
+    }
+    // The owner's own typing errors count for the owner's address alone.
+    for _ in 0..2 {
+        assert_unauthorized(&login(&app, COORDINATOR, "typo").await);
+    }
+    token_of(&app, COORDINATOR, STAFF_PASSWORD).await;
+    // The owner's logins did not lift the attacker's lock; the attempts made while it lasted
+    // did not lengthen it.
+    app.clock.advance(Duration::seconds(59));
+    let response = login_from(&app, ATTACKER, COORDINATOR, STAFF_PASSWORD).await;
+    assert_eq!(observable(&response), observable(&refused));
+    // After the lock the attacker's next failure locks that address again, for twice as long.
+    app.clock.advance(Duration::seconds(1));
+    assert_unauthorized(&login_from(&app, ATTACKER, COORDINATOR, "guess 20").await);
+    assert_eq!(
+        time_of(&staff_account(&app, &id).await, "locked_until"),
+        locked_until + Duration::seconds(120)
+    );
+    token_of(&app, COORDINATOR, STAFF_PASSWORD).await;
+}
+
+/// Password checks are bounded: with room for one at a time and no waiting, logins that arrive
+/// while another one is being checked are answered 503 with `Retry-After`, and open no session.
+#[tokio::test]
+async fn concurrent_password_checks_are_bounded() {
+    let app = spawn_app_with(&[
+        LOGIN_LIMIT,
+        ("MAATJE__AUTH__MAX_CONCURRENT_VERIFICATIONS", "1"),
+        ("MAATJE__AUTH__VERIFICATION_WAIT_MS", "0"),
+    ])
+    .await;
+    app.create_staff(StaffRole::Coordinator, COORDINATOR).await;
+    let sessions = app.table_counts()["staff_sessions"];
+    let logins = (0..12).map(|_| login(&app, COORDINATOR, STAFF_PASSWORD));
+    let answers = futures_util::future::join_all(logins).await;
+    let mut admitted = 0;
+    for answer in &answers {
+        match answer.status {
+            200 => admitted += 1,
+            _ => {
+                assert_problem(answer, 503, "unavailable");
+                assert_eq!(
+                    answer.header("retry-after"),
+                    Some("1"),
+                    "{:?}",
+                    answer.headers
+                );
+            }
+        }
+    }
+    assert!(
+        (1..answers.len()).contains(&admitted),
+        "{admitted} of {} logins admitted",
+        answers.len()
+    );
+    assert_eq!(
+        app.table_counts()["staff_sessions"],
+        sessions + admitted as i64
+    );
+    // Once the checks are done, there is room again.
+    token_of(&app, COORDINATOR, STAFF_PASSWORD).await;
 }
 
 #[tokio::test]

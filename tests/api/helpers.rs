@@ -82,6 +82,7 @@ pub const TABLES: &[&str] = &[
     "history",
     "staff",
     "staff_sessions",
+    "login_throttle",
     "api_clients",
     "api_keys",
     "outbox",
