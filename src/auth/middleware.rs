@@ -43,7 +43,7 @@ pub async fn middleware(
         Some(rule) => match rule.access {
             Access::Public => Ok(None),
             Access::Roles(roles) => match authenticate(&req).await {
-                Ok(identity) => match authorise(&req, &identity, roles) {
+                Ok(mut identity) => match authorise(&req, &mut identity, roles) {
                     Ok(()) => Ok(Some(identity)),
                     Err(e) => {
                         refused = Some(identity);
@@ -74,9 +74,17 @@ pub async fn middleware(
     }
 }
 
-/// Whether an authenticated caller may use a route of `roles`, after charging its budget.
-fn authorise(req: &ServiceRequest, identity: &Identity, roles: &[Role]) -> Result<(), ApiError> {
+/// Whether an authenticated caller may use a route of `roles`. In this order: the request is
+/// charged to the caller's budget (so every request of a case system counts, refused or not),
+/// then its `X-On-Behalf-Of` is read into `identity`, then the role is checked. Any refusal
+/// here names the caller in the audit trail, since its credentials were valid.
+fn authorise(
+    req: &ServiceRequest,
+    identity: &mut Identity,
+    roles: &[Role],
+) -> Result<(), ApiError> {
     charge_client(req, identity)?;
+    identity.on_behalf_of = on_behalf_of(req)?;
     if roles.contains(&identity.role) {
         Ok(())
     } else {
@@ -107,10 +115,20 @@ fn bearer(value: &HeaderValue) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// The person the call is made for: at most one `X-On-Behalf-Of`, of 1 to 128 printable
+/// characters. Only read for a caller whose credentials are valid: anyone else gets the 401 and
+/// learns nothing more.
 fn on_behalf_of(req: &ServiceRequest) -> Result<Option<String>, ApiError> {
-    let Some(value) = req.headers().get(ON_BEHALF_OF) else {
+    let mut values = req.headers().get_all(ON_BEHALF_OF);
+    let Some(value) = values.next() else {
         return Ok(None);
     };
+    if values.next().is_some() {
+        return Err(ApiError::invalid(
+            "X-On-Behalf-Of",
+            "must be sent once: it names the one person the call is made for",
+        ));
+    }
     let text = value.to_str().unwrap_or("").trim();
     if text.is_empty() || text.len() > 128 || text.chars().any(char::is_control) {
         return Err(ApiError::invalid(
@@ -141,12 +159,7 @@ async fn authenticate(req: &ServiceRequest) -> Result<Identity, ApiError> {
         })
         .await?
         .ok_or_else(|| ApiError::Unauthorized("the token is unknown, expired or revoked".into()))?;
-    // Only now: a caller without valid credentials learns nothing but that (401).
-    let on_behalf_of = on_behalf_of(req)?;
-    Ok(Identity {
-        on_behalf_of,
-        ..identity
-    })
+    Ok(identity)
 }
 
 #[cfg(test)]
