@@ -595,7 +595,12 @@ fn the_matrix_verdicts_catch_wrong_answers() {
     assert!(verdict(ANY, &gone, &ok).is_some());
     assert!(verdict(ADMIN, &gone, &forbidden).is_some());
     assert!(verdict(ANY, &gone, &unauthorized).is_some());
-    assert!(verdict(ANY, &gone, &answer(403, "organisation-inactive", Some("Bearer"))).is_some());
+    assert!(verdict(
+        ANY,
+        &gone,
+        &answer(403, "organisation-inactive", Some("Bearer"))
+    )
+    .is_some());
     assert_eq!(verdict(PUBLIC, &gone, &ok), None);
 }
 
@@ -800,7 +805,10 @@ async fn keys_of_a_deactivated_organisation_are_refused_until_it_is_reactivated(
         (Method::GET, "/v1/buddy-requests".to_owned()),
         (Method::GET, format!("/v1/buddy-requests/{request}")),
         (Method::GET, format!("/v1/buddy-requests/{request}/history")),
-        (Method::POST, format!("/v1/buddy-requests/{request}/withdraw")),
+        (
+            Method::POST,
+            format!("/v1/buddy-requests/{request}/withdraw"),
+        ),
         (Method::POST, "/v1/buddy-requests".to_owned()),
         (Method::POST, "/v1/exit-interviews".to_owned()),
         // Not a case system's operation at all: refused the same way, before the role.
