@@ -530,12 +530,13 @@ buddy_action!(
 #[get("/buddies/{id}/history")]
 async fn buddy_history(
     state: Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     id: Path<Uuid>,
     query: Query<HistoryQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = history_page(
         &state,
+        &caller,
         store::ENTITY,
         id.into_inner(),
         query.0,

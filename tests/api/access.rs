@@ -872,6 +872,215 @@ async fn keys_of_a_deactivated_organisation_are_refused_until_it_is_reactivated(
     assert_eq!(response.status, 200, "{}", response.text);
 }
 
+/// What a role sees of one field of a request's history entries (or of the request itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    /// Always, as recorded.
+    Yes,
+    /// Never.
+    No,
+    /// Only on entries whose actor is an API client, i.e. the organisation's own case system:
+    /// its own words and its own id; never the bureau's.
+    OwnOnly,
+}
+
+/// Who sees which field of a buddy request's history (`GET /v1/buddy-requests/{id}/history`):
+/// a case system sees what happened, the states, when and what kind of actor, but nothing the
+/// bureau wrote (exclusion and legal-hold reasons, decline notes) and no staff, buddy or system
+/// identity. Staff see everything.
+const HISTORY_FIELDS: &[(&str, Role, Shown)] = &[
+    ("action", Role::CaseSystem, Shown::Yes),
+    ("action", Role::Coordinator, Shown::Yes),
+    ("action", Role::Admin, Shown::Yes),
+    ("from_state", Role::CaseSystem, Shown::Yes),
+    ("from_state", Role::Coordinator, Shown::Yes),
+    ("from_state", Role::Admin, Shown::Yes),
+    ("to_state", Role::CaseSystem, Shown::Yes),
+    ("to_state", Role::Coordinator, Shown::Yes),
+    ("to_state", Role::Admin, Shown::Yes),
+    ("at", Role::CaseSystem, Shown::Yes),
+    ("at", Role::Coordinator, Shown::Yes),
+    ("at", Role::Admin, Shown::Yes),
+    ("actor.type", Role::CaseSystem, Shown::Yes),
+    ("actor.type", Role::Coordinator, Shown::Yes),
+    ("actor.type", Role::Admin, Shown::Yes),
+    ("actor.id", Role::CaseSystem, Shown::OwnOnly),
+    ("actor.id", Role::Coordinator, Shown::Yes),
+    ("actor.id", Role::Admin, Shown::Yes),
+    ("reason", Role::CaseSystem, Shown::OwnOnly),
+    ("reason", Role::Coordinator, Shown::Yes),
+    ("reason", Role::Admin, Shown::Yes),
+];
+
+/// Who sees which nested field of the request itself (`GET /v1/buddy-requests/{id}`, lists,
+/// withdraw answers): which buddy is proposed is the bureau's business.
+const REQUEST_FIELDS: &[(&str, Role, Shown)] = &[
+    ("pairing.id", Role::CaseSystem, Shown::Yes),
+    ("pairing.state", Role::CaseSystem, Shown::Yes),
+    ("pairing.buddy_id", Role::CaseSystem, Shown::No),
+    ("pairing.buddy_id", Role::Coordinator, Shown::Yes),
+    ("pairing.buddy_id", Role::Admin, Shown::Yes),
+];
+
+/// A member of `value` by a dotted path.
+fn member<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.')
+        .try_fold(value, |v, key| v.get(key))
+        .filter(|v| !v.is_null())
+}
+
+#[tokio::test]
+async fn a_case_system_sees_no_bureau_internal_text_in_a_requests_history() {
+    let app = spawn_app_with(NO_LIMITS).await;
+    let org = crate::fixtures::organisation(&app).await;
+    let (client, key) = app.create_case_system(&org, "Zaaksysteem").await;
+    let (_, coordinator) = app
+        .create_staff(StaffRole::Coordinator, "coordinator@example.org")
+        .await;
+    const EXCLUSION: &str = "Jan is de oom van de client; eerder veroordeeld";
+    const HOLD: &str = "Klacht bij de tuchtrechter: dossier bewaren";
+    const DECLINE: &str = "Ik ken deze familie van school";
+    const WITHDRAW: &str = "Cliënt ziet er toch van af";
+
+    // The case system files; staff exclude a buddy, hold the record, propose another buddy
+    // who declines, propose a third; the case system withdraws.
+    app.use_token(Some(&key));
+    let response = app
+        .post_json("/v1/buddy-requests", &b_request("CASE-INTERN"))
+        .await;
+    assert_eq!(response.status, 201, "{}", response.text);
+    let request = id_of(&response.body);
+    let path = format!("/v1/buddy-requests/{request}");
+    app.use_admin();
+    let uncle = active_buddy(&app, &org, 1, 1).await;
+    let decliner = active_buddy(&app, &org, 2, 1).await;
+    let third = active_buddy(&app, &org, 3, 1).await;
+    let response = app
+        .post_json(
+            &format!("{path}/exclusions"),
+            &json!({ "buddy_id": uncle, "reason": EXCLUSION }),
+        )
+        .await;
+    assert_eq!(response.status, 201, "{}", response.text);
+    let response = app
+        .post_json(
+            &format!("{path}/legal-hold"),
+            &json!({ "hold": true, "reason": HOLD }),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    let pairing = propose(&app, &request, &decliner).await;
+    let response = app
+        .post_json(
+            &format!("/v1/pairings/{pairing}/decline"),
+            &json!({ "reason": DECLINE }),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    propose(&app, &request, &third).await;
+
+    // What each role reads: the full history (staff) and the request.
+    let views = [
+        (Role::Admin, app.admin_token.clone()),
+        (Role::Coordinator, coordinator),
+        (Role::CaseSystem, key.clone()),
+    ];
+    let mut histories = Vec::new();
+    let mut requests = Vec::new();
+    for (role, token) in &views {
+        app.use_token(Some(token));
+        histories.push((*role, app.history(&path).await));
+        let response = app.get(&path).await;
+        assert_eq!(response.status, 200, "{}", response.text);
+        requests.push((*role, response.body));
+    }
+    // The case system's withdraw: its own words, kept for it.
+    app.use_token(Some(&key));
+    let response = app
+        .post_json(&format!("{path}/withdraw"), &json!({ "reason": WITHDRAW }))
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    assert!(
+        member(&response.body, "pairing.buddy_id").is_none(),
+        "{}",
+        response.text
+    );
+    let listed = app.get("/v1/buddy-requests").await;
+    assert!(!listed.text.contains(&third), "{}", listed.text);
+    for (role, token) in &views {
+        app.use_token(Some(token));
+        let history = app.history(&path).await;
+        let entry = history.last().unwrap().clone();
+        histories
+            .iter_mut()
+            .find(|(r, _)| r == role)
+            .unwrap()
+            .1
+            .push(entry);
+    }
+    app.use_admin();
+
+    let full = &histories[0].1;
+    let full_text = serde_json::to_string(full).unwrap();
+    for text in [EXCLUSION, HOLD, WITHDRAW] {
+        assert!(full_text.contains(text), "staff see {text:?}: {full_text}");
+    }
+    let mut wrong = Vec::new();
+    for (field, role, shown) in HISTORY_FIELDS {
+        let seen = &histories.iter().find(|(r, _)| r == role).unwrap().1;
+        assert_eq!(seen.len(), full.len(), "{role:?} sees every entry");
+        for (entry, recorded) in seen.iter().zip(full) {
+            assert_eq!(entry["id"], recorded["id"]);
+            let own = recorded["actor"]["type"] == "api_client";
+            let expected = match shown {
+                Shown::Yes => member(recorded, field),
+                Shown::No => None,
+                Shown::OwnOnly => member(recorded, field).filter(|_| own),
+            };
+            if member(entry, field) != expected {
+                wrong.push(format!(
+                    "{role:?} / {field}: {:?} where {expected:?} belongs, in {entry}",
+                    member(entry, field)
+                ));
+            }
+        }
+    }
+    for (field, role, shown) in REQUEST_FIELDS {
+        let seen = &requests.iter().find(|(r, _)| r == role).unwrap().1;
+        let recorded = &requests[0].1;
+        let expected = match shown {
+            Shown::Yes => member(recorded, field),
+            Shown::No | Shown::OwnOnly => None,
+        };
+        assert!(member(recorded, field).is_some(), "{field} in {recorded}");
+        if member(seen, field) != expected {
+            wrong.push(format!("{role:?} / {field}: {seen}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+
+    // So nothing the bureau wrote and no identity of staff or buddies reaches the case system,
+    // while it keeps its own words and id.
+    let case_text = serde_json::to_string(&histories[2].1).unwrap();
+    for secret in [
+        EXCLUSION,
+        HOLD,
+        DECLINE,
+        "oom",
+        uncle.as_str(),
+        decliner.as_str(),
+        third.as_str(),
+    ] {
+        assert!(!case_text.contains(secret), "{secret:?} in {case_text}");
+    }
+    assert!(case_text.contains(WITHDRAW), "{case_text}");
+    assert!(case_text.contains(&client), "{case_text}");
+    for staff in full.iter().filter(|e| e["actor"]["type"] == "staff") {
+        let id = staff["actor"]["id"].as_str().unwrap();
+        assert!(!case_text.contains(id), "staff id {id} in {case_text}");
+    }
+}
+
 /// A buddy request of organisation B's case system, with recognisable personal data.
 fn b_request(client_ref: &str) -> Value {
     let mut body = request_body("", client_ref);
