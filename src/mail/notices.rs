@@ -11,6 +11,7 @@
 //! | the buddy accepts | buddy | `buddy_confirmation` (client first name and contact) |
 //! | the buddy declines | client bureau | `bureau_declined` |
 //! | a proposal expires | client bureau | `bureau_expired` |
+//! | a buddy with a pending proposal is paused or retired | client bureau | `bureau_cancelled` |
 //! | a pairing ends | buddy | `buddy_thanks` |
 //! | a request is overdue | client bureau | `bureau_overdue` |
 //! | auto-proposal finds nobody good enough | client bureau | `bureau_no_candidate` |
@@ -262,6 +263,19 @@ impl Notices {
     ) -> ApiResult<String> {
         let extra = context! { ttl_hours => self.inner.proposal_ttl.num_hours() };
         self.about_pairing(conn, now, "bureau_expired", pairing, extra)
+    }
+
+    /// A proposal cancelled because its buddy can no longer take it on (paused or retired), to
+    /// the bureau: the request is open again.
+    pub fn cancelled(
+        &self,
+        conn: &mut DbConnection,
+        pairing: &PairingRow,
+        now: NaiveDateTime,
+    ) -> ApiResult<String> {
+        let buddy = buddies::find(conn, &pairing.buddy_id)?;
+        let extra = context! { buddy_state => &buddy.state };
+        self.about_pairing(conn, now, "bureau_cancelled", pairing, extra)
     }
 
     /// A note to the bureau naming a pairing, its request and its buddy, plus `extra`.

@@ -23,7 +23,7 @@ macro_rules! template_files {
 pub const LANGUAGES: [&str; 2] = ["nl", "en"];
 
 /// The kinds of e-mail; each has a `.txt` and an `.html` template per language.
-pub const MAIL_KINDS: [&str; 11] = [
+pub const MAIL_KINDS: [&str; 12] = [
     "buddy_proposal",
     "buddy_reminder",
     "buddy_withdrawn",
@@ -32,6 +32,7 @@ pub const MAIL_KINDS: [&str; 11] = [
     "bureau_new_request",
     "bureau_declined",
     "bureau_expired",
+    "bureau_cancelled",
     "bureau_overdue",
     "bureau_no_candidate",
     "bureau_dead_letter",
@@ -73,6 +74,10 @@ const FILES: &[(&str, &str)] = template_files![
     "mail/nl/bureau_expired.html",
     "mail/en/bureau_expired.txt",
     "mail/en/bureau_expired.html",
+    "mail/nl/bureau_cancelled.txt",
+    "mail/nl/bureau_cancelled.html",
+    "mail/en/bureau_cancelled.txt",
+    "mail/en/bureau_cancelled.html",
     "mail/nl/bureau_overdue.txt",
     "mail/nl/bureau_overdue.html",
     "mail/en/bureau_overdue.txt",

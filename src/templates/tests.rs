@@ -23,6 +23,7 @@ fn sample(name: &str) -> Value {
         created_at => "2026-11-20 09:30",
         reason => Value::from(()),
         ttl_hours => 72,
+        buddy_state => "paused",
         overdue_after_days => 5,
         best_score => Value::from(()),
         min_score => 0.5,
