@@ -28,7 +28,7 @@ use super::outbox::{self, Message, OutboxRow, KIND_DEAD_LETTER_ALERT};
 use crate::config::Settings;
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
-use crate::respond::links::{marker, Answer, Links};
+use crate::respond::links::{marker_value, Answer, Links};
 use crate::respond::tokens;
 use crate::store::buddies::{self, BuddyRow};
 use crate::store::organisations;
@@ -209,8 +209,8 @@ impl Notices {
             region => &request.region,
             languages => request.client_languages()?,
             respond_before => display_time(self.proposal_expires_at(pairing.proposed_at)),
-            accept_link => marker(token_id, Answer::Accept),
-            decline_link => marker(token_id, Answer::Decline),
+            accept_link => marker_value(token_id, Answer::Accept),
+            decline_link => marker_value(token_id, Answer::Decline),
         };
         self.to_buddy(conn, now, kind, &buddy, context, ("pairing", &pairing.id))
     }

@@ -1035,3 +1035,66 @@ async fn a_changed_email_address_gets_the_proposal_with_a_fresh_link_and_the_old
     assert_eq!(response.status, 200, "{}", response.text);
     assert_eq!(mails(&app, "buddy_proposal").len(), 2);
 }
+
+/// Only the markers the service places become links: a marker typed into a buddy's name or an
+/// organisation's name (anything rendered from user input) stays text in every mail.
+#[tokio::test]
+async fn markers_in_names_never_become_links() {
+    let app = spawn_app().await;
+    let planted = "0123456789abcdef0123456789abcdef";
+    let marker = format!("@@respond:{planted}:accept@@");
+    let org_name = format!("Instelling {marker}");
+    let org = crate::helpers::id_of(&crate::helpers::create_organisation(&app, &org_name).await);
+    let (pairing, _, buddy) = proposal(&app, &org, 1).await;
+    let response = app
+        .patch_json(
+            &format!("/v1/buddies/{buddy}"),
+            &json!({ "name": format!("Jan{marker}") }),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    // A reminder renders the new name with the proposal's own links.
+    let reminder = app.with_connection(|conn| {
+        let row = maatje::store::pairings::find(conn, &pairing).unwrap();
+        app.notices()
+            .reminder(conn, &row, chrono::Utc::now().naive_utc())
+            .unwrap()
+    });
+    assert!(reminder.is_some());
+    let links = Links::new(TEST_LINK_SECRET, PUBLIC_BASE_URL);
+    let planted_link = links.token(planted);
+    let mut checked = 0;
+    for mail in all_rows(&app) {
+        for body in [&mail.body_text, &mail.body_html, &mail.subject] {
+            let sent = links.expand(body);
+            assert!(
+                !sent.contains(&planted_link),
+                "{}: the planted marker became a link: {sent}",
+                mail.kind
+            );
+            let proposal = mail.kind == "buddy_proposal" || mail.kind == "buddy_reminder";
+            let own = if proposal && body.as_str() != mail.subject {
+                2
+            } else {
+                0
+            };
+            assert_eq!(
+                sent.matches("/respond/").count(),
+                own,
+                "{}: {sent}",
+                mail.kind
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 3, "bureau note, proposal and reminder");
+    // The name is still readable in the reminder, the service's own links still work.
+    let reminder = mails(&app, "buddy_reminder");
+    assert!(
+        reminder[0].body_text.contains("Jan"),
+        "{}",
+        reminder[0].body_text
+    );
+    let (accept, _) = links_in(&links.expand(&reminder[0].body_text));
+    assert_eq!(open_link(&app, &accept).await.status, 200);
+}
