@@ -81,6 +81,10 @@ pub enum ApiError {
     /// 403: valid credentials, but not for this operation.
     #[error("{0}")]
     Forbidden(String),
+    /// 403: a valid API key of an organisation that left the programme (deactivated); it works
+    /// again once the organisation is reactivated.
+    #[error("the organisation of this API key is deactivated: it has left the programme")]
+    OrganisationInactive,
     /// 404: no such resource, or not visible to the caller.
     #[error("{} {id} not found", resource.replace('_', " "))]
     NotFound { resource: &'static str, id: String },
@@ -173,6 +177,7 @@ impl ApiError {
             ApiError::Invalid(_) => ("validation", "The request is invalid"),
             ApiError::Unauthorized(_) => ("unauthorized", "Authentication required"),
             ApiError::Forbidden(_) => ("forbidden", "Not allowed"),
+            ApiError::OrganisationInactive => ("organisation-inactive", "Organisation inactive"),
             ApiError::NotFound { .. } | ApiError::NoRoute => ("not-found", "Not found"),
             ApiError::IllegalTransition { .. } => {
                 ("illegal-transition", "Illegal state transition")
@@ -242,7 +247,7 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Invalid(_) => StatusCode::BAD_REQUEST,
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            ApiError::Forbidden(_) => StatusCode::FORBIDDEN,
+            ApiError::Forbidden(_) | ApiError::OrganisationInactive => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } | ApiError::NoRoute => StatusCode::NOT_FOUND,
             ApiError::IllegalTransition { .. } | ApiError::Conflict { .. } => StatusCode::CONFLICT,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,

@@ -214,7 +214,12 @@ pub fn apply_access_policy(api: &mut OpenApi) {
                 )
             });
             responses.entry("403".to_owned()).or_insert_with(|| {
-                problem_response("The credentials are valid but not for this operation")
+                problem_response(
+                    "The credentials are valid but not for this operation \
+                     (`urn:maatje:problem:forbidden`), or the API key's organisation is \
+                     deactivated (`urn:maatje:problem:organisation-inactive`, until it is \
+                     reactivated)",
+                )
             });
         }
     }

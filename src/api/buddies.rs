@@ -426,10 +426,11 @@ async fn update_buddy(
     let change = body.0.validate(state.clock.today())?;
     let id = id.into_inner().to_string();
     let now = state.clock.now_naive();
+    let workflow = state.workflow.clone();
     let buddy = state
         .db
         .write(move |conn| {
-            store::update_profile(conn, &id, change, &caller.actor, now)?;
+            store::update_profile(conn, &id, change, &caller.actor, now, &workflow)?;
             load_one(conn, &id)
         })
         .await?;
@@ -446,10 +447,19 @@ async fn act(
     let reason = ActionBody::reason(body)?;
     let now = state.clock.now_naive();
     let id = id.to_string();
+    let workflow = state.workflow.clone();
     let buddy = state
         .db
         .write(move |conn| {
-            store::act(conn, &id, action, reason.as_deref(), &caller.actor, now)?;
+            store::act(
+                conn,
+                &id,
+                action,
+                reason.as_deref(),
+                &caller.actor,
+                now,
+                &workflow,
+            )?;
             load_one(conn, &id)
         })
         .await?;
@@ -500,7 +510,7 @@ buddy_action!(
     pause_buddy,
     "/buddies/{id}/pause",
     BuddyAction::Pause,
-    "Pause an active buddy: no new proposals until resumed.",
+    "Pause an active buddy: no new proposals until resumed. A proposal waiting for the buddy's answer is cancelled (its request is open again) and its links stop working.",
     "Now paused",
     "The buddy is not active"
 );
@@ -516,9 +526,9 @@ buddy_action!(
     retire_buddy,
     "/buddies/{id}/retire",
     BuddyAction::Retire,
-    "Retire a buddy for good. Refused while the buddy has live pairings.",
+    "Retire a buddy for good. A proposal waiting for the buddy's answer is cancelled (its request is open again) and its links stop working; refused while an accepted or active pairing runs.",
     "Retired",
-    "The buddy is already retired, or has live pairings"
+    "The buddy is already retired, or has an accepted or active pairing"
 );
 
 /// The buddy's history of changes.
@@ -530,12 +540,13 @@ buddy_action!(
 #[get("/buddies/{id}/history")]
 async fn buddy_history(
     state: Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     id: Path<Uuid>,
     query: Query<HistoryQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = history_page(
         &state,
+        &caller,
         store::ENTITY,
         id.into_inner(),
         query.0,

@@ -241,12 +241,13 @@ async fn get_exit_interview(
 #[get("/exit-interviews/{id}/history")]
 async fn exit_interview_history(
     state: Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     id: Path<Uuid>,
     query: Query<HistoryQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = history_page(
         &state,
+        &caller,
         store::ENTITY,
         id.into_inner(),
         query.0,

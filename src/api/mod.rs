@@ -165,6 +165,8 @@ pub struct ActorRef {
     /// `staff`, `api_client`, `buddy`, `system` or `unauthenticated`.
     #[serde(rename = "type")]
     pub actor_type: String,
+    /// The staff account, API client or buddy. A case system gets it only for its own
+    /// organisation's API clients, never for staff or buddies.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
 }
@@ -182,12 +184,29 @@ pub struct HistoryEntry {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub to_state: Option<String>,
     pub actor: ActorRef,
+    /// Why, as typed with the action (or noted by the service). A case system gets it only on
+    /// entries of its own organisation's API clients: never the bureau's text (exclusion,
+    /// legal-hold or decline reasons, notes).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub reason: Option<String>,
     pub at: DateTime<Utc>,
 }
 
 crate::page_type!(HistoryPage, HistoryEntry, "history entries");
+
+impl HistoryEntry {
+    /// The entry as the caller confined to `scope` may see it. Staff (`None`) see everything.
+    /// A case system (`Some`) sees what happened (action, states, time, kind of actor), and the
+    /// reason and actor id only where its own organisation's API client acted: nothing staff
+    /// wrote, and no staff, buddy or system identity. The one place this rule lives.
+    pub(crate) fn seen_in(mut self, scope: Option<&str>) -> Self {
+        if scope.is_some() && self.actor.actor_type != Actor::API_CLIENT {
+            self.reason = None;
+            self.actor.id = None;
+        }
+        self
+    }
+}
 
 impl TryFrom<HistoryRow> for HistoryEntry {
     type Error = ApiError;
@@ -220,28 +239,34 @@ pub struct HistoryQuery {
 }
 
 /// Loads one page of the history of an entity, after checking via `exists` that the entity
-/// exists and is visible to the caller.
+/// exists and is visible to the caller, each entry as the caller may see it
+/// ([`HistoryEntry::seen_in`]).
 pub(crate) async fn history_page(
     state: &AppState,
+    caller: &Caller,
     entity_type: &'static str,
     id: Uuid,
     query: HistoryQuery,
     exists: impl FnOnce(&mut crate::db::DbConnection, &str) -> ApiResult<()> + Send + 'static,
 ) -> ApiResult<HistoryPage> {
-    Ok(history_page_with(state, entity_type, id, query, exists)
-        .await?
-        .0)
+    Ok(
+        history_page_with(state, caller, entity_type, id, query, exists)
+            .await?
+            .0,
+    )
 }
 
 /// As [`history_page`], also returning what `exists` found out about the entity (e.g. the
 /// client it concerns, for the audit trail).
 pub(crate) async fn history_page_with<E: Send + 'static>(
     state: &AppState,
+    caller: &Caller,
     entity_type: &'static str,
     id: Uuid,
     query: HistoryQuery,
     exists: impl FnOnce(&mut crate::db::DbConnection, &str) -> ApiResult<E> + Send + 'static,
 ) -> ApiResult<(HistoryPage, E)> {
+    let scope = caller.scope();
     let mut check = Check::new();
     let page = PageRequest::parse(
         "history",
@@ -264,7 +289,7 @@ pub(crate) async fn history_page_with<E: Send + 'static>(
     let page = HistoryPage {
         items: rows
             .into_iter()
-            .map(HistoryEntry::try_from)
+            .map(|row| Ok(HistoryEntry::try_from(row)?.seen_in(scope.as_deref())))
             .collect::<ApiResult<_>>()?,
         next_cursor,
     };

@@ -240,12 +240,13 @@ async fn reactivate_organisation(
 #[get("/organisations/{id}/history")]
 async fn organisation_history(
     state: Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     id: Path<Uuid>,
     query: Query<HistoryQuery>,
 ) -> ApiResult<HttpResponse> {
     let page = history_page(
         &state,
+        &caller,
         store::ENTITY,
         id.into_inner(),
         query.0,

@@ -467,12 +467,13 @@ async fn end_pairing(
 async fn pairing_history(
     req: HttpRequest,
     state: Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     id: Path<Uuid>,
     query: Query<HistoryQuery>,
 ) -> ApiResult<HttpResponse> {
     let (page, client_ref) = history_page_with(
         &state,
+        &caller,
         store::ENTITY,
         id.into_inner(),
         query.0,

@@ -170,10 +170,11 @@ async fn erase_buddy(
     let reason = ActionBody::reason(body.0)?;
     let now = state.clock.now_naive();
     let id = id.into_inner().to_string();
+    let workflow = state.workflow.clone();
     let buddy = state
         .db
         .write(move |conn| {
-            store::erase_buddy(conn, &id, reason.as_deref(), &caller.actor, now)?;
+            store::erase_buddy(conn, &id, reason.as_deref(), &caller.actor, now, &workflow)?;
             buddies::load_one(conn, &id)
         })
         .await?;

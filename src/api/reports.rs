@@ -489,7 +489,8 @@ impl SummaryReport {
         rows
     }
 
-    /// RFC 4180 CSV: a `section,key,value` header, CRLF line ends, fields quoted where needed.
+    /// RFC 4180 CSV: a `section,key,value` header, CRLF line ends, fields guarded and quoted
+    /// by [`csv_field`].
     fn to_csv(&self) -> String {
         let mut text = String::from("section,key,value\r\n");
         for fields in self.rows() {
@@ -501,22 +502,48 @@ impl SummaryReport {
     }
 }
 
-/// One CSV field: quoted (with doubled quotes) when it holds a comma, quote, line break or
-/// leading or trailing space. A text that a spreadsheet would take for a formula (starting with
-/// `=`, `+`, `-`, `@`, tab or CR) gets a leading `'` first, so opening the report cannot run
-/// anything an organisation's name smuggles in.
+/// What a spreadsheet may cut a field at into cells: the RFC 4180 comma, the `;` of Dutch (and
+/// other) locales, tab, and line breaks.
+const CELL_BREAKS: [char; 5] = [',', ';', '\t', '\r', '\n'];
+
+/// Characters that make a spreadsheet read a cell as a formula (OWASP CSV injection).
+const FORMULA_STARTS: [char; 4] = ['=', '+', '-', '@'];
+
+/// One CSV field, guarded and quoted.
+///
+/// Guarded: wherever a cell could start in it (at the start of the field, and after every
+/// [`CELL_BREAKS`] character, since a reader splitting on `;` does not honour quotes in the
+/// middle of a line), a formula character (`=`, `+`, `-`, `@`, after any spaces) gets a `'`
+/// before it, and so does a field starting with tab or CR, as OWASP advises. So opening the
+/// report cannot run anything an organisation's name smuggles in.
+///
+/// Quoted (with doubled quotes) when it holds a separator (`,`, `;`, tab), a quote, a line
+/// break, or leading or trailing space.
 fn csv_field(value: &str) -> String {
-    let value = if value.starts_with(['=', '+', '-', '@', '\t', '\r']) {
-        format!("'{value}")
-    } else {
-        value.to_owned()
-    };
-    let needs_quotes =
-        value.contains([',', '"', '\n', '\r']) || value.starts_with(' ') || value.ends_with(' ');
+    let mut guarded = String::with_capacity(value.len() + 2);
+    if value.starts_with(['\t', '\r']) {
+        guarded.push('\'');
+    }
+    let mut cell_start = true;
+    for c in value.chars() {
+        if cell_start && FORMULA_STARTS.contains(&c) {
+            guarded.push('\'');
+        }
+        if c != ' ' {
+            cell_start = false;
+        }
+        guarded.push(c);
+        if CELL_BREAKS.contains(&c) {
+            cell_start = true;
+        }
+    }
+    let needs_quotes = guarded.contains([',', ';', '\t', '"', '\n', '\r'])
+        || guarded.starts_with(' ')
+        || guarded.ends_with(' ');
     if needs_quotes {
-        format!("\"{}\"", value.replace('"', "\"\""))
+        format!("\"{}\"", guarded.replace('"', "\"\""))
     } else {
-        value
+        guarded
     }
 }
 
@@ -573,7 +600,10 @@ fn parse_query(query: ReportQuery, today: NaiveDate) -> ApiResult<(Window, Optio
 ///
 /// With `Accept: text/csv` the same report comes as CSV: a `section,key,value` header line,
 /// then one row per figure in the order of the JSON form; per-organisation and per-buddy rows
-/// carry the id as key; an absent figure (null) is an empty value.
+/// carry the id as key; an absent figure (null) is an empty value. A field holding `,`, `;`,
+/// tab, a quote or a line break is quoted, and wherever a spreadsheet could start a cell in a
+/// field (its start, or after one of those separators) a formula character (`=`, `+`, `-`, `@`)
+/// gets a leading `'`.
 #[utoipa::path(
     tag = "reports",
     params(ReportQuery),
@@ -643,6 +673,46 @@ mod tests {
         assert_eq!(csv_field(" padded"), "\" padded\"");
         assert_eq!(csv_field("=1+1"), "'=1+1");
         assert_eq!(csv_field("-x,y"), "\"'-x,y\"");
+        // Values the report really holds pass unchanged.
+        for plain in [
+            "2026-11-22",
+            "2026-11-22T09:00:00Z",
+            "0190aaaa-0000-7000-8000-000000000001",
+            "GI Zuid",
+            "a@b",
+        ] {
+            assert_eq!(csv_field(plain), plain);
+        }
+    }
+
+    /// Dutch-locale spreadsheets split on `;`: a field holding one is quoted like one holding a
+    /// comma, and so is one holding a tab.
+    #[test]
+    fn every_separator_is_quoted() {
+        assert_eq!(csv_field("a;b"), "\"a;b\"");
+        assert_eq!(csv_field("a\tb"), "\"a\tb\"");
+        assert_eq!(csv_field("a\r\nb"), "\"a\r\nb\"");
+    }
+
+    /// Each cell a spreadsheet may make of a field (a reader splitting on `,`, `;` or tab
+    /// without honouring quotes in the middle of a line, or on a line break) is guarded, not
+    /// only the start of the field.
+    #[test]
+    fn every_cell_a_spreadsheet_may_see_is_guarded() {
+        assert_eq!(
+            csv_field("Zorg;=HYPERLINK(\"https://x.example\";\"klik\")"),
+            "\"Zorg;'=HYPERLINK(\"\"https://x.example\"\";\"\"klik\"\")\""
+        );
+        assert_eq!(csv_field("a,+b"), "\"a,'+b\"");
+        assert_eq!(csv_field("a\t-b"), "\"a\t'-b\"");
+        assert_eq!(csv_field("a\n@SUM(1)"), "\"a\n'@SUM(1)\"");
+        assert_eq!(csv_field("a; =1"), "\"a; '=1\"");
+        assert_eq!(csv_field(" =1"), "\" '=1\"");
+        assert_eq!(csv_field("\t=1"), "\"'\t'=1\"");
+        assert_eq!(csv_field("\r"), "\"'\r\"");
+        assert_eq!(csv_field("@"), "'@");
+        // A separator not followed by a formula character needs no guard.
+        assert_eq!(csv_field("a;b=c"), "\"a;b=c\"");
     }
 
     fn query(from: Option<&str>, to: Option<&str>, organisation: Option<&str>) -> ReportQuery {

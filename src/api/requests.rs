@@ -135,7 +135,10 @@ impl NewBuddyRequest {
 pub struct PairingSummary {
     pub id: Uuid,
     pub state: PairingState,
-    pub buddy_id: Uuid,
+    /// The buddy proposed or paired. Staff only: a case system does not learn which volunteer
+    /// it is (it gets their contact through the client, not through the API).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub buddy_id: Option<Uuid>,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -192,7 +195,7 @@ impl BuddyRequest {
                 Ok::<_, ApiError>(PairingSummary {
                     id: uuid(&p.id)?,
                     state: p.state()?,
-                    buddy_id: uuid(&p.buddy_id)?,
+                    buddy_id: Some(uuid(&p.buddy_id)?),
                 })
             })
             .transpose()?;
@@ -225,6 +228,19 @@ impl BuddyRequest {
     }
 }
 
+impl BuddyRequest {
+    /// The request as the caller confined to `scope` may see it: a case system (`Some`) does
+    /// not see which buddy its client's pairing is with; staff (`None`) see everything.
+    pub(crate) fn seen_in(mut self, scope: Option<&str>) -> Self {
+        if scope.is_some() {
+            if let Some(pairing) = &mut self.pairing {
+                pairing.buddy_id = None;
+            }
+        }
+        self
+    }
+}
+
 pub(crate) fn load_one(
     conn: &mut crate::db::DbConnection,
     id: &str,
@@ -235,7 +251,7 @@ pub(crate) fn load_one(
     let row = store::find_visible(conn, id, scope)?;
     let mut latest = store::latest_pairings(conn, std::slice::from_ref(&row.id))?;
     let pairing = latest.remove(&row.id);
-    BuddyRequest::from_row(row, pairing, level, now)
+    Ok(BuddyRequest::from_row(row, pairing, level, now)?.seen_in(scope))
 }
 
 #[derive(Debug, Deserialize, IntoParams)]
@@ -278,6 +294,7 @@ async fn create_buddy_request(
     body: Json<NewBuddyRequest>,
 ) -> ApiResult<HttpResponse> {
     let new = body.0.validate(&caller)?;
+    let scope = caller.scope();
     note_client_ref(&req, &new.client_ref);
     let now = state.clock.now_naive();
     let workflow = state.workflow.clone();
@@ -293,7 +310,8 @@ async fn create_buddy_request(
             }
         })
         .await?;
-    let body = BuddyRequest::from_row(row, pairing, state.service_level, now)?;
+    let body =
+        BuddyRequest::from_row(row, pairing, state.service_level, now)?.seen_in(scope.as_deref());
     Ok(created(format!("/v1/buddy-requests/{}", body.id), &body))
 }
 
@@ -325,6 +343,7 @@ async fn list_buddy_requests(
     }
     // A case system sees its own organisation's requests only, whatever it asks for.
     let scope = caller.scope();
+    let shown_to = scope.clone();
     let asked = query.organisation_id.map(|id| id.to_string());
     let elsewhere = matches!((&scope, &asked), (Some(own), Some(asked)) if own != asked);
     let now = state.clock.now_naive();
@@ -357,7 +376,7 @@ async fn list_buddy_requests(
         .into_iter()
         .map(|row| {
             let pairing = latest.remove(&row.id);
-            BuddyRequest::from_row(row, pairing, level, now)
+            Ok(BuddyRequest::from_row(row, pairing, level, now)?.seen_in(shown_to.as_deref()))
         })
         .collect::<ApiResult<_>>()?;
     Ok(HttpResponse::Ok().json(BuddyRequestPage { items, next_cursor }))
@@ -448,6 +467,7 @@ async fn buddy_request_history(
     let scope = caller.scope();
     let (page, client_ref) = history_page_with(
         &state,
+        &caller,
         store::ENTITY,
         id.into_inner(),
         query.0,

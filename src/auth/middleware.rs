@@ -43,13 +43,15 @@ pub async fn middleware(
         Some(rule) => match rule.access {
             Access::Public => Ok(None),
             Access::Roles(roles) => match authenticate(&req).await {
-                Ok(identity) => match authorise(&req, &identity, roles) {
-                    Ok(()) => Ok(Some(identity)),
-                    Err(e) => {
-                        refused = Some(identity);
-                        Err(e)
+                Ok((mut identity, standing)) => {
+                    match authorise(&req, &mut identity, standing, roles) {
+                        Ok(()) => Ok(Some(identity)),
+                        Err(e) => {
+                            refused = Some(identity);
+                            Err(e)
+                        }
                     }
-                },
+                }
                 Err(e) => Err(e),
             },
         },
@@ -74,9 +76,31 @@ pub async fn middleware(
     }
 }
 
-/// Whether an authenticated caller may use a route of `roles`, after charging its budget.
-fn authorise(req: &ServiceRequest, identity: &Identity, roles: &[Role]) -> Result<(), ApiError> {
+/// Whether valid credentials may be used now, whatever the route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Standing {
+    Good,
+    /// An API key of a deactivated organisation: refused with 403 `organisation-inactive` on
+    /// every route until the organisation is reactivated.
+    OrganisationInactive,
+}
+
+/// Whether an authenticated caller may use a route of `roles`. In this order: the request is
+/// charged to the caller's budget (so every request of a case system counts, refused or not),
+/// then its `X-On-Behalf-Of` is read into `identity`, then the caller's standing and role are
+/// checked. Any refusal here names the caller in the audit trail, since its credentials were
+/// valid.
+fn authorise(
+    req: &ServiceRequest,
+    identity: &mut Identity,
+    standing: Standing,
+    roles: &[Role],
+) -> Result<(), ApiError> {
     charge_client(req, identity)?;
+    identity.on_behalf_of = on_behalf_of(req)?;
+    if standing == Standing::OrganisationInactive {
+        return Err(ApiError::OrganisationInactive);
+    }
     if roles.contains(&identity.role) {
         Ok(())
     } else {
@@ -107,10 +131,20 @@ fn bearer(value: &HeaderValue) -> Option<&str> {
     scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
 }
 
+/// The person the call is made for: at most one `X-On-Behalf-Of`, of 1 to 128 printable
+/// characters. Only read for a caller whose credentials are valid: anyone else gets the 401 and
+/// learns nothing more.
 fn on_behalf_of(req: &ServiceRequest) -> Result<Option<String>, ApiError> {
-    let Some(value) = req.headers().get(ON_BEHALF_OF) else {
+    let mut values = req.headers().get_all(ON_BEHALF_OF);
+    let Some(value) = values.next() else {
         return Ok(None);
     };
+    if values.next().is_some() {
+        return Err(ApiError::invalid(
+            "X-On-Behalf-Of",
+            "must be sent once: it names the one person the call is made for",
+        ));
+    }
     let text = value.to_str().unwrap_or("").trim();
     if text.is_empty() || text.len() > 128 || text.chars().any(char::is_control) {
         return Err(ApiError::invalid(
@@ -121,7 +155,7 @@ fn on_behalf_of(req: &ServiceRequest) -> Result<Option<String>, ApiError> {
     Ok(Some(text.to_owned()))
 }
 
-async fn authenticate(req: &ServiceRequest) -> Result<Identity, ApiError> {
+async fn authenticate(req: &ServiceRequest) -> Result<(Identity, Standing), ApiError> {
     let header = req.headers().get(AUTHORIZATION).ok_or_else(|| {
         ApiError::Unauthorized("send credentials as `Authorization: Bearer <token>`".into())
     })?;
@@ -133,20 +167,26 @@ async fn authenticate(req: &ServiceRequest) -> Result<Identity, ApiError> {
         .ok_or_else(|| ApiError::internal("application state missing"))?
         .clone();
     let now = state.clock.now_naive();
-    let identity = state
+    state
         .db
-        .run(move |conn| match presented.kind {
-            TokenKind::ApiKey => store::api_clients::authenticate(conn, &presented, now),
-            TokenKind::StaffSession => store::staff::authenticate(conn, &presented, now),
+        .run(move |conn| {
+            Ok(match presented.kind {
+                TokenKind::ApiKey => {
+                    store::api_clients::authenticate(conn, &presented, now)?.map(|holder| {
+                        let standing = if holder.organisation_active {
+                            Standing::Good
+                        } else {
+                            Standing::OrganisationInactive
+                        };
+                        (holder.identity, standing)
+                    })
+                }
+                TokenKind::StaffSession => store::staff::authenticate(conn, &presented, now)?
+                    .map(|identity| (identity, Standing::Good)),
+            })
         })
         .await?
-        .ok_or_else(|| ApiError::Unauthorized("the token is unknown, expired or revoked".into()))?;
-    // Only now: a caller without valid credentials learns nothing but that (401).
-    let on_behalf_of = on_behalf_of(req)?;
-    Ok(Identity {
-        on_behalf_of,
-        ..identity
-    })
+        .ok_or_else(|| ApiError::Unauthorized("the token is unknown, expired or revoked".into()))
 }
 
 #[cfg(test)]

@@ -254,6 +254,7 @@ diesel::table! {
         expires_at -> Timestamp,
         used_at -> Nullable<Timestamp>,
         created_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
     }
 }
 

@@ -13,11 +13,14 @@ pub enum Actor {
 }
 
 impl Actor {
+    /// The [`Actor::kind`] of a case system's API client.
+    pub const API_CLIENT: &'static str = "api_client";
+
     pub fn kind(&self) -> &'static str {
         match self {
             Actor::Unauthenticated => "unauthenticated",
             Actor::Staff(_) => "staff",
-            Actor::ApiClient(_) => "api_client",
+            Actor::ApiClient(_) => Self::API_CLIENT,
             Actor::Buddy(_) => "buddy",
             Actor::System => "system",
         }

@@ -47,6 +47,43 @@ impl Lifecycle for BuddyState {
     }
 }
 
+impl BuddyState {
+    /// Whether a buddy in this state may be proposed and may answer a proposal: only `active`.
+    pub fn takes_proposals(self) -> bool {
+        self == BuddyState::Active
+    }
+}
+
+/// What a change to a buddy does to the proposals waiting for their answer, and to the links
+/// in those proposals' mails. The one place this rule lives; the store applies it after every
+/// lifecycle action and profile change (`store::pairings::follow_buddy`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PendingProposals {
+    /// Nothing changes: the buddy can still answer at the address the mail went to.
+    Keep,
+    /// The buddy can no longer take a proposal on (paused, retired): each pending one is
+    /// cancelled as when its request is withdrawn, its request is `open` again (the bureau is
+    /// told, and automatic proposal may move on to another buddy), and its links are revoked.
+    Cancel,
+    /// The mail went to an address that is no longer the buddy's: the links are revoked and
+    /// each pending proposal is mailed again to the new address with a fresh link and the same
+    /// deadline.
+    Resend,
+}
+
+impl PendingProposals {
+    /// The effect of a buddy ending up in `state`, their e-mail address changed or not.
+    pub fn after(state: BuddyState, email_changed: bool) -> PendingProposals {
+        if !state.takes_proposals() {
+            PendingProposals::Cancel
+        } else if email_changed {
+            PendingProposals::Resend
+        } else {
+            PendingProposals::Keep
+        }
+    }
+}
+
 string_enum! {
     /// The kinds of child-protection measure a buddy lived through.
     MeasureKind {
@@ -142,6 +179,26 @@ mod tests {
                     expected,
                     "{state} {action}"
                 );
+            }
+        }
+    }
+
+    #[test]
+    fn pending_proposals_stay_only_with_an_active_buddy_at_the_same_address() {
+        use BuddyState::*;
+        for state in BuddyState::ALL {
+            let active = *state == Active;
+            assert_eq!(state.takes_proposals(), active, "{state}");
+            let (same, changed) = (
+                PendingProposals::after(*state, false),
+                PendingProposals::after(*state, true),
+            );
+            if active {
+                assert_eq!(same, PendingProposals::Keep);
+                assert_eq!(changed, PendingProposals::Resend);
+            } else {
+                assert_eq!(same, PendingProposals::Cancel, "{state}");
+                assert_eq!(changed, PendingProposals::Cancel, "{state}");
             }
         }
     }

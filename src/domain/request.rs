@@ -9,7 +9,7 @@ string_enum! {
     /// ```text
     /// open ──▶ proposed ──▶ matched ──▶ closed
     ///   ▲          │
-    ///   └──────────┘ (proposal declined or expired)
+    ///   └──────────┘ (proposal declined, expired, or cancelled as its buddy stopped)
     /// open | proposed ──▶ withdrawn
     /// ```
     RequestState {
@@ -27,6 +27,8 @@ string_enum! {
         Propose => "propose",
         ProposalDeclined => "proposal-declined",
         ProposalExpired => "proposal-expired",
+        /// The proposal was cancelled because its buddy can no longer take it on.
+        ProposalCancelled => "proposal-cancelled",
         Match => "match",
         Close => "close",
         Withdraw => "withdraw",
@@ -42,7 +44,7 @@ impl Lifecycle for RequestState {
         use RequestState::*;
         match (self, action) {
             (Open, Propose) => Some(Proposed),
-            (Proposed, ProposalDeclined | ProposalExpired) => Some(Open),
+            (Proposed, ProposalDeclined | ProposalExpired | ProposalCancelled) => Some(Open),
             (Proposed, Match) => Some(Matched),
             (Matched, Close) => Some(Closed),
             (Open | Proposed, Withdraw) => Some(Withdrawn),
@@ -123,6 +125,7 @@ mod tests {
             (Open, Propose, Proposed),
             (Proposed, ProposalDeclined, Open),
             (Proposed, ProposalExpired, Open),
+            (Proposed, ProposalCancelled, Open),
             (Proposed, Match, Matched),
             (Matched, Close, Closed),
             (Open, Withdraw, Withdrawn),

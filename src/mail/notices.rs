@@ -11,6 +11,7 @@
 //! | the buddy accepts | buddy | `buddy_confirmation` (client first name and contact) |
 //! | the buddy declines | client bureau | `bureau_declined` |
 //! | a proposal expires | client bureau | `bureau_expired` |
+//! | a buddy with a pending proposal is paused or retired | client bureau | `bureau_cancelled` |
 //! | a pairing ends | buddy | `buddy_thanks` |
 //! | a request is overdue | client bureau | `bureau_overdue` |
 //! | auto-proposal finds nobody good enough | client bureau | `bureau_no_candidate` |
@@ -27,7 +28,7 @@ use super::outbox::{self, Message, OutboxRow, KIND_DEAD_LETTER_ALERT};
 use crate::config::Settings;
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
-use crate::respond::links::{marker, Answer, Links};
+use crate::respond::links::{marker_value, Answer, Links};
 use crate::respond::tokens;
 use crate::store::buddies::{self, BuddyRow};
 use crate::store::organisations;
@@ -208,8 +209,8 @@ impl Notices {
             region => &request.region,
             languages => request.client_languages()?,
             respond_before => display_time(self.proposal_expires_at(pairing.proposed_at)),
-            accept_link => marker(token_id, Answer::Accept),
-            decline_link => marker(token_id, Answer::Decline),
+            accept_link => marker_value(token_id, Answer::Accept),
+            decline_link => marker_value(token_id, Answer::Decline),
         };
         self.to_buddy(conn, now, kind, &buddy, context, ("pairing", &pairing.id))
     }
@@ -262,6 +263,19 @@ impl Notices {
     ) -> ApiResult<String> {
         let extra = context! { ttl_hours => self.inner.proposal_ttl.num_hours() };
         self.about_pairing(conn, now, "bureau_expired", pairing, extra)
+    }
+
+    /// A proposal cancelled because its buddy can no longer take it on (paused or retired), to
+    /// the bureau: the request is open again.
+    pub fn cancelled(
+        &self,
+        conn: &mut DbConnection,
+        pairing: &PairingRow,
+        now: NaiveDateTime,
+    ) -> ApiResult<String> {
+        let buddy = buddies::find(conn, &pairing.buddy_id)?;
+        let extra = context! { buddy_state => &buddy.state };
+        self.about_pairing(conn, now, "bureau_cancelled", pairing, extra)
     }
 
     /// A note to the bureau naming a pairing, its request and its buddy, plus `extra`.

@@ -58,6 +58,36 @@ pub fn marker(token_id: &str, answer: Answer) -> String {
     format!("{MARKER_START}{token_id}:{}{MARKER_END}", answer.as_str())
 }
 
+/// The marker of [`marker`] as a template value: marked safe, which tells the mail templates'
+/// formatter that the service placed it (see [`crate::templates`]), so it is the only kind of
+/// marker that becomes a link.
+pub fn marker_value(token_id: &str, answer: Answer) -> minijinja::Value {
+    minijinja::Value::from_safe_string(marker(token_id, answer))
+}
+
+/// Makes text from user input (names, reasons, notes) unable to form a marker, alone or with
+/// what is printed next to it: a zero-width space goes between two `@`, and before a leading or
+/// after a trailing `@`. An e-mail address (`a@b`) is left as it is.
+pub fn neutralise(text: &str) -> std::borrow::Cow<'_, str> {
+    const BREAK: char = '\u{200B}';
+    if !text.contains('@') {
+        return std::borrow::Cow::Borrowed(text);
+    }
+    let mut out = String::with_capacity(text.len() + 8);
+    let mut previous = None;
+    for c in text.chars() {
+        if c == '@' && matches!(previous, None | Some('@')) {
+            out.push(BREAK);
+        }
+        out.push(c);
+        previous = Some(c);
+    }
+    if text.ends_with('@') {
+        out.push(BREAK);
+    }
+    std::borrow::Cow::Owned(out)
+}
+
 /// The SHA-256 of a token, as stored.
 pub fn token_hash(token: &str) -> String {
     hex::encode(Sha256::digest(token.as_bytes()))
@@ -282,6 +312,28 @@ mod tests {
         ] {
             assert_eq!(links().expand(body), body);
         }
+    }
+
+    #[test]
+    fn neutralised_text_never_forms_a_marker_however_it_is_joined() {
+        let id = "0123456789abcdef0123456789abcdef";
+        let hostile = [
+            format!("@@respond:{id}:accept@@"),
+            format!("Jan @@respond:{id}:accept@@ de Vries"),
+            "@".to_owned(),
+            format!("@respond:{id}:accept@@"),
+            "x@@".to_owned(),
+        ];
+        for a in &hostile {
+            let alone = neutralise(a);
+            assert_eq!(links().expand(&alone), alone, "{a}");
+            for b in &hostile {
+                let joined = format!("{}{}", neutralise(a), neutralise(b));
+                assert_eq!(links().expand(&joined), joined, "{a} + {b}");
+            }
+        }
+        assert_eq!(neutralise("jan@example.org"), "jan@example.org");
+        assert_eq!(neutralise("plain"), "plain");
     }
 
     #[test]

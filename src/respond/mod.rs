@@ -59,7 +59,8 @@ enum Unavailable {
     Used,
     /// The proposal expired: 410.
     Expired,
-    /// The proposal was answered otherwise (by staff) or withdrawn: 410.
+    /// The proposal was answered otherwise (by staff) or withdrawn, the buddy is not active,
+    /// or the link was revoked (the buddy was paused or retired, or their address changed): 410.
     Closed,
     /// The form was not understood: 400.
     BadForm,
@@ -115,8 +116,12 @@ fn inspect(conn: &mut DbConnection, token: &str, now: NaiveDateTime) -> ApiResul
     }
     let buddy = buddies::find(conn, &row.buddy_id)?;
     let state = pairing.state()?;
+    // An answer needs a buddy who can take the proposal on, at the address the link went to:
+    // pausing, retiring or a new e-mail address revokes the link (and settles the proposal).
     let verdict = if row.used_at.is_some() {
         Err(Unavailable::Used)
+    } else if row.revoked_at.is_some() || !buddy.state()?.takes_proposals() {
+        Err(Unavailable::Closed)
     } else if state == PairingState::Expired
         || (state == PairingState::Proposed && now >= row.expires_at)
     {

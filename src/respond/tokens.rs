@@ -23,6 +23,9 @@ pub struct TokenRow {
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
+    /// When the link was revoked unused: its buddy was paused or retired, or their e-mail
+    /// address changed (see [`revoke_for_buddy`]).
+    pub revoked_at: Option<NaiveDateTime>,
 }
 
 /// Creates the token with which `buddy_id` answers the proposal `pairing_id` until
@@ -56,6 +59,7 @@ pub fn for_pairing(conn: &mut DbConnection, pairing_id: &str) -> ApiResult<Optio
         .filter(response_tokens::pairing_id.eq(pairing_id))
         .filter(response_tokens::purpose.eq(PURPOSE_PROPOSAL_RESPONSE))
         .filter(response_tokens::used_at.is_null())
+        .filter(response_tokens::revoked_at.is_null())
         .order(response_tokens::created_at.desc())
         .select(TokenRow::as_select())
         .first(conn)
@@ -81,4 +85,21 @@ pub fn mark_used(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> ApiRe
     .set(response_tokens::used_at.eq(now))
     .execute(conn)?;
     Ok(updated == 1)
+}
+
+/// Revokes every live (unused, unrevoked) link of `buddy_id`: a revoked link answers 410 like
+/// one whose proposal is closed. Returns how many were revoked.
+pub fn revoke_for_buddy(
+    conn: &mut DbConnection,
+    buddy_id: &str,
+    now: NaiveDateTime,
+) -> ApiResult<usize> {
+    Ok(diesel::update(
+        response_tokens::table
+            .filter(response_tokens::buddy_id.eq(buddy_id))
+            .filter(response_tokens::used_at.is_null())
+            .filter(response_tokens::revoked_at.is_null()),
+    )
+    .set(response_tokens::revoked_at.eq(now))
+    .execute(conn)?)
 }

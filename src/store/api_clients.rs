@@ -7,9 +7,10 @@ use uuid::Uuid;
 use super::organisations;
 use crate::auth::token::{self, Presented, TokenKind};
 use crate::auth::{Identity, Role};
-use crate::db::schema::{api_clients, api_keys};
+use crate::db::schema::{api_clients, api_keys, organisations as organisations_table};
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::actor::Actor;
+use crate::domain::organisation::OrganisationState;
 use crate::error::{ApiError, ApiResult};
 use crate::http::pagination::PageRequest;
 
@@ -214,19 +215,32 @@ pub fn revoke(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> ApiResul
     })
 }
 
+/// A valid API key: who it is, and whether its organisation takes part in the programme.
+#[derive(Debug, Clone)]
+pub struct KeyHolder {
+    pub identity: Identity,
+    /// `false` once the organisation is deactivated: its keys are refused until it is
+    /// reactivated (see [`crate::auth::middleware`]).
+    pub organisation_active: bool,
+}
+
 /// The identity behind an API key, if it is valid now. Notes the key's use.
 pub fn authenticate(
     conn: &mut DbConnection,
     presented: &Presented,
     now: NaiveDateTime,
-) -> ApiResult<Option<Identity>> {
-    let found: Option<(ApiKeyRow, ApiClientRow)> = api_keys::table
-        .inner_join(api_clients::table)
+) -> ApiResult<Option<KeyHolder>> {
+    let found: Option<(ApiKeyRow, ApiClientRow, String)> = api_keys::table
+        .inner_join(api_clients::table.inner_join(organisations_table::table))
         .filter(api_keys::id.eq(&presented.id))
-        .select((ApiKeyRow::as_select(), ApiClientRow::as_select()))
+        .select((
+            ApiKeyRow::as_select(),
+            ApiClientRow::as_select(),
+            organisations_table::state,
+        ))
         .first(conn)
         .optional()?;
-    let Some((key, client)) = found else {
+    let Some((key, client, organisation_state)) = found else {
         return Ok(None);
     };
     let valid = presented.matches(&key.secret_hash)
@@ -245,11 +259,14 @@ pub fn authenticate(
             .set(api_keys::last_used_at.eq(now))
             .execute(conn)?;
     }
-    Ok(Some(Identity {
-        role: Role::CaseSystem,
-        actor: Actor::ApiClient(client.id),
-        organisation_id: Some(client.organisation_id),
-        credential_id: key.id,
-        on_behalf_of: None,
+    Ok(Some(KeyHolder {
+        identity: Identity {
+            role: Role::CaseSystem,
+            actor: Actor::ApiClient(client.id),
+            organisation_id: Some(client.organisation_id),
+            credential_id: key.id,
+            on_behalf_of: None,
+        },
+        organisation_active: organisation_state == OrganisationState::Active.as_str(),
     }))
 }

@@ -7,16 +7,20 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::history::{self, Event};
+use super::pairings as store_pairings;
 use super::{concurrent_change, organisations, parse_stored};
 use crate::db::schema::{buddies, pairings};
 use crate::db::DbConnection;
 use crate::domain::actor::Actor;
-use crate::domain::buddy::{BuddyAction, BuddyState, MailLanguage, MeasureKind, Screening};
+use crate::domain::buddy::{
+    BuddyAction, BuddyState, MailLanguage, MeasureKind, PendingProposals, Screening,
+};
 use crate::domain::lifecycle::transition;
 use crate::domain::pairing::PairingState;
 use crate::domain::values::{list_from_json, list_to_json};
 use crate::error::{ApiError, ApiResult};
 use crate::http::pagination::PageRequest;
+use crate::workflow::Workflow;
 
 pub const ENTITY: &str = "buddy";
 
@@ -233,14 +237,18 @@ impl ProfileChange {
     }
 }
 
+/// Changes a buddy's profile. A changed e-mail address takes the pending proposals with it
+/// (see [`PendingProposals`]).
 pub fn update_profile(
     conn: &mut DbConnection,
     id: &str,
     change: ProfileChange,
     actor: &Actor,
     now: NaiveDateTime,
+    workflow: &Workflow,
 ) -> ApiResult<BuddyRow> {
     let mut row = find(conn, id)?;
+    let old_email = row.email.clone();
     if row.erased_at.is_some() {
         // Erasure is for good: a profile cannot be filled in again.
         return Err(ApiError::Conflict {
@@ -310,10 +318,15 @@ pub fn update_profile(
             at: now,
         },
     )?;
+    let effect = PendingProposals::after(row.state()?, row.email != old_email);
+    store_pairings::follow_buddy(conn, &row, effect, actor, now, workflow)?;
     Ok(row)
 }
 
-/// Moves a buddy through its lifecycle, enforcing the rules that go with each action.
+/// Moves a buddy through its lifecycle, enforcing the rules that go with each action, and
+/// applies what the new state means for their pending proposals (see [`PendingProposals`]:
+/// pausing or retiring cancels them). Retiring is refused while an accepted or active pairing
+/// runs.
 pub fn act(
     conn: &mut DbConnection,
     id: &str,
@@ -321,6 +334,7 @@ pub fn act(
     reason: Option<&str>,
     actor: &Actor,
     now: NaiveDateTime,
+    workflow: &Workflow,
 ) -> ApiResult<BuddyRow> {
     let row = find(conn, id)?;
     let from = row.state()?;
@@ -337,13 +351,21 @@ pub fn act(
             }
         }
         BuddyAction::Retire => {
-            let load = live_loads(conn, std::slice::from_ref(&row.id))?;
-            if load.get(&row.id).copied().unwrap_or(0) > 0 {
+            // A pending proposal is cancelled below; a pairing that was taken on is not.
+            let running: i64 = pairings::table
+                .filter(pairings::buddy_id.eq(&row.id))
+                .filter(pairings::state.eq_any([
+                    PairingState::Accepted.as_str(),
+                    PairingState::Active.as_str(),
+                ]))
+                .count()
+                .get_result(conn)?;
+            if running > 0 {
                 return Err(ApiError::Conflict {
                     kind: "buddy-has-live-pairings",
                     title: "Buddy has live pairings",
-                    detail: "end, or let the buddy decline, every proposed, accepted or active \
-                             pairing before retiring the buddy"
+                    detail: "end every accepted or active pairing before retiring the buddy \
+                             (a pending proposal is cancelled)"
                         .into(),
                 });
             }
@@ -371,5 +393,14 @@ pub fn act(
             at: now,
         },
     )?;
-    find(conn, id)
+    let row = find(conn, id)?;
+    store_pairings::follow_buddy(
+        conn,
+        &row,
+        PendingProposals::after(to, false),
+        actor,
+        now,
+        workflow,
+    )?;
+    Ok(row)
 }

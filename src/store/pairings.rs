@@ -5,20 +5,21 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::buddies::{self, live_loads};
+use super::buddies::{self, live_loads, BuddyRow};
 use super::history::{self, Event};
 use super::requests::{self, follow};
 use super::{concurrent_change, parse_stored};
 use crate::db::schema::{buddies as buddies_table, pairings};
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::actor::Actor;
-use crate::domain::buddy::BuddyState;
+use crate::domain::buddy::{BuddyState, PendingProposals};
 use crate::domain::lifecycle::transition;
 use crate::domain::pairing::{EndReason, PairingAction, PairingState};
 use crate::domain::request::RequestAction;
 use crate::error::{ApiError, ApiResult};
 use crate::http::pagination::PageRequest;
 use crate::mail::notices::Notices;
+use crate::respond::tokens;
 use crate::workflow::Workflow;
 
 pub const ENTITY: &str = "pairing";
@@ -77,7 +78,7 @@ pub fn propose(
     transition(request.state()?, RequestAction::Propose)?;
     let buddy = buddies::find(conn, buddy_id)?;
     let buddy_state = buddy.state()?;
-    if buddy_state != BuddyState::Active {
+    if !buddy_state.takes_proposals() {
         return Err(unavailable(format!(
             "the buddy is {buddy_state}; only active buddies can be proposed"
         )));
@@ -282,8 +283,9 @@ pub fn act(
         PairingAction::Accept => Some(RequestAction::Match),
         PairingAction::Decline => Some(RequestAction::ProposalDeclined),
         PairingAction::Expire => Some(RequestAction::ProposalExpired),
+        PairingAction::Cancel => Some(RequestAction::ProposalCancelled),
         PairingAction::End => Some(RequestAction::Close),
-        PairingAction::Activate | PairingAction::Cancel => None,
+        PairingAction::Activate => None,
     };
     let row = move_pairing(conn, &pairing, action, actor, reason, now, |row| {
         if action == PairingAction::Decline {
@@ -307,18 +309,65 @@ pub fn act(
         PairingAction::Accept => {
             notices.accepted(conn, &row, now)?;
         }
-        PairingAction::Decline | PairingAction::Expire => {
-            if action == PairingAction::Decline {
-                notices.declined(conn, &row, now)?;
-            } else {
-                notices.expired(conn, &row, now)?;
-            }
+        PairingAction::Decline | PairingAction::Expire | PairingAction::Cancel => {
+            match action {
+                PairingAction::Decline => notices.declined(conn, &row, now)?,
+                PairingAction::Expire => notices.expired(conn, &row, now)?,
+                _ => notices.cancelled(conn, &row, now)?,
+            };
             workflow.request_opened(conn, &row.request_id, now)?;
         }
         PairingAction::End => {
             notices.ended(conn, &row, now)?;
         }
-        PairingAction::Activate | PairingAction::Cancel => {}
+        PairingAction::Activate => {}
     }
     Ok(row)
+}
+
+/// Applies what a change to buddy `buddy` (already stored) does to their pending proposals,
+/// as [`PendingProposals`] says: their live response links are revoked unless nothing changes;
+/// a pending proposal is cancelled through [`act`] (history, request `open` again, a note to the
+/// bureau, automatic proposal), with `reason`, or mailed again to the new address with a fresh
+/// link.
+pub fn follow_buddy(
+    conn: &mut DbConnection,
+    buddy: &BuddyRow,
+    effect: PendingProposals,
+    actor: &Actor,
+    now: NaiveDateTime,
+    workflow: &Workflow,
+) -> ApiResult<()> {
+    if effect == PendingProposals::Keep {
+        return Ok(());
+    }
+    tokens::revoke_for_buddy(conn, &buddy.id, now)?;
+    let pending: Vec<PairingRow> = pairings::table
+        .filter(pairings::buddy_id.eq(&buddy.id))
+        .filter(pairings::state.eq(PairingState::Proposed.as_str()))
+        .order(pairings::id.asc())
+        .select(PairingRow::as_select())
+        .load(conn)?;
+    for pairing in pending {
+        match effect {
+            PendingProposals::Cancel => {
+                let reason = format!("buddy {}", buddy.state);
+                act(
+                    conn,
+                    &pairing.id,
+                    PairingAction::Cancel,
+                    Some(&reason),
+                    None,
+                    actor,
+                    now,
+                    workflow,
+                )?;
+            }
+            PendingProposals::Resend => {
+                workflow.notices.proposed(conn, &pairing, now)?;
+            }
+            PendingProposals::Keep => {}
+        }
+    }
+    Ok(())
 }

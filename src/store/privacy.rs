@@ -353,6 +353,7 @@ pub fn erase_buddy(
     reason: Option<&str>,
     actor: &Actor,
     now: NaiveDateTime,
+    workflow: &crate::workflow::Workflow,
 ) -> ApiResult<BuddyRow> {
     let row = buddies::find(conn, id)?;
     if row.erased_at.is_some() {
@@ -387,6 +388,7 @@ pub fn erase_buddy(
             Some("retired to be erased"),
             actor,
             now,
+            workflow,
         )?;
     }
     let changed = diesel::update(buddies_table::table)

@@ -3,7 +3,10 @@
 //!
 //! Escaping follows the file name: a `.html` template escapes every value it prints (a name
 //! like `<b>Jan</b>` shows as typed, never as markup), a `.txt` template prints values as they
-//! are. A value missing from the context is an error, never an empty string, so a template
+//! are. Either way every printed value that is not marked safe is neutralised first
+//! ([`crate::respond::links::neutralise`]), so a response-link marker typed into a name, reason
+//! or note stays text: only the markers the service places ([`crate::respond::links::marker_value`],
+//! safe values) become links when the mail is sent. No template marks a value safe itself. A value missing from the context is an error, never an empty string, so a template
 //! that names a field the code does not give fails its test instead of sending a gap.
 //!
 //! An e-mail is a pair `mail/<language>/<kind>.txt` and `.html`. The text template renders
@@ -23,7 +26,7 @@ macro_rules! template_files {
 pub const LANGUAGES: [&str; 2] = ["nl", "en"];
 
 /// The kinds of e-mail; each has a `.txt` and an `.html` template per language.
-pub const MAIL_KINDS: [&str; 11] = [
+pub const MAIL_KINDS: [&str; 12] = [
     "buddy_proposal",
     "buddy_reminder",
     "buddy_withdrawn",
@@ -32,6 +35,7 @@ pub const MAIL_KINDS: [&str; 11] = [
     "bureau_new_request",
     "bureau_declined",
     "bureau_expired",
+    "bureau_cancelled",
     "bureau_overdue",
     "bureau_no_candidate",
     "bureau_dead_letter",
@@ -73,6 +77,10 @@ const FILES: &[(&str, &str)] = template_files![
     "mail/nl/bureau_expired.html",
     "mail/en/bureau_expired.txt",
     "mail/en/bureau_expired.html",
+    "mail/nl/bureau_cancelled.txt",
+    "mail/nl/bureau_cancelled.html",
+    "mail/en/bureau_cancelled.txt",
+    "mail/en/bureau_cancelled.html",
     "mail/nl/bureau_overdue.txt",
     "mail/nl/bureau_overdue.html",
     "mail/en/bureau_overdue.txt",
@@ -128,6 +136,7 @@ impl Templates {
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
+        env.set_formatter(neutralising_formatter);
         for (name, source) in FILES {
             env.add_template(name, source)
                 .unwrap_or_else(|e| panic!("template {name}: {e:#}"));
@@ -179,6 +188,30 @@ impl Templates {
             .get_template(&format!("pages/{language}/{name}.html"))?
             .render(&context)
     }
+}
+
+/// The default formatter (escaping by file name), after neutralising response-link markers in
+/// every value the service did not mark safe.
+fn neutralising_formatter(
+    out: &mut minijinja::Output,
+    state: &minijinja::State,
+    value: &Value,
+) -> Result<(), minijinja::Error> {
+    use minijinja::value::ValueKind;
+    let textual = matches!(
+        value.kind(),
+        ValueKind::String
+            | ValueKind::Seq
+            | ValueKind::Map
+            | ValueKind::Iterable
+            | ValueKind::Plain
+    );
+    if value.is_safe() || !textual {
+        return minijinja::escape_formatter(out, state, value);
+    }
+    let text = value.to_string();
+    let neutral = crate::respond::links::neutralise(&text);
+    minijinja::escape_formatter(out, state, &Value::from(neutral.as_ref()))
 }
 
 /// Trims the blank lines a template leaves at the start and the end, and ends with one newline.

@@ -189,6 +189,9 @@ struct Caller {
     authorization: String,
     /// `None`: the credentials are not valid (a 401 wherever credentials are needed).
     role: Option<Role>,
+    /// A valid key of an organisation that left the programme: a 403 `organisation-inactive`
+    /// wherever credentials are needed.
+    inactive_organisation: bool,
 }
 
 impl Caller {
@@ -197,6 +200,7 @@ impl Caller {
             name,
             authorization,
             role: None,
+            inactive_organisation: false,
         }
     }
 
@@ -205,6 +209,14 @@ impl Caller {
             name,
             authorization: format!("Bearer {token}"),
             role,
+            inactive_organisation: false,
+        }
+    }
+
+    fn of_inactive_organisation(name: &'static str, token: &str) -> Self {
+        Caller {
+            inactive_organisation: true,
+            ..Caller::bearer(name, token, Some(Role::CaseSystem))
         }
     }
 }
@@ -322,6 +334,13 @@ fn verdict(allowed: Allowed, caller: &Caller, response: &Response) -> Option<Str
     if status >= 500 {
         return Some(format!("{status} (a server error)"));
     }
+    if caller.inactive_organisation && allowed != Allowed::Public {
+        let kind = &response.body["type"];
+        return (status != 403
+            || kind != "urn:maatje:problem:organisation-inactive"
+            || response.header("www-authenticate").is_some())
+        .then(|| format!("{status} of type {kind}, expected a 403 organisation-inactive"));
+    }
     let must = match (allowed, caller.role) {
         (Allowed::Public, _) => None,
         (Allowed::Roles(_), None) => Some(401),
@@ -388,6 +407,17 @@ async fn every_operation_answers_each_kind_of_caller_as_the_design_says() {
     );
     // The target of the API-client operations: not the case system above.
     let (spare_client, spare_key) = app.create_case_system(&spare_org, "Reserve").await;
+    // A valid key of an organisation that left the programme.
+    let gone_org = id_of(&create_organisation(&app, "Vertrokken instelling").await);
+    let (_, gone_org_key) = app.create_case_system(&gone_org, "Oud systeem").await;
+    let response = as_admin(
+        &app,
+        Method::POST,
+        &format!("/v1/organisations/{gone_org}/deactivate"),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(response.status, 200, "{}", response.text);
 
     // Staff: working sessions, and sessions that must not work.
     let (_, coordinator) = app
@@ -459,6 +489,7 @@ async fn every_operation_answers_each_kind_of_caller_as_the_design_says() {
         Caller::bearer("a logged-out session", &logged_out, None),
         Caller::bearer("an expired session", &expiring_session, None),
         Caller::bearer("a deactivated account's session", &gone_session, None),
+        Caller::of_inactive_organisation("a key of a deactivated organisation", &gone_org_key),
         Caller::bearer("a case system", &case_key, Some(Role::CaseSystem)),
         Caller::bearer("a coordinator", &coordinator, Some(Role::Coordinator)),
         Caller::bearer("an admin", &app.admin_token, Some(Role::Admin)),
@@ -557,6 +588,20 @@ fn the_matrix_verdicts_catch_wrong_answers() {
     assert_eq!(verdict(PUBLIC, &anonymous, &ok), None);
     assert!(verdict(PUBLIC, &anonymous, &unauthorized).is_some());
     assert!(verdict(PUBLIC, &coordinator, &forbidden).is_some());
+    let gone = Caller::of_inactive_organisation("gone", "x");
+    let inactive = answer(403, "organisation-inactive", None);
+    assert_eq!(verdict(ANY, &gone, &inactive), None);
+    assert_eq!(verdict(ADMIN, &gone, &inactive), None);
+    assert!(verdict(ANY, &gone, &ok).is_some());
+    assert!(verdict(ADMIN, &gone, &forbidden).is_some());
+    assert!(verdict(ANY, &gone, &unauthorized).is_some());
+    assert!(verdict(
+        ANY,
+        &gone,
+        &answer(403, "organisation-inactive", Some("Bearer"))
+    )
+    .is_some());
+    assert_eq!(verdict(PUBLIC, &gone, &ok), None);
 }
 
 /// The router decodes percent-escapes in the path, so `/v1/st%61ff` is `/v1/staff`: the access
@@ -653,6 +698,386 @@ async fn an_invalid_on_behalf_of_header_is_judged_after_the_credentials() {
             )
             .await;
         assert_eq!(response.status, 200, "{}", response.text);
+    }
+}
+
+/// `X-On-Behalf-Of` names one person: sent twice it is ambiguous, and refused like an invalid
+/// one, whatever the values.
+#[tokio::test]
+async fn an_on_behalf_of_header_sent_twice_is_refused() {
+    let app = spawn_app_with(NO_LIMITS).await;
+    let org = crate::fixtures::organisation(&app).await;
+    let (_, key) = app.create_case_system(&org, "Zaaksysteem").await;
+    let valid = format!("Bearer {key}");
+    let counts = app.table_counts();
+    for (first, second) in [("J. de Vries", "P. Jansen"), ("J. de Vries", "J. de Vries")] {
+        let response = app
+            .request_with_headers(
+                Method::POST,
+                "/v1/buddy-requests",
+                Some("application/json"),
+                serde_json::to_vec(&b_request("CASE-TWICE")).unwrap(),
+                &[
+                    ("authorization", &valid),
+                    ("x-on-behalf-of", first),
+                    ("x-on-behalf-of", second),
+                ],
+            )
+            .await;
+        assert_invalid_fields(&response, &["X-On-Behalf-Of"]);
+    }
+    assert_eq!(app.table_counts(), counts, "nothing is filed");
+}
+
+/// A valid key with an invalid `X-On-Behalf-Of`: the 400 is recorded with the case system as
+/// the actor (not as an unauthenticated caller), and it counts against the case system's own
+/// rate limit like any other request.
+#[tokio::test]
+async fn an_invalid_on_behalf_of_header_keeps_the_caller_and_its_budget() {
+    let app = spawn_app_with(&[
+        ("MAATJE__LIMITS__PER_ADDRESS_PER_MINUTE", "100000"),
+        ("MAATJE__LIMITS__PER_CLIENT_PER_MINUTE", "2"),
+    ])
+    .await;
+    let org = crate::fixtures::organisation(&app).await;
+    let (client, key) = app.create_case_system(&org, "Zaaksysteem").await;
+    let valid = format!("Bearer {key}");
+    let too_long = "x".repeat(129);
+    let mut statuses = Vec::new();
+    let mut refused = Vec::new();
+    for _ in 0..3 {
+        let response = app
+            .request_with_headers(
+                Method::GET,
+                "/v1/buddy-requests",
+                None,
+                Vec::new(),
+                &[("authorization", &valid), ("x-on-behalf-of", &too_long)],
+            )
+            .await;
+        statuses.push(response.status);
+        refused.push(response);
+    }
+    // Two within the budget (each a 400), the third over it.
+    assert_eq!(statuses, [400, 400, 429], "{}", refused[2].text);
+    assert_invalid_fields(&refused[0], &["X-On-Behalf-Of"]);
+    assert_problem(&refused[2], 429, "rate-limited");
+    let records = app.audit_records().await;
+    for response in &refused {
+        let record = records
+            .iter()
+            .find(|r| r["request_id"].as_str() == Some(response.request_id()))
+            .unwrap_or_else(|| panic!("no audit record for {}", response.request_id()));
+        assert_eq!(
+            record["actor"],
+            json!({ "type": "api_client", "id": client }),
+            "{record}"
+        );
+        assert_eq!(record["status"], response.status, "{record}");
+        assert!(record.get("on_behalf_of").is_none(), "{record}");
+    }
+}
+
+/// An organisation that left the programme reads and withdraws nothing: its case systems' keys
+/// are refused in authentication (403 `organisation-inactive`, so an integrator knows the key
+/// itself is fine and new keys would not help), audited with the case system as actor, and
+/// they work again once the organisation is reactivated.
+#[tokio::test]
+async fn keys_of_a_deactivated_organisation_are_refused_until_it_is_reactivated() {
+    let app = spawn_app_with(NO_LIMITS).await;
+    let org = crate::fixtures::organisation(&app).await;
+    let (client, key) = app.create_case_system(&org, "Zaaksysteem").await;
+    app.use_token(Some(&key));
+    let response = app
+        .post_json("/v1/buddy-requests", &b_request("CASE-GONE"))
+        .await;
+    assert_eq!(response.status, 201, "{}", response.text);
+    let request = id_of(&response.body);
+    app.use_admin();
+    let response = app
+        .post_empty(&format!("/v1/organisations/{org}/deactivate"))
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+
+    let authorization = format!("Bearer {key}");
+    let calls = [
+        (Method::GET, "/v1/auth/me".to_owned()),
+        (Method::GET, "/v1/buddy-requests".to_owned()),
+        (Method::GET, format!("/v1/buddy-requests/{request}")),
+        (Method::GET, format!("/v1/buddy-requests/{request}/history")),
+        (
+            Method::POST,
+            format!("/v1/buddy-requests/{request}/withdraw"),
+        ),
+        (Method::POST, "/v1/buddy-requests".to_owned()),
+        (Method::POST, "/v1/exit-interviews".to_owned()),
+        // Not a case system's operation at all: refused the same way, before the role.
+        (Method::GET, "/v1/buddies".to_owned()),
+    ];
+    let counts = app.table_counts();
+    let mut refused = Vec::new();
+    for (method, path) in &calls {
+        let body = (*method == Method::POST).then(|| json!({}));
+        let response = send(&app, method.clone(), path, body.as_ref(), &authorization).await;
+        assert_problem(&response, 403, "organisation-inactive");
+        assert!(
+            response.header("www-authenticate").is_none(),
+            "{method} {path}: the credentials are valid"
+        );
+        assert!(
+            !response.text.contains("Berendina") && !response.text.contains("99887766"),
+            "{method} {path}: {}",
+            response.text
+        );
+        refused.push(response);
+    }
+    assert_eq!(app.table_counts(), counts, "nothing changed");
+    assert_eq!(
+        crate::fixtures::state_of(&app, &format!("/v1/buddy-requests/{request}")).await,
+        "open"
+    );
+    // The refusals on audited routes name the case system.
+    let records = app.audit_records().await;
+    let audited: Vec<&Value> = refused
+        .iter()
+        .filter_map(|response| {
+            records
+                .iter()
+                .find(|r| r["request_id"].as_str() == Some(response.request_id()))
+        })
+        .collect();
+    assert!(audited.len() >= 5, "{audited:?}");
+    for record in audited {
+        assert_eq!(
+            record["actor"],
+            json!({ "type": "api_client", "id": client }),
+            "{record}"
+        );
+        assert_eq!(record["outcome"], "denied", "{record}");
+        assert_eq!(record["status"], 403, "{record}");
+    }
+
+    let response = app
+        .post_empty(&format!("/v1/organisations/{org}/reactivate"))
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    let response = send(
+        &app,
+        Method::GET,
+        &format!("/v1/buddy-requests/{request}"),
+        None,
+        &authorization,
+    )
+    .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+}
+
+/// What a role sees of one field of a request's history entries (or of the request itself).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Shown {
+    /// Always, as recorded.
+    Yes,
+    /// Never.
+    No,
+    /// Only on entries whose actor is an API client, i.e. the organisation's own case system:
+    /// its own words and its own id; never the bureau's.
+    OwnOnly,
+}
+
+/// Who sees which field of a buddy request's history (`GET /v1/buddy-requests/{id}/history`):
+/// a case system sees what happened, the states, when and what kind of actor, but nothing the
+/// bureau wrote (exclusion and legal-hold reasons, decline notes) and no staff, buddy or system
+/// identity. Staff see everything.
+const HISTORY_FIELDS: &[(&str, Role, Shown)] = &[
+    ("action", Role::CaseSystem, Shown::Yes),
+    ("action", Role::Coordinator, Shown::Yes),
+    ("action", Role::Admin, Shown::Yes),
+    ("from_state", Role::CaseSystem, Shown::Yes),
+    ("from_state", Role::Coordinator, Shown::Yes),
+    ("from_state", Role::Admin, Shown::Yes),
+    ("to_state", Role::CaseSystem, Shown::Yes),
+    ("to_state", Role::Coordinator, Shown::Yes),
+    ("to_state", Role::Admin, Shown::Yes),
+    ("at", Role::CaseSystem, Shown::Yes),
+    ("at", Role::Coordinator, Shown::Yes),
+    ("at", Role::Admin, Shown::Yes),
+    ("actor.type", Role::CaseSystem, Shown::Yes),
+    ("actor.type", Role::Coordinator, Shown::Yes),
+    ("actor.type", Role::Admin, Shown::Yes),
+    ("actor.id", Role::CaseSystem, Shown::OwnOnly),
+    ("actor.id", Role::Coordinator, Shown::Yes),
+    ("actor.id", Role::Admin, Shown::Yes),
+    ("reason", Role::CaseSystem, Shown::OwnOnly),
+    ("reason", Role::Coordinator, Shown::Yes),
+    ("reason", Role::Admin, Shown::Yes),
+];
+
+/// Who sees which nested field of the request itself (`GET /v1/buddy-requests/{id}`, lists,
+/// withdraw answers): which buddy is proposed is the bureau's business.
+const REQUEST_FIELDS: &[(&str, Role, Shown)] = &[
+    ("pairing.id", Role::CaseSystem, Shown::Yes),
+    ("pairing.state", Role::CaseSystem, Shown::Yes),
+    ("pairing.buddy_id", Role::CaseSystem, Shown::No),
+    ("pairing.buddy_id", Role::Coordinator, Shown::Yes),
+    ("pairing.buddy_id", Role::Admin, Shown::Yes),
+];
+
+/// A member of `value` by a dotted path.
+fn member<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
+    path.split('.')
+        .try_fold(value, |v, key| v.get(key))
+        .filter(|v| !v.is_null())
+}
+
+#[tokio::test]
+async fn a_case_system_sees_no_bureau_internal_text_in_a_requests_history() {
+    let app = spawn_app_with(NO_LIMITS).await;
+    let org = crate::fixtures::organisation(&app).await;
+    let (client, key) = app.create_case_system(&org, "Zaaksysteem").await;
+    let (_, coordinator) = app
+        .create_staff(StaffRole::Coordinator, "coordinator@example.org")
+        .await;
+    const EXCLUSION: &str = "Jan is de oom van de client; eerder veroordeeld";
+    const HOLD: &str = "Klacht bij de tuchtrechter: dossier bewaren";
+    const DECLINE: &str = "Ik ken deze familie van school";
+    const WITHDRAW: &str = "Cliënt ziet er toch van af";
+
+    // The case system files; staff exclude a buddy, hold the record, propose another buddy
+    // who declines, propose a third; the case system withdraws.
+    app.use_token(Some(&key));
+    let response = app
+        .post_json("/v1/buddy-requests", &b_request("CASE-INTERN"))
+        .await;
+    assert_eq!(response.status, 201, "{}", response.text);
+    let request = id_of(&response.body);
+    let path = format!("/v1/buddy-requests/{request}");
+    app.use_admin();
+    let uncle = active_buddy(&app, &org, 1, 1).await;
+    let decliner = active_buddy(&app, &org, 2, 1).await;
+    let third = active_buddy(&app, &org, 3, 1).await;
+    let response = app
+        .post_json(
+            &format!("{path}/exclusions"),
+            &json!({ "buddy_id": uncle, "reason": EXCLUSION }),
+        )
+        .await;
+    assert_eq!(response.status, 201, "{}", response.text);
+    let response = app
+        .post_json(
+            &format!("{path}/legal-hold"),
+            &json!({ "hold": true, "reason": HOLD }),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    let pairing = propose(&app, &request, &decliner).await;
+    let response = app
+        .post_json(
+            &format!("/v1/pairings/{pairing}/decline"),
+            &json!({ "reason": DECLINE }),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    propose(&app, &request, &third).await;
+
+    // What each role reads: the full history (staff) and the request.
+    let views = [
+        (Role::Admin, app.admin_token.clone()),
+        (Role::Coordinator, coordinator),
+        (Role::CaseSystem, key.clone()),
+    ];
+    let mut histories = Vec::new();
+    let mut requests = Vec::new();
+    for (role, token) in &views {
+        app.use_token(Some(token));
+        histories.push((*role, app.history(&path).await));
+        let response = app.get(&path).await;
+        assert_eq!(response.status, 200, "{}", response.text);
+        requests.push((*role, response.body));
+    }
+    // The case system's withdraw: its own words, kept for it.
+    app.use_token(Some(&key));
+    let response = app
+        .post_json(&format!("{path}/withdraw"), &json!({ "reason": WITHDRAW }))
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    assert!(
+        member(&response.body, "pairing.buddy_id").is_none(),
+        "{}",
+        response.text
+    );
+    let listed = app.get("/v1/buddy-requests").await;
+    assert!(!listed.text.contains(&third), "{}", listed.text);
+    for (role, token) in &views {
+        app.use_token(Some(token));
+        let history = app.history(&path).await;
+        let entry = history.last().unwrap().clone();
+        histories
+            .iter_mut()
+            .find(|(r, _)| r == role)
+            .unwrap()
+            .1
+            .push(entry);
+    }
+    app.use_admin();
+
+    let full = &histories[0].1;
+    let full_text = serde_json::to_string(full).unwrap();
+    for text in [EXCLUSION, HOLD, WITHDRAW] {
+        assert!(full_text.contains(text), "staff see {text:?}: {full_text}");
+    }
+    let mut wrong = Vec::new();
+    for (field, role, shown) in HISTORY_FIELDS {
+        let seen = &histories.iter().find(|(r, _)| r == role).unwrap().1;
+        assert_eq!(seen.len(), full.len(), "{role:?} sees every entry");
+        for (entry, recorded) in seen.iter().zip(full) {
+            assert_eq!(entry["id"], recorded["id"]);
+            let own = recorded["actor"]["type"] == "api_client";
+            let expected = match shown {
+                Shown::Yes => member(recorded, field),
+                Shown::No => None,
+                Shown::OwnOnly => member(recorded, field).filter(|_| own),
+            };
+            if member(entry, field) != expected {
+                wrong.push(format!(
+                    "{role:?} / {field}: {:?} where {expected:?} belongs, in {entry}",
+                    member(entry, field)
+                ));
+            }
+        }
+    }
+    for (field, role, shown) in REQUEST_FIELDS {
+        let seen = &requests.iter().find(|(r, _)| r == role).unwrap().1;
+        let recorded = &requests[0].1;
+        let expected = match shown {
+            Shown::Yes => member(recorded, field),
+            Shown::No | Shown::OwnOnly => None,
+        };
+        assert!(member(recorded, field).is_some(), "{field} in {recorded}");
+        if member(seen, field) != expected {
+            wrong.push(format!("{role:?} / {field}: {seen}"));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+
+    // So nothing the bureau wrote and no identity of staff or buddies reaches the case system,
+    // while it keeps its own words and id.
+    let case_text = serde_json::to_string(&histories[2].1).unwrap();
+    for secret in [
+        EXCLUSION,
+        HOLD,
+        DECLINE,
+        "oom",
+        uncle.as_str(),
+        decliner.as_str(),
+        third.as_str(),
+    ] {
+        assert!(!case_text.contains(secret), "{secret:?} in {case_text}");
+    }
+    assert!(case_text.contains(WITHDRAW), "{case_text}");
+    assert!(case_text.contains(&client), "{case_text}");
+    for staff in full.iter().filter(|e| e["actor"]["type"] == "staff") {
+        let id = staff["actor"]["id"].as_str().unwrap();
+        assert!(!case_text.contains(id), "staff id {id} in {case_text}");
     }
 }
 

@@ -707,3 +707,116 @@ async fn an_empty_programme_reports_zeros_and_nulls() {
     assert_eq!(r["outcomes"]["average_client_score"], Value::Null);
     assert_eq!(r["overdue"], 0);
 }
+
+/// How a spreadsheet with `separator` as its list separator cuts a CSV line into cells: a quote
+/// is a text qualifier only at the start of a cell; anywhere else it is just a character.
+fn spreadsheet_cells(line: &str, separator: char) -> Vec<String> {
+    let mut cells = Vec::new();
+    let mut rest = line;
+    loop {
+        if let Some(quoted) = rest.strip_prefix('"') {
+            let mut cell = String::new();
+            let mut chars = quoted.char_indices().peekable();
+            let mut end = quoted.len();
+            while let Some((i, c)) = chars.next() {
+                match c {
+                    '"' if chars.peek().map(|p| p.1) == Some('"') => {
+                        chars.next();
+                        cell.push('"');
+                    }
+                    '"' => {
+                        end = i + 1;
+                        break;
+                    }
+                    c => cell.push(c),
+                }
+            }
+            cells.push(cell);
+            rest = &quoted[end..];
+            match rest.strip_prefix(separator) {
+                Some(next) => rest = next,
+                None => {
+                    // Text after the closing quote joins the cell, up to the next separator.
+                    match rest.find(separator) {
+                        Some(at) => {
+                            cells.last_mut().unwrap().push_str(&rest[..at]);
+                            rest = &rest[at + separator.len_utf8()..];
+                        }
+                        None => {
+                            cells.last_mut().unwrap().push_str(rest);
+                            return cells;
+                        }
+                    }
+                }
+            }
+        } else {
+            match rest.find(separator) {
+                Some(at) => {
+                    cells.push(rest[..at].to_owned());
+                    rest = &rest[at + separator.len_utf8()..];
+                }
+                None => {
+                    cells.push(rest.to_owned());
+                    return cells;
+                }
+            }
+        }
+    }
+}
+
+/// Organisation names are typed by staff and end up in the report's CSV, which bureau staff
+/// open in a spreadsheet, often with a Dutch locale that splits on `;`. No cell of it may start
+/// like a formula, however it is split; and read as the RFC 4180 file it is, each name is one
+/// field that shows the name behind a leading `'` where a cell could start a formula.
+#[tokio::test]
+async fn hostile_organisation_names_cannot_smuggle_formulas_into_the_csv() {
+    let app = spawn_app().await;
+    let names = [
+        "Zorg;=HYPERLINK(\"https://evil.example\";\"klik\")",
+        "@SUM(1+1);-2+3,+4",
+        "Jeugdzorg; =1+1",
+        "-2+3",
+    ];
+    let mut ids = Vec::new();
+    for (n, name) in names.iter().enumerate() {
+        let org = id_of(&create_organisation(&app, name).await);
+        new_request(&app, &org, &format!("CASE-CSV-{n}"), "questions").await;
+        ids.push(org);
+    }
+    let response = app
+        .request_with_headers(
+            Method::GET,
+            "/v1/reports/summary",
+            None,
+            Vec::new(),
+            &[("accept", "text/csv")],
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    for separator in [',', ';', '\t'] {
+        for line in response.text.split("\r\n") {
+            for cell in spreadsheet_cells(line, separator) {
+                let start = cell.trim_start_matches(' ');
+                assert!(
+                    !start.starts_with(['=', '+', '-', '@', '\t', '\r']),
+                    "split on {separator:?}, a cell starts a formula: {cell:?} in {line:?}"
+                );
+            }
+        }
+    }
+    let rows = parse_csv(&response.text);
+    assert!(rows.iter().all(|r| r.len() == 3), "{rows:?}");
+    let name_of = |id: &str| -> String {
+        rows.iter()
+            .find(|r| r[0] == "organisation_name" && r[1] == id)
+            .unwrap_or_else(|| panic!("no name of {id} in {rows:?}"))[2]
+            .clone()
+    };
+    assert_eq!(
+        name_of(&ids[0]),
+        "Zorg;'=HYPERLINK(\"https://evil.example\";\"klik\")"
+    );
+    assert_eq!(name_of(&ids[1]), "'@SUM(1+1);'-2+3,'+4");
+    assert_eq!(name_of(&ids[2]), "Jeugdzorg; '=1+1");
+    assert_eq!(name_of(&ids[3]), "'-2+3");
+}

@@ -870,3 +870,231 @@ async fn an_instance_with_another_link_secret_refuses_to_start() {
         "the secret is never printed"
     );
 }
+
+/// Pausing or retiring a buddy with a proposal waiting for their answer cancels it, as the
+/// proposal can no longer be taken on: the request is open again, the bureau is told, and the
+/// links in the proposal mail answer 410 and change nothing.
+#[tokio::test]
+async fn pausing_or_retiring_a_buddy_cancels_their_pending_proposal_and_its_links() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    for (n, action, state) in [(1, "pause", "paused"), (2, "retire", "retired")] {
+        let (pairing, request, buddy) = proposal(&app, &org, n).await;
+        let (accept, decline) = proposal_links(&app, &pairing);
+        let response = app
+            .post_empty(&format!("/v1/buddies/{buddy}/{action}"))
+            .await;
+        assert_eq!(response.status, 200, "{action}: {}", response.text);
+        assert_eq!(response.body["state"], state);
+        assert_eq!(pairing_state(&app, &pairing).await, "cancelled", "{action}");
+        assert_eq!(request_state(&app, &request).await, "open", "{action}");
+        let last = app.history(&format!("/v1/pairings/{pairing}")).await;
+        let last = last.last().unwrap();
+        assert_eq!(
+            (&last["action"], &last["from_state"], &last["to_state"]),
+            (&json!("cancel"), &json!("proposed"), &json!("cancelled")),
+            "{last}"
+        );
+        assert_eq!(last["reason"], format!("buddy {state}"), "{last}");
+        let last = app.history(&format!("/v1/buddy-requests/{request}")).await;
+        let last = last.last().unwrap();
+        assert_eq!(
+            (&last["action"], &last["from_state"], &last["to_state"]),
+            (
+                &json!("proposal-cancelled"),
+                &json!("proposed"),
+                &json!("open")
+            ),
+            "{last}"
+        );
+        let notes: Vec<_> = mails(&app, "bureau_cancelled")
+            .into_iter()
+            .filter(|m| m.related_id.as_deref() == Some(pairing.as_str()))
+            .collect();
+        assert_eq!(notes.len(), 1, "{action}: the bureau is told");
+        assert_eq!(notes[0].recipient, "bureau@example.org");
+        assert!(
+            notes[0].body_text.contains(&request),
+            "{}",
+            notes[0].body_text
+        );
+        let before = app.table_counts();
+        for response in [
+            open_link(&app, &accept).await,
+            post_form(&app, &accept, "answer=accept").await,
+            post_form(&app, &decline, "answer=decline").await,
+        ] {
+            assert_eq!(response.status, 410, "{action}: {}", response.text);
+            assert!(
+                response.text.contains("niet meer open"),
+                "{}",
+                response.text
+            );
+        }
+        assert_eq!(app.table_counts(), before, "{action}");
+        assert!(mails(&app, "buddy_confirmation").is_empty(), "{action}");
+    }
+    // A buddy with an accepted pairing is still not retired: that pairing must end first.
+    let (pairing, _, buddy) = proposal(&app, &org, 3).await;
+    let response = app
+        .post_empty(&format!("/v1/pairings/{pairing}/accept"))
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    let response = app.post_empty(&format!("/v1/buddies/{buddy}/retire")).await;
+    crate::helpers::assert_problem(&response, 409, "buddy-has-live-pairings");
+}
+
+/// An answer needs an active buddy, whatever else holds: a link of a buddy who is not active
+/// answers 410 even while the proposal is still open.
+#[tokio::test]
+async fn a_link_of_a_buddy_who_is_not_active_answers_410() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let (pairing, _, buddy) = proposal(&app, &org, 1).await;
+    let (accept, _) = proposal_links(&app, &pairing);
+    app.with_connection(|conn| {
+        use diesel::prelude::*;
+        use maatje::db::schema::buddies;
+        diesel::update(buddies::table.find(&buddy))
+            .set(buddies::state.eq("paused"))
+            .execute(conn)
+            .unwrap();
+    });
+    let before = app.table_counts();
+    for response in [
+        open_link(&app, &accept).await,
+        post_form(&app, &accept, "answer=accept").await,
+    ] {
+        assert_eq!(response.status, 410, "{}", response.text);
+        assert!(
+            response.text.contains("niet meer open"),
+            "{}",
+            response.text
+        );
+    }
+    assert_eq!(app.table_counts(), before);
+    assert_eq!(pairing_state(&app, &pairing).await, "proposed");
+    assert!(mails(&app, "buddy_confirmation").is_empty());
+}
+
+/// A changed e-mail address takes the proposal with it: the old links answer 410 (whoever reads
+/// the old mailbox cannot accept and get the client's contact details), and the proposal is
+/// mailed to the new address with a fresh link, with the same deadline.
+#[tokio::test]
+async fn a_changed_email_address_gets_the_proposal_with_a_fresh_link_and_the_old_one_dies() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let (pairing, request, buddy) = proposal(&app, &org, 1).await;
+    let (old_accept, old_decline) = proposal_links(&app, &pairing);
+    let first = mails(&app, "buddy_proposal");
+    assert_eq!(first.len(), 1);
+    let response = app
+        .patch_json(
+            &format!("/v1/buddies/{buddy}"),
+            &json!({ "email": "nieuw.adres@example.org" }),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    for response in [
+        open_link(&app, &old_accept).await,
+        post_form(&app, &old_accept, "answer=accept").await,
+        post_form(&app, &old_decline, "answer=decline").await,
+    ] {
+        assert_eq!(response.status, 410, "{}", response.text);
+    }
+    assert_eq!(pairing_state(&app, &pairing).await, "proposed");
+    assert!(mails(&app, "buddy_confirmation").is_empty());
+    let proposals = mails(&app, "buddy_proposal");
+    assert_eq!(proposals.len(), 2, "the proposal is mailed again");
+    let again = &proposals[1];
+    assert_eq!(again.recipient, "nieuw.adres@example.org");
+    assert_eq!(again.related_id.as_deref(), Some(pairing.as_str()));
+    assert_eq!(
+        again.body_text.lines().find(|l| l.contains("2026")),
+        first[0].body_text.lines().find(|l| l.contains("2026")),
+        "the same deadline"
+    );
+    let links = Links::new(TEST_LINK_SECRET, PUBLIC_BASE_URL);
+    let (accept, _) = links_in(&links.expand(&again.body_text));
+    assert_ne!(bare(&accept), bare(&old_accept));
+    let page = open_link(&app, &accept).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    let done = post_form(&app, &accept, "answer=accept").await;
+    assert_eq!(done.status, 200, "{}", done.text);
+    assert_eq!(request_state(&app, &request).await, "matched");
+    let confirmations = mails(&app, "buddy_confirmation");
+    assert_eq!(confirmations.len(), 1);
+    assert_eq!(confirmations[0].recipient, "nieuw.adres@example.org");
+    // A change that leaves the address as it was sends nothing.
+    let response = app
+        .patch_json(
+            &format!("/v1/buddies/{buddy}"),
+            &json!({ "region": "Zeist" }),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    assert_eq!(mails(&app, "buddy_proposal").len(), 2);
+}
+
+/// Only the markers the service places become links: a marker typed into a buddy's name or an
+/// organisation's name (anything rendered from user input) stays text in every mail.
+#[tokio::test]
+async fn markers_in_names_never_become_links() {
+    let app = spawn_app().await;
+    let planted = "0123456789abcdef0123456789abcdef";
+    let marker = format!("@@respond:{planted}:accept@@");
+    let org_name = format!("Instelling {marker}");
+    let org = crate::helpers::id_of(&crate::helpers::create_organisation(&app, &org_name).await);
+    let (pairing, _, buddy) = proposal(&app, &org, 1).await;
+    let response = app
+        .patch_json(
+            &format!("/v1/buddies/{buddy}"),
+            &json!({ "name": format!("Jan{marker}") }),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    // A reminder renders the new name with the proposal's own links.
+    let reminder = app.with_connection(|conn| {
+        let row = maatje::store::pairings::find(conn, &pairing).unwrap();
+        app.notices()
+            .reminder(conn, &row, chrono::Utc::now().naive_utc())
+            .unwrap()
+    });
+    assert!(reminder.is_some());
+    let links = Links::new(TEST_LINK_SECRET, PUBLIC_BASE_URL);
+    let planted_link = links.token(planted);
+    let mut checked = 0;
+    for mail in all_rows(&app) {
+        for body in [&mail.body_text, &mail.body_html, &mail.subject] {
+            let sent = links.expand(body);
+            assert!(
+                !sent.contains(&planted_link),
+                "{}: the planted marker became a link: {sent}",
+                mail.kind
+            );
+            let proposal = mail.kind == "buddy_proposal" || mail.kind == "buddy_reminder";
+            let own = if proposal && body.as_str() != mail.subject {
+                2
+            } else {
+                0
+            };
+            assert_eq!(
+                sent.matches("/respond/").count(),
+                own,
+                "{}: {sent}",
+                mail.kind
+            );
+        }
+        checked += 1;
+    }
+    assert!(checked >= 3, "bureau note, proposal and reminder");
+    // The name is still readable in the reminder, the service's own links still work.
+    let reminder = mails(&app, "buddy_reminder");
+    assert!(
+        reminder[0].body_text.contains("Jan"),
+        "{}",
+        reminder[0].body_text
+    );
+    let (accept, _) = links_in(&links.expand(&reminder[0].body_text));
+    assert_eq!(open_link(&app, &accept).await.status, 200);
+}

@@ -1,0 +1,1 @@
+ALTER TABLE response_tokens DROP COLUMN revoked_at;
