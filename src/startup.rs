@@ -191,6 +191,7 @@ pub fn routes() -> (
         .service(api::health::ready)
         .service(scope("/v1").configure(api::configure))
         .split_for_parts();
+    api::document_optional_bodies(&mut spec);
     add_common_responses(&mut spec);
     apply_access_policy(&mut spec);
     (app, spec)

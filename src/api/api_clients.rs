@@ -104,7 +104,7 @@ pub struct CreatedApiClient {
 pub struct NewApiClient {
     pub organisation_id: Uuid,
     /// E.g. the case-management system's product name.
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(schema_with = crate::domain::values::schema::name)]
     pub name: String,
     /// When the first key stops working; none means until revoked.
     pub key_expires_at: Option<DateTime<Utc>>,
@@ -124,6 +124,7 @@ pub struct ApiClientQuery {
     pub organisation_id: Option<Uuid>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    #[param(schema_with = crate::http::pagination::cursor_schema)]
     pub cursor: Option<String>,
 }
 

@@ -28,7 +28,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 pub struct NewExclusion {
     pub buddy_id: Uuid,
     /// Why the buddy must not be proposed; kept with the exclusion and in the request's history.
-    #[schema(min_length = 1, max_length = 500, example = "Knows the family")]
+    #[schema(schema_with = crate::domain::values::schema::reason_line)]
     pub reason: String,
 }
 

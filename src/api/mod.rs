@@ -143,7 +143,7 @@ pub(crate) fn created<T: Serialize>(location: String, body: &T) -> HttpResponse 
 #[serde(deny_unknown_fields)]
 pub struct ActionBody {
     /// Why the action is taken; kept in the history.
-    #[schema(max_length = 500)]
+    #[schema(schema_with = crate::domain::values::schema::reason)]
     pub reason: Option<String>,
 }
 
@@ -157,11 +157,54 @@ impl ActionBody {
     }
 }
 
+/// Documents the optional bodies (`OptionalJson`, declared as `request_body(content =
+/// Option<T>)`) as what they are: a body that may be left out (`required: false`) and, when sent,
+/// is the object. utoipa writes them as `oneOf [T, null]`, but a JSON `null` is not an object
+/// and is refused, and generated clients then send a placeholder for "no body".
+pub fn document_optional_bodies(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{schema::Schema, RefOr, Required};
+    let is_null = |schema: &RefOr<Schema>| {
+        serde_json::to_value(schema).ok() == Some(serde_json::json!({ "type": "null" }))
+    };
+    for item in api.paths.paths.values_mut() {
+        for operation in [
+            item.post.as_mut(),
+            item.put.as_mut(),
+            item.patch.as_mut(),
+            item.delete.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let Some(RefOr::T(body)) = operation.request_body.as_mut() else {
+                continue;
+            };
+            if body.required == Some(Required::True) {
+                continue;
+            }
+            body.required = Some(Required::False);
+            for content in body.content.values_mut() {
+                let RefOr::T(content) = content else {
+                    continue;
+                };
+                if let Some(RefOr::T(Schema::OneOf(one_of))) = &content.schema {
+                    if let [object, null] = one_of.items.as_slice() {
+                        if is_null(null) {
+                            content.schema = Some(object.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Who performed a recorded action.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ActorRef {
     /// `staff`, `api_client`, `buddy`, `system` or `unauthenticated`.
     #[serde(rename = "type")]
+    #[schema(value_type = crate::audit::ActorType)]
     pub actor_type: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub id: Option<String>,
@@ -214,6 +257,7 @@ pub struct HistoryQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(schema_with = crate::http::pagination::cursor_schema)]
     pub cursor: Option<String>,
 }
 

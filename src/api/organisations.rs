@@ -30,11 +30,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct NewOrganisation {
     /// The organisation's name; unique.
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        example = "Jeugdbescherming Voorbeeldregio"
-    )]
+    #[schema(schema_with = crate::domain::values::schema::name)]
     pub name: String,
 }
 
@@ -72,6 +68,7 @@ pub struct OrganisationQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(schema_with = crate::http::pagination::cursor_schema)]
     pub cursor: Option<String>,
 }
 

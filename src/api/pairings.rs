@@ -55,7 +55,7 @@ pub struct Evaluation {
     #[schema(minimum = 1, maximum = 5)]
     pub buddy_score: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 2000)]
+    #[schema(schema_with = crate::domain::values::schema::note)]
     pub comment: Option<String>,
 }
 
@@ -64,7 +64,7 @@ pub struct Evaluation {
 pub struct EndPairing {
     pub reason: EndReason,
     /// Free-text explanation, e.g. for `other`.
-    #[schema(max_length = 2000)]
+    #[schema(schema_with = crate::domain::values::schema::note)]
     pub note: Option<String>,
     pub evaluation: Option<Evaluation>,
 }
@@ -182,6 +182,7 @@ pub struct PairingQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(schema_with = crate::http::pagination::cursor_schema)]
     pub cursor: Option<String>,
 }
 

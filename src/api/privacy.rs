@@ -102,7 +102,7 @@ pub struct LegalHold {
     pub hold: bool,
     /// Why (e.g. the court case or complaint the data is kept for). Required to place a hold;
     /// kept in the request's history.
-    #[schema(max_length = 500, example = "Complaint procedure 2026-17 pending")]
+    #[schema(schema_with = crate::domain::values::schema::reason)]
     pub reason: Option<String>,
 }
 
@@ -264,15 +264,11 @@ async fn export_buddy(
 pub struct ClientErasure {
     pub organisation_id: Uuid,
     /// The case system's reference for the client.
-    #[schema(min_length = 1, max_length = 64, example = "CASE-2026-0042")]
+    #[schema(schema_with = crate::domain::values::schema::client_ref)]
     pub client_ref: String,
     /// Why the client's data is erased (e.g. the date of the client's request); kept in the
     /// history of each request.
-    #[schema(
-        min_length = 1,
-        max_length = 500,
-        example = "Erasure request of 2026-11-20"
-    )]
+    #[schema(schema_with = crate::domain::values::schema::reason_line)]
     pub reason: String,
 }
 
@@ -347,7 +343,7 @@ pub struct ClientExportQuery {
     /// The organisation whose case system filed the client's requests.
     pub organisation_id: Uuid,
     /// The case system's reference for the client.
-    #[param(min_length = 1, max_length = 64)]
+    #[param(schema_with = crate::domain::values::schema::client_ref)]
     pub client_ref: String,
 }
 

@@ -37,18 +37,18 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[serde(deny_unknown_fields)]
 pub struct ClientContact {
     /// First name only.
-    #[schema(min_length = 1, max_length = 200, example = "Alex")]
+    #[schema(schema_with = crate::domain::values::schema::name)]
     pub first_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 32, example = "+31 6 87654321")]
+    #[schema(schema_with = crate::domain::values::schema::phone)]
     pub phone: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 254, example = "client1@example.org")]
+    #[schema(schema_with = crate::domain::values::schema::email)]
     pub email: Option<String>,
     /// Must be a channel given above.
     pub preferred_channel: ContactChannel,
     /// Languages the client speaks, ISO 639-1 codes (1 to 10).
-    #[schema(example = json!(["nl"]))]
+    #[schema(schema_with = crate::domain::values::schema::languages)]
     pub languages: Vec<String>,
 }
 
@@ -59,28 +59,24 @@ pub struct NewBuddyRequest {
     pub organisation_id: Option<Uuid>,
     /// The case system's own pseudonymous reference for the client, unique per organisation.
     /// Never a BSN.
-    #[schema(
-        min_length = 1,
-        max_length = 64,
-        pattern = "^[A-Za-z0-9._:/-]+$",
-        example = "CASE-2026-0042"
-    )]
+    #[schema(schema_with = crate::domain::values::schema::client_ref)]
     pub client_ref: String,
     pub trigger: Trigger,
     /// Optional context for the trigger (no more than needed).
-    #[schema(max_length = 2000)]
+    #[schema(schema_with = crate::domain::values::schema::note)]
     pub trigger_note: Option<String>,
     pub client: ClientContact,
     /// Municipality or region code where the client lives.
-    #[schema(min_length = 1, max_length = 100, example = "Utrecht")]
+    #[schema(schema_with = crate::domain::values::schema::region)]
     pub region: String,
     /// Wishes about the buddy (e.g. a parent rather than a young person).
-    #[schema(max_length = 2000)]
+    #[schema(schema_with = crate::domain::values::schema::note)]
     pub preferences: Option<String>,
     /// The kind of measure the client is under; candidates who went through the same kind rank
     /// higher (see `GET /v1/buddy-requests/{id}/candidates`).
     pub measure: Option<MeasureKind>,
     /// The client consents to their contact details being shared with the buddy. Must be true.
+    #[schema(schema_with = crate::domain::values::schema::consent)]
     pub consent_to_share_contact: bool,
 }
 
@@ -249,12 +245,13 @@ pub struct BuddyRequestQuery {
     /// `false`: only those that are not.
     pub overdue: Option<bool>,
     /// The case system's client reference (exact).
-    #[param(max_length = 64)]
+    #[param(schema_with = crate::domain::values::schema::client_ref)]
     pub client_ref: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(schema_with = crate::http::pagination::cursor_schema)]
     pub cursor: Option<String>,
 }
 

@@ -59,9 +59,9 @@ impl TryFrom<StaffRow> for Staff {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewStaff {
-    #[schema(max_length = 254, example = "coordinator@example.org")]
+    #[schema(schema_with = crate::domain::values::schema::email)]
     pub email: String,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(schema_with = crate::domain::values::schema::name)]
     pub name: String,
     pub role: StaffRole,
     /// At least 12 characters.
@@ -85,7 +85,7 @@ pub fn validate_new_staff(input: NewStaff) -> ApiResult<(String, String, StaffRo
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StaffPatch {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(schema_with = crate::domain::values::schema::name)]
     pub name: Option<String>,
     pub role: Option<StaffRole>,
     /// `false` deactivates the account and ends its sessions.
@@ -103,6 +103,7 @@ pub struct StaffPatch {
 pub struct StaffQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    #[param(schema_with = crate::http::pagination::cursor_schema)]
     pub cursor: Option<String>,
 }
 
