@@ -28,7 +28,12 @@
 //!   `type`, `title` and a `request_id` equal to the header;
 //! - has a status code that the OpenAPI spec documents for the operation matching the method
 //!   and path (paths the spec does not describe, such as `/docs` or unknown routes, and methods
-//!   it does not list for a path are exempt).
+//!   it does not list for a path are exempt);
+//! - keeps the contract, checked by a JSON Schema 2020-12 validator (see [`crate::contract`]):
+//!   the answer's content type is documented for its status and a JSON body validates against
+//!   the documented schema (enums, formats, patterns, `additionalProperties`), problems
+//!   included; and a request the server accepted (2xx) validates too: its JSON body, its query
+//!   and path parameters, and a required body is there.
 //!
 //! Set `TEST_LOG=1` to see the server's logs (`TEST_LOG=debug` for more). [`capture_logs`] keeps
 //! them in memory at debug level, for tests about what is (not) logged.
@@ -61,6 +66,8 @@ pub use reqwest::Method;
 use serde_json::Value;
 use tempfile::TempDir;
 use uuid::Uuid;
+
+pub use crate::contract::Sent;
 
 /// The environment variable that switches the tests to PostgreSQL.
 pub const POSTGRES_ENV: &str = "MAATJE_TEST_POSTGRES_URL";
@@ -385,6 +392,7 @@ impl TestApp {
                 request = request.header(*name, *value);
             }
         }
+        let sent_body = body.clone();
         if !body.is_empty() {
             request = request.body(body);
         }
@@ -404,7 +412,11 @@ impl TestApp {
             body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
             text: String::from_utf8_lossy(&bytes).into_owned(),
         };
-        check_response(&method, path, &response);
+        let sent = Sent {
+            content_type,
+            body: &sent_body,
+        };
+        check_exchange(&method, path, sent, &response);
         response
     }
 
@@ -568,6 +580,20 @@ impl TestApp {
             }
         }
     }
+}
+
+/// Panics with a clear message when the exchange breaks a rule every response must keep, or the
+/// contract (see the module docs and [`crate::contract`]).
+pub fn check_exchange(method: &Method, path: &str, sent: Sent<'_>, response: &Response) {
+    check_response(method, path, response);
+    let violations = crate::contract::violations(method, path, sent, response);
+    assert!(
+        violations.is_empty(),
+        "{method} {path} -> {}: breaks the OpenAPI contract:\n  - {}\nbody: {}",
+        response.status,
+        violations.join("\n  - "),
+        response.text
+    );
 }
 
 /// Panics with a clear message when `response` breaks a rule every response must keep (see the
