@@ -106,14 +106,14 @@ pub struct NewApiClient {
     /// E.g. the case-management system's product name.
     #[schema(schema_with = crate::domain::values::schema::name)]
     pub name: String,
-    /// When the first key stops working; none means until revoked.
+    /// When the first key stops working; none means until revoked. Must lie in the future (a refusal is a 400 `urn:maatje:problem:validation` naming the field).
     pub key_expires_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewApiKey {
-    /// When the key stops working; none means until revoked.
+    /// When the key stops working; none means until revoked. Must lie in the future (a refusal is a 400 `urn:maatje:problem:validation` naming the field).
     pub expires_at: Option<DateTime<Utc>>,
 }
 

@@ -39,7 +39,7 @@ pub const MAX_CAPACITY: u8 = 10;
 #[serde(deny_unknown_fields)]
 pub struct BuddyInput {
     /// The recruiting organisation. Required when registering a buddy directly; left out in an
-    /// exit interview's `candidate`, where it is the interview's organisation.
+    /// exit interview's `candidate`, where it is the interview's organisation (a refusal is a 400 `urn:maatje:problem:validation` naming the field).
     pub organisation_id: Option<Uuid>,
     /// Full name.
     #[schema(schema_with = crate::domain::values::schema::name)]
@@ -67,9 +67,12 @@ pub struct BuddyInput {
     /// Maximum number of concurrent pairings, 1 to 10 (default 1).
     #[schema(minimum = 1, maximum = 10)]
     pub capacity: Option<u8>,
-    /// Issue date of the VOG (certificate of conduct).
+    /// Issue date of the VOG (certificate of conduct). This and the other screening dates must
+    /// not lie in the future (a refusal is a 400 `urn:maatje:problem:validation` naming the field).
     pub vog_issued_on: Option<NaiveDate>,
+    /// When the buddy completed the training; not in the future.
     pub training_completed_on: Option<NaiveDate>,
+    /// When the buddy signed the agreement; not in the future.
     pub agreement_signed_on: Option<NaiveDate>,
 }
 

@@ -30,9 +30,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewExitInterview {
-    /// Staff name the organisation; a case system leaves it out (it is its key's organisation).
+    /// Staff must name the organisation; a case system must leave it out (it is its key's
+    /// organisation). Otherwise a refusal is a 400 `urn:maatje:problem:validation` naming the field.
     pub organisation_id: Option<Uuid>,
-    /// The day of the interview; not in the future.
+    /// The day of the interview; not in the future (a refusal is a 400 `urn:maatje:problem:validation` naming the field).
     pub held_on: NaiveDate,
     pub answer: Answer,
     /// The new buddy's profile: required when `answer` is `yes`, refused otherwise (only a `yes`

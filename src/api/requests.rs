@@ -32,7 +32,8 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(buddy_request_history);
 }
 
-/// How the buddy can reach the client once the pairing is accepted.
+/// How the buddy can reach the client once the pairing is accepted: a phone number, an e-mail
+/// address or both, and the preferred one of those given (otherwise a refusal is a 400 `urn:maatje:problem:validation` naming the field).
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ClientContact {
@@ -55,7 +56,8 @@ pub struct ClientContact {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewBuddyRequest {
-    /// Staff name the organisation; a case system leaves it out (it is its key's organisation).
+    /// Staff must name the organisation; a case system must leave it out (it is its key's
+    /// organisation). Otherwise a refusal is a 400 `urn:maatje:problem:validation` naming the field.
     pub organisation_id: Option<Uuid>,
     /// The case system's own pseudonymous reference for the client, unique per organisation.
     /// Never a BSN.
