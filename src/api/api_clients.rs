@@ -101,6 +101,11 @@ pub struct CreatedApiClient {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "organisation_id": "0193a5c4-7d10-7000-8000-00000000a001",
+    "name": "Zaaksysteem Voorbeeld",
+    "key_expires_at": "2027-12-31T23:59:59Z"
+}))]
 pub struct NewApiClient {
     pub organisation_id: Uuid,
     /// E.g. the case-management system's product name.
@@ -112,6 +117,7 @@ pub struct NewApiClient {
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "expires_at": "2027-12-31T23:59:59Z" }))]
 pub struct NewApiKey {
     /// When the key stops working; none means until revoked. Must lie in the future (a refusal is a 400 `urn:maatje:problem:validation` naming the field).
     pub expires_at: Option<DateTime<Utc>>,

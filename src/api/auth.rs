@@ -22,6 +22,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "email": "coordinator@example.org", "password": "correct horse battery staple" }))]
 pub struct Credentials {
     #[schema(max_length = 254, example = "coordinator@example.org")]
     pub email: String,

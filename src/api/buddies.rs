@@ -37,6 +37,19 @@ pub const MAX_CAPACITY: u8 = 10;
 /// an exit interview answered `yes`).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "organisation_id": "0193a5c4-7d10-7000-8000-00000000a001",
+    "name": "Sam de Vries",
+    "email": "sam.devries@example.org",
+    "phone": "+31 6 12345678",
+    "mail_language": "nl",
+    "languages": ["nl", "en"],
+    "region": "Utrecht",
+    "experience": ["out_of_home_placement"],
+    "topics": ["school"],
+    "capacity": 2,
+    "vog_issued_on": "2026-10-01"
+}))]
 pub struct BuddyInput {
     /// The recruiting organisation. Required when registering a buddy directly; left out in an
     /// exit interview's `candidate`, where it is the interview's organisation (a refusal is a 400 `urn:maatje:problem:validation` naming the field).
@@ -138,6 +151,7 @@ fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
 /// out stay as they are; `null` clears the optional ones). The state is changed only by actions.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "region": "Amersfoort", "phone": null, "capacity": 2 }))]
 pub struct BuddyPatch {
     #[serde(default, deserialize_with = "non_null")]
     #[schema(schema_with = crate::domain::values::schema::name)]

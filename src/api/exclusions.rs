@@ -25,6 +25,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "buddy_id": "0193a5c4-7d10-7000-8000-00000000c001",
+    "reason": "Knows the family"
+}))]
 pub struct NewExclusion {
     pub buddy_id: Uuid,
     /// Why the buddy must not be proposed; kept with the exclusion and in the request's history.

@@ -29,6 +29,17 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "held_on": "2026-11-20",
+    "answer": "yes",
+    "candidate": {
+        "name": "Sam de Vries",
+        "email": "sam.devries@example.org",
+        "languages": ["nl"],
+        "region": "Utrecht",
+        "experience": ["supervision_order"]
+    }
+}))]
 pub struct NewExitInterview {
     /// Staff must name the organisation; a case system must leave it out (it is its key's
     /// organisation). Otherwise a refusal is a 400 `urn:maatje:problem:validation` naming the field.

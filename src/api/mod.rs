@@ -141,6 +141,7 @@ pub(crate) fn created<T: Serialize>(location: String, body: &T) -> HttpResponse 
 /// The optional body of an action endpoint.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "reason": "Agreed with the buddy by phone" }))]
 pub struct ActionBody {
     /// Why the action is taken; kept in the history.
     #[schema(schema_with = crate::domain::values::schema::reason)]

@@ -28,6 +28,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "name": "Jeugdbescherming Voorbeeldregio" }))]
 pub struct NewOrganisation {
     /// The organisation's name; unique.
     #[schema(schema_with = crate::domain::values::schema::name)]

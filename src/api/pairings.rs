@@ -35,6 +35,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "request_id": "0193a5c4-7d10-7000-8000-00000000b001",
+    "buddy_id": "0193a5c4-7d10-7000-8000-00000000c001"
+}))]
 pub struct NewPairing {
     /// An `open` buddy request.
     pub request_id: Uuid,
@@ -45,6 +49,7 @@ pub struct NewPairing {
 /// The short evaluation recorded when a pairing ends.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "client_score": 5, "buddy_score": 4, "comment": "Good contact from the first meeting." }))]
 pub struct Evaluation {
     /// How the client rates the pairing, 1 (poor) to 5 (very good).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -61,6 +66,11 @@ pub struct Evaluation {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "reason": "goal_reached",
+    "note": "The client feels heard and knows where to go.",
+    "evaluation": { "client_score": 5, "buddy_score": 4 }
+}))]
 pub struct EndPairing {
     pub reason: EndReason,
     /// Free-text explanation, e.g. for `other`.

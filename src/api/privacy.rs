@@ -51,6 +51,7 @@ fn by_entity(rows: Vec<HistoryRow>) -> HashMap<String, Vec<HistoryRow>> {
 /// `privacy.retention_check_interval_seconds`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({}))]
 pub struct RunRetention {}
 
 /// What a run of the retention job did.
@@ -97,6 +98,7 @@ async fn run_retention(
 /// Place a request on legal hold or release it.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "hold": true, "reason": "Complaint procedure 2026-17 pending" }))]
 pub struct LegalHold {
     /// `true` places the hold, `false` releases it.
     pub hold: bool,
@@ -261,6 +263,11 @@ async fn export_buddy(
 /// Names one client: the case system's reference within one organisation.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "organisation_id": "0193a5c4-7d10-7000-8000-00000000a001",
+    "client_ref": "CASE-2026-0042",
+    "reason": "Erasure request of 2026-11-20"
+}))]
 pub struct ClientErasure {
     pub organisation_id: Uuid,
     /// The case system's reference for the client.

@@ -36,6 +36,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
 /// address or both, and the preferred one of those given (otherwise a refusal is a 400 `urn:maatje:problem:validation` naming the field).
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "first_name": "Alex",
+    "email": "alex@example.org",
+    "preferred_channel": "email",
+    "languages": ["nl", "en"]
+}))]
 pub struct ClientContact {
     /// First name only.
     #[schema(schema_with = crate::domain::values::schema::name)]
@@ -55,6 +61,20 @@ pub struct ClientContact {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "client_ref": "CASE-2026-0042",
+    "trigger": "first_talks",
+    "trigger_note": "Wants to talk to a parent who went through supervision.",
+    "client": {
+        "first_name": "Alex",
+        "phone": "+31 6 87654321",
+        "preferred_channel": "phone",
+        "languages": ["nl"]
+    },
+    "region": "Utrecht",
+    "measure": "supervision_order",
+    "consent_to_share_contact": true
+}))]
 pub struct NewBuddyRequest {
     /// Staff must name the organisation; a case system must leave it out (it is its key's
     /// organisation). Otherwise a refusal is a 400 `urn:maatje:problem:validation` naming the field.

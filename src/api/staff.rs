@@ -58,6 +58,12 @@ impl TryFrom<StaffRow> for Staff {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "email": "coordinator@example.org",
+    "name": "Coördinator Voorbeeld",
+    "role": "coordinator",
+    "password": "correct horse battery staple"
+}))]
 pub struct NewStaff {
     #[schema(schema_with = crate::domain::values::schema::email)]
     pub email: String,
@@ -84,6 +90,7 @@ pub fn validate_new_staff(input: NewStaff) -> ApiResult<(String, String, StaffRo
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "role": "admin" }))]
 pub struct StaffPatch {
     #[schema(schema_with = crate::domain::values::schema::name)]
     pub name: Option<String>,

@@ -388,3 +388,65 @@ async fn an_action_takes_no_body_an_empty_object_or_the_object() {
     crate::helpers::assert_invalid_fields(&response, &[""]);
     assert_eq!(app.table_counts(), before);
 }
+
+/// Every example in a schema validates against that schema: an example that drifted from the
+/// rules would teach integrators a request the service refuses.
+#[test]
+fn every_example_validates_against_its_schema() {
+    fn walk(node: &Value, pointer: String, checked: &mut usize, wrong: &mut Vec<String>) {
+        let Some(members) = node.as_object() else {
+            return;
+        };
+        let mut examples: Vec<&Value> = Vec::new();
+        examples.extend(members.get("example"));
+        examples.extend(
+            members
+                .get("examples")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten(),
+        );
+        for example in examples {
+            *checked += 1;
+            for error in crate::contract::validate(&pointer, example) {
+                wrong.push(format!("{pointer}: {example}: {error}"));
+            }
+        }
+        for (key, member) in members {
+            if key == "example" || key == "examples" || key == "enum" {
+                continue;
+            }
+            match member {
+                Value::Object(_) => walk(
+                    member,
+                    format!("{pointer}/{}", crate::contract::escape(key)),
+                    checked,
+                    wrong,
+                ),
+                Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        walk(
+                            item,
+                            format!("{pointer}/{}/{i}", crate::contract::escape(key)),
+                            checked,
+                            wrong,
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let (mut checked, mut wrong) = (0, Vec::new());
+    walk(
+        &spec()["components"]["schemas"],
+        "/components/schemas".to_owned(),
+        &mut checked,
+        &mut wrong,
+    );
+    assert!(checked >= 10, "the schemas carry examples: {checked}");
+    assert!(
+        wrong.is_empty(),
+        "examples that break their schema: {wrong:#?}"
+    );
+}
