@@ -229,6 +229,26 @@ impl BuddyPatch {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c4-7d10-7000-8000-00000000c001",
+    "organisation_id": "0193a5c4-7d10-7000-8000-00000000a001",
+    "state": "active",
+    "name": "Sam de Vries",
+    "email": "sam.devries@example.org",
+    "phone": "+31 6 12345678",
+    "mail_language": "nl",
+    "languages": ["nl", "en"],
+    "region": "Utrecht",
+    "experience": ["out_of_home_placement"],
+    "topics": ["school"],
+    "capacity": 2,
+    "live_pairings": 1,
+    "vog_issued_on": "2026-10-01",
+    "training_completed_on": "2026-11-10",
+    "agreement_signed_on": "2026-11-12",
+    "created_at": "2026-11-02T09:00:00Z",
+    "updated_at": "2026-11-12T14:30:00Z"
+}))]
 pub struct Buddy {
     pub id: Uuid,
     /// The recruiting organisation.

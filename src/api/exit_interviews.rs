@@ -53,6 +53,14 @@ pub struct NewExitInterview {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c4-7d10-7000-8000-00000000e001",
+    "organisation_id": "0193a5c4-7d10-7000-8000-00000000a001",
+    "held_on": "2026-11-20",
+    "answer": "yes",
+    "buddy_id": "0193a5c4-7d10-7000-8000-00000000c001",
+    "created_at": "2026-11-20T15:00:00Z"
+}))]
 pub struct ExitInterview {
     pub id: Uuid,
     pub organisation_id: Uuid,

@@ -36,6 +36,13 @@ pub struct NewOrganisation {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c4-7d10-7000-8000-00000000a001",
+    "name": "Jeugdbescherming Voorbeeldregio",
+    "state": "active",
+    "created_at": "2026-11-02T09:00:00Z",
+    "updated_at": "2026-11-02T09:00:00Z"
+}))]
 pub struct Organisation {
     pub id: Uuid,
     pub name: String,

@@ -122,6 +122,16 @@ impl EndPairing {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c4-7d10-7000-8000-00000000d001",
+    "request_id": "0193a5c4-7d10-7000-8000-00000000b001",
+    "buddy_id": "0193a5c4-7d10-7000-8000-00000000c001",
+    "state": "accepted",
+    "proposed_at": "2026-11-22T09:00:00Z",
+    "responded_at": "2026-11-22T18:12:00Z",
+    "created_at": "2026-11-22T09:00:00Z",
+    "updated_at": "2026-11-22T18:12:00Z"
+}))]
 pub struct Pairing {
     pub id: Uuid,
     pub request_id: Uuid,

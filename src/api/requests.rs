@@ -157,6 +157,31 @@ pub struct PairingSummary {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c4-7d10-7000-8000-00000000b001",
+    "organisation_id": "0193a5c4-7d10-7000-8000-00000000a001",
+    "client_ref": "CASE-2026-0042",
+    "trigger": "first_talks",
+    "client": {
+        "first_name": "Alex",
+        "phone": "+31 6 87654321",
+        "preferred_channel": "phone",
+        "languages": ["nl"]
+    },
+    "region": "Utrecht",
+    "measure": "supervision_order",
+    "consent_recorded_at": "2026-11-22T08:55:00Z",
+    "state": "proposed",
+    "overdue": false,
+    "pairing": {
+        "id": "0193a5c4-7d10-7000-8000-00000000d001",
+        "state": "proposed",
+        "buddy_id": "0193a5c4-7d10-7000-8000-00000000c001"
+    },
+    "created_at": "2026-11-22T08:55:00Z",
+    "updated_at": "2026-11-22T09:00:00Z",
+    "legal_hold": false
+}))]
 pub struct BuddyRequest {
     pub id: Uuid,
     pub organisation_id: Uuid,
