@@ -27,6 +27,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// A key's metadata; the secret is never shown again after creation.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c4-7d10-7000-8000-00000000f101",
+    "created_at": "2026-11-02T10:00:00Z",
+    "expires_at": "2027-12-31T23:59:59Z",
+    "last_used_at": "2026-11-22T08:55:00Z"
+}))]
 pub struct ApiKey {
     pub id: Uuid,
     pub created_at: DateTime<Utc>,
@@ -64,6 +70,18 @@ pub struct IssuedKey {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c4-7d10-7000-8000-00000000f001",
+    "organisation_id": "0193a5c4-7d10-7000-8000-00000000a001",
+    "name": "Zaaksysteem Voorbeeld",
+    "created_at": "2026-11-02T10:00:00Z",
+    "keys": [{
+        "id": "0193a5c4-7d10-7000-8000-00000000f101",
+        "created_at": "2026-11-02T10:00:00Z",
+        "expires_at": "2027-12-31T23:59:59Z",
+        "last_used_at": "2026-11-22T08:55:00Z"
+    }]
+}))]
 pub struct ApiClient {
     pub id: Uuid,
     pub organisation_id: Uuid,

@@ -37,6 +37,12 @@ pub struct NewExclusion {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "request_id": "0193a5c4-7d10-7000-8000-00000000b001",
+    "buddy_id": "0193a5c4-7d10-7000-8000-00000000c001",
+    "reason": "Knows the family",
+    "created_at": "2026-11-22T09:30:00Z"
+}))]
 pub struct Exclusion {
     pub request_id: Uuid,
     pub buddy_id: Uuid,

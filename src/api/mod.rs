@@ -213,6 +213,15 @@ pub struct ActorRef {
 
 /// One recorded change of a resource.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c4-7d10-7000-8000-00000000f301",
+    "action": "withdraw",
+    "from_state": "open",
+    "to_state": "withdrawn",
+    "actor": { "type": "api_client", "id": "0193a5c4-7d10-7000-8000-00000000f001" },
+    "reason": "The client no longer wants a buddy",
+    "at": "2026-11-23T10:15:00Z"
+}))]
 pub struct HistoryEntry {
     pub id: Uuid,
     /// What happened: `create`, or the action taken (e.g. `accept`, `withdraw`).

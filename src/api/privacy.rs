@@ -56,6 +56,11 @@ pub struct RunRetention {}
 
 /// What a run of the retention job did.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "anonymised": 3,
+    "closed_before": "2025-11-22T09:00:00Z",
+    "retention_days": 365
+}))]
 pub struct RetentionRun {
     /// How many requests had their client contact data anonymised by this run.
     pub anonymised: u64,

@@ -25,6 +25,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c4-7d10-7000-8000-00000000f201",
+    "email": "coordinator@example.org",
+    "name": "Coördinator Voorbeeld",
+    "role": "coordinator",
+    "active": true,
+    "created_at": "2026-11-01T08:00:00Z",
+    "updated_at": "2026-11-01T08:00:00Z"
+}))]
 pub struct Staff {
     pub id: Uuid,
     pub email: String,
