@@ -214,6 +214,7 @@ pub fn routes() -> (
                 .route("/openapi.json", web::get().to(serve_contract)),
         )
         .split_for_parts();
+    api::document_optional_bodies(&mut spec);
     add_common_responses(&mut spec);
     apply_access_policy(&mut spec);
     apply_design_rules(&mut spec);

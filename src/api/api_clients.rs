@@ -27,6 +27,12 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 /// A key's metadata; the secret is never shown again after creation.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c4-7d10-7000-8000-00000000f101",
+    "created_at": "2026-11-02T10:00:00Z",
+    "expires_at": "2027-12-31T23:59:59Z",
+    "last_used_at": "2026-11-22T08:55:00Z"
+}))]
 pub struct ApiKey {
     pub id: Uuid,
     pub created_at: DateTime<Utc>,
@@ -64,6 +70,18 @@ pub struct IssuedKey {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c4-7d10-7000-8000-00000000f001",
+    "organisation_id": "0193a5c4-7d10-7000-8000-00000000a001",
+    "name": "Zaaksysteem Voorbeeld",
+    "created_at": "2026-11-02T10:00:00Z",
+    "keys": [{
+        "id": "0193a5c4-7d10-7000-8000-00000000f101",
+        "created_at": "2026-11-02T10:00:00Z",
+        "expires_at": "2027-12-31T23:59:59Z",
+        "last_used_at": "2026-11-22T08:55:00Z"
+    }]
+}))]
 pub struct ApiClient {
     pub id: Uuid,
     pub organisation_id: Uuid,
@@ -101,19 +119,25 @@ pub struct CreatedApiClient {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "organisation_id": "0193a5c4-7d10-7000-8000-00000000a001",
+    "name": "Zaaksysteem Voorbeeld",
+    "key_expires_at": "2027-12-31T23:59:59Z"
+}))]
 pub struct NewApiClient {
     pub organisation_id: Uuid,
     /// E.g. the case-management system's product name.
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(schema_with = crate::domain::values::schema::name)]
     pub name: String,
-    /// When the first key stops working; none means until revoked.
+    /// When the first key stops working; none means until revoked. Must lie in the future (a refusal is a 400 `urn:maatje:problem:validation` naming the field).
     pub key_expires_at: Option<DateTime<Utc>>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "expires_at": "2027-12-31T23:59:59Z" }))]
 pub struct NewApiKey {
-    /// When the key stops working; none means until revoked.
+    /// When the key stops working; none means until revoked. Must lie in the future (a refusal is a 400 `urn:maatje:problem:validation` naming the field).
     pub expires_at: Option<DateTime<Utc>>,
 }
 
@@ -124,6 +148,7 @@ pub struct ApiClientQuery {
     pub organisation_id: Option<Uuid>,
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    #[param(schema_with = crate::http::pagination::cursor_schema)]
     pub cursor: Option<String>,
 }
 

@@ -115,7 +115,7 @@ pub struct AuditQuery {
     /// Only requests by this kind of party.
     pub actor_type: Option<ActorType>,
     /// Only requests concerning this client (the case system's reference, exact).
-    #[param(max_length = 64)]
+    #[param(schema_with = crate::domain::values::schema::client_ref)]
     pub client_ref: Option<String>,
     /// Only this kind of object: `exit_interview`, `buddy`, `buddy_request` or `pairing`.
     pub object_type: Option<String>,
@@ -126,6 +126,7 @@ pub struct AuditQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(schema_with = crate::http::pagination::cursor_schema)]
     pub cursor: Option<String>,
 }
 

@@ -23,6 +23,7 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "email": "coordinator@example.org", "password": "correct horse battery staple" }))]
 pub struct Credentials {
     #[schema(max_length = 254, example = "coordinator@example.org")]
     pub email: String,
@@ -31,6 +32,19 @@ pub struct Credentials {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "token": "mtj_st_0193a5c47d107000800000000000f201_example-token-not-real",
+    "expires_at": "2026-11-22T17:00:00Z",
+    "staff": {
+        "id": "0193a5c4-7d10-7000-8000-00000000f201",
+        "email": "coordinator@example.org",
+        "name": "Coördinator Voorbeeld",
+        "role": "coordinator",
+        "active": true,
+        "created_at": "2026-11-01T08:00:00Z",
+        "updated_at": "2026-11-01T08:00:00Z"
+    }
+}))]
 pub struct LoginSession {
     /// Send as `Authorization: Bearer <token>`. Shown only here.
     pub token: String,
@@ -39,6 +53,11 @@ pub struct LoginSession {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "role": "case_system",
+    "id": "0193a5c4-7d10-7000-8000-00000000f001",
+    "organisation_id": "0193a5c4-7d10-7000-8000-00000000a001"
+}))]
 pub struct WhoAmI {
     /// `admin`, `coordinator` or `case_system`.
     pub role: Role,

@@ -37,37 +37,55 @@ pub const MAX_CAPACITY: u8 = 10;
 /// an exit interview answered `yes`).
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "organisation_id": "0193a5c4-7d10-7000-8000-00000000a001",
+    "name": "Sam de Vries",
+    "email": "sam.devries@example.org",
+    "phone": "+31 6 12345678",
+    "mail_language": "nl",
+    "languages": ["nl", "en"],
+    "region": "Utrecht",
+    "experience": ["out_of_home_placement"],
+    "topics": ["school"],
+    "capacity": 2,
+    "vog_issued_on": "2026-10-01"
+}))]
 pub struct BuddyInput {
     /// The recruiting organisation. Required when registering a buddy directly; left out in an
-    /// exit interview's `candidate`, where it is the interview's organisation.
+    /// exit interview's `candidate`, where it is the interview's organisation (a refusal is a 400 `urn:maatje:problem:validation` naming the field).
     pub organisation_id: Option<Uuid>,
     /// Full name.
-    #[schema(min_length = 1, max_length = 200, example = "Sam de Vries")]
+    #[schema(schema_with = crate::domain::values::schema::name)]
     pub name: String,
-    #[schema(max_length = 254, example = "buddy1@example.org")]
+    #[schema(schema_with = crate::domain::values::schema::email)]
     pub email: String,
-    #[schema(max_length = 32, example = "+31 6 12345678")]
+    #[schema(schema_with = crate::domain::values::schema::phone)]
     pub phone: Option<String>,
     /// Language of the e-mails the buddy receives (default `nl`).
     pub mail_language: Option<MailLanguage>,
     /// Languages spoken, ISO 639-1 codes (1 to 10).
-    #[schema(example = json!(["nl", "en"]))]
+    #[schema(schema_with = crate::domain::values::schema::languages)]
     pub languages: Vec<String>,
     /// Municipality or region code.
-    #[schema(min_length = 1, max_length = 100, example = "Utrecht")]
+    #[schema(schema_with = crate::domain::values::schema::region)]
     pub region: String,
     /// Kinds of measure the buddy lived through.
     #[serde(default)]
+    #[schema(schema_with = crate::domain::values::schema::measure_kinds)]
     pub experience: Vec<MeasureKind>,
     /// Other topics the buddy has experience with (at most 20, 100 characters each).
     #[serde(default)]
+    #[schema(schema_with = crate::domain::values::schema::topics)]
     pub topics: Vec<String>,
     /// Maximum number of concurrent pairings, 1 to 10 (default 1).
     #[schema(minimum = 1, maximum = 10)]
     pub capacity: Option<u8>,
-    /// Issue date of the VOG (certificate of conduct).
+    /// Issue date of the VOG (certificate of conduct). This and the other screening dates must
+    /// not lie in the future (a refusal is a 400 `urn:maatje:problem:validation` naming the field).
     pub vog_issued_on: Option<NaiveDate>,
+    /// When the buddy completed the training; not in the future.
     pub training_completed_on: Option<NaiveDate>,
+    /// When the buddy signed the agreement; not in the future.
     pub agreement_signed_on: Option<NaiveDate>,
 }
 
@@ -133,31 +151,32 @@ fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
 /// out stay as they are; `null` clears the optional ones). The state is changed only by actions.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "region": "Amersfoort", "phone": null, "capacity": 2 }))]
 pub struct BuddyPatch {
     #[serde(default, deserialize_with = "non_null")]
-    #[schema(value_type = String, min_length = 1, max_length = 200)]
+    #[schema(schema_with = crate::domain::values::schema::name)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "non_null")]
-    #[schema(value_type = String, max_length = 254)]
+    #[schema(schema_with = crate::domain::values::schema::email)]
     pub email: Option<String>,
     /// `null` removes the phone number.
     #[serde(default, deserialize_with = "present")]
-    #[schema(value_type = Option<String>, max_length = 32)]
+    #[schema(schema_with = crate::domain::values::schema::phone_or_null)]
     pub phone: Option<Option<String>>,
     #[serde(default, deserialize_with = "non_null")]
     #[schema(value_type = MailLanguage)]
     pub mail_language: Option<MailLanguage>,
     #[serde(default, deserialize_with = "non_null")]
-    #[schema(value_type = Vec<String>)]
+    #[schema(schema_with = crate::domain::values::schema::languages)]
     pub languages: Option<Vec<String>>,
     #[serde(default, deserialize_with = "non_null")]
-    #[schema(value_type = String, min_length = 1, max_length = 100)]
+    #[schema(schema_with = crate::domain::values::schema::region)]
     pub region: Option<String>,
     #[serde(default, deserialize_with = "non_null")]
-    #[schema(value_type = Vec<MeasureKind>)]
+    #[schema(schema_with = crate::domain::values::schema::measure_kinds)]
     pub experience: Option<Vec<MeasureKind>>,
     #[serde(default, deserialize_with = "non_null")]
-    #[schema(value_type = Vec<String>)]
+    #[schema(schema_with = crate::domain::values::schema::topics)]
     pub topics: Option<Vec<String>>,
     #[serde(default, deserialize_with = "non_null")]
     #[schema(value_type = u8, minimum = 1, maximum = 10)]
@@ -210,6 +229,26 @@ impl BuddyPatch {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c4-7d10-7000-8000-00000000c001",
+    "organisation_id": "0193a5c4-7d10-7000-8000-00000000a001",
+    "state": "active",
+    "name": "Sam de Vries",
+    "email": "sam.devries@example.org",
+    "phone": "+31 6 12345678",
+    "mail_language": "nl",
+    "languages": ["nl", "en"],
+    "region": "Utrecht",
+    "experience": ["out_of_home_placement"],
+    "topics": ["school"],
+    "capacity": 2,
+    "live_pairings": 1,
+    "vog_issued_on": "2026-10-01",
+    "training_completed_on": "2026-11-10",
+    "agreement_signed_on": "2026-11-12",
+    "created_at": "2026-11-02T09:00:00Z",
+    "updated_at": "2026-11-12T14:30:00Z"
+}))]
 pub struct Buddy {
     pub id: Uuid,
     /// The recruiting organisation.
@@ -287,10 +326,10 @@ pub struct BuddyQuery {
     /// Only buddies recruited by this organisation.
     pub organisation_id: Option<Uuid>,
     /// Only buddies in this region (exact match).
-    #[param(max_length = 100)]
+    #[param(schema_with = crate::domain::values::schema::region)]
     pub region: Option<String>,
     /// Only buddies who speak this language (ISO 639-1).
-    #[param(min_length = 2, max_length = 2)]
+    #[param(schema_with = crate::domain::values::schema::language)]
     pub language: Option<String>,
     /// Only buddies with experience of this kind of measure.
     pub experience: Option<MeasureKind>,
@@ -298,6 +337,7 @@ pub struct BuddyQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(schema_with = crate::http::pagination::cursor_schema)]
     pub cursor: Option<String>,
 }
 

@@ -25,14 +25,24 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "buddy_id": "0193a5c4-7d10-7000-8000-00000000c001",
+    "reason": "Knows the family"
+}))]
 pub struct NewExclusion {
     pub buddy_id: Uuid,
     /// Why the buddy must not be proposed; kept with the exclusion and in the request's history.
-    #[schema(min_length = 1, max_length = 500, example = "Knows the family")]
+    #[schema(schema_with = crate::domain::values::schema::reason_line)]
     pub reason: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "request_id": "0193a5c4-7d10-7000-8000-00000000b001",
+    "buddy_id": "0193a5c4-7d10-7000-8000-00000000c001",
+    "reason": "Knows the family",
+    "created_at": "2026-11-22T09:30:00Z"
+}))]
 pub struct Exclusion {
     pub request_id: Uuid,
     pub buddy_id: Uuid,

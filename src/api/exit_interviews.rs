@@ -29,10 +29,22 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "held_on": "2026-11-20",
+    "answer": "yes",
+    "candidate": {
+        "name": "Sam de Vries",
+        "email": "sam.devries@example.org",
+        "languages": ["nl"],
+        "region": "Utrecht",
+        "experience": ["supervision_order"]
+    }
+}))]
 pub struct NewExitInterview {
-    /// Staff name the organisation; a case system leaves it out (it is its key's organisation).
+    /// Staff must name the organisation; a case system must leave it out (it is its key's
+    /// organisation). Otherwise a refusal is a 400 `urn:maatje:problem:validation` naming the field.
     pub organisation_id: Option<Uuid>,
-    /// The day of the interview; not in the future.
+    /// The day of the interview; not in the future (a refusal is a 400 `urn:maatje:problem:validation` naming the field).
     pub held_on: NaiveDate,
     pub answer: Answer,
     /// The new buddy's profile: required when `answer` is `yes`, refused otherwise (only a `yes`
@@ -41,6 +53,14 @@ pub struct NewExitInterview {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c4-7d10-7000-8000-00000000e001",
+    "organisation_id": "0193a5c4-7d10-7000-8000-00000000a001",
+    "held_on": "2026-11-20",
+    "answer": "yes",
+    "buddy_id": "0193a5c4-7d10-7000-8000-00000000c001",
+    "created_at": "2026-11-20T15:00:00Z"
+}))]
 pub struct ExitInterview {
     pub id: Uuid,
     pub organisation_id: Uuid,
@@ -90,6 +110,7 @@ pub struct ExitInterviewQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(schema_with = crate::http::pagination::cursor_schema)]
     pub cursor: Option<String>,
 }
 

@@ -143,9 +143,10 @@ pub(crate) fn created<T: Serialize>(location: String, body: &T) -> HttpResponse 
 /// The optional body of an action endpoint.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "reason": "Agreed with the buddy by phone" }))]
 pub struct ActionBody {
     /// Why the action is taken; kept in the history.
-    #[schema(max_length = 500)]
+    #[schema(schema_with = crate::domain::values::schema::reason)]
     pub reason: Option<String>,
 }
 
@@ -159,11 +160,54 @@ impl ActionBody {
     }
 }
 
+/// Documents the optional bodies (`OptionalJson`, declared as `request_body(content =
+/// Option<T>)`) as what they are: a body that may be left out (`required: false`) and, when sent,
+/// is the object. utoipa writes them as `oneOf [T, null]`, but a JSON `null` is not an object
+/// and is refused, and generated clients then send a placeholder for "no body".
+pub fn document_optional_bodies(api: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::{schema::Schema, RefOr, Required};
+    let is_null = |schema: &RefOr<Schema>| {
+        serde_json::to_value(schema).ok() == Some(serde_json::json!({ "type": "null" }))
+    };
+    for item in api.paths.paths.values_mut() {
+        for operation in [
+            item.post.as_mut(),
+            item.put.as_mut(),
+            item.patch.as_mut(),
+            item.delete.as_mut(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            let Some(RefOr::T(body)) = operation.request_body.as_mut() else {
+                continue;
+            };
+            if body.required == Some(Required::True) {
+                continue;
+            }
+            body.required = Some(Required::False);
+            for content in body.content.values_mut() {
+                let RefOr::T(content) = content else {
+                    continue;
+                };
+                if let Some(RefOr::T(Schema::OneOf(one_of))) = &content.schema {
+                    if let [object, null] = one_of.items.as_slice() {
+                        if is_null(null) {
+                            content.schema = Some(object.clone());
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
+
 /// Who performed a recorded action.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ActorRef {
     /// `staff`, `api_client`, `buddy`, `system` or `unauthenticated`.
     #[serde(rename = "type")]
+    #[schema(value_type = crate::audit::ActorType)]
     pub actor_type: String,
     /// The staff account, API client or buddy. A case system gets it only for its own
     /// organisation's API clients, never for staff or buddies.
@@ -173,6 +217,15 @@ pub struct ActorRef {
 
 /// One recorded change of a resource.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c4-7d10-7000-8000-00000000f301",
+    "action": "withdraw",
+    "from_state": "open",
+    "to_state": "withdrawn",
+    "actor": { "type": "api_client", "id": "0193a5c4-7d10-7000-8000-00000000f001" },
+    "reason": "The client no longer wants a buddy",
+    "at": "2026-11-23T10:15:00Z"
+}))]
 pub struct HistoryEntry {
     pub id: Uuid,
     /// What happened: `create`, or the action taken (e.g. `accept`, `withdraw`).
@@ -235,6 +288,7 @@ pub struct HistoryQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(schema_with = crate::http::pagination::cursor_schema)]
     pub cursor: Option<String>,
 }
 

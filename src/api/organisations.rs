@@ -28,17 +28,21 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "name": "Jeugdbescherming Voorbeeldregio" }))]
 pub struct NewOrganisation {
     /// The organisation's name; unique.
-    #[schema(
-        min_length = 1,
-        max_length = 200,
-        example = "Jeugdbescherming Voorbeeldregio"
-    )]
+    #[schema(schema_with = crate::domain::values::schema::name)]
     pub name: String,
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c4-7d10-7000-8000-00000000a001",
+    "name": "Jeugdbescherming Voorbeeldregio",
+    "state": "active",
+    "created_at": "2026-11-02T09:00:00Z",
+    "updated_at": "2026-11-02T09:00:00Z"
+}))]
 pub struct Organisation {
     pub id: Uuid,
     pub name: String,
@@ -72,6 +76,7 @@ pub struct OrganisationQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(schema_with = crate::http::pagination::cursor_schema)]
     pub cursor: Option<String>,
 }
 

@@ -80,6 +80,7 @@ pub struct OutboxQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(schema_with = crate::http::pagination::cursor_schema)]
     pub cursor: Option<String>,
 }
 

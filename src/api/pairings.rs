@@ -35,6 +35,10 @@ pub fn configure(cfg: &mut ServiceConfig) {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "request_id": "0193a5c4-7d10-7000-8000-00000000b001",
+    "buddy_id": "0193a5c4-7d10-7000-8000-00000000c001"
+}))]
 pub struct NewPairing {
     /// An `open` buddy request.
     pub request_id: Uuid,
@@ -45,6 +49,7 @@ pub struct NewPairing {
 /// The short evaluation recorded when a pairing ends.
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "client_score": 5, "buddy_score": 4, "comment": "Good contact from the first meeting." }))]
 pub struct Evaluation {
     /// How the client rates the pairing, 1 (poor) to 5 (very good).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -55,16 +60,21 @@ pub struct Evaluation {
     #[schema(minimum = 1, maximum = 5)]
     pub buddy_score: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 2000)]
+    #[schema(schema_with = crate::domain::values::schema::note)]
     pub comment: Option<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "reason": "goal_reached",
+    "note": "The client feels heard and knows where to go.",
+    "evaluation": { "client_score": 5, "buddy_score": 4 }
+}))]
 pub struct EndPairing {
     pub reason: EndReason,
     /// Free-text explanation, e.g. for `other`.
-    #[schema(max_length = 2000)]
+    #[schema(schema_with = crate::domain::values::schema::note)]
     pub note: Option<String>,
     pub evaluation: Option<Evaluation>,
 }
@@ -112,6 +122,16 @@ impl EndPairing {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c4-7d10-7000-8000-00000000d001",
+    "request_id": "0193a5c4-7d10-7000-8000-00000000b001",
+    "buddy_id": "0193a5c4-7d10-7000-8000-00000000c001",
+    "state": "accepted",
+    "proposed_at": "2026-11-22T09:00:00Z",
+    "responded_at": "2026-11-22T18:12:00Z",
+    "created_at": "2026-11-22T09:00:00Z",
+    "updated_at": "2026-11-22T18:12:00Z"
+}))]
 pub struct Pairing {
     pub id: Uuid,
     pub request_id: Uuid,
@@ -182,6 +202,7 @@ pub struct PairingQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(schema_with = crate::http::pagination::cursor_schema)]
     pub cursor: Option<String>,
 }
 

@@ -51,10 +51,16 @@ fn by_entity(rows: Vec<HistoryRow>) -> HashMap<String, Vec<HistoryRow>> {
 /// `privacy.retention_check_interval_seconds`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({}))]
 pub struct RunRetention {}
 
 /// What a run of the retention job did.
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "anonymised": 3,
+    "closed_before": "2025-11-22T09:00:00Z",
+    "retention_days": 365
+}))]
 pub struct RetentionRun {
     /// How many requests had their client contact data anonymised by this run.
     pub anonymised: u64,
@@ -97,12 +103,13 @@ async fn run_retention(
 /// Place a request on legal hold or release it.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "hold": true, "reason": "Complaint procedure 2026-17 pending" }))]
 pub struct LegalHold {
     /// `true` places the hold, `false` releases it.
     pub hold: bool,
     /// Why (e.g. the court case or complaint the data is kept for). Required to place a hold;
     /// kept in the request's history.
-    #[schema(max_length = 500, example = "Complaint procedure 2026-17 pending")]
+    #[schema(schema_with = crate::domain::values::schema::reason)]
     pub reason: Option<String>,
 }
 
@@ -262,18 +269,19 @@ async fn export_buddy(
 /// Names one client: the case system's reference within one organisation.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "organisation_id": "0193a5c4-7d10-7000-8000-00000000a001",
+    "client_ref": "CASE-2026-0042",
+    "reason": "Erasure request of 2026-11-20"
+}))]
 pub struct ClientErasure {
     pub organisation_id: Uuid,
     /// The case system's reference for the client.
-    #[schema(min_length = 1, max_length = 64, example = "CASE-2026-0042")]
+    #[schema(schema_with = crate::domain::values::schema::client_ref)]
     pub client_ref: String,
     /// Why the client's data is erased (e.g. the date of the client's request); kept in the
     /// history of each request.
-    #[schema(
-        min_length = 1,
-        max_length = 500,
-        example = "Erasure request of 2026-11-20"
-    )]
+    #[schema(schema_with = crate::domain::values::schema::reason_line)]
     pub reason: String,
 }
 
@@ -348,7 +356,7 @@ pub struct ClientExportQuery {
     /// The organisation whose case system filed the client's requests.
     pub organisation_id: Uuid,
     /// The case system's reference for the client.
-    #[param(min_length = 1, max_length = 64)]
+    #[param(schema_with = crate::domain::values::schema::client_ref)]
     pub client_ref: String,
 }
 

@@ -32,55 +32,73 @@ pub fn configure(cfg: &mut ServiceConfig) {
         .service(buddy_request_history);
 }
 
-/// How the buddy can reach the client once the pairing is accepted.
+/// How the buddy can reach the client once the pairing is accepted: a phone number, an e-mail
+/// address or both, and the preferred one of those given (otherwise a refusal is a 400 `urn:maatje:problem:validation` naming the field).
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "first_name": "Alex",
+    "email": "alex@example.org",
+    "preferred_channel": "email",
+    "languages": ["nl", "en"]
+}))]
 pub struct ClientContact {
     /// First name only.
-    #[schema(min_length = 1, max_length = 200, example = "Alex")]
+    #[schema(schema_with = crate::domain::values::schema::name)]
     pub first_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 32, example = "+31 6 87654321")]
+    #[schema(schema_with = crate::domain::values::schema::phone)]
     pub phone: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(max_length = 254, example = "client1@example.org")]
+    #[schema(schema_with = crate::domain::values::schema::email)]
     pub email: Option<String>,
     /// Must be a channel given above.
     pub preferred_channel: ContactChannel,
     /// Languages the client speaks, ISO 639-1 codes (1 to 10).
-    #[schema(example = json!(["nl"]))]
+    #[schema(schema_with = crate::domain::values::schema::languages)]
     pub languages: Vec<String>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "client_ref": "CASE-2026-0042",
+    "trigger": "first_talks",
+    "trigger_note": "Wants to talk to a parent who went through supervision.",
+    "client": {
+        "first_name": "Alex",
+        "phone": "+31 6 87654321",
+        "preferred_channel": "phone",
+        "languages": ["nl"]
+    },
+    "region": "Utrecht",
+    "measure": "supervision_order",
+    "consent_to_share_contact": true
+}))]
 pub struct NewBuddyRequest {
-    /// Staff name the organisation; a case system leaves it out (it is its key's organisation).
+    /// Staff must name the organisation; a case system must leave it out (it is its key's
+    /// organisation). Otherwise a refusal is a 400 `urn:maatje:problem:validation` naming the field.
     pub organisation_id: Option<Uuid>,
     /// The case system's own pseudonymous reference for the client, unique per organisation.
     /// Never a BSN.
-    #[schema(
-        min_length = 1,
-        max_length = 64,
-        pattern = "^[A-Za-z0-9._:/-]+$",
-        example = "CASE-2026-0042"
-    )]
+    #[schema(schema_with = crate::domain::values::schema::client_ref)]
     pub client_ref: String,
     pub trigger: Trigger,
     /// Optional context for the trigger (no more than needed).
-    #[schema(max_length = 2000)]
+    #[schema(schema_with = crate::domain::values::schema::note)]
     pub trigger_note: Option<String>,
     pub client: ClientContact,
     /// Municipality or region code where the client lives.
-    #[schema(min_length = 1, max_length = 100, example = "Utrecht")]
+    #[schema(schema_with = crate::domain::values::schema::region)]
     pub region: String,
     /// Wishes about the buddy (e.g. a parent rather than a young person).
-    #[schema(max_length = 2000)]
+    #[schema(schema_with = crate::domain::values::schema::note)]
     pub preferences: Option<String>,
     /// The kind of measure the client is under; candidates who went through the same kind rank
     /// higher (see `GET /v1/buddy-requests/{id}/candidates`).
     pub measure: Option<MeasureKind>,
     /// The client consents to their contact details being shared with the buddy. Must be true.
+    #[schema(schema_with = crate::domain::values::schema::consent)]
     pub consent_to_share_contact: bool,
 }
 
@@ -142,6 +160,31 @@ pub struct PairingSummary {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c4-7d10-7000-8000-00000000b001",
+    "organisation_id": "0193a5c4-7d10-7000-8000-00000000a001",
+    "client_ref": "CASE-2026-0042",
+    "trigger": "first_talks",
+    "client": {
+        "first_name": "Alex",
+        "phone": "+31 6 87654321",
+        "preferred_channel": "phone",
+        "languages": ["nl"]
+    },
+    "region": "Utrecht",
+    "measure": "supervision_order",
+    "consent_recorded_at": "2026-11-22T08:55:00Z",
+    "state": "proposed",
+    "overdue": false,
+    "pairing": {
+        "id": "0193a5c4-7d10-7000-8000-00000000d001",
+        "state": "proposed",
+        "buddy_id": "0193a5c4-7d10-7000-8000-00000000c001"
+    },
+    "created_at": "2026-11-22T08:55:00Z",
+    "updated_at": "2026-11-22T09:00:00Z",
+    "legal_hold": false
+}))]
 pub struct BuddyRequest {
     pub id: Uuid,
     pub organisation_id: Uuid,
@@ -265,12 +308,13 @@ pub struct BuddyRequestQuery {
     /// `false`: only those that are not.
     pub overdue: Option<bool>,
     /// The case system's client reference (exact).
-    #[param(max_length = 64)]
+    #[param(schema_with = crate::domain::values::schema::client_ref)]
     pub client_ref: Option<String>,
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// The `next_cursor` of the previous page.
+    #[param(schema_with = crate::http::pagination::cursor_schema)]
     pub cursor: Option<String>,
 }
 

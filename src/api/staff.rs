@@ -25,6 +25,15 @@ pub fn configure(cfg: &mut ServiceConfig) {
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c4-7d10-7000-8000-00000000f201",
+    "email": "coordinator@example.org",
+    "name": "Coördinator Voorbeeld",
+    "role": "coordinator",
+    "active": true,
+    "created_at": "2026-11-01T08:00:00Z",
+    "updated_at": "2026-11-01T08:00:00Z"
+}))]
 pub struct Staff {
     pub id: Uuid,
     pub email: String,
@@ -59,10 +68,16 @@ impl TryFrom<StaffRow> for Staff {
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({
+    "email": "coordinator@example.org",
+    "name": "Coördinator Voorbeeld",
+    "role": "coordinator",
+    "password": "correct horse battery staple"
+}))]
 pub struct NewStaff {
-    #[schema(max_length = 254, example = "coordinator@example.org")]
+    #[schema(schema_with = crate::domain::values::schema::email)]
     pub email: String,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(schema_with = crate::domain::values::schema::name)]
     pub name: String,
     pub role: StaffRole,
     /// At least 12 characters.
@@ -85,8 +100,9 @@ pub fn validate_new_staff(input: NewStaff) -> ApiResult<(String, String, StaffRo
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+#[schema(example = json!({ "role": "admin" }))]
 pub struct StaffPatch {
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(schema_with = crate::domain::values::schema::name)]
     pub name: Option<String>,
     pub role: Option<StaffRole>,
     /// `false` deactivates the account and ends its sessions.
@@ -104,6 +120,7 @@ pub struct StaffPatch {
 pub struct StaffQuery {
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
+    #[param(schema_with = crate::http::pagination::cursor_schema)]
     pub cursor: Option<String>,
 }
 

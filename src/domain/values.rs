@@ -12,6 +12,7 @@ pub const MAX_REASON: usize = 500;
 pub const MAX_CLIENT_REF: usize = 64;
 pub const MAX_TOPIC: usize = 100;
 pub const MAX_LIST: usize = 20;
+pub const MAX_LANGUAGES: usize = 10;
 
 /// ISO 639-1 two-letter language codes.
 const ISO_639_1: &str = "aa ab ae af ak am an ar as av ay az ba be bg bh bi bm bn bo br bs ca ce \
@@ -82,24 +83,11 @@ impl Check {
         value.map(|v| self.bounded(field, v, max, false))
     }
 
-    /// A plausible e-mail address: one `@`, a dotted domain, no spaces. Lower-cased domain.
+    /// An e-mail address the mailer can send to: what [`is_mail_address`] accepts. Lower-cased
+    /// domain.
     pub fn email(&mut self, field: &str, value: &str) -> String {
         let value = value.trim();
-        let valid = value.len() <= MAX_EMAIL
-            && !value.chars().any(|c| c.is_whitespace() || c.is_control())
-            && match value.split_once('@') {
-                Some((local, domain)) => {
-                    !local.is_empty()
-                        && local.len() <= 64
-                        && !domain.contains('@')
-                        && domain.contains('.')
-                        && !domain.starts_with('.')
-                        && !domain.ends_with('.')
-                        && !domain.contains("..")
-                }
-                None => false,
-            };
-        if !valid {
+        if !is_mail_address(value) {
             self.fail(field, "must be an e-mail address such as name@example.org");
             return value.to_owned();
         }
@@ -128,8 +116,11 @@ impl Check {
                 "must name at least one language (ISO 639-1 code, e.g. nl)",
             );
         }
-        if values.len() > 10 {
-            self.fail(field, "must name at most 10 languages");
+        if values.len() > MAX_LANGUAGES {
+            self.fail(
+                field,
+                format!("must name at most {MAX_LANGUAGES} languages"),
+            );
             return Vec::new();
         }
         let mut out: Vec<String> = Vec::new();
@@ -191,24 +182,79 @@ impl Check {
         out
     }
 
-    /// The case system's pseudonymous client reference. Never a BSN: nine digits are refused.
+    /// The case system's pseudonymous client reference: 1 to 64 letters, digits and `- _ . : /`,
+    /// and never a BSN (see [`looks_like_bsn`]).
     pub fn client_ref(&mut self, field: &str, value: &str) -> String {
         let value = value.trim();
         if value.is_empty() || value.len() > MAX_CLIENT_REF {
             self.fail(field, format!("must be 1 to {MAX_CLIENT_REF} characters"));
+        } else if looks_like_bsn(value) {
+            self.fail(field, BSN_REFUSED);
         } else if !value
             .bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'/'))
         {
             self.fail(field, "may hold only letters, digits and - _ . : /");
-        } else if value.len() == 9 && value.bytes().all(|b| b.is_ascii_digit()) {
-            self.fail(
-                field,
-                "looks like a BSN; use the case system's pseudonymous reference, never a BSN",
-            );
         }
         value.to_owned()
     }
+}
+
+/// Why a client reference that looks like a BSN is refused.
+pub const BSN_REFUSED: &str =
+    "looks like a BSN; use the case system's pseudonymous reference, never a BSN";
+
+/// The rule, as the contract states it.
+pub const BSN_RULE: &str = "Never a BSN: a reference of nine digits is refused, and so is any \
+reference whose digits, once every other character is removed, are exactly nine and pass the \
+elfproef (the BSN 11-check), such as `123.456.782`, `123-45-6782` or `BSN:123456782`. Refused \
+with 400 `urn:maatje:problem:validation` naming `client_ref`.";
+
+/// True when `value` could be a BSN written down: nine digits, or a text whose digits (every
+/// other character removed) are exactly nine and pass the elfproef.
+///
+/// A longer run of digits that contains nine passing the elfproef is allowed: about one in
+/// eleven nine-digit windows of any number passes, so refusing those would refuse ordinary
+/// case numbers (`2026-000123-17`) without telling a BSN apart; and a BSN is nine digits, not
+/// part of a longer number.
+pub fn looks_like_bsn(value: &str) -> bool {
+    let digits: Vec<u32> = value.chars().filter_map(|c| c.to_digit(10)).collect();
+    if digits.len() != 9 {
+        return false;
+    }
+    value.chars().all(|c| c.is_ascii_digit()) || passes_elfproef(&digits)
+}
+
+/// The BSN 11-check: 9·d1 + 8·d2 + … + 2·d8 − d9 is a multiple of 11.
+fn passes_elfproef(digits: &[u32]) -> bool {
+    let weighted: i64 = digits
+        .iter()
+        .zip([9, 8, 7, 6, 5, 4, 3, 2, -1])
+        .map(|(&d, w)| i64::from(d) * w)
+        .sum();
+    weighted % 11 == 0
+}
+
+/// An address the mailer (lettre) parses, as an address and as the mailbox it sends to, in the
+/// plain form the contract's pattern describes: ASCII, an unquoted local part of at most 64
+/// characters, a host name of letters, digits and hyphens with at least one dot (no address
+/// literal), at most 254 characters in all. `a,b@example.org` is refused: the mailer cannot send to it.
+pub fn is_mail_address(value: &str) -> bool {
+    if value.len() > MAX_EMAIL || !value.is_ascii() || value.contains('"') {
+        return false;
+    }
+    let Ok(address) = value.parse::<lettre::Address>() else {
+        return false;
+    };
+    address.user().len() <= 64
+        && address.domain().contains('.')
+        && address
+            .domain()
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.'))
+        && value
+            .parse::<lettre::message::Mailbox>()
+            .is_ok_and(|mailbox| mailbox.name.is_none() && mailbox.email == address)
 }
 
 /// Stores a list as JSON text (the MultiConnection has no array type).
@@ -227,6 +273,214 @@ pub fn canonical_email(value: &str) -> String {
     match value.split_once('@') {
         Some((local, domain)) => format!("{local}@{}", domain.to_ascii_lowercase()),
         None => value.to_owned(),
+    }
+}
+
+/// The JSON Schemas of the values above, built from the same constants, for the contract
+/// (`#[schema(schema_with = ...)]` on request and response fields). A value valid against one
+/// of these passes the matching [`Check`] method; the tests below hold them together.
+pub mod schema {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, Schema, Type};
+    use utoipa::openapi::RefOr;
+
+    use super::*;
+
+    /// Control characters (Unicode category Cc), which single-line texts may not hold.
+    const CONTROL: &str = r"\u0000-\u001F\u007F-\u009F";
+    /// The control characters a multi-line text may not hold: all but tab, newline, return.
+    const CONTROL_MULTILINE: &str = r"\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F";
+
+    /// The local part and domain the mailer accepts (see [`is_mail_address`]).
+    pub const EMAIL_PATTERN: &str = concat!(
+        r"^(?=[^@]{1,64}@)[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+(\.[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+)*",
+        r"@[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$"
+    );
+    /// Digits with an optional leading `+` and spaces, dashes or parentheses; 6 to 15 digits.
+    pub const PHONE_PATTERN: &str = r"^\+?[ ()-]*([0-9][ ()-]*){6,15}$";
+    pub const CLIENT_REF_PATTERN: &str = r"^[A-Za-z0-9._:/-]+$";
+
+    /// A trimmed-non-empty text of at most `max` characters without control characters.
+    fn text(max: usize, multiline: bool, description: &str) -> ObjectBuilder {
+        let control = if multiline {
+            CONTROL_MULTILINE
+        } else {
+            CONTROL
+        };
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(max))
+            .pattern(Some(format!(r"^[^{control}]*[^\s{control}][^{control}]*$")))
+            .description(Some(format!(
+                "{description}{}At most {max} characters, not only spaces{}.",
+                if description.is_empty() { "" } else { " " },
+                if multiline {
+                    "; line breaks and tabs are allowed, other control characters not"
+                } else {
+                    ", no control characters (no line breaks)"
+                }
+            )))
+    }
+
+    fn done(object: ObjectBuilder) -> RefOr<Schema> {
+        RefOr::T(Schema::Object(object.build()))
+    }
+
+    /// A name: of a person, an organisation or a system.
+    pub fn name() -> RefOr<Schema> {
+        done(text(MAX_NAME, false, ""))
+    }
+
+    /// A municipality or region name or code.
+    pub fn region() -> RefOr<Schema> {
+        done(text(MAX_REGION, false, "Municipality or region name or code.").examples(["Utrecht"]))
+    }
+
+    /// A free-text note of several lines.
+    pub fn note() -> RefOr<Schema> {
+        done(text(MAX_NOTE, true, ""))
+    }
+
+    /// A reason, kept in the history; may have several lines.
+    pub fn reason() -> RefOr<Schema> {
+        done(text(MAX_REASON, true, "Why; kept in the history."))
+    }
+
+    /// A reason on one line.
+    pub fn reason_line() -> RefOr<Schema> {
+        done(text(MAX_REASON, false, "Why; kept in the history."))
+    }
+
+    pub fn email() -> RefOr<Schema> {
+        done(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .format(Some(utoipa::openapi::SchemaFormat::KnownFormat(
+                    utoipa::openapi::KnownFormat::Email,
+                )))
+                .max_length(Some(MAX_EMAIL))
+                .pattern(Some(EMAIL_PATTERN))
+                .description(Some(
+                    "An e-mail address the mailer can send to: ASCII, an unquoted local part \
+                     (at most 64 characters), a domain name with at least one dot. The domain \
+                     is stored in lower case.",
+                ))
+                .examples(["name@example.org"]),
+        )
+    }
+
+    pub fn phone() -> RefOr<Schema> {
+        done(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .max_length(Some(MAX_PHONE))
+                .pattern(Some(PHONE_PATTERN))
+                .description(Some(
+                    "A phone number: 6 to 15 digits, with an optional leading `+` and spaces, \
+                     dashes or parentheses.",
+                ))
+                .examples(["+31 6 12345678"]),
+        )
+    }
+
+    /// A phone number, or `null` to remove it.
+    pub fn phone_or_null() -> RefOr<Schema> {
+        let RefOr::T(Schema::Object(phone)) = phone() else {
+            unreachable!("phone() is an object schema")
+        };
+        let mut phone = phone;
+        phone.schema_type =
+            utoipa::openapi::schema::SchemaType::from_iter([Type::String, Type::Null]);
+        phone.description = Some(format!(
+            "{} `null` removes the phone number.",
+            phone.description.unwrap_or_default()
+        ));
+        RefOr::T(Schema::Object(phone))
+    }
+
+    /// The client's recorded consent, which must be given: only `true` is accepted.
+    pub fn consent() -> RefOr<Schema> {
+        done(
+            ObjectBuilder::new()
+                .schema_type(Type::Boolean)
+                .enum_values(Some([true]))
+                .description(Some(
+                    "The client consents to their contact details being shared with the buddy. \
+                     Must be `true`: a buddy can only be paired when the client consents.",
+                )),
+        )
+    }
+
+    fn language_object() -> ObjectBuilder {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .enum_values(Some(ISO_639_1.split(' ')))
+    }
+
+    /// One ISO 639-1 code, lower case.
+    pub fn language() -> RefOr<Schema> {
+        done(
+            language_object()
+                .description(Some("An ISO 639-1 language code, lower case."))
+                .examples(["nl"]),
+        )
+    }
+
+    /// 1 to 10 ISO 639-1 codes; a repeated code counts once.
+    pub fn languages() -> RefOr<Schema> {
+        RefOr::T(Schema::Array(
+            ArrayBuilder::new()
+                .items(language_object())
+                .min_items(Some(1))
+                .max_items(Some(MAX_LANGUAGES))
+                .description(Some(format!(
+                    "ISO 639-1 language codes, lower case: 1 to {MAX_LANGUAGES}; a repeated code \
+                     counts once."
+                )))
+                .examples([serde_json::json!(["nl", "en"])])
+                .build(),
+        ))
+    }
+
+    /// At most `MAX_LIST` short free-text topics.
+    pub fn topics() -> RefOr<Schema> {
+        RefOr::T(Schema::Array(
+            ArrayBuilder::new()
+                .items(text(MAX_TOPIC, false, ""))
+                .max_items(Some(MAX_LIST))
+                .description(Some(format!(
+                    "Other topics, at most {MAX_LIST}; a repeated topic counts once."
+                )))
+                .examples([serde_json::json!(["school", "housing"])])
+                .build(),
+        ))
+    }
+
+    /// At most `MAX_LIST` kinds of measure.
+    pub fn measure_kinds() -> RefOr<Schema> {
+        RefOr::T(Schema::Array(
+            ArrayBuilder::new()
+                .items(utoipa::openapi::Ref::from_schema_name("MeasureKind"))
+                .max_items(Some(MAX_LIST))
+                .description(Some(format!(
+                    "Kinds of measure, at most {MAX_LIST}; a repeated kind counts once."
+                )))
+                .build(),
+        ))
+    }
+
+    pub fn client_ref() -> RefOr<Schema> {
+        done(
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .min_length(Some(1))
+                .max_length(Some(MAX_CLIENT_REF))
+                .pattern(Some(CLIENT_REF_PATTERN))
+                .description(Some(format!(
+                    "The case system's own pseudonymous reference for the client. {BSN_RULE}"
+                )))
+                .examples(["CASE-2026-0042"]),
+        )
     }
 }
 
@@ -337,6 +591,190 @@ mod tests {
             }),
             0
         );
+    }
+
+    /// What the contract's schema says of `value`.
+    fn schema_accepts(
+        schema: utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        value: &str,
+    ) -> bool {
+        let schema = serde_json::to_value(schema).unwrap();
+        jsonschema::options()
+            .with_draft(jsonschema::Draft::Draft202012)
+            .should_validate_formats(true)
+            .build(&schema)
+            .unwrap()
+            .is_valid(&serde_json::json!(value))
+    }
+
+    /// The schema and the check agree on every sample: a value the schema accepts is accepted.
+    #[track_caller]
+    fn agree(
+        schema: fn() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema>,
+        check: impl Fn(&mut Check, &str),
+        samples: &[&str],
+    ) {
+        for sample in samples {
+            let by_schema = schema_accepts(schema(), sample);
+            let by_check = failures(|c| check(c, sample)) == 0;
+            assert_eq!(
+                by_schema, by_check,
+                "{sample:?}: schema {by_schema}, check {by_check}"
+            );
+        }
+    }
+
+    #[test]
+    fn mail_addresses_are_what_the_mailer_parses() {
+        for bad in [
+            "a,b@example.org",
+            "a;b@example.org",
+            "\"a b\"@example.org",
+            "a@[127.0.0.1]",
+            "Ann <ann@example.org>",
+            "ann@example",
+            "ann@-example.org",
+            "ann@example-.org",
+            "ann.@example.org",
+            ".ann@example.org",
+            "a..b@example.org",
+            "é@example.org",
+        ] {
+            assert!(!is_mail_address(bad), "{bad}");
+        }
+        for good in [
+            "ann@example.org",
+            "a.b+tag@mail.example.org",
+            "o'brien@example.ie",
+            "x@123.example",
+        ] {
+            assert!(is_mail_address(good), "{good}");
+        }
+        assert!(!is_mail_address(&format!("{}@example.org", "a".repeat(65))));
+        assert!(is_mail_address(&format!("{}@example.org", "a".repeat(64))));
+        let long = format!("{}@{}.org", "a".repeat(60), "b".repeat(200));
+        assert!(!is_mail_address(&long));
+    }
+
+    #[test]
+    fn schemas_agree_with_the_checks() {
+        let emails = [
+            "ann@example.org",
+            "a.b+tag@mail.example.org",
+            "a,b@example.org",
+            "\"a b\"@example.org",
+            "a@[127.0.0.1]",
+            "ann@example",
+            "ann.@example.org",
+            "a..b@example.org",
+            "é@example.org",
+            "ann@exa_mple.org",
+            "ann@example.org.",
+        ];
+        agree(schema::email, |c, v| drop(c.email("e", v)), &emails);
+        let phones = [
+            "+31 6 12345678",
+            "06-12345678",
+            "(020) 1234567",
+            "12345",
+            "123456",
+            "06-1234567x",
+            "31+612345678",
+            "+31 6 1234 5678 9012 34",
+            "++31612345678",
+            "1234567890123456",
+        ];
+        agree(schema::phone, |c, v| drop(c.phone("p", v)), &phones);
+        let texts = [
+            "Ann",
+            "Ann de Vries",
+            "a\u{7}b",
+            "line\nline",
+            "a\u{85}b",
+            "x\u{9f}",
+            "é",
+        ];
+        agree(schema::name, |c, v| drop(c.text("t", v, MAX_NAME)), &texts);
+        let notes = ["line\nline", "tab\tx", "a\u{7}b", "x\r\ny"];
+        agree(
+            schema::note,
+            |c, v| drop(c.note("t", Some(v), MAX_NOTE)),
+            &notes,
+        );
+        // Padding is trimmed by the check: the schema is stricter only there.
+        for blank in ["", " ", "\n"] {
+            assert!(!schema_accepts(schema::name(), blank), "{blank:?}");
+            assert_eq!(failures(|c| drop(c.text("t", blank, MAX_NAME))), 1);
+        }
+        assert!(schema_accepts(schema::name(), &"x".repeat(MAX_NAME)));
+        assert!(!schema_accepts(schema::name(), &"x".repeat(MAX_NAME + 1)));
+        let refs = [
+            "CASE-2026-0042",
+            "123456782",
+            "123456789",
+            "123.456.782",
+            "BSN:123456782",
+            "123-45-6782",
+            "has space",
+            "REF-2026-00042",
+            "a/b:c_d.e-f",
+        ];
+        agree(
+            schema::client_ref,
+            |c, v| drop(c.client_ref("r", v)),
+            &refs[..1],
+        );
+        for sample in refs {
+            // The schema cannot compute the elfproef; every other refusal it states.
+            if !looks_like_bsn(sample) {
+                let by_schema = schema_accepts(schema::client_ref(), sample);
+                let by_check = failures(|c| drop(c.client_ref("r", sample))) == 0;
+                assert_eq!(by_schema, by_check, "{sample}");
+            }
+        }
+        let language = |value: &str| {
+            let schema = serde_json::to_value(schema::language()).unwrap();
+            jsonschema::is_valid(&schema, &serde_json::json!(value))
+        };
+        assert!(language("nl") && language("fy") && !language("NL") && !language("xx"));
+    }
+
+    #[test]
+    fn bsns_are_refused_however_written() {
+        // 123456782 passes the elfproef: 9·1+8·2+7·3+6·4+5·5+4·6+3·7+2·8−2 = 154 = 14·11.
+        for bsn in [
+            "123456782",
+            "123.456.782",
+            "BSN:123456782",
+            "bsn-123456782",
+            "123-45-6782",
+            "123/456/782",
+            "123456789", // nine digits and nothing else: refused whether or not it passes
+        ] {
+            assert!(looks_like_bsn(bsn), "{bsn}");
+            let mut c = Check::new();
+            c.client_ref("r", bsn);
+            assert_eq!(c.errors.len(), 1, "{bsn}");
+            assert!(c.errors[0].message.contains("BSN"), "{bsn}: {:?}", c.errors);
+        }
+        // With spaces it is refused too, as a BSN (spaces are not allowed at all).
+        let mut c = Check::new();
+        c.client_ref("r", "123 456 782");
+        assert!(c.errors[0].message.contains("BSN"), "{:?}", c.errors);
+        for pseudonym in [
+            "CASE-2026-0042",   // eight digits
+            "REF-123.456.789",  // nine digits failing the elfproef, with separators
+            "2026-123456782-1", // a passing nine inside a longer number
+            "123456782123",     // twelve digits
+            "A12345678",        // eight digits
+        ] {
+            assert!(!looks_like_bsn(pseudonym), "{pseudonym}");
+            assert_eq!(
+                failures(|c| drop(c.client_ref("r", pseudonym))),
+                0,
+                "{pseudonym}"
+            );
+        }
     }
 
     #[test]

@@ -89,6 +89,24 @@ impl PageRequest {
     }
 }
 
+/// The longest cursor a list accepts.
+pub const MAX_CURSOR: usize = 200;
+
+/// The contract's `cursor` parameter: what [`PageRequest::parse`] accepts the form of (it also
+/// refuses a well-formed cursor of another list).
+pub fn cursor_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .min_length(Some(1))
+        .max_length(Some(MAX_CURSOR))
+        .pattern(Some("^[A-Za-z0-9_-]+$"))
+        .description(Some(
+            "The `next_cursor` of the previous page, unchanged: an opaque text bound to this \
+             list (a cursor of another list is refused).",
+        ))
+        .build()
+}
+
 fn encode(kind: &str, id: &str) -> String {
     URL_SAFE_NO_PAD.encode(format!("{kind}:{id}"))
 }
@@ -103,7 +121,7 @@ fn decode(kind: &str, cursor: &str) -> Option<String> {
 }
 
 fn decode_with(kind: &str, cursor: &str, key_ok: impl Fn(&str) -> bool) -> Option<String> {
-    if cursor.len() > 200 {
+    if cursor.len() > MAX_CURSOR {
         return None;
     }
     let raw = URL_SAFE_NO_PAD.decode(cursor).ok()?;

@@ -18,8 +18,8 @@ use crate::fixtures::{
     request_body,
 };
 use crate::helpers::{
-    assert_invalid_fields, assert_problem, check_response, create_organisation, id_of, spawn_app,
-    spec_paths, start_time, time_of, with_query, Response, TestApp,
+    assert_invalid_fields, assert_problem, check_exchange, create_organisation, id_of, spawn_app,
+    spec_paths, start_time, time_of, with_query, Response, Sent, TestApp,
 };
 
 /// The one record `response`'s request wrote, found by the service's own request id.
@@ -819,7 +819,7 @@ async fn concurrent_writers_in_two_instances_do_not_fork_the_chain() {
                 body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
                 text: String::from_utf8_lossy(&bytes).into_owned(),
             };
-            check_response(&Method::GET, &path, &response);
+            check_exchange(&Method::GET, &path, Sent::NOTHING, &response);
             response
         }
     });

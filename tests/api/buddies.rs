@@ -290,7 +290,10 @@ async fn patch_changes_only_the_fields_sent_and_null_clears() {
     let response = app
         .patch_json(
             &format!("/v1/buddies/{id}"),
-            &json!({ "region": "Amersfoort", "phone": null, "languages": ["ar", "NL"], "capacity": 3 }),
+            // The contract lists lower-case codes; the service also takes `NL` (see the unit
+            // test `languages_are_iso_639_1`), but a request outside the contract would fail the
+            // harness's check.
+            &json!({ "region": "Amersfoort", "phone": null, "languages": ["ar", "nl"], "capacity": 3 }),
         )
         .await;
     assert_eq!(response.status, 200, "{}", response.text);

@@ -28,7 +28,12 @@
 //!   `type`, `title` and a `request_id` equal to the header;
 //! - has a status code that the OpenAPI spec documents for the operation matching the method
 //!   and path (paths the spec does not describe, such as `/docs` or unknown routes, and methods
-//!   it does not list for a path are exempt).
+//!   it does not list for a path are exempt);
+//! - keeps the contract, checked by a JSON Schema 2020-12 validator (see [`crate::contract`]):
+//!   the answer's content type is documented for its status and a JSON body validates against
+//!   the documented schema (enums, formats, patterns, `additionalProperties`), problems
+//!   included; and a request the server accepted (2xx) validates too: its JSON body, its query
+//!   and path parameters, and a required body is there.
 //!
 //! Set `TEST_LOG=1` to see the server's logs (`TEST_LOG=debug` for more). [`capture_logs`] keeps
 //! them in memory at debug level, for tests about what is (not) logged.
@@ -61,6 +66,8 @@ pub use reqwest::Method;
 use serde_json::Value;
 use tempfile::TempDir;
 use uuid::Uuid;
+
+pub use crate::contract::Sent;
 
 /// The environment variable that switches the tests to PostgreSQL.
 pub const POSTGRES_ENV: &str = "MAATJE_TEST_POSTGRES_URL";
@@ -386,6 +393,7 @@ impl TestApp {
                 request = request.header(*name, *value);
             }
         }
+        let sent_body = body.clone();
         if !body.is_empty() {
             request = request.body(body);
         }
@@ -405,7 +413,11 @@ impl TestApp {
             body: serde_json::from_slice(&bytes).unwrap_or(Value::Null),
             text: String::from_utf8_lossy(&bytes).into_owned(),
         };
-        check_response(&method, path, &response);
+        let sent = Sent {
+            content_type,
+            body: &sent_body,
+        };
+        check_exchange(&method, path, sent, &response);
         response
     }
 
@@ -571,6 +583,20 @@ impl TestApp {
     }
 }
 
+/// Panics with a clear message when the exchange breaks a rule every response must keep, or the
+/// contract (see the module docs and [`crate::contract`]).
+pub fn check_exchange(method: &Method, path: &str, sent: Sent<'_>, response: &Response) {
+    check_response(method, path, response);
+    let violations = crate::contract::violations(method, path, sent, response);
+    assert!(
+        violations.is_empty(),
+        "{method} {path} -> {}: breaks the OpenAPI contract:\n  - {}\nbody: {}",
+        response.status,
+        violations.join("\n  - "),
+        response.text
+    );
+}
+
 /// Panics with a clear message when `response` breaks a rule every response must keep (see the
 /// module docs).
 pub fn check_response(method: &Method, path: &str, response: &Response) {
@@ -667,6 +693,21 @@ pub fn spec_paths() -> &'static [(String, &'static Value)] {
 /// any one segment; when several templates match, the one with the most literal segments wins.
 /// The query string is ignored.
 pub fn find_operation(method: &Method, path: &str) -> Option<(&'static str, &'static Value)> {
+    find_spec_operation(method, path).map(|found| (found.template, found.operation))
+}
+
+/// What [`find_spec_operation`] found for a request.
+pub struct SpecOperation {
+    /// The full path template, e.g. `/v1/buddies/{id}`.
+    pub template: &'static str,
+    /// The key of the path in the document's `paths`, relative to its server: `/buddies/{id}`.
+    pub key: &'static str,
+    pub operation: &'static Value,
+}
+
+/// As [`find_operation`], with the path's key in the document as well (for JSON pointers into
+/// it, such as `/paths/~1buddies~1{id}/get`).
+pub fn find_spec_operation(method: &Method, path: &str) -> Option<SpecOperation> {
     let path = path.split(['?', '#']).next().unwrap_or(path);
     let segments: Vec<&str> = path.split('/').collect();
     let (template, item) = spec_paths()
@@ -693,7 +734,17 @@ pub fn find_operation(method: &Method, path: &str) -> Option<(&'static str, &'st
         .max_by_key(|(literal, _)| *literal)?
         .1;
     let operation = item.get(method.as_str().to_ascii_lowercase())?;
-    Some((template.as_str(), operation))
+    let key = spec()["paths"]
+        .as_object()
+        .expect("paths")
+        .iter()
+        .find_map(|(key, candidate)| std::ptr::eq(candidate, *item).then_some(key.as_str()))
+        .expect("every entry of spec_paths is a path of the spec");
+    Some(SpecOperation {
+        template: template.as_str(),
+        key,
+        operation,
+    })
 }
 
 /// True when the operation documents `status` itself, its class (`4XX`) or a `default`.

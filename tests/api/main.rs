@@ -9,6 +9,7 @@ mod auto_propose;
 mod buddies;
 mod cli;
 mod common_errors;
+mod contract;
 mod exit_interviews;
 mod fixtures;
 mod health;

@@ -254,3 +254,199 @@ async fn an_unknown_docs_asset_is_a_404_problem() {
     let response = app.get("/docs/no-such-asset.js").await;
     crate::helpers::assert_problem(&response, 404, "not-found");
 }
+
+/// Every `$ref` in `value`, with the JSON pointer where it occurs.
+fn refs<'a>(value: &'a Value, at: String, out: &mut Vec<(String, &'a str)>) {
+    match value {
+        Value::Object(members) => {
+            for (key, member) in members {
+                match (key.as_str(), member) {
+                    ("$ref", Value::String(target)) => out.push((at.clone(), target)),
+                    _ => refs(
+                        member,
+                        format!("{at}/{}", key.replace('~', "~0").replace('/', "~1")),
+                        out,
+                    ),
+                }
+            }
+        }
+        Value::Array(items) => {
+            for (i, item) in items.iter().enumerate() {
+                refs(item, format!("{at}/{i}"), out);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// A generator drops an operation whose `$ref` points nowhere, and validators refuse the
+/// document: every reference must be a local pointer that resolves.
+#[test]
+fn every_ref_resolves() {
+    let spec = spec();
+    let mut found = Vec::new();
+    refs(spec, String::new(), &mut found);
+    assert!(
+        found.len() > 50,
+        "the spec uses references: {}",
+        found.len()
+    );
+    let dangling: Vec<String> = found
+        .into_iter()
+        .filter(|(_, target)| {
+            target
+                .strip_prefix('#')
+                .is_none_or(|pointer| spec.pointer(pointer).is_none())
+        })
+        .map(|(at, target)| format!("{at}: {target}"))
+        .collect();
+    assert!(dangling.is_empty(), "dangling $ref: {dangling:#?}");
+}
+
+/// Every named enumeration lists lower-case wire values, never Rust variant names (the derive
+/// used to list `Open` where the service sends `open`).
+#[test]
+fn enum_schemas_list_wire_values() {
+    let mut wrong = Vec::new();
+    for (name, schema) in spec()["components"]["schemas"].as_object().unwrap() {
+        for value in schema["enum"].as_array().into_iter().flatten() {
+            let text = value.as_str().unwrap_or_default();
+            if text.is_empty() || text.chars().any(|c| c.is_ascii_uppercase()) {
+                wrong.push(format!("{name}: {value}"));
+            }
+        }
+    }
+    assert!(
+        wrong.is_empty(),
+        "enum values that are not wire values: {wrong:#?}"
+    );
+}
+
+/// An optional body is `required: false` and, when sent, the object: never `oneOf [X, null]`,
+/// which generated clients answer with a placeholder and the service refuses (`null` is not an
+/// object).
+#[test]
+fn optional_bodies_are_optional_objects() {
+    let mut optional = 0;
+    for (method, path, operation) in operations() {
+        let Some(body) = operation.get("requestBody") else {
+            continue;
+        };
+        assert!(
+            body["required"].is_boolean(),
+            "{method} {path}: requestBody says neither required nor optional: {body}"
+        );
+        if body["required"] == false {
+            optional += 1;
+        }
+        for (media_type, content) in body["content"].as_object().unwrap() {
+            let text = content["schema"].to_string();
+            assert!(
+                !text.contains(r#""type":"null""#),
+                "{method} {path} {media_type}: the body schema admits null: {text}"
+            );
+        }
+    }
+    assert!(
+        optional >= 10,
+        "the action endpoints have optional bodies: {optional}"
+    );
+}
+
+/// What a generated client sends for an action with an optional body: nothing (with or without
+/// a JSON content type), `{}`, or the documented object. Each is accepted; `null` is not.
+#[tokio::test]
+async fn an_action_takes_no_body_an_empty_object_or_the_object() {
+    let app = spawn_app().await;
+    let org = crate::helpers::create_organisation(&app, "Jeugdbescherming Actie").await;
+    let id = crate::helpers::id_of(&org);
+    let deactivate = format!("/v1/organisations/{id}/deactivate");
+    let reactivate = format!("/v1/organisations/{id}/reactivate");
+    let response = app.post_empty(&deactivate).await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    let response = app
+        .request(
+            reqwest::Method::POST,
+            &reactivate,
+            Some("application/json"),
+            Vec::new(),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    let response = app.post_json(&deactivate, &serde_json::json!({})).await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    let response = app
+        .post_json(
+            &reactivate,
+            &serde_json::json!({ "reason": "Back in the programme" }),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    assert_eq!(response.body["state"], "active");
+    let before = app.table_counts();
+    let response = app.post_json(&deactivate, &Value::Null).await;
+    crate::helpers::assert_invalid_fields(&response, &[""]);
+    assert_eq!(app.table_counts(), before);
+}
+
+/// Every example in a schema validates against that schema: an example that drifted from the
+/// rules would teach integrators a request the service refuses.
+#[test]
+fn every_example_validates_against_its_schema() {
+    fn walk(node: &Value, pointer: String, checked: &mut usize, wrong: &mut Vec<String>) {
+        let Some(members) = node.as_object() else {
+            return;
+        };
+        let mut examples: Vec<&Value> = Vec::new();
+        examples.extend(members.get("example"));
+        examples.extend(
+            members
+                .get("examples")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten(),
+        );
+        for example in examples {
+            *checked += 1;
+            for error in crate::contract::validate(&pointer, example) {
+                wrong.push(format!("{pointer}: {example}: {error}"));
+            }
+        }
+        for (key, member) in members {
+            if key == "example" || key == "examples" || key == "enum" {
+                continue;
+            }
+            match member {
+                Value::Object(_) => walk(
+                    member,
+                    format!("{pointer}/{}", crate::contract::escape(key)),
+                    checked,
+                    wrong,
+                ),
+                Value::Array(items) => {
+                    for (i, item) in items.iter().enumerate() {
+                        walk(
+                            item,
+                            format!("{pointer}/{}/{i}", crate::contract::escape(key)),
+                            checked,
+                            wrong,
+                        );
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    let (mut checked, mut wrong) = (0, Vec::new());
+    walk(
+        &spec()["components"]["schemas"],
+        "/components/schemas".to_owned(),
+        &mut checked,
+        &mut wrong,
+    );
+    assert!(checked >= 10, "the schemas carry examples: {checked}");
+    assert!(
+        wrong.is_empty(),
+        "examples that break their schema: {wrong:#?}"
+    );
+}

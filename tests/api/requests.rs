@@ -457,3 +457,57 @@ async fn the_service_level_comes_from_configuration() {
         vec![id]
     );
 }
+
+/// A BSN is refused however it is written: nine digits passing the elfproef once separators or
+/// a prefix are taken away. Nine digits that fail it, inside a reference, are a pseudonym.
+#[tokio::test]
+async fn a_bsn_with_separators_or_a_prefix_is_refused() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let before = app.table_counts();
+    for bsn in [
+        "123.456.782",
+        "BSN:123456782",
+        "123-45-6782",
+        "bsn/123/456/782",
+    ] {
+        let response = app
+            .post_json("/v1/buddy-requests", &request_body(&org, bsn))
+            .await;
+        assert_invalid_fields(&response, &["client_ref"]);
+        assert!(response.text.contains("BSN"), "{bsn}: {}", response.text);
+    }
+    assert_eq!(app.table_counts(), before, "a BSN is never stored");
+    let response = app
+        .post_json("/v1/buddy-requests", &request_body(&org, "REF-123.456.789"))
+        .await;
+    assert_eq!(response.status, 201, "{}", response.text);
+}
+
+/// An address the mailer cannot send to is refused when it is given, not stored to go dead at
+/// the first mail.
+#[tokio::test]
+async fn an_address_the_mailer_cannot_parse_is_refused() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let before = app.table_counts();
+    let mut body = request_body(&org, "CASE-MAIL-1");
+    body["client"]["email"] = json!("a,b@example.org");
+    assert_invalid_fields(
+        &app.post_json("/v1/buddy-requests", &body).await,
+        &["client.email"],
+    );
+    let mut buddy = crate::fixtures::profile(1);
+    buddy["organisation_id"] = json!(org);
+    buddy["email"] = json!("a,b@example.org");
+    assert_invalid_fields(&app.post_json("/v1/buddies", &buddy).await, &["email"]);
+    let response = app
+        .post_json(
+            "/v1/staff",
+            &json!({ "email": "x,y@example.org", "name": "Staff Voorbeeld", "role": "coordinator",
+                     "password": "correct horse battery staple" }),
+        )
+        .await;
+    assert_invalid_fields(&response, &["email"]);
+    assert_eq!(app.table_counts(), before);
+}
