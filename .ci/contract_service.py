@@ -79,7 +79,7 @@ class Service:
             if self.process.poll() is not None:
                 raise RuntimeError(f"maatje exited at start:\n{self.log_tail()}")
             try:
-                with urllib.request.urlopen(f"{self.origin}/health/ready", timeout=2) as r:
+                with urllib.request.urlopen(f"{self.origin}/v1/health/ready", timeout=2) as r:
                     if r.status == 200:
                         return self
             except OSError:

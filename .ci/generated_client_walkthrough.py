@@ -150,7 +150,7 @@ class Walkthrough:
                 held_on=today,
                 answer=self.enum(m.Answer, "yes"),
                 candidate=m.BuddyInput(
-                    name="Sam Voorbeeld", email="buddy1@example.org", languages=["nl", "en"],
+                    name="Sam Voorbeeld", email="buddy1@example.org", languages=[self.enum(m.LanguageCode, "nl"), self.enum(m.LanguageCode, "en")],
                     region="Utrecht", experience=[self.enum(m.MeasureKind, "supervision_order")],
                 ),
             )
@@ -187,7 +187,7 @@ class Walkthrough:
                 client_ref="CASE-2026-0042",
                 trigger=self.enum(m.Trigger, "complaint"),
                 client=m.ClientContact(first_name="Alex", email="client1@example.org",
-                                       preferred_channel=self.enum(m.ContactChannel, "email"), languages=["nl"]),
+                                       preferred_channel=self.enum(m.ContactChannel, "email"), languages=[self.enum(m.LanguageCode, "nl")]),
                 region="Utrecht",
                 consent_to_share_contact=True,
             )

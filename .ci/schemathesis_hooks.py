@@ -62,7 +62,14 @@ def before_call(context, case, kwargs):
 @schemathesis.hook
 def after_call(context, case, response):
     mode = getattr(getattr(getattr(case, "meta", None), "generation", None), "mode", None)
+    # The `unsupported_method` check sends the operation's case with another method (OPTIONS,
+    # TRACE, ...): record the method sent, so that such an answer (OPTIONS is a 204 for anyone)
+    # is not counted as the operation's own.
+    request = getattr(response, "request", None)
+    sent = str(getattr(request, "method", "") or case.method).upper()
     CALLS.write(
-        json.dumps({"op": operation_id(case), "status": response.status_code, "mode": str(getattr(mode, "value", mode))})
+        json.dumps({"op": operation_id(case), "status": response.status_code,
+                    "own_method": sent == case.method.upper(),
+                    "mode": str(getattr(mode, "value", mode))})
         + "\n"
     )

@@ -221,6 +221,16 @@ RULE_REFUSALS = [
      "cross-field: a candidate is required with `yes` and refused otherwise (NewExitInterview.candidate)"),
     (r"^POST .*/buddy-requests/\{id\}/legal-hold$", 400, r"^validation: reason: is required to place a legal hold$",
      "cross-field: placing a hold (`hold: true`) needs a reason (LegalHold.reason)"),
+    (r"^POST .*/(buddies|buddy-requests|exit-interviews)$", 400,
+     r"^validation: organisation_id: (is required|.*)$",
+     "role: staff must name the organisation, a case system must leave it out (its key names it)"),
+    (r"^POST .*/buddy-requests$", 400,
+     r"^validation: (client: needs a phone number or an e-mail address|client\.preferred_channel: is (phone|email), but no [a-z -]+ is given)(; client\.preferred_channel: is (phone|email), but no [a-z -]+ is given)?$",
+     "cross-field: the client's contact needs a phone or an e-mail, and the preferred channel one that is given"),
+    (r"^PATCH .*/(staff|buddies)/\{id\}$", 400, r"^validation: : the body names no field to change$",
+     "cross-field: a PATCH names at least one field with a value (a null leaves a field as it is)"),
+    (r"^POST .*/pairings/\{id\}/end$", 400, r"^validation: evaluation: needs a score or a comment",
+     "cross-field: an evaluation needs a score or a comment that is not null (Evaluation)"),
 ]
 
 
@@ -325,7 +335,8 @@ def summarise(role: str, spec: dict, calls: Path, report: Path, done, args) -> b
     answers = [json.loads(line) for line in calls.read_text().splitlines() if line.strip()]
     per_op = collections.defaultdict(collections.Counter)
     for a in answers:
-        per_op[a["op"]][a["status"]] += 1
+        if a.get("own_method", True):
+            per_op[a["op"]][a["status"]] += 1
     reached = sorted(op for op, statuses in per_op.items() if any(200 <= s < 300 for s in statuses))
     allowed = {op for op, o in ops.items() if allowed_for(o, role)}
     # Failures from the ndjson event stream.

@@ -46,7 +46,11 @@ methods it allows in `Allow`; any other method is refused with 405 and `Allow`. 
 browser calls (CORS) are allowed only for origins the operator configures.",
         license(name = "EUPL-1.2", identifier = "EUPL-1.2"),
     ),
-    components(schemas(crate::error::Problem, crate::error::FieldError)),
+    components(schemas(
+        crate::error::Problem,
+        crate::error::FieldError,
+        crate::domain::values::LanguageCode
+    )),
     tags(
         (name = "auth", description = "Staff login and logout; who the caller is"),
         (name = "staff", description = "Staff accounts of the client bureau (administrators)"),

@@ -204,10 +204,11 @@ pub fn routes() -> (
     let (app, mut spec) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
-        .service(api::health::live)
-        .service(api::health::ready)
         .service(
             scope("/v1")
+                // The probes too: the whole contract lies under its one server, `/v1`.
+                .service(api::health::live)
+                .service(api::health::ready)
                 .configure(api::configure)
                 // The contract under the base path as well (ADR `/core/publish-openapi`); not
                 // an operation of the contract itself.

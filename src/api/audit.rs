@@ -118,6 +118,7 @@ pub struct AuditQuery {
     #[param(schema_with = crate::domain::values::schema::client_ref)]
     pub client_ref: Option<String>,
     /// Only this kind of object: `exit_interview`, `buddy`, `buddy_request` or `pairing`.
+    #[param(schema_with = object_type_schema)]
     pub object_type: Option<String>,
     /// Only this object.
     pub object_id: Option<Uuid>,
@@ -128,6 +129,14 @@ pub struct AuditQuery {
     /// The `next_cursor` of the previous page.
     #[param(schema_with = crate::http::pagination::cursor_schema)]
     pub cursor: Option<String>,
+}
+
+/// The `object_type` filter: one of the object types the policy audits.
+fn object_type_schema() -> utoipa::openapi::schema::Object {
+    utoipa::openapi::schema::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::schema::Type::String)
+        .enum_values(Some(object_types()))
+        .build()
 }
 
 /// The object types the policy audits.

@@ -59,7 +59,7 @@ pub struct BuddyInput {
     pub name: String,
     #[schema(schema_with = crate::domain::values::schema::email)]
     pub email: String,
-    #[schema(schema_with = crate::domain::values::schema::phone)]
+    #[schema(schema_with = crate::domain::values::schema::optional_phone)]
     pub phone: Option<String>,
     /// Language of the e-mails the buddy receives (default `nl`).
     pub mail_language: Option<MailLanguage>,
@@ -148,16 +148,21 @@ fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
 }
 
 /// A partial update of the profile and screening facts (JSON merge-patch style: fields left
-/// out stay as they are; `null` clears the optional ones). The state is changed only by actions.
+/// out stay as they are; `null` clears the optional ones, and leaves a required one as it is).
+/// At least one field must be named; a body with none is a 400 `urn:maatje:problem:validation`.
+/// The state is changed only by actions.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({ "region": "Amersfoort", "phone": null, "capacity": 2 }))]
+#[schema(
+    example = json!({ "region": "Amersfoort", "phone": null, "capacity": 2 }),
+    min_properties = 1
+)]
 pub struct BuddyPatch {
     #[serde(default, deserialize_with = "non_null")]
-    #[schema(schema_with = crate::domain::values::schema::name)]
+    #[schema(schema_with = crate::domain::values::schema::name_or_null)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "non_null")]
-    #[schema(schema_with = crate::domain::values::schema::email)]
+    #[schema(schema_with = crate::domain::values::schema::email_or_null)]
     pub email: Option<String>,
     /// `null` removes the phone number.
     #[serde(default, deserialize_with = "present")]
@@ -167,16 +172,16 @@ pub struct BuddyPatch {
     #[schema(value_type = MailLanguage)]
     pub mail_language: Option<MailLanguage>,
     #[serde(default, deserialize_with = "non_null")]
-    #[schema(schema_with = crate::domain::values::schema::languages)]
+    #[schema(schema_with = crate::domain::values::schema::languages_or_null)]
     pub languages: Option<Vec<String>>,
     #[serde(default, deserialize_with = "non_null")]
-    #[schema(schema_with = crate::domain::values::schema::region)]
+    #[schema(schema_with = crate::domain::values::schema::region_or_null)]
     pub region: Option<String>,
     #[serde(default, deserialize_with = "non_null")]
-    #[schema(schema_with = crate::domain::values::schema::measure_kinds)]
+    #[schema(schema_with = crate::domain::values::schema::measure_kinds_or_null)]
     pub experience: Option<Vec<MeasureKind>>,
     #[serde(default, deserialize_with = "non_null")]
-    #[schema(schema_with = crate::domain::values::schema::topics)]
+    #[schema(schema_with = crate::domain::values::schema::topics_or_null)]
     pub topics: Option<Vec<String>>,
     #[serde(default, deserialize_with = "non_null")]
     #[schema(value_type = u8, minimum = 1, maximum = 10)]

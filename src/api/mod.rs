@@ -146,7 +146,7 @@ pub(crate) fn created<T: Serialize>(location: String, body: &T) -> HttpResponse 
 #[schema(example = json!({ "reason": "Agreed with the buddy by phone" }))]
 pub struct ActionBody {
     /// Why the action is taken; kept in the history.
-    #[schema(schema_with = crate::domain::values::schema::reason)]
+    #[schema(schema_with = crate::domain::values::schema::reason_or_null)]
     pub reason: Option<String>,
 }
 

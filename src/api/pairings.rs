@@ -46,10 +46,15 @@ pub struct NewPairing {
     pub buddy_id: Uuid,
 }
 
-/// The short evaluation recorded when a pairing ends.
+/// The short evaluation recorded when a pairing ends: a score or a comment at least (a value
+/// `null` counts as left out; an evaluation with none is a 400 `urn:maatje:problem:validation`
+/// naming `evaluation`: leave it out instead).
 #[derive(Debug, Deserialize, Serialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({ "client_score": 5, "buddy_score": 4, "comment": "Good contact from the first meeting." }))]
+#[schema(
+    example = json!({ "client_score": 5, "buddy_score": 4, "comment": "Good contact from the first meeting." }),
+    min_properties = 1
+)]
 pub struct Evaluation {
     /// How the client rates the pairing, 1 (poor) to 5 (very good).
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -60,7 +65,7 @@ pub struct Evaluation {
     #[schema(minimum = 1, maximum = 5)]
     pub buddy_score: Option<u8>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(schema_with = crate::domain::values::schema::note)]
+    #[schema(schema_with = crate::domain::values::schema::note_or_null)]
     pub comment: Option<String>,
 }
 
@@ -74,7 +79,7 @@ pub struct Evaluation {
 pub struct EndPairing {
     pub reason: EndReason,
     /// Free-text explanation, e.g. for `other`.
-    #[schema(schema_with = crate::domain::values::schema::note)]
+    #[schema(schema_with = crate::domain::values::schema::note_or_null)]
     pub note: Option<String>,
     pub evaluation: Option<Evaluation>,
 }

@@ -109,7 +109,7 @@ pub struct LegalHold {
     pub hold: bool,
     /// Why (e.g. the court case or complaint the data is kept for). Required to place a hold;
     /// kept in the request's history.
-    #[schema(schema_with = crate::domain::values::schema::reason)]
+    #[schema(schema_with = crate::domain::values::schema::reason_or_null)]
     pub reason: Option<String>,
 }
 

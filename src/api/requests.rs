@@ -47,10 +47,10 @@ pub struct ClientContact {
     #[schema(schema_with = crate::domain::values::schema::name)]
     pub first_name: String,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(schema_with = crate::domain::values::schema::phone)]
+    #[schema(schema_with = crate::domain::values::schema::optional_phone)]
     pub phone: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(schema_with = crate::domain::values::schema::email)]
+    #[schema(schema_with = crate::domain::values::schema::email_or_null)]
     pub email: Option<String>,
     /// Must be a channel given above.
     pub preferred_channel: ContactChannel,
@@ -85,14 +85,14 @@ pub struct NewBuddyRequest {
     pub client_ref: String,
     pub trigger: Trigger,
     /// Optional context for the trigger (no more than needed).
-    #[schema(schema_with = crate::domain::values::schema::note)]
+    #[schema(schema_with = crate::domain::values::schema::note_or_null)]
     pub trigger_note: Option<String>,
     pub client: ClientContact,
     /// Municipality or region code where the client lives.
     #[schema(schema_with = crate::domain::values::schema::region)]
     pub region: String,
     /// Wishes about the buddy (e.g. a parent rather than a young person).
-    #[schema(schema_with = crate::domain::values::schema::note)]
+    #[schema(schema_with = crate::domain::values::schema::note_or_null)]
     pub preferences: Option<String>,
     /// The kind of measure the client is under; candidates who went through the same kind rank
     /// higher (see `GET /v1/buddy-requests/{id}/candidates`).

@@ -98,11 +98,13 @@ pub fn validate_new_staff(input: NewStaff) -> ApiResult<(String, String, StaffRo
     Ok((email, name, input.role, input.password))
 }
 
+/// A partial update of a staff account: fields left out (or `null`) stay as they are. At least
+/// one field must carry a value; a body with none is a 400 `urn:maatje:problem:validation`.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-#[schema(example = json!({ "role": "admin" }))]
+#[schema(example = json!({ "role": "admin" }), min_properties = 1)]
 pub struct StaffPatch {
-    #[schema(schema_with = crate::domain::values::schema::name)]
+    #[schema(schema_with = crate::domain::values::schema::name_or_null)]
     pub name: Option<String>,
     pub role: Option<StaffRole>,
     /// `false` deactivates the account and ends its sessions.

@@ -91,8 +91,8 @@ use AuditAction::{Create, Delete, Export, Read, Search, Update};
 
 pub const RULES: &[Rule] = &[
     // Probes, the contract and its documentation.
-    rule("GET", "/health/live", Public),
-    rule("GET", "/health/ready", Public),
+    rule("GET", "/v1/health/live", Public),
+    rule("GET", "/v1/health/ready", Public),
     rule("GET", "/openapi.json", Public),
     rule("GET", "/v1/openapi.json", Public),
     rule("GET", "/docs", Public),

@@ -257,6 +257,22 @@ pub fn is_mail_address(value: &str) -> bool {
             .is_ok_and(|mailbox| mailbox.name.is_none() && mailbox.email == address)
 }
 
+/// An ISO 639-1 language code in the contract: the component behind the items of every list of
+/// languages (see [`schema::languages`]).
+pub struct LanguageCode;
+
+impl utoipa::PartialSchema for LanguageCode {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        utoipa::openapi::RefOr::T(schema::language_code())
+    }
+}
+
+impl utoipa::ToSchema for LanguageCode {
+    fn name() -> std::borrow::Cow<'static, str> {
+        "LanguageCode".into()
+    }
+}
+
 /// Stores a list as JSON text (the MultiConnection has no array type).
 pub fn list_to_json<T: serde::Serialize>(items: &[T]) -> String {
     serde_json::to_string(items).expect("lists of strings serialise")
@@ -384,6 +400,75 @@ pub mod schema {
     }
 
     /// A phone number, or `null` to remove it.
+    /// `schema`, allowing `null` as well: for an optional field, where `null` means the same as
+    /// leaving the field out (serde reads both as `None`).
+    fn or_null(schema: RefOr<Schema>) -> RefOr<Schema> {
+        use utoipa::openapi::schema::SchemaType;
+        let nullable = |t: &SchemaType| match t {
+            SchemaType::Type(t) => SchemaType::from_iter([t.clone(), Type::Null]),
+            other => other.clone(),
+        };
+        match schema {
+            RefOr::T(Schema::Object(mut object)) => {
+                object.schema_type = nullable(&object.schema_type);
+                if let Some(values) = object.enum_values.as_mut() {
+                    values.push(serde_json::Value::Null);
+                }
+                RefOr::T(Schema::Object(object))
+            }
+            RefOr::T(Schema::Array(mut array)) => {
+                array.schema_type = nullable(&array.schema_type);
+                RefOr::T(Schema::Array(array))
+            }
+            other => other,
+        }
+    }
+
+    /// [`name`] or `null` (left out).
+    pub fn name_or_null() -> RefOr<Schema> {
+        or_null(name())
+    }
+
+    /// [`email`] or `null` (left out).
+    pub fn email_or_null() -> RefOr<Schema> {
+        or_null(email())
+    }
+
+    /// [`phone`] or `null` (left out), for a field that is only given, never cleared.
+    pub fn optional_phone() -> RefOr<Schema> {
+        or_null(phone())
+    }
+
+    /// [`region`] or `null` (left out).
+    pub fn region_or_null() -> RefOr<Schema> {
+        or_null(region())
+    }
+
+    /// [`note`] or `null` (left out).
+    pub fn note_or_null() -> RefOr<Schema> {
+        or_null(note())
+    }
+
+    /// [`reason`] or `null` (left out).
+    pub fn reason_or_null() -> RefOr<Schema> {
+        or_null(reason())
+    }
+
+    /// [`languages`] or `null` (left out).
+    pub fn languages_or_null() -> RefOr<Schema> {
+        or_null(languages())
+    }
+
+    /// [`measure_kinds`] or `null` (left out).
+    pub fn measure_kinds_or_null() -> RefOr<Schema> {
+        or_null(measure_kinds())
+    }
+
+    /// [`topics`] or `null` (left out).
+    pub fn topics_or_null() -> RefOr<Schema> {
+        or_null(topics())
+    }
+
     pub fn phone_or_null() -> RefOr<Schema> {
         let RefOr::T(Schema::Object(phone)) = phone() else {
             unreachable!("phone() is an object schema")
@@ -426,11 +511,21 @@ pub mod schema {
         )
     }
 
-    /// 1 to 10 ISO 639-1 codes; a repeated code counts once.
+    /// The component [`LanguageCode`] names: one ISO 639-1 code, lower case.
+    pub fn language_code() -> Schema {
+        Schema::Object(
+            language_object()
+                .description(Some("An ISO 639-1 language code, lower case."))
+                .build(),
+        )
+    }
+
+    /// 1 to 10 ISO 639-1 codes; a repeated code counts once. The items refer to the component
+    /// `LanguageCode`, so that a generated client has one type for a language, not one per field.
     pub fn languages() -> RefOr<Schema> {
         RefOr::T(Schema::Array(
             ArrayBuilder::new()
-                .items(language_object())
+                .items(utoipa::openapi::Ref::from_schema_name("LanguageCode"))
                 .min_items(Some(1))
                 .max_items(Some(MAX_LANGUAGES))
                 .description(Some(format!(

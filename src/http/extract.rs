@@ -163,6 +163,7 @@ pub fn parse_json_refusing<T: DeserializeOwned>(
     if !document.is_object() {
         return Err(vec![FieldError::new("", "the body must be a JSON object")]);
     }
+    whole_numbers_as_integers(&mut document);
     let mut errors: Vec<FieldError> = duplicate_members(bytes)
         .into_iter()
         .map(|field| {
@@ -233,6 +234,23 @@ pub fn parse_json_refusing<T: DeserializeOwned>(
 /// One pass over the text with serde, without building a document: each object keeps the
 /// names it has seen, borrowed from the body where they hold no escapes (`"a"` and `"\u0061"`
 /// are the same name); paths are only built for a duplicate.
+/// JSON Schema counts `1.0` as an integer, as the contract's `type: integer` does; serde's
+/// integers refuse it. So a number without a fraction is read as the integer it is.
+fn whole_numbers_as_integers(value: &mut Value) {
+    match value {
+        Value::Number(n) if n.is_f64() => {
+            let f = n.as_f64().unwrap_or(f64::NAN);
+            // Within ±2^53 an f64 holds every integer exactly.
+            if f.fract() == 0.0 && f.abs() <= 9_007_199_254_740_992.0 {
+                *value = Value::from(f as i64);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(whole_numbers_as_integers),
+        Value::Object(members) => members.values_mut().for_each(whole_numbers_as_integers),
+        _ => {}
+    }
+}
+
 pub fn duplicate_members(bytes: &[u8]) -> Vec<String> {
     use serde::de::DeserializeSeed;
     let found = std::cell::RefCell::new(Vec::new());
@@ -761,6 +779,17 @@ mod tests {
     struct RequiredList {
         tags: Vec<u8>,
         name: String,
+    }
+
+    #[test]
+    fn a_whole_number_with_a_fraction_part_is_an_integer_as_json_schema_says() {
+        let outer: Outer =
+            parse_json(br#"{"name": "a", "capacity": 2.0, "inner": {"email": "e"}, "tags": null}"#)
+                .unwrap();
+        assert_eq!(outer.capacity, 2);
+        let result: Result<Outer, _> =
+            parse_json(br#"{"name": "a", "capacity": 2.5, "inner": {"email": "e"}}"#);
+        assert_eq!(fields(result), ["capacity"]);
     }
 
     #[test]

@@ -45,7 +45,7 @@ use crate::error::ApiError;
 pub const LOGIN_PATH: &str = "/v1/auth/login";
 
 /// Paths never limited: the liveness and readiness probes.
-pub const EXEMPT_PATHS: &[&str] = &["/health/live", "/health/ready"];
+pub const EXEMPT_PATHS: &[&str] = &["/v1/health/live", "/v1/health/ready"];
 
 /// Which limit a key is charged against. Each class has its own rate and its own buckets, so the
 /// same key may be used in several classes.
@@ -482,9 +482,9 @@ mod tests {
 
     #[test]
     fn probes_are_exempt_and_login_is_charged_twice() {
-        assert!(classes_for("/health/live").is_empty());
-        assert!(classes_for("/health/ready").is_empty());
-        assert_eq!(classes_for("/health/nope"), &[LimitClass::Address]);
+        assert!(classes_for("/v1/health/live").is_empty());
+        assert!(classes_for("/v1/health/ready").is_empty());
+        assert_eq!(classes_for("/v1/health/nope"), &[LimitClass::Address]);
         assert_eq!(classes_for("/v1/organisations"), &[LimitClass::Address]);
         for login in ["/v1/auth/login", "/v1/auth/login/"] {
             assert_eq!(

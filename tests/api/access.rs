@@ -53,8 +53,8 @@ const ADMIN: Allowed = Allowed::Roles(&[Role::Admin]);
 /// their requests; coordinators may do everything except staff accounts, API clients and
 /// creating, deactivating or reactivating organisations; admins may do everything.
 const EXPECTED: &[(&str, &str, Allowed)] = &[
-    ("GET", "/health/live", PUBLIC),
-    ("GET", "/health/ready", PUBLIC),
+    ("GET", "/v1/health/live", PUBLIC),
+    ("GET", "/v1/health/ready", PUBLIC),
     ("POST", "/v1/auth/login", PUBLIC),
     ("POST", "/v1/auth/logout", STAFF),
     ("GET", "/v1/auth/me", ANY),

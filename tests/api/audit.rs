@@ -248,7 +248,7 @@ async fn routes_without_personal_data_write_no_record() {
         200
     );
     assert_eq!(app.get("/v1/exit-interviews").await.status, 200);
-    assert_eq!(app.get("/health/live").await.status, 200);
+    assert_eq!(app.get("/v1/health/live").await.status, 200);
     app.use_token(None);
     assert_eq!(app.get("/v1/organisations").await.status, 401);
     assert_eq!(app.audit_records().await.len(), before);

@@ -287,7 +287,7 @@ async fn serve_listens_on_the_port_of_the_config_file() {
         .no_proxy()
         .build()
         .unwrap()
-        .get(format!("http://127.0.0.1:{port}/health/ready"))
+        .get(format!("http://127.0.0.1:{port}/v1/health/ready"))
         .send()
         .await
         .expect("the server answers");

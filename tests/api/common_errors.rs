@@ -30,7 +30,7 @@ async fn a_method_the_path_does_not_have_is_a_405_problem() {
     for (method, path) in [
         (Method::DELETE, "/v1/organisations"),
         (Method::PUT, "/v1/organisations"),
-        (Method::POST, "/health/live"),
+        (Method::POST, "/v1/health/live"),
         (
             Method::GET,
             "/v1/organisations/0193a5c4-0000-7000-8000-000000000000/deactivate",
@@ -50,7 +50,7 @@ async fn a_sane_request_id_is_honoured_and_echoed() {
         let response = app
             .request_with_headers(
                 Method::GET,
-                "/health/live",
+                "/v1/health/live",
                 None,
                 Vec::new(),
                 &[("X-Request-Id", id)],
@@ -108,8 +108,8 @@ async fn an_insane_request_id_is_replaced() {
 #[tokio::test]
 async fn every_request_gets_its_own_generated_id() {
     let app = spawn_app().await;
-    let a = app.get("/health/live").await;
-    let b = app.get("/health/live").await;
+    let a = app.get("/v1/health/live").await;
+    let b = app.get("/v1/health/live").await;
     assert_ne!(a.request_id(), b.request_id());
     for response in [&a, &b] {
         let id = uuid::Uuid::parse_str(response.request_id()).expect("a UUID");
@@ -121,7 +121,7 @@ async fn every_request_gets_its_own_generated_id() {
 async fn request_ids_are_on_every_kind_of_response() {
     // The helpers check X-Request-Id on each response; these are the ones outside /v1.
     let app = spawn_app().await;
-    for path in ["/openapi.json", "/docs", "/docs/", "/health/ready"] {
+    for path in ["/openapi.json", "/docs", "/docs/", "/v1/health/ready"] {
         let response = app.get(path).await;
         assert!(response.status < 400, "{path}: {}", response.status);
         assert!(!response.request_id().is_empty());

@@ -7,7 +7,7 @@ use crate::helpers::{assert_problem, spawn_app};
 #[tokio::test]
 async fn live_answers_ok() {
     let app = spawn_app().await;
-    let response = app.get("/health/live").await;
+    let response = app.get("/v1/health/live").await;
     assert_eq!(response.status, 200, "{}", response.text);
     assert_eq!(response.content_type(), "application/json");
     assert_eq!(response.body, json!({ "status": "ok" }));
@@ -16,7 +16,7 @@ async fn live_answers_ok() {
 #[tokio::test]
 async fn ready_answers_ok_when_the_database_is_reachable() {
     let app = spawn_app().await;
-    let response = app.get("/health/ready").await;
+    let response = app.get("/v1/health/ready").await;
     assert_eq!(response.status, 200, "{}", response.text);
     assert_eq!(response.body, json!({ "status": "ok" }));
 }
@@ -27,14 +27,14 @@ async fn ready_answers_ok_when_the_database_is_reachable() {
 #[tokio::test]
 async fn ready_answers_503_problem_when_the_database_is_gone() {
     let app = spawn_app().await;
-    assert_eq!(app.get("/health/ready").await.status, 200);
+    assert_eq!(app.get("/v1/health/ready").await.status, 200);
     if !app.drop_database() {
         eprintln!("skipped: needs MAATJE_TEST_POSTGRES_URL");
         return;
     }
-    let response = app.get("/health/ready").await;
+    let response = app.get("/v1/health/ready").await;
     assert_problem(&response, 503, "unavailable");
     assert_eq!(response.header("retry-after"), Some("5"));
     // Liveness does not depend on the database.
-    assert_eq!(app.get("/health/live").await.status, 200);
+    assert_eq!(app.get("/v1/health/live").await.status, 200);
 }

@@ -1145,11 +1145,11 @@ mod tests {
         assert!(find_operation(&Method::GET, "/v1/organisations/").is_none());
         assert!(find_operation(&Method::DELETE, "/v1/organisations").is_none());
         assert!(find_operation(&Method::GET, &format!("{ORG}/nope")).is_none());
-        // Paths outside the `/v1` base name their own server.
-        let (template, _) = find_operation(&Method::GET, "/health/live").unwrap();
-        assert_eq!(template, "/health/live");
+        // Paths are relative to the server `/v1`, the probes' too.
+        let (template, _) = find_operation(&Method::GET, "/v1/health/live").unwrap();
+        assert_eq!(template, "/v1/health/live");
         assert!(find_operation(&Method::GET, "/organisations").is_none());
-        assert!(find_operation(&Method::GET, "/v1/health/live").is_none());
+        assert!(find_operation(&Method::GET, "/health/live").is_none());
     }
 
     #[test]
@@ -1201,7 +1201,7 @@ mod tests {
     fn a_response_without_request_id_fails() {
         let mut r = response(200, "application/json", json!({}));
         r.headers.remove("x-request-id");
-        check_response(&Method::GET, "/health/live", &r);
+        check_response(&Method::GET, "/v1/health/live", &r);
     }
 
     #[test]

@@ -62,11 +62,11 @@ async fn the_health_probes_are_never_limited() {
     assert_eq!(app.get("/v1/organisations").await.status, 200);
     assert_rate_limited(&app.get("/v1/organisations").await, 60);
     for _ in 0..20 {
-        assert_eq!(app.get("/health/live").await.status, 200);
-        assert_eq!(app.get("/health/ready").await.status, 200);
+        assert_eq!(app.get("/v1/health/live").await.status, 200);
+        assert_eq!(app.get("/v1/health/ready").await.status, 200);
     }
     // Only the probes: a look-alike path is limited.
-    assert_rate_limited(&app.get("/health/nope").await, 60);
+    assert_rate_limited(&app.get("/v1/health/nope").await, 60);
 }
 
 #[tokio::test]
@@ -191,8 +191,8 @@ async fn security_headers_are_on_every_kind_of_answer() {
     get_expecting(&app, "/v1/organisations/not-a-uuid", 400).await;
     get_expecting(&app, "/v1/nope", 404).await;
     get_expecting(&app, "/nope", 404).await;
-    get_expecting(&app, "/health/live", 200).await;
-    get_expecting(&app, "/health/ready", 200).await;
+    get_expecting(&app, "/v1/health/live", 200).await;
+    get_expecting(&app, "/v1/health/ready", 200).await;
     get_expecting(&app, "/openapi.json", 200).await;
     get_expecting(&app, "/docs", 308).await;
     get_expecting(&app, "/docs/", 200).await;
