@@ -69,7 +69,7 @@ def after_call(context, case, response):
     sent = str(getattr(request, "method", "") or case.method).upper()
     CALLS.write(
         json.dumps({"op": operation_id(case), "status": response.status_code,
-                    "own_method": sent == case.method.upper(),
+                    "own_method": sent == str(case.operation.method).upper(),
                     "mode": str(getattr(mode, "value", mode))})
         + "\n"
     )

@@ -148,7 +148,7 @@ fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
 }
 
 /// A partial update of the profile and screening facts (JSON merge-patch style: fields left
-/// out stay as they are; `null` clears the optional ones, and leaves a required one as it is).
+/// out stay as they are; `null` clears the optional ones and is refused for the others).
 /// At least one field must be named; a body with none is a 400 `urn:maatje:problem:validation`.
 /// The state is changed only by actions.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -159,10 +159,10 @@ fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
 )]
 pub struct BuddyPatch {
     #[serde(default, deserialize_with = "non_null")]
-    #[schema(schema_with = crate::domain::values::schema::name_or_null)]
+    #[schema(schema_with = crate::domain::values::schema::name)]
     pub name: Option<String>,
     #[serde(default, deserialize_with = "non_null")]
-    #[schema(schema_with = crate::domain::values::schema::email_or_null)]
+    #[schema(schema_with = crate::domain::values::schema::email)]
     pub email: Option<String>,
     /// `null` removes the phone number.
     #[serde(default, deserialize_with = "present")]
@@ -172,16 +172,16 @@ pub struct BuddyPatch {
     #[schema(value_type = MailLanguage)]
     pub mail_language: Option<MailLanguage>,
     #[serde(default, deserialize_with = "non_null")]
-    #[schema(schema_with = crate::domain::values::schema::languages_or_null)]
+    #[schema(schema_with = crate::domain::values::schema::languages)]
     pub languages: Option<Vec<String>>,
     #[serde(default, deserialize_with = "non_null")]
-    #[schema(schema_with = crate::domain::values::schema::region_or_null)]
+    #[schema(schema_with = crate::domain::values::schema::region)]
     pub region: Option<String>,
     #[serde(default, deserialize_with = "non_null")]
-    #[schema(schema_with = crate::domain::values::schema::measure_kinds_or_null)]
+    #[schema(schema_with = crate::domain::values::schema::measure_kinds)]
     pub experience: Option<Vec<MeasureKind>>,
     #[serde(default, deserialize_with = "non_null")]
-    #[schema(schema_with = crate::domain::values::schema::topics_or_null)]
+    #[schema(schema_with = crate::domain::values::schema::topics)]
     pub topics: Option<Vec<String>>,
     #[serde(default, deserialize_with = "non_null")]
     #[schema(value_type = u8, minimum = 1, maximum = 10)]

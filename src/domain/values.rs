@@ -416,10 +416,6 @@ pub mod schema {
                 }
                 RefOr::T(Schema::Object(object))
             }
-            RefOr::T(Schema::Array(mut array)) => {
-                array.schema_type = nullable(&array.schema_type);
-                RefOr::T(Schema::Array(array))
-            }
             other => other,
         }
     }
@@ -439,11 +435,6 @@ pub mod schema {
         or_null(phone())
     }
 
-    /// [`region`] or `null` (left out).
-    pub fn region_or_null() -> RefOr<Schema> {
-        or_null(region())
-    }
-
     /// [`note`] or `null` (left out).
     pub fn note_or_null() -> RefOr<Schema> {
         or_null(note())
@@ -452,21 +443,6 @@ pub mod schema {
     /// [`reason`] or `null` (left out).
     pub fn reason_or_null() -> RefOr<Schema> {
         or_null(reason())
-    }
-
-    /// [`languages`] or `null` (left out).
-    pub fn languages_or_null() -> RefOr<Schema> {
-        or_null(languages())
-    }
-
-    /// [`measure_kinds`] or `null` (left out).
-    pub fn measure_kinds_or_null() -> RefOr<Schema> {
-        or_null(measure_kinds())
-    }
-
-    /// [`topics`] or `null` (left out).
-    pub fn topics_or_null() -> RefOr<Schema> {
-        or_null(topics())
     }
 
     pub fn phone_or_null() -> RefOr<Schema> {
