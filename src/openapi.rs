@@ -248,10 +248,39 @@ fn operations(item: &mut utoipa::openapi::PathItem) -> Vec<(&'static str, &mut O
 /// operations with a body, and 429, 500 and 503 everywhere. Other operations get the 500; the
 /// health probes get no 429 because they are exempt from rate limiting
 /// (`http::rate_limit::EXEMPT_PATHS`).
+/// Examples of the two answers too large to write inline in a `#[schema]` attribute, taken from
+/// a real run of the README walk-through (`openapi/examples/`); the spec tests validate them
+/// against their schemas like every other example.
+pub fn add_answer_examples(api: &mut OpenApi) {
+    const EXAMPLES: &[(&str, &str)] = &[
+        (
+            "CandidateList",
+            include_str!("../openapi/examples/candidate-list.json"),
+        ),
+        (
+            "SummaryReport",
+            include_str!("../openapi/examples/summary-report.json"),
+        ),
+    ];
+    let Some(components) = api.components.as_mut() else {
+        return;
+    };
+    for (name, text) in EXAMPLES {
+        let example: serde_json::Value =
+            serde_json::from_str(text).expect("the examples in openapi/examples are JSON");
+        if let Some(RefOr::T(utoipa::openapi::schema::Schema::Object(schema))) =
+            components.schemas.get_mut(*name)
+        {
+            schema.example = Some(example);
+        }
+    }
+}
+
 pub fn add_common_responses(api: &mut OpenApi) {
     for (path, item) in api.paths.paths.iter_mut() {
         let has_id = path.contains('{');
-        let common = path.starts_with("/v1/");
+        let common = path.starts_with("/v1/")
+            && !crate::http::rate_limit::EXEMPT_PATHS.contains(&path.as_str());
         for (_, operation) in operations(item) {
             if common {
                 add_to_operation(operation, has_id);

@@ -216,6 +216,7 @@ pub fn routes() -> (
         )
         .split_for_parts();
     api::document_optional_bodies(&mut spec);
+    crate::openapi::add_answer_examples(&mut spec);
     add_common_responses(&mut spec);
     apply_access_policy(&mut spec);
     apply_design_rules(&mut spec);
