@@ -301,6 +301,7 @@ fn app(
                     .finish()
             }),
         )
+        .configure(api::health::configure_root)
         .configure(crate::respond::configure)
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::NoRoute)

@@ -24,7 +24,20 @@ pub struct HealthStatus {
 )]
 #[get("/health/live")]
 pub async fn live() -> HttpResponse {
+    alive()
+}
+
+fn alive() -> HttpResponse {
     HttpResponse::Ok().json(HealthStatus { status: "ok" })
+}
+
+/// The probes at the service root as well (`/health/live`, `/health/ready`), where an
+/// orchestrator or load balancer looks for them whatever the API version: the same answers as
+/// the contract's `/v1/health/*`, which generated clients reach under the contract's server.
+pub fn configure_root(cfg: &mut actix_web::web::ServiceConfig) {
+    use actix_web::web;
+    cfg.route("/health/live", web::get().to(|| async { alive() }))
+        .route("/health/ready", web::get().to(is_ready));
 }
 
 /// The service can reach its database and take requests.
@@ -38,6 +51,10 @@ pub async fn live() -> HttpResponse {
 )]
 #[get("/health/ready")]
 pub async fn ready(state: Data<AppState>) -> ApiResult<HttpResponse> {
+    is_ready(state).await
+}
+
+async fn is_ready(state: Data<AppState>) -> ApiResult<HttpResponse> {
     if state.db.is_ready(Duration::from_secs(2)).await {
         Ok(HttpResponse::Ok().json(HealthStatus { status: "ok" }))
     } else {

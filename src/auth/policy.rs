@@ -93,6 +93,8 @@ pub const RULES: &[Rule] = &[
     // Probes, the contract and its documentation.
     rule("GET", "/v1/health/live", Public),
     rule("GET", "/v1/health/ready", Public),
+    rule("GET", "/health/live", Public),
+    rule("GET", "/health/ready", Public),
     rule("GET", "/openapi.json", Public),
     rule("GET", "/v1/openapi.json", Public),
     rule("GET", "/docs", Public),

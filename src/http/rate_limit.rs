@@ -45,7 +45,12 @@ use crate::error::ApiError;
 pub const LOGIN_PATH: &str = "/v1/auth/login";
 
 /// Paths never limited: the liveness and readiness probes.
-pub const EXEMPT_PATHS: &[&str] = &["/v1/health/live", "/v1/health/ready"];
+pub const EXEMPT_PATHS: &[&str] = &[
+    "/v1/health/live",
+    "/v1/health/ready",
+    "/health/live",
+    "/health/ready",
+];
 
 /// Which limit a key is charged against. Each class has its own rate and its own buckets, so the
 /// same key may be used in several classes.

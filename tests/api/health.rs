@@ -38,3 +38,18 @@ async fn ready_answers_503_problem_when_the_database_is_gone() {
     // Liveness does not depend on the database.
     assert_eq!(app.get("/v1/health/live").await.status, 200);
 }
+
+/// An orchestrator looks for the probes at the root: they answer there as under `/v1`.
+#[tokio::test]
+async fn the_probes_answer_at_the_root_as_well() {
+    let app = spawn_app().await;
+    for path in ["/health/live", "/health/ready"] {
+        let root = app.get(path).await;
+        assert_eq!(root.status, 200, "{path}: {}", root.text);
+        assert_eq!(root.content_type(), "application/json");
+        assert_eq!(root.body, json!({ "status": "ok" }));
+        assert_eq!(root.body, app.get(&format!("/v1{path}")).await.body);
+    }
+    let wrong = app.post_empty("/health/live").await;
+    assert_problem(&wrong, 405, "method-not-allowed");
+}

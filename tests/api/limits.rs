@@ -64,6 +64,8 @@ async fn the_health_probes_are_never_limited() {
     for _ in 0..20 {
         assert_eq!(app.get("/v1/health/live").await.status, 200);
         assert_eq!(app.get("/v1/health/ready").await.status, 200);
+        assert_eq!(app.get("/health/live").await.status, 200);
+        assert_eq!(app.get("/health/ready").await.status, 200);
     }
     // Only the probes: a look-alike path is limited.
     assert_rate_limited(&app.get("/v1/health/nope").await, 60);
