@@ -405,21 +405,9 @@ fn media_type_matches(documented: &str, actual: &str) -> bool {
 /// The check itself: each must be able to fail.
 #[cfg(test)]
 mod tests {
-    use reqwest::header::{HeaderMap, HeaderValue};
-
     use super::*;
 
-    fn response(status: u16, content_type: &str, body: Value) -> Response {
-        let mut headers = HeaderMap::new();
-        headers.insert("x-request-id", HeaderValue::from_static("req-1"));
-        headers.insert("content-type", HeaderValue::from_str(content_type).unwrap());
-        Response {
-            status,
-            headers,
-            text: body.to_string(),
-            body,
-        }
-    }
+    use crate::helpers::canned_response as response;
 
     fn organisation() -> Value {
         json!({

@@ -597,6 +597,21 @@ pub fn check_exchange(method: &Method, path: &str, sent: Sent<'_>, response: &Re
     );
 }
 
+/// A response as the server might have sent it, with request id `req-1`: for the harness's own
+/// tests of its checks, which must be able to fail.
+pub fn canned_response(status: u16, content_type: &str, body: Value) -> Response {
+    use reqwest::header::{HeaderMap, HeaderValue};
+    let mut headers = HeaderMap::new();
+    headers.insert("x-request-id", HeaderValue::from_static("req-1"));
+    headers.insert("content-type", HeaderValue::from_str(content_type).unwrap());
+    Response {
+        status,
+        headers,
+        text: body.to_string(),
+        body,
+    }
+}
+
 /// Panics with a clear message when `response` breaks a rule every response must keep (see the
 /// module docs).
 pub fn check_response(method: &Method, path: &str, response: &Response) {
@@ -1104,24 +1119,13 @@ fn database_url(admin_url: &str, name: &str) -> String {
 /// The harness checks themselves: each must be able to fail.
 #[cfg(test)]
 mod tests {
-    use reqwest::header::{HeaderMap, HeaderValue};
     use serde_json::json;
 
     use super::*;
 
     const ORG: &str = "/v1/organisations/0193a5c4-0000-7000-8000-000000000000";
 
-    fn response(status: u16, content_type: &str, body: Value) -> Response {
-        let mut headers = HeaderMap::new();
-        headers.insert("x-request-id", HeaderValue::from_static("req-1"));
-        headers.insert("content-type", HeaderValue::from_str(content_type).unwrap());
-        Response {
-            status,
-            headers,
-            text: body.to_string(),
-            body,
-        }
-    }
+    use crate::helpers::canned_response as response;
 
     fn problem(status: u16) -> Response {
         response(
