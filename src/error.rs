@@ -160,6 +160,23 @@ impl ApiError {
         ApiError::Internal(anyhow::anyhow!("{message}"))
     }
 
+    /// The same error for another request that failed for the same cause (a batch of audit
+    /// records that could not be written answers each of its requests with it). The cause of an
+    /// internal error is logged once, where it happened; the copies carry its text only.
+    pub fn again(&self) -> ApiError {
+        match self {
+            ApiError::Unavailable(cause) => ApiError::Unavailable(cause.clone()),
+            ApiError::Busy {
+                what,
+                retry_after_secs,
+            } => ApiError::Busy {
+                what,
+                retry_after_secs: *retry_after_secs,
+            },
+            other => ApiError::internal(other),
+        }
+    }
+
     /// The `Retry-After` header of the answer, in whole seconds, if it has one.
     fn retry_after_secs(&self) -> Option<u64> {
         match self {

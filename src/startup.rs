@@ -14,7 +14,7 @@ use utoipa::OpenApi as _;
 use utoipa_actix_web::{scope, AppExt};
 use utoipa_swagger_ui::SwaggerUi;
 
-use crate::api::{self, AppState};
+use crate::api;
 use crate::config::Settings;
 use crate::db::{run_migrations, Database};
 use crate::domain::clock::Clock;
@@ -34,8 +34,8 @@ use crate::mail::worker::MailWorker;
 use crate::openapi::{
     add_common_responses, apply_access_policy, apply_design_rules, set_contact, ApiDoc,
 };
+use crate::ops::{AppState, Reactions};
 use crate::respond::links::Links;
-use crate::workflow::Workflow;
 use crate::{audit, auth};
 
 pub struct Application {
@@ -89,22 +89,23 @@ impl Application {
                 &settings.mail,
             )
         });
-        let workflow = Workflow::new(settings, notices);
+        let reactions = Reactions::new(settings, notices);
         let scheduler = settings.workflow.scheduler_enabled.then(|| {
             Scheduler::new(
                 db.clone(),
                 clock.clone(),
-                workflow.clone(),
+                reactions.clone(),
                 &settings.workflow,
             )
         });
         let state = web::Data::new(AppState {
+            audit: audit::writer::AuditWriter::start(db.clone(), clock.clone()),
             db,
             clock,
             login: settings.login_policy(),
             verifications: settings.verifications(),
             retention: settings.retention(),
-            workflow,
+            reactions,
             service_level: settings.service_level(),
             matching: settings.matching.clone(),
             candidates: Default::default(),
@@ -216,6 +217,7 @@ pub fn routes() -> (
         )
         .split_for_parts();
     api::document_optional_bodies(&mut spec);
+    audit::learn_success_statuses(&spec);
     crate::openapi::add_answer_examples(&mut spec);
     add_common_responses(&mut spec);
     apply_access_policy(&mut spec);
@@ -286,7 +288,8 @@ fn app(
     >,
 > {
     let (app, _) = routes();
-    app.app_data(state)
+    app.app_data(web::Data::new(state.audit.clone()))
+        .app_data(state)
         .app_data(limit)
         .app_data(limiter)
         .app_data(path_config())

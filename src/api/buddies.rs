@@ -15,6 +15,7 @@ use crate::domain::values::{Check, MAX_NAME};
 use crate::error::{ApiResult, Problem};
 use crate::http::extract::{Json, OptionalJson, Query};
 use crate::http::pagination::PageRequest;
+use crate::ops;
 use crate::store::buddies::{self as store, BuddyRow, Profile, ProfileChange};
 
 pub fn configure(cfg: &mut ServiceConfig) {
@@ -375,8 +376,11 @@ async fn register_buddy(
     let organisation_id = organisation_id.expect("checked").to_string();
     let now = state.clock.now_naive();
     let row = state
-        .db
-        .write(move |conn| store::insert(conn, &organisation_id, profile, &caller.actor, None, now))
+        .change(caller.ctx(now), move |tx| {
+            let row = store::insert(tx.conn, &organisation_id, profile, &tx.ctx.actor, None, now)?;
+            tx.ctx.object(&row.id);
+            Ok(row)
+        })
         .await?;
     let body = Buddy::from_row(row, 0)?;
     Ok(created(format!("/v1/buddies/{}", body.id), &body))
@@ -470,13 +474,11 @@ async fn update_buddy(
 ) -> ApiResult<HttpResponse> {
     let change = body.0.validate(state.clock.today())?;
     let id = id.into_inner().to_string();
-    let now = state.clock.now_naive();
-    let workflow = state.workflow.clone();
+    let ctx = caller.ctx(state.clock.now_naive());
     let buddy = state
-        .db
-        .write(move |conn| {
-            store::update_profile(conn, &id, change, &caller.actor, now, &workflow)?;
-            load_one(conn, &id)
+        .change(ctx, move |tx| {
+            ops::buddies::update_profile(tx, &id, change)?;
+            load_one(tx.conn, &id)
         })
         .await?;
     Ok(HttpResponse::Ok().json(buddy))
@@ -490,22 +492,12 @@ async fn act(
     body: Option<ActionBody>,
 ) -> ApiResult<HttpResponse> {
     let reason = ActionBody::reason(body)?;
-    let now = state.clock.now_naive();
     let id = id.to_string();
-    let workflow = state.workflow.clone();
+    let ctx = caller.ctx(state.clock.now_naive());
     let buddy = state
-        .db
-        .write(move |conn| {
-            store::act(
-                conn,
-                &id,
-                action,
-                reason.as_deref(),
-                &caller.actor,
-                now,
-                &workflow,
-            )?;
-            load_one(conn, &id)
+        .change(ctx, move |tx| {
+            ops::buddies::act(tx, &id, action, reason.as_deref())?;
+            load_one(tx.conn, &id)
         })
         .await?;
     Ok(HttpResponse::Ok().json(buddy))

@@ -83,7 +83,6 @@ pub struct ExclusionList {
 )]
 #[post("/buddy-requests/{id}/exclusions")]
 async fn exclude_buddy(
-    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
@@ -95,13 +94,14 @@ async fn exclude_buddy(
     let request_id = id.into_inner().to_string();
     let buddy_id = body.0.buddy_id.to_string();
     let now = state.clock.now_naive();
-    let (row, client_ref) = state
-        .db
-        .write(move |conn| {
-            store::exclude(conn, &request_id, &buddy_id, &reason, &caller.actor, now)
+    let row = state
+        .change(caller.ctx(now), move |tx| {
+            let (row, client_ref) =
+                store::exclude(tx.conn, &request_id, &buddy_id, &reason, &tx.ctx.actor, now)?;
+            tx.ctx.concerns(Some(client_ref));
+            Ok(row)
         })
         .await?;
-    note_client_ref(&req, &client_ref);
     let body = Exclusion::from_row(row)?;
     Ok(created(
         format!(
@@ -156,7 +156,6 @@ async fn list_exclusions(
 )]
 #[delete("/buddy-requests/{id}/exclusions/{buddy_id}")]
 async fn include_buddy(
-    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     path: Path<(Uuid, Uuid)>,
@@ -164,10 +163,12 @@ async fn include_buddy(
     let (request_id, buddy_id) = path.into_inner();
     let (request_id, buddy_id) = (request_id.to_string(), buddy_id.to_string());
     let now = state.clock.now_naive();
-    let client_ref = state
-        .db
-        .write(move |conn| store::include(conn, &request_id, &buddy_id, &caller.actor, now))
+    state
+        .change(caller.ctx(now), move |tx| {
+            let client_ref = store::include(tx.conn, &request_id, &buddy_id, &tx.ctx.actor, now)?;
+            tx.ctx.concerns(Some(client_ref));
+            Ok(())
+        })
         .await?;
-    note_client_ref(&req, &client_ref);
     Ok(HttpResponse::NoContent().finish())
 }

@@ -166,17 +166,18 @@ async fn record_exit_interview(
     let (held_on, answer) = (input.held_on, input.answer);
     let now = state.clock.now_naive();
     let (row, buddy) = state
-        .db
-        .write(move |conn| {
-            store::record(
-                conn,
+        .change(caller.ctx(now), move |tx| {
+            let (row, buddy) = store::record(
+                tx.conn,
                 &organisation_id,
                 held_on,
                 answer,
                 candidate,
-                &caller.actor,
+                &tx.ctx.actor,
                 now,
-            )
+            )?;
+            tx.ctx.object(&row.id);
+            Ok((row, buddy))
         })
         .await?;
     let body = ExitInterviewRecorded {

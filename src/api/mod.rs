@@ -28,44 +28,30 @@ use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use crate::auth::Identity;
-use crate::config::MatchingSettings;
-use crate::db::Database;
 use crate::domain::actor::Actor;
-use crate::domain::clock::{utc, Clock};
-use crate::domain::privacy::Retention;
-use crate::domain::request::ServiceLevel;
+use crate::domain::clock::utc;
 use crate::domain::values::{Check, MAX_REASON};
 use crate::error::{ApiError, ApiResult};
 use crate::http::pagination::PageRequest;
 use crate::store::history::HistoryRow;
-use crate::store::staff::LoginPolicy;
 
-/// What every handler shares.
-#[derive(Clone)]
-pub struct AppState {
-    pub db: Database,
-    pub clock: Clock,
-    pub login: LoginPolicy,
-    /// The bound on concurrent password checks (`auth.max_concurrent_verifications`).
-    pub verifications: crate::auth::password::Verifications,
-    pub retention: Retention,
-    /// The mails and the automatic proposal that state changes cause; its notices also render
-    /// the buddy response pages.
-    pub workflow: crate::workflow::Workflow,
-    pub service_level: ServiceLevel,
-    pub matching: MatchingSettings,
-    /// The facts about every active buddy the candidate ranking last read.
-    pub candidates: std::sync::Arc<crate::store::candidates::FactsCache>,
-}
+pub use crate::ops::AppState;
 
 /// The authenticated party making the request, as established by [`crate::auth::middleware`].
 #[derive(Debug, Clone)]
 pub struct Caller {
     pub actor: Actor,
     pub identity: Identity,
+    /// The audit record of the request, when its route is audited.
+    audit: Option<crate::audit::Pending>,
 }
 
 impl Caller {
+    /// The context the use-case operations run this caller's request in, at `now`.
+    pub fn ctx(&self, now: chrono::NaiveDateTime) -> crate::ops::Ctx {
+        crate::ops::Ctx::new(self.actor.clone(), self.scope(), now).audited(self.audit.clone())
+    }
+
     /// The organisation a case system is confined to; `None` for staff.
     pub fn scope(&self) -> Option<String> {
         self.identity.scope().map(str::to_owned)
@@ -83,6 +69,7 @@ impl FromRequest for Caller {
                 .map(|identity| Caller {
                     actor: identity.actor.clone(),
                     identity: identity.clone(),
+                    audit: crate::audit::Pending::of(req),
                 })
                 .ok_or_else(|| ApiError::Unauthorized("authentication required".into())),
         )

@@ -19,6 +19,7 @@ use crate::domain::values::{Check, MAX_NOTE};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{Json, OptionalJson, Query};
 use crate::http::pagination::PageRequest;
+use crate::ops;
 use crate::store::pairings::{self as store, Ending, PairingRow};
 use crate::store::requests::client_ref_of;
 
@@ -225,24 +226,18 @@ pub struct PairingQuery {
 )]
 #[post("/pairings")]
 async fn propose_pairing(
-    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     body: Json<NewPairing>,
 ) -> ApiResult<HttpResponse> {
     let request_id = body.0.request_id.to_string();
     let buddy_id = body.0.buddy_id.to_string();
-    let now = state.clock.now_naive();
-    let notices = state.workflow.notices.clone();
-    let (row, client_ref) = state
-        .db
-        .write(move |conn| {
-            let row = store::propose(conn, &request_id, &buddy_id, &caller.actor, now, &notices)?;
-            let client_ref = client_ref_of(conn, &row.request_id)?;
-            Ok((row, client_ref))
+    let ctx = caller.ctx(state.clock.now_naive());
+    let row = state
+        .change(ctx, move |tx| {
+            ops::pairings::propose_by_caller(tx, &request_id, &buddy_id)
         })
         .await?;
-    note(&req, client_ref);
     let body = Pairing::try_from(row)?;
     Ok(created(format!("/v1/pairings/{}", body.id), &body))
 }
@@ -322,7 +317,6 @@ fn note(req: &HttpRequest, client_ref: Option<String>) {
 }
 
 async fn act(
-    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     id: Uuid,
@@ -330,27 +324,13 @@ async fn act(
     reason: Option<String>,
     ending: Option<Ending>,
 ) -> ApiResult<HttpResponse> {
-    let now = state.clock.now_naive();
     let id = id.to_string();
-    let workflow = state.workflow.clone();
-    let (row, client_ref) = state
-        .db
-        .write(move |conn| {
-            let row = store::act(
-                conn,
-                &id,
-                action,
-                reason.as_deref(),
-                ending,
-                &caller.actor,
-                now,
-                &workflow,
-            )?;
-            let client_ref = client_ref_of(conn, &row.request_id)?;
-            Ok((row, client_ref))
+    let ctx = caller.ctx(state.clock.now_naive());
+    let row = state
+        .change(ctx, move |tx| {
+            ops::pairings::act(tx, &id, action, reason.as_deref(), ending)
         })
         .await?;
-    note(&req, client_ref);
     Ok(HttpResponse::Ok().json(Pairing::try_from(row)?))
 }
 
@@ -367,7 +347,6 @@ async fn act(
 )]
 #[post("/pairings/{id}/accept")]
 async fn accept_pairing(
-    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
@@ -375,7 +354,6 @@ async fn accept_pairing(
 ) -> ApiResult<HttpResponse> {
     let reason = ActionBody::reason(body.0)?;
     act(
-        req,
         state,
         caller,
         id.into_inner(),
@@ -399,7 +377,6 @@ async fn accept_pairing(
 )]
 #[post("/pairings/{id}/decline")]
 async fn decline_pairing(
-    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
@@ -407,7 +384,6 @@ async fn decline_pairing(
 ) -> ApiResult<HttpResponse> {
     let reason = ActionBody::reason(body.0)?;
     act(
-        req,
         state,
         caller,
         id.into_inner(),
@@ -430,7 +406,6 @@ async fn decline_pairing(
 )]
 #[post("/pairings/{id}/activate")]
 async fn activate_pairing(
-    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
@@ -438,7 +413,6 @@ async fn activate_pairing(
 ) -> ApiResult<HttpResponse> {
     let reason = ActionBody::reason(body.0)?;
     act(
-        req,
         state,
         caller,
         id.into_inner(),
@@ -463,7 +437,6 @@ async fn activate_pairing(
 )]
 #[post("/pairings/{id}/end")]
 async fn end_pairing(
-    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
@@ -472,7 +445,6 @@ async fn end_pairing(
     let ending = body.0.validate()?;
     let reason = Some(ending.reason.as_str().to_owned());
     act(
-        req,
         state,
         caller,
         id.into_inner(),

@@ -144,10 +144,11 @@ async fn set_legal_hold(
     let level = state.service_level;
     let id = id.into_inner().to_string();
     let request = state
-        .db
-        .write(move |conn| {
-            store::set_legal_hold(conn, &id, hold, reason.as_deref(), &caller.actor, now)?;
-            requests::load_one(conn, &id, None, level, now)
+        .change(caller.ctx(now), move |tx| {
+            store::set_legal_hold(tx.conn, &id, hold, reason.as_deref(), &tx.ctx.actor, now)?;
+            let request = requests::load_one(tx.conn, &id, None, level, now)?;
+            tx.ctx.concerns(Some(request.client_ref.clone()));
+            Ok(request)
         })
         .await?;
     tracing::info!(buddy_request = %request.id, hold, "legal hold changed");
@@ -175,14 +176,12 @@ async fn erase_buddy(
     body: OptionalJson<ActionBody>,
 ) -> ApiResult<HttpResponse> {
     let reason = ActionBody::reason(body.0)?;
-    let now = state.clock.now_naive();
     let id = id.into_inner().to_string();
-    let workflow = state.workflow.clone();
+    let ctx = caller.ctx(state.clock.now_naive());
     let buddy = state
-        .db
-        .write(move |conn| {
-            store::erase_buddy(conn, &id, reason.as_deref(), &caller.actor, now, &workflow)?;
-            buddies::load_one(conn, &id)
+        .change(ctx, move |tx| {
+            crate::ops::buddies::erase(tx, &id, reason.as_deref())?;
+            buddies::load_one(tx.conn, &id)
         })
         .await?;
     tracing::info!(buddy = %buddy.id, "buddy erased");
@@ -329,9 +328,15 @@ async fn erase_client(
     let now = state.clock.now_naive();
     let cref = client_ref.clone();
     let (anonymised, rows) = state
-        .db
-        .write(move |conn| {
-            store::erase_client(conn, &organisation_id, &cref, &reason, &caller.actor, now)
+        .change(caller.ctx(now), move |tx| {
+            store::erase_client(
+                tx.conn,
+                &organisation_id,
+                &cref,
+                &reason,
+                &tx.ctx.actor,
+                now,
+            )
         })
         .await?;
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();

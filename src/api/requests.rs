@@ -21,6 +21,7 @@ use crate::domain::values::{Check, MAX_NAME, MAX_NOTE};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{Json, OptionalJson, Query};
 use crate::http::pagination::PageRequest;
+use crate::ops;
 use crate::store::pairings::PairingRow;
 use crate::store::requests::{self as store, NewRequest, RequestRow};
 
@@ -339,20 +340,11 @@ async fn create_buddy_request(
 ) -> ApiResult<HttpResponse> {
     let new = body.0.validate(&caller)?;
     let scope = caller.scope();
-    note_client_ref(&req, &new.client_ref);
     let now = state.clock.now_naive();
-    let workflow = state.workflow.clone();
+    // The client is named in the audit record of a refusal too.
+    note_client_ref(&req, &new.client_ref);
     let (row, pairing) = state
-        .db
-        .write(move |conn| {
-            let row = store::insert(conn, new, &caller.actor, now)?;
-            workflow.notices.request_created(conn, &row, now)?;
-            // With automatic proposal on, the request may leave `open` at once.
-            match workflow.request_opened(conn, &row.id, now)? {
-                Some(pairing) => Ok((store::find(conn, &row.id)?, Some(pairing))),
-                None => Ok((row, None)),
-            }
-        })
+        .change(caller.ctx(now), move |tx| ops::requests::create(tx, new))
         .await?;
     let body =
         BuddyRequest::from_row(row, pairing, state.service_level, now)?.seen_in(scope.as_deref());
@@ -463,7 +455,6 @@ async fn get_buddy_request(
 )]
 #[post("/buddy-requests/{id}/withdraw")]
 async fn withdraw_buddy_request(
-    req: HttpRequest,
     state: Data<AppState>,
     caller: Caller,
     id: Path<Uuid>,
@@ -474,23 +465,13 @@ async fn withdraw_buddy_request(
     let id = id.into_inner().to_string();
     let scope = caller.scope();
     let level = state.service_level;
-    let notices = state.workflow.notices.clone();
     let request = state
-        .db
-        .write(move |conn| {
-            store::withdraw(
-                conn,
-                &id,
-                scope.as_deref(),
-                reason.as_deref(),
-                &caller.actor,
-                now,
-                &notices,
-            )?;
-            load_one(conn, &id, scope.as_deref(), level, now)
+        .change(caller.ctx(now), move |tx| {
+            ops::requests::withdraw(tx, &id, reason.as_deref())?;
+            tx.settle()?;
+            load_one(tx.conn, &id, scope.as_deref(), level, now)
         })
         .await?;
-    note_client_ref(&req, &request.client_ref);
     Ok(HttpResponse::Ok().json(request))
 }
 

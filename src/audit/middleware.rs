@@ -13,7 +13,8 @@ pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
-    let attempt = Attempt::begin(&req, req.extensions().get::<Identity>());
+    let identity = req.extensions().get::<Identity>().cloned();
+    let attempt = Attempt::begin(&req, identity.as_ref());
     let Some(attempt) = attempt else {
         return Ok(next.call(req).await?.map_into_boxed_body());
     };

@@ -47,9 +47,10 @@
 
 pub mod chain;
 pub mod middleware;
+pub mod writer;
 
 use std::collections::HashMap;
-use std::sync::OnceLock;
+use std::sync::{Arc, Mutex, OnceLock};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Path, ResourceDef, ServiceRequest, ServiceResponse};
@@ -58,15 +59,15 @@ use actix_web::{web, HttpMessage, HttpRequest, ResponseError};
 use chrono::NaiveDateTime;
 use uuid::Uuid;
 
-use crate::api::AppState;
 use crate::auth::policy::{self, AuditAction, Audited};
 use crate::auth::Identity;
-use crate::db::Database;
+use crate::db::DbConnection;
 use crate::domain::actor::Actor;
 use crate::error::{ApiError, ApiResult};
 use crate::http::{request_id, route};
-use crate::store::audit::{self as store, AuditRow, NewRecord};
+use crate::store::audit::{self as store, NewRecord};
 use crate::string_enum;
+use writer::AuditWriter;
 
 string_enum! {
     /// How an audited request ended: `allowed` (2xx, 3xx), `denied` (401, 403, 404) or `failed`
@@ -95,7 +96,7 @@ string_enum! {
     }
 }
 
-/// What a handler adds to the record of its request, in the request's extensions.
+/// What a handler or operation adds to the record of its request.
 #[derive(Debug, Clone, Default)]
 pub struct AuditNote {
     /// The client the request concerns.
@@ -103,45 +104,24 @@ pub struct AuditNote {
     /// Who acted, when the route itself establishes it (a buddy's response link) rather than
     /// authentication.
     pub actor: Option<Actor>,
-    /// The object acted on, when the path names it otherwise than by `{id}`.
+    /// The object acted on, when the path names it otherwise than by `{id}` (a created
+    /// resource, a pairing named by a response link's token).
     pub object_id: Option<String>,
 }
 
-/// Notes the client a request concerns, for its audit record.
-pub fn note_client_ref(req: &HttpRequest, client_ref: impl Into<String>) {
-    let mut extensions = req.extensions_mut();
-    match extensions.get_mut::<AuditNote>() {
-        Some(note) => note.client_ref = Some(client_ref.into()),
-        None => {
-            extensions.insert(AuditNote {
-                client_ref: Some(client_ref.into()),
-                ..AuditNote::default()
-            });
-        }
+/// The record of one audited request, from its arrival to its answer: what is known on arrival,
+/// what the handler and operation note, and whether a change's own transaction already wrote it.
+/// Shared (through the request's extensions) between the audit middleware and the operation.
+#[derive(Clone)]
+pub struct Pending(Arc<Mutex<Draft>>);
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Pending(..)")
     }
 }
 
-/// Notes who acted on which object, for a route whose caller is known only to its handler: a
-/// buddy's response link names the buddy and the pairing through its token.
-pub fn note_subject(req: &HttpRequest, actor: Actor, object_id: &str, client_ref: Option<String>) {
-    let mut extensions = req.extensions_mut();
-    let note = match extensions.get_mut::<AuditNote>() {
-        Some(note) => note,
-        None => {
-            extensions.insert(AuditNote::default());
-            extensions.get_mut::<AuditNote>().expect("just inserted")
-        }
-    };
-    note.actor = Some(actor);
-    note.object_id = canonical_uuid(object_id);
-    if client_ref.is_some() {
-        note.client_ref = client_ref;
-    }
-}
-
-/// A request on an audited route, between its arrival and its answer.
-pub struct Attempt {
-    state: Option<web::Data<AppState>>,
+struct Draft {
     audited: Audited,
     route: String,
     at: NaiveDateTime,
@@ -151,22 +131,121 @@ pub struct Attempt {
     source_address: Option<String>,
     request_id: Option<String>,
     caller_request_id: Option<String>,
+    /// The status a successful answer has (the operation's one 2xx in the contract).
+    success: StatusCode,
+    note: AuditNote,
+    /// The status of the record a change's transaction committed, if one did.
+    committed: Option<StatusCode>,
+}
+
+impl Pending {
+    fn draft(&self) -> std::sync::MutexGuard<'_, Draft> {
+        self.0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The pending record of the request, if its route is audited.
+    pub fn of(req: &HttpRequest) -> Option<Pending> {
+        req.extensions().get::<Pending>().cloned()
+    }
+
+    /// Notes the client the request concerns.
+    pub fn concerns(&self, client_ref: Option<String>) {
+        if client_ref.is_some() {
+            self.draft().note.client_ref = client_ref;
+        }
+    }
+
+    /// Notes the object acted on (a created resource, or one named otherwise than by `{id}`).
+    pub fn object(&self, object_id: &str) {
+        if let Some(id) = canonical_uuid(object_id) {
+            self.draft().note.object_id = Some(id);
+        }
+    }
+
+    /// Notes who acted, when the route establishes it (a buddy's response link).
+    pub fn actor(&self, actor: Actor) {
+        self.draft().note.actor = Some(actor);
+    }
+
+    /// Appends the record of a successful change inside the change's own transaction, so that
+    /// the change and its record commit together or not at all. Call [`Pending::committed`]
+    /// once the transaction has committed.
+    pub fn record_change(&self, conn: &mut DbConnection) -> ApiResult<()> {
+        let record = {
+            let draft = self.draft();
+            draft.record(draft.success)
+        };
+        store::append(conn, record).map(|_| ())
+    }
+
+    /// The change's transaction, with its record, has committed.
+    pub fn committed(&self) {
+        let mut draft = self.draft();
+        draft.committed = Some(draft.success);
+    }
+}
+
+impl Draft {
+    fn record(&self, status: StatusCode) -> NewRecord {
+        let actor = self.note.actor.as_ref().unwrap_or(&self.actor);
+        NewRecord {
+            at: self.at,
+            actor_type: actor.kind().to_owned(),
+            actor_id: actor.id().map(str::to_owned),
+            on_behalf_of: self.on_behalf_of.clone(),
+            action: self.audited.action.as_str().to_owned(),
+            object_type: self.audited.object_type.to_owned(),
+            object_id: self.note.object_id.clone().or(self.object_id.clone()),
+            client_ref: self.note.client_ref.clone(),
+            outcome: Outcome::of_status(status).as_str().to_owned(),
+            status: i32::from(status.as_u16()),
+            source_address: self.source_address.clone(),
+            request_id: self.request_id.clone(),
+            caller_request_id: self.caller_request_id.clone(),
+            route: self.route.clone(),
+        }
+    }
+}
+
+/// Notes the client a request concerns, for its audit record.
+pub fn note_client_ref(req: &HttpRequest, client_ref: impl Into<String>) {
+    if let Some(pending) = Pending::of(req) {
+        pending.concerns(Some(client_ref.into()));
+    }
+}
+
+/// Notes who acted on which object, for a route whose caller is known only to its handler: a
+/// buddy's response link names the buddy and the pairing through its token.
+pub fn note_subject(req: &HttpRequest, actor: Actor, object_id: &str, client_ref: Option<String>) {
+    if let Some(pending) = Pending::of(req) {
+        pending.actor(actor);
+        pending.object(object_id);
+        pending.concerns(client_ref);
+    }
+}
+
+/// A request on an audited route, between its arrival and its answer.
+pub struct Attempt {
+    writer: Option<web::Data<AuditWriter>>,
+    pending: Pending,
 }
 
 impl Attempt {
     /// Starts the record of `req` if its route is audited (`None` otherwise). `identity` is the
-    /// caller, when known.
+    /// caller, when known. The pending record is put in the request's extensions, where the
+    /// handler and its operation find it ([`Pending::of`]).
     pub fn begin(req: &ServiceRequest, identity: Option<&Identity>) -> Option<Attempt> {
         let pattern = route::pattern(req.request())?;
         let rule = policy::find(req.method().as_str(), &pattern)?;
         let audited = rule.audit?;
-        let state = req.app_data::<web::Data<AppState>>().cloned();
-        let at = state
+        let writer = req.app_data::<web::Data<AuditWriter>>().cloned();
+        let at = writer
             .as_ref()
-            .map(|s| s.clock.now_naive())
+            .map(|w| w.now())
             .unwrap_or_else(|| chrono::Utc::now().naive_utc());
-        Some(Attempt {
-            state,
+        let pending = Pending(Arc::new(Mutex::new(Draft {
             audited,
             route: format!("{} {}", rule.method, rule.pattern),
             at,
@@ -176,28 +255,26 @@ impl Attempt {
             source_address: req.peer_addr().map(|a| a.ip().to_string()),
             request_id: request_id::server(),
             caller_request_id: request_id::caller(),
-        })
+            success: success_status(rule.method, rule.pattern),
+            note: AuditNote::default(),
+            committed: None,
+        })));
+        req.extensions_mut().insert(pending.clone());
+        Some(Attempt { writer, pending })
     }
 
-    /// Records the answer and passes it on, or answers 500 when the record cannot be written.
+    /// Records the answer and passes it on, or answers with an error when the record cannot be
+    /// written. A change whose own transaction wrote the record passes straight on.
     pub async fn finish<B: MessageBody + 'static>(
         self,
         response: ServiceResponse<B>,
     ) -> ServiceResponse<BoxBody> {
         let status = response.status();
-        let created = created_id(self.audited, &response);
-        let note = response
-            .request()
-            .extensions()
-            .get::<AuditNote>()
-            .cloned()
-            .unwrap_or_default();
-        let mut attempt = self;
-        if let Some(actor) = note.actor {
-            attempt.actor = actor;
+        let created = created_id(&self.pending, &response);
+        if let Some(id) = created {
+            self.pending.object(&id);
         }
-        let created = created.or(note.object_id);
-        match attempt.write(status, created, note.client_ref).await {
+        match self.write(status).await {
             Ok(()) => response.map_into_boxed_body(),
             Err(refusal) => {
                 let (request, _) = response.into_parts();
@@ -207,62 +284,105 @@ impl Attempt {
     }
 
     /// Records an error that no handler turned into an answer; returns the error to pass on
-    /// (a 500 when the record cannot be written).
+    /// (another one when the record cannot be written).
     pub async fn finish_error(self, error: actix_web::Error) -> actix_web::Error {
         let status = error.as_response_error().status_code();
-        match self.write(status, None, None).await {
+        match self.write(status).await {
             Ok(()) => error,
             Err(refusal) => refusal.into(),
         }
     }
 
-    async fn write(
-        self,
-        status: StatusCode,
-        created: Option<String>,
-        client_ref: Option<String>,
-    ) -> Result<(), ApiError> {
-        let route = self.route.clone();
-        let Some(state) = self.state.clone() else {
-            return Err(not_recorded(&route, status, ApiError::internal("no state")));
+    async fn write(self, status: StatusCode) -> Result<(), ApiError> {
+        let (record, route) = {
+            let draft = self.pending.draft();
+            if draft.committed == Some(status) {
+                return Ok(());
+            }
+            if let Some(committed) = draft.committed {
+                // The change committed with its record, then the answer turned out otherwise
+                // (e.g. a stored row that cannot be shown): the trail gets the real answer too.
+                tracing::error!(
+                    route = %draft.route,
+                    committed = committed.as_u16(),
+                    status = status.as_u16(),
+                    "a committed change answered with another status than its record's"
+                );
+            }
+            (draft.record(status), draft.route.clone())
         };
-        let entry = NewRecord {
-            at: self.at,
-            actor_type: self.actor.kind().to_owned(),
-            actor_id: self.actor.id().map(str::to_owned),
-            on_behalf_of: self.on_behalf_of,
-            action: self.audited.action.as_str().to_owned(),
-            object_type: self.audited.object_type.to_owned(),
-            object_id: created.or(self.object_id),
-            client_ref,
-            outcome: Outcome::of_status(status).as_str().to_owned(),
-            status: i32::from(status.as_u16()),
-            source_address: self.source_address,
-            request_id: self.request_id,
-            caller_request_id: self.caller_request_id,
-            route: self.route,
+        let Some(writer) = self.writer.clone() else {
+            return Err(not_recorded(
+                &route,
+                status,
+                ApiError::internal("no writer"),
+            ));
         };
-        record(&state.db, entry)
+        writer
+            .append(record)
             .await
-            .map(|_| ())
             .map_err(|e| not_recorded(&route, status, e))
     }
 }
 
-/// Appends one record to the trail in its own write transaction. The one function that writes
-/// audit records.
-pub async fn record(db: &Database, entry: NewRecord) -> ApiResult<AuditRow> {
-    db.write(move |conn| store::append(conn, entry)).await
-}
-
-/// The 500 that replaces an answer whose audit record could not be written.
+/// The error that replaces an answer whose audit record could not be written: a 503 when the
+/// database is unavailable (the request changed nothing: a change's record is written in its
+/// own transaction), else a 500.
 fn not_recorded(route: &str, status: StatusCode, cause: ApiError) -> ApiError {
     tracing::error!(
         route,
         status = status.as_u16(),
-        "audit record not written: answering 500; a change the request made stays committed"
+        "audit record not written: the answer is withheld"
     );
-    ApiError::Internal(anyhow::anyhow!("{cause:?}").context("audit record not written"))
+    match cause {
+        ApiError::Unavailable(_) | ApiError::Busy { .. } => cause,
+        other => {
+            ApiError::Internal(anyhow::anyhow!("{other:?}").context("audit record not written"))
+        }
+    }
+}
+
+/// The status of a successful answer of each audited route: its one 2xx in the contract
+/// (routes outside the contract, the buddy's response pages, answer 200). Learnt from the
+/// document [`crate::startup::routes`] builds, once.
+static SUCCESS: OnceLock<HashMap<(String, String), StatusCode>> = OnceLock::new();
+
+/// Learns the success statuses from the OpenAPI document of the routes.
+pub fn learn_success_statuses(api: &utoipa::openapi::OpenApi) {
+    SUCCESS.get_or_init(|| {
+        let mut map = HashMap::new();
+        for (path, item) in &api.paths.paths {
+            let full = crate::openapi::full_path(api, path);
+            for (method, operation) in [
+                ("GET", &item.get),
+                ("POST", &item.post),
+                ("PATCH", &item.patch),
+                ("PUT", &item.put),
+                ("DELETE", &item.delete),
+            ] {
+                let Some(operation) = operation else { continue };
+                let success = operation
+                    .responses
+                    .responses
+                    .keys()
+                    .filter_map(|code| code.parse::<u16>().ok())
+                    .find(|code| (200..300).contains(code))
+                    .and_then(|code| StatusCode::from_u16(code).ok());
+                if let Some(success) = success {
+                    map.insert((method.to_owned(), full.clone()), success);
+                }
+            }
+        }
+        map
+    });
+}
+
+fn success_status(method: &str, pattern: &str) -> StatusCode {
+    SUCCESS
+        .get()
+        .and_then(|map| map.get(&(method.to_owned(), pattern.to_owned())))
+        .copied()
+        .unwrap_or(StatusCode::OK)
 }
 
 /// The `{id}` of the request's path, when the route has one and it is a UUID. Matched with
@@ -285,8 +405,10 @@ fn path_id(pattern: &'static str, req: &ServiceRequest) -> Option<String> {
 }
 
 /// The id of a created resource: the last segment of the `Location` of a 201.
-fn created_id<B>(audited: Audited, response: &ServiceResponse<B>) -> Option<String> {
-    if audited.action != AuditAction::Create || response.status() != StatusCode::CREATED {
+fn created_id<B>(pending: &Pending, response: &ServiceResponse<B>) -> Option<String> {
+    if pending.draft().audited.action != AuditAction::Create
+        || response.status() != StatusCode::CREATED
+    {
         return None;
     }
     let location = response.headers().get(header::LOCATION)?.to_str().ok()?;

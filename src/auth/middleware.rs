@@ -12,12 +12,12 @@ use std::time::Instant;
 use super::policy::{self, Access};
 use super::token::{self, TokenKind};
 use super::{Identity, Role};
-use crate::api::AppState;
 use crate::audit::Attempt;
 use crate::domain::actor::Actor;
 use crate::error::ApiError;
 use crate::http::rate_limit::{LimitClass, RateLimiter};
 use crate::http::route;
+use crate::ops::AppState;
 use crate::store;
 
 pub const ON_BEHALF_OF: &str = "x-on-behalf-of";

@@ -1,6 +1,9 @@
 //! Pairings: one buddy proposed for one request, until the pairing ends.
 
+use chrono::{Duration, NaiveDateTime};
+
 use super::lifecycle::Lifecycle;
+use super::request::RequestAction;
 use crate::string_enum;
 
 string_enum! {
@@ -44,6 +47,73 @@ string_enum! {
     }
 }
 
+/// How long a proposal waits for its buddy's answer, and when the buddy is reminded: the one
+/// rule the scheduler, the proposal mail (its "respond before") and the response link's expiry
+/// share.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ProposalWindow {
+    /// An unanswered proposal expires this long after it was made.
+    pub ttl: Duration,
+    /// The one reminder goes out this long after the proposal, if it is still unanswered.
+    pub reminder_after: Duration,
+}
+
+impl ProposalWindow {
+    /// The window of the `workflow.proposal_ttl_hours` and `workflow.reminder_after_hours`
+    /// settings.
+    pub fn from_hours(ttl_hours: u32, reminder_after_hours: u32) -> ProposalWindow {
+        ProposalWindow {
+            ttl: Duration::hours(i64::from(ttl_hours)),
+            reminder_after: Duration::hours(i64::from(reminder_after_hours)),
+        }
+    }
+
+    /// When a proposal made at `proposed_at` expires.
+    pub fn expires_at(&self, proposed_at: NaiveDateTime) -> NaiveDateTime {
+        proposed_at + self.ttl
+    }
+
+    /// True when a proposal made at `proposed_at` has expired at `now`.
+    pub fn has_expired(&self, proposed_at: NaiveDateTime, now: NaiveDateTime) -> bool {
+        now >= self.expires_at(proposed_at)
+    }
+
+    /// Proposals made at or before this moment have expired at `now`.
+    pub fn expired_if_made_by(&self, now: NaiveDateTime) -> NaiveDateTime {
+        now - self.ttl
+    }
+
+    /// Proposals made at or before this moment are due their reminder at `now`.
+    pub fn reminder_due_if_made_by(&self, now: NaiveDateTime) -> NaiveDateTime {
+        now - self.reminder_after
+    }
+}
+
+impl PairingAction {
+    /// The rule that ties the two state machines: what a pairing's change does to its request,
+    /// in the same transaction. Accepting matches the request; a decline, an expiry or a
+    /// cancellation opens it again (for another proposal); the end closes it. Activation leaves
+    /// it `matched`.
+    pub fn moves_request(self) -> Option<RequestAction> {
+        match self {
+            PairingAction::Accept => Some(RequestAction::Match),
+            PairingAction::Decline => Some(RequestAction::ProposalDeclined),
+            PairingAction::Expire => Some(RequestAction::ProposalExpired),
+            PairingAction::Cancel => Some(RequestAction::ProposalCancelled),
+            PairingAction::End => Some(RequestAction::Close),
+            PairingAction::Activate => None,
+        }
+    }
+
+    /// True when the change leaves the request `open` again, for another proposal.
+    pub fn reopens_request(self) -> bool {
+        matches!(
+            self,
+            PairingAction::Decline | PairingAction::Expire | PairingAction::Cancel
+        )
+    }
+}
+
 impl Lifecycle for PairingState {
     type Action = PairingAction;
     const RESOURCE: &'static str = "pairing";
@@ -77,6 +147,49 @@ string_enum! {
 mod tests {
     use super::*;
     use crate::domain::lifecycle::transition;
+    use crate::domain::request::RequestState;
+
+    #[test]
+    fn a_pairing_change_moves_its_request_along_its_own_machine() {
+        // Each pairing action that moves the request is legal from the request state the
+        // pairing's own state implies, and lands where the design says.
+        for (action, from, to) in [
+            (
+                PairingAction::Accept,
+                RequestState::Proposed,
+                RequestState::Matched,
+            ),
+            (
+                PairingAction::Decline,
+                RequestState::Proposed,
+                RequestState::Open,
+            ),
+            (
+                PairingAction::Expire,
+                RequestState::Proposed,
+                RequestState::Open,
+            ),
+            (
+                PairingAction::Cancel,
+                RequestState::Proposed,
+                RequestState::Open,
+            ),
+            (
+                PairingAction::End,
+                RequestState::Matched,
+                RequestState::Closed,
+            ),
+        ] {
+            let request_action = action.moves_request().expect("moves the request");
+            assert_eq!(transition(from, request_action).ok(), Some(to), "{action}");
+            assert_eq!(
+                action.reopens_request(),
+                to == RequestState::Open,
+                "{action}"
+            );
+        }
+        assert_eq!(PairingAction::Activate.moves_request(), None);
+    }
 
     #[test]
     fn the_transition_table_is_exactly_the_designed_one() {

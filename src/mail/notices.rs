@@ -21,12 +21,13 @@
 
 use std::sync::Arc;
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use minijinja::{context, Value};
 
 use super::outbox::{self, Message, OutboxRow, KIND_DEAD_LETTER_ALERT};
 use crate::config::Settings;
 use crate::db::DbConnection;
+use crate::domain::pairing::ProposalWindow;
 use crate::error::{ApiError, ApiResult};
 use crate::respond::links::{marker_value, Answer, Links};
 use crate::respond::tokens;
@@ -52,7 +53,7 @@ struct Inner {
     links: Links,
     bureau_address: String,
     bureau_language: String,
-    proposal_ttl: Duration,
+    window: ProposalWindow,
     overdue_after_days: u32,
     auto_propose_min_score: f64,
 }
@@ -71,7 +72,10 @@ impl Notices {
                 links,
                 bureau_address: settings.mail.bureau_address.clone(),
                 bureau_language: settings.mail.bureau_language.as_str().to_owned(),
-                proposal_ttl: Duration::hours(i64::from(settings.workflow.proposal_ttl_hours)),
+                window: ProposalWindow::from_hours(
+                    settings.workflow.proposal_ttl_hours,
+                    settings.workflow.reminder_after_hours,
+                ),
                 overdue_after_days: settings.workflow.overdue_after_days,
                 auto_propose_min_score: settings.matching.auto_propose_min_score,
             }),
@@ -88,7 +92,7 @@ impl Notices {
 
     /// When a proposal made at `proposed_at` expires.
     pub fn proposal_expires_at(&self, proposed_at: NaiveDateTime) -> NaiveDateTime {
-        proposed_at + self.inner.proposal_ttl
+        self.inner.window.expires_at(proposed_at)
     }
 
     fn render(&self, kind: &str, language: &str, context: Value) -> ApiResult<Message> {
@@ -261,7 +265,7 @@ impl Notices {
         pairing: &PairingRow,
         now: NaiveDateTime,
     ) -> ApiResult<String> {
-        let extra = context! { ttl_hours => self.inner.proposal_ttl.num_hours() };
+        let extra = context! { ttl_hours => self.inner.window.ttl.num_hours() };
         self.about_pairing(conn, now, "bureau_expired", pairing, extra)
     }
 

@@ -24,18 +24,17 @@ use actix_web::{HttpRequest, HttpResponse};
 use chrono::NaiveDateTime;
 use minijinja::context;
 
-use crate::api::AppState;
-use crate::audit::note_subject;
+use crate::audit::{note_subject, Pending};
 use crate::db::DbConnection;
 use crate::domain::actor::Actor;
 use crate::domain::pairing::{PairingAction, PairingState};
 use crate::domain::values::MAX_REASON;
 use crate::error::{ApiError, ApiResult};
 use crate::mail::notices::{display_time, Notices};
+use crate::ops::{self, AppState, Ctx, Tx};
 use crate::store::buddies::{self, BuddyRow};
 use crate::store::pairings::{self, PairingRow};
 use crate::store::requests::{self, RequestRow};
-use crate::workflow::Workflow;
 use links::{Answer, TOKEN_LEN};
 use tokens::{TokenRow, PURPOSE_PROPOSAL_RESPONSE};
 
@@ -167,7 +166,7 @@ async fn show(
             }
         })
         .await?;
-    let notices = &state.workflow.notices;
+    let notices = &state.reactions.notices;
     let Some((found, verdict, request)) = known else {
         return unavailable(notices, &req, None, Unavailable::Invalid);
     };
@@ -241,31 +240,38 @@ async fn respond(
     let token = token.into_inner();
     let form = parse_form(&req, &body);
     let now = state.clock.now_naive();
-    let workflow = state.workflow.clone();
+    // The link is the credential: the buddy it names is the actor, once the token is known.
+    let ctx = Ctx::new(Actor::Unauthenticated, None, now).audited(Pending::of(&req));
     let outcome = state
-        .db
-        .write(move |conn| {
-            let lookup = inspect(conn, &token, now)?;
+        .change(ctx, move |tx| {
+            let lookup = inspect(tx.conn, &token, now)?;
             let Lookup::Known(found, verdict) = lookup else {
+                tx.unchanged();
                 return Ok((None, Err(Unavailable::Invalid), None));
             };
-            let client_ref = requests::client_ref_of(conn, &found.pairing.request_id)?;
+            let client_ref = requests::client_ref_of(tx.conn, &found.pairing.request_id)?;
+            tx.ctx.acted_by(Actor::Buddy(found.buddy.id.clone()));
+            tx.ctx.object(&found.pairing.id);
+            tx.ctx.concerns(client_ref.clone());
             let result = match (verdict, form) {
                 (Err(why), _) => Err(why),
                 (Ok(_), None) => Err(Unavailable::BadForm),
                 (Ok(_), Some(form)) => {
-                    if tokens::mark_used(conn, &found.token.id, now)? {
-                        answer(conn, &workflow, &found, &form, now)?;
+                    if tokens::mark_used(tx.conn, &found.token.id, now)? {
+                        answer(tx, &found, &form)?;
                         Ok(form.answer)
                     } else {
                         Err(Unavailable::Used)
                     }
                 }
             };
+            if result.is_err() {
+                tx.unchanged();
+            }
             Ok((Some(found), result, client_ref))
         })
         .await?;
-    let notices = &state.workflow.notices;
+    let notices = &state.reactions.notices;
     match outcome {
         (None, why, _) => unavailable(
             notices,
@@ -296,27 +302,12 @@ async fn respond(
 
 /// Accepts or declines the pairing as its buddy: the same transition, history and mails as when
 /// staff record the answer.
-fn answer(
-    conn: &mut DbConnection,
-    workflow: &Workflow,
-    found: &Found,
-    form: &AnswerForm,
-    now: NaiveDateTime,
-) -> ApiResult<PairingRow> {
+fn answer(tx: &mut Tx<'_>, found: &Found, form: &AnswerForm) -> ApiResult<PairingRow> {
     let action = match form.answer {
         Answer::Accept => PairingAction::Accept,
         Answer::Decline => PairingAction::Decline,
     };
-    pairings::act(
-        conn,
-        &found.pairing.id,
-        action,
-        form.reason.as_deref(),
-        None,
-        &Actor::Buddy(found.buddy.id.clone()),
-        now,
-        workflow,
-    )
+    ops::pairings::act(tx, &found.pairing.id, action, form.reason.as_deref(), None)
 }
 
 fn proposal_page(

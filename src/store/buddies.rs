@@ -7,7 +7,6 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::history::{self, Event};
-use super::pairings as store_pairings;
 use super::{concurrent_change, organisations, parse_stored};
 use crate::db::schema::{buddies, pairings};
 use crate::db::DbConnection;
@@ -20,7 +19,6 @@ use crate::domain::pairing::PairingState;
 use crate::domain::values::{list_from_json, list_to_json};
 use crate::error::{ApiError, ApiResult};
 use crate::http::pagination::PageRequest;
-use crate::workflow::Workflow;
 
 pub const ENTITY: &str = "buddy";
 
@@ -237,16 +235,15 @@ impl ProfileChange {
     }
 }
 
-/// Changes a buddy's profile. A changed e-mail address takes the pending proposals with it
-/// (see [`PendingProposals`]).
+/// Changes a buddy's profile. Returns the buddy and what the change means for their pending
+/// proposals (a changed e-mail address takes them along, see [`PendingProposals`]).
 pub fn update_profile(
     conn: &mut DbConnection,
     id: &str,
     change: ProfileChange,
     actor: &Actor,
     now: NaiveDateTime,
-    workflow: &Workflow,
-) -> ApiResult<BuddyRow> {
+) -> ApiResult<(BuddyRow, PendingProposals)> {
     let mut row = find(conn, id)?;
     let old_email = row.email.clone();
     if row.erased_at.is_some() {
@@ -319,14 +316,13 @@ pub fn update_profile(
         },
     )?;
     let effect = PendingProposals::after(row.state()?, row.email != old_email);
-    store_pairings::follow_buddy(conn, &row, effect, actor, now, workflow)?;
-    Ok(row)
+    Ok((row, effect))
 }
 
-/// Moves a buddy through its lifecycle, enforcing the rules that go with each action, and
-/// applies what the new state means for their pending proposals (see [`PendingProposals`]:
-/// pausing or retiring cancels them). Retiring is refused while an accepted or active pairing
-/// runs.
+/// Moves a buddy through its lifecycle, enforcing the rules that go with each action. Returns
+/// the buddy and what the new state means for their pending proposals (see
+/// [`PendingProposals`]: pausing or retiring cancels them). Retiring is refused while an
+/// accepted or active pairing runs.
 pub fn act(
     conn: &mut DbConnection,
     id: &str,
@@ -334,8 +330,7 @@ pub fn act(
     reason: Option<&str>,
     actor: &Actor,
     now: NaiveDateTime,
-    workflow: &Workflow,
-) -> ApiResult<BuddyRow> {
+) -> ApiResult<(BuddyRow, PendingProposals)> {
     let row = find(conn, id)?;
     let from = row.state()?;
     let to = transition(from, action)?;
@@ -394,13 +389,5 @@ pub fn act(
         },
     )?;
     let row = find(conn, id)?;
-    store_pairings::follow_buddy(
-        conn,
-        &row,
-        PendingProposals::after(to, false),
-        actor,
-        now,
-        workflow,
-    )?;
-    Ok(row)
+    Ok((row, PendingProposals::after(to, false)))
 }

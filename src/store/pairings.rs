@@ -5,22 +5,19 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use super::buddies::{self, live_loads, BuddyRow};
+use super::buddies::{self, live_loads};
 use super::history::{self, Event};
 use super::requests::{self, follow};
 use super::{concurrent_change, parse_stored};
 use crate::db::schema::{buddies as buddies_table, pairings};
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::actor::Actor;
-use crate::domain::buddy::{BuddyState, PendingProposals};
+use crate::domain::buddy::BuddyState;
 use crate::domain::lifecycle::transition;
 use crate::domain::pairing::{EndReason, PairingAction, PairingState};
 use crate::domain::request::RequestAction;
 use crate::error::{ApiError, ApiResult};
 use crate::http::pagination::PageRequest;
-use crate::mail::notices::Notices;
-use crate::respond::tokens;
-use crate::workflow::Workflow;
 
 pub const ENTITY: &str = "pairing";
 
@@ -64,15 +61,13 @@ fn unavailable(detail: String) -> ApiError {
 }
 
 /// Proposes `buddy_id` for `request_id`: the request must be open, the buddy active with free
-/// capacity and not have declined this request before. The buddy's proposal mail, with its
-/// response links, is written to the outbox in the same transaction.
+/// capacity and not have declined this request before. The request becomes `proposed`.
 pub fn propose(
     conn: &mut DbConnection,
     request_id: &str,
     buddy_id: &str,
     actor: &Actor,
     now: NaiveDateTime,
-    notices: &Notices,
 ) -> ApiResult<PairingRow> {
     let request = requests::find(conn, request_id)?;
     transition(request.state()?, RequestAction::Propose)?;
@@ -159,7 +154,6 @@ pub fn propose(
         Some(&format!("pairing {} proposed", row.id)),
         now,
     )?;
-    notices.proposed(conn, &row, now)?;
     Ok(row)
 }
 
@@ -262,12 +256,9 @@ pub struct Ending {
     pub comment: Option<String>,
 }
 
-/// A staff, buddy or scheduler action on a pairing, with the request following where the design
-/// says so (accept → request matched; decline or expire → request open again; end → request
-/// closed) and what it causes: the confirmation to the buddy on accept, the thanks on end, a
-/// note to the client bureau on decline and expiry, and then the automatic proposal of the next
-/// candidate when it is on (see [`Workflow`]). A used-up response link stays used.
-#[allow(clippy::too_many_arguments)]
+/// A staff, buddy or scheduler action on a pairing, with the request following as
+/// [`PairingAction::moves_request`] says (accept → request matched; decline, expire or cancel →
+/// request open again; end → request closed). A used-up response link stays used.
 pub fn act(
     conn: &mut DbConnection,
     id: &str,
@@ -276,17 +267,8 @@ pub fn act(
     ending: Option<Ending>,
     actor: &Actor,
     now: NaiveDateTime,
-    workflow: &Workflow,
 ) -> ApiResult<PairingRow> {
     let pairing = find(conn, id)?;
-    let request_action = match action {
-        PairingAction::Accept => Some(RequestAction::Match),
-        PairingAction::Decline => Some(RequestAction::ProposalDeclined),
-        PairingAction::Expire => Some(RequestAction::ProposalExpired),
-        PairingAction::Cancel => Some(RequestAction::ProposalCancelled),
-        PairingAction::End => Some(RequestAction::Close),
-        PairingAction::Activate => None,
-    };
     let row = move_pairing(conn, &pairing, action, actor, reason, now, |row| {
         if action == PairingAction::Decline {
             row.decline_reason = reason.map(str::to_owned);
@@ -299,75 +281,71 @@ pub fn act(
             row.evaluation_comment = ending.comment;
         }
     })?;
-    if let Some(request_action) = request_action {
+    if let Some(request_action) = action.moves_request() {
         let request = requests::find(conn, &row.request_id)?;
         let why = format!("pairing {} {}", row.id, row.state);
         follow(conn, &request, request_action, actor, Some(&why), now)?;
     }
-    let notices = &workflow.notices;
-    match action {
-        PairingAction::Accept => {
-            notices.accepted(conn, &row, now)?;
-        }
-        PairingAction::Decline | PairingAction::Expire | PairingAction::Cancel => {
-            match action {
-                PairingAction::Decline => notices.declined(conn, &row, now)?,
-                PairingAction::Expire => notices.expired(conn, &row, now)?,
-                _ => notices.cancelled(conn, &row, now)?,
-            };
-            workflow.request_opened(conn, &row.request_id, now)?;
-        }
-        PairingAction::End => {
-            notices.ended(conn, &row, now)?;
-        }
-        PairingAction::Activate => {}
-    }
     Ok(row)
 }
 
-/// Applies what a change to buddy `buddy` (already stored) does to their pending proposals,
-/// as [`PendingProposals`] says: their live response links are revoked unless nothing changes;
-/// a pending proposal is cancelled through [`act`] (history, request `open` again, a note to the
-/// bureau, automatic proposal), with `reason`, or mailed again to the new address with a fresh
-/// link.
-pub fn follow_buddy(
-    conn: &mut DbConnection,
-    buddy: &BuddyRow,
-    effect: PendingProposals,
-    actor: &Actor,
-    now: NaiveDateTime,
-    workflow: &Workflow,
-) -> ApiResult<()> {
-    if effect == PendingProposals::Keep {
-        return Ok(());
-    }
-    tokens::revoke_for_buddy(conn, &buddy.id, now)?;
-    let pending: Vec<PairingRow> = pairings::table
-        .filter(pairings::buddy_id.eq(&buddy.id))
+/// The buddy's proposals still waiting for an answer, oldest first.
+pub fn pending_for_buddy(conn: &mut DbConnection, buddy_id: &str) -> QueryResult<Vec<PairingRow>> {
+    pairings::table
+        .filter(pairings::buddy_id.eq(buddy_id))
         .filter(pairings::state.eq(PairingState::Proposed.as_str()))
         .order(pairings::id.asc())
         .select(PairingRow::as_select())
-        .load(conn)?;
-    for pairing in pending {
-        match effect {
-            PendingProposals::Cancel => {
-                let reason = format!("buddy {}", buddy.state);
-                act(
-                    conn,
-                    &pairing.id,
-                    PairingAction::Cancel,
-                    Some(&reason),
-                    None,
-                    actor,
-                    now,
-                    workflow,
-                )?;
-            }
-            PendingProposals::Resend => {
-                workflow.notices.proposed(conn, &pairing, now)?;
-            }
-            PendingProposals::Keep => {}
-        }
-    }
-    Ok(())
+        .load(conn)
+}
+
+/// Up to `n` unanswered proposals made at or before `made_by`, oldest first: due to expire.
+pub fn due_expiries(
+    conn: &mut DbConnection,
+    made_by: NaiveDateTime,
+    n: i64,
+) -> QueryResult<Vec<String>> {
+    pairings::table
+        .filter(pairings::state.eq(PairingState::Proposed.as_str()))
+        .filter(pairings::proposed_at.le(made_by))
+        .order(pairings::proposed_at.asc())
+        .limit(n)
+        .select(pairings::id)
+        .load(conn)
+}
+
+/// Up to `n` unanswered, unreminded proposals made at or before `made_by`, oldest first.
+pub fn due_reminders(
+    conn: &mut DbConnection,
+    made_by: NaiveDateTime,
+    n: i64,
+) -> QueryResult<Vec<String>> {
+    pairings::table
+        .filter(pairings::state.eq(PairingState::Proposed.as_str()))
+        .filter(pairings::proposed_at.le(made_by))
+        .filter(pairings::reminder_sent_at.is_null())
+        .order(pairings::proposed_at.asc())
+        .limit(n)
+        .select(pairings::id)
+        .load(conn)
+}
+
+/// Stamps the reminder of proposal `id`, guarded: only while it is unanswered, not yet expired
+/// (made after `now - ttl`) and not reminded. `false` when the guard no longer holds.
+pub fn mark_reminded(
+    conn: &mut DbConnection,
+    id: &str,
+    now: NaiveDateTime,
+    ttl: chrono::Duration,
+) -> QueryResult<bool> {
+    let marked = diesel::update(
+        pairings::table
+            .filter(pairings::id.eq(id))
+            .filter(pairings::state.eq(PairingState::Proposed.as_str()))
+            .filter(pairings::proposed_at.gt(now - ttl))
+            .filter(pairings::reminder_sent_at.is_null()),
+    )
+    .set(pairings::reminder_sent_at.eq(now))
+    .execute(conn)?;
+    Ok(marked == 1)
 }

@@ -343,6 +343,20 @@ pub fn set_legal_hold(
     Ok(())
 }
 
+/// A buddy just erased, and what the erasure leaves for others to clean up.
+#[derive(Debug)]
+pub struct ErasedBuddy {
+    pub buddy: BuddyRow,
+    /// What retiring the buddy (when they were not retired yet) means for their proposals.
+    pub retired: Option<crate::domain::buddy::PendingProposals>,
+    /// The address the buddy had, which the outbox must forget.
+    pub former_email: String,
+    /// The undeliverable placeholder that took its place.
+    pub erased_email: String,
+    /// Every pairing the buddy had, whose mails lose their contents.
+    pub pairing_ids: Vec<String>,
+}
+
 /// Erases a buddy on request: retires them (if not yet), replaces name and region by
 /// [`ERASED`], the e-mail address by an undeliverable placeholder, removes phone and topics and
 /// the free text of their pairings and history, and stamps `erased_at`. The records and their
@@ -353,8 +367,7 @@ pub fn erase_buddy(
     reason: Option<&str>,
     actor: &Actor,
     now: NaiveDateTime,
-    workflow: &crate::workflow::Workflow,
-) -> ApiResult<BuddyRow> {
+) -> ApiResult<ErasedBuddy> {
     let row = buddies::find(conn, id)?;
     if row.erased_at.is_some() {
         return Err(ApiError::Conflict {
@@ -380,17 +393,21 @@ pub fn erase_buddy(
         std::slice::from_ref(&row.id),
         FREE_TEXT_BUDDY_ACTIONS,
     )?;
-    if row.state()? != BuddyState::Retired {
-        buddies::act(
-            conn,
-            id,
-            BuddyAction::Retire,
-            Some("retired to be erased"),
-            actor,
-            now,
-            workflow,
-        )?;
-    }
+    let retired = if row.state()? != BuddyState::Retired {
+        Some(
+            buddies::act(
+                conn,
+                id,
+                BuddyAction::Retire,
+                Some("retired to be erased"),
+                actor,
+                now,
+            )?
+            .1,
+        )
+    } else {
+        None
+    };
     let changed = diesel::update(buddies_table::table)
         .filter(buddies_table::id.eq(id))
         .filter(buddies_table::erased_at.is_null())
@@ -412,8 +429,6 @@ pub fn erase_buddy(
         .select(pairings_table::id)
         .load(conn)?;
     scrub_pairings(conn, &pairing_ids, now)?;
-    crate::mail::outbox::erase_contents(conn, pairings::ENTITY, &pairing_ids, now)?;
-    crate::mail::outbox::forget_recipient(conn, &row.email, &erased_email(id))?;
     // A retired buddy is never a candidate; the reasons may say something about the buddy.
     diesel::delete(request_exclusions::table.filter(request_exclusions::buddy_id.eq(id)))
         .execute(conn)?;
@@ -442,7 +457,13 @@ pub fn erase_buddy(
             at: now,
         },
     )?;
-    buddies::find(conn, id)
+    Ok(ErasedBuddy {
+        buddy: buddies::find(conn, id)?,
+        retired,
+        former_email: row.email,
+        erased_email: erased_email(id),
+        pairing_ids,
+    })
 }
 
 /// Everything held about one client: their requests, the requests' history, their pairings and

@@ -297,8 +297,8 @@ pub(crate) fn follow(
     Ok(to)
 }
 
-/// Withdraws an open or proposed request; a pending proposal is cancelled with it, and its
-/// buddy told so by mail.
+/// Withdraws an open or proposed request; a pending proposal is cancelled with it. Returns the
+/// request as it is now and the cancelled proposals.
 pub fn withdraw(
     conn: &mut DbConnection,
     id: &str,
@@ -306,8 +306,7 @@ pub fn withdraw(
     reason: Option<&str>,
     actor: &Actor,
     now: NaiveDateTime,
-    notices: &crate::mail::notices::Notices,
-) -> ApiResult<RequestRow> {
+) -> ApiResult<(RequestRow, Vec<PairingRow>)> {
     let request = find_visible(conn, id, scope)?;
     follow(conn, &request, RequestAction::Withdraw, actor, reason, now)?;
     let live: Vec<PairingRow> = pairings_table::table
@@ -315,8 +314,9 @@ pub fn withdraw(
         .filter(pairings_table::state.eq(PairingState::Proposed.as_str()))
         .select(PairingRow::as_select())
         .load(conn)?;
+    let mut cancelled = Vec::with_capacity(live.len());
     for pairing in live {
-        let cancelled = pairings::move_pairing(
+        cancelled.push(pairings::move_pairing(
             conn,
             &pairing,
             PairingAction::Cancel,
@@ -324,8 +324,43 @@ pub fn withdraw(
             Some("request withdrawn"),
             now,
             |_| {},
-        )?;
-        notices.withdrawn(conn, &cancelled, now)?;
+        )?);
     }
-    find(conn, id)
+    Ok((find(conn, id)?, cancelled))
+}
+
+/// Up to `n` requests still `open` since `cutoff` or before, not yet reported, oldest first.
+pub fn due_overdue(
+    conn: &mut DbConnection,
+    cutoff: NaiveDateTime,
+    n: i64,
+) -> QueryResult<Vec<String>> {
+    buddy_requests::table
+        .filter(buddy_requests::state.eq(RequestState::Open.as_str()))
+        .filter(buddy_requests::created_at.le(cutoff))
+        .filter(buddy_requests::overdue_notified_at.is_null())
+        .order(buddy_requests::created_at.asc())
+        .limit(n)
+        .select(buddy_requests::id)
+        .load(conn)
+}
+
+/// Stamps the overdue report of request `id`, guarded: only while it is `open` since `cutoff`
+/// or before and not yet reported. `false` when the guard no longer holds.
+pub fn mark_overdue(
+    conn: &mut DbConnection,
+    id: &str,
+    cutoff: NaiveDateTime,
+    now: NaiveDateTime,
+) -> QueryResult<bool> {
+    let marked = diesel::update(
+        buddy_requests::table
+            .filter(buddy_requests::id.eq(id))
+            .filter(buddy_requests::state.eq(RequestState::Open.as_str()))
+            .filter(buddy_requests::created_at.le(cutoff))
+            .filter(buddy_requests::overdue_notified_at.is_null()),
+    )
+    .set(buddy_requests::overdue_notified_at.eq(now))
+    .execute(conn)?;
+    Ok(marked == 1)
 }

@@ -522,18 +522,15 @@ impl TestApp {
     /// the clock past the proposal's lifetime.
     pub fn expire_pairing(&self, pairing: &str) {
         let now = self.clock.now_naive();
-        let workflow = self.workflow();
+        let reactions = self.reactions();
         self.with_connection(|conn| {
-            maatje::db::write_transaction(conn, |conn| {
-                maatje::store::pairings::act(
-                    conn,
+            maatje::ops::change_on(conn, &reactions, maatje::ops::Ctx::system(now), |tx| {
+                maatje::ops::pairings::act(
+                    tx,
                     pairing,
                     maatje::domain::pairing::PairingAction::Expire,
                     None,
                     None,
-                    &maatje::domain::actor::Actor::System,
-                    now,
-                    &workflow,
                 )
             })
         })
@@ -547,9 +544,10 @@ impl TestApp {
         maatje::mail::notices::Notices::new(&self.settings, links)
     }
 
-    /// The server's workflow (mails and automatic proposal), as `Application::build` builds it.
-    pub fn workflow(&self) -> maatje::workflow::Workflow {
-        maatje::workflow::Workflow::new(&self.settings, self.notices())
+    /// The server's reactions to changes (mails and automatic proposal), as
+    /// `Application::build` builds them.
+    pub fn reactions(&self) -> maatje::ops::Reactions {
+        maatje::ops::Reactions::new(&self.settings, self.notices())
     }
 
     /// Runs `f` with a connection to the server's database (blocking; fine in tests).

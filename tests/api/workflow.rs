@@ -19,7 +19,7 @@ pub fn scheduler(app: &TestApp) -> Scheduler {
     Scheduler::new(
         app.db.clone(),
         app.clock.clone(),
-        app.workflow(),
+        app.reactions(),
         &app.settings.workflow,
     )
 }

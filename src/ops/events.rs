@@ -1,0 +1,36 @@
+//! What happened, as the operations tell it. Each event's reactions are in
+//! [`super::reactions`], the one place that decides what a change causes.
+
+use crate::domain::buddy::PendingProposals;
+use crate::domain::pairing::PairingAction;
+use crate::store::buddies::BuddyRow;
+use crate::store::pairings::PairingRow;
+use crate::store::requests::RequestRow;
+
+#[derive(Debug, Clone)]
+pub enum Event {
+    /// A new request arrived (it is `open`).
+    RequestCreated(RequestRow),
+    /// A request is `open` again: its proposal was declined, expired or cancelled.
+    RequestReopened { request_id: String },
+    /// A request was withdrawn while this proposal waited for its buddy's answer; the proposal
+    /// is cancelled with it.
+    ProposalWithdrawn(PairingRow),
+    /// A buddy was proposed for a request.
+    Proposed(PairingRow),
+    /// A pairing moved by `action` (accept, decline, activate, end, expire, cancel); the
+    /// pairing as it is now.
+    PairingMoved {
+        pairing: PairingRow,
+        action: PairingAction,
+    },
+    /// A buddy's state or e-mail address changed: what that means for their pending proposals.
+    BuddyChanged {
+        buddy: BuddyRow,
+        proposals: PendingProposals,
+    },
+    /// An unanswered proposal is due its one reminder.
+    ReminderDue(PairingRow),
+    /// A request has been open too long.
+    RequestOverdue(RequestRow),
+}

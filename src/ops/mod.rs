@@ -1,0 +1,233 @@
+//! The use-case layer: one function per thing a caller can do, shared by every channel (the
+//! API handlers, the buddy's response pages, the scheduler's jobs).
+//!
+//! An operation gets a [`Ctx`] (who acts, in which organisation's scope, when, and the audit
+//! record of the request) and runs in one transaction, through [`change`] or [`read`]:
+//!
+//! 1. the operation checks the caller's scope and applies the domain transition through the
+//!    store, which writes the history;
+//! 2. it emits domain [`Event`]s ([`Tx::emit`]); their reactions (outbox mail, automatic
+//!    proposal) run in the same transaction, from one module, [`reactions`], and may emit more;
+//! 3. the audit record of the request ([`crate::audit::Pending`]) is appended last, in the same
+//!    transaction: a change and its record commit together, or neither does.
+//!
+//! A change the caller is told failed is rolled back whole, so a retry is always safe.
+//! Reads leave their record to the audit middleware, which commits it (grouped with other
+//! requests' records) before the answer goes out.
+
+pub mod buddies;
+pub mod events;
+pub mod pairings;
+pub mod reactions;
+pub mod requests;
+
+use std::collections::VecDeque;
+
+use chrono::NaiveDateTime;
+
+pub use events::Event;
+pub use reactions::Reactions;
+
+use crate::audit::Pending;
+use crate::config::MatchingSettings;
+use crate::db::{write_transaction, Database, DbConnection};
+use crate::domain::actor::Actor;
+use crate::domain::clock::Clock;
+use crate::domain::privacy::Retention;
+use crate::domain::request::ServiceLevel;
+use crate::error::ApiResult;
+use crate::store::staff::LoginPolicy;
+
+/// What every operation and handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: Database,
+    /// Appends the audit records that no change's own transaction carries, many per commit.
+    pub audit: crate::audit::writer::AuditWriter,
+    pub clock: Clock,
+    pub login: LoginPolicy,
+    /// The bound on concurrent password checks (`auth.max_concurrent_verifications`).
+    pub verifications: crate::auth::password::Verifications,
+    pub retention: Retention,
+    /// What changes cause: the mails and the automatic proposal; its notices also render the
+    /// buddy response pages.
+    pub reactions: Reactions,
+    pub service_level: ServiceLevel,
+    pub matching: MatchingSettings,
+    /// The facts about every active buddy the candidate ranking last read.
+    pub candidates: std::sync::Arc<crate::store::candidates::FactsCache>,
+}
+
+impl AppState {
+    /// Runs `f` as one change (see [`change`]).
+    pub async fn change<T, F>(&self, ctx: Ctx, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut Tx<'_>) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        change(&self.db, &self.reactions, ctx, f).await
+    }
+
+    /// Runs `f` as one read (see [`read`]).
+    pub async fn read<T, F>(&self, ctx: Ctx, f: F) -> ApiResult<T>
+    where
+        F: FnOnce(&mut DbConnection, &Ctx) -> ApiResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        read(&self.db, ctx, f).await
+    }
+}
+
+/// Who asks, within which organisation, at what time, and the audit record of the request.
+#[derive(Clone)]
+pub struct Ctx {
+    pub actor: Actor,
+    /// The organisation a case system is confined to; `None` for staff and the service itself.
+    pub scope: Option<String>,
+    /// The service clock when the request arrived (or the job ran).
+    pub now: NaiveDateTime,
+    audit: Option<Pending>,
+}
+
+impl Ctx {
+    pub fn new(actor: Actor, scope: Option<String>, now: NaiveDateTime) -> Ctx {
+        Ctx {
+            actor,
+            scope,
+            now,
+            audit: None,
+        }
+    }
+
+    /// The service acting by itself (the scheduler): no scope, no request to audit.
+    pub fn system(now: NaiveDateTime) -> Ctx {
+        Ctx::new(Actor::System, None, now)
+    }
+
+    /// Attaches the audit record of the request (when its route is audited).
+    pub fn audited(mut self, pending: Option<Pending>) -> Ctx {
+        self.audit = pending;
+        self
+    }
+
+    /// Notes the client the operation concerns, for the request's audit record.
+    pub fn concerns(&self, client_ref: Option<String>) {
+        if let Some(pending) = &self.audit {
+            pending.concerns(client_ref);
+        }
+    }
+
+    /// Notes the object created or acted on, for the request's audit record.
+    pub fn object(&self, id: &str) {
+        if let Some(pending) = &self.audit {
+            pending.object(id);
+        }
+    }
+
+    /// Notes who acted, when the operation establishes it (a buddy's response link).
+    pub fn acted_by(&mut self, actor: Actor) {
+        if let Some(pending) = &self.audit {
+            pending.actor(actor.clone());
+        }
+        self.actor = actor;
+    }
+}
+
+/// One change under way: its connection (inside the write transaction), its context and the
+/// events it emitted whose reactions have not run yet.
+pub struct Tx<'a> {
+    pub conn: &'a mut DbConnection,
+    pub ctx: Ctx,
+    reactions: &'a Reactions,
+    events: VecDeque<Event>,
+    /// Set when the operation found nothing to change after all (e.g. a used response link):
+    /// the request's record is then the middleware's, with the answer's own status.
+    unchanged: bool,
+}
+
+impl Tx<'_> {
+    pub fn now(&self) -> NaiveDateTime {
+        self.ctx.now
+    }
+
+    pub fn actor(&self) -> &Actor {
+        &self.ctx.actor
+    }
+
+    /// Declares that this transaction changed nothing: it writes no audit record of its own.
+    pub fn unchanged(&mut self) {
+        self.unchanged = true;
+    }
+
+    /// Emits a domain event; its reactions run before the transaction commits.
+    pub fn emit(&mut self, event: Event) {
+        self.events.push_back(event);
+    }
+
+    /// Runs the reactions of every event emitted so far (and of those they emit) now, so that
+    /// the operation can read the state they leave (e.g. a request proposed automatically).
+    pub fn settle(&mut self) -> ApiResult<()> {
+        let reactions = self.reactions;
+        while let Some(event) = self.events.pop_front() {
+            reactions.react(self, event)?;
+        }
+        Ok(())
+    }
+}
+
+/// Runs `f` in one write transaction with the reactions of its events and the audit record of
+/// the request: all of it is stored, or none.
+pub async fn change<T, F>(db: &Database, reactions: &Reactions, ctx: Ctx, f: F) -> ApiResult<T>
+where
+    F: FnOnce(&mut Tx<'_>) -> ApiResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    let reactions = reactions.clone();
+    db.run(move |conn| change_on(conn, &reactions, ctx, f))
+        .await
+}
+
+/// [`change`] on a connection the caller holds (the command line, tests): blocking.
+pub fn change_on<T, F>(
+    conn: &mut DbConnection,
+    reactions: &Reactions,
+    ctx: Ctx,
+    f: F,
+) -> ApiResult<T>
+where
+    F: FnOnce(&mut Tx<'_>) -> ApiResult<T>,
+{
+    let (value, recorded) = write_transaction(conn, move |conn| {
+        let mut tx = Tx {
+            conn,
+            ctx,
+            reactions,
+            events: VecDeque::new(),
+            unchanged: false,
+        };
+        let value = f(&mut tx)?;
+        tx.settle()?;
+        let recorded = match (&tx.ctx.audit, tx.unchanged) {
+            (Some(pending), false) => {
+                pending.record_change(tx.conn)?;
+                Some(pending.clone())
+            }
+            _ => None,
+        };
+        Ok((value, recorded))
+    })?;
+    if let Some(pending) = recorded {
+        pending.committed();
+    }
+    Ok(value)
+}
+
+/// Runs `f` with a connection outside any write transaction; the request's audit record is
+/// the middleware's to write.
+pub async fn read<T, F>(db: &Database, ctx: Ctx, f: F) -> ApiResult<T>
+where
+    F: FnOnce(&mut DbConnection, &Ctx) -> ApiResult<T> + Send + 'static,
+    T: Send + 'static,
+{
+    db.run(move |conn| f(conn, &ctx)).await
+}

@@ -1,0 +1,139 @@
+//! Pairings: proposing a buddy for a request, the buddy's answer (by staff or through the
+//! buddy's response link), the introduction, the end, and the scheduler's expiry and reminder.
+
+use chrono::Duration;
+
+use super::{Event, Tx};
+use crate::domain::actor::Actor;
+use crate::domain::buddy::PendingProposals;
+use crate::domain::pairing::{PairingAction, PairingState};
+use crate::error::ApiResult;
+use crate::respond::tokens;
+use crate::store::buddies::BuddyRow;
+use crate::store::pairings::{self as store, Ending, PairingRow};
+use crate::store::requests::client_ref_of;
+
+/// Proposes `buddy_id` for `request_id` as `actor` (staff, or the service's automatic
+/// proposal). The buddy is mailed the proposal with its response links.
+pub fn propose(
+    tx: &mut Tx<'_>,
+    request_id: &str,
+    buddy_id: &str,
+    actor: &Actor,
+) -> ApiResult<PairingRow> {
+    let now = tx.now();
+    let row = store::propose(tx.conn, request_id, buddy_id, actor, now)?;
+    tx.emit(Event::Proposed(row.clone()));
+    Ok(row)
+}
+
+/// Proposes a buddy on the caller's behalf: the request's client is noted for the audit trail.
+pub fn propose_by_caller(
+    tx: &mut Tx<'_>,
+    request_id: &str,
+    buddy_id: &str,
+) -> ApiResult<PairingRow> {
+    let actor = tx.actor().clone();
+    let row = propose(tx, request_id, buddy_id, &actor)?;
+    tx.ctx.object(&row.id);
+    tx.ctx.concerns(client_ref_of(tx.conn, &row.request_id)?);
+    Ok(row)
+}
+
+/// Moves pairing `id` by `action` as the caller (staff, or the buddy through a response link),
+/// its request with it; the mails and the automatic proposal follow as reactions.
+pub fn act(
+    tx: &mut Tx<'_>,
+    id: &str,
+    action: PairingAction,
+    reason: Option<&str>,
+    ending: Option<Ending>,
+) -> ApiResult<PairingRow> {
+    let actor = tx.actor().clone();
+    let row = move_by(tx, id, action, reason, ending, &actor)?;
+    tx.ctx.concerns(client_ref_of(tx.conn, &row.request_id)?);
+    Ok(row)
+}
+
+fn move_by(
+    tx: &mut Tx<'_>,
+    id: &str,
+    action: PairingAction,
+    reason: Option<&str>,
+    ending: Option<Ending>,
+    actor: &Actor,
+) -> ApiResult<PairingRow> {
+    let now = tx.now();
+    let row = store::act(tx.conn, id, action, reason, ending, actor, now)?;
+    tx.emit(Event::PairingMoved {
+        pairing: row.clone(),
+        action,
+    });
+    if action.reopens_request() {
+        tx.emit(Event::RequestReopened {
+            request_id: row.request_id.clone(),
+        });
+    }
+    Ok(row)
+}
+
+/// What a change of `buddy` means for their pending proposals (see [`PendingProposals`]): the
+/// live response links are revoked; each pending proposal is cancelled (its request `open`
+/// again) or mailed again to the new address with a fresh link.
+pub(super) fn follow_buddy(
+    tx: &mut Tx<'_>,
+    buddy: &BuddyRow,
+    effect: PendingProposals,
+) -> ApiResult<()> {
+    let now = tx.now();
+    tokens::revoke_for_buddy(tx.conn, &buddy.id, now)?;
+    let actor = tx.actor().clone();
+    for pairing in store::pending_for_buddy(tx.conn, &buddy.id)? {
+        match effect {
+            PendingProposals::Cancel => {
+                let reason = format!("buddy {}", buddy.state);
+                move_by(
+                    tx,
+                    &pairing.id,
+                    PairingAction::Cancel,
+                    Some(&reason),
+                    None,
+                    &actor,
+                )?;
+            }
+            PendingProposals::Resend => tx.emit(Event::Proposed(pairing)),
+            PendingProposals::Keep => {}
+        }
+    }
+    Ok(())
+}
+
+/// Expires proposal `id` if it is still unanswered after `ttl` (the scheduler). `false` when
+/// there is nothing to do (answered meanwhile, or not due).
+pub fn expire(tx: &mut Tx<'_>, id: &str, ttl: Duration) -> ApiResult<bool> {
+    let pairing = store::find(tx.conn, id)?;
+    if pairing.state()? != PairingState::Proposed || pairing.proposed_at > tx.now() - ttl {
+        return Ok(false);
+    }
+    let reason = format!("no answer within {} hours", ttl.num_hours());
+    move_by(
+        tx,
+        id,
+        PairingAction::Expire,
+        Some(&reason),
+        None,
+        &Actor::System,
+    )?;
+    Ok(true)
+}
+
+/// Marks the one reminder of proposal `id` as due, if it is still unanswered within `ttl` and
+/// none went out (the scheduler). `false` when there is nothing to do.
+pub fn remind(tx: &mut Tx<'_>, id: &str, ttl: Duration) -> ApiResult<bool> {
+    if !store::mark_reminded(tx.conn, id, tx.now(), ttl)? {
+        return Ok(false);
+    }
+    let pairing = store::find(tx.conn, id)?;
+    tx.emit(Event::ReminderDue(pairing));
+    Ok(true)
+}

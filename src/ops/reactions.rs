@@ -1,0 +1,120 @@
+//! What the service does by itself when something changes: the one module that decides the
+//! reactions to every [`Event`]. They run in the change's own transaction ([`super::change`]),
+//! so a mail is in the outbox exactly when its change is committed.
+//!
+//! - **Mails** ([`Notices`]): the proposal with its response links, the confirmations and
+//!   thanks to the buddy, and the bureau's notes (new request, decline, expiry, cancellation,
+//!   nobody to propose, overdue).
+//! - **Automatic proposal** (`matching.auto_propose`, off by default). When a request arrives,
+//!   or comes back to `open` because its proposal was declined, expired or cancelled, the best
+//!   candidate ([`crate::store::candidates::best_candidate`], the same ranking staff see) is
+//!   proposed by the actor `system`, if their score is at least `matching.auto_propose_min_score`.
+//!   Otherwise the request waits for staff, and the client bureau gets `bureau_no_candidate`
+//!   saying whether nobody was available or the best score was too low. A declined or expired
+//!   buddy is filtered out of the ranking, so the proposal moves on to the next one.
+//! - **A buddy's pending proposals** follow the buddy (see [`PendingProposals`]): cancelled
+//!   when the buddy pauses or retires, mailed again when their address changes.
+
+use crate::config::Settings;
+use crate::domain::actor::Actor;
+use crate::domain::buddy::PendingProposals;
+use crate::domain::pairing::PairingAction;
+use crate::error::ApiResult;
+use crate::mail::notices::Notices;
+use crate::matching::Weights;
+use crate::store::candidates::{best_candidate, FactsCache};
+use crate::store::requests;
+
+use super::{pairings, Event, Tx};
+
+/// The automatic proposal's settings.
+#[derive(Debug, Clone)]
+pub struct AutoPropose {
+    pub weights: Weights,
+    pub min_score: f64,
+}
+
+/// The service's own reactions to changes. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Reactions {
+    pub notices: Notices,
+    /// `None` when automatic proposal is off.
+    pub auto_propose: Option<AutoPropose>,
+}
+
+impl Reactions {
+    pub fn new(settings: &Settings, notices: Notices) -> Reactions {
+        Reactions {
+            notices,
+            auto_propose: settings.matching.auto_propose.then(|| AutoPropose {
+                weights: settings.matching.weights(),
+                min_score: settings.matching.auto_propose_min_score,
+            }),
+        }
+    }
+
+    /// Runs the reactions to `event`.
+    pub(super) fn react(&self, tx: &mut Tx<'_>, event: Event) -> ApiResult<()> {
+        let now = tx.now();
+        let notices = &self.notices;
+        match event {
+            Event::RequestCreated(request) => {
+                notices.request_created(tx.conn, &request, now)?;
+                self.request_open(tx, &request.id)?;
+            }
+            Event::RequestReopened { request_id } => self.request_open(tx, &request_id)?,
+            Event::ProposalWithdrawn(pairing) => {
+                notices.withdrawn(tx.conn, &pairing, now)?;
+            }
+            Event::Proposed(pairing) => {
+                notices.proposed(tx.conn, &pairing, now)?;
+            }
+            Event::PairingMoved { pairing, action } => {
+                match action {
+                    PairingAction::Accept => notices.accepted(tx.conn, &pairing, now)?,
+                    PairingAction::Decline => notices.declined(tx.conn, &pairing, now)?,
+                    PairingAction::Expire => notices.expired(tx.conn, &pairing, now)?,
+                    PairingAction::Cancel => notices.cancelled(tx.conn, &pairing, now)?,
+                    PairingAction::End => notices.ended(tx.conn, &pairing, now)?,
+                    PairingAction::Activate => return Ok(()),
+                };
+            }
+            Event::BuddyChanged { buddy, proposals } => {
+                if proposals != PendingProposals::Keep {
+                    pairings::follow_buddy(tx, &buddy, proposals)?;
+                }
+            }
+            Event::ReminderDue(pairing) => {
+                notices.reminder(tx.conn, &pairing, now)?;
+            }
+            Event::RequestOverdue(request) => {
+                notices.overdue(tx.conn, &request, now)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// A request arrived or is `open` again: with automatic proposal on, propose its best
+    /// candidate if good enough, else tell the bureau.
+    fn request_open(&self, tx: &mut Tx<'_>, request_id: &str) -> ApiResult<()> {
+        let Some(auto) = &self.auto_propose else {
+            return Ok(());
+        };
+        let now = tx.now();
+        // A fresh cache, not the instance's: this runs inside a write transaction whose own
+        // uncommitted changes already moved `matching_version`, and facts that may yet roll back
+        // must not be kept under that version for other requests.
+        let fresh = FactsCache::default();
+        match best_candidate(tx.conn, &fresh, request_id, &auto.weights, now)? {
+            Some(best) if best.score >= auto.min_score => {
+                pairings::propose(tx, request_id, &best.buddy_id, &Actor::System)?;
+            }
+            best => {
+                let request = requests::find(tx.conn, request_id)?;
+                self.notices
+                    .no_candidate(tx.conn, &request, best.map(|b| b.score), now)?;
+            }
+        }
+        Ok(())
+    }
+}

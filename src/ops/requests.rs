@@ -1,0 +1,52 @@
+//! Buddy requests: a client's request arriving from a case system or staff, its withdrawal, and
+//! the scheduler's report of a request open too long.
+
+use chrono::NaiveDateTime;
+
+use super::{Event, Tx};
+use crate::error::ApiResult;
+use crate::store::pairings::PairingRow;
+use crate::store::requests::{self as store, NewRequest, RequestRow};
+
+/// Takes a new request in: the bureau is told, and with automatic proposal on its best
+/// candidate may be proposed at once. Returns the request as it is after that, with its
+/// pairing if one was proposed.
+pub fn create(tx: &mut Tx<'_>, new: NewRequest) -> ApiResult<(RequestRow, Option<PairingRow>)> {
+    tx.ctx.concerns(Some(new.client_ref.clone()));
+    let row = store::insert(tx.conn, new, &tx.ctx.actor, tx.ctx.now)?;
+    tx.ctx.object(&row.id);
+    tx.emit(Event::RequestCreated(row.clone()));
+    tx.settle()?;
+    let row = store::find(tx.conn, &row.id)?;
+    let pairing = store::latest_pairings(tx.conn, std::slice::from_ref(&row.id))?.remove(&row.id);
+    Ok((row, pairing))
+}
+
+/// Withdraws a request the caller may see; a pending proposal is cancelled with it and its
+/// buddy told so.
+pub fn withdraw(tx: &mut Tx<'_>, id: &str, reason: Option<&str>) -> ApiResult<RequestRow> {
+    let (row, cancelled) = store::withdraw(
+        tx.conn,
+        id,
+        tx.ctx.scope.as_deref(),
+        reason,
+        &tx.ctx.actor,
+        tx.ctx.now,
+    )?;
+    tx.ctx.concerns(Some(row.client_ref.clone()));
+    for pairing in cancelled {
+        tx.emit(Event::ProposalWithdrawn(pairing));
+    }
+    Ok(row)
+}
+
+/// Reports request `id` to the bureau as overdue, once, if it is still `open` since `cutoff`
+/// or before (the scheduler). `false` when there is nothing to do.
+pub fn report_overdue(tx: &mut Tx<'_>, id: &str, cutoff: NaiveDateTime) -> ApiResult<bool> {
+    if !store::mark_overdue(tx.conn, id, cutoff, tx.now())? {
+        return Ok(false);
+    }
+    let request = store::find(tx.conn, id)?;
+    tx.emit(Event::RequestOverdue(request));
+    Ok(true)
+}
