@@ -257,6 +257,15 @@ pub async fn record(db: &Database, entry: NewRecord) -> ApiResult<AuditRow> {
 
 /// The 500 that replaces an answer whose audit record could not be written.
 fn not_recorded(route: &str, status: StatusCode, cause: ApiError) -> ApiError {
+    // A database that is unreachable, full or read-only keeps its own 503.
+    if matches!(
+        cause,
+        ApiError::Unavailable(_) | ApiError::StorageFull(_) | ApiError::ReadOnly(_)
+    ) {
+        tracing::error!(route, status = status.as_u16(), error = %cause,
+            "audit record not written: answering 503; a change the request made stays committed");
+        return cause;
+    }
     tracing::error!(
         route,
         status = status.as_u16(),
