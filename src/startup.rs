@@ -40,6 +40,8 @@ use crate::{audit, auth};
 
 pub struct Application {
     port: u16,
+    /// The server's own database handle (its pool), for tests that act on its connections.
+    db: Database,
     server: Server,
     /// Background work that runs as long as the server does.
     retention: Option<RetentionJob>,
@@ -99,7 +101,7 @@ impl Application {
             )
         });
         let state = web::Data::new(AppState {
-            db,
+            db: db.clone(),
             clock,
             login: settings.login_policy(),
             verifications: settings.verifications(),
@@ -136,6 +138,7 @@ impl Application {
         );
         Ok(Application {
             port,
+            db,
             server: server.run(),
             retention,
             mail,
@@ -145,6 +148,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The database handle the server uses (the same pool, not a second one).
+    pub fn database(&self) -> &Database {
+        &self.db
     }
 
     /// Serves until the server stops; the background jobs run alongside, on the same runtime,
