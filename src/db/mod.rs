@@ -649,6 +649,71 @@ mod tests {
         assert_eq!(classify(&Error::BrokenTransactionManager), Failure::Other);
     }
 
+    fn sqlite_database(dir: &std::path::Path) -> Database {
+        let settings = DatabaseSettings {
+            url: String::new(),
+            pool_size: 2,
+            connect_timeout_seconds: 5,
+            migrate_on_start: false,
+            sqlite_busy_timeout_ms: 1000,
+        };
+        let target = DatabaseTarget::Sqlite {
+            path: dir.join("breaker.sqlite3"),
+        };
+        Database::connect(&settings, target).expect("a SQLite file")
+    }
+
+    #[test]
+    fn an_open_breaker_fails_checkouts_at_once_until_the_probe_connects() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sqlite_database(dir.path());
+        assert!(db.blocking().is_ok());
+        db.shared.trip("connection lost".into());
+        let started = Instant::now();
+        match db.blocking() {
+            Err(ApiError::Unavailable(cause)) => assert_eq!(cause, "connection lost"),
+            other => panic!("expected unavailable, got {:?}", other.err()),
+        }
+        assert!(started.elapsed() < Duration::from_millis(100));
+        // The probe connects (the file is there) and closes the breaker.
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while db.shared.open_cause().is_some() {
+            assert!(
+                Instant::now() < deadline,
+                "the probe did not close the breaker"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(db.blocking().is_ok());
+    }
+
+    #[test]
+    fn a_lost_connection_in_a_query_opens_the_breaker() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sqlite_database(dir.path());
+        let lost = db
+            .shared
+            .with_connection(Duration::from_secs(1), |_| -> ApiResult<()> {
+                Err(db_error(
+                    DatabaseErrorKind::ClosedConnection,
+                    "server closed the connection unexpectedly",
+                )
+                .into())
+            });
+        assert!(matches!(lost, Err(ApiError::Unavailable(_))));
+        assert!(db.shared.open_cause().is_some(), "the breaker is open");
+        // A full database is no outage of the connection: the breaker stays as it is.
+        let dir = tempfile::tempdir().unwrap();
+        let db = sqlite_database(dir.path());
+        let full = db
+            .shared
+            .with_connection(Duration::from_secs(1), |_| -> ApiResult<()> {
+                Err(db_error(DatabaseErrorKind::Unknown, "database or disk is full").into())
+            });
+        assert!(matches!(full, Err(ApiError::StorageFull(_))));
+        assert!(db.shared.open_cause().is_none());
+    }
+
     #[test]
     fn api_errors_wrapping_a_database_failure_are_reclassified() {
         let full = db_error(DatabaseErrorKind::Unknown, "database or disk is full");
