@@ -14,6 +14,10 @@ use crate::http::request_id;
 
 pub const PROBLEM_JSON: &str = "application/problem+json";
 
+/// The `Retry-After` of a full or read-only database: an operator has to act, which takes
+/// longer than a connection coming back.
+pub const STORAGE_RETRY_AFTER_SECS: u64 = 30;
+
 /// One invalid field of a request: where it is and what is wrong with it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
 pub struct FieldError {
@@ -120,6 +124,14 @@ pub enum ApiError {
     /// 503: the database cannot be reached right now.
     #[error("database unavailable: {0}")]
     Unavailable(String),
+    /// 503: the database (or its disk) is full: it cannot store more until an operator makes
+    /// room. Nothing of the failed write is stored.
+    #[error("database storage full: {0}")]
+    StorageFull(String),
+    /// 503: the database takes no changes right now (a read-only file, transaction or
+    /// standby). Nothing of the failed write is stored.
+    #[error("database read-only: {0}")]
+    ReadOnly(String),
     /// 503: too much of a bounded kind of work is under way (password checks); `Retry-After`
     /// says when to try again.
     #[error("too many {what} at once; retry after {retry_after_secs} s")]
@@ -166,6 +178,8 @@ impl ApiError {
     pub fn again(&self) -> ApiError {
         match self {
             ApiError::Unavailable(cause) => ApiError::Unavailable(cause.clone()),
+            ApiError::StorageFull(cause) => ApiError::StorageFull(cause.clone()),
+            ApiError::ReadOnly(cause) => ApiError::ReadOnly(cause.clone()),
             ApiError::Busy {
                 what,
                 retry_after_secs,
@@ -181,6 +195,7 @@ impl ApiError {
     fn retry_after_secs(&self) -> Option<u64> {
         match self {
             ApiError::Unavailable(_) => Some(5),
+            ApiError::StorageFull(_) | ApiError::ReadOnly(_) => Some(STORAGE_RETRY_AFTER_SECS),
             ApiError::Busy {
                 retry_after_secs, ..
             } => Some((*retry_after_secs).max(1)),
@@ -207,6 +222,8 @@ impl ApiError {
             ApiError::Unavailable(_) | ApiError::Busy { .. } => {
                 ("unavailable", "Service temporarily unavailable")
             }
+            ApiError::StorageFull(_) => ("storage-full", "Storage full"),
+            ApiError::ReadOnly(_) => ("read-only", "Database read-only"),
             ApiError::Internal(_) => ("internal", "Internal server error"),
             ApiError::Http(status) if *status == StatusCode::NOT_FOUND => {
                 ("not-found", "Not found")
@@ -250,6 +267,18 @@ impl ApiError {
             ApiError::Unavailable(_) => {
                 problem.detail = Some("the database cannot be reached; try again later".to_owned())
             }
+            ApiError::StorageFull(_) => {
+                problem.detail = Some(
+                    "the database is full and cannot store changes right now; try again later"
+                        .to_owned(),
+                )
+            }
+            ApiError::ReadOnly(_) => {
+                problem.detail = Some(
+                    "the database accepts no changes right now (it is read-only); try again later"
+                        .to_owned(),
+                )
+            }
             ApiError::NoRoute => {
                 problem.detail = Some("there is no operation for this method and path".into())
             }
@@ -271,7 +300,10 @@ impl ResponseError for ApiError {
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::NotAcceptable { .. } => StatusCode::NOT_ACCEPTABLE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
-            ApiError::Unavailable(_) | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Unavailable(_)
+            | ApiError::StorageFull(_)
+            | ApiError::ReadOnly(_)
+            | ApiError::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
             ApiError::Http(status) => *status,
         }
@@ -281,6 +313,8 @@ impl ResponseError for ApiError {
         match self {
             ApiError::Internal(cause) => tracing::error!(error = ?cause, "request failed"),
             ApiError::Unavailable(cause) => tracing::warn!(%cause, "database unavailable"),
+            ApiError::StorageFull(cause) => tracing::error!(%cause, "database storage full"),
+            ApiError::ReadOnly(cause) => tracing::error!(%cause, "database read-only"),
             _ => {}
         }
         let mut response = HttpResponse::build(self.status_code());
@@ -295,9 +329,18 @@ impl ResponseError for ApiError {
     }
 }
 
+/// A database that is unreachable, full or read-only is a 503 of its own kind (see
+/// [`crate::db::classify`]); any other database error is a 500.
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
-        ApiError::Internal(anyhow::Error::new(e).context("database query failed"))
+        match crate::db::classify(&e) {
+            crate::db::Failure::Unavailable => ApiError::Unavailable(e.to_string()),
+            crate::db::Failure::StorageFull => ApiError::StorageFull(e.to_string()),
+            crate::db::Failure::ReadOnly => ApiError::ReadOnly(e.to_string()),
+            crate::db::Failure::Other => {
+                ApiError::Internal(anyhow::Error::new(e).context("database query failed"))
+            }
+        }
     }
 }
 

@@ -319,15 +319,46 @@ fn add_to_operation(operation: &mut Operation, has_id: bool) {
         "500",
         "Unexpected error; the body carries only the request id",
     );
-    add(
-        "503",
-        "The database cannot be reached; retry later (see `Retry-After`)",
-    );
+    let unavailable = operation
+        .responses
+        .responses
+        .entry("503".to_owned())
+        .or_insert_with(|| problem_response(DATABASE_503));
+    // An operation's own 503 (the password checks' bound) names the database's too.
+    if let RefOr::T(response) = unavailable {
+        if !response.description.contains(DATABASE_503) {
+            response.description = format!(
+                "{}. Also: {}{}",
+                response.description.trim_end_matches('.'),
+                DATABASE_503[..1].to_lowercase(),
+                &DATABASE_503[1..]
+            );
+        }
+        response
+            .headers
+            .entry("Retry-After".to_owned())
+            .or_insert_with(|| RefOr::T(retry_after_header()));
+    }
     operation
         .responses
         .responses
         .entry("429".to_owned())
         .or_insert_with(rate_limited_response);
+}
+
+/// The 503 of every operation that uses the database: the three kinds of outage, each with its
+/// own problem type (`src/error.rs`).
+pub const DATABASE_503: &str = "The database cannot be reached \
+(`urn:maatje:problem:unavailable`, `Retry-After: 5`), its storage is full \
+(`urn:maatje:problem:storage-full`) or it takes no changes \
+(`urn:maatje:problem:read-only`, both `Retry-After: 30`); answered at once during an outage. \
+Retry after `Retry-After` seconds";
+
+fn retry_after_header() -> utoipa::openapi::header::Header {
+    HeaderBuilder::new()
+        .schema(Some(Object::with_type(Type::Integer)))
+        .description(Some("Whole seconds (at least 1) until a retry makes sense"))
+        .build()
 }
 
 /// Operations outside `/v1` (the probes) document their own statuses, plus the 500 any

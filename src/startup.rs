@@ -40,6 +40,8 @@ use crate::{audit, auth};
 
 pub struct Application {
     port: u16,
+    /// The server's own database handle (its pool), for tests that act on its connections.
+    db: Database,
     server: Server,
     /// Background work that runs as long as the server does.
     retention: Option<RetentionJob>,
@@ -100,7 +102,7 @@ impl Application {
         });
         let state = web::Data::new(AppState {
             audit: audit::writer::AuditWriter::start(db.clone(), clock.clone()),
-            db,
+            db: db.clone(),
             clock,
             login: settings.login_policy(),
             verifications: settings.verifications(),
@@ -137,6 +139,7 @@ impl Application {
         );
         Ok(Application {
             port,
+            db,
             server: server.run(),
             retention,
             mail,
@@ -146,6 +149,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The database handle the server uses (the same pool, not a second one).
+    pub fn database(&self) -> &Database {
+        &self.db
     }
 
     /// Serves until the server stops; the background jobs run alongside, on the same runtime,

@@ -8,7 +8,7 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::AppState;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 
 #[derive(Debug, Serialize, ToSchema)]
 pub struct HealthStatus {
@@ -40,13 +40,16 @@ pub fn configure_root(cfg: &mut actix_web::web::ServiceConfig) {
         .route("/health/ready", web::get().to(is_ready));
 }
 
-/// The service can reach its database and take requests.
+/// The service can take requests: its database is reachable and takes a write.
 #[utoipa::path(
     tag = "health",
     responses(
         (status = 200, description = "Ready", body = HealthStatus),
-        (status = 503, description = "The database cannot be reached", body = crate::error::Problem,
-            content_type = "application/problem+json"),
+        (status = 503, description = "Not ready: the database cannot be reached \
+            (`urn:maatje:problem:unavailable`), is full (`urn:maatje:problem:storage-full`) or \
+            takes no writes (`urn:maatje:problem:read-only`); see `Retry-After`",
+            body = crate::error::Problem, content_type = "application/problem+json",
+            headers(("Retry-After" = u64, description = "Whole seconds until a retry makes sense"))),
     )
 )]
 #[get("/health/ready")]
@@ -54,12 +57,13 @@ pub async fn ready(state: Data<AppState>) -> ApiResult<HttpResponse> {
     is_ready(state).await
 }
 
+/// A write, not only a connection: a full or read-only database refuses every change, so the
+/// instance is taken out of rotation for those too. At once a 503 while the database is known
+/// to be unreachable (the pool's breaker is open).
 async fn is_ready(state: Data<AppState>) -> ApiResult<HttpResponse> {
-    if state.db.is_ready(Duration::from_secs(2)).await {
-        Ok(HttpResponse::Ok().json(HealthStatus { status: "ok" }))
-    } else {
-        Err(ApiError::Unavailable(
-            "readiness probe: no database connection".into(),
-        ))
-    }
+    state.db.check_ready(READY_TIMEOUT).await?;
+    Ok(HttpResponse::Ok().json(HealthStatus { status: "ok" }))
 }
+
+/// How long the readiness probe waits for a connection when the pool is busy.
+const READY_TIMEOUT: Duration = Duration::from_secs(2);

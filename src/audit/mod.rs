@@ -332,10 +332,15 @@ fn not_recorded(route: &str, status: StatusCode, cause: ApiError) -> ApiError {
     tracing::error!(
         route,
         status = status.as_u16(),
+        error = %cause,
         "audit record not written: the answer is withheld"
     );
     match cause {
-        ApiError::Unavailable(_) | ApiError::Busy { .. } => cause,
+        // A database that is unreachable, full or read-only keeps its own 503.
+        ApiError::Unavailable(_)
+        | ApiError::StorageFull(_)
+        | ApiError::ReadOnly(_)
+        | ApiError::Busy { .. } => cause,
         other => {
             ApiError::Internal(anyhow::anyhow!("{other:?}").context("audit record not written"))
         }

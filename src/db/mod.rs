@@ -3,12 +3,13 @@
 //! [`Database::run`] and [`Database::write`] move it to actix's blocking pool with the caller's
 //! tracing span.
 
-use std::time::Duration;
+use std::sync::{Arc, Mutex, RwLock, Weak};
+use std::time::{Duration, Instant};
 
 use actix_web::web;
 use diesel::connection::{AnsiTransactionManager, SimpleConnection, TransactionManager};
 use diesel::prelude::*;
-use diesel::r2d2::{ManageConnection, Pool, PooledConnection, R2D2Connection};
+use diesel::r2d2::{HandleError, ManageConnection, Pool, PooledConnection, R2D2Connection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::{DatabaseSettings, DatabaseTarget};
@@ -83,11 +84,214 @@ impl ManageConnection for Manager {
     }
 }
 
+/// How often the breaker's probe tries to connect while the database is unreachable: the
+/// service is back at most this long (plus one connection set-up) after the database is.
+pub const PROBE_INTERVAL: Duration = Duration::from_millis(200);
+
+/// How long a checkout waits at a time before it looks at the breaker again, so that a checkout
+/// waiting for a new connection gives up as soon as that connection is known to fail.
+const CHECKOUT_SLICE: Duration = Duration::from_millis(25);
+
 /// The pool and the knowledge of which backend it talks to.
+///
+/// A small circuit breaker guards the pool. When a connection cannot be made, or a query fails
+/// because its connection was lost, the breaker opens: every checkout then fails at once with
+/// [`ApiError::Unavailable`] (503) instead of waiting for the pool's connection timeout. While it
+/// is open one probe at a time (a thread of its own, every [`PROBE_INTERVAL`]) tries a direct
+/// connection; the first that succeeds replaces the pool with a fresh one (its idle connections
+/// are dead) and closes the breaker.
 #[derive(Clone)]
 pub struct Database {
-    pool: Pool<Manager>,
+    shared: Arc<Shared>,
     target: DatabaseTarget,
+}
+
+struct Shared {
+    /// Replaced as a whole when the database is reachable again.
+    pool: RwLock<Pool<Manager>>,
+    breaker: Mutex<Breaker>,
+    settings: DatabaseSettings,
+    target: DatabaseTarget,
+    /// To hand the probe and the pool's error handler, which must not keep the pool alive.
+    this: Weak<Shared>,
+}
+
+/// `None` while the database is reachable.
+#[derive(Default)]
+struct Breaker {
+    open: Option<Open>,
+}
+
+struct Open {
+    /// Why the database is taken to be unreachable (the last failure), for the 503's log line.
+    cause: String,
+    since: Instant,
+}
+
+/// Tells the breaker when the pool fails to make a connection in the background.
+struct TripOnConnectError(Weak<Shared>);
+
+impl std::fmt::Debug for TripOnConnectError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("TripOnConnectError")
+    }
+}
+
+impl HandleError<ConnectError> for TripOnConnectError {
+    fn handle_error(&self, error: ConnectError) {
+        if let Some(shared) = self.0.upgrade() {
+            shared.trip(error.to_string());
+        }
+    }
+}
+
+fn manager(target: &DatabaseTarget, settings: &DatabaseSettings) -> Manager {
+    Manager {
+        target: target.clone(),
+        sqlite_busy_timeout_ms: settings.sqlite_busy_timeout_ms,
+    }
+}
+
+fn build_pool(settings: &DatabaseSettings, manager: Manager, this: Weak<Shared>) -> Pool<Manager> {
+    Pool::builder()
+        .max_size(settings.pool_size)
+        .min_idle(Some(0))
+        .connection_timeout(Duration::from_secs(settings.connect_timeout_seconds))
+        .test_on_check_out(false)
+        .error_handler(Box::new(TripOnConnectError(this)))
+        .build_unchecked(manager)
+}
+
+impl Shared {
+    fn manager(&self) -> Manager {
+        manager(&self.target, &self.settings)
+    }
+
+    fn pool(&self) -> Pool<Manager> {
+        self.pool.read().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    fn breaker(&self) -> std::sync::MutexGuard<'_, Breaker> {
+        self.breaker.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// The cause of the outage while the breaker is open.
+    fn open_cause(&self) -> Option<String> {
+        self.breaker().open.as_ref().map(|open| open.cause.clone())
+    }
+
+    /// Opens the breaker (or keeps it open with a newer cause) and starts the probe.
+    fn trip(&self, cause: String) {
+        let mut breaker = self.breaker();
+        match &mut breaker.open {
+            Some(open) => open.cause = cause,
+            None => {
+                tracing::warn!(
+                    database = %self.target,
+                    %cause,
+                    "database unreachable: answering 503 at once until a probe connects"
+                );
+                breaker.open = Some(Open {
+                    cause,
+                    since: Instant::now(),
+                });
+                drop(breaker);
+                self.start_probe();
+            }
+        }
+    }
+
+    /// One probe per outage: a thread that tries a direct connection every [`PROBE_INTERVAL`]
+    /// until one succeeds, or the database handle is dropped.
+    fn start_probe(&self) {
+        let weak = self.this.clone();
+        let spawned = std::thread::Builder::new()
+            .name("maatje-db-probe".into())
+            .spawn(move || loop {
+                std::thread::sleep(PROBE_INTERVAL);
+                let Some(shared) = weak.upgrade() else {
+                    return;
+                };
+                match shared.manager().connect() {
+                    Ok(conn) => {
+                        drop(conn);
+                        shared.recover();
+                        return;
+                    }
+                    Err(e) => {
+                        if let Some(open) = shared.breaker().open.as_mut() {
+                            open.cause = e.to_string();
+                        }
+                    }
+                }
+            });
+        if let Err(e) = spawned {
+            // Without a probe, close at once: checkouts then find out for themselves.
+            tracing::error!(error = %e, "cannot start the database probe");
+            self.breaker().open = None;
+        }
+    }
+
+    /// A fresh pool (the old one's idle connections died with the outage), then the breaker
+    /// closes.
+    fn recover(&self) {
+        let fresh = build_pool(&self.settings, self.manager(), self.this.clone());
+        *self.pool.write().unwrap_or_else(|e| e.into_inner()) = fresh;
+        if let Some(open) = self.breaker().open.take() {
+            tracing::info!(
+                database = %self.target,
+                outage_ms = open.since.elapsed().as_millis() as u64,
+                "database reachable again"
+            );
+        }
+    }
+
+    /// A connection within `timeout`; at once a 503 while the breaker is open or as soon as it
+    /// opens.
+    fn checkout(&self, timeout: Duration) -> ApiResult<PooledConnection<Manager>> {
+        if let Some(cause) = self.open_cause() {
+            return Err(ApiError::Unavailable(cause));
+        }
+        let pool = self.pool();
+        let deadline = Instant::now() + timeout;
+        loop {
+            let now = Instant::now();
+            let slice = CHECKOUT_SLICE.min(deadline.saturating_duration_since(now));
+            match pool.get_timeout(slice) {
+                Ok(conn) => return Ok(conn),
+                Err(e) => {
+                    if let Some(cause) = self.open_cause() {
+                        return Err(ApiError::Unavailable(cause));
+                    }
+                    if Instant::now() >= deadline {
+                        return Err(ApiError::Unavailable(format!(
+                                "no database connection within {} ms{}",
+                                timeout.as_millis(),
+                                Some(e.to_string())
+                                    .filter(|m| !m.is_empty()
+                                        && m != "timed out waiting for connection")
+                                    .map(|m| format!(": {m}"))
+                                    .unwrap_or_default()
+                            )));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs `f` on a checked-out connection; a lost connection opens the breaker.
+    fn with_connection<T>(
+        &self,
+        timeout: Duration,
+        f: impl FnOnce(&mut DbConnection) -> ApiResult<T>,
+    ) -> ApiResult<T> {
+        let mut conn = self.checkout(timeout)?;
+        let result = f(&mut conn).map_err(classify_api_error);
+        if let Err(ApiError::Unavailable(cause)) = &result {
+            self.trip(cause.clone());
+        }
+        result
+    }
 }
 
 impl Database {
@@ -105,19 +309,20 @@ impl Database {
                 })?;
             }
         }
-        let manager = Manager {
+        let shared = Arc::new_cyclic(|this: &Weak<Shared>| Shared {
+            pool: RwLock::new(build_pool(
+                settings,
+                manager(&target, settings),
+                this.clone(),
+            )),
+            breaker: Mutex::new(Breaker::default()),
+            settings: settings.clone(),
             target: target.clone(),
-            sqlite_busy_timeout_ms: settings.sqlite_busy_timeout_ms,
-        };
-        let first = manager.connect()?;
-        let pool = Pool::builder()
-            .max_size(settings.pool_size)
-            .min_idle(Some(0))
-            .connection_timeout(Duration::from_secs(settings.connect_timeout_seconds))
-            .test_on_check_out(false)
-            .build_unchecked(manager);
+            this: this.clone(),
+        });
+        let first = shared.manager().connect()?;
         drop(first);
-        Ok(Database { pool, target })
+        Ok(Database { shared, target })
     }
 
     pub fn target(&self) -> &DatabaseTarget {
@@ -128,8 +333,8 @@ impl Database {
         matches!(self.target, DatabaseTarget::Postgres { .. })
     }
 
-    fn checkout(pool: &Pool<Manager>) -> ApiResult<PooledConnection<Manager>> {
-        pool.get().map_err(|e| ApiError::Unavailable(e.to_string()))
+    fn connect_timeout(&self) -> Duration {
+        Duration::from_secs(self.shared.settings.connect_timeout_seconds)
     }
 
     /// Runs `f` with a pooled connection on the blocking pool.
@@ -138,15 +343,10 @@ impl Database {
         F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let pool = self.pool.clone();
+        let shared = self.shared.clone();
+        let timeout = self.connect_timeout();
         let span = tracing::Span::current();
-        web::block(move || {
-            span.in_scope(|| {
-                let mut conn = Self::checkout(&pool)?;
-                f(&mut conn)
-            })
-        })
-        .await?
+        web::block(move || span.in_scope(|| shared.with_connection(timeout, f))).await?
     }
 
     /// Runs `f` in a write transaction on the blocking pool: all of it is stored, or none.
@@ -160,19 +360,147 @@ impl Database {
 
     /// Synchronous access for the command line and start-up.
     pub fn blocking(&self) -> ApiResult<PooledConnection<Manager>> {
-        Self::checkout(&self.pool)
+        self.shared.checkout(self.connect_timeout())
     }
 
-    /// True when a connection can be had and answers a trivial query within `timeout`.
+    /// True when the database takes a write within `timeout`: see [`Database::check_ready`].
     pub async fn is_ready(&self, timeout: Duration) -> bool {
-        let pool = self.pool.clone();
+        self.check_ready(timeout).await.is_ok()
+    }
+
+    /// Whether the service can take requests: a connection within `timeout` (at once a 503
+    /// while the breaker is open) that stores a write, the one row of `readiness`. Fails with
+    /// [`ApiError::Unavailable`], [`ApiError::StorageFull`] or [`ApiError::ReadOnly`]. On SQLite
+    /// the database must also be able to grow by a page (`max_page_count`), as a write that
+    /// fits in the pages it has would not notice.
+    pub async fn check_ready(&self, timeout: Duration) -> ApiResult<()> {
+        let shared = self.shared.clone();
+        let span = tracing::Span::current();
         web::block(move || {
-            pool.get_timeout(timeout)
-                .map(|mut conn| conn.batch_execute("SELECT 1").is_ok())
-                .unwrap_or(false)
+            span.in_scope(|| {
+                shared.with_connection(timeout, |conn| write_transaction(conn, readiness_write))
+            })
         })
-        .await
-        .unwrap_or(false)
+        .await?
+    }
+}
+
+/// The readiness probe's write: touches the one row of `readiness` (making it if missing).
+fn readiness_write(conn: &mut DbConnection) -> ApiResult<()> {
+    let touched =
+        diesel::sql_query("UPDATE readiness SET checked_at = CURRENT_TIMESTAMP WHERE id = 1")
+            .execute(conn)?;
+    if touched == 0 {
+        diesel::sql_query("INSERT INTO readiness (id, checked_at) VALUES (1, CURRENT_TIMESTAMP)")
+            .execute(conn)?;
+    }
+    if let DbConnection::Sqlite(_) = conn {
+        #[derive(QueryableByName)]
+        struct Room {
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            pages: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            max_pages: i64,
+            #[diesel(sql_type = diesel::sql_types::BigInt)]
+            free_pages: i64,
+        }
+        let room: Room = diesel::sql_query(
+            "SELECT p.page_count AS pages, m.max_page_count AS max_pages, \
+             f.freelist_count AS free_pages \
+             FROM pragma_page_count() p, pragma_max_page_count() m, pragma_freelist_count() f",
+        )
+        .get_result(conn)?;
+        if room.free_pages == 0 && room.pages >= room.max_pages {
+            return Err(ApiError::StorageFull(format!(
+                "readiness probe: the database has reached its maximum of {} pages",
+                room.max_pages
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// What a database failure means for the caller.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Failure {
+    /// The database cannot be reached, or the connection was lost: 503 `unavailable`.
+    Unavailable,
+    /// The disk (or the database's size limit) is full: 503 `storage-full`.
+    StorageFull,
+    /// The database takes no writes (a read-only file, transaction or standby): 503 `read-only`.
+    ReadOnly,
+    /// Anything else: a bug or a rule of the schema; the caller decides (usually 500).
+    Other,
+}
+
+/// Classifies a diesel error by its kind and, where the kind says nothing (SQLite's result
+/// codes and PostgreSQL's SQLSTATE are not all exposed), by the backend's message. The one
+/// place that knows these messages.
+pub fn classify(e: &diesel::result::Error) -> Failure {
+    use diesel::result::{DatabaseErrorKind, Error};
+    let Error::DatabaseError(kind, info) = e else {
+        return Failure::Other;
+    };
+    let message = info.message().to_ascii_lowercase();
+    let has = |needles: &[&str]| needles.iter().any(|n| message.contains(n));
+    if matches!(kind, DatabaseErrorKind::ReadOnlyTransaction)
+        || has(&[
+            // SQLite: SQLITE_READONLY (a read-only file, `PRAGMA query_only`).
+            "attempt to write a readonly database",
+            // PostgreSQL: a read-only transaction or a hot standby (SQLSTATE 25006).
+            "in a read-only transaction",
+            "during recovery",
+        ])
+    {
+        return Failure::ReadOnly;
+    }
+    if has(&[
+        // SQLite: SQLITE_FULL.
+        "database or disk is full",
+        // PostgreSQL: SQLSTATE 53100 disk_full and the I/O errors behind it.
+        "no space left on device",
+        "could not extend file",
+        "disk full",
+    ]) {
+        return Failure::StorageFull;
+    }
+    if matches!(kind, DatabaseErrorKind::ClosedConnection)
+        || has(&[
+            // libpq, when the server went away under a query.
+            "server closed the connection unexpectedly",
+            "no connection to the server",
+            "could not send data to server",
+            "could not receive data from server",
+            "connection to server",
+            "terminating connection",
+            "the database system is shutting down",
+            "the database system is starting up",
+            // SQLite: the file went away or cannot be read.
+            "unable to open database file",
+            "disk i/o error",
+        ])
+    {
+        return Failure::Unavailable;
+    }
+    Failure::Other
+}
+
+/// An [`ApiError`] as the database failure it wraps, if it wraps one (a diesel error inside an
+/// internal error's chain).
+fn classify_api_error(error: ApiError) -> ApiError {
+    let ApiError::Internal(cause) = &error else {
+        return error;
+    };
+    let failure = cause
+        .chain()
+        .find_map(|c| c.downcast_ref::<diesel::result::Error>())
+        .map(classify);
+    let message = || format!("{cause:#}");
+    match failure {
+        Some(Failure::Unavailable) => ApiError::Unavailable(message()),
+        Some(Failure::StorageFull) => ApiError::StorageFull(message()),
+        Some(Failure::ReadOnly) => ApiError::ReadOnly(message()),
+        Some(Failure::Other) | None => error,
     }
 }
 
@@ -197,7 +525,11 @@ pub fn write_transaction<T>(
                     Ok(value)
                 }
                 Err(e) => {
-                    AnsiTransactionManager::rollback_transaction(inner)?;
+                    // The first error says what went wrong; SQLite may already have rolled back
+                    // by itself (a full disk, a lost file), so a failing ROLLBACK is logged only.
+                    if let Err(rollback) = AnsiTransactionManager::rollback_transaction(inner) {
+                        tracing::warn!(error = %rollback, "rollback after a failed write failed");
+                    }
                     Err(e)
                 }
             }
@@ -238,3 +570,163 @@ pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
 }
 
 pub mod schema;
+
+#[cfg(test)]
+mod tests {
+    use diesel::result::{DatabaseErrorKind, Error};
+
+    use super::*;
+
+    fn db_error(kind: DatabaseErrorKind, message: &str) -> Error {
+        Error::DatabaseError(kind, Box::new(message.to_owned()))
+    }
+
+    #[test]
+    fn failures_are_classified_by_kind_and_message() {
+        use DatabaseErrorKind::{ClosedConnection, ReadOnlyTransaction, Unknown};
+        let cases = [
+            // SQLite
+            (Unknown, "database or disk is full", Failure::StorageFull),
+            (
+                Unknown,
+                "attempt to write a readonly database",
+                Failure::ReadOnly,
+            ),
+            (
+                Unknown,
+                "unable to open database file",
+                Failure::Unavailable,
+            ),
+            (Unknown, "disk I/O error", Failure::Unavailable),
+            (Unknown, "database is locked", Failure::Other),
+            // PostgreSQL
+            (
+                Unknown,
+                "could not extend file \"base/16384/16385\": No space left on device",
+                Failure::StorageFull,
+            ),
+            (
+                Unknown,
+                "could not write to file \"pg_wal/xlogtemp.123\": No space left on device",
+                Failure::StorageFull,
+            ),
+            (
+                ReadOnlyTransaction,
+                "cannot execute INSERT in a read-only transaction",
+                Failure::ReadOnly,
+            ),
+            (
+                Unknown,
+                "cannot execute UPDATE in a read-only transaction",
+                Failure::ReadOnly,
+            ),
+            (
+                ClosedConnection,
+                "server closed the connection unexpectedly",
+                Failure::Unavailable,
+            ),
+            (
+                DatabaseErrorKind::UnableToSendCommand,
+                "no connection to the server",
+                Failure::Unavailable,
+            ),
+            (
+                Unknown,
+                "terminating connection due to administrator command",
+                Failure::Unavailable,
+            ),
+            (
+                DatabaseErrorKind::UniqueViolation,
+                "duplicate key value violates unique constraint",
+                Failure::Other,
+            ),
+            (Unknown, "syntax error at or near \"SELEC\"", Failure::Other),
+        ];
+        for (kind, message, want) in cases {
+            assert_eq!(classify(&db_error(kind, message)), want, "{message}");
+        }
+        assert_eq!(classify(&Error::NotFound), Failure::Other);
+        assert_eq!(classify(&Error::BrokenTransactionManager), Failure::Other);
+    }
+
+    fn sqlite_database(dir: &std::path::Path) -> Database {
+        let settings = DatabaseSettings {
+            url: String::new(),
+            pool_size: 2,
+            connect_timeout_seconds: 5,
+            migrate_on_start: false,
+            sqlite_busy_timeout_ms: 1000,
+        };
+        let target = DatabaseTarget::Sqlite {
+            path: dir.join("breaker.sqlite3"),
+        };
+        Database::connect(&settings, target).expect("a SQLite file")
+    }
+
+    #[test]
+    fn an_open_breaker_fails_checkouts_at_once_until_the_probe_connects() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sqlite_database(dir.path());
+        assert!(db.blocking().is_ok());
+        db.shared.trip("connection lost".into());
+        let started = Instant::now();
+        match db.blocking() {
+            Err(ApiError::Unavailable(cause)) => assert_eq!(cause, "connection lost"),
+            other => panic!("expected unavailable, got {:?}", other.err()),
+        }
+        assert!(started.elapsed() < Duration::from_millis(100));
+        // The probe connects (the file is there) and closes the breaker.
+        let deadline = Instant::now() + Duration::from_secs(1);
+        while db.shared.open_cause().is_some() {
+            assert!(
+                Instant::now() < deadline,
+                "the probe did not close the breaker"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        assert!(db.blocking().is_ok());
+    }
+
+    #[test]
+    fn a_lost_connection_in_a_query_opens_the_breaker() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = sqlite_database(dir.path());
+        let lost = db
+            .shared
+            .with_connection(Duration::from_secs(1), |_| -> ApiResult<()> {
+                Err(db_error(
+                    DatabaseErrorKind::ClosedConnection,
+                    "server closed the connection unexpectedly",
+                )
+                .into())
+            });
+        assert!(matches!(lost, Err(ApiError::Unavailable(_))));
+        assert!(db.shared.open_cause().is_some(), "the breaker is open");
+        // A full database is no outage of the connection: the breaker stays as it is.
+        let dir = tempfile::tempdir().unwrap();
+        let db = sqlite_database(dir.path());
+        let full = db
+            .shared
+            .with_connection(Duration::from_secs(1), |_| -> ApiResult<()> {
+                Err(db_error(DatabaseErrorKind::Unknown, "database or disk is full").into())
+            });
+        assert!(matches!(full, Err(ApiError::StorageFull(_))));
+        assert!(db.shared.open_cause().is_none());
+    }
+
+    #[test]
+    fn api_errors_wrapping_a_database_failure_are_reclassified() {
+        let full = db_error(DatabaseErrorKind::Unknown, "database or disk is full");
+        let wrapped = ApiError::Internal(anyhow::Error::new(full).context("storing the record"));
+        assert!(matches!(
+            classify_api_error(wrapped),
+            ApiError::StorageFull(_)
+        ));
+        let other = ApiError::internal("something else");
+        assert!(matches!(classify_api_error(other), ApiError::Internal(_)));
+        assert!(matches!(
+            classify_api_error(ApiError::NoRoute),
+            ApiError::NoRoute
+        ));
+    }
+}

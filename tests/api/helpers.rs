@@ -118,6 +118,9 @@ pub struct TestApp {
     /// A pool of its own on the server's database, for [`TestApp::table_counts`] and
     /// [`TestApp::with_connection`].
     pub db: Database,
+    /// The server's own pool (not a copy): with `MAATJE__DATABASE__POOL_SIZE=1` its one
+    /// connection is the server's, for tests that change a connection's settings.
+    pub server_db: Database,
     database: TestDatabase,
     /// The bearer token sent when a request names no `authorization` header itself.
     token: Mutex<Option<String>>,
@@ -170,6 +173,19 @@ pub async fn spawn_app() -> TestApp {
 /// win over the test defaults.
 pub async fn spawn_app_with(overrides: &[(&str, &str)]) -> TestApp {
     spawn_app_on(TestDatabase::create(), "admin@example.org", overrides).await
+}
+
+/// As [`spawn_app_with`], with the server's database URL passed through `route` first (e.g. to
+/// point it at a proxy); the test's own pool ([`TestApp::db`]) uses the routed URL too.
+pub async fn spawn_app_routed(
+    route: impl FnOnce(&str) -> String,
+    overrides: &[(&str, &str)],
+) -> TestApp {
+    let database = TestDatabase::create();
+    let url = route(database.url());
+    let mut overrides = overrides.to_vec();
+    overrides.push(("MAATJE__DATABASE__URL", &url));
+    spawn_app_on(database, "admin@example.org", &overrides).await
 }
 
 /// A second server on the database of `other`, as a second instance of the service in
@@ -225,6 +241,7 @@ async fn spawn_app_on(database: TestDatabase, admin: &str, overrides: &[(&str, &
     let clock = Clock::manual(start_time());
     let application = Application::build(&settings, clock.clone()).expect("the application starts");
     let port = application.port();
+    let server_db = application.database().clone();
     tokio::spawn(application.run_until_stopped());
     let db = Database::connect(&settings.database, settings.database_target())
         .expect("the test connects to the server's database");
@@ -240,6 +257,7 @@ async fn spawn_app_on(database: TestDatabase, admin: &str, overrides: &[(&str, &
         settings,
         client,
         db,
+        server_db,
         database,
         token: Mutex::new(None),
         admin_token: String::new(),
