@@ -56,7 +56,7 @@ impl BuddyState {
 
 /// What a change to a buddy does to the proposals waiting for their answer, and to the links
 /// in those proposals' mails. The one place this rule lives; the store applies it after every
-/// lifecycle action and profile change (`store::pairings::follow_buddy`).
+/// lifecycle action and profile change (`ops::pairings::follow_buddy`, a reaction).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PendingProposals {
     /// Nothing changes: the buddy can still answer at the address the mail went to.
