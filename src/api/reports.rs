@@ -20,7 +20,7 @@ use crate::domain::report::{mean, DurationStats, ProposalOutcome, ProposalTally,
 use crate::domain::request::Trigger;
 use crate::domain::values::Check;
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::http::accept::{accept_header, negotiate};
+use crate::http::accept::negotiate;
 use crate::http::extract::Query;
 use crate::store::organisations::ENTITY as ORGANISATION;
 use crate::store::parse_stored;
@@ -625,7 +625,7 @@ async fn summary_report(
     state: Data<AppState>,
     query: Query<ReportQuery>,
 ) -> ApiResult<HttpResponse> {
-    let media = negotiate(accept_header(&req), OFFERED).ok_or(ApiError::NotAcceptable {
+    let media = negotiate(&req, OFFERED).ok_or(ApiError::NotAcceptable {
         offered: "application/json, text/csv",
     })?;
     let now = state.clock.now();
