@@ -17,6 +17,7 @@ pub mod jobs;
 pub mod mail;
 pub mod matching;
 pub mod openapi;
+pub mod reports;
 pub mod respond;
 pub mod startup;
 pub mod store;
