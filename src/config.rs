@@ -5,6 +5,7 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
+use validator::{Validate, ValidationErrors, ValidationErrorsKind};
 
 /// The defaults, compiled in so that the binary runs from any working directory.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
@@ -52,24 +53,33 @@ fn mail_language<'de, D: serde::Deserializer<'de>>(
     })
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct Settings {
+    #[validate(nested)]
     pub server: ServerSettings,
+    #[validate(nested)]
     pub database: DatabaseSettings,
     pub log: LogSettings,
+    #[validate(nested)]
     pub auth: AuthSettings,
+    #[validate(nested)]
     pub limits: LimitSettings,
+    #[validate(nested)]
     pub privacy: PrivacySettings,
+    #[validate(nested)]
     pub mail: MailSettings,
+    #[validate(nested)]
     pub matching: MatchingSettings,
+    #[validate(nested)]
     pub workflow: WorkflowSettings,
+    #[validate(nested)]
     pub api: ApiSettings,
 }
 
 /// The published contract's contact, and which browser origins may call the API (CORS; see
 /// `http::cors`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct ApiSettings {
     /// `info.contact.name` of the OpenAPI document.
@@ -82,30 +92,38 @@ pub struct ApiSettings {
     /// is off (the contract at `/openapi.json` may be read from any origin regardless).
     pub cors_allowed_origins: Vec<String>,
     /// How long a browser may cache the answer to a preflight request, in seconds.
+    #[validate(range(min = 1, max = 86400))]
     pub cors_max_age_seconds: u32,
 }
 
 /// How candidates for a request are ranked, and whether the service proposes the best one
 /// itself (see `matching`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct MatchingSettings {
     /// Weight of the language component (a buddy speaks one of the client's languages).
+    #[validate(range(min = 0.0, max = 100.0))]
     pub weight_language: f64,
     /// Weight of the region component (the buddy lives in the client's region).
+    #[validate(range(min = 0.0, max = 100.0))]
     pub weight_region: f64,
     /// Weight of the experience component (the buddy went through the same kind of measure).
+    #[validate(range(min = 0.0, max = 100.0))]
     pub weight_experience: f64,
     /// Weight of the load component (free capacity against capacity).
+    #[validate(range(min = 0.0, max = 100.0))]
     pub weight_load: f64,
     /// Weight of the rotation component (time since the buddy's last proposal).
+    #[validate(range(min = 0.0, max = 100.0))]
     pub weight_rotation: f64,
     /// Days since the last proposal after which rotation counts in full.
+    #[validate(range(min = 1, max = 3650))]
     pub rotation_full_after_days: u32,
     /// Propose the best candidate automatically when a request arrives, or its proposal is
     /// declined or expires.
     pub auto_propose: bool,
     /// The least score (0 to 1, as a share of the sum of the weights) for an automatic proposal.
+    #[validate(range(min = 0.0, max = 1.0))]
     pub auto_propose_min_score: f64,
 }
 
@@ -125,23 +143,26 @@ impl MatchingSettings {
 
 /// Time in the workflow: proposal expiry, reminders and the service level for open requests,
 /// kept by the scheduler (see `jobs::scheduler`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct WorkflowSettings {
     /// Hours after which an unanswered proposal expires.
+    #[validate(range(min = 1, max = 2160))]
     pub proposal_ttl_hours: u32,
     /// Hours after which the buddy is reminded of an unanswered proposal (once).
     pub reminder_after_hours: u32,
     /// Days a request may stay open before it is overdue.
+    #[validate(range(min = 1, max = 365))]
     pub overdue_after_days: u32,
     /// Run the scheduler in this process.
     pub scheduler_enabled: bool,
     /// Seconds between two scheduler runs.
+    #[validate(range(min = 1, max = 86400))]
     pub scheduler_interval_seconds: u64,
 }
 
 /// E-mail: the outbox worker and the transport it sends through (see `mail`).
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct MailSettings {
     pub transport: MailTransportKind,
@@ -153,11 +174,16 @@ pub struct MailSettings {
     pub bureau_language: crate::domain::buddy::MailLanguage,
     pub message_id_domain: String,
     pub worker_enabled: bool,
+    #[validate(range(min = 10, max = 600000))]
     pub poll_interval_ms: u64,
+    #[validate(range(min = 1, max = 3600))]
     pub lease_seconds: u64,
+    #[validate(range(min = 1, max = 100))]
     pub max_attempts: u32,
+    #[validate(range(min = 1, max = 86400))]
     pub backoff_base_seconds: u64,
     pub backoff_max_seconds: u64,
+    #[validate(range(min = 1, max = 1000))]
     pub batch_size: u32,
     /// The address the service is reached at from a buddy's mail client, e.g.
     /// `https://maatje.example.org`. Response links are built from it, never from a request's
@@ -168,6 +194,7 @@ pub struct MailSettings {
     pub link_secret: String,
     /// Where a generated link secret is kept.
     pub link_secret_file: PathBuf,
+    #[validate(nested)]
     pub smtp: SmtpSettings,
 }
 
@@ -220,7 +247,7 @@ config_choice! {
     }
 }
 
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct SmtpSettings {
     pub host: String,
@@ -228,7 +255,9 @@ pub struct SmtpSettings {
     pub tls: SmtpTls,
     pub username: String,
     pub password: String,
+    #[validate(range(min = 1, max = 600))]
     pub timeout_seconds: u64,
+    #[validate(range(min = 1, max = 100))]
     pub pool_size: u32,
 }
 
@@ -248,50 +277,62 @@ impl fmt::Debug for SmtpSettings {
 }
 
 /// Retention of client contact data (see `jobs::retention`).
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct PrivacySettings {
     /// Run the retention job in the background.
     pub retention_enabled: bool,
     /// Days after a request is closed or withdrawn that its client's contact data is kept.
+    #[validate(range(min = 1, max = MAX_RETENTION_DAYS, message = "set privacy.retention_enabled = false to stop anonymising"))]
     pub retention_days: u32,
     /// Seconds between two runs of the retention job.
+    #[validate(range(min = 1, max = 86400))]
     pub retention_check_interval_seconds: u64,
 }
 
 /// The longest retention period accepted: 20 years, the longest any youth-care record is kept.
 pub const MAX_RETENTION_DAYS: u32 = 7300;
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct AuthSettings {
+    #[validate(range(min = 5, max = 1440))]
     pub session_ttl_minutes: u32,
     /// Consecutive failed logins from one source address after which that address is locked
     /// out of the account.
+    #[validate(range(min = 1, max = 100))]
     pub max_failed_logins: u32,
+    #[validate(range(min = 1, max = 3600))]
     pub lockout_seconds: u32,
     /// Password checks (argon2id, 19 MiB each) running at once; 0 is one per CPU core.
+    #[validate(range(min = 0, max = 256, message = "0 is one per CPU core"))]
     pub max_concurrent_verifications: usize,
     /// How long a login waits for its turn before it is answered 503.
+    #[validate(range(min = 0, max = 30000))]
     pub verification_wait_ms: u64,
 }
 
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct ServerSettings {
     pub host: String,
     pub port: u16,
+    #[validate(range(min = 0, max = 256, message = "0 is one per core"))]
     pub workers: usize,
+    #[validate(range(min = 1024, max = 16777216))]
     pub max_body_bytes: usize,
 }
 
-#[derive(Clone, Deserialize)]
+#[derive(Clone, Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseSettings {
     pub url: String,
+    #[validate(range(min = 1, max = 200))]
     pub pool_size: u32,
+    #[validate(range(min = 1, max = 300))]
     pub connect_timeout_seconds: u64,
     pub migrate_on_start: bool,
+    #[validate(range(min = 0, max = 600000))]
     pub sqlite_busy_timeout_ms: u32,
 }
 
@@ -321,13 +362,29 @@ pub struct LogSettings {
 /// Abuse limits: token buckets per source address and per caller (see `http::rate_limit`).
 /// Each `*_per_minute` is both the bucket's size (how many requests may come at once) and how
 /// many tokens it regains per minute.
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Debug, Clone, Deserialize, Validate)]
 #[serde(deny_unknown_fields)]
 pub struct LimitSettings {
     pub enabled: bool,
+    #[validate(range(
+        min = 1,
+        max = 1000000,
+        message = "set limits.enabled = false to turn the limits off"
+    ))]
     pub per_address_per_minute: u32,
+    #[validate(range(
+        min = 1,
+        max = 1000000,
+        message = "set limits.enabled = false to turn the limits off"
+    ))]
     pub per_client_per_minute: u32,
+    #[validate(range(
+        min = 1,
+        max = 1000000,
+        message = "set limits.enabled = false to turn the limits off"
+    ))]
     pub login_per_address_per_minute: u32,
+    #[validate(range(min = 100, max = 10000000))]
     pub max_buckets: usize,
 }
 
@@ -478,92 +535,19 @@ impl Settings {
         settings
     }
 
+    /// The ranges declared on the fields first (`#[validate(range(..))]`), every one broken
+    /// listed; then the rules a range cannot state, the first one broken.
     fn validate(&self) -> Result<(), ConfigError> {
+        Validate::validate(self).map_err(|errors| ConfigError(out_of_range(&errors)))?;
         let fail = |key: &str, why: &str| Err(ConfigError(format!("{key}: {why}")));
         if self.server.host.trim().is_empty() {
             return fail("server.host", "must not be empty");
         }
-        if self.server.workers > 256 {
-            return fail("server.workers", "must be between 0 (one per core) and 256");
-        }
-        if !(1024..=16 * 1024 * 1024).contains(&self.server.max_body_bytes) {
-            return fail("server.max_body_bytes", "must be between 1024 and 16777216");
-        }
         if let Err(why) = DatabaseTarget::parse(&self.database.url) {
             return fail("database.url", &why);
         }
-        if !(1..=200).contains(&self.database.pool_size) {
-            return fail("database.pool_size", "must be between 1 and 200");
-        }
-        if !(1..=300).contains(&self.database.connect_timeout_seconds) {
-            return fail(
-                "database.connect_timeout_seconds",
-                "must be between 1 and 300",
-            );
-        }
-        if self.database.sqlite_busy_timeout_ms > 600_000 {
-            return fail("database.sqlite_busy_timeout_ms", "must be at most 600000");
-        }
-        if !(5..=1440).contains(&self.auth.session_ttl_minutes) {
-            return fail("auth.session_ttl_minutes", "must be between 5 and 1440");
-        }
-        if !(1..=100).contains(&self.auth.max_failed_logins) {
-            return fail("auth.max_failed_logins", "must be between 1 and 100");
-        }
-        if !(1..=3600).contains(&self.auth.lockout_seconds) {
-            return fail("auth.lockout_seconds", "must be between 1 and 3600");
-        }
-        if self.auth.max_concurrent_verifications > 256 {
-            return fail(
-                "auth.max_concurrent_verifications",
-                "must be between 0 (one per CPU core) and 256",
-            );
-        }
-        if self.auth.verification_wait_ms > 30_000 {
-            return fail("auth.verification_wait_ms", "must be between 0 and 30000");
-        }
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return fail("log.level", &format!("not a valid filter: {e}"));
-        }
-        for (key, value) in [
-            (
-                "limits.per_address_per_minute",
-                self.limits.per_address_per_minute,
-            ),
-            (
-                "limits.per_client_per_minute",
-                self.limits.per_client_per_minute,
-            ),
-            (
-                "limits.login_per_address_per_minute",
-                self.limits.login_per_address_per_minute,
-            ),
-        ] {
-            if !(1..=1_000_000).contains(&value) {
-                return fail(
-                    key,
-                    "must be between 1 and 1000000 (set limits.enabled = false to turn the \
-                     limits off)",
-                );
-            }
-        }
-        if !(100..=10_000_000).contains(&self.limits.max_buckets) {
-            return fail("limits.max_buckets", "must be between 100 and 10000000");
-        }
-        if !(1..=MAX_RETENTION_DAYS).contains(&self.privacy.retention_days) {
-            return fail(
-                "privacy.retention_days",
-                &format!(
-                    "must be between 1 and {MAX_RETENTION_DAYS} (set privacy.retention_enabled \
-                     = false to stop anonymising)"
-                ),
-            );
-        }
-        if !(1..=86_400).contains(&self.privacy.retention_check_interval_seconds) {
-            return fail(
-                "privacy.retention_check_interval_seconds",
-                "must be between 1 and 86400",
-            );
         }
         self.validate_mail()?;
         self.validate_matching()?;
@@ -603,9 +587,6 @@ impl Settings {
                 );
             }
         }
-        if !(1..=86_400).contains(&a.cors_max_age_seconds) {
-            return fail("api.cors_max_age_seconds", "must be between 1 and 86400");
-        }
         Ok(())
     }
 
@@ -620,8 +601,8 @@ impl Settings {
             ("matching.weight_rotation", m.weight_rotation),
         ];
         for (key, weight) in weights {
-            if !(0.0..=100.0).contains(&weight) {
-                return fail(key, "must be between 0 and 100");
+            if weight.is_nan() {
+                return fail(key, "must be a number between 0 and 100");
             }
         }
         if weights.iter().all(|(_, w)| *w == 0.0) {
@@ -630,14 +611,11 @@ impl Settings {
                 "at least one weight must be above 0",
             );
         }
-        if !(1..=3650).contains(&m.rotation_full_after_days) {
+        if m.auto_propose_min_score.is_nan() {
             return fail(
-                "matching.rotation_full_after_days",
-                "must be between 1 and 3650",
+                "matching.auto_propose_min_score",
+                "must be a number between 0 and 1",
             );
-        }
-        if !(0.0..=1.0).contains(&m.auto_propose_min_score) {
-            return fail("matching.auto_propose_min_score", "must be between 0 and 1");
         }
         Ok(())
     }
@@ -645,22 +623,10 @@ impl Settings {
     fn validate_workflow(&self) -> Result<(), ConfigError> {
         let fail = |key: &str, why: &str| Err(ConfigError(format!("{key}: {why}")));
         let w = &self.workflow;
-        if !(1..=2160).contains(&w.proposal_ttl_hours) {
-            return fail("workflow.proposal_ttl_hours", "must be between 1 and 2160");
-        }
         if w.reminder_after_hours == 0 || w.reminder_after_hours >= w.proposal_ttl_hours {
             return fail(
                 "workflow.reminder_after_hours",
                 "must be at least 1 and less than workflow.proposal_ttl_hours",
-            );
-        }
-        if !(1..=365).contains(&w.overdue_after_days) {
-            return fail("workflow.overdue_after_days", "must be between 1 and 365");
-        }
-        if !(1..=86_400).contains(&w.scheduler_interval_seconds) {
-            return fail(
-                "workflow.scheduler_interval_seconds",
-                "must be between 1 and 86400",
             );
         }
         Ok(())
@@ -694,26 +660,11 @@ impl Settings {
                 "must not be empty with mail.transport = \"file\"",
             );
         }
-        if !(10..=600_000).contains(&m.poll_interval_ms) {
-            return fail("mail.poll_interval_ms", "must be between 10 and 600000");
-        }
-        if !(1..=3600).contains(&m.lease_seconds) {
-            return fail("mail.lease_seconds", "must be between 1 and 3600");
-        }
-        if !(1..=100).contains(&m.max_attempts) {
-            return fail("mail.max_attempts", "must be between 1 and 100");
-        }
-        if !(1..=86_400).contains(&m.backoff_base_seconds) {
-            return fail("mail.backoff_base_seconds", "must be between 1 and 86400");
-        }
         if !(m.backoff_base_seconds..=604_800).contains(&m.backoff_max_seconds) {
             return fail(
                 "mail.backoff_max_seconds",
                 "must be between mail.backoff_base_seconds and 604800",
             );
-        }
-        if !(1..=1000).contains(&m.batch_size) {
-            return fail("mail.batch_size", "must be between 1 and 1000");
         }
         match url::Url::parse(&m.public_base_url) {
             Ok(u)
@@ -755,12 +706,6 @@ impl Settings {
                 );
             }
         }
-        if !(1..=600).contains(&m.smtp.timeout_seconds) {
-            return fail("mail.smtp.timeout_seconds", "must be between 1 and 600");
-        }
-        if !(1..=100).contains(&m.smtp.pool_size) {
-            return fail("mail.smtp.pool_size", "must be between 1 and 100");
-        }
         Ok(())
     }
 
@@ -799,6 +744,46 @@ impl Settings {
     pub fn database_target(&self) -> DatabaseTarget {
         DatabaseTarget::parse(&self.database.url).expect("validated at load")
     }
+}
+
+/// "database.pool_size: must be between 1 and 200, got 0" for each range broken, by key, with
+/// the field's `message` as a hint.
+fn out_of_range(errors: &ValidationErrors) -> String {
+    fn collect(prefix: &str, errors: &ValidationErrors, out: &mut Vec<String>) {
+        for (field, kind) in errors.errors() {
+            let key = format!("{prefix}{field}");
+            match kind {
+                ValidationErrorsKind::Struct(inner) => collect(&format!("{key}."), inner, out),
+                ValidationErrorsKind::List(_) => out.push(format!("{key}: invalid")),
+                ValidationErrorsKind::Field(errors) => {
+                    for error in errors {
+                        let param = |name: &str| {
+                            error
+                                .params
+                                .get(name)
+                                .map(|v| v.to_string())
+                                .unwrap_or_default()
+                        };
+                        let hint = error
+                            .message
+                            .as_ref()
+                            .map(|m| format!(" ({m})"))
+                            .unwrap_or_default();
+                        out.push(format!(
+                            "{key}: must be between {} and {}{hint}, got {}",
+                            param("min"),
+                            param("max"),
+                            param("value")
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    let mut out = Vec::new();
+    collect("", errors, &mut out);
+    out.sort();
+    out.join("; ")
 }
 
 /// An http(s) origin exactly as a browser sends it in `Origin` (`https://host[:port]`).
@@ -916,6 +901,38 @@ mod tests {
         assert!(!s.limits.enabled);
         assert_eq!(s.limits.per_address_per_minute, 5);
         assert_eq!(s.limits.login_per_address_per_minute, 2);
+    }
+
+    #[test]
+    fn a_value_out_of_range_is_told_with_the_range_and_what_was_given() {
+        let e = load(&[("MAATJE__DATABASE__POOL_SIZE", "0")])
+            .unwrap_err()
+            .to_string();
+        assert_eq!(
+            e,
+            "configuration error: database.pool_size: must be between 1 and 200, got 0"
+        );
+        // Every range broken is listed, by key, nested keys in full, with the field's hint.
+        let e = load(&[
+            ("MAATJE__SERVER__WORKERS", "300"),
+            ("MAATJE__MAIL__SMTP__POOL_SIZE", "0"),
+            ("MAATJE__MATCHING__WEIGHT_LOAD", "101.5"),
+        ])
+        .unwrap_err()
+        .to_string();
+        assert_eq!(
+            e,
+            "configuration error: mail.smtp.pool_size: must be between 1 and 100, got 0; \
+             matching.weight_load: must be between 0.0 and 100.0, got 101.5; \
+             server.workers: must be between 0 and 256 (0 is one per core), got 300"
+        );
+        let e = load(&[("MAATJE__MATCHING__WEIGHT_REGION", "NaN")])
+            .unwrap_err()
+            .to_string();
+        assert!(
+            e.contains("matching.weight_region: must be a number"),
+            "{e}"
+        );
     }
 
     #[test]

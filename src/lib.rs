@@ -20,6 +20,7 @@ pub mod mail;
 pub mod matching;
 pub mod openapi;
 pub mod ops;
+pub mod reports;
 pub mod respond;
 pub mod startup;
 pub mod store;

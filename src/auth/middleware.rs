@@ -7,8 +7,6 @@ use actix_web::http::header::{HeaderValue, AUTHORIZATION};
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage, ResponseError};
 
-use std::time::Instant;
-
 use super::policy::{self, Access};
 use super::token::{self, TokenKind};
 use super::{Identity, Role};
@@ -116,11 +114,7 @@ fn charge_client(req: &ServiceRequest, identity: &Identity) -> Result<(), ApiErr
     if let (Actor::ApiClient(client), Some(limiter)) =
         (&identity.actor, req.app_data::<web::Data<RateLimiter>>())
     {
-        limiter.check(
-            &format!("client:{client}"),
-            LimitClass::Client,
-            Instant::now(),
-        )?;
+        limiter.check(&format!("client:{client}"), LimitClass::Client)?;
     }
     Ok(())
 }

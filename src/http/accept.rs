@@ -1,76 +1,50 @@
 //! Content negotiation on `Accept` (RFC 9110 §12.5.1) for operations that answer in more than
-//! one media type.
+//! one media type, on actix-web's typed [`Accept`] header.
 
-use actix_web::http::header;
-use actix_web::HttpRequest;
+use actix_web::http::header::{self, Accept, Header, Quality};
+use actix_web::HttpMessage;
 
 /// Picks the media type to answer in from `offered` (the first is the default): the one with the
 /// highest quality the `Accept` header gives it, the earlier offer winning a tie. No `Accept`
-/// header, or an empty one, takes the default. `None` when the header allows none of them
-/// (every match has `q=0`, or nothing matches): answer 406.
+/// header, an empty one, or one that is not readable text, takes the default. `None` when the
+/// header allows none of them (every match has `q=0`, nothing matches, or no element can be
+/// read, e.g. a `q` that is not a number): answer 406.
 ///
 /// A media range matches an offer exactly (`text/csv`), by type (`text/*`) or wholly (`*/*`);
 /// the most specific range decides an offer's quality. Parameters other than `q` are ignored.
-pub fn negotiate<'a>(accept: Option<&str>, offered: &[&'a str]) -> Option<&'a str> {
-    let accept = match accept.map(str::trim) {
-        None | Some("") => return offered.first().copied(),
-        Some(accept) => accept,
+pub fn negotiate<'a>(req: &impl HttpMessage, offered: &[&'a str]) -> Option<&'a str> {
+    let given = req
+        .headers()
+        .get_all(header::ACCEPT)
+        .any(|value| !value.as_bytes().trim_ascii().is_empty());
+    let accept = match Accept::parse(req) {
+        Ok(accept) if given => accept,
+        _ => return offered.first().copied(),
     };
-    let ranges: Vec<(String, f32)> = accept.split(',').filter_map(media_range).collect();
-    let mut best: Option<(&'a str, f32)> = None;
+    let mut best: Option<(&'a str, Quality)> = None;
     for offer in offered {
         let (kind, _) = offer.split_once('/').unwrap_or((offer, ""));
-        let quality = ranges
+        let quality = accept
             .iter()
-            .filter_map(|(range, q)| {
-                let specificity = if range.eq_ignore_ascii_case(offer) {
-                    3
-                } else if range.eq_ignore_ascii_case(&format!("{kind}/*")) {
-                    2
-                } else if range == "*/*" {
-                    1
-                } else {
-                    return None;
+            .filter_map(|range| {
+                let specificity = match (range.item.type_().as_str(), range.item.subtype().as_str())
+                {
+                    _ if range.item.essence_str() == *offer => 3,
+                    (t, "*") if t == kind => 2,
+                    ("*", "*") => 1,
+                    _ => return None,
                 };
-                Some((specificity, *q))
+                Some((specificity, range.quality))
             })
             .max_by_key(|(specificity, _)| *specificity)
             .map(|(_, q)| q);
-        if let Some(q) = quality.filter(|q| *q > 0.0) {
+        if let Some(q) = quality.filter(|q| *q > Quality::ZERO) {
             if best.is_none_or(|(_, b)| q > b) {
                 best = Some((offer, q));
             }
         }
     }
     best.map(|(offer, _)| offer)
-}
-
-/// One element of an `Accept` header: the range and its quality (1 unless `q` says otherwise;
-/// an unreadable `q` counts as 0). Empty elements are skipped.
-fn media_range(element: &str) -> Option<(String, f32)> {
-    let mut parts = element.split(';').map(str::trim);
-    let range = parts.next().filter(|r| !r.is_empty())?.to_ascii_lowercase();
-    let mut quality = 1.0;
-    for parameter in parts {
-        if let Some((name, value)) = parameter.split_once('=') {
-            if name.trim().eq_ignore_ascii_case("q") {
-                quality = value
-                    .trim()
-                    .parse::<f32>()
-                    .ok()
-                    .filter(|q| (0.0..=1.0).contains(q))
-                    .unwrap_or(0.0);
-            }
-        }
-    }
-    Some((range, quality))
-}
-
-/// The request's `Accept` header as text (`Some("")` if it is not readable text).
-pub fn accept_header(req: &HttpRequest) -> Option<&str> {
-    req.headers()
-        .get(header::ACCEPT)
-        .map(|v| v.to_str().unwrap_or(""))
 }
 
 #[cfg(test)]
@@ -80,7 +54,11 @@ mod tests {
     const OFFERED: &[&str] = &["application/json", "text/csv"];
 
     fn pick(accept: Option<&str>) -> Option<&'static str> {
-        negotiate(accept, OFFERED)
+        let mut req = actix_web::test::TestRequest::default();
+        if let Some(accept) = accept {
+            req = req.insert_header((header::ACCEPT, accept));
+        }
+        negotiate(&req.to_http_request(), OFFERED)
     }
 
     #[test]
@@ -128,5 +106,18 @@ mod tests {
         assert_eq!(pick(Some("application/json;q=0, text/csv;q=0")), None);
         assert_eq!(pick(Some("*/*;q=0")), None);
         assert_eq!(pick(Some("text/csv;q=abc")), None);
+        assert_eq!(pick(Some(" , ")), None);
+    }
+
+    #[test]
+    fn an_unreadable_header_takes_the_default() {
+        let req = actix_web::test::TestRequest::default()
+            .insert_header((
+                header::ACCEPT,
+                header::HeaderValue::from_bytes(b"text/csv\xff").unwrap(),
+            ))
+            .to_http_request();
+        assert_eq!(negotiate(&req, OFFERED), Some("application/json"));
+        assert_eq!(pick(Some("  ")), Some("application/json"));
     }
 }
