@@ -15,7 +15,7 @@ use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityRequirement
 use utoipa::openapi::server::Server;
 use utoipa::openapi::{Content, Object, OpenApi, Ref, RefOr, Type};
 
-use crate::auth::policy::{self, Access};
+use crate::auth::policy::{Access, Policy};
 use crate::auth::Role;
 use crate::config::ApiSettings;
 use crate::error::PROBLEM_JSON;
@@ -166,7 +166,7 @@ pub const API_KEY: &str = "api_key";
 
 /// Declares the two kinds of bearer credentials and, from the access policy, which one each
 /// operation takes, with its 401 and 403. Public operations carry no security requirement.
-pub fn apply_access_policy(api: &mut OpenApi) {
+pub fn apply_access_policy(api: &mut OpenApi, policy: &Policy) {
     let components = api.components.get_or_insert_with(Default::default);
     components.add_security_scheme(
         STAFF_TOKEN,
@@ -190,9 +190,18 @@ pub fn apply_access_policy(api: &mut OpenApi) {
                 .build(),
         ),
     );
+    let servers = api.servers.clone();
     for (path, item) in api.paths.paths.iter_mut() {
+        let server = item
+            .servers
+            .as_ref()
+            .or(servers.as_ref())
+            .and_then(|servers| servers.first())
+            .map(|server| server.url.trim_end_matches('/').to_owned())
+            .unwrap_or_default();
+        let full = format!("{server}{path}");
         for (method, operation) in operations(item) {
-            let Some(rule) = policy::find(method, path) else {
+            let Some(rule) = policy.find(method, &full) else {
                 continue;
             };
             let Access::Roles(roles) = rule.access else {

@@ -15,6 +15,8 @@ use utoipa_actix_web::{scope, AppExt};
 use utoipa_swagger_ui::SwaggerUi;
 
 use crate::api;
+use crate::api::routes::{Collected, Routes};
+use crate::auth::policy::{Policy, PUBLIC};
 use crate::config::Settings;
 use crate::db::{run_migrations, Database};
 use crate::domain::clock::Clock;
@@ -209,28 +211,47 @@ pub fn routes() -> (
         >,
     >,
     OpenApi,
+    Policy,
 ) {
+    let collected = Collected::default();
+    let v1 = collected.clone();
     let (app, mut spec) = App::new()
         .into_utoipa_app()
         .openapi(ApiDoc::openapi())
         .service(
             scope("/v1")
-                // The probes too: the whole contract lies under its one server, `/v1`.
-                .service(api::health::live)
-                .service(api::health::ready)
-                .configure(api::configure)
+                .configure(move |cfg| {
+                    let mut routes = Routes::new(cfg, "/v1", v1);
+                    // The probes too: the whole contract lies under its one server, `/v1`.
+                    routes
+                        .add(api::health::live, PUBLIC)
+                        .add(api::health::ready, PUBLIC);
+                    api::configure(&mut routes);
+                })
                 // The contract under the base path as well (ADR `/core/publish-openapi`); not
                 // an operation of the contract itself.
                 .route("/openapi.json", web::get().to(serve_contract)),
         )
         .split_for_parts();
+    let mut policy = collected.take();
+    policy.allow("GET", "/v1/openapi.json", PUBLIC);
+    // The routes `app` adds outside the contract, each module naming its own.
+    policy.allow("GET", "/openapi.json", PUBLIC);
+    policy.allow("GET", "/docs", PUBLIC);
+    policy.allow("GET", "/docs/{_:.*}", PUBLIC);
+    api::health::root_rules(&mut policy);
+    crate::respond::rules(&mut policy);
     api::document_optional_bodies(&mut spec);
-    audit::learn_success_statuses(&spec);
     crate::openapi::add_answer_examples(&mut spec);
     add_common_responses(&mut spec);
-    apply_access_policy(&mut spec);
+    apply_access_policy(&mut spec, &policy);
     apply_design_rules(&mut spec);
-    (app, spec)
+    (app, spec, policy)
+}
+
+/// The rules of every route the application serves.
+pub fn policy() -> Policy {
+    routes().2
 }
 
 /// The OpenAPI document as committed at `openapi/openapi.json` and printed by `maatje openapi`:
@@ -295,8 +316,9 @@ fn app(
         InitError = (),
     >,
 > {
-    let (app, _) = routes();
-    app.app_data(web::Data::new(state.audit.clone()))
+    let (app, _, policy) = routes();
+    app.app_data(web::Data::new(policy))
+        .app_data(web::Data::new(state.audit.clone()))
         .app_data(state)
         .app_data(limit)
         .app_data(limiter)

@@ -1,11 +1,12 @@
 //! `/v1/api-clients`: case-management systems and their keys (administrators only).
 
+use crate::api::routes::Routes;
+use crate::auth::policy::ADMINS;
 use actix_web::web::{Data, Path};
 use actix_web::{get, post, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::{created, uuid, AppState, Caller};
@@ -16,13 +17,14 @@ use crate::http::extract::{Json, OptionalJson, Query};
 use crate::http::pagination::PageRequest;
 use crate::store::api_clients::{self as store, ApiClientRow, ApiKeyRow};
 
-pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(create_api_client)
-        .service(list_api_clients)
-        .service(get_api_client)
-        .service(revoke_api_client)
-        .service(create_api_key)
-        .service(revoke_api_key);
+pub fn configure(routes: &mut Routes<'_, '_>) {
+    routes
+        .add(create_api_client, ADMINS)
+        .add(list_api_clients, ADMINS)
+        .add(get_api_client, ADMINS)
+        .add(revoke_api_client, ADMINS)
+        .add(create_api_key, ADMINS)
+        .add(revoke_api_key, ADMINS);
 }
 
 /// A key's metadata; the secret is never shown again after creation.

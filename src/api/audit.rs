@@ -2,12 +2,13 @@
 
 use std::collections::BTreeSet;
 
+use crate::api::routes::Routes;
+use crate::auth::policy::ADMINS;
 use actix_web::web::Data;
 use actix_web::{get, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::{uuid, ActorRef, AppState, Caller};
@@ -20,8 +21,8 @@ use crate::http::extract::Query;
 use crate::http::pagination::PageRequest;
 use crate::store::audit::{self as store, AuditRow};
 
-pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list_audit_records);
+pub fn configure(routes: &mut Routes<'_, '_>) {
+    routes.add(list_audit_records, ADMINS);
 }
 
 /// One access to personal data, or an attempt at it.
@@ -141,10 +142,7 @@ fn object_type_schema() -> utoipa::openapi::schema::Object {
 
 /// The object types the policy audits.
 fn object_types() -> BTreeSet<&'static str> {
-    policy::RULES
-        .iter()
-        .filter_map(|r| r.audit.map(|a| a.object_type))
-        .collect()
+    policy::OBJECT_TYPES.iter().copied().collect()
 }
 
 /// Read the audit trail, oldest first.

@@ -1,11 +1,12 @@
 //! `/v1/auth`: staff login and logout, and who the caller is.
 
+use crate::api::routes::Routes;
+use crate::auth::policy::{ANY_CALLER, PUBLIC, STAFF_ONLY};
 use actix_web::web::{self, Data};
 use actix_web::{get, post, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 
 use super::staff::Staff;
 use super::{AppState, Caller};
@@ -17,8 +18,11 @@ use crate::http::extract::Json;
 use crate::http::rate_limit::address_key;
 use crate::store::staff::{self as store, LoginOutcome};
 
-pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(login).service(logout).service(whoami);
+pub fn configure(routes: &mut Routes<'_, '_>) {
+    routes
+        .add(login, PUBLIC)
+        .add(logout, STAFF_ONLY)
+        .add(whoami, ANY_CALLER);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -1,11 +1,15 @@
 //! `/v1/buddies`: volunteer buddies, their profile, screening and lifecycle.
 
+use crate::api::routes::Routes;
+use crate::auth::policy::{
+    AuditAction::{Create, Read, Search, Update},
+    STAFF_ONLY,
+};
 use actix_web::web::{Data, Path};
 use actix_web::{get, patch, post, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::{created, history_page, uuid, ActionBody, AppState, Caller, HistoryPage, HistoryQuery};
@@ -18,17 +22,18 @@ use crate::http::pagination::PageRequest;
 use crate::ops;
 use crate::store::buddies::{self as store, BuddyRow, Profile, ProfileChange};
 
-pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(register_buddy)
-        .service(list_buddies)
-        .service(get_buddy)
-        .service(update_buddy)
-        .service(start_buddy_screening)
-        .service(activate_buddy)
-        .service(pause_buddy)
-        .service(resume_buddy)
-        .service(retire_buddy)
-        .service(buddy_history);
+pub fn configure(routes: &mut Routes<'_, '_>) {
+    routes
+        .add(register_buddy, STAFF_ONLY.audit(Create, "buddy"))
+        .add(list_buddies, STAFF_ONLY.audit(Search, "buddy"))
+        .add(get_buddy, STAFF_ONLY.audit(Read, "buddy"))
+        .add(update_buddy, STAFF_ONLY.audit(Update, "buddy"))
+        .add(start_buddy_screening, STAFF_ONLY.audit(Update, "buddy"))
+        .add(activate_buddy, STAFF_ONLY.audit(Update, "buddy"))
+        .add(pause_buddy, STAFF_ONLY.audit(Update, "buddy"))
+        .add(resume_buddy, STAFF_ONLY.audit(Update, "buddy"))
+        .add(retire_buddy, STAFF_ONLY.audit(Update, "buddy"))
+        .add(buddy_history, STAFF_ONLY.audit(Read, "buddy"));
 }
 
 pub const MIN_CAPACITY: u8 = 1;

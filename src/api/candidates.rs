@@ -1,11 +1,12 @@
 //! `/v1/buddy-requests/{id}/candidates`: the buddies who may be proposed for a request, ranked
 //! and explained (see [`crate::matching`]).
 
+use crate::api::routes::Routes;
+use crate::auth::policy::{AuditAction::Read, STAFF_ONLY};
 use actix_web::web::{Data, Path};
 use actix_web::{get, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::{uuid, AppState, Caller};
@@ -15,8 +16,11 @@ use crate::http::extract::Query;
 use crate::matching::{ComponentName, Weights};
 use crate::store::candidates::{self as store, Ranking};
 
-pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(buddy_request_candidates);
+pub fn configure(routes: &mut Routes<'_, '_>) {
+    routes.add(
+        buddy_request_candidates,
+        STAFF_ONLY.audit(Read, "buddy_request"),
+    );
 }
 
 pub const DEFAULT_LIMIT: u32 = 20;

@@ -1,12 +1,16 @@
 //! `/v1/buddy-requests/{id}/exclusions`: buddies staff rule out for a request (e.g. the buddy
 //! knows the family). An excluded buddy is never a candidate for it.
 
+use crate::api::routes::Routes;
+use crate::auth::policy::{
+    AuditAction::{Read, Update},
+    STAFF_ONLY,
+};
 use actix_web::web::{Data, Path};
 use actix_web::{delete, get, post, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::{created, uuid, AppState, Caller};
@@ -17,10 +21,11 @@ use crate::error::{ApiResult, Problem};
 use crate::http::extract::Json;
 use crate::store::exclusions::{self as store, ExclusionRow};
 
-pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(exclude_buddy)
-        .service(list_exclusions)
-        .service(include_buddy);
+pub fn configure(routes: &mut Routes<'_, '_>) {
+    routes
+        .add(exclude_buddy, STAFF_ONLY.audit(Update, "buddy_request"))
+        .add(list_exclusions, STAFF_ONLY.audit(Read, "buddy_request"))
+        .add(include_buddy, STAFF_ONLY.audit(Update, "buddy_request"));
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

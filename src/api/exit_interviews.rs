@@ -1,11 +1,12 @@
 //! `/v1/exit-interviews`: each time a departing client is asked "would you become a buddy?".
 
+use crate::api::routes::Routes;
+use crate::auth::policy::{AuditAction::Create, ANY_CALLER, STAFF_ONLY};
 use actix_web::web::{Data, Path};
 use actix_web::{get, post, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::buddies::{Buddy, BuddyInput};
@@ -20,11 +21,15 @@ use crate::http::extract::{Json, Query};
 use crate::http::pagination::PageRequest;
 use crate::store::exit_interviews::{self as store, ExitInterviewRow};
 
-pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(record_exit_interview)
-        .service(list_exit_interviews)
-        .service(get_exit_interview)
-        .service(exit_interview_history);
+pub fn configure(routes: &mut Routes<'_, '_>) {
+    routes
+        .add(
+            record_exit_interview,
+            ANY_CALLER.audit(Create, "exit_interview"),
+        )
+        .add(list_exit_interviews, STAFF_ONLY)
+        .add(get_exit_interview, STAFF_ONLY)
+        .add(exit_interview_history, STAFF_ONLY);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

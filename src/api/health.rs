@@ -34,6 +34,13 @@ fn alive() -> HttpResponse {
 /// The probes at the service root as well (`/health/live`, `/health/ready`), where an
 /// orchestrator or load balancer looks for them whatever the API version: the same answers as
 /// the contract's `/v1/health/*`, which generated clients reach under the contract's server.
+/// The rules of the probes at the root (public, like those under `/v1`).
+pub fn root_rules(policy: &mut crate::auth::policy::Policy) {
+    use crate::auth::policy::PUBLIC;
+    policy.allow("GET", "/health/live", PUBLIC);
+    policy.allow("GET", "/health/ready", PUBLIC);
+}
+
 pub fn configure_root(cfg: &mut actix_web::web::ServiceConfig) {
     use actix_web::web;
     cfg.route("/health/live", web::get().to(|| async { alive() }))

@@ -15,6 +15,7 @@ pub mod pairings;
 pub mod privacy;
 pub mod reports;
 pub mod requests;
+pub mod routes;
 pub mod staff;
 
 use actix_web::dev::Payload;
@@ -24,8 +25,9 @@ use chrono::{DateTime, Utc};
 use futures_util::future::{ready, Ready};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
+
+use routes::Routes;
 
 use crate::auth::Identity;
 use crate::domain::actor::Actor;
@@ -98,22 +100,22 @@ pub(crate) fn owning_organisation(
     }
 }
 
-/// Registers every `/v1` operation.
-pub fn configure(cfg: &mut ServiceConfig) {
-    auth::configure(cfg);
-    staff::configure(cfg);
-    api_clients::configure(cfg);
-    organisations::configure(cfg);
-    exit_interviews::configure(cfg);
-    buddies::configure(cfg);
-    requests::configure(cfg);
-    candidates::configure(cfg);
-    exclusions::configure(cfg);
-    pairings::configure(cfg);
-    audit::configure(cfg);
-    privacy::configure(cfg);
-    outbox::configure(cfg);
-    reports::configure(cfg);
+/// Registers every `/v1` operation with its rule.
+pub fn configure(routes: &mut Routes<'_, '_>) {
+    auth::configure(routes);
+    staff::configure(routes);
+    api_clients::configure(routes);
+    organisations::configure(routes);
+    exit_interviews::configure(routes);
+    buddies::configure(routes);
+    requests::configure(routes);
+    candidates::configure(routes);
+    exclusions::configure(routes);
+    pairings::configure(routes);
+    audit::configure(routes);
+    privacy::configure(routes);
+    outbox::configure(routes);
+    reports::configure(routes);
 }
 
 /// A stored id as an API id.

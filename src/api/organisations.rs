@@ -1,11 +1,12 @@
 //! `/v1/organisations`: the certified organisations taking part in the programme.
 
+use crate::api::routes::Routes;
+use crate::auth::policy::{ADMINS, STAFF_ONLY};
 use actix_web::web::{Data, Path};
 use actix_web::{get, post, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::{created, history_page, uuid, ActionBody, AppState, Caller, HistoryPage, HistoryQuery};
@@ -17,13 +18,14 @@ use crate::http::extract::{Json, OptionalJson, Query};
 use crate::http::pagination::PageRequest;
 use crate::store::organisations::{self as store, OrganisationRow};
 
-pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(create_organisation)
-        .service(list_organisations)
-        .service(get_organisation)
-        .service(deactivate_organisation)
-        .service(reactivate_organisation)
-        .service(organisation_history);
+pub fn configure(routes: &mut Routes<'_, '_>) {
+    routes
+        .add(create_organisation, ADMINS)
+        .add(list_organisations, STAFF_ONLY)
+        .add(get_organisation, STAFF_ONLY)
+        .add(deactivate_organisation, ADMINS)
+        .add(reactivate_organisation, ADMINS)
+        .add(organisation_history, STAFF_ONLY);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

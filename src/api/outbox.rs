@@ -1,12 +1,13 @@
 //! `/v1/outbox`: the e-mail outbox, for administrators. Shows where each message is and why it
 //! failed, never its recipient, subject or body (personal data); a dead letter can be sent again.
 
+use crate::api::routes::Routes;
+use crate::auth::policy::ADMINS;
 use actix_web::web::{Data, Path};
 use actix_web::{get, post, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::{uuid, AppState, Caller};
@@ -17,8 +18,10 @@ use crate::http::extract::Query;
 use crate::http::pagination::PageRequest;
 use crate::mail::outbox::{self as store, ListFilter, OutboxRow, OutboxState};
 
-pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(list_outbox).service(retry_outbox_message);
+pub fn configure(routes: &mut Routes<'_, '_>) {
+    routes
+        .add(list_outbox, ADMINS)
+        .add(retry_outbox_message, ADMINS);
 }
 
 /// One e-mail in the outbox, without its recipient or contents.

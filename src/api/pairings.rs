@@ -1,12 +1,16 @@
 //! `/v1/pairings`: a buddy proposed for a request, accepted or declined, active, ended with an
 //! evaluation.
 
+use crate::api::routes::Routes;
+use crate::auth::policy::{
+    AuditAction::{Create, Read, Search, Update},
+    STAFF_ONLY,
+};
 use actix_web::web::{Data, Path};
 use actix_web::{get, post, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::{
@@ -23,15 +27,16 @@ use crate::ops;
 use crate::store::pairings::{self as store, Ending, PairingRow};
 use crate::store::requests::client_ref_of;
 
-pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(propose_pairing)
-        .service(list_pairings)
-        .service(get_pairing)
-        .service(accept_pairing)
-        .service(decline_pairing)
-        .service(activate_pairing)
-        .service(end_pairing)
-        .service(pairing_history);
+pub fn configure(routes: &mut Routes<'_, '_>) {
+    routes
+        .add(propose_pairing, STAFF_ONLY.audit(Create, "pairing"))
+        .add(list_pairings, STAFF_ONLY.audit(Search, "pairing"))
+        .add(get_pairing, STAFF_ONLY.audit(Read, "pairing"))
+        .add(accept_pairing, STAFF_ONLY.audit(Update, "pairing"))
+        .add(decline_pairing, STAFF_ONLY.audit(Update, "pairing"))
+        .add(activate_pairing, STAFF_ONLY.audit(Update, "pairing"))
+        .add(end_pairing, STAFF_ONLY.audit(Update, "pairing"))
+        .add(pairing_history, STAFF_ONLY.audit(Read, "pairing"));
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

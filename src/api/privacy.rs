@@ -3,12 +3,16 @@
 
 use std::collections::HashMap;
 
+use crate::api::routes::Routes;
+use crate::auth::policy::{
+    AuditAction::{Delete, Export, Update},
+    ADMINS,
+};
 use actix_web::web::{Data, Path};
 use actix_web::{get, post, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::buddies::{self, Buddy};
@@ -25,13 +29,14 @@ use crate::store::history::HistoryRow;
 use crate::store::pairings::PairingRow;
 use crate::store::privacy as store;
 
-pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(run_retention)
-        .service(set_legal_hold)
-        .service(erase_buddy)
-        .service(export_buddy)
-        .service(erase_client)
-        .service(export_client);
+pub fn configure(routes: &mut Routes<'_, '_>) {
+    routes
+        .add(run_retention, ADMINS.audit(Delete, "buddy_request"))
+        .add(set_legal_hold, ADMINS.audit(Update, "buddy_request"))
+        .add(erase_buddy, ADMINS.audit(Delete, "buddy"))
+        .add(export_buddy, ADMINS.audit(Export, "buddy"))
+        .add(erase_client, ADMINS.audit(Delete, "buddy_request"))
+        .add(export_client, ADMINS.audit(Export, "buddy_request"));
 }
 
 fn history(rows: Vec<HistoryRow>) -> ApiResult<Vec<HistoryEntry>> {

@@ -1,13 +1,14 @@
 //! `/v1/reports/summary`: the HTTP side of the programme summary (the query, content
 //! negotiation, the answer); the summary itself is computed in `crate::reports`.
 
+use crate::api::routes::Routes;
+use crate::auth::policy::STAFF_ONLY;
 use actix_web::http::header;
 use actix_web::web::Data;
 use actix_web::{get, HttpRequest, HttpResponse};
 use chrono::NaiveDate;
 use serde::Deserialize;
 use utoipa::IntoParams;
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::AppState;
@@ -20,8 +21,8 @@ use crate::reports::SummaryReport;
 use crate::store::organisations::ENTITY as ORGANISATION;
 use crate::store::reports::{self as store, Scope};
 
-pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(summary_report);
+pub fn configure(routes: &mut Routes<'_, '_>) {
+    routes.add(summary_report, STAFF_ONLY);
 }
 
 const JSON: &str = "application/json";

@@ -1,11 +1,15 @@
 //! `/v1/buddy-requests`: requests for a buddy, one client each, filed by case systems or staff.
 
+use crate::api::routes::Routes;
+use crate::auth::policy::{
+    AuditAction::{Create, Read, Search, Update},
+    ANY_CALLER,
+};
 use actix_web::web::{Data, Path};
 use actix_web::{get, post, HttpRequest, HttpResponse};
 use chrono::{DateTime, NaiveDateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::{
@@ -25,12 +29,25 @@ use crate::ops;
 use crate::store::pairings::PairingRow;
 use crate::store::requests::{self as store, NewRequest, RequestRow};
 
-pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(create_buddy_request)
-        .service(list_buddy_requests)
-        .service(get_buddy_request)
-        .service(withdraw_buddy_request)
-        .service(buddy_request_history);
+pub fn configure(routes: &mut Routes<'_, '_>) {
+    routes
+        .add(
+            create_buddy_request,
+            ANY_CALLER.audit(Create, "buddy_request"),
+        )
+        .add(
+            list_buddy_requests,
+            ANY_CALLER.audit(Search, "buddy_request"),
+        )
+        .add(get_buddy_request, ANY_CALLER.audit(Read, "buddy_request"))
+        .add(
+            withdraw_buddy_request,
+            ANY_CALLER.audit(Update, "buddy_request"),
+        )
+        .add(
+            buddy_request_history,
+            ANY_CALLER.audit(Read, "buddy_request"),
+        );
 }
 
 /// How the buddy can reach the client once the pairing is accepted: a phone number, an e-mail

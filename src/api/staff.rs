@@ -1,11 +1,12 @@
 //! `/v1/staff`: staff accounts of the client bureau (administrators only).
 
+use crate::api::routes::Routes;
+use crate::auth::policy::ADMINS;
 use actix_web::web::{Data, Path};
 use actix_web::{get, patch, post, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
-use utoipa_actix_web::service_config::ServiceConfig;
 use uuid::Uuid;
 
 use super::{created, uuid, AppState, Caller};
@@ -17,11 +18,12 @@ use crate::http::extract::{Json, Query};
 use crate::http::pagination::PageRequest;
 use crate::store::staff::{self as store, StaffRow};
 
-pub fn configure(cfg: &mut ServiceConfig) {
-    cfg.service(create_staff)
-        .service(list_staff)
-        .service(get_staff)
-        .service(update_staff);
+pub fn configure(routes: &mut Routes<'_, '_>) {
+    routes
+        .add(create_staff, ADMINS)
+        .add(list_staff, ADMINS)
+        .add(get_staff, ADMINS)
+        .add(update_staff, ADMINS);
 }
 
 #[derive(Debug, Serialize, ToSchema)]

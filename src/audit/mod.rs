@@ -49,8 +49,7 @@ pub mod chain;
 pub mod middleware;
 pub mod writer;
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{Path, ResourceDef, ServiceRequest, ServiceResponse};
@@ -59,7 +58,7 @@ use actix_web::{web, HttpMessage, HttpRequest, ResponseError};
 use chrono::NaiveDateTime;
 use uuid::Uuid;
 
-use crate::auth::policy::{self, AuditAction, Audited};
+use crate::auth::policy::{AuditAction, Audited, Policy};
 use crate::auth::Identity;
 use crate::db::DbConnection;
 use crate::domain::actor::Actor;
@@ -238,7 +237,8 @@ impl Attempt {
     /// handler and its operation find it ([`Pending::of`]).
     pub fn begin(req: &ServiceRequest, identity: Option<&Identity>) -> Option<Attempt> {
         let pattern = route::pattern(req.request())?;
-        let rule = policy::find(req.method().as_str(), &pattern)?;
+        let policy = req.app_data::<web::Data<Policy>>()?;
+        let rule = policy.find(req.method().as_str(), &pattern)?;
         let audited = rule.audit?;
         let writer = req.app_data::<web::Data<AuditWriter>>().cloned();
         let at = writer
@@ -251,11 +251,11 @@ impl Attempt {
             at,
             actor: identity.map_or(Actor::Unauthenticated, |i| i.actor.clone()),
             on_behalf_of: identity.and_then(|i| i.on_behalf_of.clone()),
-            object_id: path_id(rule.pattern, req),
+            object_id: path_id(&rule.pattern, req),
             source_address: req.peer_addr().map(|a| a.ip().to_string()),
             request_id: request_id::server(),
             caller_request_id: request_id::caller(),
-            success: success_status(rule.method, rule.pattern),
+            success: StatusCode::from_u16(rule.success).unwrap_or(StatusCode::OK),
             note: AuditNote::default(),
             committed: None,
         })));
@@ -347,61 +347,13 @@ fn not_recorded(route: &str, status: StatusCode, cause: ApiError) -> ApiError {
     }
 }
 
-/// The status of a successful answer of each audited route: its one 2xx in the contract
-/// (routes outside the contract, the buddy's response pages, answer 200). Learnt from the
-/// document [`crate::startup::routes`] builds, once.
-static SUCCESS: OnceLock<HashMap<(String, String), StatusCode>> = OnceLock::new();
-
-/// Learns the success statuses from the OpenAPI document of the routes.
-pub fn learn_success_statuses(api: &utoipa::openapi::OpenApi) {
-    SUCCESS.get_or_init(|| {
-        let mut map = HashMap::new();
-        for (path, item) in &api.paths.paths {
-            let full = crate::openapi::full_path(api, path);
-            for (method, operation) in [
-                ("GET", &item.get),
-                ("POST", &item.post),
-                ("PATCH", &item.patch),
-                ("PUT", &item.put),
-                ("DELETE", &item.delete),
-            ] {
-                let Some(operation) = operation else { continue };
-                let success = operation
-                    .responses
-                    .responses
-                    .keys()
-                    .filter_map(|code| code.parse::<u16>().ok())
-                    .find(|code| (200..300).contains(code))
-                    .and_then(|code| StatusCode::from_u16(code).ok());
-                if let Some(success) = success {
-                    map.insert((method.to_owned(), full.clone()), success);
-                }
-            }
-        }
-        map
-    });
-}
-
-fn success_status(method: &str, pattern: &str) -> StatusCode {
-    SUCCESS
-        .get()
-        .and_then(|map| map.get(&(method.to_owned(), pattern.to_owned())))
-        .copied()
-        .unwrap_or(StatusCode::OK)
-}
-
 /// The `{id}` of the request's path, when the route has one and it is a UUID. Matched with
 /// actix's own router, so the id is decoded exactly as the handler sees it.
-fn path_id(pattern: &'static str, req: &ServiceRequest) -> Option<String> {
-    static ROUTES: OnceLock<HashMap<&'static str, ResourceDef>> = OnceLock::new();
-    let routes = ROUTES.get_or_init(|| {
-        policy::RULES
-            .iter()
-            .filter(|r| r.audit.is_some() && r.pattern.contains("{id}"))
-            .map(|r| (r.pattern, ResourceDef::new(r.pattern)))
-            .collect()
-    });
-    let definition = routes.get(pattern)?;
+fn path_id(pattern: &str, req: &ServiceRequest) -> Option<String> {
+    if !pattern.contains("{id}") {
+        return None;
+    }
+    let definition = ResourceDef::new(pattern);
     let mut path = Path::new(req.match_info().get_ref().clone());
     if !definition.capture_match_info(&mut path) {
         return None;

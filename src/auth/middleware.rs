@@ -7,7 +7,7 @@ use actix_web::http::header::{HeaderValue, AUTHORIZATION};
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage, ResponseError};
 
-use super::policy::{self, Access};
+use super::policy::{Access, Policy};
 use super::token::{self, TokenKind};
 use super::{Identity, Role};
 use crate::audit::Attempt;
@@ -30,7 +30,11 @@ pub async fn middleware(
     };
     // The caller whose valid credentials were refused for this route, for the audit trail.
     let mut refused: Option<Identity> = None;
-    let outcome = match policy::find(req.method().as_str(), &pattern) {
+    let policy = req.app_data::<web::Data<Policy>>().cloned();
+    let rule = policy
+        .as_ref()
+        .and_then(|policy| policy.find(req.method().as_str(), &pattern));
+    let outcome = match rule {
         // Mostly a method the path does not have; otherwise a route someone added without a
         // rule. Either way no handler runs (deny by default); a unit test checks that every
         // documented operation has a rule.
@@ -193,5 +197,52 @@ mod tests {
         assert_eq!(bearer(&HeaderValue::from_static("bearer abc")), Some("abc"));
         assert_eq!(bearer(&HeaderValue::from_static("Basic abc")), None);
         assert_eq!(bearer(&HeaderValue::from_static("Bearer")), None);
+    }
+
+    /// Routes are registered with their rule ([`crate::api::routes::Routes::add`]); one added
+    /// behind that registration's back has no rule, and the middleware never lets it run.
+    #[actix_web::test]
+    async fn a_route_without_a_rule_is_never_served() {
+        use actix_web::{middleware::from_fn, test, web, App, HttpResponse};
+        let served = || async { HttpResponse::Ok().body("served") };
+        let app = test::init_service(
+            App::new()
+                .app_data(web::Data::new(crate::startup::policy()))
+                .wrap(from_fn(super::middleware))
+                .route("/v1/unruled", web::get().to(served))
+                .route("/v1/health/live", web::get().to(served)),
+        )
+        .await;
+        let response = test::call_service(
+            &app,
+            test::TestRequest::get().uri("/v1/unruled").to_request(),
+        )
+        .await;
+        assert_eq!(response.status(), 404);
+        let body = test::read_body(response).await;
+        assert_ne!(&body[..], b"served");
+        // The same handler on a route with a rule is served.
+        let response = test::call_service(
+            &app,
+            test::TestRequest::get().uri("/v1/health/live").to_request(),
+        )
+        .await;
+        assert_eq!(response.status(), 200);
+    }
+
+    #[actix_web::test]
+    async fn without_a_policy_nothing_is_served() {
+        use actix_web::{middleware::from_fn, test, web, App, HttpResponse};
+        let app = test::init_service(App::new().wrap(from_fn(super::middleware)).route(
+            "/v1/health/live",
+            web::get().to(|| async { HttpResponse::Ok().body("served") }),
+        ))
+        .await;
+        let response = test::call_service(
+            &app,
+            test::TestRequest::get().uri("/v1/health/live").to_request(),
+        )
+        .await;
+        assert_eq!(response.status(), 404);
     }
 }

@@ -1,8 +1,9 @@
-//! The access policy: one rule per route (method and route pattern), in one table. A route
-//! without a rule is refused with 403, whoever calls it (deny by default); a unit test and an
-//! integration test check that every route of the app has a rule.
+//! The access policy: one rule per route (method and route pattern). Each rule is declared where
+//! its route is registered ([`crate::api::routes::Routes::add`] with a [`Guard`]), and the rules
+//! are collected into the [`Policy`] the middleware read. A route without a rule is refused,
+//! whoever calls it (deny by default).
 //!
-//! The same table tells the audit trail which routes touch personal data of clients or buddies,
+//! The same rules tell the audit trail which routes touch personal data of clients or buddies,
 //! and the OpenAPI document which security each operation needs.
 
 use super::Role;
@@ -40,6 +41,10 @@ impl AuditAction {
     }
 }
 
+/// The kinds of object an audited route acts on (`Audited::object_type`); a test checks that
+/// every audited route names one of them.
+pub const OBJECT_TYPES: &[&str] = &["buddy", "buddy_request", "exit_interview", "pairing"];
+
 /// A route that touches personal data: what it does, and to which kind of object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Audited {
@@ -47,330 +52,142 @@ pub struct Audited {
     pub object_type: &'static str,
 }
 
-#[derive(Debug, Clone, Copy)]
-pub struct Rule {
-    pub method: &'static str,
-    pub pattern: &'static str,
+/// Who may call a route and what the audit trail records of it: declared where the route is
+/// registered ([`crate::api::routes::Routes::add`]), next to its handler.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Guard {
     pub access: Access,
     pub audit: Option<Audited>,
+}
+
+impl Guard {
+    /// The route also touches personal data: every request to it gets an audit record.
+    pub const fn audit(self, action: AuditAction, object_type: &'static str) -> Guard {
+        Guard {
+            access: self.access,
+            audit: Some(Audited {
+                action,
+                object_type,
+            }),
+        }
+    }
+}
+
+/// Anyone, without credentials.
+pub const PUBLIC: Guard = Guard {
+    access: Access::Public,
+    audit: None,
+};
+
+/// Callers holding one of `roles`.
+pub const fn roles(roles: &'static [Role]) -> Guard {
+    Guard {
+        access: Access::Roles(roles),
+        audit: None,
+    }
 }
 
 pub const ADMIN: &[Role] = &[Role::Admin];
 pub const STAFF: &[Role] = &[Role::Admin, Role::Coordinator];
 pub const ANY_ROLE: &[Role] = &[Role::Admin, Role::Coordinator, Role::CaseSystem];
 
-const fn rule(method: &'static str, pattern: &'static str, access: Access) -> Rule {
-    Rule {
-        method,
-        pattern,
-        access,
-        audit: None,
-    }
+/// Administrators only.
+pub const ADMINS: Guard = roles(ADMIN);
+/// Coordinators and administrators.
+pub const STAFF_ONLY: Guard = roles(STAFF);
+/// Case systems, coordinators and administrators.
+pub const ANY_CALLER: Guard = roles(ANY_ROLE);
+
+/// The rule of one route: its method and pattern, its guard, and the status of a successful
+/// answer (the operation's one 2xx in the contract; 200 for routes outside it).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Rule {
+    pub method: &'static str,
+    pub pattern: String,
+    pub access: Access,
+    pub audit: Option<Audited>,
+    pub success: u16,
 }
 
-const fn audited(
-    method: &'static str,
-    pattern: &'static str,
-    access: Access,
-    action: AuditAction,
-    object_type: &'static str,
-) -> Rule {
-    Rule {
-        method,
-        pattern,
-        access,
-        audit: Some(Audited {
-            action,
-            object_type,
-        }),
-    }
+/// The rules of every route the application serves, collected as the routes are registered.
+/// A request to a route (method and pattern) without a rule is refused (deny by default).
+#[derive(Debug, Clone, Default)]
+pub struct Policy {
+    rules: Vec<Rule>,
 }
 
-use Access::{Public, Roles};
-use AuditAction::{Create, Delete, Export, Read, Search, Update};
+impl Policy {
+    /// Adds the rule of a route; a second rule for the same route is a programming error.
+    pub fn add(&mut self, rule: Rule) {
+        assert!(
+            self.find(rule.method, &rule.pattern).is_none(),
+            "two rules for {} {}",
+            rule.method,
+            rule.pattern
+        );
+        self.rules.push(rule);
+    }
 
-pub const RULES: &[Rule] = &[
-    // Probes, the contract and its documentation.
-    rule("GET", "/v1/health/live", Public),
-    rule("GET", "/v1/health/ready", Public),
-    rule("GET", "/health/live", Public),
-    rule("GET", "/health/ready", Public),
-    rule("GET", "/openapi.json", Public),
-    rule("GET", "/v1/openapi.json", Public),
-    rule("GET", "/docs", Public),
-    rule("GET", "/docs/{_:.*}", Public),
-    // A buddy's answer to a proposal: the token in the path is the credential (see `respond`);
-    // the handler names the buddy and the pairing for the audit record.
-    audited("GET", "/respond/{token}", Public, Read, "pairing"),
-    audited("POST", "/respond/{token}", Public, Update, "pairing"),
-    // Sessions.
-    rule("POST", "/v1/auth/login", Public),
-    rule("POST", "/v1/auth/logout", Roles(STAFF)),
-    rule("GET", "/v1/auth/me", Roles(ANY_ROLE)),
-    // Administration.
-    rule("POST", "/v1/staff", Roles(ADMIN)),
-    rule("GET", "/v1/staff", Roles(ADMIN)),
-    rule("GET", "/v1/staff/{id}", Roles(ADMIN)),
-    rule("PATCH", "/v1/staff/{id}", Roles(ADMIN)),
-    rule("POST", "/v1/api-clients", Roles(ADMIN)),
-    rule("GET", "/v1/api-clients", Roles(ADMIN)),
-    rule("GET", "/v1/api-clients/{id}", Roles(ADMIN)),
-    rule("POST", "/v1/api-clients/{id}/revoke", Roles(ADMIN)),
-    rule("POST", "/v1/api-clients/{id}/keys", Roles(ADMIN)),
-    rule(
-        "POST",
-        "/v1/api-clients/{id}/keys/{key_id}/revoke",
-        Roles(ADMIN),
-    ),
-    // The audit trail: ids and pseudonymous references only; reading it is not itself audited.
-    rule("GET", "/v1/audit", Roles(ADMIN)),
-    // The mail outbox: state and errors only, never recipients or contents.
-    rule("GET", "/v1/outbox", Roles(ADMIN)),
-    rule("POST", "/v1/outbox/{id}/retry", Roles(ADMIN)),
-    // Reports: counts and durations, buddies by id only; no personal data.
-    rule("GET", "/v1/reports/summary", Roles(STAFF)),
-    // Organisations: no personal data.
-    rule("POST", "/v1/organisations", Roles(ADMIN)),
-    rule("GET", "/v1/organisations", Roles(STAFF)),
-    rule("GET", "/v1/organisations/{id}", Roles(STAFF)),
-    rule("POST", "/v1/organisations/{id}/deactivate", Roles(ADMIN)),
-    rule("POST", "/v1/organisations/{id}/reactivate", Roles(ADMIN)),
-    rule("GET", "/v1/organisations/{id}/history", Roles(STAFF)),
-    // Exit interviews: a yes carries the new buddy's personal data.
-    audited(
-        "POST",
-        "/v1/exit-interviews",
-        Roles(ANY_ROLE),
-        Create,
-        "exit_interview",
-    ),
-    rule("GET", "/v1/exit-interviews", Roles(STAFF)),
-    rule("GET", "/v1/exit-interviews/{id}", Roles(STAFF)),
-    rule("GET", "/v1/exit-interviews/{id}/history", Roles(STAFF)),
-    // Buddies.
-    audited("POST", "/v1/buddies", Roles(STAFF), Create, "buddy"),
-    audited("GET", "/v1/buddies", Roles(STAFF), Search, "buddy"),
-    audited("GET", "/v1/buddies/{id}", Roles(STAFF), Read, "buddy"),
-    audited("PATCH", "/v1/buddies/{id}", Roles(STAFF), Update, "buddy"),
-    audited(
-        "POST",
-        "/v1/buddies/{id}/start-screening",
-        Roles(STAFF),
-        Update,
-        "buddy",
-    ),
-    audited(
-        "POST",
-        "/v1/buddies/{id}/activate",
-        Roles(STAFF),
-        Update,
-        "buddy",
-    ),
-    audited(
-        "POST",
-        "/v1/buddies/{id}/pause",
-        Roles(STAFF),
-        Update,
-        "buddy",
-    ),
-    audited(
-        "POST",
-        "/v1/buddies/{id}/resume",
-        Roles(STAFF),
-        Update,
-        "buddy",
-    ),
-    audited(
-        "POST",
-        "/v1/buddies/{id}/retire",
-        Roles(STAFF),
-        Update,
-        "buddy",
-    ),
-    audited(
-        "GET",
-        "/v1/buddies/{id}/history",
-        Roles(STAFF),
-        Read,
-        "buddy",
-    ),
-    // Buddy requests: the client's contact details.
-    audited(
-        "POST",
-        "/v1/buddy-requests",
-        Roles(ANY_ROLE),
-        Create,
-        "buddy_request",
-    ),
-    audited(
-        "GET",
-        "/v1/buddy-requests",
-        Roles(ANY_ROLE),
-        Search,
-        "buddy_request",
-    ),
-    audited(
-        "GET",
-        "/v1/buddy-requests/{id}",
-        Roles(ANY_ROLE),
-        Read,
-        "buddy_request",
-    ),
-    audited(
-        "POST",
-        "/v1/buddy-requests/{id}/withdraw",
-        Roles(ANY_ROLE),
-        Update,
-        "buddy_request",
-    ),
-    audited(
-        "GET",
-        "/v1/buddy-requests/{id}/history",
-        Roles(ANY_ROLE),
-        Read,
-        "buddy_request",
-    ),
-    // Matching: candidates show buddies' names against the request; exclusions carry staff's
-    // reasons about the client's circle.
-    audited(
-        "GET",
-        "/v1/buddy-requests/{id}/candidates",
-        Roles(STAFF),
-        Read,
-        "buddy_request",
-    ),
-    audited(
-        "POST",
-        "/v1/buddy-requests/{id}/exclusions",
-        Roles(STAFF),
-        Update,
-        "buddy_request",
-    ),
-    audited(
-        "GET",
-        "/v1/buddy-requests/{id}/exclusions",
-        Roles(STAFF),
-        Read,
-        "buddy_request",
-    ),
-    audited(
-        "DELETE",
-        "/v1/buddy-requests/{id}/exclusions/{buddy_id}",
-        Roles(STAFF),
-        Update,
-        "buddy_request",
-    ),
-    // Pairings: who is paired with whom, and how it went.
-    audited("POST", "/v1/pairings", Roles(STAFF), Create, "pairing"),
-    audited("GET", "/v1/pairings", Roles(STAFF), Search, "pairing"),
-    audited("GET", "/v1/pairings/{id}", Roles(STAFF), Read, "pairing"),
-    audited(
-        "POST",
-        "/v1/pairings/{id}/accept",
-        Roles(STAFF),
-        Update,
-        "pairing",
-    ),
-    audited(
-        "POST",
-        "/v1/pairings/{id}/decline",
-        Roles(STAFF),
-        Update,
-        "pairing",
-    ),
-    audited(
-        "POST",
-        "/v1/pairings/{id}/activate",
-        Roles(STAFF),
-        Update,
-        "pairing",
-    ),
-    audited(
-        "POST",
-        "/v1/pairings/{id}/end",
-        Roles(STAFF),
-        Update,
-        "pairing",
-    ),
-    audited(
-        "GET",
-        "/v1/pairings/{id}/history",
-        Roles(STAFF),
-        Read,
-        "pairing",
-    ),
-    // Privacy: retention, legal holds, erasure and export. Administrators only.
-    audited(
-        "POST",
-        "/v1/privacy/retention/run",
-        Roles(ADMIN),
-        Delete,
-        "buddy_request",
-    ),
-    audited(
-        "POST",
-        "/v1/buddy-requests/{id}/legal-hold",
-        Roles(ADMIN),
-        Update,
-        "buddy_request",
-    ),
-    audited(
-        "POST",
-        "/v1/privacy/clients/erase",
-        Roles(ADMIN),
-        Delete,
-        "buddy_request",
-    ),
-    audited(
-        "GET",
-        "/v1/privacy/clients/export",
-        Roles(ADMIN),
-        Export,
-        "buddy_request",
-    ),
-    audited(
-        "POST",
-        "/v1/buddies/{id}/erase",
-        Roles(ADMIN),
-        Delete,
-        "buddy",
-    ),
-    audited(
-        "GET",
-        "/v1/buddies/{id}/export",
-        Roles(ADMIN),
-        Export,
-        "buddy",
-    ),
-];
+    /// The rule of a route served outside the contract (pages, probes at the root, the
+    /// documentation), registered by hand next to it.
+    pub fn allow(&mut self, method: &'static str, pattern: &str, guard: Guard) {
+        self.add(Rule {
+            method,
+            pattern: pattern.to_owned(),
+            access: guard.access,
+            audit: guard.audit,
+            success: 200,
+        });
+    }
 
-/// The rule for a request, if the route has one.
-pub fn find(method: &str, pattern: &str) -> Option<&'static Rule> {
-    RULES
-        .iter()
-        .find(|r| r.method == method && r.pattern == pattern)
+    /// The rule for a request, if the route has one.
+    pub fn find(&self, method: &str, pattern: &str) -> Option<&Rule> {
+        self.rules
+            .iter()
+            .find(|r| r.method == method && r.pattern == pattern)
+    }
+
+    /// Every rule, in the order the routes were registered.
+    pub fn rules(&self) -> &[Rule] {
+        &self.rules
+    }
+
+    /// The methods with a rule for `pattern`.
+    pub fn methods(&self, pattern: &str) -> Vec<&'static str> {
+        self.rules
+            .iter()
+            .filter(|r| r.pattern == pattern)
+            .map(|r| r.method)
+            .collect()
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use std::collections::HashSet;
+
+    fn policy() -> Policy {
+        crate::startup::policy()
+    }
 
     #[test]
-    fn each_route_has_one_rule() {
-        let mut seen = HashSet::new();
-        for r in RULES {
-            assert!(
-                seen.insert((r.method, r.pattern)),
-                "two rules for {} {}",
-                r.method,
-                r.pattern
-            );
-        }
+    #[should_panic(expected = "two rules for GET /v1/x")]
+    fn a_route_cannot_have_two_rules() {
+        let mut policy = Policy::default();
+        let rule = Rule {
+            method: "GET",
+            pattern: "/v1/x".into(),
+            access: Access::Public,
+            audit: None,
+            success: 200,
+        };
+        policy.add(rule.clone());
+        policy.add(rule);
     }
 
     #[test]
     fn every_operation_of_the_contract_has_a_rule() {
+        let policy = policy();
         let spec = crate::startup::openapi_spec();
         for (path, item) in &spec.paths.paths {
             let path = &crate::openapi::full_path(&spec, path);
@@ -384,7 +201,7 @@ mod tests {
             for (method, present) in methods {
                 if present {
                     assert!(
-                        find(method, path).is_some(),
+                        policy.find(method, path).is_some(),
                         "no access rule for {method} {path}"
                     );
                 }
@@ -394,6 +211,7 @@ mod tests {
 
     #[test]
     fn privacy_routes_are_for_admins_and_audited() {
+        let policy = policy();
         for (method, pattern, action) in [
             ("POST", "/v1/privacy/retention/run", AuditAction::Delete),
             (
@@ -406,7 +224,7 @@ mod tests {
             ("POST", "/v1/buddies/{id}/erase", AuditAction::Delete),
             ("GET", "/v1/buddies/{id}/export", AuditAction::Export),
         ] {
-            let rule = find(method, pattern).expect("a rule");
+            let rule = policy.find(method, pattern).expect("a rule");
             assert_eq!(rule.access, Access::Roles(ADMIN), "{method} {pattern}");
             assert_eq!(
                 rule.audit.map(|a| a.action),
@@ -417,8 +235,45 @@ mod tests {
     }
 
     #[test]
+    fn success_statuses_come_from_the_contract() {
+        let policy = policy();
+        let success = |method, pattern| policy.find(method, pattern).map(|r| r.success);
+        assert_eq!(success("POST", "/v1/buddies"), Some(201));
+        assert_eq!(success("PATCH", "/v1/buddies/{id}"), Some(200));
+        assert_eq!(
+            success("DELETE", "/v1/buddy-requests/{id}/exclusions/{buddy_id}"),
+            Some(204)
+        );
+        assert_eq!(success("POST", "/respond/{token}"), Some(200));
+    }
+
+    #[test]
+    fn audited_routes_name_a_known_object_type() {
+        let policy = policy();
+        let mut named = std::collections::BTreeSet::new();
+        for rule in policy.rules() {
+            if let Some(audited) = rule.audit {
+                assert!(
+                    OBJECT_TYPES.contains(&audited.object_type),
+                    "{} {}: {}",
+                    rule.method,
+                    rule.pattern,
+                    audited.object_type
+                );
+                named.insert(audited.object_type);
+            }
+        }
+        assert_eq!(
+            named.len(),
+            OBJECT_TYPES.len(),
+            "an object type no route audits"
+        );
+    }
+
+    #[test]
     fn unknown_routes_have_no_rule() {
-        assert!(find("DELETE", "/v1/buddies/{id}").is_none());
-        assert!(find("GET", "/v1/secret").is_none());
+        let policy = policy();
+        assert!(policy.find("DELETE", "/v1/buddies/{id}").is_none());
+        assert!(policy.find("GET", "/v1/secret").is_none());
     }
 }

@@ -12,9 +12,9 @@ use actix_web::dev::{ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderValue, ALLOW, CONTENT_TYPE};
 use actix_web::http::{Method, StatusCode};
 use actix_web::middleware::Next;
-use actix_web::{Error, HttpResponse};
+use actix_web::{web, Error, HttpResponse};
 
-use crate::auth::policy;
+use crate::auth::policy::Policy;
 use crate::error::{ApiError, PROBLEM_JSON};
 use crate::http::route;
 
@@ -25,8 +25,10 @@ pub async fn middleware(
     mut req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<BoxBody>, Error> {
+    let policy = req.app_data::<web::Data<Policy>>().cloned();
     let allowed = route::pattern(req.request())
-        .map(|pattern| allowed(&pattern))
+        .zip(policy)
+        .map(|(pattern, policy)| allowed(&policy, &pattern))
         .unwrap_or_default();
     // Unknown paths, and a route without any rule (which authentication refuses).
     if allowed.is_empty() {
@@ -52,12 +54,8 @@ pub async fn middleware(
 }
 
 /// The methods of a route pattern, in [`ORDER`]; empty when the policy has no rule for it.
-fn allowed(pattern: &str) -> Vec<&'static str> {
-    let ruled: Vec<&str> = policy::RULES
-        .iter()
-        .filter(|rule| rule.pattern == pattern)
-        .map(|rule| rule.method)
-        .collect();
+fn allowed(policy: &Policy, pattern: &str) -> Vec<&'static str> {
+    let ruled = policy.methods(pattern);
     if ruled.is_empty() {
         return Vec::new();
     }
@@ -91,10 +89,10 @@ fn not_allowed(method: &Method, allow: &str) -> HttpResponse {
 
 #[cfg(test)]
 mod tests {
-    use super::allowed;
-
     #[test]
     fn methods_come_from_the_policy_with_head_and_options() {
+        let policy = crate::startup::policy();
+        let allowed = |pattern| super::allowed(&policy, pattern);
         assert_eq!(allowed("/v1/buddies"), ["GET", "HEAD", "POST", "OPTIONS"]);
         assert_eq!(
             allowed("/v1/buddies/{id}"),

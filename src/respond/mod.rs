@@ -41,6 +41,22 @@ use tokens::{TokenRow, PURPOSE_PROPOSAL_RESPONSE};
 /// Where the response pages live.
 pub const PATH_PREFIX: &str = "/respond/";
 
+/// The rules of the response pages: public (the token in the path is the credential), and
+/// audited: the handler names the buddy and the pairing for the record.
+pub fn rules(policy: &mut crate::auth::policy::Policy) {
+    use crate::auth::policy::{AuditAction, PUBLIC};
+    policy.allow(
+        "GET",
+        "/respond/{token}",
+        PUBLIC.audit(AuditAction::Read, "pairing"),
+    );
+    policy.allow(
+        "POST",
+        "/respond/{token}",
+        PUBLIC.audit(AuditAction::Update, "pairing"),
+    );
+}
+
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::resource("/respond/{token}")

@@ -126,10 +126,12 @@ fn operations() -> Vec<(String, String)> {
 #[test]
 fn every_route_that_touches_personal_data_has_an_audit_rule() {
     let mut personal = 0;
+    let policy = maatje::startup::policy();
     for (method, path) in operations() {
         if is_personal(&method, &path) {
             personal += 1;
-            let rule = policy::find(&method, &path)
+            let rule = policy
+                .find(&method, &path)
                 .unwrap_or_else(|| panic!("no access rule for {method} {path}"));
             assert!(
                 rule.audit.is_some(),
@@ -155,8 +157,11 @@ async fn every_audited_route_writes_a_record_with_its_action_and_object() {
     let exit_interview = json!({ "organisation_id": org, "held_on": "2026-11-20", "answer": "no" });
 
     let mut audited = 0;
+    let policy = maatje::startup::policy();
     for (method, template) in operations() {
-        let rule = policy::find(&method, &template).expect("every operation has a rule");
+        let rule = policy
+            .find(&method, &template)
+            .expect("every operation has a rule");
         let Some(expected) = rule.audit else {
             continue;
         };
