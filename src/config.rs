@@ -709,8 +709,8 @@ impl Settings {
         Ok(())
     }
 
-    pub fn login_policy(&self) -> crate::store::staff::LoginPolicy {
-        crate::store::staff::LoginPolicy {
+    pub fn login_policy(&self) -> crate::domain::session::LoginPolicy {
+        crate::domain::session::LoginPolicy {
             session_ttl: chrono::Duration::minutes(i64::from(self.auth.session_ttl_minutes)),
             max_failures: self.auth.max_failed_logins as i32,
             lockout: chrono::Duration::seconds(i64::from(self.auth.lockout_seconds)),

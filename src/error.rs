@@ -330,14 +330,14 @@ impl ResponseError for ApiError {
 }
 
 /// A database that is unreachable, full or read-only is a 503 of its own kind (see
-/// [`crate::db::classify`]); any other database error is a 500.
+/// [`crate::db::failure::classify`]); any other database error is a 500.
 impl From<diesel::result::Error> for ApiError {
     fn from(e: diesel::result::Error) -> Self {
-        match crate::db::classify(&e) {
-            crate::db::Failure::Unavailable => ApiError::Unavailable(e.to_string()),
-            crate::db::Failure::StorageFull => ApiError::StorageFull(e.to_string()),
-            crate::db::Failure::ReadOnly => ApiError::ReadOnly(e.to_string()),
-            crate::db::Failure::Other => {
+        match crate::db::failure::classify(&e) {
+            crate::db::failure::Failure::Unavailable => ApiError::Unavailable(e.to_string()),
+            crate::db::failure::Failure::StorageFull => ApiError::StorageFull(e.to_string()),
+            crate::db::failure::Failure::ReadOnly => ApiError::ReadOnly(e.to_string()),
+            crate::db::failure::Failure::Other => {
                 ApiError::Internal(anyhow::Error::new(e).context("database query failed"))
             }
         }

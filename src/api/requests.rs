@@ -310,7 +310,8 @@ pub(crate) fn load_one(
     now: NaiveDateTime,
 ) -> ApiResult<BuddyRequest> {
     let row = store::find_visible(conn, id, scope)?;
-    let mut latest = store::latest_pairings(conn, std::slice::from_ref(&row.id))?;
+    let mut latest =
+        crate::store::pairings::latest_of_requests(conn, std::slice::from_ref(&row.id))?;
     let pairing = latest.remove(&row.id);
     Ok(BuddyRequest::from_row(row, pairing, level, now)?.seen_in(scope))
 }
@@ -420,7 +421,7 @@ async fn list_buddy_requests(
             }
             let rows = store::list(conn, &filter, &request)?;
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
-            let latest = store::latest_pairings(conn, &ids)?;
+            let latest = crate::store::pairings::latest_of_requests(conn, &ids)?;
             Ok((rows, latest))
         })
         .await?;

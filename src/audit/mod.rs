@@ -176,7 +176,7 @@ impl Pending {
             let draft = self.draft();
             draft.record(draft.success)
         };
-        store::append(conn, record).map(|_| ())
+        store::append(conn, record, chain::hash).map(|_| ())
     }
 
     /// The change's transaction, with its record, has committed.

@@ -104,7 +104,7 @@ fn append_all(db: &Database, records: Vec<NewRecord>) -> ApiResult<()> {
     let mut conn = db.blocking()?;
     write_transaction(&mut conn, |conn| {
         for record in records {
-            store::append(conn, record)?;
+            store::append(conn, record, super::chain::hash)?;
         }
         Ok(())
     })

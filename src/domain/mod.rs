@@ -11,6 +11,7 @@ pub mod pairing;
 pub mod privacy;
 pub mod report;
 pub mod request;
+pub mod session;
 pub mod values;
 
 /// Declares an enumeration stored and sent as fixed lower-case strings.

@@ -246,8 +246,9 @@ pub enum FailureOutcome {
 
 /// Records a failed attempt, in one transaction with the alert it may cause: back to pending
 /// after the backoff when transient and attempts remain, else dead with an alert to
-/// the client bureau (unless the dead message is itself such an alert). `error` must not hold a
-/// password or the message body; the recipient's address is removed from it here.
+/// the client bureau (unless the dead message is itself such an alert), which `alert` writes from
+/// the dead message and the error. `error` must not hold a password or the message body; the
+/// recipient's address is removed from it here.
 #[allow(clippy::too_many_arguments)]
 pub fn mark_failed(
     conn: &mut DbConnection,
@@ -257,7 +258,7 @@ pub fn mark_failed(
     error: &str,
     policy: &RetryPolicy,
     jitter: f64,
-    notices: &super::notices::Notices,
+    alert: impl FnOnce(&OutboxRow, &str) -> ApiResult<Message>,
 ) -> ApiResult<FailureOutcome> {
     crate::db::write_transaction(conn, |conn| {
         let Some(row) = find(conn, id)? else {
@@ -298,7 +299,7 @@ pub fn mark_failed(
         let alert = if row.kind == KIND_DEAD_LETTER_ALERT {
             None
         } else {
-            Some(enqueue(conn, now, notices.dead_letter(&row, &error)?)?)
+            Some(enqueue(conn, now, alert(&row, &error)?)?)
         };
         Ok(FailureOutcome::Dead { alert })
     })

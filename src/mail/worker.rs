@@ -182,7 +182,14 @@ impl MailWorker {
                     .db
                     .run(move |conn| {
                         outbox::mark_failed(
-                            conn, &id_owned, now, failure, &message, &retry, jitter, &notices,
+                            conn,
+                            &id_owned,
+                            now,
+                            failure,
+                            &message,
+                            &retry,
+                            jitter,
+                            |dead, error| notices.dead_letter(dead, error),
                         )
                     })
                     .await?;

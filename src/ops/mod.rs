@@ -35,8 +35,8 @@ use crate::domain::actor::Actor;
 use crate::domain::clock::Clock;
 use crate::domain::privacy::Retention;
 use crate::domain::request::ServiceLevel;
+use crate::domain::session::LoginPolicy;
 use crate::error::ApiResult;
-use crate::store::staff::LoginPolicy;
 
 /// What every operation and handler shares.
 #[derive(Clone)]

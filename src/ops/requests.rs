@@ -4,8 +4,9 @@
 use chrono::NaiveDateTime;
 
 use super::{Event, Tx};
+use crate::domain::pairing::PairingAction;
 use crate::error::ApiResult;
-use crate::store::pairings::PairingRow;
+use crate::store::pairings::{self, PairingRow};
 use crate::store::requests::{self as store, NewRequest, RequestRow};
 
 /// Takes a new request in: the bureau is told, and with automatic proposal on its best
@@ -18,24 +19,35 @@ pub fn create(tx: &mut Tx<'_>, new: NewRequest) -> ApiResult<(RequestRow, Option
     tx.emit(Event::RequestCreated(row.clone()));
     tx.settle()?;
     let row = store::find(tx.conn, &row.id)?;
-    let pairing = store::latest_pairings(tx.conn, std::slice::from_ref(&row.id))?.remove(&row.id);
+    let pairing =
+        pairings::latest_of_requests(tx.conn, std::slice::from_ref(&row.id))?.remove(&row.id);
     Ok((row, pairing))
 }
 
 /// Withdraws a request the caller may see; a pending proposal is cancelled with it and its
 /// buddy told so.
 pub fn withdraw(tx: &mut Tx<'_>, id: &str, reason: Option<&str>) -> ApiResult<RequestRow> {
-    let (row, cancelled) = store::withdraw(
+    let now = tx.now();
+    let row = store::withdraw(
         tx.conn,
         id,
         tx.ctx.scope.as_deref(),
         reason,
         &tx.ctx.actor,
-        tx.ctx.now,
+        now,
     )?;
     tx.ctx.concerns(Some(row.client_ref.clone()));
-    for pairing in cancelled {
-        tx.emit(Event::ProposalWithdrawn(pairing));
+    for pairing in pairings::pending_for_request(tx.conn, id)? {
+        let cancelled = pairings::move_pairing(
+            tx.conn,
+            &pairing,
+            PairingAction::Cancel,
+            &tx.ctx.actor,
+            Some("request withdrawn"),
+            now,
+            |_| {},
+        )?;
+        tx.emit(Event::ProposalWithdrawn(cancelled));
     }
     Ok(row)
 }

@@ -9,7 +9,6 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use uuid::Uuid;
 
-use crate::audit::chain;
 use crate::db::schema::{audit_head, audit_log};
 use crate::db::DbConnection;
 use crate::error::{ApiError, ApiResult};
@@ -69,7 +68,14 @@ pub struct NewRecord {
 /// `UPDATE` takes the row lock until commit; on SQLite `BEGIN IMMEDIATE` already holds the
 /// database's write lock), so two writers, even in two service instances, cannot both chain to
 /// the same predecessor.
-pub fn append(conn: &mut DbConnection, record: NewRecord) -> ApiResult<AuditRow> {
+///
+/// `hash` computes a record's hash from its fields and `prev_hash` (the chain's rule,
+/// [`crate::audit::chain::hash`]).
+pub fn append(
+    conn: &mut DbConnection,
+    record: NewRecord,
+    hash: fn(&AuditRow) -> String,
+) -> ApiResult<AuditRow> {
     let locked = diesel::update(audit_head::table.find(HEAD))
         .set(audit_head::seq.eq(audit_head::seq))
         .execute(conn)?;
@@ -97,7 +103,7 @@ pub fn append(conn: &mut DbConnection, record: NewRecord) -> ApiResult<AuditRow>
         hash: String::new(),
         caller_request_id: record.caller_request_id,
     };
-    row.hash = chain::hash(&row);
+    row.hash = hash(&row);
     diesel::insert_into(audit_log::table)
         .values(&row)
         .execute(conn)?;

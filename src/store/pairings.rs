@@ -1,6 +1,8 @@
 //! Pairings: a buddy proposed for a request, until the pairing ends. The request's state
 //! follows its pairing in the same transaction.
 
+use std::collections::HashMap;
+
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -289,6 +291,19 @@ pub fn act(
     Ok(row)
 }
 
+/// The proposals of request `request_id` still waiting for an answer, oldest first.
+pub fn pending_for_request(
+    conn: &mut DbConnection,
+    request_id: &str,
+) -> QueryResult<Vec<PairingRow>> {
+    pairings::table
+        .filter(pairings::request_id.eq(request_id))
+        .filter(pairings::state.eq(PairingState::Proposed.as_str()))
+        .order(pairings::id.asc())
+        .select(PairingRow::as_select())
+        .load(conn)
+}
+
 /// The buddy's proposals still waiting for an answer, oldest first.
 pub fn pending_for_buddy(conn: &mut DbConnection, buddy_id: &str) -> QueryResult<Vec<PairingRow>> {
     pairings::table
@@ -348,4 +363,24 @@ pub fn mark_reminded(
     .set(pairings::reminder_sent_at.eq(now))
     .execute(conn)?;
     Ok(marked == 1)
+}
+
+/// The latest pairing of each request, in one query.
+pub fn latest_of_requests(
+    conn: &mut DbConnection,
+    request_ids: &[String],
+) -> QueryResult<HashMap<String, PairingRow>> {
+    if request_ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    let rows: Vec<PairingRow> = pairings::table
+        .filter(pairings::request_id.eq_any(request_ids))
+        .order(pairings::id.asc())
+        .select(PairingRow::as_select())
+        .load(conn)?;
+    // Ordered by id (creation), so the last one seen per request is the latest.
+    Ok(rows
+        .into_iter()
+        .map(|p| (p.request_id.clone(), p))
+        .collect())
 }

@@ -1,20 +1,16 @@
 //! Buddy requests: one client's request for a buddy.
 
-use std::collections::HashMap;
-
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::history::{self, Event};
-use super::pairings::{self, PairingRow};
 use super::{concurrent_change, organisations, parse_stored};
-use crate::db::schema::{buddy_requests, pairings as pairings_table};
+use crate::db::schema::buddy_requests;
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::actor::Actor;
 use crate::domain::buddy::MeasureKind;
 use crate::domain::lifecycle::transition;
-use crate::domain::pairing::{PairingAction, PairingState};
 use crate::domain::request::{ContactChannel, RequestAction, RequestState, Trigger};
 use crate::domain::values::{list_from_json, list_to_json};
 use crate::error::{ApiError, ApiResult};
@@ -237,26 +233,6 @@ pub fn list(
     query.load(conn)
 }
 
-/// The latest pairing of each request, in one query.
-pub fn latest_pairings(
-    conn: &mut DbConnection,
-    request_ids: &[String],
-) -> QueryResult<HashMap<String, PairingRow>> {
-    if request_ids.is_empty() {
-        return Ok(HashMap::new());
-    }
-    let rows: Vec<PairingRow> = pairings_table::table
-        .filter(pairings_table::request_id.eq_any(request_ids))
-        .order(pairings_table::id.asc())
-        .select(PairingRow::as_select())
-        .load(conn)?;
-    // Ordered by id (creation), so the last one seen per request is the latest.
-    Ok(rows
-        .into_iter()
-        .map(|p| (p.request_id.clone(), p))
-        .collect())
-}
-
 /// Moves a request as its pairing dictates (or on withdrawal), with a history record.
 pub(crate) fn follow(
     conn: &mut DbConnection,
@@ -297,8 +273,8 @@ pub(crate) fn follow(
     Ok(to)
 }
 
-/// Withdraws an open or proposed request; a pending proposal is cancelled with it. Returns the
-/// request as it is now and the cancelled proposals.
+/// Withdraws an open or proposed request the caller may see (its pending proposal is the
+/// operation's to cancel, [`crate::ops::requests::withdraw`]). Returns the request as it is now.
 pub fn withdraw(
     conn: &mut DbConnection,
     id: &str,
@@ -306,27 +282,10 @@ pub fn withdraw(
     reason: Option<&str>,
     actor: &Actor,
     now: NaiveDateTime,
-) -> ApiResult<(RequestRow, Vec<PairingRow>)> {
+) -> ApiResult<RequestRow> {
     let request = find_visible(conn, id, scope)?;
     follow(conn, &request, RequestAction::Withdraw, actor, reason, now)?;
-    let live: Vec<PairingRow> = pairings_table::table
-        .filter(pairings_table::request_id.eq(id))
-        .filter(pairings_table::state.eq(PairingState::Proposed.as_str()))
-        .select(PairingRow::as_select())
-        .load(conn)?;
-    let mut cancelled = Vec::with_capacity(live.len());
-    for pairing in live {
-        cancelled.push(pairings::move_pairing(
-            conn,
-            &pairing,
-            PairingAction::Cancel,
-            actor,
-            Some("request withdrawn"),
-            now,
-            |_| {},
-        )?);
-    }
-    Ok((find(conn, id)?, cancelled))
+    find(conn, id)
 }
 
 /// Up to `n` requests still `open` since `cutoff` or before, not yet reported, oldest first.

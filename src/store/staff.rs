@@ -171,14 +171,7 @@ pub fn revoke_sessions(
         .execute(conn)
 }
 
-/// Login policy: after `max_failures` consecutive failures from one source address, that source
-/// is refused for the account for `lockout`, doubling with each further failure up to an hour.
-#[derive(Debug, Clone, Copy)]
-pub struct LoginPolicy {
-    pub session_ttl: Duration,
-    pub max_failures: i32,
-    pub lockout: Duration,
-}
+pub use crate::domain::session::LoginPolicy;
 
 /// A successful login: the token (shown once) and when it expires.
 pub struct Session {
