@@ -18,24 +18,9 @@ pub const PROBLEM_JSON: &str = "application/problem+json";
 /// longer than a connection coming back.
 pub const STORAGE_RETRY_AFTER_SECS: u64 = 30;
 
-/// One invalid field of a request: where it is and what is wrong with it.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct FieldError {
-    /// Location of the field: a JSON path such as `client.email`, a query parameter name, or
-    /// `id` for a path segment. Empty for the body as a whole.
-    pub field: String,
-    /// What is wrong, in plain English.
-    pub message: String,
-}
-
-impl FieldError {
-    pub fn new(field: impl Into<String>, message: impl Into<String>) -> Self {
-        Self {
-            field: field.into(),
-            message: message.into(),
-        }
-    }
-}
+use crate::domain::error::DomainError;
+pub use crate::domain::error::FieldError;
+use crate::domain::lifecycle::IllegalTransition;
 
 /// An RFC 9457 problem document. Every 4xx and 5xx answer of this service has this shape.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -341,6 +326,88 @@ impl From<diesel::result::Error> for ApiError {
                 ApiError::Internal(anyhow::Error::new(e).context("database query failed"))
             }
         }
+    }
+}
+
+/// The refusals of the rules and the storage, as the HTTP edge answers them.
+impl From<DomainError> for ApiError {
+    fn from(e: DomainError) -> Self {
+        match e {
+            DomainError::Invalid(errors) => ApiError::Invalid(errors),
+            DomainError::NotFound { resource, id } => ApiError::NotFound { resource, id },
+            DomainError::IllegalTransition {
+                resource,
+                state,
+                action,
+            } => ApiError::IllegalTransition {
+                resource,
+                state,
+                action,
+            },
+            concurrent @ DomainError::ConcurrentChange { .. } => ApiError::Conflict {
+                kind: "concurrent-change",
+                title: "Changed concurrently",
+                detail: concurrent.to_string(),
+            },
+            DomainError::Conflict {
+                kind,
+                title,
+                detail,
+            } => ApiError::Conflict {
+                kind,
+                title,
+                detail,
+            },
+            DomainError::Unavailable(cause) => ApiError::Unavailable(cause),
+            DomainError::StorageFull(cause) => ApiError::StorageFull(cause),
+            DomainError::ReadOnly(cause) => ApiError::ReadOnly(cause),
+            DomainError::Storage(e) => ApiError::from(e),
+            DomainError::Internal(cause) => ApiError::Internal(cause).reclassified(),
+        }
+    }
+}
+
+impl From<IllegalTransition> for ApiError {
+    fn from(e: IllegalTransition) -> Self {
+        DomainError::from(e).into()
+    }
+}
+
+impl ApiError {
+    /// An internal error that wraps a database failure (a diesel error inside its chain) as
+    /// that failure: a 503 of its kind rather than a 500.
+    pub fn reclassified(self) -> ApiError {
+        use crate::db::failure::{classify, Failure};
+        let ApiError::Internal(cause) = &self else {
+            return self;
+        };
+        let failure = cause
+            .chain()
+            .find_map(|c| c.downcast_ref::<diesel::result::Error>())
+            .map(classify);
+        let message = || format!("{cause:#}");
+        match failure {
+            Some(Failure::Unavailable) => ApiError::Unavailable(message()),
+            Some(Failure::StorageFull) => ApiError::StorageFull(message()),
+            Some(Failure::ReadOnly) => ApiError::ReadOnly(message()),
+            Some(Failure::Other) | None => self,
+        }
+    }
+}
+
+impl crate::db::StoreFailure for ApiError {
+    fn failure(&self) -> Option<crate::db::failure::Failure> {
+        use crate::db::failure::Failure;
+        match self {
+            ApiError::Unavailable(_) => Some(Failure::Unavailable),
+            ApiError::StorageFull(_) => Some(Failure::StorageFull),
+            ApiError::ReadOnly(_) => Some(Failure::ReadOnly),
+            _ => None,
+        }
+    }
+
+    fn reclassified(self) -> Self {
+        ApiError::reclassified(self)
     }
 }
 

@@ -192,7 +192,8 @@ fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> {
     migrate(&db)?;
     let mut conn = db.blocking().map_err(|e| anyhow::anyhow!("{e}"))?;
     let now = Clock::System.now_naive();
-    let failed = |e: maatje::error::ApiError| {
+    let failed = |e: maatje::domain::error::DomainError| {
+        let e = maatje::error::ApiError::from(e);
         anyhow::anyhow!("{}", e.to_problem().detail.unwrap_or_default())
     };
     match command {
@@ -246,7 +247,7 @@ fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> {
                     now,
                 )?;
                 let key = store::api_clients::create_key(c, &client.id, expires_at, now)?;
-                Ok((client, key))
+                Ok::<_, maatje::domain::error::DomainError>((client, key))
             })
             .map_err(failed)?;
             eprintln!(

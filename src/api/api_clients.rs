@@ -197,7 +197,7 @@ async fn create_api_client(
     let now = now.naive_utc();
     let (client, key) = state
         .db
-        .write(move |conn| {
+        .write(move |conn| -> ApiResult<_> {
             let client = store::create(conn, &organisation_id, name, now)?;
             let key = store::create_key(conn, &client.id, expires_at, now)?;
             Ok((client, key))
@@ -241,7 +241,7 @@ async fn list_api_clients(
     let request = page.clone();
     let rows = state
         .db
-        .run(move |conn| {
+        .run(move |conn| -> ApiResult<_> {
             let rows = store::list(conn, organisation_id.as_deref(), &request)?;
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
             let mut keys = store::keys_of(conn, &ids)?;
@@ -279,7 +279,7 @@ async fn get_api_client(
     let id = id.into_inner().to_string();
     let (row, keys) = state
         .db
-        .run(move |conn| {
+        .run(move |conn| -> ApiResult<_> {
             let row = store::find(conn, &id)?;
             Ok((row, store::keys(conn, &id)?))
         })
@@ -306,7 +306,7 @@ async fn revoke_api_client(
     let now = state.clock.now_naive();
     let (row, keys) = state
         .db
-        .write(move |conn| {
+        .write(move |conn| -> ApiResult<_> {
             let row = store::revoke(conn, &id, now)?;
             Ok((row, store::keys(conn, &id)?))
         })
@@ -345,7 +345,7 @@ async fn create_api_key(
     let now = now.naive_utc();
     let key = state
         .db
-        .write(move |conn| store::create_key(conn, &id, expires_at, now))
+        .write(move |conn| -> ApiResult<_> { Ok(store::create_key(conn, &id, expires_at, now)?) })
         .await?;
     let body = IssuedKey {
         token: key.token,
@@ -374,7 +374,7 @@ async fn revoke_api_key(
     let now = state.clock.now_naive();
     let key = state
         .db
-        .write(move |conn| store::revoke_key(conn, &id, &key_id, now))
+        .write(move |conn| -> ApiResult<_> { Ok(store::revoke_key(conn, &id, &key_id, now)?) })
         .await?;
     Ok(HttpResponse::Ok().json(ApiKey::try_from(key)?))
 }

@@ -199,7 +199,7 @@ async fn list_audit_records(
     let request = page.clone();
     let rows = state
         .db
-        .run(move |conn| store::list(conn, &filter, &request))
+        .run(move |conn| -> ApiResult<_> { Ok(store::list(conn, &filter, &request)?) })
         .await?;
     let (rows, next_cursor) = page.finish_keyed(rows, |r| r.seq.to_string());
     Ok(HttpResponse::Ok().json(AuditPage {

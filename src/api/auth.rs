@@ -108,7 +108,7 @@ async fn login(
     let email = canonical_email(&email);
     let account = state
         .db
-        .run(move |conn| Ok(store::find_by_email(conn, &email)?))
+        .run(move |conn| -> ApiResult<_> { Ok(store::find_by_email(conn, &email)?) })
         .await?;
     // The slow hash check runs on the blocking pool, outside any transaction, holding one of the
     // bounded permits until it is done. An unknown address costs the same time as a known one.
@@ -141,7 +141,11 @@ async fn login(
         Some((id, verified)) => {
             state
                 .db
-                .write(move |conn| store::record_login(conn, &id, &source, verified, policy, now))
+                .write(move |conn| -> ApiResult<_> {
+                    Ok(store::record_login(
+                        conn, &id, &source, verified, policy, now,
+                    )?)
+                })
                 .await?
         }
         None => LoginOutcome::Refused,
@@ -167,7 +171,7 @@ async fn logout(state: Data<AppState>, caller: Caller) -> ApiResult<HttpResponse
     let now = state.clock.now_naive();
     state
         .db
-        .write(move |conn| Ok(store::logout(conn, &session, now)?))
+        .write(move |conn| -> ApiResult<_> { Ok(store::logout(conn, &session, now)?) })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -381,7 +381,7 @@ async fn register_buddy(
     let organisation_id = organisation_id.expect("checked").to_string();
     let now = state.clock.now_naive();
     let row = state
-        .change(caller.ctx(now), move |tx| {
+        .change(caller.ctx(now), move |tx| -> ApiResult<_> {
             let row = store::insert(tx.conn, &organisation_id, profile, &tx.ctx.actor, None, now)?;
             tx.ctx.object(&row.id);
             Ok(row)
@@ -424,7 +424,7 @@ async fn list_buddies(
     let request = page.clone();
     let (rows, loads) = state
         .db
-        .run(move |conn| {
+        .run(move |conn| -> ApiResult<_> {
             let rows = store::list(conn, &filter, &request)?;
             let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
             let loads = store::live_loads(conn, &ids)?;
@@ -455,7 +455,10 @@ async fn get_buddy(
     id: Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner().to_string();
-    let buddy = state.db.run(move |conn| load_one(conn, &id)).await?;
+    let buddy = state
+        .db
+        .run(move |conn| -> ApiResult<_> { load_one(conn, &id) })
+        .await?;
     Ok(HttpResponse::Ok().json(buddy))
 }
 
@@ -481,7 +484,7 @@ async fn update_buddy(
     let id = id.into_inner().to_string();
     let ctx = caller.ctx(state.clock.now_naive());
     let buddy = state
-        .change(ctx, move |tx| {
+        .change(ctx, move |tx| -> ApiResult<_> {
             ops::buddies::update_profile(tx, &id, change)?;
             load_one(tx.conn, &id)
         })
@@ -500,7 +503,7 @@ async fn act(
     let id = id.to_string();
     let ctx = caller.ctx(state.clock.now_naive());
     let buddy = state
-        .change(ctx, move |tx| {
+        .change(ctx, move |tx| -> ApiResult<_> {
             ops::buddies::act(tx, &id, action, reason.as_deref())?;
             load_one(tx.conn, &id)
         })
@@ -592,7 +595,7 @@ async fn buddy_history(
         store::ENTITY,
         id.into_inner(),
         query.0,
-        |conn, id| store::find(conn, id).map(|_| ()),
+        |conn, id| Ok(store::find(conn, id).map(|_| ())?),
     )
     .await?;
     Ok(HttpResponse::Ok().json(page))

@@ -172,7 +172,16 @@ async fn buddy_request_candidates(
     let cache = state.candidates.clone();
     let ranking = state
         .db
-        .run(move |conn| store::rank(conn, &cache, &id, &weights, now, limit as usize))
+        .run(move |conn| -> ApiResult<_> {
+            Ok(store::rank(
+                conn,
+                &cache,
+                &id,
+                &weights,
+                now,
+                limit as usize,
+            )?)
+        })
         .await?;
     note_client_ref(&req, &ranking.client_ref);
     Ok(HttpResponse::Ok().json(CandidateList::from_ranking(ranking)?))

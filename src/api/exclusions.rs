@@ -100,7 +100,7 @@ async fn exclude_buddy(
     let buddy_id = body.0.buddy_id.to_string();
     let now = state.clock.now_naive();
     let row = state
-        .change(caller.ctx(now), move |tx| {
+        .change(caller.ctx(now), move |tx| -> ApiResult<_> {
             let (row, client_ref) =
                 store::exclude(tx.conn, &request_id, &buddy_id, &reason, &tx.ctx.actor, now)?;
             tx.ctx.concerns(Some(client_ref));
@@ -136,7 +136,7 @@ async fn list_exclusions(
     let request_id = id.into_inner().to_string();
     let (rows, client_ref) = state
         .db
-        .run(move |conn| store::list(conn, &request_id))
+        .run(move |conn| -> ApiResult<_> { Ok(store::list(conn, &request_id)?) })
         .await?;
     note_client_ref(&req, &client_ref);
     let items = rows
@@ -169,7 +169,7 @@ async fn include_buddy(
     let (request_id, buddy_id) = (request_id.to_string(), buddy_id.to_string());
     let now = state.clock.now_naive();
     state
-        .change(caller.ctx(now), move |tx| {
+        .change(caller.ctx(now), move |tx| -> ApiResult<_> {
             let client_ref = store::include(tx.conn, &request_id, &buddy_id, &tx.ctx.actor, now)?;
             tx.ctx.concerns(Some(client_ref));
             Ok(())

@@ -171,7 +171,7 @@ async fn record_exit_interview(
     let (held_on, answer) = (input.held_on, input.answer);
     let now = state.clock.now_naive();
     let (row, buddy) = state
-        .change(caller.ctx(now), move |tx| {
+        .change(caller.ctx(now), move |tx| -> ApiResult<_> {
             let (row, buddy) = store::record(
                 tx.conn,
                 &organisation_id,
@@ -230,7 +230,7 @@ async fn list_exit_interviews(
     let request = page.clone();
     let rows = state
         .db
-        .run(move |conn| Ok(store::list(conn, &filter, &request)?))
+        .run(move |conn| -> ApiResult<_> { Ok(store::list(conn, &filter, &request)?) })
         .await?;
     let (rows, next_cursor) = page.finish(rows, |r| r.id.as_str());
     Ok(HttpResponse::Ok().json(ExitInterviewPage {
@@ -255,7 +255,10 @@ async fn get_exit_interview(
     id: Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner().to_string();
-    let row = state.db.run(move |conn| store::find(conn, &id)).await?;
+    let row = state
+        .db
+        .run(move |conn| -> ApiResult<_> { Ok(store::find(conn, &id)?) })
+        .await?;
     Ok(HttpResponse::Ok().json(ExitInterview::try_from(row)?))
 }
 
@@ -278,7 +281,7 @@ async fn exit_interview_history(
         store::ENTITY,
         id.into_inner(),
         query.0,
-        |conn, id| store::find(conn, id).map(|_| ()),
+        |conn, id| Ok(store::find(conn, id).map(|_| ())?),
     )
     .await?;
     Ok(HttpResponse::Ok().json(page))

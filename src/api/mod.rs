@@ -322,7 +322,7 @@ pub(crate) async fn history_page_with<E: Send + 'static>(
     let request = page.clone();
     let (rows, found) = state
         .db
-        .run(move |conn| {
+        .run(move |conn| -> ApiResult<_> {
             let found = exists(conn, &id)?;
             let rows = crate::store::history::list(conn, entity_type, &id, &request)?;
             Ok((rows, found))

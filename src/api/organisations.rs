@@ -105,7 +105,7 @@ async fn create_organisation(
     let now = state.clock.now_naive();
     let row = state
         .db
-        .write(move |conn| store::create(conn, name, &caller.actor, now))
+        .write(move |conn| -> ApiResult<_> { Ok(store::create(conn, name, &caller.actor, now)?) })
         .await?;
     let body = Organisation::try_from(row)?;
     Ok(created(format!("/v1/organisations/{}", body.id), &body))
@@ -136,7 +136,7 @@ async fn list_organisations(
     let request = page.clone();
     let rows = state
         .db
-        .run(move |conn| Ok(store::list(conn, &filter, &request)?))
+        .run(move |conn| -> ApiResult<_> { Ok(store::list(conn, &filter, &request)?) })
         .await?;
     let (rows, next_cursor) = page.finish(rows, |r| r.id.as_str());
     Ok(HttpResponse::Ok().json(OrganisationPage {
@@ -161,7 +161,10 @@ async fn get_organisation(
     id: Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner().to_string();
-    let row = state.db.run(move |conn| store::find(conn, &id)).await?;
+    let row = state
+        .db
+        .run(move |conn| -> ApiResult<_> { Ok(store::find(conn, &id)?) })
+        .await?;
     Ok(HttpResponse::Ok().json(Organisation::try_from(row)?))
 }
 
@@ -177,7 +180,16 @@ async fn act(
     let id = id.to_string();
     let row = state
         .db
-        .write(move |conn| store::act(conn, &id, action, reason.as_deref(), &caller.actor, now))
+        .write(move |conn| -> ApiResult<_> {
+            Ok(store::act(
+                conn,
+                &id,
+                action,
+                reason.as_deref(),
+                &caller.actor,
+                now,
+            )?)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(Organisation::try_from(row)?))
 }
@@ -257,7 +269,7 @@ async fn organisation_history(
         store::ENTITY,
         id.into_inner(),
         query.0,
-        |conn, id| store::find(conn, id).map(|_| ()),
+        |conn, id| Ok(store::find(conn, id).map(|_| ())?),
     )
     .await?;
     Ok(HttpResponse::Ok().json(page))

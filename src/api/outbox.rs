@@ -122,7 +122,7 @@ async fn list_outbox(
     let request = page.clone();
     let rows = state
         .db
-        .run(move |conn| store::list(conn, &filter, &request))
+        .run(move |conn| -> ApiResult<_> { Ok(store::list(conn, &filter, &request)?) })
         .await?;
     let (rows, next_cursor) = page.finish(rows, |r| &r.id);
     Ok(HttpResponse::Ok().json(OutboxPage {
@@ -156,7 +156,7 @@ async fn retry_outbox_message(
     let now = state.clock.now_naive();
     let row = state
         .db
-        .run(move |conn| store::retry(conn, &id, now))
+        .run(move |conn| -> ApiResult<_> { Ok(store::retry(conn, &id, now)?) })
         .await?;
     tracing::info!(outbox_id = %row.id, "dead letter queued again by an admin");
     Ok(HttpResponse::Ok().json(OutboxMessage::try_from(row)?))

@@ -239,8 +239,12 @@ async fn propose_pairing(
     let buddy_id = body.0.buddy_id.to_string();
     let ctx = caller.ctx(state.clock.now_naive());
     let row = state
-        .change(ctx, move |tx| {
-            ops::pairings::propose_by_caller(tx, &request_id, &buddy_id)
+        .change(ctx, move |tx| -> ApiResult<_> {
+            Ok(ops::pairings::propose_by_caller(
+                tx,
+                &request_id,
+                &buddy_id,
+            )?)
         })
         .await?;
     let body = Pairing::try_from(row)?;
@@ -276,7 +280,7 @@ async fn list_pairings(
     let request = page.clone();
     let rows = state
         .db
-        .run(move |conn| Ok(store::list(conn, &filter, &request)?))
+        .run(move |conn| -> ApiResult<_> { Ok(store::list(conn, &filter, &request)?) })
         .await?;
     let (rows, next_cursor) = page.finish(rows, |r| r.id.as_str());
     Ok(HttpResponse::Ok().json(PairingPage {
@@ -304,7 +308,7 @@ async fn get_pairing(
     let id = id.into_inner().to_string();
     let (row, client_ref) = state
         .db
-        .run(move |conn| {
+        .run(move |conn| -> ApiResult<_> {
             let row = store::find(conn, &id)?;
             let client_ref = client_ref_of(conn, &row.request_id)?;
             Ok((row, client_ref))
@@ -332,8 +336,14 @@ async fn act(
     let id = id.to_string();
     let ctx = caller.ctx(state.clock.now_naive());
     let row = state
-        .change(ctx, move |tx| {
-            ops::pairings::act(tx, &id, action, reason.as_deref(), ending)
+        .change(ctx, move |tx| -> ApiResult<_> {
+            Ok(ops::pairings::act(
+                tx,
+                &id,
+                action,
+                reason.as_deref(),
+                ending,
+            )?)
         })
         .await?;
     Ok(HttpResponse::Ok().json(Pairing::try_from(row)?))

@@ -93,7 +93,7 @@ async fn run_retention(
     let retention = state.retention;
     let anonymised = state
         .db
-        .run(move |conn| store::run_retention(conn, now, &retention))
+        .run(move |conn| -> ApiResult<_> { Ok(store::run_retention(conn, now, &retention)?) })
         .await?;
     if anonymised > 0 {
         tracing::info!(anonymised, "retention run on demand");
@@ -149,7 +149,7 @@ async fn set_legal_hold(
     let level = state.service_level;
     let id = id.into_inner().to_string();
     let request = state
-        .change(caller.ctx(now), move |tx| {
+        .change(caller.ctx(now), move |tx| -> ApiResult<_> {
             store::set_legal_hold(tx.conn, &id, hold, reason.as_deref(), &tx.ctx.actor, now)?;
             let request = requests::load_one(tx.conn, &id, None, level, now)?;
             tx.ctx.concerns(Some(request.client_ref.clone()));
@@ -184,7 +184,7 @@ async fn erase_buddy(
     let id = id.into_inner().to_string();
     let ctx = caller.ctx(state.clock.now_naive());
     let buddy = state
-        .change(ctx, move |tx| {
+        .change(ctx, move |tx| -> ApiResult<_> {
             crate::ops::buddies::erase(tx, &id, reason.as_deref())?;
             buddies::load_one(tx.conn, &id)
         })
@@ -250,7 +250,7 @@ async fn export_buddy(
     let now = state.clock.now();
     let (records, load) = state
         .db
-        .run(move |conn| {
+        .run(move |conn| -> ApiResult<_> {
             let records = store::buddy_records(conn, &id)?;
             let load = crate::store::buddies::live_loads(conn, std::slice::from_ref(&id))?;
             Ok((records, load.get(&id).copied().unwrap_or(0)))
@@ -333,15 +333,15 @@ async fn erase_client(
     let now = state.clock.now_naive();
     let cref = client_ref.clone();
     let (anonymised, rows) = state
-        .change(caller.ctx(now), move |tx| {
-            store::erase_client(
+        .change(caller.ctx(now), move |tx| -> ApiResult<_> {
+            Ok(store::erase_client(
                 tx.conn,
                 &organisation_id,
                 &cref,
                 &reason,
                 &tx.ctx.actor,
                 now,
-            )
+            )?)
         })
         .await?;
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();
@@ -420,7 +420,9 @@ async fn export_client(
     let cref = client_ref.clone();
     let records = state
         .db
-        .run(move |conn| store::client_records(conn, &organisation_id, &cref))
+        .run(move |conn| -> ApiResult<_> {
+            Ok(store::client_records(conn, &organisation_id, &cref)?)
+        })
         .await?;
     let mut request_history = by_entity(records.request_history);
     let mut pairing_history = by_entity(records.pairing_history);

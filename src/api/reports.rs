@@ -137,13 +137,13 @@ async fn summary_report(
     };
     let facts = state
         .db
-        .run(move |conn| {
+        .run(move |conn| -> ApiResult<_> {
             if let Some(id) = &scope.organisation_id {
                 if !store::organisation_exists(conn, id)? {
                     return Err(ApiError::not_found(ORGANISATION, id));
                 }
             }
-            store::facts(conn, &scope)
+            Ok(store::facts(conn, &scope)?)
         })
         .await?;
     let report = SummaryReport::compute(facts, window, organisation, now)?;

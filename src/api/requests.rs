@@ -415,7 +415,7 @@ async fn list_buddy_requests(
     let request = page.clone();
     let (rows, mut latest) = state
         .db
-        .run(move |conn| {
+        .run(move |conn| -> ApiResult<_> {
             if elsewhere {
                 return Ok((Vec::new(), Default::default()));
             }
@@ -454,7 +454,7 @@ async fn get_buddy_request(
     let (level, now) = (state.service_level, state.clock.now_naive());
     let request = state
         .db
-        .run(move |conn| load_one(conn, &id, scope.as_deref(), level, now))
+        .run(move |conn| -> ApiResult<_> { load_one(conn, &id, scope.as_deref(), level, now) })
         .await?;
     note_client_ref(&req, &request.client_ref);
     Ok(HttpResponse::Ok().json(request))
@@ -484,7 +484,7 @@ async fn withdraw_buddy_request(
     let scope = caller.scope();
     let level = state.service_level;
     let request = state
-        .change(caller.ctx(now), move |tx| {
+        .change(caller.ctx(now), move |tx| -> ApiResult<_> {
             ops::requests::withdraw(tx, &id, reason.as_deref())?;
             tx.settle()?;
             load_one(tx.conn, &id, scope.as_deref(), level, now)
@@ -514,7 +514,7 @@ async fn buddy_request_history(
         store::ENTITY,
         id.into_inner(),
         query.0,
-        move |conn, id| store::find_visible(conn, id, scope.as_deref()).map(|r| r.client_ref),
+        move |conn, id| Ok(store::find_visible(conn, id, scope.as_deref()).map(|r| r.client_ref)?),
     )
     .await?;
     note_client_ref(&req, client_ref);

@@ -149,7 +149,16 @@ async fn create_staff(
     let now = state.clock.now_naive();
     let row = state
         .db
-        .write(move |conn| store::create(conn, email, name, role, password::hash(&plain), now))
+        .write(move |conn| -> ApiResult<_> {
+            Ok(store::create(
+                conn,
+                email,
+                name,
+                role,
+                password::hash(&plain),
+                now,
+            )?)
+        })
         .await?;
     let body = Staff::try_from(row)?;
     Ok(created(format!("/v1/staff/{}", body.id), &body))
@@ -174,7 +183,7 @@ async fn list_staff(
     let request = page.clone();
     let rows = state
         .db
-        .run(move |conn| Ok(store::list(conn, &request)?))
+        .run(move |conn| -> ApiResult<_> { Ok(store::list(conn, &request)?) })
         .await?;
     let (rows, next_cursor) = page.finish(rows, |r| r.id.as_str());
     Ok(HttpResponse::Ok().json(StaffPage {
@@ -199,7 +208,10 @@ async fn get_staff(
     id: Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner().to_string();
-    let row = state.db.run(move |conn| store::find(conn, &id)).await?;
+    let row = state
+        .db
+        .run(move |conn| -> ApiResult<_> { Ok(store::find(conn, &id)?) })
+        .await?;
     Ok(HttpResponse::Ok().json(Staff::try_from(row)?))
 }
 
@@ -245,7 +257,7 @@ async fn update_staff(
     let now = state.clock.now_naive();
     let row = state
         .db
-        .write(move |conn| {
+        .write(move |conn| -> ApiResult<_> {
             // Before reading: a concurrent change of another admin must be seen once it commits.
             if patch.role.is_some() || patch.active.is_some() {
                 store::lock_active_admins(conn)?;

@@ -36,7 +36,7 @@ use std::fmt;
 use sha2::{Digest, Sha256};
 
 use crate::db::DbConnection;
-use crate::error::ApiResult;
+use crate::domain::error::DomainResult;
 use crate::store::audit::{self as store, AuditRow};
 
 /// The `prev_hash` of the first record, and the head's hash while the trail is empty.
@@ -303,9 +303,9 @@ impl Verifier {
 pub fn verify(
     conn: &mut DbConnection,
     expected: Option<Anchor>,
-) -> ApiResult<Result<Intact, Break>> {
+) -> DomainResult<Result<Intact, Break>> {
     const BATCH: i64 = 1000;
-    let snapshot = |conn: &mut DbConnection| -> ApiResult<Result<Intact, Break>> {
+    let snapshot = |conn: &mut DbConnection| -> DomainResult<Result<Intact, Break>> {
         if let DbConnection::Postgres(_) = conn {
             diesel::RunQueryDsl::execute(
                 diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ READ ONLY"),
@@ -333,7 +333,7 @@ pub fn verify(
 }
 
 /// The head as `audit_head` names it now, without checking the chain.
-pub fn head(conn: &mut DbConnection) -> ApiResult<Anchor> {
+pub fn head(conn: &mut DbConnection) -> DomainResult<Anchor> {
     let (seq, hash) = store::head(conn)?;
     Ok(Anchor { seq, hash })
 }

@@ -62,7 +62,8 @@ use crate::auth::policy::{AuditAction, Audited, Policy};
 use crate::auth::Identity;
 use crate::db::DbConnection;
 use crate::domain::actor::Actor;
-use crate::error::{ApiError, ApiResult};
+use crate::domain::error::DomainResult;
+use crate::error::ApiError;
 use crate::http::{request_id, route};
 use crate::store::audit::{self as store, NewRecord};
 use crate::string_enum;
@@ -171,7 +172,7 @@ impl Pending {
     /// Appends the record of a successful change inside the change's own transaction, so that
     /// the change and its record commit together or not at all. Call [`Pending::committed`]
     /// once the transaction has committed.
-    pub fn record_change(&self, conn: &mut DbConnection) -> ApiResult<()> {
+    pub fn record_change(&self, conn: &mut DbConnection) -> DomainResult<()> {
         let record = {
             let draft = self.draft();
             draft.record(draft.success)

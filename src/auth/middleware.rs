@@ -167,7 +167,7 @@ async fn authenticate(req: &ServiceRequest) -> Result<(Identity, Standing), ApiE
     let now = state.clock.now_naive();
     state
         .db
-        .run(move |conn| {
+        .run(move |conn| -> crate::error::ApiResult<_> {
             Ok(match presented.kind {
                 TokenKind::ApiKey => {
                     store::api_clients::authenticate(conn, &presented, now)?.map(|holder| {

@@ -13,7 +13,7 @@ use diesel::r2d2::{HandleError, ManageConnection, Pool, PooledConnection, R2D2Co
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::{DatabaseSettings, DatabaseTarget};
-use crate::error::{ApiError, ApiResult};
+use crate::domain::error::{DomainError, DomainResult};
 
 #[derive(diesel::MultiConnection)]
 pub enum DbConnection {
@@ -96,7 +96,7 @@ const CHECKOUT_SLICE: Duration = Duration::from_millis(25);
 ///
 /// A small circuit breaker guards the pool. When a connection cannot be made, or a query fails
 /// because its connection was lost, the breaker opens: every checkout then fails at once with
-/// [`ApiError::Unavailable`] (503) instead of waiting for the pool's connection timeout. While it
+/// [`DomainError::Unavailable`] (503) instead of waiting for the pool's connection timeout. While it
 /// is open one probe at a time (a thread of its own, every [`PROBE_INTERVAL`]) tries a direct
 /// connection; the first that succeeds replaces the pool with a fresh one (its idle connections
 /// are dead) and closes the breaker.
@@ -248,9 +248,9 @@ impl Shared {
 
     /// A connection within `timeout`; at once a 503 while the breaker is open or as soon as it
     /// opens.
-    fn checkout(&self, timeout: Duration) -> ApiResult<PooledConnection<Manager>> {
+    fn checkout(&self, timeout: Duration) -> DomainResult<PooledConnection<Manager>> {
         if let Some(cause) = self.open_cause() {
-            return Err(ApiError::Unavailable(cause));
+            return Err(DomainError::Unavailable(cause));
         }
         let pool = self.pool();
         let deadline = Instant::now() + timeout;
@@ -261,10 +261,10 @@ impl Shared {
                 Ok(conn) => return Ok(conn),
                 Err(e) => {
                     if let Some(cause) = self.open_cause() {
-                        return Err(ApiError::Unavailable(cause));
+                        return Err(DomainError::Unavailable(cause));
                     }
                     if Instant::now() >= deadline {
-                        return Err(ApiError::Unavailable(format!(
+                        return Err(DomainError::Unavailable(format!(
                                 "no database connection within {} ms{}",
                                 timeout.as_millis(),
                                 Some(e.to_string())
@@ -280,15 +280,17 @@ impl Shared {
     }
 
     /// Runs `f` on a checked-out connection; a lost connection opens the breaker.
-    fn with_connection<T>(
+    fn with_connection<T, E: StoreFailure>(
         &self,
         timeout: Duration,
-        f: impl FnOnce(&mut DbConnection) -> ApiResult<T>,
-    ) -> ApiResult<T> {
+        f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+    ) -> Result<T, E> {
         let mut conn = self.checkout(timeout)?;
-        let result = f(&mut conn).map_err(classify_api_error);
-        if let Err(ApiError::Unavailable(cause)) = &result {
-            self.trip(cause.clone());
+        let result = f(&mut conn).map_err(E::reclassified);
+        if let Err(e) = &result {
+            if e.failure() == Some(Failure::Unavailable) {
+                self.trip(e.to_string());
+            }
         }
         result
     }
@@ -338,28 +340,32 @@ impl Database {
     }
 
     /// Runs `f` with a pooled connection on the blocking pool.
-    pub async fn run<T, F>(&self, f: F) -> ApiResult<T>
+    pub async fn run<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: StoreFailure,
     {
         let shared = self.shared.clone();
         let timeout = self.connect_timeout();
         let span = tracing::Span::current();
-        web::block(move || span.in_scope(|| shared.with_connection(timeout, f))).await?
+        web::block(move || span.in_scope(|| shared.with_connection(timeout, f)))
+            .await
+            .map_err(|e| E::from(DomainError::internal(format!("blocking task failed: {e}"))))?
     }
 
     /// Runs `f` in a write transaction on the blocking pool: all of it is stored, or none.
-    pub async fn write<T, F>(&self, f: F) -> ApiResult<T>
+    pub async fn write<T, E, F>(&self, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection) -> ApiResult<T> + Send + 'static,
+        F: FnOnce(&mut DbConnection) -> Result<T, E> + Send + 'static,
         T: Send + 'static,
+        E: StoreFailure,
     {
         self.run(move |conn| write_transaction(conn, f)).await
     }
 
     /// Synchronous access for the command line and start-up.
-    pub fn blocking(&self) -> ApiResult<PooledConnection<Manager>> {
+    pub fn blocking(&self) -> DomainResult<PooledConnection<Manager>> {
         self.shared.checkout(self.connect_timeout())
     }
 
@@ -370,10 +376,10 @@ impl Database {
 
     /// Whether the service can take requests: a connection within `timeout` (at once a 503
     /// while the breaker is open) that stores a write, the one row of `readiness`. Fails with
-    /// [`ApiError::Unavailable`], [`ApiError::StorageFull`] or [`ApiError::ReadOnly`]. On SQLite
+    /// [`DomainError::Unavailable`], [`DomainError::StorageFull`] or [`DomainError::ReadOnly`]. On SQLite
     /// the database must also be able to grow by a page (`max_page_count`), as a write that
     /// fits in the pages it has would not notice.
-    pub async fn check_ready(&self, timeout: Duration) -> ApiResult<()> {
+    pub async fn check_ready(&self, timeout: Duration) -> DomainResult<()> {
         let shared = self.shared.clone();
         let span = tracing::Span::current();
         web::block(move || {
@@ -381,12 +387,13 @@ impl Database {
                 shared.with_connection(timeout, |conn| write_transaction(conn, readiness_write))
             })
         })
-        .await?
+        .await
+        .map_err(|e| DomainError::internal(format!("blocking task failed: {e}")))?
     }
 }
 
 /// The readiness probe's write: touches the one row of `readiness` (making it if missing).
-fn readiness_write(conn: &mut DbConnection) -> ApiResult<()> {
+fn readiness_write(conn: &mut DbConnection) -> DomainResult<()> {
     let touched =
         diesel::sql_query("UPDATE readiness SET checked_at = CURRENT_TIMESTAMP WHERE id = 1")
             .execute(conn)?;
@@ -411,7 +418,7 @@ fn readiness_write(conn: &mut DbConnection) -> ApiResult<()> {
         )
         .get_result(conn)?;
         if room.free_pages == 0 && room.pages >= room.max_pages {
-            return Err(ApiError::StorageFull(format!(
+            return Err(DomainError::StorageFull(format!(
                 "readiness probe: the database has reached its maximum of {} pages",
                 room.max_pages
             )));
@@ -420,32 +427,56 @@ fn readiness_write(conn: &mut DbConnection) -> ApiResult<()> {
     Ok(())
 }
 
-/// An [`ApiError`] as the database failure it wraps, if it wraps one (a diesel error inside an
-/// internal error's chain).
-fn classify_api_error(error: ApiError) -> ApiError {
-    let ApiError::Internal(cause) = &error else {
-        return error;
-    };
-    let failure = cause
-        .chain()
-        .find_map(|c| c.downcast_ref::<diesel::result::Error>())
-        .map(classify);
-    let message = || format!("{cause:#}");
-    match failure {
-        Some(Failure::Unavailable) => ApiError::Unavailable(message()),
-        Some(Failure::StorageFull) => ApiError::StorageFull(message()),
-        Some(Failure::ReadOnly) => ApiError::ReadOnly(message()),
-        Some(Failure::Other) | None => error,
+/// What a database closure may fail with: built from the pool's own failures (a
+/// [`DomainError`]) and from diesel's, and able to say which database failure it is, so the
+/// breaker opens on a lost connection and the caller gets the failure's own answer.
+pub trait StoreFailure:
+    From<DomainError> + From<diesel::result::Error> + std::fmt::Display + Send + 'static
+{
+    /// The database failure this error is, if it is one.
+    fn failure(&self) -> Option<Failure>;
+    /// The error as the database failure it wraps, if it wraps one (a diesel error inside an
+    /// internal error's chain).
+    fn reclassified(self) -> Self;
+}
+
+impl StoreFailure for DomainError {
+    fn failure(&self) -> Option<Failure> {
+        match self {
+            DomainError::Unavailable(_) => Some(Failure::Unavailable),
+            DomainError::StorageFull(_) => Some(Failure::StorageFull),
+            DomainError::ReadOnly(_) => Some(Failure::ReadOnly),
+            DomainError::Storage(e) => Some(classify(e)).filter(|f| *f != Failure::Other),
+            _ => None,
+        }
+    }
+
+    fn reclassified(self) -> Self {
+        let failure = match &self {
+            DomainError::Storage(e) => classify(e),
+            DomainError::Internal(cause) => cause
+                .chain()
+                .find_map(|c| c.downcast_ref::<diesel::result::Error>())
+                .map_or(Failure::Other, classify),
+            _ => return self,
+        };
+        let message = self.to_string();
+        match failure {
+            Failure::Unavailable => DomainError::Unavailable(message),
+            Failure::StorageFull => DomainError::StorageFull(message),
+            Failure::ReadOnly => DomainError::ReadOnly(message),
+            Failure::Other => self,
+        }
     }
 }
 
 /// A transaction that takes the write lock up front. On SQLite a deferred transaction that reads
 /// and then writes fails at once with `SQLITE_BUSY` when another writer got in between; `BEGIN
 /// IMMEDIATE` makes it wait (up to the busy timeout) instead. PostgreSQL uses a plain transaction.
-pub fn write_transaction<T>(
+pub fn write_transaction<T, E: From<diesel::result::Error>>(
     conn: &mut DbConnection,
-    f: impl FnOnce(&mut DbConnection) -> ApiResult<T>,
-) -> ApiResult<T> {
+    f: impl FnOnce(&mut DbConnection) -> Result<T, E>,
+) -> Result<T, E> {
     match conn {
         DbConnection::Postgres(_) => conn.transaction(f),
         DbConnection::Sqlite(inner) => {
@@ -609,7 +640,7 @@ mod tests {
         db.shared.trip("connection lost".into());
         let started = Instant::now();
         match db.blocking() {
-            Err(ApiError::Unavailable(cause)) => assert_eq!(cause, "connection lost"),
+            Err(DomainError::Unavailable(cause)) => assert_eq!(cause, "connection lost"),
             other => panic!("expected unavailable, got {:?}", other.err()),
         }
         assert!(started.elapsed() < Duration::from_millis(100));
@@ -631,40 +662,45 @@ mod tests {
         let db = sqlite_database(dir.path());
         let lost = db
             .shared
-            .with_connection(Duration::from_secs(1), |_| -> ApiResult<()> {
+            .with_connection(Duration::from_secs(1), |_| -> DomainResult<()> {
                 Err(db_error(
                     DatabaseErrorKind::ClosedConnection,
                     "server closed the connection unexpectedly",
                 )
                 .into())
             });
-        assert!(matches!(lost, Err(ApiError::Unavailable(_))));
+        assert!(matches!(lost, Err(DomainError::Unavailable(_))));
         assert!(db.shared.open_cause().is_some(), "the breaker is open");
         // A full database is no outage of the connection: the breaker stays as it is.
         let dir = tempfile::tempdir().unwrap();
         let db = sqlite_database(dir.path());
         let full = db
             .shared
-            .with_connection(Duration::from_secs(1), |_| -> ApiResult<()> {
+            .with_connection(Duration::from_secs(1), |_| -> DomainResult<()> {
                 Err(db_error(DatabaseErrorKind::Unknown, "database or disk is full").into())
             });
-        assert!(matches!(full, Err(ApiError::StorageFull(_))));
+        assert!(matches!(full, Err(DomainError::StorageFull(_))));
         assert!(db.shared.open_cause().is_none());
     }
 
     #[test]
-    fn api_errors_wrapping_a_database_failure_are_reclassified() {
-        let full = db_error(DatabaseErrorKind::Unknown, "database or disk is full");
-        let wrapped = ApiError::Internal(anyhow::Error::new(full).context("storing the record"));
+    fn errors_wrapping_a_database_failure_are_reclassified() {
+        let full = || db_error(DatabaseErrorKind::Unknown, "database or disk is full");
+        let wrapped = DomainError::Internal(anyhow::Error::new(full()).context("storing it"));
         assert!(matches!(
-            classify_api_error(wrapped),
-            ApiError::StorageFull(_)
+            wrapped.reclassified(),
+            DomainError::StorageFull(_)
         ));
-        let other = ApiError::internal("something else");
-        assert!(matches!(classify_api_error(other), ApiError::Internal(_)));
         assert!(matches!(
-            classify_api_error(ApiError::NoRoute),
-            ApiError::NoRoute
+            DomainError::from(full()).reclassified(),
+            DomainError::StorageFull(_)
+        ));
+        let other = DomainError::internal("something else");
+        assert!(matches!(other.reclassified(), DomainError::Internal(_)));
+        let wrapped = crate::error::ApiError::Internal(anyhow::Error::new(full()).context("x"));
+        assert!(matches!(
+            StoreFailure::reclassified(wrapped),
+            crate::error::ApiError::StorageFull(_)
         ));
     }
 }

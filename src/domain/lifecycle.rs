@@ -28,13 +28,3 @@ pub fn transition<S: Lifecycle>(from: S, action: S::Action) -> Result<S, Illegal
         action: action.to_string(),
     })
 }
-
-impl From<IllegalTransition> for crate::error::ApiError {
-    fn from(e: IllegalTransition) -> Self {
-        crate::error::ApiError::IllegalTransition {
-            resource: e.resource,
-            state: e.state,
-            action: e.action,
-        }
-    }
-}

@@ -4,6 +4,7 @@
 pub mod actor;
 pub mod buddy;
 pub mod clock;
+pub mod error;
 pub mod exit_interview;
 pub mod lifecycle;
 pub mod organisation;

@@ -1,7 +1,7 @@
 //! Validation of incoming values. A [`Check`] collects every problem of a request, so that a 400
 //! lists all invalid fields at once; each method returns the cleaned value to store.
 
-use crate::error::{ApiError, FieldError};
+use super::error::{DomainError, FieldError};
 
 pub const MAX_NAME: usize = 200;
 pub const MAX_EMAIL: usize = 254;
@@ -41,11 +41,11 @@ impl Check {
     }
 
     /// `Ok` when nothing failed, otherwise a 400 listing every failure.
-    pub fn finish(self) -> Result<(), ApiError> {
+    pub fn finish(self) -> Result<(), DomainError> {
         if self.errors.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::Invalid(self.errors))
+            Err(DomainError::Invalid(self.errors))
         }
     }
 

@@ -32,7 +32,9 @@ impl RetentionJob {
             let retention = self.retention;
             match self
                 .db
-                .run(move |conn| run_retention(conn, now, &retention))
+                .run(move |conn| -> crate::domain::error::DomainResult<_> {
+                    run_retention(conn, now, &retention)
+                })
                 .await
             {
                 Ok(0) => tracing::debug!("retention: nothing due"),

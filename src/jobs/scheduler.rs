@@ -25,9 +25,9 @@ use tokio::time::MissedTickBehavior;
 use crate::config::WorkflowSettings;
 use crate::db::Database;
 use crate::domain::clock::Clock;
+use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::pairing::ProposalWindow;
 use crate::domain::request::ServiceLevel;
-use crate::error::{ApiError, ApiResult};
 use crate::ops::{self, Ctx, Reactions, Tx};
 use crate::store::{pairings, requests};
 
@@ -99,14 +99,16 @@ impl Scheduler {
 
     /// One run at the clock's current time: expiries first (an expired proposal needs no
     /// reminder), then reminders, then overdue requests.
-    pub async fn run_once(&self) -> ApiResult<RunReport> {
+    pub async fn run_once(&self) -> DomainResult<RunReport> {
         let now = self.clock.now_naive();
         let mut report = RunReport::default();
         let window = self.window;
         let expired_by = window.expired_if_made_by(now);
         let due = self
             .db
-            .run(move |conn| Ok(pairings::due_expiries(conn, expired_by, BATCH)?))
+            .run(move |conn| -> DomainResult<_> {
+                Ok(pairings::due_expiries(conn, expired_by, BATCH)?)
+            })
             .await?;
         for id in due {
             let ttl = window.ttl;
@@ -118,7 +120,9 @@ impl Scheduler {
         let reminded_by = window.reminder_due_if_made_by(now);
         let due = self
             .db
-            .run(move |conn| Ok(pairings::due_reminders(conn, reminded_by, BATCH)?))
+            .run(move |conn| -> DomainResult<_> {
+                Ok(pairings::due_reminders(conn, reminded_by, BATCH)?)
+            })
             .await?;
         for id in due {
             let ttl = window.ttl;
@@ -130,7 +134,7 @@ impl Scheduler {
         let cutoff = self.service_level.cutoff(now);
         let due = self
             .db
-            .run(move |conn| Ok(requests::due_overdue(conn, cutoff, BATCH)?))
+            .run(move |conn| -> DomainResult<_> { Ok(requests::due_overdue(conn, cutoff, BATCH)?) })
             .await?;
         for id in due {
             report.overdue += usize::from(
@@ -148,8 +152,8 @@ impl Scheduler {
     async fn item(
         &self,
         now: NaiveDateTime,
-        work: impl FnOnce(&mut Tx<'_>) -> ApiResult<bool> + Send + 'static,
-    ) -> ApiResult<bool> {
+        work: impl FnOnce(&mut Tx<'_>) -> DomainResult<bool> + Send + 'static,
+    ) -> DomainResult<bool> {
         match ops::change(&self.db, &self.reactions, Ctx::system(now), work).await {
             Ok(done) => Ok(done),
             Err(e) if lost_race(&e) => Ok(false),
@@ -159,12 +163,9 @@ impl Scheduler {
 }
 
 /// Another writer changed the item between our read and our guarded update.
-fn lost_race(error: &ApiError) -> bool {
+fn lost_race(error: &DomainError) -> bool {
     matches!(
         error,
-        ApiError::Conflict {
-            kind: "concurrent-change",
-            ..
-        } | ApiError::IllegalTransition { .. }
+        DomainError::ConcurrentChange { .. } | DomainError::IllegalTransition { .. }
     )
 }

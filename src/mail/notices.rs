@@ -27,8 +27,8 @@ use minijinja::{context, Value};
 use super::outbox::{self, Message, OutboxRow, KIND_DEAD_LETTER_ALERT};
 use crate::config::Settings;
 use crate::db::DbConnection;
+use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::pairing::ProposalWindow;
-use crate::error::{ApiError, ApiResult};
 use crate::respond::links::{marker_value, Answer, Links};
 use crate::respond::tokens;
 use crate::store::buddies::{self, BuddyRow};
@@ -95,12 +95,14 @@ impl Notices {
         self.inner.window.expires_at(proposed_at)
     }
 
-    fn render(&self, kind: &str, language: &str, context: Value) -> ApiResult<Message> {
+    fn render(&self, kind: &str, language: &str, context: Value) -> DomainResult<Message> {
         let mail = self
             .inner
             .templates
             .mail(kind, language, context! { lang => language, ..context })
-            .map_err(|e| ApiError::internal(format!("mail template {language}/{kind}: {e:#}")))?;
+            .map_err(|e| {
+                DomainError::internal(format!("mail template {language}/{kind}: {e:#}"))
+            })?;
         Ok(Message {
             kind: kind.to_owned(),
             recipient: String::new(),
@@ -120,7 +122,7 @@ impl Notices {
         buddy: &BuddyRow,
         context: Value,
         related: (&str, &str),
-    ) -> ApiResult<String> {
+    ) -> DomainResult<String> {
         let mut message = self.render(kind, &buddy.mail_language, context)?;
         message.recipient = buddy.email.clone();
         message.related = Some((related.0.to_owned(), related.1.to_owned()));
@@ -134,7 +136,7 @@ impl Notices {
         kind: &str,
         context: Value,
         related: (&str, &str),
-    ) -> ApiResult<String> {
+    ) -> DomainResult<String> {
         let message = self.bureau_message(kind, context, related)?;
         outbox::enqueue(conn, now, message)
     }
@@ -144,7 +146,7 @@ impl Notices {
         kind: &str,
         context: Value,
         related: (&str, &str),
-    ) -> ApiResult<Message> {
+    ) -> DomainResult<Message> {
         let mut message = self.render(kind, &self.inner.bureau_language, context)?;
         message.recipient = self.inner.bureau_address.clone();
         message.related = Some((related.0.to_owned(), related.1.to_owned()));
@@ -157,7 +159,7 @@ impl Notices {
         conn: &mut DbConnection,
         request: &RequestRow,
         now: NaiveDateTime,
-    ) -> ApiResult<String> {
+    ) -> DomainResult<String> {
         let extra = context! { trigger => &request.trigger_kind, region => &request.region };
         self.about_request(conn, now, "bureau_new_request", request, extra)
     }
@@ -169,7 +171,7 @@ impl Notices {
         conn: &mut DbConnection,
         pairing: &PairingRow,
         now: NaiveDateTime,
-    ) -> ApiResult<String> {
+    ) -> DomainResult<String> {
         let expires_at = self.proposal_expires_at(pairing.proposed_at);
         let token_id = tokens::create(
             conn,
@@ -189,7 +191,7 @@ impl Notices {
         conn: &mut DbConnection,
         pairing: &PairingRow,
         now: NaiveDateTime,
-    ) -> ApiResult<Option<String>> {
+    ) -> DomainResult<Option<String>> {
         let Some(token) = tokens::for_pairing(conn, &pairing.id)? else {
             return Ok(None);
         };
@@ -204,7 +206,7 @@ impl Notices {
         token_id: &str,
         kind: &str,
         now: NaiveDateTime,
-    ) -> ApiResult<String> {
+    ) -> DomainResult<String> {
         let buddy = buddies::find(conn, &pairing.buddy_id)?;
         let request = requests::find(conn, &pairing.request_id)?;
         let context = context! {
@@ -226,7 +228,7 @@ impl Notices {
         conn: &mut DbConnection,
         pairing: &PairingRow,
         now: NaiveDateTime,
-    ) -> ApiResult<String> {
+    ) -> DomainResult<String> {
         let buddy = buddies::find(conn, &pairing.buddy_id)?;
         let request = requests::find(conn, &pairing.request_id)?;
         let context = context! {
@@ -253,7 +255,7 @@ impl Notices {
         conn: &mut DbConnection,
         pairing: &PairingRow,
         now: NaiveDateTime,
-    ) -> ApiResult<String> {
+    ) -> DomainResult<String> {
         let extra = context! { reason => &pairing.decline_reason };
         self.about_pairing(conn, now, "bureau_declined", pairing, extra)
     }
@@ -264,7 +266,7 @@ impl Notices {
         conn: &mut DbConnection,
         pairing: &PairingRow,
         now: NaiveDateTime,
-    ) -> ApiResult<String> {
+    ) -> DomainResult<String> {
         let extra = context! { ttl_hours => self.inner.window.ttl.num_hours() };
         self.about_pairing(conn, now, "bureau_expired", pairing, extra)
     }
@@ -276,7 +278,7 @@ impl Notices {
         conn: &mut DbConnection,
         pairing: &PairingRow,
         now: NaiveDateTime,
-    ) -> ApiResult<String> {
+    ) -> DomainResult<String> {
         let buddy = buddies::find(conn, &pairing.buddy_id)?;
         let extra = context! { buddy_state => &buddy.state };
         self.about_pairing(conn, now, "bureau_cancelled", pairing, extra)
@@ -290,7 +292,7 @@ impl Notices {
         kind: &str,
         pairing: &PairingRow,
         extra: Value,
-    ) -> ApiResult<String> {
+    ) -> DomainResult<String> {
         let context = context! {
             request_id => &pairing.request_id,
             pairing_id => &pairing.id,
@@ -307,7 +309,7 @@ impl Notices {
         conn: &mut DbConnection,
         pairing: &PairingRow,
         now: NaiveDateTime,
-    ) -> ApiResult<String> {
+    ) -> DomainResult<String> {
         self.greet_buddy(conn, now, "buddy_withdrawn", pairing)
     }
 
@@ -317,7 +319,7 @@ impl Notices {
         conn: &mut DbConnection,
         pairing: &PairingRow,
         now: NaiveDateTime,
-    ) -> ApiResult<String> {
+    ) -> DomainResult<String> {
         self.greet_buddy(conn, now, "buddy_thanks", pairing)
     }
 
@@ -328,7 +330,7 @@ impl Notices {
         now: NaiveDateTime,
         kind: &str,
         pairing: &PairingRow,
-    ) -> ApiResult<String> {
+    ) -> DomainResult<String> {
         let buddy = buddies::find(conn, &pairing.buddy_id)?;
         let context = context! { buddy_name => &buddy.full_name };
         self.to_buddy(conn, now, kind, &buddy, context, ("pairing", &pairing.id))
@@ -340,7 +342,7 @@ impl Notices {
         conn: &mut DbConnection,
         request: &RequestRow,
         now: NaiveDateTime,
-    ) -> ApiResult<String> {
+    ) -> DomainResult<String> {
         let extra = context! { overdue_after_days => self.inner.overdue_after_days };
         self.about_request(conn, now, "bureau_overdue", request, extra)
     }
@@ -353,7 +355,7 @@ impl Notices {
         request: &RequestRow,
         best_score: Option<f64>,
         now: NaiveDateTime,
-    ) -> ApiResult<String> {
+    ) -> DomainResult<String> {
         let extra = context! {
             best_score => best_score.map(|s| format!("{s:.2}")),
             min_score => format!("{:.2}", self.inner.auto_propose_min_score),
@@ -370,7 +372,7 @@ impl Notices {
         kind: &str,
         request: &RequestRow,
         extra: Value,
-    ) -> ApiResult<String> {
+    ) -> DomainResult<String> {
         let organisation = organisations::find(conn, &request.organisation_id)?;
         let context = context! {
             request_id => &request.id,
@@ -383,7 +385,7 @@ impl Notices {
 
     /// The alert about a dead letter, to the bureau: which message died and why, without
     /// personal data (no recipient, no subject, no body).
-    pub fn dead_letter(&self, dead: &OutboxRow, error: &str) -> ApiResult<Message> {
+    pub fn dead_letter(&self, dead: &OutboxRow, error: &str) -> DomainResult<Message> {
         self.bureau_message(
             KIND_DEAD_LETTER_ALERT,
             context! {

@@ -11,7 +11,7 @@ use uuid::Uuid;
 
 use crate::db::schema::outbox;
 use crate::db::DbConnection;
-use crate::error::{ApiError, ApiResult};
+use crate::domain::error::{DomainError, DomainResult};
 
 /// The kind of the alert sent to the client bureau about a dead letter. A dead alert raises no
 /// further alert, so a broken bureau address cannot start a loop.
@@ -102,7 +102,11 @@ pub struct OutboxRow {
 /// Writes a message to the outbox, due at once. Call it inside the write transaction of the
 /// change the message reports, so that both are stored or neither. Returns the outbox id, from
 /// which the Message-ID is derived.
-pub fn enqueue(conn: &mut DbConnection, now: NaiveDateTime, message: Message) -> ApiResult<String> {
+pub fn enqueue(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    message: Message,
+) -> DomainResult<String> {
     let id = Uuid::now_v7().to_string();
     let (related_type, related_id) = message.related.unzip();
     diesel::insert_into(outbox::table)
@@ -126,7 +130,7 @@ pub fn enqueue(conn: &mut DbConnection, now: NaiveDateTime, message: Message) ->
     Ok(id)
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<Option<OutboxRow>> {
+pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<Option<OutboxRow>> {
     Ok(outbox::table
         .find(id)
         .select(OutboxRow::as_select())
@@ -145,7 +149,7 @@ pub fn claim(
     now: NaiveDateTime,
     lease: Duration,
     batch: i64,
-) -> ApiResult<Vec<OutboxRow>> {
+) -> DomainResult<Vec<OutboxRow>> {
     let due = || {
         outbox::state
             .eq(OutboxState::Pending.as_str())
@@ -182,7 +186,7 @@ pub fn claim(
 
 /// Records that the transport accepted the message. Guarded by the `sending` state only: if the
 /// lease ran out and another worker sent it too, the message is sent either way.
-pub fn mark_sent(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> ApiResult<bool> {
+pub fn mark_sent(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> DomainResult<bool> {
     let n = diesel::update(
         outbox::table
             .find(id)
@@ -258,8 +262,8 @@ pub fn mark_failed(
     error: &str,
     policy: &RetryPolicy,
     jitter: f64,
-    alert: impl FnOnce(&OutboxRow, &str) -> ApiResult<Message>,
-) -> ApiResult<FailureOutcome> {
+    alert: impl FnOnce(&OutboxRow, &str) -> DomainResult<Message>,
+) -> DomainResult<FailureOutcome> {
     crate::db::write_transaction(conn, |conn| {
         let Some(row) = find(conn, id)? else {
             return Ok(FailureOutcome::Unchanged);
@@ -316,7 +320,7 @@ pub fn erase_contents(
     related_type: &str,
     ids: &[String],
     now: NaiveDateTime,
-) -> ApiResult<()> {
+) -> DomainResult<()> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -345,7 +349,7 @@ pub fn forget_recipient(
     conn: &mut DbConnection,
     address: &str,
     replacement: &str,
-) -> ApiResult<()> {
+) -> DomainResult<()> {
     diesel::update(outbox::table.filter(outbox::recipient.eq(address)))
         .set(outbox::recipient.eq(replacement))
         .execute(conn)?;
@@ -354,18 +358,18 @@ pub fn forget_recipient(
 
 /// Puts a dead message back in the queue, due at once, with its attempts reset. Anything but a
 /// dead message is refused with 409, and so is one whose contents privacy erasure removed.
-pub fn retry(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> ApiResult<OutboxRow> {
+pub fn retry(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> DomainResult<OutboxRow> {
     crate::db::write_transaction(conn, |conn| {
-        let row = find(conn, id)?.ok_or_else(|| ApiError::not_found("outbox_message", id))?;
+        let row = find(conn, id)?.ok_or_else(|| DomainError::not_found("outbox_message", id))?;
         if row.state != OutboxState::Dead.as_str() {
-            return Err(ApiError::IllegalTransition {
+            return Err(DomainError::IllegalTransition {
                 resource: "outbox message",
                 state: row.state,
                 action: "retry".to_owned(),
             });
         }
         if row.last_error.as_deref() == Some(CONTENTS_ERASED) {
-            return Err(ApiError::Conflict {
+            return Err(DomainError::Conflict {
                 kind: "contents-erased",
                 title: "Contents erased",
                 detail: "the message's contents were erased for privacy; it cannot be sent".into(),
@@ -383,7 +387,7 @@ pub fn retry(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> ApiResult
             outbox::updated_at.eq(now),
         ))
         .execute(conn)?;
-        find(conn, id)?.ok_or_else(|| ApiError::not_found("outbox_message", id))
+        find(conn, id)?.ok_or_else(|| DomainError::not_found("outbox_message", id))
     })
 }
 
@@ -399,7 +403,7 @@ pub fn list(
     conn: &mut DbConnection,
     filter: &ListFilter,
     page: &crate::http::pagination::PageRequest,
-) -> ApiResult<Vec<OutboxRow>> {
+) -> DomainResult<Vec<OutboxRow>> {
     let mut query = outbox::table
         .order(outbox::id.asc())
         .limit(page.fetch())

@@ -17,7 +17,7 @@ use super::transport::{SendError, Transport};
 use crate::config::MailSettings;
 use crate::db::Database;
 use crate::domain::clock::Clock;
-use crate::error::ApiResult;
+use crate::domain::error::DomainResult;
 
 pub struct MailWorker {
     pub db: Database,
@@ -83,7 +83,7 @@ impl MailWorker {
     }
 
     /// Claims one batch and handles every message in it; returns how many were claimed.
-    pub async fn work_once(&self) -> ApiResult<usize> {
+    pub async fn work_once(&self) -> DomainResult<usize> {
         let (owner, now, lease, batch) = (
             self.owner.clone(),
             self.clock.now_naive(),
@@ -92,7 +92,7 @@ impl MailWorker {
         );
         let claimed = self
             .db
-            .run(move |conn| outbox::claim(conn, &owner, now, lease, batch))
+            .run(move |conn| -> DomainResult<_> { outbox::claim(conn, &owner, now, lease, batch) })
             .await?;
         let count = claimed.len();
         for row in claimed {
@@ -157,14 +157,19 @@ impl MailWorker {
             .map_err(|e| permanent(format!("cannot build the message: {e}")))
     }
 
-    async fn record(&self, id: &str, kind: &str, result: Result<(), SendError>) -> ApiResult<()> {
+    async fn record(
+        &self,
+        id: &str,
+        kind: &str,
+        result: Result<(), SendError>,
+    ) -> DomainResult<()> {
         let now = self.clock.now_naive();
         let id_owned = id.to_owned();
         match result {
             Ok(()) => {
                 let recorded = self
                     .db
-                    .run(move |conn| outbox::mark_sent(conn, &id_owned, now))
+                    .run(move |conn| -> DomainResult<_> { outbox::mark_sent(conn, &id_owned, now) })
                     .await?;
                 if recorded {
                     tracing::info!(outbox_id = %id, kind, "mail sent");
@@ -180,7 +185,7 @@ impl MailWorker {
                 let failure = error.kind;
                 let outcome = self
                     .db
-                    .run(move |conn| {
+                    .run(move |conn| -> DomainResult<_> {
                         outbox::mark_failed(
                             conn,
                             &id_owned,

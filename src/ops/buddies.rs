@@ -3,14 +3,14 @@
 
 use super::{Event, Tx};
 use crate::domain::buddy::{BuddyAction, PendingProposals};
-use crate::error::ApiResult;
+use crate::domain::error::DomainResult;
 use crate::mail::outbox;
 use crate::store::buddies::{self as store, BuddyRow, ProfileChange};
 use crate::store::pairings::ENTITY as PAIRING;
 use crate::store::privacy;
 
 /// Changes the buddy's profile or screening facts.
-pub fn update_profile(tx: &mut Tx<'_>, id: &str, change: ProfileChange) -> ApiResult<BuddyRow> {
+pub fn update_profile(tx: &mut Tx<'_>, id: &str, change: ProfileChange) -> DomainResult<BuddyRow> {
     let (buddy, proposals) = store::update_profile(tx.conn, id, change, &tx.ctx.actor, tx.ctx.now)?;
     changed(tx, buddy, proposals)
 }
@@ -21,14 +21,14 @@ pub fn act(
     id: &str,
     action: BuddyAction,
     reason: Option<&str>,
-) -> ApiResult<BuddyRow> {
+) -> DomainResult<BuddyRow> {
     let (buddy, proposals) = store::act(tx.conn, id, action, reason, &tx.ctx.actor, tx.ctx.now)?;
     changed(tx, buddy, proposals)
 }
 
 /// Erases the buddy (GDPR art. 17): retired if not yet, identity and free text removed, and the
 /// outbox forgets their address and the contents of their pairings' mails.
-pub fn erase(tx: &mut Tx<'_>, id: &str, reason: Option<&str>) -> ApiResult<BuddyRow> {
+pub fn erase(tx: &mut Tx<'_>, id: &str, reason: Option<&str>) -> DomainResult<BuddyRow> {
     let now = tx.now();
     let erased = privacy::erase_buddy(tx.conn, id, reason, &tx.ctx.actor, now)?;
     outbox::erase_contents(tx.conn, PAIRING, &erased.pairing_ids, now)?;
@@ -41,7 +41,11 @@ pub fn erase(tx: &mut Tx<'_>, id: &str, reason: Option<&str>) -> ApiResult<Buddy
 
 /// Emits the change of `buddy` and lets its reactions run, so that what the caller reads next
 /// is the state they leave.
-fn changed(tx: &mut Tx<'_>, buddy: BuddyRow, proposals: PendingProposals) -> ApiResult<BuddyRow> {
+fn changed(
+    tx: &mut Tx<'_>,
+    buddy: BuddyRow,
+    proposals: PendingProposals,
+) -> DomainResult<BuddyRow> {
     tx.emit(Event::BuddyChanged {
         buddy: buddy.clone(),
         proposals,

@@ -30,13 +30,13 @@ pub use reactions::Reactions;
 
 use crate::audit::Pending;
 use crate::config::MatchingSettings;
-use crate::db::{write_transaction, Database, DbConnection};
+use crate::db::{write_transaction, Database, DbConnection, StoreFailure};
 use crate::domain::actor::Actor;
 use crate::domain::clock::Clock;
+use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::privacy::Retention;
 use crate::domain::request::ServiceLevel;
 use crate::domain::session::LoginPolicy;
-use crate::error::ApiResult;
 
 /// What every operation and handler shares.
 #[derive(Clone)]
@@ -60,18 +60,20 @@ pub struct AppState {
 
 impl AppState {
     /// Runs `f` as one change (see [`change`]).
-    pub async fn change<T, F>(&self, ctx: Ctx, f: F) -> ApiResult<T>
+    pub async fn change<T, E, F>(&self, ctx: Ctx, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut Tx<'_>) -> ApiResult<T> + Send + 'static,
+        F: FnOnce(&mut Tx<'_>) -> Result<T, E> + Send + 'static,
+        E: StoreFailure,
         T: Send + 'static,
     {
         change(&self.db, &self.reactions, ctx, f).await
     }
 
     /// Runs `f` as one read (see [`read`]).
-    pub async fn read<T, F>(&self, ctx: Ctx, f: F) -> ApiResult<T>
+    pub async fn read<T, E, F>(&self, ctx: Ctx, f: F) -> Result<T, E>
     where
-        F: FnOnce(&mut DbConnection, &Ctx) -> ApiResult<T> + Send + 'static,
+        F: FnOnce(&mut DbConnection, &Ctx) -> Result<T, E> + Send + 'static,
+        E: StoreFailure,
         T: Send + 'static,
     {
         read(&self.db, ctx, f).await
@@ -166,7 +168,7 @@ impl Tx<'_> {
 
     /// Runs the reactions of every event emitted so far (and of those they emit) now, so that
     /// the operation can read the state they leave (e.g. a request proposed automatically).
-    pub fn settle(&mut self) -> ApiResult<()> {
+    pub fn settle(&mut self) -> DomainResult<()> {
         let reactions = self.reactions;
         while let Some(event) = self.events.pop_front() {
             reactions.react(self, event)?;
@@ -177,9 +179,10 @@ impl Tx<'_> {
 
 /// Runs `f` in one write transaction with the reactions of its events and the audit record of
 /// the request: all of it is stored, or none.
-pub async fn change<T, F>(db: &Database, reactions: &Reactions, ctx: Ctx, f: F) -> ApiResult<T>
+pub async fn change<T, E, F>(db: &Database, reactions: &Reactions, ctx: Ctx, f: F) -> Result<T, E>
 where
-    F: FnOnce(&mut Tx<'_>) -> ApiResult<T> + Send + 'static,
+    F: FnOnce(&mut Tx<'_>) -> Result<T, E> + Send + 'static,
+    E: StoreFailure,
     T: Send + 'static,
 {
     let reactions = reactions.clone();
@@ -188,14 +191,15 @@ where
 }
 
 /// [`change`] on a connection the caller holds (the command line, tests): blocking.
-pub fn change_on<T, F>(
+pub fn change_on<T, E, F>(
     conn: &mut DbConnection,
     reactions: &Reactions,
     ctx: Ctx,
     f: F,
-) -> ApiResult<T>
+) -> Result<T, E>
 where
-    F: FnOnce(&mut Tx<'_>) -> ApiResult<T>,
+    F: FnOnce(&mut Tx<'_>) -> Result<T, E>,
+    E: From<DomainError> + From<diesel::result::Error>,
 {
     let (value, recorded) = write_transaction(conn, move |conn| {
         let mut tx = Tx {
@@ -214,7 +218,7 @@ where
             }
             _ => None,
         };
-        Ok((value, recorded))
+        Ok::<_, E>((value, recorded))
     })?;
     if let Some(pending) = recorded {
         pending.committed();
@@ -224,9 +228,10 @@ where
 
 /// Runs `f` with a connection outside any write transaction; the request's audit record is
 /// the middleware's to write.
-pub async fn read<T, F>(db: &Database, ctx: Ctx, f: F) -> ApiResult<T>
+pub async fn read<T, E, F>(db: &Database, ctx: Ctx, f: F) -> Result<T, E>
 where
-    F: FnOnce(&mut DbConnection, &Ctx) -> ApiResult<T> + Send + 'static,
+    F: FnOnce(&mut DbConnection, &Ctx) -> Result<T, E> + Send + 'static,
+    E: StoreFailure,
     T: Send + 'static,
 {
     db.run(move |conn| f(conn, &ctx)).await

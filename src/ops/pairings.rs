@@ -6,8 +6,8 @@ use chrono::Duration;
 use super::{Event, Tx};
 use crate::domain::actor::Actor;
 use crate::domain::buddy::PendingProposals;
+use crate::domain::error::DomainResult;
 use crate::domain::pairing::{PairingAction, PairingState};
-use crate::error::ApiResult;
 use crate::respond::tokens;
 use crate::store::buddies::BuddyRow;
 use crate::store::pairings::{self as store, Ending, PairingRow};
@@ -20,7 +20,7 @@ pub fn propose(
     request_id: &str,
     buddy_id: &str,
     actor: &Actor,
-) -> ApiResult<PairingRow> {
+) -> DomainResult<PairingRow> {
     let now = tx.now();
     let row = store::propose(tx.conn, request_id, buddy_id, actor, now)?;
     tx.emit(Event::Proposed(row.clone()));
@@ -32,7 +32,7 @@ pub fn propose_by_caller(
     tx: &mut Tx<'_>,
     request_id: &str,
     buddy_id: &str,
-) -> ApiResult<PairingRow> {
+) -> DomainResult<PairingRow> {
     let actor = tx.actor().clone();
     let row = propose(tx, request_id, buddy_id, &actor)?;
     tx.ctx.object(&row.id);
@@ -48,7 +48,7 @@ pub fn act(
     action: PairingAction,
     reason: Option<&str>,
     ending: Option<Ending>,
-) -> ApiResult<PairingRow> {
+) -> DomainResult<PairingRow> {
     let actor = tx.actor().clone();
     let row = move_by(tx, id, action, reason, ending, &actor)?;
     tx.ctx.concerns(client_ref_of(tx.conn, &row.request_id)?);
@@ -62,7 +62,7 @@ fn move_by(
     reason: Option<&str>,
     ending: Option<Ending>,
     actor: &Actor,
-) -> ApiResult<PairingRow> {
+) -> DomainResult<PairingRow> {
     let now = tx.now();
     let row = store::act(tx.conn, id, action, reason, ending, actor, now)?;
     tx.emit(Event::PairingMoved {
@@ -84,7 +84,7 @@ pub(super) fn follow_buddy(
     tx: &mut Tx<'_>,
     buddy: &BuddyRow,
     effect: PendingProposals,
-) -> ApiResult<()> {
+) -> DomainResult<()> {
     let now = tx.now();
     tokens::revoke_for_buddy(tx.conn, &buddy.id, now)?;
     let actor = tx.actor().clone();
@@ -110,7 +110,7 @@ pub(super) fn follow_buddy(
 
 /// Expires proposal `id` if it is still unanswered after `ttl` (the scheduler). `false` when
 /// there is nothing to do (answered meanwhile, or not due).
-pub fn expire(tx: &mut Tx<'_>, id: &str, ttl: Duration) -> ApiResult<bool> {
+pub fn expire(tx: &mut Tx<'_>, id: &str, ttl: Duration) -> DomainResult<bool> {
     let pairing = store::find(tx.conn, id)?;
     if pairing.state()? != PairingState::Proposed || pairing.proposed_at > tx.now() - ttl {
         return Ok(false);
@@ -129,7 +129,7 @@ pub fn expire(tx: &mut Tx<'_>, id: &str, ttl: Duration) -> ApiResult<bool> {
 
 /// Marks the one reminder of proposal `id` as due, if it is still unanswered within `ttl` and
 /// none went out (the scheduler). `false` when there is nothing to do.
-pub fn remind(tx: &mut Tx<'_>, id: &str, ttl: Duration) -> ApiResult<bool> {
+pub fn remind(tx: &mut Tx<'_>, id: &str, ttl: Duration) -> DomainResult<bool> {
     if !store::mark_reminded(tx.conn, id, tx.now(), ttl)? {
         return Ok(false);
     }

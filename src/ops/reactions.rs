@@ -18,8 +18,8 @@
 use crate::config::Settings;
 use crate::domain::actor::Actor;
 use crate::domain::buddy::PendingProposals;
+use crate::domain::error::DomainResult;
 use crate::domain::pairing::PairingAction;
-use crate::error::ApiResult;
 use crate::mail::notices::Notices;
 use crate::matching::Weights;
 use crate::store::candidates::{best_candidate, FactsCache};
@@ -54,7 +54,7 @@ impl Reactions {
     }
 
     /// Runs the reactions to `event`.
-    pub(super) fn react(&self, tx: &mut Tx<'_>, event: Event) -> ApiResult<()> {
+    pub(super) fn react(&self, tx: &mut Tx<'_>, event: Event) -> DomainResult<()> {
         let now = tx.now();
         let notices = &self.notices;
         match event {
@@ -96,7 +96,7 @@ impl Reactions {
 
     /// A request arrived or is `open` again: with automatic proposal on, propose its best
     /// candidate if good enough, else tell the bureau.
-    fn request_open(&self, tx: &mut Tx<'_>, request_id: &str) -> ApiResult<()> {
+    fn request_open(&self, tx: &mut Tx<'_>, request_id: &str) -> DomainResult<()> {
         let Some(auto) = &self.auto_propose else {
             return Ok(());
         };

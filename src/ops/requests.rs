@@ -4,15 +4,15 @@
 use chrono::NaiveDateTime;
 
 use super::{Event, Tx};
+use crate::domain::error::DomainResult;
 use crate::domain::pairing::PairingAction;
-use crate::error::ApiResult;
 use crate::store::pairings::{self, PairingRow};
 use crate::store::requests::{self as store, NewRequest, RequestRow};
 
 /// Takes a new request in: the bureau is told, and with automatic proposal on its best
 /// candidate may be proposed at once. Returns the request as it is after that, with its
 /// pairing if one was proposed.
-pub fn create(tx: &mut Tx<'_>, new: NewRequest) -> ApiResult<(RequestRow, Option<PairingRow>)> {
+pub fn create(tx: &mut Tx<'_>, new: NewRequest) -> DomainResult<(RequestRow, Option<PairingRow>)> {
     tx.ctx.concerns(Some(new.client_ref.clone()));
     let row = store::insert(tx.conn, new, &tx.ctx.actor, tx.ctx.now)?;
     tx.ctx.object(&row.id);
@@ -26,7 +26,7 @@ pub fn create(tx: &mut Tx<'_>, new: NewRequest) -> ApiResult<(RequestRow, Option
 
 /// Withdraws a request the caller may see; a pending proposal is cancelled with it and its
 /// buddy told so.
-pub fn withdraw(tx: &mut Tx<'_>, id: &str, reason: Option<&str>) -> ApiResult<RequestRow> {
+pub fn withdraw(tx: &mut Tx<'_>, id: &str, reason: Option<&str>) -> DomainResult<RequestRow> {
     let now = tx.now();
     let row = store::withdraw(
         tx.conn,
@@ -54,7 +54,7 @@ pub fn withdraw(tx: &mut Tx<'_>, id: &str, reason: Option<&str>) -> ApiResult<Re
 
 /// Reports request `id` to the bureau as overdue, once, if it is still `open` since `cutoff`
 /// or before (the scheduler). `false` when there is nothing to do.
-pub fn report_overdue(tx: &mut Tx<'_>, id: &str, cutoff: NaiveDateTime) -> ApiResult<bool> {
+pub fn report_overdue(tx: &mut Tx<'_>, id: &str, cutoff: NaiveDateTime) -> DomainResult<bool> {
     if !store::mark_overdue(tx.conn, id, cutoff, tx.now())? {
         return Ok(false);
     }

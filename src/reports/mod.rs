@@ -12,17 +12,17 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::buddy::BuddyState;
+use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::exit_interview::Answer;
 use crate::domain::pairing::{EndReason, PairingState};
 use crate::domain::report::{mean, DurationStats, ProposalOutcome, ProposalTally, Window};
 use crate::domain::request::Trigger;
-use crate::error::{ApiError, ApiResult};
 use crate::store::parse_stored;
 use crate::store::reports::Facts;
 
 /// A stored id as an id of the report.
-fn stored_id(stored: &str) -> ApiResult<Uuid> {
-    Uuid::parse_str(stored).map_err(|e| ApiError::internal(format!("corrupt stored id: {e}")))
+fn stored_id(stored: &str) -> DomainResult<Uuid> {
+    Uuid::parse_str(stored).map_err(|e| DomainError::internal(format!("corrupt stored id: {e}")))
 }
 
 /// The reporting window.
@@ -189,7 +189,7 @@ impl SummaryReport {
         window: Window,
         organisation_id: Option<Uuid>,
         now: DateTime<Utc>,
-    ) -> ApiResult<Self> {
+    ) -> DomainResult<Self> {
         // Requests created in the window.
         let mut by_trigger: BTreeMap<Trigger, u64> = Trigger::ALL.iter().map(|t| (*t, 0)).collect();
         let mut by_organisation: HashMap<&str, u64> = HashMap::new();
@@ -217,7 +217,7 @@ impl SummaryReport {
                     requests,
                 })
             })
-            .collect::<ApiResult<Vec<_>>>()?;
+            .collect::<DomainResult<Vec<_>>>()?;
         organisations.sort_by(|a, b| {
             (a.name.as_str(), a.organisation_id).cmp(&(b.name.as_str(), b.organisation_id))
         });
@@ -227,7 +227,7 @@ impl SummaryReport {
             .proposal_states
             .iter()
             .map(|s| parse_stored::<PairingState>(s))
-            .collect::<ApiResult<Vec<_>>>()?;
+            .collect::<DomainResult<Vec<_>>>()?;
         let tally = ProposalTally::of(states);
 
         // Durations of the requests created in the window.
@@ -272,7 +272,7 @@ impl SummaryReport {
                     capacity: (*capacity).max(0) as u32,
                 })
             })
-            .collect::<ApiResult<Vec<_>>>()?;
+            .collect::<DomainResult<Vec<_>>>()?;
         load.sort_by_key(|l| l.buddy_id);
 
         // Endings in the window.

@@ -27,6 +27,7 @@ use minijinja::context;
 use crate::audit::{note_subject, Pending};
 use crate::db::DbConnection;
 use crate::domain::actor::Actor;
+use crate::domain::error::DomainResult;
 use crate::domain::pairing::{PairingAction, PairingState};
 use crate::domain::values::MAX_REASON;
 use crate::error::{ApiError, ApiResult};
@@ -174,11 +175,13 @@ async fn show(
     let now = state.clock.now_naive();
     let known = state
         .db
-        .run(move |conn| match inspect(conn, &token, now)? {
-            Lookup::Unknown => Ok(None),
-            Lookup::Known(found, verdict) => {
-                let request = requests::find(conn, &found.pairing.request_id)?;
-                Ok(Some((found, verdict, request)))
+        .run(move |conn| -> ApiResult<_> {
+            match inspect(conn, &token, now)? {
+                Lookup::Unknown => Ok(None),
+                Lookup::Known(found, verdict) => {
+                    let request = requests::find(conn, &found.pairing.request_id)?;
+                    Ok(Some((found, verdict, request)))
+                }
             }
         })
         .await?;
@@ -259,7 +262,7 @@ async fn respond(
     // The link is the credential: the buddy it names is the actor, once the token is known.
     let ctx = Ctx::new(Actor::Unauthenticated, None, now).audited(Pending::of(&req));
     let outcome = state
-        .change(ctx, move |tx| {
+        .change(ctx, move |tx| -> ApiResult<_> {
             let lookup = inspect(tx.conn, &token, now)?;
             let Lookup::Known(found, verdict) = lookup else {
                 tx.unchanged();
@@ -318,7 +321,7 @@ async fn respond(
 
 /// Accepts or declines the pairing as its buddy: the same transition, history and mails as when
 /// staff record the answer.
-fn answer(tx: &mut Tx<'_>, found: &Found, form: &AnswerForm) -> ApiResult<PairingRow> {
+fn answer(tx: &mut Tx<'_>, found: &Found, form: &AnswerForm) -> DomainResult<PairingRow> {
     let action = match form.answer {
         Answer::Accept => PairingAction::Accept,
         Answer::Decline => PairingAction::Decline,

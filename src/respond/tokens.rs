@@ -7,7 +7,7 @@ use diesel::prelude::*;
 use super::links::{new_token_id, token_hash, Links};
 use crate::db::schema::response_tokens;
 use crate::db::DbConnection;
-use crate::error::ApiResult;
+use crate::domain::error::DomainResult;
 
 /// What a token may be used for. One purpose so far: answering a pairing proposal.
 pub const PURPOSE_PROPOSAL_RESPONSE: &str = "proposal_response";
@@ -37,7 +37,7 @@ pub fn create(
     buddy_id: &str,
     expires_at: NaiveDateTime,
     now: NaiveDateTime,
-) -> ApiResult<String> {
+) -> DomainResult<String> {
     let id = new_token_id();
     diesel::insert_into(response_tokens::table)
         .values((
@@ -54,7 +54,7 @@ pub fn create(
 }
 
 /// The live token of a pairing's proposal, for a reminder that repeats its links.
-pub fn for_pairing(conn: &mut DbConnection, pairing_id: &str) -> ApiResult<Option<TokenRow>> {
+pub fn for_pairing(conn: &mut DbConnection, pairing_id: &str) -> DomainResult<Option<TokenRow>> {
     Ok(response_tokens::table
         .filter(response_tokens::pairing_id.eq(pairing_id))
         .filter(response_tokens::purpose.eq(PURPOSE_PROPOSAL_RESPONSE))
@@ -67,7 +67,7 @@ pub fn for_pairing(conn: &mut DbConnection, pairing_id: &str) -> ApiResult<Optio
 }
 
 /// The row of a presented token, looked up by its hash.
-pub fn find(conn: &mut DbConnection, token: &str) -> ApiResult<Option<TokenRow>> {
+pub fn find(conn: &mut DbConnection, token: &str) -> DomainResult<Option<TokenRow>> {
     Ok(response_tokens::table
         .filter(response_tokens::token_hash.eq(token_hash(token)))
         .select(TokenRow::as_select())
@@ -76,7 +76,7 @@ pub fn find(conn: &mut DbConnection, token: &str) -> ApiResult<Option<TokenRow>>
 }
 
 /// Marks a token used, guarded by its being unused: `false` when another request used it first.
-pub fn mark_used(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> ApiResult<bool> {
+pub fn mark_used(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> DomainResult<bool> {
     let updated = diesel::update(
         response_tokens::table
             .find(id)
@@ -93,7 +93,7 @@ pub fn revoke_for_buddy(
     conn: &mut DbConnection,
     buddy_id: &str,
     now: NaiveDateTime,
-) -> ApiResult<usize> {
+) -> DomainResult<usize> {
     Ok(diesel::update(
         response_tokens::table
             .filter(response_tokens::buddy_id.eq(buddy_id))

@@ -5,14 +5,14 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::organisations;
+use super::page::PageRequest;
 use crate::auth::token::{self, Presented, TokenKind};
 use crate::auth::{Identity, Role};
 use crate::db::schema::{api_clients, api_keys, organisations as organisations_table};
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::actor::Actor;
+use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::organisation::OrganisationState;
-use crate::error::{ApiError, ApiResult};
-use crate::http::pagination::PageRequest;
 
 pub const ENTITY: &str = "api_client";
 
@@ -52,7 +52,7 @@ pub fn create(
     organisation_id: &str,
     name: String,
     now: NaiveDateTime,
-) -> ApiResult<ApiClientRow> {
+) -> DomainResult<ApiClientRow> {
     organisations::require_active(conn, organisation_id)?;
     let row = ApiClientRow {
         id: Uuid::now_v7().to_string(),
@@ -65,7 +65,7 @@ pub fn create(
         .values(&row)
         .execute(conn)
     {
-        Err(e) if is_unique_violation(&e) => Err(ApiError::Conflict {
+        Err(e) if is_unique_violation(&e) => Err(DomainError::Conflict {
             kind: "duplicate",
             title: "Already exists",
             detail: "this organisation already has an API client with this name".into(),
@@ -74,13 +74,13 @@ pub fn create(
     }
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<ApiClientRow> {
+pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<ApiClientRow> {
     api_clients::table
         .find(id)
         .select(ApiClientRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::not_found(ENTITY, id))
+        .ok_or_else(|| DomainError::not_found(ENTITY, id))
 }
 
 pub fn list(
@@ -133,10 +133,10 @@ pub fn create_key(
     client_id: &str,
     expires_at: Option<NaiveDateTime>,
     now: NaiveDateTime,
-) -> ApiResult<NewKey> {
+) -> DomainResult<NewKey> {
     let client = find(conn, client_id)?;
     if client.revoked_at.is_some() {
-        return Err(ApiError::Conflict {
+        return Err(DomainError::Conflict {
             kind: "api-client-revoked",
             title: "API client revoked",
             detail: "a revoked API client gets no new keys".into(),
@@ -166,16 +166,16 @@ pub fn revoke_key(
     client_id: &str,
     key_id: &str,
     now: NaiveDateTime,
-) -> ApiResult<ApiKeyRow> {
+) -> DomainResult<ApiKeyRow> {
     let key: ApiKeyRow = api_keys::table
         .filter(api_keys::id.eq(key_id))
         .filter(api_keys::client_id.eq(client_id))
         .select(ApiKeyRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::not_found("api_key", key_id))?;
+        .ok_or_else(|| DomainError::not_found("api_key", key_id))?;
     if key.revoked_at.is_some() {
-        return Err(ApiError::Conflict {
+        return Err(DomainError::Conflict {
             kind: "already-revoked",
             title: "Already revoked",
             detail: "this key is revoked already".into(),
@@ -191,10 +191,10 @@ pub fn revoke_key(
     })
 }
 
-pub fn revoke(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> ApiResult<ApiClientRow> {
+pub fn revoke(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> DomainResult<ApiClientRow> {
     let client = find(conn, id)?;
     if client.revoked_at.is_some() {
-        return Err(ApiError::Conflict {
+        return Err(DomainError::Conflict {
             kind: "already-revoked",
             title: "Already revoked",
             detail: "this API client is revoked already".into(),
@@ -229,7 +229,7 @@ pub fn authenticate(
     conn: &mut DbConnection,
     presented: &Presented,
     now: NaiveDateTime,
-) -> ApiResult<Option<KeyHolder>> {
+) -> DomainResult<Option<KeyHolder>> {
     let found: Option<(ApiKeyRow, ApiClientRow, String)> = api_keys::table
         .inner_join(api_clients::table.inner_join(organisations_table::table))
         .filter(api_keys::id.eq(&presented.id))

@@ -7,6 +7,7 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::history::{self, Event};
+use super::page::PageRequest;
 use super::{concurrent_change, organisations, parse_stored};
 use crate::db::schema::{buddies, pairings};
 use crate::db::DbConnection;
@@ -14,11 +15,10 @@ use crate::domain::actor::Actor;
 use crate::domain::buddy::{
     BuddyAction, BuddyState, MailLanguage, MeasureKind, PendingProposals, Screening,
 };
+use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::lifecycle::transition;
 use crate::domain::pairing::PairingState;
 use crate::domain::values::{list_from_json, list_to_json};
-use crate::error::{ApiError, ApiResult};
-use crate::http::pagination::PageRequest;
 
 pub const ENTITY: &str = "buddy";
 
@@ -46,7 +46,7 @@ pub struct BuddyRow {
 }
 
 impl BuddyRow {
-    pub fn state(&self) -> ApiResult<BuddyState> {
+    pub fn state(&self) -> DomainResult<BuddyState> {
         parse_stored(&self.state)
     }
 
@@ -58,16 +58,16 @@ impl BuddyRow {
         }
     }
 
-    pub fn languages(&self) -> ApiResult<Vec<String>> {
-        list_from_json(&self.languages).map_err(ApiError::Internal)
+    pub fn languages(&self) -> DomainResult<Vec<String>> {
+        list_from_json(&self.languages).map_err(DomainError::Internal)
     }
 
-    pub fn experience(&self) -> ApiResult<Vec<MeasureKind>> {
-        list_from_json(&self.experience).map_err(ApiError::Internal)
+    pub fn experience(&self) -> DomainResult<Vec<MeasureKind>> {
+        list_from_json(&self.experience).map_err(DomainError::Internal)
     }
 
-    pub fn topics(&self) -> ApiResult<Vec<String>> {
-        list_from_json(&self.topics).map_err(ApiError::Internal)
+    pub fn topics(&self) -> DomainResult<Vec<String>> {
+        list_from_json(&self.topics).map_err(DomainError::Internal)
     }
 }
 
@@ -94,7 +94,7 @@ pub fn insert(
     actor: &Actor,
     reason: Option<&str>,
     now: NaiveDateTime,
-) -> ApiResult<BuddyRow> {
+) -> DomainResult<BuddyRow> {
     organisations::require_active(conn, organisation_id)?;
     let row = BuddyRow {
         id: Uuid::now_v7().to_string(),
@@ -126,13 +126,13 @@ pub fn insert(
     Ok(row)
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<BuddyRow> {
+pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<BuddyRow> {
     buddies::table
         .find(id)
         .select(BuddyRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::not_found(ENTITY, id))
+        .ok_or_else(|| DomainError::not_found(ENTITY, id))
 }
 
 #[derive(Debug, Default)]
@@ -243,12 +243,12 @@ pub fn update_profile(
     change: ProfileChange,
     actor: &Actor,
     now: NaiveDateTime,
-) -> ApiResult<(BuddyRow, PendingProposals)> {
+) -> DomainResult<(BuddyRow, PendingProposals)> {
     let mut row = find(conn, id)?;
     let old_email = row.email.clone();
     if row.erased_at.is_some() {
         // Erasure is for good: a profile cannot be filled in again.
-        return Err(ApiError::Conflict {
+        return Err(DomainError::Conflict {
             kind: "buddy-erased",
             title: "Buddy erased",
             detail: "the buddy is erased; the profile can no longer be changed".into(),
@@ -330,7 +330,7 @@ pub fn act(
     reason: Option<&str>,
     actor: &Actor,
     now: NaiveDateTime,
-) -> ApiResult<(BuddyRow, PendingProposals)> {
+) -> DomainResult<(BuddyRow, PendingProposals)> {
     let row = find(conn, id)?;
     let from = row.state()?;
     let to = transition(from, action)?;
@@ -338,7 +338,7 @@ pub fn act(
         BuddyAction::Activate => {
             let unmet = row.screening().unmet_requirements(now.date());
             if !unmet.is_empty() {
-                return Err(ApiError::Conflict {
+                return Err(DomainError::Conflict {
                     kind: "activation-requirements-unmet",
                     title: "Activation requirements not met",
                     detail: format!("the buddy cannot be activated yet: {}", unmet.join("; ")),
@@ -356,7 +356,7 @@ pub fn act(
                 .count()
                 .get_result(conn)?;
             if running > 0 {
-                return Err(ApiError::Conflict {
+                return Err(DomainError::Conflict {
                     kind: "buddy-has-live-pairings",
                     title: "Buddy has live pairings",
                     detail: "end every accepted or active pairing before retiring the buddy \

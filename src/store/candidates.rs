@@ -21,10 +21,10 @@ use super::requests::{self, RequestRow};
 use crate::db::schema::{buddies, matching_version, pairings, request_exclusions};
 use crate::db::DbConnection;
 use crate::domain::buddy::BuddyState;
+use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::lifecycle::transition;
 use crate::domain::pairing::PairingState;
 use crate::domain::request::RequestAction;
-use crate::error::{ApiError, ApiResult};
 use crate::matching::{
     explain, BuddyFacts, Component, Pool, RequestFilters, RequestProfile, Weights,
 };
@@ -39,7 +39,7 @@ pub struct FactsCache {
 impl FactsCache {
     /// The pool as of the current version: the held one if the counter has not moved, else
     /// read afresh (and held). The counter is read first, so the facts are at least as new.
-    fn pool(&self, conn: &mut DbConnection) -> ApiResult<Arc<Pool>> {
+    fn pool(&self, conn: &mut DbConnection) -> DomainResult<Arc<Pool>> {
         let version: i64 = matching_version::table
             .find(1)
             .select(matching_version::version)
@@ -92,7 +92,7 @@ pub fn rank(
     weights: &Weights,
     now: NaiveDateTime,
     limit: usize,
-) -> ApiResult<Ranking> {
+) -> DomainResult<Ranking> {
     let request = requests::find(conn, request_id)?;
     transition(request.state()?, RequestAction::Propose)?;
     let languages = request.client_languages()?;
@@ -121,7 +121,7 @@ pub fn rank(
         .map(|(i, scored)| {
             let buddy = scored.buddy;
             let name = names.remove(&buddy.id).ok_or_else(|| {
-                ApiError::internal(format!("buddy {} vanished while ranking", buddy.id))
+                DomainError::internal(format!("buddy {} vanished while ranking", buddy.id))
             })?;
             Ok(Candidate {
                 rank: i + 1,
@@ -133,7 +133,7 @@ pub fn rank(
                 components: explain(&profile, scored, weights, now),
             })
         })
-        .collect::<ApiResult<_>>()?;
+        .collect::<DomainResult<_>>()?;
     Ok(Ranking {
         request_id: request.id,
         client_ref: request.client_ref,
@@ -150,7 +150,7 @@ pub fn best_candidate(
     request_id: &str,
     weights: &Weights,
     now: NaiveDateTime,
-) -> ApiResult<Option<Candidate>> {
+) -> DomainResult<Option<Candidate>> {
     Ok(rank(conn, cache, request_id, weights, now, 1)?
         .candidates
         .into_iter()
@@ -158,7 +158,7 @@ pub fn best_candidate(
 }
 
 /// Every active buddy with its live load and last proposal: three queries.
-fn buddy_facts(conn: &mut DbConnection) -> ApiResult<Vec<BuddyFacts>> {
+fn buddy_facts(conn: &mut DbConnection) -> DomainResult<Vec<BuddyFacts>> {
     let rows: Vec<(String, String, String, String, i32)> = buddies::table
         .filter(buddies::state.eq(BuddyState::Active.as_str()))
         .select((
@@ -195,7 +195,7 @@ fn buddy_facts(conn: &mut DbConnection) -> ApiResult<Vec<BuddyFacts>> {
 }
 
 /// Who this request rules out: two queries.
-fn request_filters(conn: &mut DbConnection, request: &RequestRow) -> ApiResult<RequestFilters> {
+fn request_filters(conn: &mut DbConnection, request: &RequestRow) -> DomainResult<RequestFilters> {
     let mut filters = RequestFilters::default();
     let own: Vec<(String, String)> = pairings::table
         .filter(pairings::request_id.eq(&request.id))

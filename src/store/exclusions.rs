@@ -10,7 +10,7 @@ use super::{buddies, requests};
 use crate::db::schema::request_exclusions;
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::actor::Actor;
-use crate::error::{ApiError, ApiResult};
+use crate::domain::error::{DomainError, DomainResult};
 
 pub const ENTITY: &str = "exclusion";
 /// History actions on the request. The reason of `exclude-buddy` is typed by staff.
@@ -26,8 +26,8 @@ pub struct ExclusionRow {
     pub created_at: NaiveDateTime,
 }
 
-fn duplicate() -> ApiError {
-    ApiError::Conflict {
+fn duplicate() -> DomainError {
+    DomainError::Conflict {
         kind: "duplicate-exclusion",
         title: "Buddy excluded already",
         detail: "the buddy is excluded from this request already".into(),
@@ -44,7 +44,7 @@ pub fn exclude(
     reason: &str,
     actor: &Actor,
     now: NaiveDateTime,
-) -> ApiResult<(ExclusionRow, String)> {
+) -> DomainResult<(ExclusionRow, String)> {
     let request = requests::find(conn, request_id)?;
     buddies::find(conn, buddy_id)?;
     let existing: i64 = request_exclusions::table
@@ -87,7 +87,10 @@ pub fn exclude(
 
 /// The exclusions of a request, oldest first, and its client reference. 404 for an unknown
 /// request.
-pub fn list(conn: &mut DbConnection, request_id: &str) -> ApiResult<(Vec<ExclusionRow>, String)> {
+pub fn list(
+    conn: &mut DbConnection,
+    request_id: &str,
+) -> DomainResult<(Vec<ExclusionRow>, String)> {
     let request = requests::find(conn, request_id)?;
     let rows = request_exclusions::table
         .filter(request_exclusions::request_id.eq(request_id))
@@ -108,7 +111,7 @@ pub fn include(
     buddy_id: &str,
     actor: &Actor,
     now: NaiveDateTime,
-) -> ApiResult<String> {
+) -> DomainResult<String> {
     let request = requests::find(conn, request_id)?;
     let deleted = diesel::delete(
         request_exclusions::table
@@ -117,7 +120,7 @@ pub fn include(
     )
     .execute(conn)?;
     if deleted == 0 {
-        return Err(ApiError::not_found(ENTITY, buddy_id));
+        return Err(DomainError::not_found(ENTITY, buddy_id));
     }
     history::record(
         conn,

@@ -6,13 +6,13 @@ use uuid::Uuid;
 
 use super::buddies::{self, BuddyRow, Profile};
 use super::history::{self, Event};
+use super::page::PageRequest;
 use super::{organisations, parse_stored};
 use crate::db::schema::exit_interviews;
 use crate::db::DbConnection;
 use crate::domain::actor::Actor;
+use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::exit_interview::Answer;
-use crate::error::{ApiError, ApiResult};
-use crate::http::pagination::PageRequest;
 
 pub const ENTITY: &str = "exit_interview";
 
@@ -28,7 +28,7 @@ pub struct ExitInterviewRow {
 }
 
 impl ExitInterviewRow {
-    pub fn answer(&self) -> ApiResult<Answer> {
+    pub fn answer(&self) -> DomainResult<Answer> {
         parse_stored(&self.answer)
     }
 }
@@ -42,7 +42,7 @@ pub fn record(
     candidate: Option<Profile>,
     actor: &Actor,
     now: NaiveDateTime,
-) -> ApiResult<(ExitInterviewRow, Option<BuddyRow>)> {
+) -> DomainResult<(ExitInterviewRow, Option<BuddyRow>)> {
     organisations::require_active(conn, organisation_id)?;
     let id = Uuid::now_v7().to_string();
     let buddy = match candidate {
@@ -74,13 +74,13 @@ pub fn record(
     Ok((row, buddy))
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<ExitInterviewRow> {
+pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<ExitInterviewRow> {
     exit_interviews::table
         .find(id)
         .select(ExitInterviewRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::not_found(ENTITY, id))
+        .ok_or_else(|| DomainError::not_found(ENTITY, id))
 }
 
 #[derive(Debug, Default)]

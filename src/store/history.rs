@@ -4,10 +4,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::page::PageRequest;
 use crate::db::schema::history;
 use crate::db::DbConnection;
 use crate::domain::actor::Actor;
-use crate::http::pagination::PageRequest;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = history)]

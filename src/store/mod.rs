@@ -9,25 +9,24 @@ pub mod exclusions;
 pub mod exit_interviews;
 pub mod history;
 pub mod organisations;
+pub mod page;
 pub mod pairings;
 pub mod privacy;
 pub mod reports;
 pub mod requests;
 pub mod staff;
 
-use crate::error::ApiError;
+use crate::domain::error::DomainError;
 
 /// A stored value that does not parse is a bug or a tampered row: an internal error, not a 4xx.
-pub(crate) fn parse_stored<T: std::str::FromStr<Err = String>>(text: &str) -> Result<T, ApiError> {
+pub(crate) fn parse_stored<T: std::str::FromStr<Err = String>>(
+    text: &str,
+) -> Result<T, DomainError> {
     text.parse::<T>()
-        .map_err(|e| ApiError::internal(format!("corrupt stored value: {e}")))
+        .map_err(|e| DomainError::internal(format!("corrupt stored value: {e}")))
 }
 
 /// An update guarded by the state read earlier touched no row: someone else changed it first.
-pub(crate) fn concurrent_change(resource: &'static str) -> ApiError {
-    ApiError::Conflict {
-        kind: "concurrent-change",
-        title: "Changed concurrently",
-        detail: format!("the {resource} was changed by another request; read it again and retry"),
-    }
+pub(crate) fn concurrent_change(resource: &'static str) -> DomainError {
+    DomainError::ConcurrentChange { resource }
 }

@@ -5,14 +5,14 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::history::{self, Event};
+use super::page::PageRequest;
 use super::{concurrent_change, parse_stored};
 use crate::db::schema::organisations;
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::actor::Actor;
+use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::lifecycle::transition;
 use crate::domain::organisation::{OrganisationAction, OrganisationState};
-use crate::error::{ApiError, ApiResult};
-use crate::http::pagination::PageRequest;
 
 pub const ENTITY: &str = "organisation";
 
@@ -27,7 +27,7 @@ pub struct OrganisationRow {
 }
 
 impl OrganisationRow {
-    pub fn state(&self) -> ApiResult<OrganisationState> {
+    pub fn state(&self) -> DomainResult<OrganisationState> {
         parse_stored(&self.state)
     }
 }
@@ -37,7 +37,7 @@ pub fn create(
     name: String,
     actor: &Actor,
     now: NaiveDateTime,
-) -> ApiResult<OrganisationRow> {
+) -> DomainResult<OrganisationRow> {
     let row = OrganisationRow {
         id: Uuid::now_v7().to_string(),
         name,
@@ -50,7 +50,7 @@ pub fn create(
         .execute(conn)
     {
         Err(e) if is_unique_violation(&e) => {
-            return Err(ApiError::Conflict {
+            return Err(DomainError::Conflict {
                 kind: "duplicate",
                 title: "Already exists",
                 detail: "an organisation with this name already exists".into(),
@@ -65,20 +65,20 @@ pub fn create(
     Ok(row)
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<OrganisationRow> {
+pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<OrganisationRow> {
     organisations::table
         .find(id)
         .select(OrganisationRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::not_found(ENTITY, id))
+        .ok_or_else(|| DomainError::not_found(ENTITY, id))
 }
 
 /// The organisation must exist (404) and take part (`active`, else 409) to file new records.
-pub fn require_active(conn: &mut DbConnection, id: &str) -> ApiResult<OrganisationRow> {
+pub fn require_active(conn: &mut DbConnection, id: &str) -> DomainResult<OrganisationRow> {
     let row = find(conn, id)?;
     if row.state()? != OrganisationState::Active {
-        return Err(ApiError::Conflict {
+        return Err(DomainError::Conflict {
             kind: "organisation-inactive",
             title: "Organisation inactive",
             detail: "the organisation has left the programme and cannot file new records".into(),
@@ -117,7 +117,7 @@ pub fn act(
     reason: Option<&str>,
     actor: &Actor,
     now: NaiveDateTime,
-) -> ApiResult<OrganisationRow> {
+) -> DomainResult<OrganisationRow> {
     let row = find(conn, id)?;
     let from = row.state()?;
     let to = transition(from, action)?;

@@ -9,17 +9,17 @@ use uuid::Uuid;
 
 use super::buddies::{self, live_loads};
 use super::history::{self, Event};
+use super::page::PageRequest;
 use super::requests::{self, follow};
 use super::{concurrent_change, parse_stored};
 use crate::db::schema::{buddies as buddies_table, pairings};
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::actor::Actor;
 use crate::domain::buddy::BuddyState;
+use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::lifecycle::transition;
 use crate::domain::pairing::{EndReason, PairingAction, PairingState};
 use crate::domain::request::RequestAction;
-use crate::error::{ApiError, ApiResult};
-use crate::http::pagination::PageRequest;
 
 pub const ENTITY: &str = "pairing";
 
@@ -45,17 +45,17 @@ pub struct PairingRow {
 }
 
 impl PairingRow {
-    pub fn state(&self) -> ApiResult<PairingState> {
+    pub fn state(&self) -> DomainResult<PairingState> {
         parse_stored(&self.state)
     }
 
-    pub fn end_reason(&self) -> ApiResult<Option<EndReason>> {
+    pub fn end_reason(&self) -> DomainResult<Option<EndReason>> {
         self.end_reason.as_deref().map(parse_stored).transpose()
     }
 }
 
-fn unavailable(detail: String) -> ApiError {
-    ApiError::Conflict {
+fn unavailable(detail: String) -> DomainError {
+    DomainError::Conflict {
         kind: "buddy-unavailable",
         title: "Buddy cannot be proposed",
         detail,
@@ -70,7 +70,7 @@ pub fn propose(
     buddy_id: &str,
     actor: &Actor,
     now: NaiveDateTime,
-) -> ApiResult<PairingRow> {
+) -> DomainResult<PairingRow> {
     let request = requests::find(conn, request_id)?;
     transition(request.state()?, RequestAction::Propose)?;
     let buddy = buddies::find(conn, buddy_id)?;
@@ -159,13 +159,13 @@ pub fn propose(
     Ok(row)
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<PairingRow> {
+pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<PairingRow> {
     pairings::table
         .find(id)
         .select(PairingRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::not_found(ENTITY, id))
+        .ok_or_else(|| DomainError::not_found(ENTITY, id))
 }
 
 #[derive(Debug, Default)]
@@ -211,7 +211,7 @@ pub(crate) fn move_pairing(
     reason: Option<&str>,
     now: NaiveDateTime,
     amend: impl FnOnce(&mut PairingRow),
-) -> ApiResult<PairingRow> {
+) -> DomainResult<PairingRow> {
     let from = pairing.state()?;
     let to = transition(from, action)?;
     let mut row = pairing.clone();
@@ -269,7 +269,7 @@ pub fn act(
     ending: Option<Ending>,
     actor: &Actor,
     now: NaiveDateTime,
-) -> ApiResult<PairingRow> {
+) -> DomainResult<PairingRow> {
     let pairing = find(conn, id)?;
     let row = move_pairing(conn, &pairing, action, actor, reason, now, |row| {
         if action == PairingAction::Decline {

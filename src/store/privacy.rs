@@ -24,9 +24,9 @@ use crate::db::schema::{
 use crate::db::{write_transaction, DbConnection};
 use crate::domain::actor::Actor;
 use crate::domain::buddy::{BuddyAction, BuddyState};
+use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::privacy::{erased_email, Retention, ANONYMISED, ERASED};
 use crate::domain::request::RequestState;
-use crate::error::{ApiError, ApiResult};
 
 /// History action of an anonymisation by the retention job.
 pub const ANONYMISE: &str = "anonymise";
@@ -69,7 +69,7 @@ pub fn run_retention(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     retention: &Retention,
-) -> ApiResult<u64> {
+) -> DomainResult<u64> {
     let cutoff = retention.cutoff(now);
     let mut after = String::new();
     let mut anonymised = 0;
@@ -111,7 +111,7 @@ fn anonymise_request(
     actor: &Actor,
     reason: Option<&str>,
     now: NaiveDateTime,
-) -> ApiResult<bool> {
+) -> DomainResult<bool> {
     let changed = diesel::update(buddy_requests::table)
         .filter(buddy_requests::id.eq(id))
         .filter(buddy_requests::anonymised_at.is_null())
@@ -164,7 +164,7 @@ fn anonymise_request(
 
 /// Removes the free text of these pairings (decline reason, end note, evaluation comment) and of
 /// their history; states, times, scores and the end-reason code stay.
-fn scrub_pairings(conn: &mut DbConnection, ids: &[String], now: NaiveDateTime) -> ApiResult<()> {
+fn scrub_pairings(conn: &mut DbConnection, ids: &[String], now: NaiveDateTime) -> DomainResult<()> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -192,7 +192,7 @@ fn scrub_reasons(
     entity_type: &str,
     ids: &[String],
     actions: &[&str],
-) -> ApiResult<()> {
+) -> DomainResult<()> {
     use crate::db::schema::history as h;
     diesel::update(h::table)
         .filter(h::entity_type.eq(entity_type))
@@ -209,7 +209,7 @@ pub fn client_requests(
     conn: &mut DbConnection,
     organisation_id: &str,
     client_ref: &str,
-) -> ApiResult<Vec<RequestRow>> {
+) -> DomainResult<Vec<RequestRow>> {
     let rows = buddy_requests::table
         .filter(buddy_requests::organisation_id.eq(organisation_id))
         .filter(buddy_requests::client_ref.eq(client_ref))
@@ -217,7 +217,7 @@ pub fn client_requests(
         .select(RequestRow::as_select())
         .load(conn)?;
     if rows.is_empty() {
-        return Err(ApiError::not_found("client", client_ref));
+        return Err(DomainError::not_found("client", client_ref));
     }
     Ok(rows)
 }
@@ -234,11 +234,11 @@ pub fn erase_client(
     reason: &str,
     actor: &Actor,
     now: NaiveDateTime,
-) -> ApiResult<(usize, Vec<RequestRow>)> {
+) -> DomainResult<(usize, Vec<RequestRow>)> {
     let rows = client_requests(conn, organisation_id, client_ref)?;
     let live = strings(LIVE);
     if let Some(row) = rows.iter().find(|r| live.contains(&r.state.as_str())) {
-        return Err(ApiError::Conflict {
+        return Err(DomainError::Conflict {
             kind: "client-has-live-requests",
             title: "Client has live requests",
             detail: format!(
@@ -248,7 +248,7 @@ pub fn erase_client(
         });
     }
     if let Some(row) = rows.iter().find(|r| r.legal_hold) {
-        return Err(ApiError::Conflict {
+        return Err(DomainError::Conflict {
             kind: "legal-hold",
             title: "On legal hold",
             detail: format!(
@@ -259,7 +259,7 @@ pub fn erase_client(
     }
     let pending: Vec<&RequestRow> = rows.iter().filter(|r| r.anonymised_at.is_none()).collect();
     if pending.is_empty() {
-        return Err(ApiError::Conflict {
+        return Err(DomainError::Conflict {
             kind: "already-anonymised",
             title: "Already anonymised",
             detail: "the contact data of every request of this client is anonymised already".into(),
@@ -287,10 +287,10 @@ pub fn set_legal_hold(
     reason: Option<&str>,
     actor: &Actor,
     now: NaiveDateTime,
-) -> ApiResult<()> {
+) -> DomainResult<()> {
     let row = requests::find(conn, id)?;
     if row.legal_hold == hold {
-        return Err(ApiError::Conflict {
+        return Err(DomainError::Conflict {
             kind: "legal-hold-unchanged",
             title: "Legal hold unchanged",
             detail: if hold {
@@ -301,7 +301,7 @@ pub fn set_legal_hold(
         });
     }
     if hold && row.anonymised_at.is_some() {
-        return Err(ApiError::Conflict {
+        return Err(DomainError::Conflict {
             kind: "already-anonymised",
             title: "Already anonymised",
             detail: "the buddy request's contact data is anonymised already; there is nothing \
@@ -367,10 +367,10 @@ pub fn erase_buddy(
     reason: Option<&str>,
     actor: &Actor,
     now: NaiveDateTime,
-) -> ApiResult<ErasedBuddy> {
+) -> DomainResult<ErasedBuddy> {
     let row = buddies::find(conn, id)?;
     if row.erased_at.is_some() {
-        return Err(ApiError::Conflict {
+        return Err(DomainError::Conflict {
             kind: "buddy-erased",
             title: "Buddy erased",
             detail: "the buddy is erased already".into(),
@@ -378,7 +378,7 @@ pub fn erase_buddy(
     }
     let load = live_loads(conn, std::slice::from_ref(&row.id))?;
     if load.get(&row.id).copied().unwrap_or(0) > 0 {
-        return Err(ApiError::Conflict {
+        return Err(DomainError::Conflict {
             kind: "buddy-has-live-pairings",
             title: "Buddy has live pairings",
             detail: "end, or let the buddy decline, every proposed, accepted or active pairing \
@@ -479,7 +479,7 @@ pub fn client_records(
     conn: &mut DbConnection,
     organisation_id: &str,
     client_ref: &str,
-) -> ApiResult<ClientRecords> {
+) -> DomainResult<ClientRecords> {
     let requests = client_requests(conn, organisation_id, client_ref)?;
     let request_ids: Vec<String> = requests.iter().map(|r| r.id.clone()).collect();
     let pairings: Vec<PairingRow> = pairings_table::table
@@ -506,7 +506,7 @@ pub struct BuddyRecords {
     pub pairing_history: Vec<HistoryRow>,
 }
 
-pub fn buddy_records(conn: &mut DbConnection, id: &str) -> ApiResult<BuddyRecords> {
+pub fn buddy_records(conn: &mut DbConnection, id: &str) -> DomainResult<BuddyRecords> {
     let buddy = buddies::find(conn, id)?;
     let exit_interview = exit_interviews::table
         .filter(exit_interviews::buddy_id.eq(id))

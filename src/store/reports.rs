@@ -11,9 +11,9 @@ use crate::db::schema::{
 };
 use crate::db::DbConnection;
 use crate::domain::buddy::BuddyState;
+use crate::domain::error::DomainResult;
 use crate::domain::pairing::PairingState;
 use crate::domain::report::Window;
-use crate::error::ApiResult;
 
 /// What a report covers.
 #[derive(Debug, Clone)]
@@ -78,7 +78,7 @@ pub fn organisation_exists(conn: &mut DbConnection, id: &str) -> QueryResult<boo
     diesel::select(diesel::dsl::exists(organisations::table.find(id))).get_result(conn)
 }
 
-pub fn facts(conn: &mut DbConnection, scope: &Scope) -> ApiResult<Facts> {
+pub fn facts(conn: &mut DbConnection, scope: &Scope) -> DomainResult<Facts> {
     let (start, end) = (scope.window.start(), scope.window.end());
     let org = scope.organisation_id.clone();
 

@@ -5,16 +5,16 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::history::{self, Event};
+use super::page::PageRequest;
 use super::{concurrent_change, organisations, parse_stored};
 use crate::db::schema::buddy_requests;
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::actor::Actor;
 use crate::domain::buddy::MeasureKind;
+use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::lifecycle::transition;
 use crate::domain::request::{ContactChannel, RequestAction, RequestState, Trigger};
 use crate::domain::values::{list_from_json, list_to_json};
-use crate::error::{ApiError, ApiResult};
-use crate::http::pagination::PageRequest;
 
 pub const ENTITY: &str = "buddy_request";
 
@@ -44,24 +44,24 @@ pub struct RequestRow {
 }
 
 impl RequestRow {
-    pub fn state(&self) -> ApiResult<RequestState> {
+    pub fn state(&self) -> DomainResult<RequestState> {
         parse_stored(&self.state)
     }
 
-    pub fn trigger(&self) -> ApiResult<Trigger> {
+    pub fn trigger(&self) -> DomainResult<Trigger> {
         parse_stored(&self.trigger_kind)
     }
 
-    pub fn preferred_channel(&self) -> ApiResult<ContactChannel> {
+    pub fn preferred_channel(&self) -> DomainResult<ContactChannel> {
         parse_stored(&self.client_preferred_channel)
     }
 
-    pub fn client_languages(&self) -> ApiResult<Vec<String>> {
-        list_from_json(&self.client_languages).map_err(ApiError::Internal)
+    pub fn client_languages(&self) -> DomainResult<Vec<String>> {
+        list_from_json(&self.client_languages).map_err(DomainError::Internal)
     }
 
     /// The kind of measure the client is under, when the request says.
-    pub fn measure(&self) -> ApiResult<Option<MeasureKind>> {
+    pub fn measure(&self) -> DomainResult<Option<MeasureKind>> {
         self.measure.as_deref().map(parse_stored).transpose()
     }
 }
@@ -88,7 +88,7 @@ pub fn insert(
     new: NewRequest,
     actor: &Actor,
     now: NaiveDateTime,
-) -> ApiResult<RequestRow> {
+) -> DomainResult<RequestRow> {
     organisations::require_active(conn, &new.organisation_id)?;
     let row = RequestRow {
         id: Uuid::now_v7().to_string(),
@@ -117,7 +117,7 @@ pub fn insert(
         .execute(conn)
     {
         Err(e) if is_unique_violation(&e) => {
-            return Err(ApiError::Conflict {
+            return Err(DomainError::Conflict {
                 kind: "duplicate-client-ref",
                 title: "Duplicate client reference",
                 detail: "this organisation already has a buddy request with this client_ref".into(),
@@ -132,13 +132,13 @@ pub fn insert(
     Ok(row)
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<RequestRow> {
+pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<RequestRow> {
     buddy_requests::table
         .find(id)
         .select(RequestRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::not_found(ENTITY, id))
+        .ok_or_else(|| DomainError::not_found(ENTITY, id))
 }
 
 /// A request as `scope` may see it: a case system (`Some(organisation)`) sees only its own
@@ -147,10 +147,10 @@ pub fn find_visible(
     conn: &mut DbConnection,
     id: &str,
     scope: Option<&str>,
-) -> ApiResult<RequestRow> {
+) -> DomainResult<RequestRow> {
     let row = find(conn, id)?;
     match scope {
-        Some(own) if own != row.organisation_id => Err(ApiError::not_found(ENTITY, id)),
+        Some(own) if own != row.organisation_id => Err(DomainError::not_found(ENTITY, id)),
         _ => Ok(row),
     }
 }
@@ -241,7 +241,7 @@ pub(crate) fn follow(
     actor: &Actor,
     reason: Option<&str>,
     now: NaiveDateTime,
-) -> ApiResult<RequestState> {
+) -> DomainResult<RequestState> {
     let from = request.state()?;
     let to = transition(from, action)?;
     let closes = matches!(to, RequestState::Closed | RequestState::Withdrawn);
@@ -282,7 +282,7 @@ pub fn withdraw(
     reason: Option<&str>,
     actor: &Actor,
     now: NaiveDateTime,
-) -> ApiResult<RequestRow> {
+) -> DomainResult<RequestRow> {
     let request = find_visible(conn, id, scope)?;
     follow(conn, &request, RequestAction::Withdraw, actor, reason, now)?;
     find(conn, id)

@@ -4,14 +4,14 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::page::PageRequest;
 use super::{concurrent_change, parse_stored};
 use crate::auth::token::{self, Presented, TokenKind};
 use crate::auth::{Identity, StaffRole};
 use crate::db::schema::{login_throttle, staff, staff_sessions};
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::actor::Actor;
-use crate::error::{ApiError, ApiResult};
-use crate::http::pagination::PageRequest;
+use crate::domain::error::{DomainError, DomainResult};
 
 pub const ENTITY: &str = "staff";
 
@@ -31,7 +31,7 @@ pub struct StaffRow {
 }
 
 impl StaffRow {
-    pub fn role(&self) -> ApiResult<StaffRole> {
+    pub fn role(&self) -> DomainResult<StaffRole> {
         parse_stored(&self.role)
     }
 }
@@ -66,7 +66,7 @@ pub fn create(
     role: StaffRole,
     password_hash: String,
     now: NaiveDateTime,
-) -> ApiResult<StaffRow> {
+) -> DomainResult<StaffRow> {
     let row = StaffRow {
         id: Uuid::now_v7().to_string(),
         email,
@@ -80,7 +80,7 @@ pub fn create(
         updated_at: now,
     };
     match diesel::insert_into(staff::table).values(&row).execute(conn) {
-        Err(e) if is_unique_violation(&e) => Err(ApiError::Conflict {
+        Err(e) if is_unique_violation(&e) => Err(DomainError::Conflict {
             kind: "duplicate",
             title: "Already exists",
             detail: "a staff account with this e-mail address exists".into(),
@@ -89,13 +89,13 @@ pub fn create(
     }
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> ApiResult<StaffRow> {
+pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<StaffRow> {
     staff::table
         .find(id)
         .select(StaffRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| ApiError::not_found(ENTITY, id))
+        .ok_or_else(|| DomainError::not_found(ENTITY, id))
 }
 
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<StaffRow>> {
@@ -119,7 +119,7 @@ pub fn list(conn: &mut DbConnection, page: &PageRequest) -> QueryResult<Vec<Staf
 }
 
 /// Stores a changed account, guarded by the `updated_at` it was read with.
-pub fn save(conn: &mut DbConnection, row: &StaffRow, read_at: NaiveDateTime) -> ApiResult<()> {
+pub fn save(conn: &mut DbConnection, row: &StaffRow, read_at: NaiveDateTime) -> DomainResult<()> {
     let updated = diesel::update(staff::table)
         .filter(staff::id.eq(&row.id))
         .filter(staff::updated_at.eq(read_at))
@@ -209,7 +209,7 @@ pub fn record_login(
     password_verified: bool,
     policy: LoginPolicy,
     now: NaiveDateTime,
-) -> ApiResult<LoginOutcome> {
+) -> DomainResult<LoginOutcome> {
     // Lock the row (PostgreSQL) so that concurrent attempts count one after the other.
     diesel::update(staff::table)
         .filter(staff::id.eq(staff_id))
@@ -324,7 +324,7 @@ pub fn authenticate(
     conn: &mut DbConnection,
     presented: &Presented,
     now: NaiveDateTime,
-) -> ApiResult<Option<Identity>> {
+) -> DomainResult<Option<Identity>> {
     let found: Option<(SessionRow, StaffRow)> = staff_sessions::table
         .inner_join(staff::table)
         .filter(staff_sessions::id.eq(&presented.id))

@@ -343,7 +343,7 @@ async fn a_message_whose_worker_died_mid_send_is_sent_once_its_lease_expires() {
                     chrono::Duration::seconds(60),
                     10,
                 )?;
-                Ok(id)
+                Ok::<_, maatje::domain::error::DomainError>(id)
             })
         })
         .unwrap();

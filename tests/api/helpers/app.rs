@@ -210,7 +210,7 @@ impl TestApp {
                     chrono::Duration::days(3650),
                     now,
                 )?;
-                Ok((row.id, token))
+                Ok::<_, maatje::domain::error::DomainError>((row.id, token))
             })
             .expect("staff account created")
         })
