@@ -12,12 +12,12 @@ use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{created, history_page, uuid, ActionBody, AppState, Caller, HistoryPage, HistoryQuery};
+use super::{created, history_page, uuid, AppState, Caller, HistoryPage, HistoryQuery};
 use crate::domain::buddy::{BuddyAction, BuddyState, MailLanguage, MeasureKind, Screening};
 use crate::domain::clock::utc;
 use crate::domain::values::{Check, MAX_NAME};
 use crate::error::{ApiResult, Problem};
-use crate::http::extract::{Json, OptionalJson, Query};
+use crate::http::extract::{Json, Query};
 use crate::http::pagination::PageRequest;
 use crate::ops;
 use crate::store::buddies::{self as store, BuddyRow, Profile, ProfileChange};
@@ -497,9 +497,8 @@ async fn act(
     caller: Caller,
     id: Uuid,
     action: BuddyAction,
-    body: Option<ActionBody>,
+    reason: Option<String>,
 ) -> ApiResult<HttpResponse> {
-    let reason = ActionBody::reason(body)?;
     let id = id.to_string();
     let ctx = caller.ctx(state.clock.now_naive());
     let buddy = state
@@ -511,69 +510,40 @@ async fn act(
     Ok(HttpResponse::Ok().json(buddy))
 }
 
-macro_rules! buddy_action {
-    ($fn_name:ident, $path:literal, $action:expr, $summary:literal, $ok:literal, $conflict:literal) => {
-        #[doc = $summary]
-        #[utoipa::path(
-            tag = "buddies",
-            params(("id" = Uuid, Path, description = "Buddy id")),
-            request_body(content = Option<ActionBody>, description = "Optional reason, kept in the history"),
-            responses(
-                (status = 200, description = $ok, body = Buddy),
-                (status = 409, description = $conflict, body = Problem, content_type = "application/problem+json"),
-            )
-        )]
-        #[post($path)]
-        async fn $fn_name(
-            state: Data<AppState>,
-            caller: Caller,
-            id: Path<Uuid>,
-            body: OptionalJson<ActionBody>,
-        ) -> ApiResult<HttpResponse> {
-            act(state, caller, id.into_inner(), $action, body.0).await
-        }
-    };
-}
-
-buddy_action!(
-    start_buddy_screening,
-    "/buddies/{id}/start-screening",
-    BuddyAction::StartScreening,
-    "Start screening a candidate (VOG, training, agreement).",
-    "Now in screening",
-    "The buddy is not a candidate"
+action_endpoint!(
+    #[doc = "Start screening a candidate (VOG, training, agreement)."]
+    start_buddy_screening: POST "/buddies/{id}/start-screening",
+    tag = "buddies", id = "Buddy id", body = "Optional reason, kept in the history",
+    ok = (Buddy, "Now in screening"), conflict = "The buddy is not a candidate",
+    act(BuddyAction::StartScreening)
 );
-buddy_action!(
-    activate_buddy,
-    "/buddies/{id}/activate",
-    BuddyAction::Activate,
-    "Activate a screened buddy. Requires a VOG issued at most 3 months ago, completed training and a signed agreement.",
-    "Now active: can be proposed",
-    "The buddy is not in screening, or a requirement is unmet (the detail lists which)"
+action_endpoint!(
+    #[doc = "Activate a screened buddy. Requires a VOG issued at most 3 months ago, completed training and a signed agreement."]
+    activate_buddy: POST "/buddies/{id}/activate",
+    tag = "buddies", id = "Buddy id", body = "Optional reason, kept in the history",
+    ok = (Buddy, "Now active: can be proposed"), conflict = "The buddy is not in screening, or a requirement is unmet (the detail lists which)",
+    act(BuddyAction::Activate)
 );
-buddy_action!(
-    pause_buddy,
-    "/buddies/{id}/pause",
-    BuddyAction::Pause,
-    "Pause an active buddy: no new proposals until resumed. A proposal waiting for the buddy's answer is cancelled (its request is open again) and its links stop working.",
-    "Now paused",
-    "The buddy is not active"
+action_endpoint!(
+    #[doc = "Pause an active buddy: no new proposals until resumed. A proposal waiting for the buddy's answer is cancelled (its request is open again) and its links stop working."]
+    pause_buddy: POST "/buddies/{id}/pause",
+    tag = "buddies", id = "Buddy id", body = "Optional reason, kept in the history",
+    ok = (Buddy, "Now paused"), conflict = "The buddy is not active",
+    act(BuddyAction::Pause)
 );
-buddy_action!(
-    resume_buddy,
-    "/buddies/{id}/resume",
-    BuddyAction::Resume,
-    "Resume a paused buddy.",
-    "Active again",
-    "The buddy is not paused"
+action_endpoint!(
+    #[doc = "Resume a paused buddy."]
+    resume_buddy: POST "/buddies/{id}/resume",
+    tag = "buddies", id = "Buddy id", body = "Optional reason, kept in the history",
+    ok = (Buddy, "Active again"), conflict = "The buddy is not paused",
+    act(BuddyAction::Resume)
 );
-buddy_action!(
-    retire_buddy,
-    "/buddies/{id}/retire",
-    BuddyAction::Retire,
-    "Retire a buddy for good. A proposal waiting for the buddy's answer is cancelled (its request is open again) and its links stop working; refused while an accepted or active pairing runs.",
-    "Retired",
-    "The buddy is already retired, or has an accepted or active pairing"
+action_endpoint!(
+    #[doc = "Retire a buddy for good. A proposal waiting for the buddy's answer is cancelled (its request is open again) and its links stop working; refused while an accepted or active pairing runs."]
+    retire_buddy: POST "/buddies/{id}/retire",
+    tag = "buddies", id = "Buddy id", body = "Optional reason, kept in the history",
+    ok = (Buddy, "Retired"), conflict = "The buddy is already retired, or has an accepted or active pairing",
+    act(BuddyAction::Retire)
 );
 
 /// The buddy's history of changes.

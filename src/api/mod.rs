@@ -1,5 +1,42 @@
-//! HTTP handlers and their JSON shapes, one file per resource. Handlers validate input into the
-//! store's types, run the store operation on the blocking pool and map rows to responses.
+//! HTTP handlers and their JSON shapes, one file per resource: the HTTP edge. Handlers validate
+//! input, call the use-case operation ([`crate::ops`]) in one change or read, and map what it
+//! returns to the answer.
+
+/// Declares an action endpoint, the one shape of every lifecycle action (a buddy's, a
+/// pairing's, an organisation's): `POST <path>` on the object `{id}` with an optional
+/// [`ActionBody`] (its reason kept in the history), answering 200 with the object or 409 when
+/// its state does not allow the action. `$act(state, caller, id, action, reason)` does it.
+macro_rules! action_endpoint {
+    (
+        $(#[doc = $doc:literal])*
+        $fn_name:ident: POST $path:literal,
+        tag = $tag:literal, id = $what:literal, body = $note:literal,
+        ok = ($object:ident, $ok:literal), conflict = $conflict:literal,
+        $act:ident($action:expr)
+    ) => {
+        $(#[doc = $doc])*
+        #[utoipa::path(
+            tag = $tag,
+            params(("id" = Uuid, Path, description = $what)),
+            request_body(content = Option<crate::api::ActionBody>, description = $note),
+            responses(
+                (status = 200, description = $ok, body = $object),
+                (status = 409, description = $conflict, body = crate::error::Problem,
+                    content_type = "application/problem+json"),
+            )
+        )]
+        #[post($path)]
+        async fn $fn_name(
+            state: actix_web::web::Data<crate::ops::AppState>,
+            caller: crate::api::Caller,
+            id: actix_web::web::Path<uuid::Uuid>,
+            body: crate::http::extract::OptionalJson<crate::api::ActionBody>,
+        ) -> crate::error::ApiResult<actix_web::HttpResponse> {
+            let reason = crate::api::ActionBody::reason(body.0)?;
+            $act(state, caller, id.into_inner(), $action, reason).await
+        }
+    };
+}
 
 pub mod api_clients;
 pub mod audit;

@@ -9,12 +9,12 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{created, history_page, uuid, ActionBody, AppState, Caller, HistoryPage, HistoryQuery};
+use super::{created, history_page, uuid, AppState, Caller, HistoryPage, HistoryQuery};
 use crate::domain::clock::utc;
 use crate::domain::organisation::{OrganisationAction, OrganisationState};
 use crate::domain::values::{Check, MAX_NAME};
 use crate::error::{ApiError, ApiResult};
-use crate::http::extract::{Json, OptionalJson, Query};
+use crate::http::extract::{Json, Query};
 use crate::http::pagination::PageRequest;
 use crate::store::organisations::{self as store, OrganisationRow};
 
@@ -173,9 +173,8 @@ async fn act(
     caller: Caller,
     id: Uuid,
     action: OrganisationAction,
-    body: Option<ActionBody>,
+    reason: Option<String>,
 ) -> ApiResult<HttpResponse> {
-    let reason = ActionBody::reason(body)?;
     let now = state.clock.now_naive();
     let id = id.to_string();
     let row = state
@@ -194,61 +193,21 @@ async fn act(
     Ok(HttpResponse::Ok().json(Organisation::try_from(row)?))
 }
 
-/// Take an organisation out of the programme: it can file no new requests or exit interviews.
-#[utoipa::path(
-    tag = "organisations",
-    params(("id" = Uuid, Path, description = "Organisation id")),
-    request_body(content = Option<ActionBody>, description = "Optional reason"),
-    responses(
-        (status = 200, description = "Now inactive", body = Organisation),
-        (status = 409, description = "Not active", body = crate::error::Problem,
-            content_type = "application/problem+json"),
-    )
-)]
-#[post("/organisations/{id}/deactivate")]
-async fn deactivate_organisation(
-    state: Data<AppState>,
-    caller: Caller,
-    id: Path<Uuid>,
-    body: OptionalJson<ActionBody>,
-) -> ApiResult<HttpResponse> {
-    act(
-        state,
-        caller,
-        id.into_inner(),
-        OrganisationAction::Deactivate,
-        body.0,
-    )
-    .await
-}
+action_endpoint!(
+    /// Take an organisation out of the programme: it can file no new requests or exit interviews.
+    deactivate_organisation: POST "/organisations/{id}/deactivate",
+    tag = "organisations", id = "Organisation id", body = "Optional reason",
+    ok = (Organisation, "Now inactive"), conflict = "Not active",
+    act(OrganisationAction::Deactivate)
+);
 
-/// Bring an inactive organisation back into the programme.
-#[utoipa::path(
-    tag = "organisations",
-    params(("id" = Uuid, Path, description = "Organisation id")),
-    request_body(content = Option<ActionBody>, description = "Optional reason"),
-    responses(
-        (status = 200, description = "Active again", body = Organisation),
-        (status = 409, description = "Not inactive", body = crate::error::Problem,
-            content_type = "application/problem+json"),
-    )
-)]
-#[post("/organisations/{id}/reactivate")]
-async fn reactivate_organisation(
-    state: Data<AppState>,
-    caller: Caller,
-    id: Path<Uuid>,
-    body: OptionalJson<ActionBody>,
-) -> ApiResult<HttpResponse> {
-    act(
-        state,
-        caller,
-        id.into_inner(),
-        OrganisationAction::Reactivate,
-        body.0,
-    )
-    .await
-}
+action_endpoint!(
+    /// Bring an inactive organisation back into the programme.
+    reactivate_organisation: POST "/organisations/{id}/reactivate",
+    tag = "organisations", id = "Organisation id", body = "Optional reason",
+    ok = (Organisation, "Active again"), conflict = "Not inactive",
+    act(OrganisationAction::Reactivate)
+);
 
 /// The organisation's history of changes.
 #[utoipa::path(

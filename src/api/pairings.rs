@@ -13,15 +13,13 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{
-    created, history_page_with, uuid, ActionBody, AppState, Caller, HistoryPage, HistoryQuery,
-};
+use super::{created, history_page_with, uuid, AppState, Caller, HistoryPage, HistoryQuery};
 use crate::audit::note_client_ref;
 use crate::domain::clock::utc;
 use crate::domain::pairing::{EndReason, PairingAction, PairingState};
 use crate::domain::values::{Check, MAX_NOTE};
 use crate::error::{ApiError, ApiResult, Problem};
-use crate::http::extract::{Json, OptionalJson, Query};
+use crate::http::extract::{Json, Query};
 use crate::http::pagination::PageRequest;
 use crate::ops;
 use crate::store::pairings::{self as store, Ending, PairingRow};
@@ -331,6 +329,16 @@ async fn act(
     id: Uuid,
     action: PairingAction,
     reason: Option<String>,
+) -> ApiResult<HttpResponse> {
+    act_ending(state, caller, id, action, reason, None).await
+}
+
+async fn act_ending(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Uuid,
+    action: PairingAction,
+    reason: Option<String>,
     ending: Option<Ending>,
 ) -> ApiResult<HttpResponse> {
     let id = id.to_string();
@@ -349,94 +357,31 @@ async fn act(
     Ok(HttpResponse::Ok().json(Pairing::try_from(row)?))
 }
 
-/// The buddy accepts the proposal (recorded by staff on the buddy's behalf). The request
-/// becomes `matched`.
-#[utoipa::path(
-    tag = "pairings",
-    params(("id" = Uuid, Path, description = "Pairing id")),
-    request_body(content = Option<ActionBody>, description = "Optional note, kept in the history"),
-    responses(
-        (status = 200, description = "Accepted", body = Pairing),
-        (status = 409, description = "The pairing is not proposed", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/pairings/{id}/accept")]
-async fn accept_pairing(
-    state: Data<AppState>,
-    caller: Caller,
-    id: Path<Uuid>,
-    body: OptionalJson<ActionBody>,
-) -> ApiResult<HttpResponse> {
-    let reason = ActionBody::reason(body.0)?;
-    act(
-        state,
-        caller,
-        id.into_inner(),
-        PairingAction::Accept,
-        reason,
-        None,
-    )
-    .await
-}
+action_endpoint!(
+    /// The buddy accepts the proposal (recorded by staff on the buddy's behalf). The request
+    /// becomes `matched`.
+    accept_pairing: POST "/pairings/{id}/accept",
+    tag = "pairings", id = "Pairing id", body = "Optional note, kept in the history",
+    ok = (Pairing, "Accepted"), conflict = "The pairing is not proposed",
+    act(PairingAction::Accept)
+);
 
-/// The buddy declines the proposal. The request is `open` again; this buddy is never proposed
-/// for it again.
-#[utoipa::path(
-    tag = "pairings",
-    params(("id" = Uuid, Path, description = "Pairing id")),
-    request_body(content = Option<ActionBody>, description = "Optional reason for declining"),
-    responses(
-        (status = 200, description = "Declined", body = Pairing),
-        (status = 409, description = "The pairing is not proposed", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/pairings/{id}/decline")]
-async fn decline_pairing(
-    state: Data<AppState>,
-    caller: Caller,
-    id: Path<Uuid>,
-    body: OptionalJson<ActionBody>,
-) -> ApiResult<HttpResponse> {
-    let reason = ActionBody::reason(body.0)?;
-    act(
-        state,
-        caller,
-        id.into_inner(),
-        PairingAction::Decline,
-        reason,
-        None,
-    )
-    .await
-}
+action_endpoint!(
+    /// The buddy declines the proposal. The request is `open` again; this buddy is never proposed
+    /// for it again.
+    decline_pairing: POST "/pairings/{id}/decline",
+    tag = "pairings", id = "Pairing id", body = "Optional reason for declining",
+    ok = (Pairing, "Declined"), conflict = "The pairing is not proposed",
+    act(PairingAction::Decline)
+);
 
-/// The introduction meeting took place: the pairing is `active`.
-#[utoipa::path(
-    tag = "pairings",
-    params(("id" = Uuid, Path, description = "Pairing id")),
-    request_body(content = Option<ActionBody>, description = "Optional note, kept in the history"),
-    responses(
-        (status = 200, description = "Active", body = Pairing),
-        (status = 409, description = "The pairing is not accepted", body = Problem, content_type = "application/problem+json"),
-    )
-)]
-#[post("/pairings/{id}/activate")]
-async fn activate_pairing(
-    state: Data<AppState>,
-    caller: Caller,
-    id: Path<Uuid>,
-    body: OptionalJson<ActionBody>,
-) -> ApiResult<HttpResponse> {
-    let reason = ActionBody::reason(body.0)?;
-    act(
-        state,
-        caller,
-        id.into_inner(),
-        PairingAction::Activate,
-        reason,
-        None,
-    )
-    .await
-}
+action_endpoint!(
+    /// The introduction meeting took place: the pairing is `active`.
+    activate_pairing: POST "/pairings/{id}/activate",
+    tag = "pairings", id = "Pairing id", body = "Optional note, kept in the history",
+    ok = (Pairing, "Active"), conflict = "The pairing is not accepted",
+    act(PairingAction::Activate)
+);
 
 /// End an accepted or active pairing with a reason and an optional evaluation. The request
 /// becomes `closed`.
@@ -459,7 +404,7 @@ async fn end_pairing(
 ) -> ApiResult<HttpResponse> {
     let ending = body.0.validate()?;
     let reason = Some(ending.reason.as_str().to_owned());
-    act(
+    act_ending(
         state,
         caller,
         id.into_inner(),
