@@ -184,14 +184,17 @@ fn head(settings: Settings) -> anyhow::Result<()> {
 
 fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> {
     use maatje::auth::{password, StaffRole};
-    use maatje::db::write_transaction;
-    use maatje::domain::actor::Actor;
-    use maatje::store;
-
+    use maatje::ops::{self, change_on, Ctx};
     let db = Database::connect(&settings.database, settings.database_target())?;
     migrate(&db)?;
     let mut conn = db.blocking().map_err(|e| anyhow::anyhow!("{e}"))?;
     let now = Clock::System.now_naive();
+    // The same operations as the API's; none of these has a reaction, but they run as changes.
+    let links = maatje::respond::links::Links::from_settings(&settings.mail)?;
+    let reactions = ops::Reactions::new(
+        &settings,
+        maatje::mail::notices::Notices::new(&settings, links),
+    );
     let failed = |e: maatje::domain::error::DomainError| {
         let e = maatje::error::ApiError::from(e);
         anyhow::anyhow!("{}", e.to_problem().detail.unwrap_or_default())
@@ -220,15 +223,16 @@ fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> {
                         .collect();
                     anyhow::anyhow!("{}", fields.join("; "))
                 })?;
-            let row = write_transaction(&mut conn, |c| {
-                store::staff::create(c, email, name, role, password::hash(&plain), now)
+            let hash = password::hash(&plain);
+            let row = change_on(&mut conn, &reactions, Ctx::system(now), |tx| {
+                ops::admin::create_staff(tx, email, name, role, hash)
             })
             .map_err(failed)?;
             println!("created {} account {} ({})", row.role, row.id, row.email);
         }
         AdminCommand::CreateOrganisation { name } => {
-            let row = write_transaction(&mut conn, |c| {
-                store::organisations::create(c, name.trim().to_owned(), &Actor::System, now)
+            let row = change_on(&mut conn, &reactions, Ctx::system(now), |tx| {
+                ops::admin::create_organisation(tx, name.trim().to_owned())
             })
             .map_err(failed)?;
             println!("{}", row.id);
@@ -239,15 +243,13 @@ fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> {
             expires_in_days,
         } => {
             let expires_at = expires_in_days.map(|d| now + chrono::Duration::days(i64::from(d)));
-            let (client, key) = write_transaction(&mut conn, |c| {
-                let client = store::api_clients::create(
-                    c,
+            let (client, key) = change_on(&mut conn, &reactions, Ctx::system(now), |tx| {
+                ops::admin::create_api_client(
+                    tx,
                     &organisation.to_string(),
                     name.trim().to_owned(),
-                    now,
-                )?;
-                let key = store::api_clients::create_key(c, &client.id, expires_at, now)?;
-                Ok::<_, maatje::domain::error::DomainError>((client, key))
+                    expires_at,
+                )
             })
             .map_err(failed)?;
             eprintln!(

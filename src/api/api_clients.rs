@@ -15,6 +15,7 @@ use crate::domain::values::{Check, MAX_NAME};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{Json, OptionalJson, Query};
 use crate::http::pagination::PageRequest;
+use crate::ops;
 use crate::store::api_clients::{self as store, ApiClientRow, ApiKeyRow};
 
 pub fn configure(routes: &mut Routes<'_, '_>) {
@@ -184,7 +185,7 @@ fn future_expiry(
 #[post("/api-clients")]
 async fn create_api_client(
     state: Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     body: Json<NewApiClient>,
 ) -> ApiResult<HttpResponse> {
     let input = body.0;
@@ -196,11 +197,8 @@ async fn create_api_client(
     let organisation_id = input.organisation_id.to_string();
     let now = now.naive_utc();
     let (client, key) = state
-        .db
-        .write(move |conn| -> ApiResult<_> {
-            let client = store::create(conn, &organisation_id, name, now)?;
-            let key = store::create_key(conn, &client.id, expires_at, now)?;
-            Ok((client, key))
+        .change(caller.ctx(now), move |tx| {
+            ops::admin::create_api_client(tx, &organisation_id, name, expires_at)
         })
         .await?;
     let body = CreatedApiClient {
@@ -299,16 +297,14 @@ async fn get_api_client(
 #[post("/api-clients/{id}/revoke")]
 async fn revoke_api_client(
     state: Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     id: Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner().to_string();
     let now = state.clock.now_naive();
     let (row, keys) = state
-        .db
-        .write(move |conn| -> ApiResult<_> {
-            let row = store::revoke(conn, &id, now)?;
-            Ok((row, store::keys(conn, &id)?))
+        .change(caller.ctx(now), move |tx| {
+            ops::admin::revoke_api_client(tx, &id)
         })
         .await?;
     Ok(HttpResponse::Ok().json(ApiClient::from_rows(row, keys)?))
@@ -328,7 +324,7 @@ async fn revoke_api_client(
 #[post("/api-clients/{id}/keys")]
 async fn create_api_key(
     state: Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     id: Path<Uuid>,
     body: OptionalJson<NewApiKey>,
 ) -> ApiResult<HttpResponse> {
@@ -344,8 +340,9 @@ async fn create_api_key(
     let id = id.into_inner().to_string();
     let now = now.naive_utc();
     let key = state
-        .db
-        .write(move |conn| -> ApiResult<_> { Ok(store::create_key(conn, &id, expires_at, now)?) })
+        .change(caller.ctx(now), move |tx| {
+            ops::admin::issue_key(tx, &id, expires_at)
+        })
         .await?;
     let body = IssuedKey {
         token: key.token,
@@ -366,15 +363,16 @@ async fn create_api_key(
 #[post("/api-clients/{id}/keys/{key_id}/revoke")]
 async fn revoke_api_key(
     state: Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     ids: Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     let (id, key_id) = ids.into_inner();
     let (id, key_id) = (id.to_string(), key_id.to_string());
     let now = state.clock.now_naive();
     let key = state
-        .db
-        .write(move |conn| -> ApiResult<_> { Ok(store::revoke_key(conn, &id, &key_id, now)?) })
+        .change(caller.ctx(now), move |tx| {
+            ops::admin::revoke_key(tx, &id, &key_id)
+        })
         .await?;
     Ok(HttpResponse::Ok().json(ApiKey::try_from(key)?))
 }

@@ -139,12 +139,10 @@ async fn login(
     let (policy, now) = (state.login, state.clock.now_naive());
     let outcome = match attempt {
         Some((id, verified)) => {
+            let ctx = crate::ops::Ctx::new(crate::domain::actor::Actor::Unauthenticated, None, now);
             state
-                .db
-                .write(move |conn| -> ApiResult<_> {
-                    Ok(store::record_login(
-                        conn, &id, &source, verified, policy, now,
-                    )?)
+                .change(ctx, move |tx| {
+                    crate::ops::admin::log_in(tx, &id, &source, verified, policy)
                 })
                 .await?
         }
@@ -170,8 +168,9 @@ async fn logout(state: Data<AppState>, caller: Caller) -> ApiResult<HttpResponse
     let session = caller.identity.credential_id.clone();
     let now = state.clock.now_naive();
     state
-        .db
-        .write(move |conn| -> ApiResult<_> { Ok(store::logout(conn, &session, now)?) })
+        .change(caller.ctx(now), move |tx| {
+            crate::ops::admin::log_out(tx, &session)
+        })
         .await?;
     Ok(HttpResponse::NoContent().finish())
 }

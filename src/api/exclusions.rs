@@ -100,11 +100,8 @@ async fn exclude_buddy(
     let buddy_id = body.0.buddy_id.to_string();
     let now = state.clock.now_naive();
     let row = state
-        .change(caller.ctx(now), move |tx| -> ApiResult<_> {
-            let (row, client_ref) =
-                store::exclude(tx.conn, &request_id, &buddy_id, &reason, &tx.ctx.actor, now)?;
-            tx.ctx.concerns(Some(client_ref));
-            Ok(row)
+        .change(caller.ctx(now), move |tx| {
+            crate::ops::records::exclude(tx, &request_id, &buddy_id, &reason)
         })
         .await?;
     let body = Exclusion::from_row(row)?;
@@ -169,10 +166,8 @@ async fn include_buddy(
     let (request_id, buddy_id) = (request_id.to_string(), buddy_id.to_string());
     let now = state.clock.now_naive();
     state
-        .change(caller.ctx(now), move |tx| -> ApiResult<_> {
-            let client_ref = store::include(tx.conn, &request_id, &buddy_id, &tx.ctx.actor, now)?;
-            tx.ctx.concerns(Some(client_ref));
-            Ok(())
+        .change(caller.ctx(now), move |tx| {
+            crate::ops::records::include(tx, &request_id, &buddy_id)
         })
         .await?;
     Ok(HttpResponse::NoContent().finish())

@@ -171,18 +171,14 @@ async fn record_exit_interview(
     let (held_on, answer) = (input.held_on, input.answer);
     let now = state.clock.now_naive();
     let (row, buddy) = state
-        .change(caller.ctx(now), move |tx| -> ApiResult<_> {
-            let (row, buddy) = store::record(
-                tx.conn,
+        .change(caller.ctx(now), move |tx| {
+            crate::ops::records::record_exit_interview(
+                tx,
                 &organisation_id,
                 held_on,
                 answer,
                 candidate,
-                &tx.ctx.actor,
-                now,
-            )?;
-            tx.ctx.object(&row.id);
-            Ok((row, buddy))
+            )
         })
         .await?;
     let body = ExitInterviewRecorded {

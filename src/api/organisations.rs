@@ -16,6 +16,7 @@ use crate::domain::values::{Check, MAX_NAME};
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::PageRequest;
+use crate::ops;
 use crate::store::organisations::{self as store, OrganisationRow};
 
 pub fn configure(routes: &mut Routes<'_, '_>) {
@@ -104,8 +105,9 @@ async fn create_organisation(
     check.finish()?;
     let now = state.clock.now_naive();
     let row = state
-        .db
-        .write(move |conn| -> ApiResult<_> { Ok(store::create(conn, name, &caller.actor, now)?) })
+        .change(caller.ctx(now), move |tx| {
+            ops::admin::create_organisation(tx, name)
+        })
         .await?;
     let body = Organisation::try_from(row)?;
     Ok(created(format!("/v1/organisations/{}", body.id), &body))
@@ -178,16 +180,8 @@ async fn act(
     let now = state.clock.now_naive();
     let id = id.to_string();
     let row = state
-        .db
-        .write(move |conn| -> ApiResult<_> {
-            Ok(store::act(
-                conn,
-                &id,
-                action,
-                reason.as_deref(),
-                &caller.actor,
-                now,
-            )?)
+        .change(caller.ctx(now), move |tx| {
+            ops::admin::act_on_organisation(tx, &id, action, reason.as_deref())
         })
         .await?;
     Ok(HttpResponse::Ok().json(Organisation::try_from(row)?))

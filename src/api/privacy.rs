@@ -150,10 +150,8 @@ async fn set_legal_hold(
     let id = id.into_inner().to_string();
     let request = state
         .change(caller.ctx(now), move |tx| -> ApiResult<_> {
-            store::set_legal_hold(tx.conn, &id, hold, reason.as_deref(), &tx.ctx.actor, now)?;
-            let request = requests::load_one(tx.conn, &id, None, level, now)?;
-            tx.ctx.concerns(Some(request.client_ref.clone()));
-            Ok(request)
+            crate::ops::records::set_legal_hold(tx, &id, hold, reason.as_deref())?;
+            requests::load_one(tx.conn, &id, None, level, now)
         })
         .await?;
     tracing::info!(buddy_request = %request.id, hold, "legal hold changed");
@@ -333,15 +331,8 @@ async fn erase_client(
     let now = state.clock.now_naive();
     let cref = client_ref.clone();
     let (anonymised, rows) = state
-        .change(caller.ctx(now), move |tx| -> ApiResult<_> {
-            Ok(store::erase_client(
-                tx.conn,
-                &organisation_id,
-                &cref,
-                &reason,
-                &tx.ctx.actor,
-                now,
-            )?)
+        .change(caller.ctx(now), move |tx| {
+            crate::ops::records::erase_client(tx, &organisation_id, &cref, &reason)
         })
         .await?;
     let ids: Vec<&str> = rows.iter().map(|r| r.id.as_str()).collect();

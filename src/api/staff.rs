@@ -16,6 +16,7 @@ use crate::domain::values::{Check, MAX_NAME};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::PageRequest;
+use crate::ops;
 use crate::store::staff::{self as store, StaffRow};
 
 pub fn configure(routes: &mut Routes<'_, '_>) {
@@ -142,22 +143,15 @@ pub struct StaffQuery {
 #[post("/staff")]
 async fn create_staff(
     state: Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     body: Json<NewStaff>,
 ) -> ApiResult<HttpResponse> {
     let (email, name, role, plain) = validate_new_staff(body.0)?;
     let now = state.clock.now_naive();
+    let hash = password::hash(&plain);
     let row = state
-        .db
-        .write(move |conn| -> ApiResult<_> {
-            Ok(store::create(
-                conn,
-                email,
-                name,
-                role,
-                password::hash(&plain),
-                now,
-            )?)
+        .change(caller.ctx(now), move |tx| {
+            ops::admin::create_staff(tx, email, name, role, hash)
         })
         .await?;
     let body = Staff::try_from(row)?;
@@ -230,7 +224,7 @@ async fn get_staff(
 #[patch("/staff/{id}")]
 async fn update_staff(
     state: Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     id: Path<Uuid>,
     body: Json<StaffPatch>,
 ) -> ApiResult<HttpResponse> {
@@ -255,50 +249,16 @@ async fn update_staff(
     let new_hash = patch.password.as_deref().map(password::hash);
     let id = id.into_inner().to_string();
     let now = state.clock.now_naive();
+    let change = ops::admin::StaffChange {
+        name,
+        role: patch.role,
+        active: patch.active,
+        password_hash: new_hash,
+        unlock: patch.unlock == Some(true),
+    };
     let row = state
-        .db
-        .write(move |conn| -> ApiResult<_> {
-            // Before reading: a concurrent change of another admin must be seen once it commits.
-            if patch.role.is_some() || patch.active.is_some() {
-                store::lock_active_admins(conn)?;
-            }
-            let mut row = store::find(conn, &id)?;
-            let read_at = row.updated_at;
-            let loses_admin = row.role()? == StaffRole::Admin
-                && row.active
-                && (patch.role.is_some_and(|r| r != StaffRole::Admin)
-                    || patch.active == Some(false));
-            if loses_admin && store::other_active_admins(conn, &id)? == 0 {
-                return Err(ApiError::Conflict {
-                    kind: "last-admin",
-                    title: "Last administrator",
-                    detail: "this is the last active administrator; make another one first".into(),
-                });
-            }
-            if let Some(name) = name {
-                row.name = name;
-            }
-            if let Some(role) = patch.role {
-                row.role = role.as_str().to_owned();
-            }
-            if let Some(active) = patch.active {
-                row.active = active;
-            }
-            if patch.unlock == Some(true) {
-                row.failed_logins = 0;
-                row.locked_until = None;
-                store::clear_login_throttle(conn, &id)?;
-            }
-            let ends_sessions = patch.active == Some(false) || new_hash.is_some();
-            if let Some(hash) = new_hash {
-                row.password_hash = hash;
-            }
-            row.updated_at = now;
-            store::save(conn, &row, read_at)?;
-            if ends_sessions {
-                store::revoke_sessions(conn, &id, now)?;
-            }
-            Ok(row)
+        .change(caller.ctx(now), move |tx| {
+            ops::admin::update_staff(tx, &id, change)
         })
         .await?;
     Ok(HttpResponse::Ok().json(Staff::try_from(row)?))

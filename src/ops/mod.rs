@@ -15,10 +15,12 @@
 //! Reads leave their record to the audit middleware, which commits it (grouped with other
 //! requests' records) before the answer goes out.
 
+pub mod admin;
 pub mod buddies;
 pub mod events;
 pub mod pairings;
 pub mod reactions;
+pub mod records;
 pub mod requests;
 
 use std::collections::VecDeque;

@@ -1,0 +1,152 @@
+//! Running the programme: organisations, staff accounts and their sessions, and the API clients
+//! of case systems. The API's administration endpoints and the command line (`maatje admin …`)
+//! call these same operations.
+
+use chrono::NaiveDateTime;
+
+use super::Tx;
+use crate::auth::StaffRole;
+use crate::domain::error::{DomainError, DomainResult};
+use crate::domain::organisation::OrganisationAction;
+use crate::domain::session::LoginPolicy;
+use crate::store::api_clients::{self, ApiClientRow, ApiKeyRow, NewKey};
+use crate::store::organisations::{self, OrganisationRow};
+use crate::store::staff::{self, LoginOutcome, StaffRow};
+
+/// Takes a new organisation into the programme.
+pub fn create_organisation(tx: &mut Tx<'_>, name: String) -> DomainResult<OrganisationRow> {
+    organisations::create(tx.conn, name, &tx.ctx.actor, tx.ctx.now)
+}
+
+/// Deactivates or reactivates an organisation.
+pub fn act_on_organisation(
+    tx: &mut Tx<'_>,
+    id: &str,
+    action: OrganisationAction,
+    reason: Option<&str>,
+) -> DomainResult<OrganisationRow> {
+    organisations::act(tx.conn, id, action, reason, &tx.ctx.actor, tx.ctx.now)
+}
+
+/// Opens a staff account; `password_hash` is the argon2id hash (hashed before the transaction:
+/// it is slow by design).
+pub fn create_staff(
+    tx: &mut Tx<'_>,
+    email: String,
+    name: String,
+    role: StaffRole,
+    password_hash: String,
+) -> DomainResult<StaffRow> {
+    staff::create(tx.conn, email, name, role, password_hash, tx.ctx.now)
+}
+
+/// What a change of a staff account sets; `None` leaves a field as it is.
+#[derive(Debug, Default)]
+pub struct StaffChange {
+    pub name: Option<String>,
+    pub role: Option<StaffRole>,
+    pub active: Option<bool>,
+    /// The new password's hash.
+    pub password_hash: Option<String>,
+    pub unlock: bool,
+}
+
+/// Changes a staff account. The last active administrator can neither lose the role nor be
+/// deactivated; deactivation and a new password end the account's sessions.
+pub fn update_staff(tx: &mut Tx<'_>, id: &str, change: StaffChange) -> DomainResult<StaffRow> {
+    let now = tx.now();
+    let conn = &mut *tx.conn;
+    // Before reading: a concurrent change of another admin must be seen once it commits.
+    if change.role.is_some() || change.active.is_some() {
+        staff::lock_active_admins(conn)?;
+    }
+    let mut row = staff::find(conn, id)?;
+    let read_at = row.updated_at;
+    let loses_admin = row.role()? == StaffRole::Admin
+        && row.active
+        && (change.role.is_some_and(|r| r != StaffRole::Admin) || change.active == Some(false));
+    if loses_admin && staff::other_active_admins(conn, id)? == 0 {
+        return Err(DomainError::Conflict {
+            kind: "last-admin",
+            title: "Last administrator",
+            detail: "this is the last active administrator; make another one first".into(),
+        });
+    }
+    if let Some(name) = change.name {
+        row.name = name;
+    }
+    if let Some(role) = change.role {
+        row.role = role.as_str().to_owned();
+    }
+    if let Some(active) = change.active {
+        row.active = active;
+    }
+    if change.unlock {
+        row.failed_logins = 0;
+        row.locked_until = None;
+        staff::clear_login_throttle(conn, id)?;
+    }
+    let ends_sessions = change.active == Some(false) || change.password_hash.is_some();
+    if let Some(hash) = change.password_hash {
+        row.password_hash = hash;
+    }
+    row.updated_at = now;
+    staff::save(conn, &row, read_at)?;
+    if ends_sessions {
+        staff::revoke_sessions(conn, id, now)?;
+    }
+    Ok(row)
+}
+
+/// The second half of a login, once the password was checked outside the transaction: the
+/// session, or the failure counted against the source.
+pub fn log_in(
+    tx: &mut Tx<'_>,
+    staff_id: &str,
+    source: &str,
+    verified: bool,
+    policy: LoginPolicy,
+) -> DomainResult<LoginOutcome> {
+    staff::record_login(tx.conn, staff_id, source, verified, policy, tx.ctx.now)
+}
+
+/// Ends a staff session.
+pub fn log_out(tx: &mut Tx<'_>, session_id: &str) -> DomainResult<()> {
+    staff::logout(tx.conn, session_id, tx.ctx.now)?;
+    Ok(())
+}
+
+/// Registers the API client of a case system with its first key.
+pub fn create_api_client(
+    tx: &mut Tx<'_>,
+    organisation_id: &str,
+    name: String,
+    key_expires_at: Option<NaiveDateTime>,
+) -> DomainResult<(ApiClientRow, NewKey)> {
+    let client = api_clients::create(tx.conn, organisation_id, name, tx.ctx.now)?;
+    let key = api_clients::create_key(tx.conn, &client.id, key_expires_at, tx.ctx.now)?;
+    Ok((client, key))
+}
+
+/// Revokes an API client with all its keys; returns it with its keys.
+pub fn revoke_api_client(
+    tx: &mut Tx<'_>,
+    id: &str,
+) -> DomainResult<(ApiClientRow, Vec<ApiKeyRow>)> {
+    let row = api_clients::revoke(tx.conn, id, tx.ctx.now)?;
+    Ok((row, api_clients::keys(tx.conn, id)?))
+}
+
+/// Issues another key of an API client.
+pub fn issue_key(
+    tx: &mut Tx<'_>,
+    client_id: &str,
+    expires_at: Option<NaiveDateTime>,
+) -> DomainResult<NewKey> {
+    api_clients::create_key(tx.conn, client_id, expires_at, tx.ctx.now)
+}
+
+/// Revokes one key of an API client.
+pub fn revoke_key(tx: &mut Tx<'_>, client_id: &str, key_id: &str) -> DomainResult<ApiKeyRow> {
+    api_clients::revoke_key(tx.conn, client_id, key_id, tx.ctx.now)
+}

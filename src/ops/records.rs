@@ -1,0 +1,94 @@
+//! The smaller changes around a request and a buddy: an exit interview's outcome (with its
+//! candidate buddy on a yes), excluding a buddy from a request's candidates and taking the
+//! exclusion back, a legal hold, and erasing a client on request.
+
+use chrono::NaiveDate;
+
+use super::Tx;
+use crate::domain::error::DomainResult;
+use crate::domain::exit_interview::Answer;
+use crate::store::buddies::{BuddyRow, Profile};
+use crate::store::exclusions::{self, ExclusionRow};
+use crate::store::exit_interviews::{self, ExitInterviewRow};
+use crate::store::privacy;
+use crate::store::requests::{self, RequestRow};
+
+/// Records the outcome of an exit interview for `organisation_id`; a yes with a `candidate`
+/// registers the candidate buddy in the same change.
+pub fn record_exit_interview(
+    tx: &mut Tx<'_>,
+    organisation_id: &str,
+    held_on: NaiveDate,
+    answer: Answer,
+    candidate: Option<Profile>,
+) -> DomainResult<(ExitInterviewRow, Option<BuddyRow>)> {
+    let (row, buddy) = exit_interviews::record(
+        tx.conn,
+        organisation_id,
+        held_on,
+        answer,
+        candidate,
+        &tx.ctx.actor,
+        tx.ctx.now,
+    )?;
+    tx.ctx.object(&row.id);
+    Ok((row, buddy))
+}
+
+/// Excludes a buddy from a request's candidates, with the reason.
+pub fn exclude(
+    tx: &mut Tx<'_>,
+    request_id: &str,
+    buddy_id: &str,
+    reason: &str,
+) -> DomainResult<ExclusionRow> {
+    let (row, client_ref) = exclusions::exclude(
+        tx.conn,
+        request_id,
+        buddy_id,
+        reason,
+        &tx.ctx.actor,
+        tx.ctx.now,
+    )?;
+    tx.ctx.concerns(Some(client_ref));
+    Ok(row)
+}
+
+/// Takes an exclusion back: the buddy is a candidate for the request again.
+pub fn include(tx: &mut Tx<'_>, request_id: &str, buddy_id: &str) -> DomainResult<()> {
+    let client_ref = exclusions::include(tx.conn, request_id, buddy_id, &tx.ctx.actor, tx.ctx.now)?;
+    tx.ctx.concerns(Some(client_ref));
+    Ok(())
+}
+
+/// Places a legal hold on a request, or releases it.
+pub fn set_legal_hold(
+    tx: &mut Tx<'_>,
+    id: &str,
+    hold: bool,
+    reason: Option<&str>,
+) -> DomainResult<RequestRow> {
+    privacy::set_legal_hold(tx.conn, id, hold, reason, &tx.ctx.actor, tx.ctx.now)?;
+    let row = requests::find(tx.conn, id)?;
+    tx.ctx.concerns(Some(row.client_ref.clone()));
+    Ok(row)
+}
+
+/// Erases a client of `organisation_id` on request: how many requests were anonymised, and the
+/// requests as they are now.
+pub fn erase_client(
+    tx: &mut Tx<'_>,
+    organisation_id: &str,
+    client_ref: &str,
+    reason: &str,
+) -> DomainResult<(usize, Vec<RequestRow>)> {
+    tx.ctx.concerns(Some(client_ref.to_owned()));
+    privacy::erase_client(
+        tx.conn,
+        organisation_id,
+        client_ref,
+        reason,
+        &tx.ctx.actor,
+        tx.ctx.now,
+    )
+}
