@@ -1,18 +1,23 @@
 //! The NEN 7513 audit trail: one record for every request to a route that touches personal data
-//! (a rule in [`crate::auth::policy`] with `audit: Some(..)`), whether it was allowed or not.
+//! (registered with `.audit(..)`, see [`crate::auth::policy::Guard`]), whether it was allowed or
+//! not.
 //!
 //! # Where records are made
 //!
-//! Every record goes through [`Attempt`]: [`Attempt::begin`] notes what is known when the request
-//! arrives, [`Attempt::finish`] completes the record from the answer and writes it with
-//! [`record`]. There are two callers:
+//! Every record starts as a [`Pending`] record: [`Attempt::begin`] notes what is known when the
+//! request arrives and puts it in the request's extensions, where the handler and its operation
+//! add what they learn (the client, a created object, the buddy of a response link). Then:
 //!
-//! - [`middleware`], the innermost middleware (inside authentication, so the caller's
-//!   [`Identity`] is known), records every request that authentication let through, after the
-//!   handler answered;
-//! - [`crate::auth::middleware`] records the requests it refuses itself (401, 403, a bad
-//!   `X-On-Behalf-Of`, a case system's own rate limit), naming the caller when its credentials
-//!   were valid.
+//! - **a successful change** appends it inside the change's own transaction
+//!   ([`crate::ops::change`] calls [`Pending::record_change`] last): the change and its record
+//!   commit together or not at all;
+//! - **everything else** (reads, searches, refusals, failed changes) is appended by
+//!   [`Attempt::finish`] once the handler has answered and before the answer goes out, through
+//!   the group-commit [`writer`]. [`middleware`], the innermost middleware (inside
+//!   authentication, so the caller's [`Identity`] is known), does this for every request that
+//!   authentication let through; [`crate::auth::middleware`] for the requests it refuses itself
+//!   (401, 403, a bad `X-On-Behalf-Of`, a case system's own rate limit), naming the caller when
+//!   its credentials were valid.
 //!
 //! Requests the per-address rate limiter turns away (outside authentication) are not recorded:
 //! they never reach a route, and recording a flood would let it fill the trail and the database.
@@ -37,9 +42,9 @@
 //!
 //! # When a record cannot be written
 //!
-//! The client gets a 500 instead of the handler's answer (fail closed). A change the handler
-//! already committed cannot be undone: the error is logged (route and status only) so an
-//! operator can reconcile it.
+//! The client gets an error instead of the handler's answer (fail closed): the database's own
+//! 503 when it is unreachable, full or read-only, else a 500. A change whose record cannot be
+//! written is rolled back with it, so the error always means "not done".
 //!
 //! # The hash chain
 //!
