@@ -47,7 +47,7 @@ fn server_request_id(response: &Response) -> &str {
 }
 
 /// Runs `maatje audit verify` against the app's database in a clean environment.
-async fn verify(app: &TestApp) -> (Option<i32>, String) {
+pub(crate) async fn verify(app: &TestApp) -> (Option<i32>, String) {
     let (code, stdout, stderr) = audit_command(app, &["verify"]).await;
     (code, format!("{stdout}{stderr}"))
 }

@@ -10,6 +10,7 @@ mod buddies;
 mod cli;
 mod common_errors;
 mod contract;
+mod crash;
 mod exit_interviews;
 mod fixtures;
 mod health;
