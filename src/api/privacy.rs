@@ -86,14 +86,15 @@ pub struct RetentionRun {
 #[post("/privacy/retention/run")]
 async fn run_retention(
     state: Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     _body: OptionalJson<RunRetention>,
 ) -> ApiResult<HttpResponse> {
     let now = state.clock.now_naive();
     let retention = state.retention;
     let anonymised = state
-        .db
-        .run(move |conn| -> ApiResult<_> { Ok(store::run_retention(conn, now, &retention)?) })
+        .change(caller.ctx(now), move |tx| {
+            crate::ops::records::run_retention(tx, &retention)
+        })
         .await?;
     if anonymised > 0 {
         tracing::info!(anonymised, "retention run on demand");

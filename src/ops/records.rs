@@ -1,12 +1,15 @@
 //! The smaller changes around a request and a buddy: an exit interview's outcome (with its
 //! candidate buddy on a yes), excluding a buddy from a request's candidates and taking the
-//! exclusion back, a legal hold, and erasing a client on request.
+//! exclusion back, a legal hold, erasing a client on request, and the retention job run on
+//! demand.
 
 use chrono::NaiveDate;
 
 use super::Tx;
+use crate::domain::actor::Actor;
 use crate::domain::error::DomainResult;
 use crate::domain::exit_interview::Answer;
+use crate::domain::privacy::Retention;
 use crate::store::buddies::{BuddyRow, Profile};
 use crate::store::exclusions::{self, ExclusionRow};
 use crate::store::exit_interviews::{self, ExitInterviewRow};
@@ -72,6 +75,13 @@ pub fn set_legal_hold(
     let row = requests::find(tx.conn, id)?;
     tx.ctx.concerns(Some(row.client_ref.clone()));
     Ok(row)
+}
+
+/// The retention job's pass, run on demand: everything due is anonymised in this one change,
+/// with the request's audit record, or nothing is. The history names the service (`system`)
+/// as the actor, as for the background job. Returns how many requests were anonymised.
+pub fn run_retention(tx: &mut Tx<'_>, retention: &Retention) -> DomainResult<u64> {
+    privacy::run_retention_in_transaction(tx.conn, tx.ctx.now, retention, &Actor::System)
 }
 
 /// Erases a client of `organisation_id` on request: how many requests were anonymised, and the

@@ -70,6 +70,33 @@ pub fn run_retention(
     now: NaiveDateTime,
     retention: &Retention,
 ) -> DomainResult<u64> {
+    retention_pass(conn, now, retention, |conn, id| {
+        write_transaction(conn, |c| {
+            anonymise_request(c, id, ANONYMISE, &Actor::System, None, now)
+        })
+    })
+}
+
+/// As [`run_retention`], inside the caller's transaction: everything due is anonymised, or
+/// nothing (the on-demand run, which commits with its audit record).
+pub fn run_retention_in_transaction(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    retention: &Retention,
+    actor: &Actor,
+) -> DomainResult<u64> {
+    retention_pass(conn, now, retention, |conn, id| {
+        anonymise_request(conn, id, ANONYMISE, actor, None, now)
+    })
+}
+
+/// Walks the requests due for anonymisation in batches and hands each to `anonymise`.
+fn retention_pass(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    retention: &Retention,
+    mut anonymise: impl FnMut(&mut DbConnection, &str) -> DomainResult<bool>,
+) -> DomainResult<u64> {
     let cutoff = retention.cutoff(now);
     let mut after = String::new();
     let mut anonymised = 0;
@@ -85,10 +112,7 @@ pub fn run_retention(
             .select(buddy_requests::id)
             .load(conn)?;
         for id in &due {
-            let changed = write_transaction(conn, |c| {
-                anonymise_request(c, id, ANONYMISE, &Actor::System, None, now)
-            })?;
-            if changed {
+            if anonymise(conn, id)? {
                 anonymised += 1;
             }
         }

@@ -1277,3 +1277,54 @@ async fn erasing_a_buddy_removes_staff_reasons_for_excluding_them_from_request_h
         "only the erased buddy's reason goes"
     );
 }
+
+#[tokio::test]
+async fn an_on_demand_retention_run_commits_with_its_audit_record_or_not_at_all() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let first = withdrawn_request(&app, &org, "CASE-R1").await;
+    let second = withdrawn_request(&app, &org, "CASE-R2").await;
+    app.clock.advance(Duration::days(400));
+    // A trigger of someone's own refuses every new audit record.
+    let (sabotage, repair) = if app.is_postgres() {
+        (
+            "CREATE FUNCTION sabotage() RETURNS trigger AS $$ BEGIN RAISE EXCEPTION 'sabotage'; \
+             END; $$ LANGUAGE plpgsql; CREATE TRIGGER sabotage BEFORE INSERT ON audit_log \
+             FOR EACH ROW EXECUTE FUNCTION sabotage();",
+            "DROP TRIGGER sabotage ON audit_log",
+        )
+    } else {
+        (
+            "CREATE TRIGGER sabotage BEFORE INSERT ON audit_log \
+             BEGIN SELECT RAISE(ABORT, 'sabotage'); END;",
+            "DROP TRIGGER sabotage",
+        )
+    };
+    let sql = |statements: &str| {
+        app.with_connection(|conn| {
+            diesel::connection::SimpleConnection::batch_execute(conn, statements)
+        })
+        .expect("the statements run")
+    };
+    sql(sabotage);
+    let r = app.post_empty(RETENTION_RUN).await;
+    assert_problem(&r, 500, "internal");
+    // Told it failed, the run stored nothing: both requests still carry the client's name.
+    sql(repair);
+    for request in [&first, &second] {
+        let body = get_ok(&app, &format!("/v1/buddy-requests/{request}")).await;
+        assert_eq!(body["client"]["first_name"], "Client", "{request}");
+    }
+    // Run again, it anonymises both, with its record.
+    assert_eq!(run_retention(&app).await, 2);
+    let records = app.audit_records().await;
+    let record = records
+        .iter()
+        .rev()
+        .find(|r| r["route"] == "POST /v1/privacy/retention/run")
+        .expect("the run's record");
+    assert_eq!(
+        (&record["outcome"], &record["status"]),
+        (&json!("allowed"), &json!(200))
+    );
+}
