@@ -91,7 +91,7 @@ fn buddy(
     let lived = 1 + rng.usize(0..2);
     let experience = pick(rng, MEASURES, lived);
     BuddyRow {
-        id: id(rng, created),
+        id: id(rng, created).into(),
         organisation_id: org.to_owned(),
         state: state.to_owned(),
         full_name: format!("Buddy Voorbeeld {n}"),
@@ -121,7 +121,7 @@ fn request(
     region: &str,
 ) -> RequestRow {
     RequestRow {
-        id: id(rng, at),
+        id: id(rng, at).into(),
         organisation_id: org.to_owned(),
         client_ref: format!("CASE-{n:06}"),
         trigger_kind: "discontent".to_owned(),
@@ -152,9 +152,9 @@ fn pairing(
     at: NaiveDateTime,
 ) -> PairingRow {
     PairingRow {
-        id: id(rng, at),
-        request_id: request.to_owned(),
-        buddy_id: buddy.to_owned(),
+        id: id(rng, at).into(),
+        request_id: request.into(),
+        buddy_id: buddy.into(),
         state: state.to_owned(),
         proposed_at: at,
         responded_at: (state != "proposed" && state != "expired").then_some(at),
@@ -204,7 +204,7 @@ fn seed(conn: &mut DbConnection) -> ApiResult<Seeded> {
             diesel::insert_into(buddies::table)
                 .values(&row)
                 .execute(conn)?;
-            active.push((row.id, row.capacity));
+            active.push((row.id.to_string(), row.capacity));
         }
         for n in 0..OTHER_BUDDIES {
             let state = OTHER_STATES[n % OTHER_STATES.len()];
@@ -275,7 +275,7 @@ fn seed(conn: &mut DbConnection) -> ApiResult<Seeded> {
         }
         for i in 0..5 {
             let row = ExclusionRow {
-                request_id: target.id.clone(),
+                request_id: target.id.to_string(),
                 buddy_id: active[100 + i * 13].0.clone(),
                 reason: "Knows the family".to_owned(),
                 created_at: at,
@@ -285,7 +285,7 @@ fn seed(conn: &mut DbConnection) -> ApiResult<Seeded> {
                 .execute(conn)?;
         }
         Ok(Seeded {
-            request_id: target.id,
+            request_id: target.id.to_string(),
             pairings: pairing_count,
         })
     })

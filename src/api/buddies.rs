@@ -323,8 +323,8 @@ impl Buddy {
 /// Loads a buddy with its current load.
 pub(crate) fn load_one(conn: &mut crate::db::DbConnection, id: &str) -> ApiResult<Buddy> {
     let row = store::find(conn, id)?;
-    let load = store::live_loads(conn, std::slice::from_ref(&row.id))?;
-    let n = load.get(&row.id).copied().unwrap_or(0);
+    let load = store::live_loads(conn, std::slice::from_ref(&row.id.to_string()))?;
+    let n = load.get(row.id.as_str()).copied().unwrap_or(0);
     Buddy::from_row(row, n)
 }
 
@@ -426,7 +426,7 @@ async fn list_buddies(
         .db
         .run(move |conn| -> ApiResult<_> {
             let rows = store::list(conn, &filter, &request)?;
-            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
             let loads = store::live_loads(conn, &ids)?;
             Ok((rows, loads))
         })
@@ -435,7 +435,7 @@ async fn list_buddies(
     let items = rows
         .into_iter()
         .map(|row| {
-            let n = loads.get(&row.id).copied().unwrap_or(0);
+            let n = loads.get(row.id.as_str()).copied().unwrap_or(0);
             Buddy::from_row(row, n)
         })
         .collect::<ApiResult<_>>()?;

@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::{created, history_page_with, uuid, AppState, Caller, HistoryPage, HistoryQuery};
 use crate::audit::note_client_ref;
 use crate::domain::clock::utc;
+use crate::domain::ids::{BuddyId, PairingId, RequestId};
 use crate::domain::pairing::{EndReason, PairingAction, PairingState};
 use crate::domain::values::{Check, MAX_NOTE};
 use crate::error::{ApiError, ApiResult, Problem};
@@ -233,8 +234,8 @@ async fn propose_pairing(
     caller: Caller,
     body: Json<NewPairing>,
 ) -> ApiResult<HttpResponse> {
-    let request_id = body.0.request_id.to_string();
-    let buddy_id = body.0.buddy_id.to_string();
+    let request_id = RequestId::from(body.0.request_id);
+    let buddy_id = BuddyId::from(body.0.buddy_id);
     let ctx = caller.ctx(state.clock.now_naive());
     let row = state
         .change(ctx, move |tx| -> ApiResult<_> {
@@ -341,7 +342,7 @@ async fn act_ending(
     reason: Option<String>,
     ending: Option<Ending>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.to_string();
+    let id = PairingId::from(id);
     let ctx = caller.ctx(state.clock.now_naive());
     let row = state
         .change(ctx, move |tx| -> ApiResult<_> {

@@ -207,7 +207,7 @@ fn exported_pairings(
     pairings
         .into_iter()
         .map(|row| {
-            let entries = self::history(history.remove(&row.id).unwrap_or_default())?;
+            let entries = self::history(history.remove(row.id.as_str()).unwrap_or_default())?;
             Ok(ExportedPairing {
                 pairing: Pairing::try_from(row)?,
                 history: entries,
@@ -421,14 +421,14 @@ async fn export_client(
     let mut pairings: HashMap<String, Vec<PairingRow>> = HashMap::new();
     for pairing in records.pairings {
         pairings
-            .entry(pairing.request_id.clone())
+            .entry(pairing.request_id.to_string())
             .or_default()
             .push(pairing);
     }
     let mut exported = Vec::with_capacity(records.requests.len());
     for row in records.requests {
-        let own = pairings.remove(&row.id).unwrap_or_default();
-        let entries = history(request_history.remove(&row.id).unwrap_or_default())?;
+        let own = pairings.remove(row.id.as_str()).unwrap_or_default();
+        let entries = history(request_history.remove(row.id.as_str()).unwrap_or_default())?;
         let latest = own.last().cloned();
         exported.push(ExportedRequest {
             request: BuddyRequest::from_row(row, latest, state.service_level, now.naive_utc())?,

@@ -310,9 +310,11 @@ pub(crate) fn load_one(
     now: NaiveDateTime,
 ) -> ApiResult<BuddyRequest> {
     let row = store::find_visible(conn, id, scope)?;
-    let mut latest =
-        crate::store::pairings::latest_of_requests(conn, std::slice::from_ref(&row.id))?;
-    let pairing = latest.remove(&row.id);
+    let mut latest = crate::store::pairings::latest_of_requests(
+        conn,
+        std::slice::from_ref(&row.id.to_string()),
+    )?;
+    let pairing = latest.remove(row.id.as_str());
     Ok(BuddyRequest::from_row(row, pairing, level, now)?.seen_in(scope))
 }
 
@@ -420,7 +422,7 @@ async fn list_buddy_requests(
                 return Ok((Vec::new(), Default::default()));
             }
             let rows = store::list(conn, &filter, &request)?;
-            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
             let latest = crate::store::pairings::latest_of_requests(conn, &ids)?;
             Ok((rows, latest))
         })
@@ -429,7 +431,7 @@ async fn list_buddy_requests(
     let items = rows
         .into_iter()
         .map(|row| {
-            let pairing = latest.remove(&row.id);
+            let pairing = latest.remove(row.id.as_str());
             Ok(BuddyRequest::from_row(row, pairing, level, now)?.seen_in(shown_to.as_deref()))
         })
         .collect::<ApiResult<_>>()?;

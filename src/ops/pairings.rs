@@ -7,6 +7,7 @@ use super::{Event, Tx};
 use crate::domain::actor::Actor;
 use crate::domain::buddy::PendingProposals;
 use crate::domain::error::DomainResult;
+use crate::domain::ids::{BuddyId, PairingId, RequestId};
 use crate::domain::pairing::{PairingAction, PairingState};
 use crate::respond::tokens;
 use crate::store::buddies::BuddyRow;
@@ -17,8 +18,8 @@ use crate::store::requests::client_ref_of;
 /// proposal). The buddy is mailed the proposal with its response links.
 pub fn propose(
     tx: &mut Tx<'_>,
-    request_id: &str,
-    buddy_id: &str,
+    request_id: &RequestId,
+    buddy_id: &BuddyId,
     actor: &Actor,
 ) -> DomainResult<PairingRow> {
     let now = tx.now();
@@ -30,8 +31,8 @@ pub fn propose(
 /// Proposes a buddy on the caller's behalf: the request's client is noted for the audit trail.
 pub fn propose_by_caller(
     tx: &mut Tx<'_>,
-    request_id: &str,
-    buddy_id: &str,
+    request_id: &RequestId,
+    buddy_id: &BuddyId,
 ) -> DomainResult<PairingRow> {
     let actor = tx.actor().clone();
     let row = propose(tx, request_id, buddy_id, &actor)?;
@@ -44,7 +45,7 @@ pub fn propose_by_caller(
 /// its request with it; the mails and the automatic proposal follow as reactions.
 pub fn act(
     tx: &mut Tx<'_>,
-    id: &str,
+    id: &PairingId,
     action: PairingAction,
     reason: Option<&str>,
     ending: Option<Ending>,
@@ -57,7 +58,7 @@ pub fn act(
 
 fn move_by(
     tx: &mut Tx<'_>,
-    id: &str,
+    id: &PairingId,
     action: PairingAction,
     reason: Option<&str>,
     ending: Option<Ending>,
@@ -71,7 +72,7 @@ fn move_by(
     });
     if action.reopens_request() {
         tx.emit(Event::RequestReopened {
-            request_id: row.request_id.clone(),
+            request_id: row.request_id.to_string(),
         });
     }
     Ok(row)
@@ -110,7 +111,7 @@ pub(super) fn follow_buddy(
 
 /// Expires proposal `id` if it is still unanswered after `ttl` (the scheduler). `false` when
 /// there is nothing to do (answered meanwhile, or not due).
-pub fn expire(tx: &mut Tx<'_>, id: &str, ttl: Duration) -> DomainResult<bool> {
+pub fn expire(tx: &mut Tx<'_>, id: &PairingId, ttl: Duration) -> DomainResult<bool> {
     let pairing = store::find(tx.conn, id)?;
     if pairing.state()? != PairingState::Proposed || pairing.proposed_at > tx.now() - ttl {
         return Ok(false);

@@ -19,6 +19,7 @@ use crate::config::Settings;
 use crate::domain::actor::Actor;
 use crate::domain::buddy::PendingProposals;
 use crate::domain::error::DomainResult;
+use crate::domain::ids::{BuddyId, RequestId};
 use crate::domain::pairing::PairingAction;
 use crate::mail::notices::Notices;
 use crate::matching::Weights;
@@ -107,7 +108,9 @@ impl Reactions {
         let fresh = FactsCache::default();
         match best_candidate(tx.conn, &fresh, request_id, &auto.weights, now)? {
             Some(best) if best.score >= auto.min_score => {
-                pairings::propose(tx, request_id, &best.buddy_id, &Actor::System)?;
+                let (request_id, buddy_id) =
+                    (RequestId::from(request_id), BuddyId::from(best.buddy_id));
+                pairings::propose(tx, &request_id, &buddy_id, &Actor::System)?;
             }
             best => {
                 let request = requests::find(tx.conn, request_id)?;

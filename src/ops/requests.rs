@@ -19,8 +19,8 @@ pub fn create(tx: &mut Tx<'_>, new: NewRequest) -> DomainResult<(RequestRow, Opt
     tx.emit(Event::RequestCreated(row.clone()));
     tx.settle()?;
     let row = store::find(tx.conn, &row.id)?;
-    let pairing =
-        pairings::latest_of_requests(tx.conn, std::slice::from_ref(&row.id))?.remove(&row.id);
+    let pairing = pairings::latest_of_requests(tx.conn, std::slice::from_ref(&row.id.to_string()))?
+        .remove(row.id.as_str());
     Ok((row, pairing))
 }
 

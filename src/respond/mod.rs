@@ -127,7 +127,7 @@ fn inspect(conn: &mut DbConnection, token: &str, now: NaiveDateTime) -> ApiResul
         return Ok(Lookup::Unknown);
     }
     let pairing = pairings::find(conn, &row.pairing_id)?;
-    if pairing.buddy_id != row.buddy_id {
+    if pairing.buddy_id.as_str() != row.buddy_id.as_str() {
         return Ok(Lookup::Unknown);
     }
     let buddy = buddies::find(conn, &row.buddy_id)?;
@@ -191,7 +191,7 @@ async fn show(
     };
     note_subject(
         &req,
-        Actor::Buddy(found.buddy.id.clone()),
+        Actor::Buddy(found.buddy.id.to_string()),
         &found.pairing.id,
         Some(request.client_ref.clone()),
     );
@@ -269,7 +269,7 @@ async fn respond(
                 return Ok((None, Err(Unavailable::Invalid), None));
             };
             let client_ref = requests::client_ref_of(tx.conn, &found.pairing.request_id)?;
-            tx.ctx.acted_by(Actor::Buddy(found.buddy.id.clone()));
+            tx.ctx.acted_by(Actor::Buddy(found.buddy.id.to_string()));
             tx.ctx.object(&found.pairing.id);
             tx.ctx.concerns(client_ref.clone());
             let result = match (verdict, form) {
@@ -301,7 +301,7 @@ async fn respond(
         (Some(found), result, client_ref) => {
             note_subject(
                 &req,
-                Actor::Buddy(found.buddy.id.clone()),
+                Actor::Buddy(found.buddy.id.to_string()),
                 &found.pairing.id,
                 client_ref,
             );

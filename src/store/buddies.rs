@@ -4,7 +4,6 @@ use std::collections::HashMap;
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::history::{self, Event};
 use super::page::PageRequest;
@@ -16,6 +15,7 @@ use crate::domain::buddy::{
     BuddyAction, BuddyState, MailLanguage, MeasureKind, PendingProposals, Screening,
 };
 use crate::domain::error::{DomainError, DomainResult};
+use crate::domain::ids::BuddyId;
 use crate::domain::lifecycle::transition;
 use crate::domain::pairing::PairingState;
 use crate::domain::values::{list_from_json, list_to_json};
@@ -25,7 +25,7 @@ pub const ENTITY: &str = "buddy";
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = buddies, treat_none_as_null = true)]
 pub struct BuddyRow {
-    pub id: String,
+    pub id: BuddyId,
     pub organisation_id: String,
     pub state: String,
     pub full_name: String,
@@ -97,7 +97,7 @@ pub fn insert(
 ) -> DomainResult<BuddyRow> {
     organisations::require_active(conn, organisation_id)?;
     let row = BuddyRow {
-        id: Uuid::now_v7().to_string(),
+        id: BuddyId::new(),
         organisation_id: organisation_id.to_owned(),
         state: BuddyState::Candidate.as_str().to_owned(),
         full_name: profile.full_name,

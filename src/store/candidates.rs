@@ -135,7 +135,7 @@ pub fn rank(
         })
         .collect::<DomainResult<_>>()?;
     Ok(Ranking {
-        request_id: request.id,
+        request_id: request.id.to_string(),
         client_ref: request.client_ref,
         weights: *weights,
         eligible,

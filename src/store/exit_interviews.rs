@@ -61,7 +61,7 @@ pub fn record(
         organisation_id: organisation_id.to_owned(),
         held_on,
         answer: answer.as_str().to_owned(),
-        buddy_id: buddy.as_ref().map(|b| b.id.clone()),
+        buddy_id: buddy.as_ref().map(|b| b.id.to_string()),
         created_at: now,
     };
     diesel::insert_into(exit_interviews::table)

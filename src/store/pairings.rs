@@ -5,7 +5,6 @@ use std::collections::HashMap;
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::buddies::{self, live_loads};
 use super::history::{self, Event};
@@ -17,6 +16,7 @@ use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::actor::Actor;
 use crate::domain::buddy::BuddyState;
 use crate::domain::error::{DomainError, DomainResult};
+use crate::domain::ids::{BuddyId, PairingId, RequestId};
 use crate::domain::lifecycle::transition;
 use crate::domain::pairing::{EndReason, PairingAction, PairingState};
 use crate::domain::request::RequestAction;
@@ -26,9 +26,9 @@ pub const ENTITY: &str = "pairing";
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = pairings, treat_none_as_null = true)]
 pub struct PairingRow {
-    pub id: String,
-    pub request_id: String,
-    pub buddy_id: String,
+    pub id: PairingId,
+    pub request_id: RequestId,
+    pub buddy_id: BuddyId,
     pub state: String,
     pub proposed_at: NaiveDateTime,
     pub responded_at: Option<NaiveDateTime>,
@@ -66,8 +66,8 @@ fn unavailable(detail: String) -> DomainError {
 /// capacity and not have declined this request before. The request becomes `proposed`.
 pub fn propose(
     conn: &mut DbConnection,
-    request_id: &str,
-    buddy_id: &str,
+    request_id: &RequestId,
+    buddy_id: &BuddyId,
     actor: &Actor,
     now: NaiveDateTime,
 ) -> DomainResult<PairingRow> {
@@ -90,8 +90,8 @@ pub fn propose(
     if locked != 1 {
         return Err(concurrent_change(buddies::ENTITY));
     }
-    let load = live_loads(conn, std::slice::from_ref(&buddy.id))?
-        .get(&buddy.id)
+    let load = live_loads(conn, std::slice::from_ref(&buddy.id.to_string()))?
+        .get(buddy.id.as_str())
         .copied()
         .unwrap_or(0);
     if load >= i64::from(buddy.capacity) {
@@ -110,9 +110,9 @@ pub fn propose(
         return Err(unavailable("the buddy declined this request before".into()));
     }
     let row = PairingRow {
-        id: Uuid::now_v7().to_string(),
-        request_id: request_id.to_owned(),
-        buddy_id: buddy_id.to_owned(),
+        id: PairingId::new(),
+        request_id: request_id.clone(),
+        buddy_id: buddy_id.clone(),
         state: PairingState::Proposed.as_str().to_owned(),
         proposed_at: now,
         responded_at: None,
@@ -263,7 +263,7 @@ pub struct Ending {
 /// request open again; end → request closed). A used-up response link stays used.
 pub fn act(
     conn: &mut DbConnection,
-    id: &str,
+    id: &PairingId,
     action: PairingAction,
     reason: Option<&str>,
     ending: Option<Ending>,
@@ -319,7 +319,7 @@ pub fn due_expiries(
     conn: &mut DbConnection,
     made_by: NaiveDateTime,
     n: i64,
-) -> QueryResult<Vec<String>> {
+) -> QueryResult<Vec<PairingId>> {
     pairings::table
         .filter(pairings::state.eq(PairingState::Proposed.as_str()))
         .filter(pairings::proposed_at.le(made_by))
@@ -334,7 +334,7 @@ pub fn due_reminders(
     conn: &mut DbConnection,
     made_by: NaiveDateTime,
     n: i64,
-) -> QueryResult<Vec<String>> {
+) -> QueryResult<Vec<PairingId>> {
     pairings::table
         .filter(pairings::state.eq(PairingState::Proposed.as_str()))
         .filter(pairings::proposed_at.le(made_by))
@@ -381,6 +381,6 @@ pub fn latest_of_requests(
     // Ordered by id (creation), so the last one seen per request is the latest.
     Ok(rows
         .into_iter()
-        .map(|p| (p.request_id.clone(), p))
+        .map(|p| (p.request_id.to_string(), p))
         .collect())
 }

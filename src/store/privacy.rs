@@ -400,8 +400,8 @@ pub fn erase_buddy(
             detail: "the buddy is erased already".into(),
         });
     }
-    let load = live_loads(conn, std::slice::from_ref(&row.id))?;
-    if load.get(&row.id).copied().unwrap_or(0) > 0 {
+    let load = live_loads(conn, std::slice::from_ref(&row.id.to_string()))?;
+    if load.get(row.id.as_str()).copied().unwrap_or(0) > 0 {
         return Err(DomainError::Conflict {
             kind: "buddy-has-live-pairings",
             title: "Buddy has live pairings",
@@ -414,7 +414,7 @@ pub fn erase_buddy(
     scrub_reasons(
         conn,
         buddies::ENTITY,
-        std::slice::from_ref(&row.id),
+        std::slice::from_ref(&row.id.to_string()),
         FREE_TEXT_BUDDY_ACTIONS,
     )?;
     let retired = if row.state()? != BuddyState::Retired {
@@ -505,13 +505,13 @@ pub fn client_records(
     client_ref: &str,
 ) -> DomainResult<ClientRecords> {
     let requests = client_requests(conn, organisation_id, client_ref)?;
-    let request_ids: Vec<String> = requests.iter().map(|r| r.id.clone()).collect();
+    let request_ids: Vec<String> = requests.iter().map(|r| r.id.to_string()).collect();
     let pairings: Vec<PairingRow> = pairings_table::table
         .filter(pairings_table::request_id.eq_any(&request_ids))
         .order(pairings_table::id.asc())
         .select(PairingRow::as_select())
         .load(conn)?;
-    let pairing_ids: Vec<String> = pairings.iter().map(|p| p.id.clone()).collect();
+    let pairing_ids: Vec<String> = pairings.iter().map(|p| p.id.to_string()).collect();
     Ok(ClientRecords {
         request_history: history::for_entities(conn, requests::ENTITY, &request_ids)?,
         pairing_history: history::for_entities(conn, pairings::ENTITY, &pairing_ids)?,
@@ -543,9 +543,13 @@ pub fn buddy_records(conn: &mut DbConnection, id: &str) -> DomainResult<BuddyRec
         .order(pairings_table::id.asc())
         .select(PairingRow::as_select())
         .load(conn)?;
-    let pairing_ids: Vec<String> = pairings.iter().map(|p| p.id.clone()).collect();
+    let pairing_ids: Vec<String> = pairings.iter().map(|p| p.id.to_string()).collect();
     Ok(BuddyRecords {
-        history: history::for_entities(conn, buddies::ENTITY, std::slice::from_ref(&buddy.id))?,
+        history: history::for_entities(
+            conn,
+            buddies::ENTITY,
+            std::slice::from_ref(&buddy.id.to_string()),
+        )?,
         pairing_history: history::for_entities(conn, pairings::ENTITY, &pairing_ids)?,
         buddy,
         exit_interview,

@@ -2,7 +2,6 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::history::{self, Event};
 use super::page::PageRequest;
@@ -12,6 +11,7 @@ use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::actor::Actor;
 use crate::domain::buddy::MeasureKind;
 use crate::domain::error::{DomainError, DomainResult};
+use crate::domain::ids::RequestId;
 use crate::domain::lifecycle::transition;
 use crate::domain::request::{ContactChannel, RequestAction, RequestState, Trigger};
 use crate::domain::values::{list_from_json, list_to_json};
@@ -21,7 +21,7 @@ pub const ENTITY: &str = "buddy_request";
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = buddy_requests)]
 pub struct RequestRow {
-    pub id: String,
+    pub id: RequestId,
     pub organisation_id: String,
     pub client_ref: String,
     pub trigger_kind: String,
@@ -91,7 +91,7 @@ pub fn insert(
 ) -> DomainResult<RequestRow> {
     organisations::require_active(conn, &new.organisation_id)?;
     let row = RequestRow {
-        id: Uuid::now_v7().to_string(),
+        id: RequestId::new(),
         organisation_id: new.organisation_id,
         client_ref: new.client_ref,
         trigger_kind: new.trigger.as_str().to_owned(),

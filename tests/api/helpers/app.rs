@@ -246,7 +246,7 @@ impl TestApp {
             maatje::ops::change_on(conn, &reactions, maatje::ops::Ctx::system(now), |tx| {
                 maatje::ops::pairings::act(
                     tx,
-                    pairing,
+                    &maatje::domain::ids::PairingId::from(pairing),
                     maatje::domain::pairing::PairingAction::Expire,
                     None,
                     None,
