@@ -377,14 +377,11 @@ impl ApiError {
     /// An internal error that wraps a database failure (a diesel error inside its chain) as
     /// that failure: a 503 of its kind rather than a 500.
     pub fn reclassified(self) -> ApiError {
-        use crate::db::failure::{classify, Failure};
+        use crate::db::failure::{wrapped, Failure};
         let ApiError::Internal(cause) = &self else {
             return self;
         };
-        let failure = cause
-            .chain()
-            .find_map(|c| c.downcast_ref::<diesel::result::Error>())
-            .map(classify);
+        let failure = wrapped(cause);
         let message = || format!("{cause:#}");
         match failure {
             Some(Failure::Unavailable) => ApiError::Unavailable(message()),

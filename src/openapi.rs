@@ -190,18 +190,10 @@ pub fn apply_access_policy(api: &mut OpenApi, policy: &Policy) {
                 .build(),
         ),
     );
-    let servers = api.servers.clone();
+    // Runs before the paths are made relative to `/v1`: each is still the route's full pattern.
     for (path, item) in api.paths.paths.iter_mut() {
-        let server = item
-            .servers
-            .as_ref()
-            .or(servers.as_ref())
-            .and_then(|servers| servers.first())
-            .map(|server| server.url.trim_end_matches('/').to_owned())
-            .unwrap_or_default();
-        let full = format!("{server}{path}");
         for (method, operation) in operations(item) {
-            let Some(rule) = policy.find(method, &full) else {
+            let Some(rule) = policy.find(method, path) else {
                 continue;
             };
             let Access::Roles(roles) = rule.access else {
@@ -238,6 +230,21 @@ pub fn apply_access_policy(api: &mut OpenApi, policy: &Policy) {
     }
 }
 
+/// The operations of a path item with their methods, to read.
+pub fn operations_of(item: &utoipa::openapi::PathItem) -> Vec<(&'static str, &Operation)> {
+    [
+        ("GET", item.get.as_ref()),
+        ("POST", item.post.as_ref()),
+        ("PATCH", item.patch.as_ref()),
+        ("PUT", item.put.as_ref()),
+        ("DELETE", item.delete.as_ref()),
+    ]
+    .into_iter()
+    .filter_map(|(method, op)| op.map(|op| (method, op)))
+    .collect()
+}
+
+/// The operations of a path item with their methods, to change.
 fn operations(item: &mut utoipa::openapi::PathItem) -> Vec<(&'static str, &mut Operation)> {
     [
         ("GET", item.get.as_mut()),

@@ -6,11 +6,12 @@ use std::cell::RefCell;
 use std::rc::Rc;
 
 use actix_web::dev::HttpServiceFactory;
-use utoipa::openapi::path::{Operation, PathItem};
+use utoipa::openapi::path::Operation;
 use utoipa_actix_web::service_config::ServiceConfig;
 use utoipa_actix_web::OpenApiFactory;
 
 use crate::auth::policy::{Guard, Policy, Rule};
+use crate::openapi::operations_of;
 
 /// The rules collected while the routes are registered; shared by the scopes that register.
 pub type Collected = Rc<RefCell<Policy>>;
@@ -40,7 +41,7 @@ impl<'a, 's> Routes<'a, 's> {
         let paths = handler.paths();
         let mut found = false;
         for (path, item) in &paths.paths {
-            for (method, operation) in operations(item) {
+            for (method, operation) in operations_of(item) {
                 found = true;
                 self.policy.borrow_mut().add(Rule {
                     method,
@@ -55,19 +56,6 @@ impl<'a, 's> Routes<'a, 's> {
         self.cfg.service(handler);
         self
     }
-}
-
-/// The operations of a path item with their methods.
-pub fn operations(item: &PathItem) -> impl Iterator<Item = (&'static str, &Operation)> {
-    [
-        ("GET", &item.get),
-        ("POST", &item.post),
-        ("PUT", &item.put),
-        ("PATCH", &item.patch),
-        ("DELETE", &item.delete),
-    ]
-    .into_iter()
-    .filter_map(|(method, operation)| operation.as_ref().map(|o| (method, o)))
 }
 
 /// The operation's one 2xx (200 when it declares none).

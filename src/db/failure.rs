@@ -65,3 +65,12 @@ pub fn classify(e: &diesel::result::Error) -> Failure {
     }
     Failure::Other
 }
+
+/// What a diesel error somewhere in `cause`'s chain (an internal error wrapping a failed query)
+/// means, if there is one.
+pub fn wrapped(cause: &anyhow::Error) -> Option<Failure> {
+    cause
+        .chain()
+        .find_map(|c| c.downcast_ref::<diesel::result::Error>())
+        .map(classify)
+}

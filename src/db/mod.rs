@@ -454,10 +454,7 @@ impl StoreFailure for DomainError {
     fn reclassified(self) -> Self {
         let failure = match &self {
             DomainError::Storage(e) => classify(e),
-            DomainError::Internal(cause) => cause
-                .chain()
-                .find_map(|c| c.downcast_ref::<diesel::result::Error>())
-                .map_or(Failure::Other, classify),
+            DomainError::Internal(cause) => failure::wrapped(cause).unwrap_or(Failure::Other),
             _ => return self,
         };
         let message = self.to_string();

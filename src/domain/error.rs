@@ -83,10 +83,6 @@ impl fmt::Debug for DomainError {
 }
 
 impl DomainError {
-    pub fn invalid(field: impl Into<String>, message: impl Into<String>) -> Self {
-        DomainError::Invalid(vec![FieldError::new(field, message)])
-    }
-
     pub fn not_found(resource: &'static str, id: impl fmt::Display) -> Self {
         DomainError::NotFound {
             resource,

@@ -73,11 +73,6 @@ impl ProposalWindow {
         proposed_at + self.ttl
     }
 
-    /// True when a proposal made at `proposed_at` has expired at `now`.
-    pub fn has_expired(&self, proposed_at: NaiveDateTime, now: NaiveDateTime) -> bool {
-        now >= self.expires_at(proposed_at)
-    }
-
     /// Proposals made at or before this moment have expired at `now`.
     pub fn expired_if_made_by(&self, now: NaiveDateTime) -> NaiveDateTime {
         now - self.ttl

@@ -111,9 +111,8 @@ impl Scheduler {
             })
             .await?;
         for id in due {
-            let ttl = window.ttl;
             report.expired += usize::from(
-                self.item(now, move |tx| ops::pairings::expire(tx, &id, ttl))
+                self.item(now, move |tx| ops::pairings::expire(tx, &id, &window))
                     .await?,
             );
         }
@@ -125,9 +124,8 @@ impl Scheduler {
             })
             .await?;
         for id in due {
-            let ttl = window.ttl;
             report.reminded += usize::from(
-                self.item(now, move |tx| ops::pairings::remind(tx, &id, ttl))
+                self.item(now, move |tx| ops::pairings::remind(tx, &id, &window))
                     .await?,
             );
         }

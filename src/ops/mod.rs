@@ -2,7 +2,7 @@
 //! API handlers, the buddy's response pages, the scheduler's jobs).
 //!
 //! An operation gets a [`Ctx`] (who acts, in which organisation's scope, when, and the audit
-//! record of the request) and runs in one transaction, through [`change`] or [`read`]:
+//! record of the request) and runs in one transaction, through [`change`]:
 //!
 //! 1. the operation checks the caller's scope and applies the domain transition through the
 //!    store, which writes the history;
@@ -69,16 +69,6 @@ impl AppState {
         T: Send + 'static,
     {
         change(&self.db, &self.reactions, ctx, f).await
-    }
-
-    /// Runs `f` as one read (see [`read`]).
-    pub async fn read<T, E, F>(&self, ctx: Ctx, f: F) -> Result<T, E>
-    where
-        F: FnOnce(&mut DbConnection, &Ctx) -> Result<T, E> + Send + 'static,
-        E: StoreFailure,
-        T: Send + 'static,
-    {
-        read(&self.db, ctx, f).await
     }
 }
 
@@ -226,15 +216,4 @@ where
         pending.committed();
     }
     Ok(value)
-}
-
-/// Runs `f` with a connection outside any write transaction; the request's audit record is
-/// the middleware's to write.
-pub async fn read<T, E, F>(db: &Database, ctx: Ctx, f: F) -> Result<T, E>
-where
-    F: FnOnce(&mut DbConnection, &Ctx) -> Result<T, E> + Send + 'static,
-    E: StoreFailure,
-    T: Send + 'static,
-{
-    db.run(move |conn| f(conn, &ctx)).await
 }

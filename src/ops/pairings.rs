@@ -1,14 +1,12 @@
 //! Pairings: proposing a buddy for a request, the buddy's answer (by staff or through the
 //! buddy's response link), the introduction, the end, and the scheduler's expiry and reminder.
 
-use chrono::Duration;
-
 use super::{Event, Tx};
 use crate::domain::actor::Actor;
 use crate::domain::buddy::PendingProposals;
 use crate::domain::error::DomainResult;
 use crate::domain::ids::{BuddyId, PairingId, RequestId};
-use crate::domain::pairing::{PairingAction, PairingState};
+use crate::domain::pairing::{PairingAction, PairingState, ProposalWindow};
 use crate::respond::tokens;
 use crate::store::buddies::BuddyRow;
 use crate::store::pairings::{self as store, Ending, PairingRow};
@@ -109,14 +107,16 @@ pub(super) fn follow_buddy(
     Ok(())
 }
 
-/// Expires proposal `id` if it is still unanswered after `ttl` (the scheduler). `false` when
+/// Expires proposal `id` if it is still unanswered past its `window` (the scheduler). `false` when
 /// there is nothing to do (answered meanwhile, or not due).
-pub fn expire(tx: &mut Tx<'_>, id: &PairingId, ttl: Duration) -> DomainResult<bool> {
+pub fn expire(tx: &mut Tx<'_>, id: &PairingId, window: &ProposalWindow) -> DomainResult<bool> {
     let pairing = store::find(tx.conn, id)?;
-    if pairing.state()? != PairingState::Proposed || pairing.proposed_at > tx.now() - ttl {
+    if pairing.state()? != PairingState::Proposed
+        || pairing.proposed_at > window.expired_if_made_by(tx.now())
+    {
         return Ok(false);
     }
-    let reason = format!("no answer within {} hours", ttl.num_hours());
+    let reason = format!("no answer within {} hours", window.ttl.num_hours());
     move_by(
         tx,
         id,
@@ -128,10 +128,11 @@ pub fn expire(tx: &mut Tx<'_>, id: &PairingId, ttl: Duration) -> DomainResult<bo
     Ok(true)
 }
 
-/// Marks the one reminder of proposal `id` as due, if it is still unanswered within `ttl` and
+/// Marks the one reminder of proposal `id` as due, if it is still unanswered within its `window` and
 /// none went out (the scheduler). `false` when there is nothing to do.
-pub fn remind(tx: &mut Tx<'_>, id: &str, ttl: Duration) -> DomainResult<bool> {
-    if !store::mark_reminded(tx.conn, id, tx.now(), ttl)? {
+pub fn remind(tx: &mut Tx<'_>, id: &str, window: &ProposalWindow) -> DomainResult<bool> {
+    let now = tx.now();
+    if !store::mark_reminded(tx.conn, id, now, window.expired_if_made_by(now))? {
         return Ok(false);
     }
     let pairing = store::find(tx.conn, id)?;

@@ -266,12 +266,12 @@ async fn respond(
             let lookup = inspect(tx.conn, &token, now)?;
             let Lookup::Known(found, verdict) = lookup else {
                 tx.unchanged();
-                return Ok((None, Err(Unavailable::Invalid), None));
+                return Ok((None, Err(Unavailable::Invalid)));
             };
             let client_ref = requests::client_ref_of(tx.conn, &found.pairing.request_id)?;
             tx.ctx.acted_by(Actor::Buddy(found.buddy.id.to_string()));
             tx.ctx.object(&found.pairing.id);
-            tx.ctx.concerns(client_ref.clone());
+            tx.ctx.concerns(client_ref);
             let result = match (verdict, form) {
                 (Err(why), _) => Err(why),
                 (Ok(_), None) => Err(Unavailable::BadForm),
@@ -287,35 +287,28 @@ async fn respond(
             if result.is_err() {
                 tx.unchanged();
             }
-            Ok((Some(found), result, client_ref))
+            Ok((Some(found), result))
         })
         .await?;
     let notices = &state.reactions.notices;
     match outcome {
-        (None, why, _) => unavailable(
+        (None, why) => unavailable(
             notices,
             &req,
             None,
             why.err().unwrap_or(Unavailable::Invalid),
         ),
-        (Some(found), result, client_ref) => {
-            note_subject(
-                &req,
-                Actor::Buddy(found.buddy.id.to_string()),
-                &found.pairing.id,
-                client_ref,
-            );
-            match result {
-                Ok(answer) => page(
-                    notices,
-                    StatusCode::OK,
-                    "answered",
-                    &found.buddy.mail_language,
-                    context! { answer => answer.as_str() },
-                ),
-                Err(why) => unavailable(notices, &req, Some(&found.buddy), why),
-            }
-        }
+        // The change noted the buddy, the pairing and the client for the audit record.
+        (Some(found), result) => match result {
+            Ok(answer) => page(
+                notices,
+                StatusCode::OK,
+                "answered",
+                &found.buddy.mail_language,
+                context! { answer => answer.as_str() },
+            ),
+            Err(why) => unavailable(notices, &req, Some(&found.buddy), why),
+        },
     }
 }
 

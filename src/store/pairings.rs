@@ -346,18 +346,19 @@ pub fn due_reminders(
 }
 
 /// Stamps the reminder of proposal `id`, guarded: only while it is unanswered, not yet expired
-/// (made after `now - ttl`) and not reminded. `false` when the guard no longer holds.
+/// (made after `expired_by`, see [`crate::domain::pairing::ProposalWindow`]) and not reminded.
+/// `false` when the guard no longer holds.
 pub fn mark_reminded(
     conn: &mut DbConnection,
     id: &str,
     now: NaiveDateTime,
-    ttl: chrono::Duration,
+    expired_by: NaiveDateTime,
 ) -> QueryResult<bool> {
     let marked = diesel::update(
         pairings::table
             .filter(pairings::id.eq(id))
             .filter(pairings::state.eq(PairingState::Proposed.as_str()))
-            .filter(pairings::proposed_at.gt(now - ttl))
+            .filter(pairings::proposed_at.gt(expired_by))
             .filter(pairings::reminder_sent_at.is_null()),
     )
     .set(pairings::reminder_sent_at.eq(now))
