@@ -16,7 +16,8 @@ use crate::domain::values::{canonical_email, Check, MAX_EMAIL};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::Json;
 use crate::http::rate_limit::address_key;
-use crate::store::staff::{self as store, LoginOutcome};
+use crate::ops::admin::LoginOutcome;
+use crate::store::staff as store;
 
 pub fn configure(routes: &mut Routes<'_, '_>) {
     routes

@@ -16,7 +16,7 @@ use crate::domain::values::Check;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::Query;
 use crate::http::pagination::PageRequest;
-use crate::mail::outbox::{self as store, ListFilter, OutboxRow, OutboxState};
+use crate::store::outbox::{self as store, ListFilter, OutboxRow, OutboxState};
 
 pub fn configure(routes: &mut Routes<'_, '_>) {
     routes

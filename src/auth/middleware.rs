@@ -8,7 +8,7 @@ use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage, ResponseError};
 
 use super::policy::{Access, Policy};
-use super::token::{self, TokenKind};
+use super::token;
 use super::{Identity, Role};
 use crate::audit::Attempt;
 use crate::domain::actor::Actor;
@@ -16,7 +16,6 @@ use crate::error::ApiError;
 use crate::http::rate_limit::{LimitClass, RateLimiter};
 use crate::http::route;
 use crate::ops::AppState;
-use crate::store;
 
 pub const ON_BEHALF_OF: &str = "x-on-behalf-of";
 
@@ -168,20 +167,16 @@ async fn authenticate(req: &ServiceRequest) -> Result<(Identity, Standing), ApiE
     state
         .db
         .run(move |conn| -> crate::error::ApiResult<_> {
-            Ok(match presented.kind {
-                TokenKind::ApiKey => {
-                    store::api_clients::authenticate(conn, &presented, now)?.map(|holder| {
-                        let standing = if holder.organisation_active {
-                            Standing::Good
-                        } else {
-                            Standing::OrganisationInactive
-                        };
-                        (holder.identity, standing)
-                    })
-                }
-                TokenKind::StaffSession => store::staff::authenticate(conn, &presented, now)?
-                    .map(|identity| (identity, Standing::Good)),
-            })
+            Ok(
+                super::credentials::authenticate(conn, &presented, now)?.map(|holder| {
+                    let standing = if holder.organisation_active {
+                        Standing::Good
+                    } else {
+                        Standing::OrganisationInactive
+                    };
+                    (holder.identity, standing)
+                }),
+            )
         })
         .await?
         .ok_or_else(|| ApiError::Unauthorized("the token is unknown, expired or revoked".into()))

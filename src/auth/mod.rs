@@ -3,36 +3,14 @@
 //! route without a rule is refused (deny by default). Object-level checks (a case system sees
 //! only its own organisation's requests) are made by the handlers through [`Identity::scope`].
 
+pub mod credentials;
 pub mod middleware;
 pub mod password;
 pub mod policy;
 pub mod token;
 
 use crate::domain::actor::Actor;
-use crate::string_enum;
-
-string_enum! {
-    /// What an authenticated caller is.
-    Role {
-        Admin => "admin",
-        Coordinator => "coordinator",
-        CaseSystem => "case_system",
-    }
-}
-
-string_enum! {
-    /// The roles a staff account can have.
-    StaffRole { Coordinator => "coordinator", Admin => "admin" }
-}
-
-impl From<StaffRole> for Role {
-    fn from(role: StaffRole) -> Self {
-        match role {
-            StaffRole::Admin => Role::Admin,
-            StaffRole::Coordinator => Role::Coordinator,
-        }
-    }
-}
+pub use crate::domain::actor::{Role, StaffRole};
 
 /// Why a case system may not name an organisation in a body.
 pub const ORGANISATION_FROM_KEY: &str = "must be left out: it is the organisation of your API key";

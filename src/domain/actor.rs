@@ -1,5 +1,7 @@
 //! Who performs an action. Written to every history record.
 
+use crate::string_enum;
+
 /// The acting party of a request. Authentication (a later step) decides which one a caller is;
 /// until then every API caller is `Unauthenticated`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,6 +32,29 @@ impl Actor {
         match self {
             Actor::Staff(id) | Actor::ApiClient(id) | Actor::Buddy(id) => Some(id),
             Actor::Unauthenticated | Actor::System => None,
+        }
+    }
+}
+
+string_enum! {
+    /// What an authenticated caller is.
+    Role {
+        Admin => "admin",
+        Coordinator => "coordinator",
+        CaseSystem => "case_system",
+    }
+}
+
+string_enum! {
+    /// The roles a staff account can have.
+    StaffRole { Coordinator => "coordinator", Admin => "admin" }
+}
+
+impl From<StaffRole> for Role {
+    fn from(role: StaffRole) -> Self {
+        match role {
+            StaffRole::Admin => Role::Admin,
+            StaffRole::Coordinator => Role::Coordinator,
         }
     }
 }

@@ -24,7 +24,6 @@ use std::sync::Arc;
 use chrono::NaiveDateTime;
 use minijinja::{context, Value};
 
-use super::outbox::{self, Message, OutboxRow, KIND_DEAD_LETTER_ALERT};
 use crate::config::Settings;
 use crate::db::DbConnection;
 use crate::domain::error::{DomainError, DomainResult};
@@ -33,6 +32,7 @@ use crate::respond::links::{marker_value, Answer, Links};
 use crate::respond::tokens;
 use crate::store::buddies::{self, BuddyRow};
 use crate::store::organisations;
+use crate::store::outbox::{self, Message, OutboxRow, KIND_DEAD_LETTER_ALERT};
 use crate::store::pairings::PairingRow;
 use crate::store::requests::{self, RequestRow};
 use crate::templates::Templates;

@@ -10,8 +10,8 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
-use super::outbox::FailureKind;
 use crate::config::{MailSettings, MailTransportKind, SmtpTls};
+use crate::store::outbox::FailureKind;
 
 pub enum Transport {
     /// Writes `<outbox id>.eml` into `dir`, atomically (a temporary file, then a rename).

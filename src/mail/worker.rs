@@ -12,12 +12,12 @@ use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 
 use super::notices::Notices;
-use super::outbox::{self, FailureKind, FailureOutcome, OutboxRow, RetryPolicy};
 use super::transport::{SendError, Transport};
 use crate::config::MailSettings;
 use crate::db::Database;
 use crate::domain::clock::Clock;
 use crate::domain::error::DomainResult;
+use crate::store::outbox::{self, FailureKind, FailureOutcome, OutboxRow, RetryPolicy};
 
 pub struct MailWorker {
     pub db: Database,

@@ -5,13 +5,15 @@
 use chrono::NaiveDateTime;
 
 use super::Tx;
+use crate::auth::token::{self, TokenKind};
 use crate::auth::StaffRole;
+use crate::db::DbConnection;
 use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::organisation::OrganisationAction;
 use crate::domain::session::LoginPolicy;
-use crate::store::api_clients::{self, ApiClientRow, ApiKeyRow, NewKey};
+use crate::store::api_clients::{self, ApiClientRow, ApiKeyRow};
 use crate::store::organisations::{self, OrganisationRow};
-use crate::store::staff::{self, LoginOutcome, StaffRow};
+use crate::store::staff::{self, LoginCheck, StaffRow};
 
 /// Takes a new organisation into the programme.
 pub fn create_organisation(tx: &mut Tx<'_>, name: String) -> DomainResult<OrganisationRow> {
@@ -98,6 +100,19 @@ pub fn update_staff(tx: &mut Tx<'_>, id: &str, change: StaffChange) -> DomainRes
     Ok(row)
 }
 
+/// A successful login: the token (shown once) and when it expires.
+pub struct Session {
+    pub token: String,
+    pub expires_at: NaiveDateTime,
+    pub staff: StaffRow,
+}
+
+pub enum LoginOutcome {
+    Success(Box<Session>),
+    /// Wrong e-mail, wrong password, inactive or locked account: the caller learns none of these.
+    Refused,
+}
+
 /// The second half of a login, once the password was checked outside the transaction: the
 /// session, or the failure counted against the source.
 pub fn log_in(
@@ -107,7 +122,42 @@ pub fn log_in(
     verified: bool,
     policy: LoginPolicy,
 ) -> DomainResult<LoginOutcome> {
-    staff::record_login(tx.conn, staff_id, source, verified, policy, tx.ctx.now)
+    let now = tx.ctx.now;
+    Ok(
+        match staff::record_login(tx.conn, staff_id, source, verified, policy, now)? {
+            LoginCheck::Passed(staff) => {
+                let expires_at = now + policy.session_ttl;
+                let token = open_session(tx.conn, &staff.id, now, expires_at)?;
+                LoginOutcome::Success(Box::new(Session {
+                    token,
+                    expires_at,
+                    staff: *staff,
+                }))
+            }
+            LoginCheck::Refused => LoginOutcome::Refused,
+        },
+    )
+}
+
+/// Opens a session of a staff account until `expires_at`, without a password check: the end of
+/// a login, and what tools that already know who the user is use (the test harness). Returns the
+/// token, which is shown once and stored only as a hash.
+pub fn open_session(
+    conn: &mut DbConnection,
+    staff_id: &str,
+    now: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> DomainResult<String> {
+    let minted = token::mint(TokenKind::StaffSession);
+    staff::open_session(
+        conn,
+        staff_id,
+        minted.id,
+        minted.secret_hash,
+        now,
+        expires_at,
+    )?;
+    Ok(minted.token)
 }
 
 /// Ends a staff session.
@@ -124,7 +174,7 @@ pub fn create_api_client(
     key_expires_at: Option<NaiveDateTime>,
 ) -> DomainResult<(ApiClientRow, NewKey)> {
     let client = api_clients::create(tx.conn, organisation_id, name, tx.ctx.now)?;
-    let key = api_clients::create_key(tx.conn, &client.id, key_expires_at, tx.ctx.now)?;
+    let key = issue_key(tx, &client.id, key_expires_at)?;
     Ok((client, key))
 }
 
@@ -137,13 +187,31 @@ pub fn revoke_api_client(
     Ok((row, api_clients::keys(tx.conn, id)?))
 }
 
-/// Issues another key of an API client.
+/// A new key: its row and the token, which is shown once and never stored.
+pub struct NewKey {
+    pub row: ApiKeyRow,
+    pub token: String,
+}
+
+/// Issues another key of an API client that is not revoked.
 pub fn issue_key(
     tx: &mut Tx<'_>,
     client_id: &str,
     expires_at: Option<NaiveDateTime>,
 ) -> DomainResult<NewKey> {
-    api_clients::create_key(tx.conn, client_id, expires_at, tx.ctx.now)
+    let minted = token::mint(TokenKind::ApiKey);
+    let row = api_clients::create_key(
+        tx.conn,
+        client_id,
+        minted.id,
+        minted.secret_hash,
+        expires_at,
+        tx.ctx.now,
+    )?;
+    Ok(NewKey {
+        row,
+        token: minted.token,
+    })
 }
 
 /// Revokes one key of an API client.

@@ -4,8 +4,8 @@
 use super::{Event, Tx};
 use crate::domain::buddy::{BuddyAction, PendingProposals};
 use crate::domain::error::DomainResult;
-use crate::mail::outbox;
 use crate::store::buddies::{self as store, BuddyRow, ProfileChange};
+use crate::store::outbox;
 use crate::store::pairings::ENTITY as PAIRING;
 use crate::store::privacy;
 

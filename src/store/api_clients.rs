@@ -1,23 +1,16 @@
 //! API clients (case-management systems) and their keys.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::organisations;
 use super::page::PageRequest;
-use crate::auth::token::{self, Presented, TokenKind};
-use crate::auth::{Identity, Role};
 use crate::db::schema::{api_clients, api_keys, organisations as organisations_table};
 use crate::db::{is_unique_violation, DbConnection};
-use crate::domain::actor::Actor;
 use crate::domain::error::{DomainError, DomainResult};
-use crate::domain::organisation::OrganisationState;
 
 pub const ENTITY: &str = "api_client";
-
-/// `last_used_at` is written at most this often per key, not on every request.
-const LAST_USED_RESOLUTION: i64 = 60;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = api_clients)]
@@ -39,12 +32,6 @@ pub struct ApiKeyRow {
     pub expires_at: Option<NaiveDateTime>,
     pub last_used_at: Option<NaiveDateTime>,
     pub revoked_at: Option<NaiveDateTime>,
-}
-
-/// A new key: its row and the token, which is shown once and never stored.
-pub struct NewKey {
-    pub row: ApiKeyRow,
-    pub token: String,
 }
 
 pub fn create(
@@ -127,13 +114,16 @@ pub fn keys_of(
     Ok(grouped)
 }
 
-/// Issues a key for a client that is not revoked.
+/// Stores a key of a client that is not revoked: its id and the hash of its secret (the token
+/// itself is never stored).
 pub fn create_key(
     conn: &mut DbConnection,
     client_id: &str,
+    key_id: String,
+    secret_hash: String,
     expires_at: Option<NaiveDateTime>,
     now: NaiveDateTime,
-) -> DomainResult<NewKey> {
+) -> DomainResult<ApiKeyRow> {
     let client = find(conn, client_id)?;
     if client.revoked_at.is_some() {
         return Err(DomainError::Conflict {
@@ -142,11 +132,10 @@ pub fn create_key(
             detail: "a revoked API client gets no new keys".into(),
         });
     }
-    let minted = token::mint(TokenKind::ApiKey);
     let row = ApiKeyRow {
-        id: minted.id,
+        id: key_id,
         client_id: client_id.to_owned(),
-        secret_hash: minted.secret_hash,
+        secret_hash,
         created_at: now,
         expires_at,
         last_used_at: None,
@@ -155,10 +144,7 @@ pub fn create_key(
     diesel::insert_into(api_keys::table)
         .values(&row)
         .execute(conn)?;
-    Ok(NewKey {
-        row,
-        token: minted.token,
-    })
+    Ok(row)
 }
 
 pub fn revoke_key(
@@ -215,58 +201,28 @@ pub fn revoke(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> DomainRe
     })
 }
 
-/// A valid API key: who it is, and whether its organisation takes part in the programme.
-#[derive(Debug, Clone)]
-pub struct KeyHolder {
-    pub identity: Identity,
-    /// `false` once the organisation is deactivated: its keys are refused until it is
-    /// reactivated (see [`crate::auth::middleware`]).
-    pub organisation_active: bool,
-}
-
-/// The identity behind an API key, if it is valid now. Notes the key's use.
-pub fn authenticate(
+/// A key with its client and the state of the client's organisation, by the key's id (whether it
+/// is valid is the caller's to decide: see `auth::credentials`).
+pub fn find_key(
     conn: &mut DbConnection,
-    presented: &Presented,
-    now: NaiveDateTime,
-) -> DomainResult<Option<KeyHolder>> {
-    let found: Option<(ApiKeyRow, ApiClientRow, String)> = api_keys::table
+    key_id: &str,
+) -> QueryResult<Option<(ApiKeyRow, ApiClientRow, String)>> {
+    api_keys::table
         .inner_join(api_clients::table.inner_join(organisations_table::table))
-        .filter(api_keys::id.eq(&presented.id))
+        .filter(api_keys::id.eq(key_id))
         .select((
             ApiKeyRow::as_select(),
             ApiClientRow::as_select(),
             organisations_table::state,
         ))
         .first(conn)
-        .optional()?;
-    let Some((key, client, organisation_state)) = found else {
-        return Ok(None);
-    };
-    let valid = presented.matches(&key.secret_hash)
-        && key.revoked_at.is_none()
-        && client.revoked_at.is_none()
-        && key.expires_at.is_none_or(|at| at > now);
-    if !valid {
-        return Ok(None);
-    }
-    let stale = key
-        .last_used_at
-        .is_none_or(|at| now - at >= Duration::seconds(LAST_USED_RESOLUTION));
-    if stale {
-        diesel::update(api_keys::table)
-            .filter(api_keys::id.eq(&key.id))
-            .set(api_keys::last_used_at.eq(now))
-            .execute(conn)?;
-    }
-    Ok(Some(KeyHolder {
-        identity: Identity {
-            role: Role::CaseSystem,
-            actor: Actor::ApiClient(client.id),
-            organisation_id: Some(client.organisation_id),
-            credential_id: key.id,
-            on_behalf_of: None,
-        },
-        organisation_active: organisation_state == OrganisationState::Active.as_str(),
-    }))
+        .optional()
+}
+
+/// Notes when a key was last used.
+pub fn note_use(conn: &mut DbConnection, key_id: &str, now: NaiveDateTime) -> QueryResult<usize> {
+    diesel::update(api_keys::table)
+        .filter(api_keys::id.eq(key_id))
+        .set(api_keys::last_used_at.eq(now))
+        .execute(conn)
 }

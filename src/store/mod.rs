@@ -9,6 +9,7 @@ pub mod exclusions;
 pub mod exit_interviews;
 pub mod history;
 pub mod organisations;
+pub mod outbox;
 pub mod page;
 pub mod pairings;
 pub mod privacy;

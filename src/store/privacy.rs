@@ -160,7 +160,7 @@ fn anonymise_request(
         .load(conn)?;
     scrub_pairings(conn, &pairing_ids, now)?;
     // The buddy's confirmation mail held the client's contact details.
-    crate::mail::outbox::erase_contents(conn, pairings::ENTITY, &pairing_ids, now)?;
+    super::outbox::erase_contents(conn, pairings::ENTITY, &pairing_ids, now)?;
     // An ended request needs no exclusions, and their reasons are typed by staff.
     diesel::delete(request_exclusions::table.filter(request_exclusions::request_id.eq(id)))
         .execute(conn)?;

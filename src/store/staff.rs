@@ -6,11 +6,9 @@ use uuid::Uuid;
 
 use super::page::PageRequest;
 use super::{concurrent_change, parse_stored};
-use crate::auth::token::{self, Presented, TokenKind};
-use crate::auth::{Identity, StaffRole};
 use crate::db::schema::{login_throttle, staff, staff_sessions};
 use crate::db::{is_unique_violation, DbConnection};
-use crate::domain::actor::Actor;
+use crate::domain::actor::StaffRole;
 use crate::domain::error::{DomainError, DomainResult};
 
 pub const ENTITY: &str = "staff";
@@ -173,15 +171,11 @@ pub fn revoke_sessions(
 
 pub use crate::domain::session::LoginPolicy;
 
-/// A successful login: the token (shown once) and when it expires.
-pub struct Session {
-    pub token: String,
-    pub expires_at: NaiveDateTime,
-    pub staff: StaffRow,
-}
-
-pub enum LoginOutcome {
-    Success(Box<Session>),
+/// What the login bookkeeping decided.
+pub enum LoginCheck {
+    /// The password was right, the account is active and the source is not locked out: the
+    /// account (its failures cleared), for which a session may be opened.
+    Passed(Box<StaffRow>),
     /// Wrong e-mail, wrong password, inactive or locked account: the caller learns none of these.
     Refused,
 }
@@ -190,7 +184,7 @@ pub enum LoginOutcome {
 /// any transaction (argon2id is slow by design; holding the write lock meanwhile would stall every
 /// writer). Records the outcome for the account and the `source` it came from (the key of the
 /// peer address), and opens a session if the password was right, the account is active and that
-/// source is not locked out of it.
+/// source is not locked out of it: then the caller opens the session ([`open_session`]).
 ///
 /// The lockout is kept per account **and** source (OWASP's advice), with a progressive delay:
 /// after `max_failures` consecutive failures from one source, that source is refused for the
@@ -209,7 +203,7 @@ pub fn record_login(
     password_verified: bool,
     policy: LoginPolicy,
     now: NaiveDateTime,
-) -> DomainResult<LoginOutcome> {
+) -> DomainResult<LoginCheck> {
     // Lock the row (PostgreSQL) so that concurrent attempts count one after the other.
     diesel::update(staff::table)
         .filter(staff::id.eq(staff_id))
@@ -218,7 +212,7 @@ pub fn record_login(
     let mut row = find(conn, staff_id)?;
     let read_at = row.updated_at;
     if !row.active {
-        return Ok(LoginOutcome::Refused);
+        return Ok(LoginCheck::Refused);
     }
     let throttle: Option<ThrottleRow> = login_throttle::table
         .find((staff_id, source))
@@ -230,7 +224,7 @@ pub fn record_login(
         .and_then(|t| t.locked_until)
         .is_some_and(|until| until > now)
     {
-        return Ok(LoginOutcome::Refused);
+        return Ok(LoginCheck::Refused);
     }
     if !password_verified {
         let mut pair = throttle.clone().unwrap_or_else(|| ThrottleRow {
@@ -262,7 +256,7 @@ pub fn record_login(
         row.failed_logins += 1;
         row.updated_at = now;
         save(conn, &row, read_at)?;
-        return Ok(LoginOutcome::Refused);
+        return Ok(LoginCheck::Refused);
     }
     diesel::delete(login_throttle::table.find((staff_id, source))).execute(conn)?;
     row.failed_logins = 0;
@@ -273,13 +267,7 @@ pub fn record_login(
         .first::<Option<NaiveDateTime>>(conn)?;
     row.updated_at = now;
     save(conn, &row, read_at)?;
-    let token = open_session(conn, &row.id, policy.session_ttl, now)?;
-    let expires_at = now + policy.session_ttl;
-    Ok(LoginOutcome::Success(Box::new(Session {
-        token,
-        expires_at,
-        staff: row,
-    })))
+    Ok(LoginCheck::Passed(Box::new(row)))
 }
 
 /// Lifts every lock on an account's logins and forgets its failures (an administrator's unlock).
@@ -288,27 +276,28 @@ pub fn clear_login_throttle(conn: &mut DbConnection, staff_id: &str) -> QueryRes
         .execute(conn)
 }
 
-/// Opens a session without a password check, for `ttl`: used by the test harness and by
-/// tools that already established who the user is. Returns the token.
+/// Stores a new session of an account until `expires_at`: its id and the hash of its secret
+/// (the token itself is never stored).
 pub fn open_session(
     conn: &mut DbConnection,
     staff_id: &str,
-    ttl: Duration,
+    session_id: String,
+    token_hash: String,
     now: NaiveDateTime,
-) -> QueryResult<String> {
-    let minted = token::mint(TokenKind::StaffSession);
+    expires_at: NaiveDateTime,
+) -> QueryResult<SessionRow> {
     let session = SessionRow {
-        id: minted.id,
+        id: session_id,
         staff_id: staff_id.to_owned(),
-        token_hash: minted.secret_hash,
+        token_hash,
         created_at: now,
-        expires_at: now + ttl,
+        expires_at,
         revoked_at: None,
     };
     diesel::insert_into(staff_sessions::table)
         .values(&session)
         .execute(conn)?;
-    Ok(minted.token)
+    Ok(session)
 }
 
 pub fn logout(conn: &mut DbConnection, session_id: &str, now: NaiveDateTime) -> QueryResult<usize> {
@@ -319,33 +308,16 @@ pub fn logout(conn: &mut DbConnection, session_id: &str, now: NaiveDateTime) -> 
         .execute(conn)
 }
 
-/// The identity behind a staff session token, if it is valid now.
-pub fn authenticate(
+/// A session with its account, by the session's id (whether it is valid is the caller's to
+/// decide: see `auth::credentials`).
+pub fn find_session(
     conn: &mut DbConnection,
-    presented: &Presented,
-    now: NaiveDateTime,
-) -> DomainResult<Option<Identity>> {
-    let found: Option<(SessionRow, StaffRow)> = staff_sessions::table
+    session_id: &str,
+) -> QueryResult<Option<(SessionRow, StaffRow)>> {
+    staff_sessions::table
         .inner_join(staff::table)
-        .filter(staff_sessions::id.eq(&presented.id))
+        .filter(staff_sessions::id.eq(session_id))
         .select((SessionRow::as_select(), StaffRow::as_select()))
         .first(conn)
-        .optional()?;
-    let Some((session, account)) = found else {
-        return Ok(None);
-    };
-    let valid = presented.matches(&session.token_hash)
-        && session.revoked_at.is_none()
-        && session.expires_at > now
-        && account.active;
-    if !valid {
-        return Ok(None);
-    }
-    Ok(Some(Identity {
-        role: account.role()?.into(),
-        actor: Actor::Staff(account.id),
-        organisation_id: None,
-        credential_id: session.id,
-        on_behalf_of: None,
-    }))
+        .optional()
 }

@@ -12,10 +12,10 @@ use std::time::{Duration, Instant};
 use std::sync::Arc;
 
 use maatje::mail::notices::Notices;
-use maatje::mail::outbox::{self, Message, OutboxRow};
 use maatje::mail::transport::Transport;
 use maatje::mail::worker::MailWorker;
 use maatje::respond::links::Links;
+use maatje::store::outbox::{self, Message, OutboxRow};
 
 use crate::helpers::{spawn_app_sharing, spawn_app_with, TestApp};
 pub use crate::smtp::SmtpSink;

@@ -834,7 +834,7 @@ async fn mail_contents_go_once_sent_or_when_the_people_in_them_are_erased() {
         assert_eq!(row.state, "dead", "never sent: {row:?}");
         assert_eq!(
             row.last_error.as_deref(),
-            Some(maatje::mail::outbox::CONTENTS_ERASED)
+            Some(maatje::store::outbox::CONTENTS_ERASED)
         );
         let retry = app
             .post_empty(&format!("/v1/outbox/{}/retry", row.id))

@@ -204,11 +204,11 @@ impl TestApp {
                     staff_password_hash(),
                     now,
                 )?;
-                let token = maatje::store::staff::open_session(
+                let token = maatje::ops::admin::open_session(
                     c,
                     &row.id,
-                    chrono::Duration::days(3650),
                     now,
+                    now + chrono::Duration::days(3650),
                 )?;
                 Ok::<_, maatje::domain::error::DomainError>((row.id, token))
             })

@@ -402,7 +402,7 @@ pub struct ListFilter {
 pub fn list(
     conn: &mut DbConnection,
     filter: &ListFilter,
-    page: &crate::http::pagination::PageRequest,
+    page: &super::page::PageRequest,
 ) -> DomainResult<Vec<OutboxRow>> {
     let mut query = outbox::table
         .order(outbox::id.asc())
