@@ -13,6 +13,7 @@ use maatje::startup::Application;
 use reqwest::Method;
 use serde_json::{json, Value};
 
+use crate::access::{Row, ADMIN};
 use crate::fixtures::{
     act, active_buddy, candidate, open_request, organisation, pairing_in, profile, propose,
     request_body,
@@ -21,6 +22,12 @@ use crate::helpers::{
     assert_invalid_fields, assert_problem, check_exchange, create_organisation, id_of, spawn_app,
     spec_paths, start_time, time_of, with_query, Response, Sent, TestApp,
 };
+
+/// Who may call this module's operations (collected by `access.rs`'s matrix).
+pub(crate) const ACCESS: &[Row] = &[
+    // The audit trail, retention, legal holds, erasure and export: administrators only.
+    ("GET", "/v1/audit", ADMIN),
+];
 
 /// The one record `response`'s request wrote, found by the service's own request id.
 async fn record_of(app: &TestApp, response: &Response) -> Value {

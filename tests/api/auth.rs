@@ -8,11 +8,29 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
+use crate::access::{Row, ADMIN, ANY, PUBLIC, STAFF};
 use crate::helpers::{
     assert_invalid_fields, assert_problem, create_organisation, id_of, spawn_app, spawn_app_with,
     start_time, time_of, Method, Response, TestApp, STAFF_PASSWORD,
 };
 use maatje::auth::StaffRole;
+
+/// Who may call this module's operations (collected by `access.rs`'s matrix).
+pub(crate) const ACCESS: &[Row] = &[
+    ("POST", "/v1/auth/login", PUBLIC),
+    ("POST", "/v1/auth/logout", STAFF),
+    ("GET", "/v1/auth/me", ANY),
+    ("POST", "/v1/staff", ADMIN),
+    ("GET", "/v1/staff", ADMIN),
+    ("GET", "/v1/staff/{id}", ADMIN),
+    ("PATCH", "/v1/staff/{id}", ADMIN),
+    ("POST", "/v1/api-clients", ADMIN),
+    ("GET", "/v1/api-clients", ADMIN),
+    ("GET", "/v1/api-clients/{id}", ADMIN),
+    ("POST", "/v1/api-clients/{id}/revoke", ADMIN),
+    ("POST", "/v1/api-clients/{id}/keys", ADMIN),
+    ("POST", "/v1/api-clients/{id}/keys/{key_id}/revoke", ADMIN),
+];
 
 const TTL: &str = "MAATJE__AUTH__SESSION_TTL_MINUTES";
 const MAX_FAILURES: &str = "MAATJE__AUTH__MAX_FAILED_LOGINS";

@@ -3,8 +3,23 @@
 use chrono::Duration;
 use serde_json::{json, Value};
 
+use crate::access::{Row, STAFF};
 use crate::fixtures::{act, active_buddy, candidate, organisation, pairing_in, profile, state_of};
 use crate::helpers::{assert_invalid_fields, assert_problem, id_of, spawn_app, TestApp};
+
+/// Who may call this module's operations (collected by `access.rs`'s matrix).
+pub(crate) const ACCESS: &[Row] = &[
+    ("POST", "/v1/buddies", STAFF),
+    ("GET", "/v1/buddies", STAFF),
+    ("GET", "/v1/buddies/{id}", STAFF),
+    ("PATCH", "/v1/buddies/{id}", STAFF),
+    ("POST", "/v1/buddies/{id}/start-screening", STAFF),
+    ("POST", "/v1/buddies/{id}/activate", STAFF),
+    ("POST", "/v1/buddies/{id}/pause", STAFF),
+    ("POST", "/v1/buddies/{id}/resume", STAFF),
+    ("POST", "/v1/buddies/{id}/retire", STAFF),
+    ("GET", "/v1/buddies/{id}/history", STAFF),
+];
 
 const ACTIONS: [&str; 5] = ["start-screening", "activate", "pause", "resume", "retire"];
 

@@ -3,8 +3,17 @@
 use chrono::Duration;
 use serde_json::{json, Value};
 
+use crate::access::{Row, ANY, STAFF};
 use crate::fixtures::{organisation, profile};
 use crate::helpers::{assert_invalid_fields, assert_problem, id_of, spawn_app, TestApp};
+
+/// Who may call this module's operations (collected by `access.rs`'s matrix).
+pub(crate) const ACCESS: &[Row] = &[
+    ("POST", "/v1/exit-interviews", ANY),
+    ("GET", "/v1/exit-interviews", STAFF),
+    ("GET", "/v1/exit-interviews/{id}", STAFF),
+    ("GET", "/v1/exit-interviews/{id}/history", STAFF),
+];
 
 fn outcome(org: &str, answer: &str, candidate: Option<Value>) -> Value {
     let mut body = json!({ "organisation_id": org, "held_on": "2026-11-20", "answer": answer });

@@ -2,7 +2,14 @@
 
 use serde_json::json;
 
+use crate::access::{Row, PUBLIC};
 use crate::helpers::{assert_problem, spawn_app};
+
+/// Who may call this module's operations (collected by `access.rs`'s matrix).
+pub(crate) const ACCESS: &[Row] = &[
+    ("GET", "/v1/health/live", PUBLIC),
+    ("GET", "/v1/health/ready", PUBLIC),
+];
 
 #[tokio::test]
 async fn live_answers_ok() {

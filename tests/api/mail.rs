@@ -17,7 +17,15 @@ use maatje::mail::worker::MailWorker;
 use maatje::respond::links::Links;
 use maatje::store::outbox::{self, Message, OutboxRow};
 
+use crate::access::{Row, ADMIN};
 use crate::helpers::{spawn_app_sharing, spawn_app_with, TestApp};
+
+/// Who may call this module's operations (collected by `access.rs`'s matrix).
+pub(crate) const ACCESS: &[Row] = &[
+    // The mail outbox: administrators only.
+    ("GET", "/v1/outbox", ADMIN),
+    ("POST", "/v1/outbox/{id}/retry", ADMIN),
+];
 pub use crate::smtp::SmtpSink;
 
 pub async fn spawn_app_with_sink(sink: &SmtpSink, extra: &[(&str, &str)]) -> TestApp {

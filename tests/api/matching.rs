@@ -4,11 +4,25 @@
 use chrono::Duration;
 use serde_json::{json, Value};
 
+use crate::access::{Row, STAFF};
 use crate::fixtures::{act, active_buddy, history_actions, open_request, organisation, propose};
 use crate::helpers::{
     assert_invalid_fields, assert_problem, id_of, spawn_app, spawn_app_with, Method, TestApp,
 };
 use maatje::auth::StaffRole;
+
+/// Who may call this module's operations (collected by `access.rs`'s matrix).
+pub(crate) const ACCESS: &[Row] = &[
+    // Matching: staff only; a case system files requests but does not choose buddies.
+    ("GET", "/v1/buddy-requests/{id}/candidates", STAFF),
+    ("POST", "/v1/buddy-requests/{id}/exclusions", STAFF),
+    ("GET", "/v1/buddy-requests/{id}/exclusions", STAFF),
+    (
+        "DELETE",
+        "/v1/buddy-requests/{id}/exclusions/{buddy_id}",
+        STAFF,
+    ),
+];
 
 /// An active buddy with this profile; returns its id.
 async fn buddy(

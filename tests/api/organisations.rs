@@ -4,10 +4,21 @@
 use chrono::Duration;
 use serde_json::{json, Value};
 
+use crate::access::{Row, ADMIN, STAFF};
 use crate::helpers::{
     assert_invalid_fields, assert_problem, create_organisation, id_of, spawn_app, start_time,
     time_of, Method, TestApp, MAX_BODY_BYTES,
 };
+
+/// Who may call this module's operations (collected by `access.rs`'s matrix).
+pub(crate) const ACCESS: &[Row] = &[
+    ("POST", "/v1/organisations", ADMIN),
+    ("GET", "/v1/organisations", STAFF),
+    ("GET", "/v1/organisations/{id}", STAFF),
+    ("POST", "/v1/organisations/{id}/deactivate", ADMIN),
+    ("POST", "/v1/organisations/{id}/reactivate", ADMIN),
+    ("GET", "/v1/organisations/{id}/history", STAFF),
+];
 
 const UNKNOWN_ID: &str = "0193a5c4-0000-7000-8000-000000000000";
 

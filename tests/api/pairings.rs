@@ -3,12 +3,25 @@
 use chrono::Duration;
 use serde_json::{json, Value};
 
+use crate::access::{Row, STAFF};
 use crate::fixtures::{
     act, active_buddy, history_actions, open_request, organisation, pairing_in, propose, state_of,
 };
 use crate::helpers::{
     assert_invalid_fields, assert_problem, spawn_app, start_time, time_of, TestApp,
 };
+
+/// Who may call this module's operations (collected by `access.rs`'s matrix).
+pub(crate) const ACCESS: &[Row] = &[
+    ("POST", "/v1/pairings", STAFF),
+    ("GET", "/v1/pairings", STAFF),
+    ("GET", "/v1/pairings/{id}", STAFF),
+    ("POST", "/v1/pairings/{id}/accept", STAFF),
+    ("POST", "/v1/pairings/{id}/decline", STAFF),
+    ("POST", "/v1/pairings/{id}/activate", STAFF),
+    ("POST", "/v1/pairings/{id}/end", STAFF),
+    ("GET", "/v1/pairings/{id}/history", STAFF),
+];
 
 /// The designed lifecycle, written out independently of the implementation.
 fn legal(state: &str, action: &str) -> Option<&'static str> {

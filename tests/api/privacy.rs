@@ -5,6 +5,7 @@ use chrono::Duration;
 use maatje::auth::StaffRole;
 use serde_json::{json, Value};
 
+use crate::access::{Row, ADMIN};
 use crate::fixtures::{
     act, active_buddy, open_request, organisation, pairing_in, profile, propose, request_body,
     SIGNED_ON, TRAINED_ON, VOG_ISSUED_ON,
@@ -13,6 +14,16 @@ use crate::helpers::{
     assert_invalid_fields, assert_problem, capture_logs, create_organisation, id_of, spawn_app,
     spawn_app_with, time_of, Method, TestApp,
 };
+
+/// Who may call this module's operations (collected by `access.rs`'s matrix).
+pub(crate) const ACCESS: &[Row] = &[
+    ("POST", "/v1/privacy/retention/run", ADMIN),
+    ("POST", "/v1/buddy-requests/{id}/legal-hold", ADMIN),
+    ("POST", "/v1/privacy/clients/erase", ADMIN),
+    ("GET", "/v1/privacy/clients/export", ADMIN),
+    ("POST", "/v1/buddies/{id}/erase", ADMIN),
+    ("GET", "/v1/buddies/{id}/export", ADMIN),
+];
 
 const RETENTION_RUN: &str = "/v1/privacy/retention/run";
 const CLIENT_ERASE: &str = "/v1/privacy/clients/erase";

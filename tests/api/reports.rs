@@ -8,12 +8,19 @@ use serde_json::{json, Value};
 
 use maatje::auth::StaffRole;
 
+use crate::access::{Row, STAFF};
 use crate::fixtures::{
     act, active_buddy, profile, propose, request_body, SIGNED_ON, TRAINED_ON, VOG_ISSUED_ON,
 };
 use crate::helpers::{
     assert_invalid_fields, assert_problem, create_organisation, id_of, spawn_app, Method, TestApp,
 };
+
+/// Who may call this module's operations (collected by `access.rs`'s matrix).
+pub(crate) const ACCESS: &[Row] = &[
+    // Reports: staff only; case systems see nothing beyond their own requests.
+    ("GET", "/v1/reports/summary", STAFF),
+];
 
 /// Organisation A's name holds a comma and quotes, so the CSV form must quote it.
 const NAME_A: &str = "GI Noord, team \"Oost\"";

@@ -3,6 +3,7 @@
 use chrono::Duration;
 use serde_json::{json, Value};
 
+use crate::access::{Row, ANY};
 use crate::fixtures::{
     act, history_actions, open_request, organisation, pairing_in, request_body, state_of,
 };
@@ -10,6 +11,15 @@ use crate::helpers::{
     assert_invalid_fields, assert_problem, create_organisation, id_of, spawn_app, start_time,
     time_of,
 };
+
+/// Who may call this module's operations (collected by `access.rs`'s matrix).
+pub(crate) const ACCESS: &[Row] = &[
+    ("POST", "/v1/buddy-requests", ANY),
+    ("GET", "/v1/buddy-requests", ANY),
+    ("GET", "/v1/buddy-requests/{id}", ANY),
+    ("POST", "/v1/buddy-requests/{id}/withdraw", ANY),
+    ("GET", "/v1/buddy-requests/{id}/history", ANY),
+];
 
 #[tokio::test]
 async fn file_and_follow_a_request() {
