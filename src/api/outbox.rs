@@ -156,7 +156,7 @@ async fn retry_outbox_message(
     let now = state.clock.now_naive();
     let row = state
         .db
-        .run(move |conn| -> ApiResult<_> { Ok(store::retry(conn, &id, now)?) })
+        .writing(move |conn| -> ApiResult<_> { Ok(store::retry(conn, &id, now)?) })
         .await?;
     tracing::info!(outbox_id = %row.id, "dead letter queued again by an admin");
     Ok(HttpResponse::Ok().json(OutboxMessage::try_from(row)?))

@@ -101,7 +101,7 @@ fn run(db: Database, mut queue: mpsc::Receiver<Job>) {
 
 /// Appends `records` in order in one write transaction.
 fn append_all(db: &Database, records: Vec<NewRecord>) -> ApiResult<()> {
-    let mut conn = db.blocking()?;
+    let mut conn = db.blocking_writer()?;
     write_transaction(&mut conn, |conn| {
         for record in records {
             store::append(conn, record, super::chain::hash)?;

@@ -32,7 +32,7 @@ impl RetentionJob {
             let retention = self.retention;
             match self
                 .db
-                .run(move |conn| -> crate::domain::error::DomainResult<_> {
+                .writing(move |conn| -> crate::domain::error::DomainResult<_> {
                     run_retention(conn, now, &retention)
                 })
                 .await

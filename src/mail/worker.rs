@@ -92,7 +92,9 @@ impl MailWorker {
         );
         let claimed = self
             .db
-            .run(move |conn| -> DomainResult<_> { outbox::claim(conn, &owner, now, lease, batch) })
+            .writing(move |conn| -> DomainResult<_> {
+                outbox::claim(conn, &owner, now, lease, batch)
+            })
             .await?;
         let count = claimed.len();
         for row in claimed {
@@ -169,7 +171,9 @@ impl MailWorker {
             Ok(()) => {
                 let recorded = self
                     .db
-                    .run(move |conn| -> DomainResult<_> { outbox::mark_sent(conn, &id_owned, now) })
+                    .writing(move |conn| -> DomainResult<_> {
+                        outbox::mark_sent(conn, &id_owned, now)
+                    })
                     .await?;
                 if recorded {
                     tracing::info!(outbox_id = %id, kind, "mail sent");
@@ -185,7 +189,7 @@ impl MailWorker {
                 let failure = error.kind;
                 let outcome = self
                     .db
-                    .run(move |conn| -> DomainResult<_> {
+                    .writing(move |conn| -> DomainResult<_> {
                         outbox::mark_failed(
                             conn,
                             &id_owned,

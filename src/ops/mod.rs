@@ -178,7 +178,7 @@ where
     T: Send + 'static,
 {
     let reactions = reactions.clone();
-    db.run(move |conn| change_on(conn, &reactions, ctx, f))
+    db.writing(move |conn| change_on(conn, &reactions, ctx, f))
         .await
 }
 
