@@ -22,6 +22,7 @@ use diesel::prelude::*;
 use maatje::config::{DatabaseSettings, DatabaseTarget, Settings};
 use maatje::db::schema::{buddies, buddy_requests, organisations, pairings, request_exclusions};
 use maatje::db::{run_migrations, write_transaction, Database, DbConnection};
+use maatje::domain::ids::RequestId;
 use maatje::error::ApiResult;
 use maatje::matching::Weights;
 use maatje::store::buddies::BuddyRow;
@@ -92,7 +93,7 @@ fn buddy(
     let experience = pick(rng, MEASURES, lived);
     BuddyRow {
         id: id(rng, created).into(),
-        organisation_id: org.to_owned(),
+        organisation_id: org.into(),
         state: state.to_owned(),
         full_name: format!("Buddy Voorbeeld {n}"),
         email: format!("buddy{n}@example.org"),
@@ -122,7 +123,7 @@ fn request(
 ) -> RequestRow {
     RequestRow {
         id: id(rng, at).into(),
-        organisation_id: org.to_owned(),
+        organisation_id: org.into(),
         client_ref: format!("CASE-{n:06}"),
         trigger_kind: "discontent".to_owned(),
         trigger_note: None,
@@ -173,7 +174,7 @@ fn pairing(
 
 /// What was seeded, for the report.
 struct Seeded {
-    request_id: String,
+    request_id: RequestId,
     pairings: usize,
 }
 
@@ -275,8 +276,8 @@ fn seed(conn: &mut DbConnection) -> ApiResult<Seeded> {
         }
         for i in 0..5 {
             let row = ExclusionRow {
-                request_id: target.id.to_string(),
-                buddy_id: active[100 + i * 13].0.clone(),
+                request_id: target.id.clone(),
+                buddy_id: active[100 + i * 13].0.as_str().into(),
                 reason: "Knows the family".to_owned(),
                 created_at: at,
             };
@@ -285,7 +286,7 @@ fn seed(conn: &mut DbConnection) -> ApiResult<Seeded> {
                 .execute(conn)?;
         }
         Ok(Seeded {
-            request_id: target.id.to_string(),
+            request_id: target.id,
             pairings: pairing_count,
         })
     })
@@ -305,7 +306,7 @@ fn ms(d: Duration) -> String {
 /// ranking; otherwise with an empty cache each time, as the first ranking after a change.
 fn measure(
     conn: &mut DbConnection,
-    request: &str,
+    request: &RequestId,
     weights: &Weights,
     limit: usize,
     warm: bool,

@@ -127,7 +127,7 @@ fn inspect(conn: &mut DbConnection, token: &str, now: NaiveDateTime) -> ApiResul
         return Ok(Lookup::Unknown);
     }
     let pairing = pairings::find(conn, &row.pairing_id)?;
-    if pairing.buddy_id.as_str() != row.buddy_id.as_str() {
+    if pairing.buddy_id != row.buddy_id {
         return Ok(Lookup::Unknown);
     }
     let buddy = buddies::find(conn, &row.buddy_id)?;

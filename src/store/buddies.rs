@@ -15,7 +15,7 @@ use crate::domain::buddy::{
     BuddyAction, BuddyState, MailLanguage, MeasureKind, PendingProposals, Screening,
 };
 use crate::domain::error::{DomainError, DomainResult};
-use crate::domain::ids::BuddyId;
+use crate::domain::ids::{BuddyId, OrganisationId};
 use crate::domain::lifecycle::transition;
 use crate::domain::pairing::PairingState;
 use crate::domain::values::{list_from_json, list_to_json};
@@ -26,7 +26,7 @@ pub const ENTITY: &str = "buddy";
 #[diesel(table_name = buddies, treat_none_as_null = true)]
 pub struct BuddyRow {
     pub id: BuddyId,
-    pub organisation_id: String,
+    pub organisation_id: OrganisationId,
     pub state: String,
     pub full_name: String,
     pub email: String,
@@ -89,7 +89,7 @@ pub struct Profile {
 /// Inserts a buddy in state `candidate`. The organisation must be active.
 pub fn insert(
     conn: &mut DbConnection,
-    organisation_id: &str,
+    organisation_id: &OrganisationId,
     profile: Profile,
     actor: &Actor,
     reason: Option<&str>,
@@ -98,7 +98,7 @@ pub fn insert(
     organisations::require_active(conn, organisation_id)?;
     let row = BuddyRow {
         id: BuddyId::new(),
-        organisation_id: organisation_id.to_owned(),
+        organisation_id: organisation_id.clone(),
         state: BuddyState::Candidate.as_str().to_owned(),
         full_name: profile.full_name,
         email: profile.email,
@@ -126,7 +126,7 @@ pub fn insert(
     Ok(row)
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<BuddyRow> {
+pub fn find(conn: &mut DbConnection, id: &BuddyId) -> DomainResult<BuddyRow> {
     buddies::table
         .find(id)
         .select(BuddyRow::as_select())
@@ -138,7 +138,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<BuddyRow> {
 #[derive(Debug, Default)]
 pub struct Filter {
     pub state: Option<BuddyState>,
-    pub organisation_id: Option<String>,
+    pub organisation_id: Option<OrganisationId>,
     pub region: Option<String>,
     /// A validated ISO 639-1 code.
     pub language: Option<String>,
@@ -178,12 +178,12 @@ pub fn list(
 }
 
 /// Number of live pairings (proposed, accepted, active) of each buddy, in one query.
-pub fn live_loads(conn: &mut DbConnection, ids: &[String]) -> QueryResult<HashMap<String, i64>> {
+pub fn live_loads(conn: &mut DbConnection, ids: &[BuddyId]) -> QueryResult<HashMap<BuddyId, i64>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
     let live: Vec<&str> = PairingState::LIVE.iter().map(|s| s.as_str()).collect();
-    let rows: Vec<(String, i64)> = pairings::table
+    let rows: Vec<(BuddyId, i64)> = pairings::table
         .filter(pairings::buddy_id.eq_any(ids))
         .filter(pairings::state.eq_any(live))
         .group_by(pairings::buddy_id)
@@ -239,7 +239,7 @@ impl ProfileChange {
 /// proposals (a changed e-mail address takes them along, see [`PendingProposals`]).
 pub fn update_profile(
     conn: &mut DbConnection,
-    id: &str,
+    id: &BuddyId,
     change: ProfileChange,
     actor: &Actor,
     now: NaiveDateTime,
@@ -325,7 +325,7 @@ pub fn update_profile(
 /// accepted or active pairing runs.
 pub fn act(
     conn: &mut DbConnection,
-    id: &str,
+    id: &BuddyId,
     action: BuddyAction,
     reason: Option<&str>,
     actor: &Actor,

@@ -22,6 +22,7 @@ use crate::db::schema::{buddies, matching_version, pairings, request_exclusions}
 use crate::db::DbConnection;
 use crate::domain::buddy::BuddyState;
 use crate::domain::error::{DomainError, DomainResult};
+use crate::domain::ids::{BuddyId, RequestId};
 use crate::domain::lifecycle::transition;
 use crate::domain::pairing::PairingState;
 use crate::domain::request::RequestAction;
@@ -61,7 +62,7 @@ impl FactsCache {
 pub struct Candidate {
     /// 1 for the best.
     pub rank: usize,
-    pub buddy_id: String,
+    pub buddy_id: BuddyId,
     pub name: String,
     pub region: String,
     pub languages: Vec<String>,
@@ -73,7 +74,7 @@ pub struct Candidate {
 /// The best candidates for a request, best first.
 #[derive(Debug, Clone)]
 pub struct Ranking {
-    pub request_id: String,
+    pub request_id: RequestId,
     /// The request's pseudonymous client reference, for the audit trail.
     pub client_ref: String,
     pub weights: Weights,
@@ -88,7 +89,7 @@ pub struct Ranking {
 pub fn rank(
     conn: &mut DbConnection,
     cache: &FactsCache,
-    request_id: &str,
+    request_id: &RequestId,
     weights: &Weights,
     now: NaiveDateTime,
     limit: usize,
@@ -125,7 +126,7 @@ pub fn rank(
             })?;
             Ok(Candidate {
                 rank: i + 1,
-                buddy_id: buddy.id.clone(),
+                buddy_id: BuddyId::from(buddy.id.as_str()),
                 name,
                 region: buddy.region().to_owned(),
                 languages: buddy.languages().map(str::to_owned).collect(),
@@ -135,7 +136,7 @@ pub fn rank(
         })
         .collect::<DomainResult<_>>()?;
     Ok(Ranking {
-        request_id: request.id.to_string(),
+        request_id: request.id,
         client_ref: request.client_ref,
         weights: *weights,
         eligible,
@@ -147,7 +148,7 @@ pub fn rank(
 pub fn best_candidate(
     conn: &mut DbConnection,
     cache: &FactsCache,
-    request_id: &str,
+    request_id: &RequestId,
     weights: &Weights,
     now: NaiveDateTime,
 ) -> DomainResult<Option<Candidate>> {

@@ -2,7 +2,6 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::buddies::{self, BuddyRow, Profile};
 use super::history::{self, Event};
@@ -13,17 +12,18 @@ use crate::db::DbConnection;
 use crate::domain::actor::Actor;
 use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::exit_interview::Answer;
+use crate::domain::ids::{BuddyId, ExitInterviewId, OrganisationId};
 
 pub const ENTITY: &str = "exit_interview";
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = exit_interviews)]
 pub struct ExitInterviewRow {
-    pub id: String,
-    pub organisation_id: String,
+    pub id: ExitInterviewId,
+    pub organisation_id: OrganisationId,
     pub held_on: NaiveDate,
     pub answer: String,
-    pub buddy_id: Option<String>,
+    pub buddy_id: Option<BuddyId>,
     pub created_at: NaiveDateTime,
 }
 
@@ -36,7 +36,7 @@ impl ExitInterviewRow {
 /// Records an outcome; with `candidate` (only for `yes`) the buddy candidate is created too.
 pub fn record(
     conn: &mut DbConnection,
-    organisation_id: &str,
+    organisation_id: &OrganisationId,
     held_on: NaiveDate,
     answer: Answer,
     candidate: Option<Profile>,
@@ -44,7 +44,7 @@ pub fn record(
     now: NaiveDateTime,
 ) -> DomainResult<(ExitInterviewRow, Option<BuddyRow>)> {
     organisations::require_active(conn, organisation_id)?;
-    let id = Uuid::now_v7().to_string();
+    let id = ExitInterviewId::new();
     let buddy = match candidate {
         Some(profile) => Some(buddies::insert(
             conn,
@@ -58,10 +58,10 @@ pub fn record(
     };
     let row = ExitInterviewRow {
         id,
-        organisation_id: organisation_id.to_owned(),
+        organisation_id: organisation_id.clone(),
         held_on,
         answer: answer.as_str().to_owned(),
-        buddy_id: buddy.as_ref().map(|b| b.id.to_string()),
+        buddy_id: buddy.as_ref().map(|b| b.id.clone()),
         created_at: now,
     };
     diesel::insert_into(exit_interviews::table)
@@ -74,7 +74,7 @@ pub fn record(
     Ok((row, buddy))
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<ExitInterviewRow> {
+pub fn find(conn: &mut DbConnection, id: &ExitInterviewId) -> DomainResult<ExitInterviewRow> {
     exit_interviews::table
         .find(id)
         .select(ExitInterviewRow::as_select())
@@ -85,7 +85,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<ExitInterviewRow>
 
 #[derive(Debug, Default)]
 pub struct Filter {
-    pub organisation_id: Option<String>,
+    pub organisation_id: Option<OrganisationId>,
     pub answer: Option<Answer>,
     pub held_from: Option<NaiveDate>,
     pub held_to: Option<NaiveDate>,

@@ -2,7 +2,6 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::history::{self, Event};
 use super::page::PageRequest;
@@ -11,6 +10,7 @@ use crate::db::schema::organisations;
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::actor::Actor;
 use crate::domain::error::{DomainError, DomainResult};
+use crate::domain::ids::OrganisationId;
 use crate::domain::lifecycle::transition;
 use crate::domain::organisation::{OrganisationAction, OrganisationState};
 
@@ -19,7 +19,7 @@ pub const ENTITY: &str = "organisation";
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = organisations)]
 pub struct OrganisationRow {
-    pub id: String,
+    pub id: OrganisationId,
     pub name: String,
     pub state: String,
     pub created_at: NaiveDateTime,
@@ -39,7 +39,7 @@ pub fn create(
     now: NaiveDateTime,
 ) -> DomainResult<OrganisationRow> {
     let row = OrganisationRow {
-        id: Uuid::now_v7().to_string(),
+        id: OrganisationId::new(),
         name,
         state: OrganisationState::Active.as_str().to_owned(),
         created_at: now,
@@ -65,7 +65,7 @@ pub fn create(
     Ok(row)
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<OrganisationRow> {
+pub fn find(conn: &mut DbConnection, id: &OrganisationId) -> DomainResult<OrganisationRow> {
     organisations::table
         .find(id)
         .select(OrganisationRow::as_select())
@@ -75,7 +75,10 @@ pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<OrganisationRow> 
 }
 
 /// The organisation must exist (404) and take part (`active`, else 409) to file new records.
-pub fn require_active(conn: &mut DbConnection, id: &str) -> DomainResult<OrganisationRow> {
+pub fn require_active(
+    conn: &mut DbConnection,
+    id: &OrganisationId,
+) -> DomainResult<OrganisationRow> {
     let row = find(conn, id)?;
     if row.state()? != OrganisationState::Active {
         return Err(DomainError::Conflict {
@@ -112,7 +115,7 @@ pub fn list(
 
 pub fn act(
     conn: &mut DbConnection,
-    id: &str,
+    id: &OrganisationId,
     action: OrganisationAction,
     reason: Option<&str>,
     actor: &Actor,

@@ -90,8 +90,8 @@ pub fn propose(
     if locked != 1 {
         return Err(concurrent_change(buddies::ENTITY));
     }
-    let load = live_loads(conn, std::slice::from_ref(&buddy.id.to_string()))?
-        .get(buddy.id.as_str())
+    let load = live_loads(conn, std::slice::from_ref(&buddy.id))?
+        .get(&buddy.id)
         .copied()
         .unwrap_or(0);
     if load >= i64::from(buddy.capacity) {
@@ -159,7 +159,7 @@ pub fn propose(
     Ok(row)
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<PairingRow> {
+pub fn find(conn: &mut DbConnection, id: &PairingId) -> DomainResult<PairingRow> {
     pairings::table
         .find(id)
         .select(PairingRow::as_select())
@@ -170,8 +170,8 @@ pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<PairingRow> {
 
 #[derive(Debug, Default)]
 pub struct Filter {
-    pub request_id: Option<String>,
-    pub buddy_id: Option<String>,
+    pub request_id: Option<RequestId>,
+    pub buddy_id: Option<BuddyId>,
     pub state: Option<PairingState>,
 }
 
@@ -294,7 +294,7 @@ pub fn act(
 /// The proposals of request `request_id` still waiting for an answer, oldest first.
 pub fn pending_for_request(
     conn: &mut DbConnection,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> QueryResult<Vec<PairingRow>> {
     pairings::table
         .filter(pairings::request_id.eq(request_id))
@@ -305,7 +305,10 @@ pub fn pending_for_request(
 }
 
 /// The buddy's proposals still waiting for an answer, oldest first.
-pub fn pending_for_buddy(conn: &mut DbConnection, buddy_id: &str) -> QueryResult<Vec<PairingRow>> {
+pub fn pending_for_buddy(
+    conn: &mut DbConnection,
+    buddy_id: &BuddyId,
+) -> QueryResult<Vec<PairingRow>> {
     pairings::table
         .filter(pairings::buddy_id.eq(buddy_id))
         .filter(pairings::state.eq(PairingState::Proposed.as_str()))
@@ -350,7 +353,7 @@ pub fn due_reminders(
 /// `false` when the guard no longer holds.
 pub fn mark_reminded(
     conn: &mut DbConnection,
-    id: &str,
+    id: &PairingId,
     now: NaiveDateTime,
     expired_by: NaiveDateTime,
 ) -> QueryResult<bool> {
@@ -369,8 +372,8 @@ pub fn mark_reminded(
 /// The latest pairing of each request, in one query.
 pub fn latest_of_requests(
     conn: &mut DbConnection,
-    request_ids: &[String],
-) -> QueryResult<HashMap<String, PairingRow>> {
+    request_ids: &[RequestId],
+) -> QueryResult<HashMap<RequestId, PairingRow>> {
     if request_ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -382,6 +385,6 @@ pub fn latest_of_requests(
     // Ordered by id (creation), so the last one seen per request is the latest.
     Ok(rows
         .into_iter()
-        .map(|p| (p.request_id.to_string(), p))
+        .map(|p| (p.request_id.clone(), p))
         .collect())
 }

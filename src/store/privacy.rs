@@ -25,6 +25,7 @@ use crate::db::{write_transaction, DbConnection};
 use crate::domain::actor::Actor;
 use crate::domain::buddy::{BuddyAction, BuddyState};
 use crate::domain::error::{DomainError, DomainResult};
+use crate::domain::ids::{BuddyId, OrganisationId, RequestId};
 use crate::domain::privacy::{erased_email, Retention, ANONYMISED, ERASED};
 use crate::domain::request::RequestState;
 
@@ -95,13 +96,13 @@ fn retention_pass(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     retention: &Retention,
-    mut anonymise: impl FnMut(&mut DbConnection, &str) -> DomainResult<bool>,
+    mut anonymise: impl FnMut(&mut DbConnection, &RequestId) -> DomainResult<bool>,
 ) -> DomainResult<u64> {
     let cutoff = retention.cutoff(now);
     let mut after = String::new();
     let mut anonymised = 0;
     loop {
-        let due: Vec<String> = buddy_requests::table
+        let due: Vec<RequestId> = buddy_requests::table
             .filter(buddy_requests::anonymised_at.is_null())
             .filter(buddy_requests::closed_at.lt(cutoff))
             .filter(buddy_requests::legal_hold.eq(false))
@@ -117,7 +118,7 @@ fn retention_pass(
             }
         }
         match due.last() {
-            Some(last) if due.len() as i64 == RETENTION_BATCH => after = last.clone(),
+            Some(last) if due.len() as i64 == RETENTION_BATCH => after = last.to_string(),
             _ => return Ok(anonymised),
         }
     }
@@ -130,7 +131,7 @@ fn retention_pass(
 /// else anonymised it, or put it on hold, first).
 fn anonymise_request(
     conn: &mut DbConnection,
-    id: &str,
+    id: &RequestId,
     action: &str,
     actor: &Actor,
     reason: Option<&str>,
@@ -167,7 +168,7 @@ fn anonymise_request(
     scrub_reasons(
         conn,
         requests::ENTITY,
-        &[id.to_owned()],
+        &[id.to_string()],
         FREE_TEXT_REQUEST_ACTIONS,
     )?;
     history::record(
@@ -231,7 +232,7 @@ fn scrub_reasons(
 /// Every request filed for one client of one organisation, oldest first.
 pub fn client_requests(
     conn: &mut DbConnection,
-    organisation_id: &str,
+    organisation_id: &OrganisationId,
     client_ref: &str,
 ) -> DomainResult<Vec<RequestRow>> {
     let rows = buddy_requests::table
@@ -253,7 +254,7 @@ pub fn client_requests(
 /// and every request of the client as it is now.
 pub fn erase_client(
     conn: &mut DbConnection,
-    organisation_id: &str,
+    organisation_id: &OrganisationId,
     client_ref: &str,
     reason: &str,
     actor: &Actor,
@@ -306,7 +307,7 @@ pub fn erase_client(
 /// contact data is anonymised already (nothing is left to keep).
 pub fn set_legal_hold(
     conn: &mut DbConnection,
-    id: &str,
+    id: &RequestId,
     hold: bool,
     reason: Option<&str>,
     actor: &Actor,
@@ -387,7 +388,7 @@ pub struct ErasedBuddy {
 /// history stay, without identity. Refused while the buddy has live pairings, and a second time.
 pub fn erase_buddy(
     conn: &mut DbConnection,
-    id: &str,
+    id: &BuddyId,
     reason: Option<&str>,
     actor: &Actor,
     now: NaiveDateTime,
@@ -400,8 +401,8 @@ pub fn erase_buddy(
             detail: "the buddy is erased already".into(),
         });
     }
-    let load = live_loads(conn, std::slice::from_ref(&row.id.to_string()))?;
-    if load.get(row.id.as_str()).copied().unwrap_or(0) > 0 {
+    let load = live_loads(conn, std::slice::from_ref(&row.id))?;
+    if load.get(&row.id).copied().unwrap_or(0) > 0 {
         return Err(DomainError::Conflict {
             kind: "buddy-has-live-pairings",
             title: "Buddy has live pairings",
@@ -501,7 +502,7 @@ pub struct ClientRecords {
 
 pub fn client_records(
     conn: &mut DbConnection,
-    organisation_id: &str,
+    organisation_id: &OrganisationId,
     client_ref: &str,
 ) -> DomainResult<ClientRecords> {
     let requests = client_requests(conn, organisation_id, client_ref)?;
@@ -530,7 +531,7 @@ pub struct BuddyRecords {
     pub pairing_history: Vec<HistoryRow>,
 }
 
-pub fn buddy_records(conn: &mut DbConnection, id: &str) -> DomainResult<BuddyRecords> {
+pub fn buddy_records(conn: &mut DbConnection, id: &BuddyId) -> DomainResult<BuddyRecords> {
     let buddy = buddies::find(conn, id)?;
     let exit_interview = exit_interviews::table
         .filter(exit_interviews::buddy_id.eq(id))

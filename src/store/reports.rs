@@ -12,6 +12,7 @@ use crate::db::schema::{
 use crate::db::DbConnection;
 use crate::domain::buddy::BuddyState;
 use crate::domain::error::DomainResult;
+use crate::domain::ids::{BuddyId, OrganisationId, RequestId};
 use crate::domain::pairing::PairingState;
 use crate::domain::report::Window;
 
@@ -20,7 +21,7 @@ use crate::domain::report::Window;
 pub struct Scope {
     pub window: Window,
     /// One organisation only (its requests, their pairings, its buddies and exit interviews).
-    pub organisation_id: Option<String>,
+    pub organisation_id: Option<OrganisationId>,
     /// Open requests created at or before this are overdue now.
     pub overdue_cutoff: NaiveDateTime,
 }
@@ -28,8 +29,8 @@ pub struct Scope {
 /// A request created in the window.
 #[derive(Debug, Clone, Queryable)]
 pub struct RequestFact {
-    pub id: String,
-    pub organisation_id: String,
+    pub id: RequestId,
+    pub organisation_id: OrganisationId,
     pub trigger: String,
     pub created_at: NaiveDateTime,
 }
@@ -37,7 +38,7 @@ pub struct RequestFact {
 /// A pairing of a request created in the window (whenever it was proposed).
 #[derive(Debug, Clone, Queryable)]
 pub struct CohortPairing {
-    pub request_id: String,
+    pub request_id: RequestId,
     pub state: String,
     pub proposed_at: NaiveDateTime,
     pub responded_at: Option<NaiveDateTime>,
@@ -56,25 +57,25 @@ pub struct Ending {
 pub struct Facts {
     pub requests: Vec<RequestFact>,
     /// (id, name) of the organisations in `requests`.
-    pub organisation_names: Vec<(String, String)>,
+    pub organisation_names: Vec<(OrganisationId, String)>,
     pub cohort_pairings: Vec<CohortPairing>,
     /// The state now of each pairing proposed in the window.
     pub proposal_states: Vec<String>,
     pub endings: Vec<Ending>,
     pub active_pairings: i64,
     /// (buddy id, capacity) of every active buddy.
-    pub active_buddies: Vec<(String, i32)>,
+    pub active_buddies: Vec<(BuddyId, i32)>,
     /// (buddy id, live pairings) of the active buddies that have any.
-    pub live_loads: Vec<(String, i64)>,
+    pub live_loads: Vec<(BuddyId, i64)>,
     /// (answer, buddy id) of every exit interview held in the window.
-    pub interviews: Vec<(String, Option<String>)>,
+    pub interviews: Vec<(String, Option<BuddyId>)>,
     /// (buddy id, state) for every state of interest a buddy from those interviews ever entered.
     pub buddy_states_reached: Vec<(String, String)>,
     pub overdue: i64,
 }
 
 /// Whether an organisation exists (for the report's `organisation` filter).
-pub fn organisation_exists(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
+pub fn organisation_exists(conn: &mut DbConnection, id: &OrganisationId) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(organisations::table.find(id))).get_result(conn)
 }
 
@@ -103,7 +104,7 @@ pub fn facts(conn: &mut DbConnection, scope: &Scope) -> DomainResult<Facts> {
         .collect();
     org_ids.sort_unstable();
     org_ids.dedup();
-    let organisation_names: Vec<(String, String)> = if org_ids.is_empty() {
+    let organisation_names: Vec<(OrganisationId, String)> = if org_ids.is_empty() {
         Vec::new()
     } else {
         organisations::table
@@ -173,7 +174,7 @@ pub fn facts(conn: &mut DbConnection, scope: &Scope) -> DomainResult<Facts> {
     if let Some(org) = &org {
         query = query.filter(buddies::organisation_id.eq(org.clone()));
     }
-    let active_buddies: Vec<(String, i32)> = query.load(conn)?;
+    let active_buddies: Vec<(BuddyId, i32)> = query.load(conn)?;
 
     let live: Vec<&str> = PairingState::LIVE.iter().map(|s| s.as_str()).collect();
     let mut query = pairings::table
@@ -186,7 +187,7 @@ pub fn facts(conn: &mut DbConnection, scope: &Scope) -> DomainResult<Facts> {
     if let Some(org) = &org {
         query = query.filter(buddies::organisation_id.eq(org.clone()));
     }
-    let live_loads: Vec<(String, i64)> = query.load(conn)?;
+    let live_loads: Vec<(BuddyId, i64)> = query.load(conn)?;
 
     let mut query = exit_interviews::table
         .filter(exit_interviews::held_on.ge(scope.window.from))
@@ -196,7 +197,7 @@ pub fn facts(conn: &mut DbConnection, scope: &Scope) -> DomainResult<Facts> {
     if let Some(org) = &org {
         query = query.filter(exit_interviews::organisation_id.eq(org.clone()));
     }
-    let interviews: Vec<(String, Option<String>)> = query.load(conn)?;
+    let interviews: Vec<(String, Option<BuddyId>)> = query.load(conn)?;
 
     let buddy_ids: Vec<&str> = interviews
         .iter()

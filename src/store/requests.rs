@@ -11,7 +11,7 @@ use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::actor::Actor;
 use crate::domain::buddy::MeasureKind;
 use crate::domain::error::{DomainError, DomainResult};
-use crate::domain::ids::RequestId;
+use crate::domain::ids::{OrganisationId, RequestId};
 use crate::domain::lifecycle::transition;
 use crate::domain::request::{ContactChannel, RequestAction, RequestState, Trigger};
 use crate::domain::values::{list_from_json, list_to_json};
@@ -22,7 +22,7 @@ pub const ENTITY: &str = "buddy_request";
 #[diesel(table_name = buddy_requests)]
 pub struct RequestRow {
     pub id: RequestId,
-    pub organisation_id: String,
+    pub organisation_id: OrganisationId,
     pub client_ref: String,
     pub trigger_kind: String,
     pub trigger_note: Option<String>,
@@ -69,7 +69,7 @@ impl RequestRow {
 /// A validated new request.
 #[derive(Debug, Clone)]
 pub struct NewRequest {
-    pub organisation_id: String,
+    pub organisation_id: OrganisationId,
     pub client_ref: String,
     pub trigger: Trigger,
     pub trigger_note: Option<String>,
@@ -132,7 +132,7 @@ pub fn insert(
     Ok(row)
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<RequestRow> {
+pub fn find(conn: &mut DbConnection, id: &RequestId) -> DomainResult<RequestRow> {
     buddy_requests::table
         .find(id)
         .select(RequestRow::as_select())
@@ -145,18 +145,18 @@ pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<RequestRow> {
 /// organisation's requests; another's answers 404, exactly as if it did not exist.
 pub fn find_visible(
     conn: &mut DbConnection,
-    id: &str,
-    scope: Option<&str>,
+    id: &RequestId,
+    scope: Option<&OrganisationId>,
 ) -> DomainResult<RequestRow> {
     let row = find(conn, id)?;
     match scope {
-        Some(own) if own != row.organisation_id => Err(DomainError::not_found(ENTITY, id)),
+        Some(own) if *own != row.organisation_id => Err(DomainError::not_found(ENTITY, id)),
         _ => Ok(row),
     }
 }
 
 /// The `client_ref` of a request, for the audit trail of what refers to it.
-pub fn client_ref_of(conn: &mut DbConnection, id: &str) -> QueryResult<Option<String>> {
+pub fn client_ref_of(conn: &mut DbConnection, id: &RequestId) -> QueryResult<Option<String>> {
     buddy_requests::table
         .find(id)
         .select(buddy_requests::client_ref)
@@ -166,7 +166,7 @@ pub fn client_ref_of(conn: &mut DbConnection, id: &str) -> QueryResult<Option<St
 
 #[derive(Debug, Default)]
 pub struct Filter {
-    pub organisation_id: Option<String>,
+    pub organisation_id: Option<OrganisationId>,
     pub state: Option<RequestState>,
     pub trigger: Option<Trigger>,
     pub client_ref: Option<String>,
@@ -277,8 +277,8 @@ pub(crate) fn follow(
 /// operation's to cancel, [`crate::ops::requests::withdraw`]). Returns the request as it is now.
 pub fn withdraw(
     conn: &mut DbConnection,
-    id: &str,
-    scope: Option<&str>,
+    id: &RequestId,
+    scope: Option<&OrganisationId>,
     reason: Option<&str>,
     actor: &Actor,
     now: NaiveDateTime,
@@ -293,7 +293,7 @@ pub fn due_overdue(
     conn: &mut DbConnection,
     cutoff: NaiveDateTime,
     n: i64,
-) -> QueryResult<Vec<String>> {
+) -> QueryResult<Vec<RequestId>> {
     buddy_requests::table
         .filter(buddy_requests::state.eq(RequestState::Open.as_str()))
         .filter(buddy_requests::created_at.le(cutoff))
@@ -308,7 +308,7 @@ pub fn due_overdue(
 /// or before and not yet reported. `false` when the guard no longer holds.
 pub fn mark_overdue(
     conn: &mut DbConnection,
-    id: &str,
+    id: &RequestId,
     cutoff: NaiveDateTime,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {

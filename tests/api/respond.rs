@@ -1055,7 +1055,7 @@ async fn markers_in_names_never_become_links() {
     assert_eq!(response.status, 200, "{}", response.text);
     // A reminder renders the new name with the proposal's own links.
     let reminder = app.with_connection(|conn| {
-        let row = maatje::store::pairings::find(conn, &pairing).unwrap();
+        let row = maatje::store::pairings::find(conn, &pairing.as_str().into()).unwrap();
         app.notices()
             .reminder(conn, &row, chrono::Utc::now().naive_utc())
             .unwrap()
