@@ -22,7 +22,10 @@ use diesel::prelude::*;
 use maatje::config::{DatabaseSettings, DatabaseTarget, Settings};
 use maatje::db::schema::{buddies, buddy_requests, organisations, pairings, request_exclusions};
 use maatje::db::{run_migrations, write_transaction, Database, DbConnection};
+use maatje::domain::buddy::{MailLanguage, MeasureKind};
 use maatje::domain::ids::RequestId;
+use maatje::domain::pairing::EndReason;
+use maatje::domain::request::{ContactChannel, Trigger};
 use maatje::error::ApiResult;
 use maatje::matching::Weights;
 use maatje::store::buddies::BuddyRow;
@@ -94,11 +97,11 @@ fn buddy(
     BuddyRow {
         id: id(rng, created).into(),
         organisation_id: org.into(),
-        state: state.to_owned(),
+        state: state.parse().expect("a buddy state"),
         full_name: format!("Buddy Voorbeeld {n}"),
         email: format!("buddy{n}@example.org"),
         phone: Some("+31 6 1234 5678".to_owned()),
-        mail_language: "nl".to_owned(),
+        mail_language: MailLanguage::Nl,
         languages: list(&languages),
         region: regions[rng.usize(..regions.len())].clone(),
         experience: list(&experience),
@@ -125,23 +128,27 @@ fn request(
         id: id(rng, at).into(),
         organisation_id: org.into(),
         client_ref: format!("CASE-{n:06}"),
-        trigger_kind: "discontent".to_owned(),
+        trigger_kind: Trigger::Discontent,
         trigger_note: None,
         client_first_name: "Client".to_owned(),
         client_phone: None,
         client_email: Some("client@example.org".to_owned()),
-        client_preferred_channel: "email".to_owned(),
+        client_preferred_channel: ContactChannel::Email,
         client_languages: list(&["nl", "ar"]),
         region: region.to_owned(),
         preferences: None,
         consent_recorded_at: at,
-        state: state.to_owned(),
+        state: state.parse().expect("a request state"),
         created_at: at,
         updated_at: at,
         closed_at: (state == "closed").then_some(at),
         legal_hold: false,
         anonymised_at: None,
-        measure: Some(MEASURES[rng.usize(..MEASURES.len())].to_owned()),
+        measure: Some(
+            MEASURES[rng.usize(..MEASURES.len())]
+                .parse()
+                .expect("a measure kind"),
+        ),
     }
 }
 
@@ -156,13 +163,13 @@ fn pairing(
         id: id(rng, at).into(),
         request_id: request.into(),
         buddy_id: buddy.into(),
-        state: state.to_owned(),
+        state: state.parse().expect("a pairing state"),
         proposed_at: at,
         responded_at: (state != "proposed" && state != "expired").then_some(at),
         activated_at: (state == "active" || state == "ended").then_some(at),
         ended_at: (state == "ended").then_some(at),
         decline_reason: None,
-        end_reason: (state == "ended").then(|| "goal_reached".to_owned()),
+        end_reason: (state == "ended").then_some(EndReason::GoalReached),
         end_note: None,
         evaluation_client_score: None,
         evaluation_buddy_score: None,
@@ -258,7 +265,7 @@ fn seed(conn: &mut DbConnection) -> ApiResult<Seeded> {
         // exclusions.
         let at = now() - chrono::Duration::days(3);
         let mut target = request(&mut rng, &org, EARLIER_REQUESTS, "open", at, "Utrecht");
-        target.measure = Some("guardianship".to_owned());
+        target.measure = Some(MeasureKind::Guardianship);
         diesel::insert_into(buddy_requests::table)
             .values(&target)
             .execute(conn)?;

@@ -300,8 +300,8 @@ impl Buddy {
         Ok(Buddy {
             id: uuid(&row.id)?,
             organisation_id: uuid(&row.organisation_id)?,
-            state: row.state()?,
-            mail_language: crate::store::parse_stored(&row.mail_language)?,
+            state: row.state,
+            mail_language: row.mail_language,
             languages: row.languages()?,
             experience: row.experience()?,
             topics: row.topics()?,

@@ -94,7 +94,7 @@ impl TryFrom<ExitInterviewRow> for ExitInterview {
         Ok(ExitInterview {
             id: uuid(&row.id)?,
             organisation_id: uuid(&row.organisation_id)?,
-            answer: row.answer()?,
+            answer: row.answer,
             held_on: row.held_on,
             buddy_id: row.buddy_id.as_deref().map(uuid).transpose()?,
             created_at: utc(row.created_at),

@@ -62,7 +62,7 @@ impl TryFrom<OrganisationRow> for Organisation {
     fn try_from(row: OrganisationRow) -> ApiResult<Self> {
         Ok(Organisation {
             id: uuid(&row.id)?,
-            state: row.state()?,
+            state: row.state,
             name: row.name,
             created_at: utc(row.created_at),
             updated_at: utc(row.updated_at),

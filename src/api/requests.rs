@@ -251,12 +251,12 @@ impl BuddyRequest {
         level: ServiceLevel,
         now: NaiveDateTime,
     ) -> ApiResult<Self> {
-        let state = row.state()?;
+        let state = row.state;
         let pairing = pairing
             .map(|p| {
                 Ok::<_, ApiError>(PairingSummary {
                     id: uuid(&p.id)?,
-                    state: p.state()?,
+                    state: p.state,
                     buddy_id: Some(uuid(&p.buddy_id)?),
                 })
             })
@@ -264,12 +264,12 @@ impl BuddyRequest {
         Ok(BuddyRequest {
             id: uuid(&row.id)?,
             organisation_id: uuid(&row.organisation_id)?,
-            trigger: row.trigger()?,
+            trigger: row.trigger_kind,
             state,
             overdue: level.is_overdue(state, row.created_at, now),
-            measure: row.measure()?,
+            measure: row.measure,
             client: ClientContact {
-                preferred_channel: row.preferred_channel()?,
+                preferred_channel: row.client_preferred_channel,
                 languages: row.client_languages()?,
                 first_name: row.client_first_name,
                 phone: row.client_phone,

@@ -59,7 +59,7 @@ impl TryFrom<StaffRow> for Staff {
     fn try_from(row: StaffRow) -> ApiResult<Self> {
         Ok(Staff {
             id: uuid(&row.id)?,
-            role: row.role()?,
+            role: row.role,
             email: row.email,
             name: row.name,
             active: row.active,

@@ -68,7 +68,7 @@ fn api_key(
             credential_id: key.id.into(),
             on_behalf_of: None,
         },
-        organisation_active: organisation_state == OrganisationState::Active.as_str(),
+        organisation_active: organisation_state == OrganisationState::Active,
     }))
 }
 
@@ -89,7 +89,7 @@ fn staff_session(
     }
     Ok(Some(Holder {
         identity: Identity {
-            role: account.role()?.into(),
+            role: account.role.into(),
             actor: Actor::Staff(account.id.into()),
             organisation_id: None,
             credential_id: session.id,

@@ -65,7 +65,7 @@ pub fn update_staff(tx: &mut Tx<'_>, id: &StaffId, change: StaffChange) -> Domai
     }
     let mut row = staff::find(conn, id)?;
     let read_at = row.updated_at;
-    let loses_admin = row.role()? == StaffRole::Admin
+    let loses_admin = row.role == StaffRole::Admin
         && row.active
         && (change.role.is_some_and(|r| r != StaffRole::Admin) || change.active == Some(false));
     if loses_admin && staff::other_active_admins(conn, id)? == 0 {
@@ -79,7 +79,7 @@ pub fn update_staff(tx: &mut Tx<'_>, id: &StaffId, change: StaffChange) -> Domai
         row.name = name;
     }
     if let Some(role) = change.role {
-        row.role = role.as_str().to_owned();
+        row.role = role;
     }
     if let Some(active) = change.active {
         row.active = active;

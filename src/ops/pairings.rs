@@ -111,7 +111,7 @@ pub(super) fn follow_buddy(
 /// there is nothing to do (answered meanwhile, or not due).
 pub fn expire(tx: &mut Tx<'_>, id: &PairingId, window: &ProposalWindow) -> DomainResult<bool> {
     let pairing = store::find(tx.conn, id)?;
-    if pairing.state()? != PairingState::Proposed
+    if pairing.state != PairingState::Proposed
         || pairing.proposed_at > window.expired_if_made_by(tx.now())
     {
         return Ok(false);

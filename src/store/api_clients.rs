@@ -9,6 +9,7 @@ use crate::db::schema::{api_clients, api_keys, organisations as organisations_ta
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::ids::{ApiClientId, ApiKeyId, OrganisationId};
+use crate::domain::organisation::OrganisationState;
 
 pub const ENTITY: &str = "api_client";
 
@@ -210,7 +211,7 @@ pub fn revoke(
 pub fn find_key(
     conn: &mut DbConnection,
     key_id: &ApiKeyId,
-) -> QueryResult<Option<(ApiKeyRow, ApiClientRow, String)>> {
+) -> QueryResult<Option<(ApiKeyRow, ApiClientRow, OrganisationState)>> {
     api_keys::table
         .inner_join(api_clients::table.inner_join(organisations_table::table))
         .filter(api_keys::id.eq(key_id))

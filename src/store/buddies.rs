@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use super::history::{self, Event};
 use super::page::PageRequest;
-use super::{concurrent_change, organisations, parse_stored};
+use super::{concurrent_change, organisations};
 use crate::db::schema::{buddies, pairings};
 use crate::db::DbConnection;
 use crate::domain::actor::Actor;
@@ -27,11 +27,11 @@ pub const ENTITY: &str = "buddy";
 pub struct BuddyRow {
     pub id: BuddyId,
     pub organisation_id: OrganisationId,
-    pub state: String,
+    pub state: BuddyState,
     pub full_name: String,
     pub email: String,
     pub phone: Option<String>,
-    pub mail_language: String,
+    pub mail_language: MailLanguage,
     pub languages: String,
     pub region: String,
     pub experience: String,
@@ -46,10 +46,6 @@ pub struct BuddyRow {
 }
 
 impl BuddyRow {
-    pub fn state(&self) -> DomainResult<BuddyState> {
-        parse_stored(&self.state)
-    }
-
     pub fn screening(&self) -> Screening {
         Screening {
             vog_issued_on: self.vog_issued_on,
@@ -99,11 +95,11 @@ pub fn insert(
     let row = BuddyRow {
         id: BuddyId::new(),
         organisation_id: organisation_id.clone(),
-        state: BuddyState::Candidate.as_str().to_owned(),
+        state: BuddyState::Candidate,
         full_name: profile.full_name,
         email: profile.email,
         phone: profile.phone,
-        mail_language: profile.mail_language.as_str().to_owned(),
+        mail_language: profile.mail_language,
         languages: list_to_json(&profile.languages),
         region: profile.region,
         experience: list_to_json(&profile.experience),
@@ -121,7 +117,14 @@ pub fn insert(
         .execute(conn)?;
     history::record(
         conn,
-        Event::creation(ENTITY, &row.id, Some(&row.state), actor, reason, now),
+        Event::creation(
+            ENTITY,
+            &row.id,
+            Some(row.state.as_str()),
+            actor,
+            reason,
+            now,
+        ),
     )?;
     Ok(row)
 }
@@ -156,7 +159,7 @@ pub fn list(
         .select(BuddyRow::as_select())
         .into_boxed();
     if let Some(state) = filter.state {
-        query = query.filter(buddies::state.eq(state.as_str()));
+        query = query.filter(buddies::state.eq(state));
     }
     if let Some(org) = &filter.organisation_id {
         query = query.filter(buddies::organisation_id.eq(org.clone()));
@@ -182,10 +185,9 @@ pub fn live_loads(conn: &mut DbConnection, ids: &[BuddyId]) -> QueryResult<HashM
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let live: Vec<&str> = PairingState::LIVE.iter().map(|s| s.as_str()).collect();
     let rows: Vec<(BuddyId, i64)> = pairings::table
         .filter(pairings::buddy_id.eq_any(ids))
-        .filter(pairings::state.eq_any(live))
+        .filter(pairings::state.eq_any(PairingState::LIVE))
         .group_by(pairings::buddy_id)
         .select((pairings::buddy_id, diesel::dsl::count_star()))
         .load(conn)?;
@@ -265,7 +267,7 @@ pub fn update_profile(
         row.phone = v;
     }
     if let Some(v) = change.mail_language {
-        row.mail_language = v.as_str().to_owned();
+        row.mail_language = v;
     }
     if let Some(v) = change.languages {
         row.languages = list_to_json(&v);
@@ -315,7 +317,7 @@ pub fn update_profile(
             at: now,
         },
     )?;
-    let effect = PendingProposals::after(row.state()?, row.email != old_email);
+    let effect = PendingProposals::after(row.state, row.email != old_email);
     Ok((row, effect))
 }
 
@@ -332,7 +334,7 @@ pub fn act(
     now: NaiveDateTime,
 ) -> DomainResult<(BuddyRow, PendingProposals)> {
     let row = find(conn, id)?;
-    let from = row.state()?;
+    let from = row.state;
     let to = transition(from, action)?;
     match action {
         BuddyAction::Activate => {
@@ -349,10 +351,7 @@ pub fn act(
             // A pending proposal is cancelled below; a pairing that was taken on is not.
             let running: i64 = pairings::table
                 .filter(pairings::buddy_id.eq(&row.id))
-                .filter(pairings::state.eq_any([
-                    PairingState::Accepted.as_str(),
-                    PairingState::Active.as_str(),
-                ]))
+                .filter(pairings::state.eq_any([PairingState::Accepted, PairingState::Active]))
                 .count()
                 .get_result(conn)?;
             if running > 0 {
@@ -369,8 +368,8 @@ pub fn act(
     }
     let updated = diesel::update(buddies::table)
         .filter(buddies::id.eq(id))
-        .filter(buddies::state.eq(from.as_str()))
-        .set((buddies::state.eq(to.as_str()), buddies::updated_at.eq(now)))
+        .filter(buddies::state.eq(from))
+        .set((buddies::state.eq(to), buddies::updated_at.eq(now)))
         .execute(conn)?;
     if updated != 1 {
         return Err(concurrent_change(ENTITY));

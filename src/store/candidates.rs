@@ -95,12 +95,12 @@ pub fn rank(
     limit: usize,
 ) -> DomainResult<Ranking> {
     let request = requests::find(conn, request_id)?;
-    transition(request.state()?, RequestAction::Propose)?;
+    transition(request.state, RequestAction::Propose)?;
     let languages = request.client_languages()?;
     let profile = RequestProfile {
         languages: &languages,
         region: &request.region,
-        measure: request.measure()?,
+        measure: request.measure,
     };
     let pool = cache.pool(conn)?;
     let filters = request_filters(conn, &request)?;
@@ -161,7 +161,7 @@ pub fn best_candidate(
 /// Every active buddy with its live load and last proposal: three queries.
 fn buddy_facts(conn: &mut DbConnection) -> DomainResult<Vec<BuddyFacts>> {
     let rows: Vec<(String, String, String, String, i32)> = buddies::table
-        .filter(buddies::state.eq(BuddyState::Active.as_str()))
+        .filter(buddies::state.eq(BuddyState::Active))
         .select((
             buddies::id,
             buddies::languages,
@@ -170,9 +170,8 @@ fn buddy_facts(conn: &mut DbConnection) -> DomainResult<Vec<BuddyFacts>> {
             buddies::capacity,
         ))
         .load(conn)?;
-    let live: Vec<&str> = PairingState::LIVE.iter().map(|s| s.as_str()).collect();
     let loads: HashMap<String, i64> = pairings::table
-        .filter(pairings::state.eq_any(live))
+        .filter(pairings::state.eq_any(PairingState::LIVE))
         .group_by(pairings::buddy_id)
         .select((pairings::buddy_id, count_star()))
         .load::<(String, i64)>(conn)?
@@ -198,12 +197,12 @@ fn buddy_facts(conn: &mut DbConnection) -> DomainResult<Vec<BuddyFacts>> {
 /// Who this request rules out: two queries.
 fn request_filters(conn: &mut DbConnection, request: &RequestRow) -> DomainResult<RequestFilters> {
     let mut filters = RequestFilters::default();
-    let own: Vec<(String, String)> = pairings::table
+    let own: Vec<(String, PairingState)> = pairings::table
         .filter(pairings::request_id.eq(&request.id))
         .select((pairings::buddy_id, pairings::state))
         .load(conn)?;
     for (buddy_id, state) in own {
-        match super::parse_stored::<PairingState>(&state)? {
+        match state {
             PairingState::Declined => {
                 filters.declined.insert(buddy_id);
             }

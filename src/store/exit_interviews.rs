@@ -5,8 +5,8 @@ use diesel::prelude::*;
 
 use super::buddies::{self, BuddyRow, Profile};
 use super::history::{self, Event};
+use super::organisations;
 use super::page::PageRequest;
-use super::{organisations, parse_stored};
 use crate::db::schema::exit_interviews;
 use crate::db::DbConnection;
 use crate::domain::actor::Actor;
@@ -22,15 +22,9 @@ pub struct ExitInterviewRow {
     pub id: ExitInterviewId,
     pub organisation_id: OrganisationId,
     pub held_on: NaiveDate,
-    pub answer: String,
+    pub answer: Answer,
     pub buddy_id: Option<BuddyId>,
     pub created_at: NaiveDateTime,
-}
-
-impl ExitInterviewRow {
-    pub fn answer(&self) -> DomainResult<Answer> {
-        parse_stored(&self.answer)
-    }
 }
 
 /// Records an outcome; with `candidate` (only for `yes`) the buddy candidate is created too.
@@ -60,7 +54,7 @@ pub fn record(
         id,
         organisation_id: organisation_id.clone(),
         held_on,
-        answer: answer.as_str().to_owned(),
+        answer,
         buddy_id: buddy.as_ref().map(|b| b.id.clone()),
         created_at: now,
     };
@@ -105,7 +99,7 @@ pub fn list(
         query = query.filter(exit_interviews::organisation_id.eq(org.clone()));
     }
     if let Some(answer) = filter.answer {
-        query = query.filter(exit_interviews::answer.eq(answer.as_str()));
+        query = query.filter(exit_interviews::answer.eq(answer));
     }
     if let Some(from) = filter.held_from {
         query = query.filter(exit_interviews::held_on.ge(from));

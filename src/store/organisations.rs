@@ -3,9 +3,9 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::concurrent_change;
 use super::history::{self, Event};
 use super::page::PageRequest;
-use super::{concurrent_change, parse_stored};
 use crate::db::schema::organisations;
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::actor::Actor;
@@ -21,15 +21,9 @@ pub const ENTITY: &str = "organisation";
 pub struct OrganisationRow {
     pub id: OrganisationId,
     pub name: String,
-    pub state: String,
+    pub state: OrganisationState,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-}
-
-impl OrganisationRow {
-    pub fn state(&self) -> DomainResult<OrganisationState> {
-        parse_stored(&self.state)
-    }
 }
 
 pub fn create(
@@ -41,7 +35,7 @@ pub fn create(
     let row = OrganisationRow {
         id: OrganisationId::new(),
         name,
-        state: OrganisationState::Active.as_str().to_owned(),
+        state: OrganisationState::Active,
         created_at: now,
         updated_at: now,
     };
@@ -60,7 +54,7 @@ pub fn create(
     };
     history::record(
         conn,
-        Event::creation(ENTITY, &row.id, Some(&row.state), actor, None, now),
+        Event::creation(ENTITY, &row.id, Some(row.state.as_str()), actor, None, now),
     )?;
     Ok(row)
 }
@@ -80,7 +74,7 @@ pub fn require_active(
     id: &OrganisationId,
 ) -> DomainResult<OrganisationRow> {
     let row = find(conn, id)?;
-    if row.state()? != OrganisationState::Active {
+    if row.state != OrganisationState::Active {
         return Err(DomainError::Conflict {
             kind: "organisation-inactive",
             title: "Organisation inactive",
@@ -105,7 +99,7 @@ pub fn list(
         .select(OrganisationRow::as_select())
         .into_boxed();
     if let Some(state) = filter.state {
-        query = query.filter(organisations::state.eq(state.as_str()));
+        query = query.filter(organisations::state.eq(state));
     }
     if let Some(after) = &page.after {
         query = query.filter(organisations::id.gt(after.clone()));
@@ -122,13 +116,13 @@ pub fn act(
     now: NaiveDateTime,
 ) -> DomainResult<OrganisationRow> {
     let row = find(conn, id)?;
-    let from = row.state()?;
+    let from = row.state;
     let to = transition(from, action)?;
     let updated = diesel::update(organisations::table)
         .filter(organisations::id.eq(id))
-        .filter(organisations::state.eq(from.as_str()))
+        .filter(organisations::state.eq(from))
         .set((
-            organisations::state.eq(to.as_str()),
+            organisations::state.eq(to),
             organisations::updated_at.eq(now),
         ))
         .execute(conn)?;

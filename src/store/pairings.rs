@@ -7,10 +7,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::buddies::{self, live_loads};
+use super::concurrent_change;
 use super::history::{self, Event};
 use super::page::PageRequest;
 use super::requests::{self, follow};
-use super::{concurrent_change, parse_stored};
 use crate::db::schema::{buddies as buddies_table, pairings};
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::actor::Actor;
@@ -29,29 +29,19 @@ pub struct PairingRow {
     pub id: PairingId,
     pub request_id: RequestId,
     pub buddy_id: BuddyId,
-    pub state: String,
+    pub state: PairingState,
     pub proposed_at: NaiveDateTime,
     pub responded_at: Option<NaiveDateTime>,
     pub activated_at: Option<NaiveDateTime>,
     pub ended_at: Option<NaiveDateTime>,
     pub decline_reason: Option<String>,
-    pub end_reason: Option<String>,
+    pub end_reason: Option<EndReason>,
     pub end_note: Option<String>,
     pub evaluation_client_score: Option<i32>,
     pub evaluation_buddy_score: Option<i32>,
     pub evaluation_comment: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-}
-
-impl PairingRow {
-    pub fn state(&self) -> DomainResult<PairingState> {
-        parse_stored(&self.state)
-    }
-
-    pub fn end_reason(&self) -> DomainResult<Option<EndReason>> {
-        self.end_reason.as_deref().map(parse_stored).transpose()
-    }
 }
 
 fn unavailable(detail: String) -> DomainError {
@@ -72,9 +62,9 @@ pub fn propose(
     now: NaiveDateTime,
 ) -> DomainResult<PairingRow> {
     let request = requests::find(conn, request_id)?;
-    transition(request.state()?, RequestAction::Propose)?;
+    transition(request.state, RequestAction::Propose)?;
     let buddy = buddies::find(conn, buddy_id)?;
-    let buddy_state = buddy.state()?;
+    let buddy_state = buddy.state;
     if !buddy_state.takes_proposals() {
         return Err(unavailable(format!(
             "the buddy is {buddy_state}; only active buddies can be proposed"
@@ -84,7 +74,7 @@ pub fn propose(
     // the same buddy are serialised and the capacity check below sees the other's pairing.
     let locked = diesel::update(buddies_table::table)
         .filter(buddies_table::id.eq(buddy_id))
-        .filter(buddies_table::state.eq(BuddyState::Active.as_str()))
+        .filter(buddies_table::state.eq(BuddyState::Active))
         .set(buddies_table::updated_at.eq(buddies_table::updated_at))
         .execute(conn)?;
     if locked != 1 {
@@ -103,7 +93,7 @@ pub fn propose(
     let declined_before: i64 = pairings::table
         .filter(pairings::request_id.eq(request_id))
         .filter(pairings::buddy_id.eq(buddy_id))
-        .filter(pairings::state.eq(PairingState::Declined.as_str()))
+        .filter(pairings::state.eq(PairingState::Declined))
         .count()
         .get_result(conn)?;
     if declined_before > 0 {
@@ -113,7 +103,7 @@ pub fn propose(
         id: PairingId::new(),
         request_id: request_id.clone(),
         buddy_id: buddy_id.clone(),
-        state: PairingState::Proposed.as_str().to_owned(),
+        state: PairingState::Proposed,
         proposed_at: now,
         responded_at: None,
         activated_at: None,
@@ -142,7 +132,7 @@ pub fn propose(
             entity_id: &row.id,
             action: "propose",
             from: None,
-            to: Some(&row.state),
+            to: Some(row.state.as_str()),
             actor,
             reason: None,
             at: now,
@@ -192,7 +182,7 @@ pub fn list(
         query = query.filter(pairings::buddy_id.eq(buddy_id.clone()));
     }
     if let Some(state) = filter.state {
-        query = query.filter(pairings::state.eq(state.as_str()));
+        query = query.filter(pairings::state.eq(state));
     }
     if let Some(after) = &page.after {
         query = query.filter(pairings::id.gt(after.clone()));
@@ -212,10 +202,10 @@ pub(crate) fn move_pairing(
     now: NaiveDateTime,
     amend: impl FnOnce(&mut PairingRow),
 ) -> DomainResult<PairingRow> {
-    let from = pairing.state()?;
+    let from = pairing.state;
     let to = transition(from, action)?;
     let mut row = pairing.clone();
-    row.state = to.as_str().to_owned();
+    row.state = to;
     row.updated_at = now;
     match action {
         PairingAction::Accept | PairingAction::Decline => row.responded_at = Some(now),
@@ -226,7 +216,7 @@ pub(crate) fn move_pairing(
     amend(&mut row);
     let updated = diesel::update(pairings::table)
         .filter(pairings::id.eq(&row.id))
-        .filter(pairings::state.eq(from.as_str()))
+        .filter(pairings::state.eq(from))
         .set(&row)
         .execute(conn)?;
     if updated != 1 {
@@ -276,7 +266,7 @@ pub fn act(
             row.decline_reason = reason.map(str::to_owned);
         }
         if let Some(ending) = ending {
-            row.end_reason = Some(ending.reason.as_str().to_owned());
+            row.end_reason = Some(ending.reason);
             row.end_note = ending.note;
             row.evaluation_client_score = ending.client_score;
             row.evaluation_buddy_score = ending.buddy_score;
@@ -298,7 +288,7 @@ pub fn pending_for_request(
 ) -> QueryResult<Vec<PairingRow>> {
     pairings::table
         .filter(pairings::request_id.eq(request_id))
-        .filter(pairings::state.eq(PairingState::Proposed.as_str()))
+        .filter(pairings::state.eq(PairingState::Proposed))
         .order(pairings::id.asc())
         .select(PairingRow::as_select())
         .load(conn)
@@ -311,7 +301,7 @@ pub fn pending_for_buddy(
 ) -> QueryResult<Vec<PairingRow>> {
     pairings::table
         .filter(pairings::buddy_id.eq(buddy_id))
-        .filter(pairings::state.eq(PairingState::Proposed.as_str()))
+        .filter(pairings::state.eq(PairingState::Proposed))
         .order(pairings::id.asc())
         .select(PairingRow::as_select())
         .load(conn)
@@ -324,7 +314,7 @@ pub fn due_expiries(
     n: i64,
 ) -> QueryResult<Vec<PairingId>> {
     pairings::table
-        .filter(pairings::state.eq(PairingState::Proposed.as_str()))
+        .filter(pairings::state.eq(PairingState::Proposed))
         .filter(pairings::proposed_at.le(made_by))
         .order(pairings::proposed_at.asc())
         .limit(n)
@@ -339,7 +329,7 @@ pub fn due_reminders(
     n: i64,
 ) -> QueryResult<Vec<PairingId>> {
     pairings::table
-        .filter(pairings::state.eq(PairingState::Proposed.as_str()))
+        .filter(pairings::state.eq(PairingState::Proposed))
         .filter(pairings::proposed_at.le(made_by))
         .filter(pairings::reminder_sent_at.is_null())
         .order(pairings::proposed_at.asc())
@@ -360,7 +350,7 @@ pub fn mark_reminded(
     let marked = diesel::update(
         pairings::table
             .filter(pairings::id.eq(id))
-            .filter(pairings::state.eq(PairingState::Proposed.as_str()))
+            .filter(pairings::state.eq(PairingState::Proposed))
             .filter(pairings::proposed_at.gt(expired_by))
             .filter(pairings::reminder_sent_at.is_null()),
     )

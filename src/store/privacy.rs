@@ -57,10 +57,6 @@ const FREE_TEXT_BUDDY_ACTIONS: &[&str] =
 /// How many requests the retention job reads at a time.
 const RETENTION_BATCH: i64 = 100;
 
-fn strings<const N: usize>(states: [RequestState; N]) -> Vec<&'static str> {
-    states.iter().map(|s| s.as_str()).collect()
-}
-
 /// One pass of the retention job: anonymises the client contact data of every request closed or
 /// withdrawn before `retention`'s cutoff that is not on legal hold and not anonymised yet, each
 /// in a transaction of its own, and returns how many it anonymised. Safe to run again (it then
@@ -106,7 +102,7 @@ fn retention_pass(
             .filter(buddy_requests::anonymised_at.is_null())
             .filter(buddy_requests::closed_at.lt(cutoff))
             .filter(buddy_requests::legal_hold.eq(false))
-            .filter(buddy_requests::state.eq_any(strings(ENDED)))
+            .filter(buddy_requests::state.eq_any(ENDED))
             .filter(buddy_requests::id.gt(&after))
             .order(buddy_requests::id.asc())
             .limit(RETENTION_BATCH)
@@ -141,7 +137,7 @@ fn anonymise_request(
         .filter(buddy_requests::id.eq(id))
         .filter(buddy_requests::anonymised_at.is_null())
         .filter(buddy_requests::legal_hold.eq(false))
-        .filter(buddy_requests::state.eq_any(strings(ENDED)))
+        .filter(buddy_requests::state.eq_any(ENDED))
         .set((
             buddy_requests::client_first_name.eq(ANONYMISED),
             buddy_requests::client_phone.eq(None::<String>),
@@ -261,8 +257,7 @@ pub fn erase_client(
     now: NaiveDateTime,
 ) -> DomainResult<(usize, Vec<RequestRow>)> {
     let rows = client_requests(conn, organisation_id, client_ref)?;
-    let live = strings(LIVE);
-    if let Some(row) = rows.iter().find(|r| live.contains(&r.state.as_str())) {
+    if let Some(row) = rows.iter().find(|r| LIVE.contains(&r.state)) {
         return Err(DomainError::Conflict {
             kind: "client-has-live-requests",
             title: "Client has live requests",
@@ -418,7 +413,7 @@ pub fn erase_buddy(
         std::slice::from_ref(&row.id.to_string()),
         FREE_TEXT_BUDDY_ACTIONS,
     )?;
-    let retired = if row.state()? != BuddyState::Retired {
+    let retired = if row.state != BuddyState::Retired {
         Some(
             buddies::act(
                 conn,

@@ -12,9 +12,11 @@ use crate::db::schema::{
 use crate::db::DbConnection;
 use crate::domain::buddy::BuddyState;
 use crate::domain::error::DomainResult;
+use crate::domain::exit_interview::Answer;
 use crate::domain::ids::{BuddyId, OrganisationId, RequestId};
-use crate::domain::pairing::PairingState;
+use crate::domain::pairing::{EndReason, PairingState};
 use crate::domain::report::Window;
+use crate::domain::request::Trigger;
 
 /// What a report covers.
 #[derive(Debug, Clone)]
@@ -31,7 +33,7 @@ pub struct Scope {
 pub struct RequestFact {
     pub id: RequestId,
     pub organisation_id: OrganisationId,
-    pub trigger: String,
+    pub trigger: Trigger,
     pub created_at: NaiveDateTime,
 }
 
@@ -39,7 +41,7 @@ pub struct RequestFact {
 #[derive(Debug, Clone, Queryable)]
 pub struct CohortPairing {
     pub request_id: RequestId,
-    pub state: String,
+    pub state: PairingState,
     pub proposed_at: NaiveDateTime,
     pub responded_at: Option<NaiveDateTime>,
 }
@@ -47,7 +49,7 @@ pub struct CohortPairing {
 /// A pairing that ended in the window.
 #[derive(Debug, Clone, Queryable)]
 pub struct Ending {
-    pub end_reason: Option<String>,
+    pub end_reason: Option<EndReason>,
     pub client_score: Option<i32>,
     pub buddy_score: Option<i32>,
 }
@@ -60,7 +62,7 @@ pub struct Facts {
     pub organisation_names: Vec<(OrganisationId, String)>,
     pub cohort_pairings: Vec<CohortPairing>,
     /// The state now of each pairing proposed in the window.
-    pub proposal_states: Vec<String>,
+    pub proposal_states: Vec<PairingState>,
     pub endings: Vec<Ending>,
     pub active_pairings: i64,
     /// (buddy id, capacity) of every active buddy.
@@ -68,7 +70,7 @@ pub struct Facts {
     /// (buddy id, live pairings) of the active buddies that have any.
     pub live_loads: Vec<(BuddyId, i64)>,
     /// (answer, buddy id) of every exit interview held in the window.
-    pub interviews: Vec<(String, Option<BuddyId>)>,
+    pub interviews: Vec<(Answer, Option<BuddyId>)>,
     /// (buddy id, state) for every state of interest a buddy from those interviews ever entered.
     pub buddy_states_reached: Vec<(String, String)>,
     pub overdue: i64,
@@ -138,13 +140,13 @@ pub fn facts(conn: &mut DbConnection, scope: &Scope) -> DomainResult<Facts> {
     if let Some(org) = &org {
         query = query.filter(buddy_requests::organisation_id.eq(org.clone()));
     }
-    let proposal_states: Vec<String> = query.load(conn)?;
+    let proposal_states: Vec<PairingState> = query.load(conn)?;
 
     let mut query = pairings::table
         .inner_join(buddy_requests::table)
         .filter(pairings::ended_at.ge(start))
         .filter(pairings::ended_at.lt(end))
-        .filter(pairings::state.eq(PairingState::Ended.as_str()))
+        .filter(pairings::state.eq(PairingState::Ended))
         .select((
             pairings::end_reason,
             pairings::evaluation_client_score,
@@ -158,7 +160,7 @@ pub fn facts(conn: &mut DbConnection, scope: &Scope) -> DomainResult<Facts> {
 
     let mut query = pairings::table
         .inner_join(buddy_requests::table)
-        .filter(pairings::state.eq(PairingState::Active.as_str()))
+        .filter(pairings::state.eq(PairingState::Active))
         .select(count_star())
         .into_boxed();
     if let Some(org) = &org {
@@ -166,7 +168,7 @@ pub fn facts(conn: &mut DbConnection, scope: &Scope) -> DomainResult<Facts> {
     }
     let active_pairings: i64 = query.get_result(conn)?;
 
-    let active = BuddyState::Active.as_str();
+    let active = BuddyState::Active;
     let mut query = buddies::table
         .filter(buddies::state.eq(active))
         .select((buddies::id, buddies::capacity))
@@ -176,11 +178,10 @@ pub fn facts(conn: &mut DbConnection, scope: &Scope) -> DomainResult<Facts> {
     }
     let active_buddies: Vec<(BuddyId, i32)> = query.load(conn)?;
 
-    let live: Vec<&str> = PairingState::LIVE.iter().map(|s| s.as_str()).collect();
     let mut query = pairings::table
         .inner_join(buddies::table)
         .filter(buddies::state.eq(active))
-        .filter(pairings::state.eq_any(live))
+        .filter(pairings::state.eq_any(PairingState::LIVE))
         .group_by(pairings::buddy_id)
         .select((pairings::buddy_id, count_star()))
         .into_boxed();
@@ -197,7 +198,7 @@ pub fn facts(conn: &mut DbConnection, scope: &Scope) -> DomainResult<Facts> {
     if let Some(org) = &org {
         query = query.filter(exit_interviews::organisation_id.eq(org.clone()));
     }
-    let interviews: Vec<(String, Option<BuddyId>)> = query.load(conn)?;
+    let interviews: Vec<(Answer, Option<BuddyId>)> = query.load(conn)?;
 
     let buddy_ids: Vec<&str> = interviews
         .iter()

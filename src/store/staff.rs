@@ -3,8 +3,8 @@
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 
+use super::concurrent_change;
 use super::page::PageRequest;
-use super::{concurrent_change, parse_stored};
 use crate::db::schema::{login_throttle, staff, staff_sessions};
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::actor::StaffRole;
@@ -19,19 +19,13 @@ pub struct StaffRow {
     pub id: StaffId,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: StaffRole,
     pub password_hash: String,
     pub active: bool,
     pub failed_logins: i32,
     pub locked_until: Option<NaiveDateTime>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-}
-
-impl StaffRow {
-    pub fn role(&self) -> DomainResult<StaffRole> {
-        parse_stored(&self.role)
-    }
 }
 
 /// Failed logins to one account from one source address (see [`record_login`]).
@@ -69,7 +63,7 @@ pub fn create(
         id: StaffId::new(),
         email,
         name,
-        role: role.as_str().to_owned(),
+        role,
         password_hash,
         active: true,
         failed_logins: 0,
@@ -136,7 +130,7 @@ pub fn save(conn: &mut DbConnection, row: &StaffRow, read_at: NaiveDateTime) -> 
 pub fn lock_active_admins(conn: &mut DbConnection) -> QueryResult<()> {
     if let DbConnection::Postgres(pg) = conn {
         staff::table
-            .filter(staff::role.eq(StaffRole::Admin.as_str()))
+            .filter(staff::role.eq(StaffRole::Admin))
             .filter(staff::active.eq(true))
             .order(staff::id.asc())
             .select(staff::id)
@@ -149,7 +143,7 @@ pub fn lock_active_admins(conn: &mut DbConnection) -> QueryResult<()> {
 /// Number of active administrators other than `except`.
 pub fn other_active_admins(conn: &mut DbConnection, except: &StaffId) -> QueryResult<i64> {
     staff::table
-        .filter(staff::role.eq(StaffRole::Admin.as_str()))
+        .filter(staff::role.eq(StaffRole::Admin))
         .filter(staff::active.eq(true))
         .filter(staff::id.ne(except))
         .count()
