@@ -22,6 +22,10 @@ use diesel::prelude::*;
 use maatje::config::{DatabaseSettings, DatabaseTarget, Settings};
 use maatje::db::schema::{buddies, buddy_requests, organisations, pairings, request_exclusions};
 use maatje::db::{run_migrations, write_transaction, Database, DbConnection};
+use maatje::domain::buddy::{MailLanguage, MeasureKind};
+use maatje::domain::ids::RequestId;
+use maatje::domain::pairing::EndReason;
+use maatje::domain::request::{ContactChannel, Trigger};
 use maatje::error::ApiResult;
 use maatje::matching::Weights;
 use maatje::store::buddies::BuddyRow;
@@ -92,12 +96,12 @@ fn buddy(
     let experience = pick(rng, MEASURES, lived);
     BuddyRow {
         id: id(rng, created).into(),
-        organisation_id: org.to_owned(),
-        state: state.to_owned(),
+        organisation_id: org.into(),
+        state: state.parse().expect("a buddy state"),
         full_name: format!("Buddy Voorbeeld {n}"),
         email: format!("buddy{n}@example.org"),
         phone: Some("+31 6 1234 5678".to_owned()),
-        mail_language: "nl".to_owned(),
+        mail_language: MailLanguage::Nl,
         languages: list(&languages),
         region: regions[rng.usize(..regions.len())].clone(),
         experience: list(&experience),
@@ -122,25 +126,29 @@ fn request(
 ) -> RequestRow {
     RequestRow {
         id: id(rng, at).into(),
-        organisation_id: org.to_owned(),
+        organisation_id: org.into(),
         client_ref: format!("CASE-{n:06}"),
-        trigger_kind: "discontent".to_owned(),
+        trigger_kind: Trigger::Discontent,
         trigger_note: None,
         client_first_name: "Client".to_owned(),
         client_phone: None,
         client_email: Some("client@example.org".to_owned()),
-        client_preferred_channel: "email".to_owned(),
+        client_preferred_channel: ContactChannel::Email,
         client_languages: list(&["nl", "ar"]),
         region: region.to_owned(),
         preferences: None,
         consent_recorded_at: at,
-        state: state.to_owned(),
+        state: state.parse().expect("a request state"),
         created_at: at,
         updated_at: at,
         closed_at: (state == "closed").then_some(at),
         legal_hold: false,
         anonymised_at: None,
-        measure: Some(MEASURES[rng.usize(..MEASURES.len())].to_owned()),
+        measure: Some(
+            MEASURES[rng.usize(..MEASURES.len())]
+                .parse()
+                .expect("a measure kind"),
+        ),
     }
 }
 
@@ -155,13 +163,13 @@ fn pairing(
         id: id(rng, at).into(),
         request_id: request.into(),
         buddy_id: buddy.into(),
-        state: state.to_owned(),
+        state: state.parse().expect("a pairing state"),
         proposed_at: at,
         responded_at: (state != "proposed" && state != "expired").then_some(at),
         activated_at: (state == "active" || state == "ended").then_some(at),
         ended_at: (state == "ended").then_some(at),
         decline_reason: None,
-        end_reason: (state == "ended").then(|| "goal_reached".to_owned()),
+        end_reason: (state == "ended").then_some(EndReason::GoalReached),
         end_note: None,
         evaluation_client_score: None,
         evaluation_buddy_score: None,
@@ -173,7 +181,7 @@ fn pairing(
 
 /// What was seeded, for the report.
 struct Seeded {
-    request_id: String,
+    request_id: RequestId,
     pairings: usize,
 }
 
@@ -257,7 +265,7 @@ fn seed(conn: &mut DbConnection) -> ApiResult<Seeded> {
         // exclusions.
         let at = now() - chrono::Duration::days(3);
         let mut target = request(&mut rng, &org, EARLIER_REQUESTS, "open", at, "Utrecht");
-        target.measure = Some("guardianship".to_owned());
+        target.measure = Some(MeasureKind::Guardianship);
         diesel::insert_into(buddy_requests::table)
             .values(&target)
             .execute(conn)?;
@@ -275,8 +283,8 @@ fn seed(conn: &mut DbConnection) -> ApiResult<Seeded> {
         }
         for i in 0..5 {
             let row = ExclusionRow {
-                request_id: target.id.to_string(),
-                buddy_id: active[100 + i * 13].0.clone(),
+                request_id: target.id.clone(),
+                buddy_id: active[100 + i * 13].0.as_str().into(),
                 reason: "Knows the family".to_owned(),
                 created_at: at,
             };
@@ -285,7 +293,7 @@ fn seed(conn: &mut DbConnection) -> ApiResult<Seeded> {
                 .execute(conn)?;
         }
         Ok(Seeded {
-            request_id: target.id.to_string(),
+            request_id: target.id,
             pairings: pairing_count,
         })
     })
@@ -305,7 +313,7 @@ fn ms(d: Duration) -> String {
 /// ranking; otherwise with an empty cache each time, as the first ranking after a change.
 fn measure(
     conn: &mut DbConnection,
-    request: &str,
+    request: &RequestId,
     weights: &Weights,
     limit: usize,
     warm: bool,

@@ -246,7 +246,7 @@ fn admin(settings: Settings, command: AdminCommand) -> anyhow::Result<()> {
             let (client, key) = change_on(&mut conn, &reactions, Ctx::system(now), |tx| {
                 ops::admin::create_api_client(
                     tx,
-                    &organisation.to_string(),
+                    &maatje::domain::ids::OrganisationId::from(organisation),
                     name.trim().to_owned(),
                     expires_at,
                 )

@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::{created, uuid, AppState, Caller};
 use crate::domain::clock::utc;
+use crate::domain::ids::{ApiClientId, ApiKeyId, OrganisationId};
 use crate::domain::values::{Check, MAX_NAME};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{Json, OptionalJson, Query};
@@ -194,7 +195,7 @@ async fn create_api_client(
     let name = check.text("name", &input.name, MAX_NAME);
     let expires_at = future_expiry(&mut check, "key_expires_at", input.key_expires_at, now);
     check.finish()?;
-    let organisation_id = input.organisation_id.to_string();
+    let organisation_id = OrganisationId::from(input.organisation_id);
     let now = now.naive_utc();
     let (client, key) = state
         .change(caller.ctx(now), move |tx| {
@@ -235,13 +236,13 @@ async fn list_api_clients(
         check.errors_mut(),
     );
     check.finish()?;
-    let organisation_id = query.organisation_id.map(|id| id.to_string());
+    let organisation_id = query.organisation_id.map(OrganisationId::from);
     let request = page.clone();
     let rows = state
         .db
         .run(move |conn| -> ApiResult<_> {
-            let rows = store::list(conn, organisation_id.as_deref(), &request)?;
-            let ids: Vec<String> = rows.iter().map(|r| r.id.clone()).collect();
+            let rows = store::list(conn, organisation_id.as_ref(), &request)?;
+            let ids: Vec<ApiClientId> = rows.iter().map(|r| r.id.clone()).collect();
             let mut keys = store::keys_of(conn, &ids)?;
             Ok(rows
                 .into_iter()
@@ -274,7 +275,7 @@ async fn get_api_client(
     _caller: Caller,
     id: Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner().to_string();
+    let id = ApiClientId::from(id.into_inner());
     let (row, keys) = state
         .db
         .run(move |conn| -> ApiResult<_> {
@@ -300,7 +301,7 @@ async fn revoke_api_client(
     caller: Caller,
     id: Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner().to_string();
+    let id = ApiClientId::from(id.into_inner());
     let now = state.clock.now_naive();
     let (row, keys) = state
         .change(caller.ctx(now), move |tx| {
@@ -337,7 +338,7 @@ async fn create_api_key(
         now,
     );
     check.finish()?;
-    let id = id.into_inner().to_string();
+    let id = ApiClientId::from(id.into_inner());
     let now = now.naive_utc();
     let key = state
         .change(caller.ctx(now), move |tx| {
@@ -367,7 +368,7 @@ async fn revoke_api_key(
     ids: Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     let (id, key_id) = ids.into_inner();
-    let (id, key_id) = (id.to_string(), key_id.to_string());
+    let (id, key_id) = (ApiClientId::from(id), ApiKeyId::from(key_id));
     let now = state.clock.now_naive();
     let key = state
         .change(caller.ctx(now), move |tx| {

@@ -183,6 +183,6 @@ async fn whoami(caller: Caller) -> HttpResponse {
     HttpResponse::Ok().json(WhoAmI {
         role: caller.identity.role,
         id: caller.actor.id().unwrap_or_default().to_owned(),
-        organisation_id: caller.identity.organisation_id.clone(),
+        organisation_id: caller.identity.organisation_id.clone().map(String::from),
     })
 }

@@ -15,6 +15,7 @@ use uuid::Uuid;
 use super::{created, history_page, uuid, AppState, Caller, HistoryPage, HistoryQuery};
 use crate::domain::buddy::{BuddyAction, BuddyState, MailLanguage, MeasureKind, Screening};
 use crate::domain::clock::utc;
+use crate::domain::ids::{BuddyId, OrganisationId};
 use crate::domain::values::{Check, MAX_NAME};
 use crate::error::{ApiResult, Problem};
 use crate::http::extract::{Json, Query};
@@ -299,8 +300,8 @@ impl Buddy {
         Ok(Buddy {
             id: uuid(&row.id)?,
             organisation_id: uuid(&row.organisation_id)?,
-            state: row.state()?,
-            mail_language: crate::store::parse_stored(&row.mail_language)?,
+            state: row.state,
+            mail_language: row.mail_language,
             languages: row.languages()?,
             experience: row.experience()?,
             topics: row.topics()?,
@@ -321,10 +322,10 @@ impl Buddy {
 }
 
 /// Loads a buddy with its current load.
-pub(crate) fn load_one(conn: &mut crate::db::DbConnection, id: &str) -> ApiResult<Buddy> {
+pub(crate) fn load_one(conn: &mut crate::db::DbConnection, id: &BuddyId) -> ApiResult<Buddy> {
     let row = store::find(conn, id)?;
-    let load = store::live_loads(conn, std::slice::from_ref(&row.id.to_string()))?;
-    let n = load.get(row.id.as_str()).copied().unwrap_or(0);
+    let load = store::live_loads(conn, std::slice::from_ref(&row.id))?;
+    let n = load.get(&row.id).copied().unwrap_or(0);
     Buddy::from_row(row, n)
 }
 
@@ -378,7 +379,7 @@ async fn register_buddy(
     }
     let profile = input.validate(&mut check, "", state.clock.today());
     check.finish()?;
-    let organisation_id = organisation_id.expect("checked").to_string();
+    let organisation_id = OrganisationId::from(organisation_id.expect("checked"));
     let now = state.clock.now_naive();
     let row = state
         .change(caller.ctx(now), move |tx| -> ApiResult<_> {
@@ -416,7 +417,7 @@ async fn list_buddies(
     check.finish()?;
     let filter = store::Filter {
         state: query.state,
-        organisation_id: query.organisation_id.map(|id| id.to_string()),
+        organisation_id: query.organisation_id.map(OrganisationId::from),
         region,
         language,
         experience: query.experience,
@@ -426,7 +427,7 @@ async fn list_buddies(
         .db
         .run(move |conn| -> ApiResult<_> {
             let rows = store::list(conn, &filter, &request)?;
-            let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
+            let ids: Vec<BuddyId> = rows.iter().map(|r| r.id.clone()).collect();
             let loads = store::live_loads(conn, &ids)?;
             Ok((rows, loads))
         })
@@ -435,7 +436,7 @@ async fn list_buddies(
     let items = rows
         .into_iter()
         .map(|row| {
-            let n = loads.get(row.id.as_str()).copied().unwrap_or(0);
+            let n = loads.get(&row.id).copied().unwrap_or(0);
             Buddy::from_row(row, n)
         })
         .collect::<ApiResult<_>>()?;
@@ -454,7 +455,7 @@ async fn get_buddy(
     _caller: Caller,
     id: Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner().to_string();
+    let id = BuddyId::from(id.into_inner());
     let buddy = state
         .db
         .run(move |conn| -> ApiResult<_> { load_one(conn, &id) })
@@ -481,7 +482,7 @@ async fn update_buddy(
     body: Json<BuddyPatch>,
 ) -> ApiResult<HttpResponse> {
     let change = body.0.validate(state.clock.today())?;
-    let id = id.into_inner().to_string();
+    let id = BuddyId::from(id.into_inner());
     let ctx = caller.ctx(state.clock.now_naive());
     let buddy = state
         .change(ctx, move |tx| -> ApiResult<_> {
@@ -499,7 +500,7 @@ async fn act(
     action: BuddyAction,
     reason: Option<String>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.to_string();
+    let id = BuddyId::from(id);
     let ctx = caller.ctx(state.clock.now_naive());
     let buddy = state
         .change(ctx, move |tx| -> ApiResult<_> {

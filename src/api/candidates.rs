@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::{uuid, AppState, Caller};
 use crate::audit::note_client_ref;
+use crate::domain::ids::RequestId;
 use crate::error::{ApiResult, Problem};
 use crate::http::extract::Query;
 use crate::matching::{ComponentName, Weights};
@@ -166,7 +167,7 @@ async fn buddy_request_candidates(
             format!("must be between 1 and {MAX_LIMIT}"),
         ));
     }
-    let id = id.into_inner().to_string();
+    let id = RequestId::from(id.into_inner());
     let weights = state.matching.weights();
     let now = state.clock.now_naive();
     let cache = state.candidates.clone();

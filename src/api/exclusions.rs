@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::{created, uuid, AppState, Caller};
 use crate::audit::note_client_ref;
 use crate::domain::clock::utc;
+use crate::domain::ids::{BuddyId, RequestId};
 use crate::domain::values::{Check, MAX_REASON};
 use crate::error::{ApiResult, Problem};
 use crate::http::extract::Json;
@@ -96,8 +97,8 @@ async fn exclude_buddy(
     let mut check = Check::new();
     let reason = check.text("reason", &body.0.reason, MAX_REASON);
     check.finish()?;
-    let request_id = id.into_inner().to_string();
-    let buddy_id = body.0.buddy_id.to_string();
+    let request_id = RequestId::from(id.into_inner());
+    let buddy_id = BuddyId::from(body.0.buddy_id);
     let now = state.clock.now_naive();
     let row = state
         .change(caller.ctx(now), move |tx| {
@@ -130,7 +131,7 @@ async fn list_exclusions(
     _caller: Caller,
     id: Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let request_id = id.into_inner().to_string();
+    let request_id = RequestId::from(id.into_inner());
     let (rows, client_ref) = state
         .db
         .run(move |conn| -> ApiResult<_> { Ok(store::list(conn, &request_id)?) })
@@ -163,7 +164,7 @@ async fn include_buddy(
     path: Path<(Uuid, Uuid)>,
 ) -> ApiResult<HttpResponse> {
     let (request_id, buddy_id) = path.into_inner();
-    let (request_id, buddy_id) = (request_id.to_string(), buddy_id.to_string());
+    let (request_id, buddy_id) = (RequestId::from(request_id), BuddyId::from(buddy_id));
     let now = state.clock.now_naive();
     state
         .change(caller.ctx(now), move |tx| {

@@ -15,6 +15,7 @@ use super::{
 };
 use crate::domain::clock::utc;
 use crate::domain::exit_interview::Answer;
+use crate::domain::ids::{ExitInterviewId, OrganisationId};
 use crate::domain::values::Check;
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{Json, Query};
@@ -93,7 +94,7 @@ impl TryFrom<ExitInterviewRow> for ExitInterview {
         Ok(ExitInterview {
             id: uuid(&row.id)?,
             organisation_id: uuid(&row.organisation_id)?,
-            answer: row.answer()?,
+            answer: row.answer,
             held_on: row.held_on,
             buddy_id: row.buddy_id.as_deref().map(uuid).transpose()?,
             created_at: utc(row.created_at),
@@ -218,7 +219,7 @@ async fn list_exit_interviews(
     }
     check.finish()?;
     let filter = store::Filter {
-        organisation_id: query.organisation_id.map(|id| id.to_string()),
+        organisation_id: query.organisation_id.map(OrganisationId::from),
         answer: query.answer,
         held_from: query.held_from,
         held_to: query.held_to,
@@ -250,7 +251,7 @@ async fn get_exit_interview(
     _caller: Caller,
     id: Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner().to_string();
+    let id = ExitInterviewId::from(id.into_inner());
     let row = state
         .db
         .run(move |conn| -> ApiResult<_> { Ok(store::find(conn, &id)?) })

@@ -69,6 +69,7 @@ use routes::Routes;
 use crate::auth::Identity;
 use crate::domain::actor::Actor;
 use crate::domain::clock::utc;
+use crate::domain::ids::OrganisationId;
 use crate::domain::values::{Check, MAX_REASON};
 use crate::error::{ApiError, ApiResult};
 use crate::http::pagination::PageRequest;
@@ -92,8 +93,8 @@ impl Caller {
     }
 
     /// The organisation a case system is confined to; `None` for staff.
-    pub fn scope(&self) -> Option<String> {
-        self.identity.scope().map(str::to_owned)
+    pub fn scope(&self) -> Option<OrganisationId> {
+        self.identity.scope().cloned()
     }
 }
 
@@ -121,7 +122,7 @@ pub(crate) fn owning_organisation(
     caller: &Caller,
     named: Option<Uuid>,
     check: &mut Check,
-) -> Option<String> {
+) -> Option<OrganisationId> {
     match (caller.scope(), named) {
         (Some(own), None) => Some(own),
         (Some(_), Some(_)) => {
@@ -129,7 +130,7 @@ pub(crate) fn owning_organisation(
             check.fail("organisation_id", crate::auth::ORGANISATION_FROM_KEY);
             None
         }
-        (None, Some(id)) => Some(id.to_string()),
+        (None, Some(id)) => Some(OrganisationId::from(id)),
         (None, None) => {
             check.fail("organisation_id", "is required");
             None
@@ -278,7 +279,7 @@ impl HistoryEntry {
     /// A case system (`Some`) sees what happened (action, states, time, kind of actor), and the
     /// reason and actor id only where its own organisation's API client acted: nothing staff
     /// wrote, and no staff, buddy or system identity. The one place this rule lives.
-    pub(crate) fn seen_in(mut self, scope: Option<&str>) -> Self {
+    pub(crate) fn seen_in(mut self, scope: Option<&OrganisationId>) -> Self {
         if scope.is_some() && self.actor.actor_type != Actor::API_CLIENT {
             self.reason = None;
             self.actor.id = None;
@@ -320,15 +321,18 @@ pub struct HistoryQuery {
 
 /// Loads one page of the history of an entity, after checking via `exists` that the entity
 /// exists and is visible to the caller, each entry as the caller may see it
-/// ([`HistoryEntry::seen_in`]).
-pub(crate) async fn history_page(
+/// ([`HistoryEntry::seen_in`]). `I` is the entity's typed id.
+pub(crate) async fn history_page<I>(
     state: &AppState,
     caller: &Caller,
     entity_type: &'static str,
     id: Uuid,
     query: HistoryQuery,
-    exists: impl FnOnce(&mut crate::db::DbConnection, &str) -> ApiResult<()> + Send + 'static,
-) -> ApiResult<HistoryPage> {
+    exists: impl FnOnce(&mut crate::db::DbConnection, &I) -> ApiResult<()> + Send + 'static,
+) -> ApiResult<HistoryPage>
+where
+    I: From<Uuid> + AsRef<str> + Send + 'static,
+{
     Ok(
         history_page_with(state, caller, entity_type, id, query, exists)
             .await?
@@ -338,14 +342,18 @@ pub(crate) async fn history_page(
 
 /// As [`history_page`], also returning what `exists` found out about the entity (e.g. the
 /// client it concerns, for the audit trail).
-pub(crate) async fn history_page_with<E: Send + 'static>(
+pub(crate) async fn history_page_with<I, E>(
     state: &AppState,
     caller: &Caller,
     entity_type: &'static str,
     id: Uuid,
     query: HistoryQuery,
-    exists: impl FnOnce(&mut crate::db::DbConnection, &str) -> ApiResult<E> + Send + 'static,
-) -> ApiResult<(HistoryPage, E)> {
+    exists: impl FnOnce(&mut crate::db::DbConnection, &I) -> ApiResult<E> + Send + 'static,
+) -> ApiResult<(HistoryPage, E)>
+where
+    I: From<Uuid> + AsRef<str> + Send + 'static,
+    E: Send + 'static,
+{
     let scope = caller.scope();
     let mut check = Check::new();
     let page = PageRequest::parse(
@@ -355,13 +363,13 @@ pub(crate) async fn history_page_with<E: Send + 'static>(
         check.errors_mut(),
     );
     check.finish()?;
-    let id = id.to_string();
+    let id = I::from(id);
     let request = page.clone();
     let (rows, found) = state
         .db
         .run(move |conn| -> ApiResult<_> {
             let found = exists(conn, &id)?;
-            let rows = crate::store::history::list(conn, entity_type, &id, &request)?;
+            let rows = crate::store::history::list(conn, entity_type, id.as_ref(), &request)?;
             Ok((rows, found))
         })
         .await?;
@@ -369,7 +377,7 @@ pub(crate) async fn history_page_with<E: Send + 'static>(
     let page = HistoryPage {
         items: rows
             .into_iter()
-            .map(|row| Ok(HistoryEntry::try_from(row)?.seen_in(scope.as_deref())))
+            .map(|row| Ok(HistoryEntry::try_from(row)?.seen_in(scope.as_ref())))
             .collect::<ApiResult<_>>()?,
         next_cursor,
     };

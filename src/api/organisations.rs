@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::{created, history_page, uuid, AppState, Caller, HistoryPage, HistoryQuery};
 use crate::domain::clock::utc;
+use crate::domain::ids::OrganisationId;
 use crate::domain::organisation::{OrganisationAction, OrganisationState};
 use crate::domain::values::{Check, MAX_NAME};
 use crate::error::{ApiError, ApiResult};
@@ -61,7 +62,7 @@ impl TryFrom<OrganisationRow> for Organisation {
     fn try_from(row: OrganisationRow) -> ApiResult<Self> {
         Ok(Organisation {
             id: uuid(&row.id)?,
-            state: row.state()?,
+            state: row.state,
             name: row.name,
             created_at: utc(row.created_at),
             updated_at: utc(row.updated_at),
@@ -162,7 +163,7 @@ async fn get_organisation(
     _caller: Caller,
     id: Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner().to_string();
+    let id = OrganisationId::from(id.into_inner());
     let row = state
         .db
         .run(move |conn| -> ApiResult<_> { Ok(store::find(conn, &id)?) })
@@ -178,7 +179,7 @@ async fn act(
     reason: Option<String>,
 ) -> ApiResult<HttpResponse> {
     let now = state.clock.now_naive();
-    let id = id.to_string();
+    let id = OrganisationId::from(id);
     let row = state
         .change(caller.ctx(now), move |tx| {
             ops::admin::act_on_organisation(tx, &id, action, reason.as_deref())

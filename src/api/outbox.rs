@@ -58,7 +58,7 @@ impl TryFrom<OutboxRow> for OutboxMessage {
         Ok(OutboxMessage {
             id: uuid(&row.id)?,
             kind: row.kind,
-            state: crate::store::parse_stored(&row.state)?,
+            state: row.state,
             attempts: row.attempts,
             next_attempt_at: utc(row.next_attempt_at),
             last_error: row.last_error,

@@ -186,8 +186,8 @@ impl TryFrom<PairingRow> for Pairing {
             id: uuid(&row.id)?,
             request_id: uuid(&row.request_id)?,
             buddy_id: uuid(&row.buddy_id)?,
-            state: row.state()?,
-            end_reason: row.end_reason()?,
+            state: row.state,
+            end_reason: row.end_reason,
             proposed_at: utc(row.proposed_at),
             responded_at: row.responded_at.map(utc),
             activated_at: row.activated_at.map(utc),
@@ -272,8 +272,8 @@ async fn list_pairings(
     );
     check.finish()?;
     let filter = store::Filter {
-        request_id: query.request_id.map(|id| id.to_string()),
-        buddy_id: query.buddy_id.map(|id| id.to_string()),
+        request_id: query.request_id.map(RequestId::from),
+        buddy_id: query.buddy_id.map(BuddyId::from),
         state: query.state,
     };
     let request = page.clone();
@@ -304,7 +304,7 @@ async fn get_pairing(
     _caller: Caller,
     id: Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner().to_string();
+    let id = PairingId::from(id.into_inner());
     let (row, client_ref) = state
         .db
         .run(move |conn| -> ApiResult<_> {

@@ -22,6 +22,7 @@ use super::requests::{self, BuddyRequest};
 use super::{ActionBody, AppState, Caller, HistoryEntry};
 use crate::audit::note_client_ref;
 use crate::domain::clock::utc;
+use crate::domain::ids::{BuddyId, OrganisationId, RequestId};
 use crate::domain::values::{Check, MAX_REASON};
 use crate::error::{ApiResult, Problem};
 use crate::http::extract::{Json, OptionalJson, Query};
@@ -148,7 +149,7 @@ async fn set_legal_hold(
     let hold = body.hold;
     let now = state.clock.now_naive();
     let level = state.service_level;
-    let id = id.into_inner().to_string();
+    let id = RequestId::from(id.into_inner());
     let request = state
         .change(caller.ctx(now), move |tx| -> ApiResult<_> {
             crate::ops::records::set_legal_hold(tx, &id, hold, reason.as_deref())?;
@@ -180,7 +181,7 @@ async fn erase_buddy(
     body: OptionalJson<ActionBody>,
 ) -> ApiResult<HttpResponse> {
     let reason = ActionBody::reason(body.0)?;
-    let id = id.into_inner().to_string();
+    let id = BuddyId::from(id.into_inner());
     let ctx = caller.ctx(state.clock.now_naive());
     let buddy = state
         .change(ctx, move |tx| -> ApiResult<_> {
@@ -245,7 +246,7 @@ async fn export_buddy(
     _caller: Caller,
     id: Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner().to_string();
+    let id = BuddyId::from(id.into_inner());
     let now = state.clock.now();
     let (records, load) = state
         .db
@@ -328,7 +329,7 @@ async fn erase_client(
     let reason = check.text("reason", &body.reason, MAX_REASON);
     check.finish()?;
     note_client_ref(&req, &client_ref);
-    let organisation_id = body.organisation_id.to_string();
+    let organisation_id = OrganisationId::from(body.organisation_id);
     let now = state.clock.now_naive();
     let cref = client_ref.clone();
     let (anonymised, rows) = state
@@ -407,7 +408,7 @@ async fn export_client(
     let client_ref = check.client_ref("client_ref", &query.client_ref);
     check.finish()?;
     note_client_ref(&req, &client_ref);
-    let organisation_id = query.organisation_id.to_string();
+    let organisation_id = OrganisationId::from(query.organisation_id);
     let now = state.clock.now();
     let cref = client_ref.clone();
     let records = state
@@ -418,16 +419,16 @@ async fn export_client(
         .await?;
     let mut request_history = by_entity(records.request_history);
     let mut pairing_history = by_entity(records.pairing_history);
-    let mut pairings: HashMap<String, Vec<PairingRow>> = HashMap::new();
+    let mut pairings: HashMap<RequestId, Vec<PairingRow>> = HashMap::new();
     for pairing in records.pairings {
         pairings
-            .entry(pairing.request_id.to_string())
+            .entry(pairing.request_id.clone())
             .or_default()
             .push(pairing);
     }
     let mut exported = Vec::with_capacity(records.requests.len());
     for row in records.requests {
-        let own = pairings.remove(row.id.as_str()).unwrap_or_default();
+        let own = pairings.remove(&row.id).unwrap_or_default();
         let entries = history(request_history.remove(row.id.as_str()).unwrap_or_default())?;
         let latest = own.last().cloned();
         exported.push(ExportedRequest {

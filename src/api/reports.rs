@@ -132,7 +132,7 @@ async fn summary_report(
     let (window, organisation) = parse_query(query.0, now.date_naive())?;
     let scope = Scope {
         window,
-        organisation_id: organisation.map(|id| id.to_string()),
+        organisation_id: organisation.map(crate::domain::ids::OrganisationId::from),
         overdue_cutoff: state.service_level.cutoff(now.naive_utc()),
     };
     let facts = state

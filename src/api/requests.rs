@@ -19,6 +19,7 @@ use super::{
 use crate::audit::note_client_ref;
 use crate::domain::buddy::MeasureKind;
 use crate::domain::clock::utc;
+use crate::domain::ids::{OrganisationId, RequestId};
 use crate::domain::pairing::PairingState;
 use crate::domain::request::{ContactChannel, RequestState, ServiceLevel, Trigger};
 use crate::domain::values::{Check, MAX_NAME, MAX_NOTE};
@@ -250,12 +251,12 @@ impl BuddyRequest {
         level: ServiceLevel,
         now: NaiveDateTime,
     ) -> ApiResult<Self> {
-        let state = row.state()?;
+        let state = row.state;
         let pairing = pairing
             .map(|p| {
                 Ok::<_, ApiError>(PairingSummary {
                     id: uuid(&p.id)?,
-                    state: p.state()?,
+                    state: p.state,
                     buddy_id: Some(uuid(&p.buddy_id)?),
                 })
             })
@@ -263,12 +264,12 @@ impl BuddyRequest {
         Ok(BuddyRequest {
             id: uuid(&row.id)?,
             organisation_id: uuid(&row.organisation_id)?,
-            trigger: row.trigger()?,
+            trigger: row.trigger_kind,
             state,
             overdue: level.is_overdue(state, row.created_at, now),
-            measure: row.measure()?,
+            measure: row.measure,
             client: ClientContact {
-                preferred_channel: row.preferred_channel()?,
+                preferred_channel: row.client_preferred_channel,
                 languages: row.client_languages()?,
                 first_name: row.client_first_name,
                 phone: row.client_phone,
@@ -292,7 +293,7 @@ impl BuddyRequest {
 impl BuddyRequest {
     /// The request as the caller confined to `scope` may see it: a case system (`Some`) does
     /// not see which buddy its client's pairing is with; staff (`None`) see everything.
-    pub(crate) fn seen_in(mut self, scope: Option<&str>) -> Self {
+    pub(crate) fn seen_in(mut self, scope: Option<&OrganisationId>) -> Self {
         if scope.is_some() {
             if let Some(pairing) = &mut self.pairing {
                 pairing.buddy_id = None;
@@ -304,17 +305,15 @@ impl BuddyRequest {
 
 pub(crate) fn load_one(
     conn: &mut crate::db::DbConnection,
-    id: &str,
-    scope: Option<&str>,
+    id: &RequestId,
+    scope: Option<&OrganisationId>,
     level: ServiceLevel,
     now: NaiveDateTime,
 ) -> ApiResult<BuddyRequest> {
     let row = store::find_visible(conn, id, scope)?;
-    let mut latest = crate::store::pairings::latest_of_requests(
-        conn,
-        std::slice::from_ref(&row.id.to_string()),
-    )?;
-    let pairing = latest.remove(row.id.as_str());
+    let mut latest =
+        crate::store::pairings::latest_of_requests(conn, std::slice::from_ref(&row.id))?;
+    let pairing = latest.remove(&row.id);
     Ok(BuddyRequest::from_row(row, pairing, level, now)?.seen_in(scope))
 }
 
@@ -367,7 +366,7 @@ async fn create_buddy_request(
         .change(caller.ctx(now), move |tx| ops::requests::create(tx, new))
         .await?;
     let body =
-        BuddyRequest::from_row(row, pairing, state.service_level, now)?.seen_in(scope.as_deref());
+        BuddyRequest::from_row(row, pairing, state.service_level, now)?.seen_in(scope.as_ref());
     Ok(created(format!("/v1/buddy-requests/{}", body.id), &body))
 }
 
@@ -400,7 +399,7 @@ async fn list_buddy_requests(
     // A case system sees its own organisation's requests only, whatever it asks for.
     let scope = caller.scope();
     let shown_to = scope.clone();
-    let asked = query.organisation_id.map(|id| id.to_string());
+    let asked = query.organisation_id.map(OrganisationId::from);
     let elsewhere = matches!((&scope, &asked), (Some(own), Some(asked)) if own != asked);
     let now = state.clock.now_naive();
     let level = state.service_level;
@@ -422,7 +421,7 @@ async fn list_buddy_requests(
                 return Ok((Vec::new(), Default::default()));
             }
             let rows = store::list(conn, &filter, &request)?;
-            let ids: Vec<String> = rows.iter().map(|r| r.id.to_string()).collect();
+            let ids: Vec<RequestId> = rows.iter().map(|r| r.id.clone()).collect();
             let latest = crate::store::pairings::latest_of_requests(conn, &ids)?;
             Ok((rows, latest))
         })
@@ -431,8 +430,8 @@ async fn list_buddy_requests(
     let items = rows
         .into_iter()
         .map(|row| {
-            let pairing = latest.remove(row.id.as_str());
-            Ok(BuddyRequest::from_row(row, pairing, level, now)?.seen_in(shown_to.as_deref()))
+            let pairing = latest.remove(&row.id);
+            Ok(BuddyRequest::from_row(row, pairing, level, now)?.seen_in(shown_to.as_ref()))
         })
         .collect::<ApiResult<_>>()?;
     Ok(HttpResponse::Ok().json(BuddyRequestPage { items, next_cursor }))
@@ -451,12 +450,12 @@ async fn get_buddy_request(
     caller: Caller,
     id: Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner().to_string();
+    let id = RequestId::from(id.into_inner());
     let scope = caller.scope();
     let (level, now) = (state.service_level, state.clock.now_naive());
     let request = state
         .db
-        .run(move |conn| -> ApiResult<_> { load_one(conn, &id, scope.as_deref(), level, now) })
+        .run(move |conn| -> ApiResult<_> { load_one(conn, &id, scope.as_ref(), level, now) })
         .await?;
     note_client_ref(&req, &request.client_ref);
     Ok(HttpResponse::Ok().json(request))
@@ -482,14 +481,14 @@ async fn withdraw_buddy_request(
 ) -> ApiResult<HttpResponse> {
     let reason = ActionBody::reason(body.0)?;
     let now = state.clock.now_naive();
-    let id = id.into_inner().to_string();
+    let id = RequestId::from(id.into_inner());
     let scope = caller.scope();
     let level = state.service_level;
     let request = state
         .change(caller.ctx(now), move |tx| -> ApiResult<_> {
             ops::requests::withdraw(tx, &id, reason.as_deref())?;
             tx.settle()?;
-            load_one(tx.conn, &id, scope.as_deref(), level, now)
+            load_one(tx.conn, &id, scope.as_ref(), level, now)
         })
         .await?;
     Ok(HttpResponse::Ok().json(request))
@@ -516,7 +515,7 @@ async fn buddy_request_history(
         store::ENTITY,
         id.into_inner(),
         query.0,
-        move |conn, id| Ok(store::find_visible(conn, id, scope.as_deref()).map(|r| r.client_ref)?),
+        move |conn, id| Ok(store::find_visible(conn, id, scope.as_ref()).map(|r| r.client_ref)?),
     )
     .await?;
     note_client_ref(&req, client_ref);

@@ -12,6 +12,7 @@ use uuid::Uuid;
 use super::{created, uuid, AppState, Caller};
 use crate::auth::{password, StaffRole};
 use crate::domain::clock::utc;
+use crate::domain::ids::StaffId;
 use crate::domain::values::{Check, MAX_NAME};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{Json, Query};
@@ -58,7 +59,7 @@ impl TryFrom<StaffRow> for Staff {
     fn try_from(row: StaffRow) -> ApiResult<Self> {
         Ok(Staff {
             id: uuid(&row.id)?,
-            role: row.role()?,
+            role: row.role,
             email: row.email,
             name: row.name,
             active: row.active,
@@ -201,7 +202,7 @@ async fn get_staff(
     _caller: Caller,
     id: Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let id = id.into_inner().to_string();
+    let id = StaffId::from(id.into_inner());
     let row = state
         .db
         .run(move |conn| -> ApiResult<_> { Ok(store::find(conn, &id)?) })
@@ -247,7 +248,7 @@ async fn update_staff(
     }
     check.finish()?;
     let new_hash = patch.password.as_deref().map(password::hash);
-    let id = id.into_inner().to_string();
+    let id = StaffId::from(id.into_inner());
     let now = state.clock.now_naive();
     let change = ops::admin::StaffChange {
         name,

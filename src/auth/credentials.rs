@@ -8,6 +8,7 @@ use super::{Identity, Role};
 use crate::db::DbConnection;
 use crate::domain::actor::Actor;
 use crate::domain::error::DomainResult;
+use crate::domain::ids::ApiKeyId;
 use crate::domain::organisation::OrganisationState;
 use crate::store::{api_clients, staff};
 
@@ -41,7 +42,8 @@ fn api_key(
     presented: &Presented,
     now: NaiveDateTime,
 ) -> DomainResult<Option<Holder>> {
-    let Some((key, client, organisation_state)) = api_clients::find_key(conn, &presented.id)?
+    let Some((key, client, organisation_state)) =
+        api_clients::find_key(conn, &ApiKeyId::from(presented.id.as_str()))?
     else {
         return Ok(None);
     };
@@ -61,12 +63,12 @@ fn api_key(
     Ok(Some(Holder {
         identity: Identity {
             role: Role::CaseSystem,
-            actor: Actor::ApiClient(client.id),
+            actor: Actor::ApiClient(client.id.into()),
             organisation_id: Some(client.organisation_id),
-            credential_id: key.id,
+            credential_id: key.id.into(),
             on_behalf_of: None,
         },
-        organisation_active: organisation_state == OrganisationState::Active.as_str(),
+        organisation_active: organisation_state == OrganisationState::Active,
     }))
 }
 
@@ -87,8 +89,8 @@ fn staff_session(
     }
     Ok(Some(Holder {
         identity: Identity {
-            role: account.role()?.into(),
-            actor: Actor::Staff(account.id),
+            role: account.role.into(),
+            actor: Actor::Staff(account.id.into()),
             organisation_id: None,
             credential_id: session.id,
             on_behalf_of: None,

@@ -11,6 +11,7 @@ pub mod token;
 
 use crate::domain::actor::Actor;
 pub use crate::domain::actor::{Role, StaffRole};
+use crate::domain::ids::OrganisationId;
 
 /// Why a case system may not name an organisation in a body.
 pub const ORGANISATION_FROM_KEY: &str = "must be left out: it is the organisation of your API key";
@@ -21,7 +22,7 @@ pub struct Identity {
     pub role: Role,
     pub actor: Actor,
     /// The organisation of a case system; `None` for staff.
-    pub organisation_id: Option<String>,
+    pub organisation_id: Option<OrganisationId>,
     /// The staff session or API key the request was made with.
     pub credential_id: String,
     /// `X-On-Behalf-Of`: the person at the case system for whom the call is made.
@@ -30,7 +31,7 @@ pub struct Identity {
 
 impl Identity {
     /// The organisation the caller is confined to: `Some` for case systems, `None` for staff.
-    pub fn scope(&self) -> Option<&str> {
-        self.organisation_id.as_deref()
+    pub fn scope(&self) -> Option<&OrganisationId> {
+        self.organisation_id.as_ref()
     }
 }

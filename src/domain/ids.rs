@@ -1,5 +1,5 @@
 //! Typed ids of the programme's objects: a buddy's id cannot be passed where a request's is
-//! expected. Each is the object's UUIDv7 as text, as stored (diesel `Text`), serialised (serde,
+//! expected, nor an organisation's where a staff account's is. Each is the object's UUIDv7 as text, as stored (diesel `Text`), serialised (serde,
 //! transparently) and documented (utoipa, a `uuid` string).
 
 macro_rules! id_type {
@@ -151,6 +151,31 @@ id_type! {
 id_type! {
     /// A pairing's id.
     PairingId
+}
+
+id_type! {
+    /// An organisation's id.
+    OrganisationId
+}
+
+id_type! {
+    /// A staff account's id.
+    StaffId
+}
+
+id_type! {
+    /// An exit interview's id.
+    ExitInterviewId
+}
+
+id_type! {
+    /// An API client's (a case system's) id.
+    ApiClientId
+}
+
+id_type! {
+    /// An API key's id: the id part of its token (`mtj_ak_<id>_<secret>`).
+    ApiKeyId
 }
 
 #[cfg(test)]

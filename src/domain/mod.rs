@@ -22,14 +22,51 @@ pub mod values;
 /// writes, rather than derived: utoipa's derive does not see a `#[serde(rename = $text)]` whose
 /// literal comes from a macro, and would list the Rust variant names instead. The enum's doc
 /// comment is the schema's description.
+///
+/// The enum is also a diesel `Text` value on both backends: a row field or a filter value of its
+/// type is written as its `$text` and read back from it. A stored text that is none of them is
+/// a deserialization error of the query (corrupt data: an internal error), never a panic.
 #[macro_export]
 macro_rules! string_enum {
     ($(#[doc = $doc:literal])* $name:ident { $($(#[$vmeta:meta])* $variant:ident => $text:literal),+ $(,)? }) => {
         $(#[doc = $doc])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
-                 serde::Serialize, serde::Deserialize)]
+                 serde::Serialize, serde::Deserialize,
+                 diesel::expression::AsExpression, diesel::deserialize::FromSqlRow)]
+        #[diesel(sql_type = diesel::sql_types::Text)]
         pub enum $name {
             $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+        }
+
+        impl<DB> diesel::serialize::ToSql<diesel::sql_types::Text, DB> for $name
+        where
+            DB: diesel::backend::Backend,
+            str: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+        {
+            fn to_sql<'b>(
+                &'b self,
+                out: &mut diesel::serialize::Output<'b, '_, DB>,
+            ) -> diesel::serialize::Result {
+                <str as diesel::serialize::ToSql<diesel::sql_types::Text, DB>>::to_sql(
+                    self.as_str(),
+                    out,
+                )
+            }
+        }
+
+        impl<DB> diesel::deserialize::FromSql<diesel::sql_types::Text, DB> for $name
+        where
+            DB: diesel::backend::Backend,
+            String: diesel::deserialize::FromSql<diesel::sql_types::Text, DB>,
+        {
+            fn from_sql(bytes: DB::RawValue<'_>) -> diesel::deserialize::Result<Self> {
+                let text =
+                    <String as diesel::deserialize::FromSql<diesel::sql_types::Text, DB>>::from_sql(
+                        bytes,
+                    )?;
+                text.parse::<$name>()
+                    .map_err(|e| format!("corrupt stored value: {e}").into())
+            }
         }
 
         impl $name {
@@ -127,6 +164,7 @@ mod tests {
         use crate::domain::pairing::{EndReason, PairingAction, PairingState};
         use crate::domain::request::{ContactChannel, RequestAction, RequestState, Trigger};
         use crate::matching::score::ComponentName;
+        use crate::store::outbox::OutboxState;
         schema_is_wire!(
             ActorType,
             Outcome,
@@ -147,7 +185,138 @@ mod tests {
             RequestAction,
             RequestState,
             Trigger,
+            OutboxState,
         );
+    }
+
+    /// A table of one text column and one nullable text column, as the stored states are.
+    mod kept {
+        diesel::table! {
+            stored (id) {
+                id -> Integer,
+                state -> Text,
+                reason -> Nullable<Text>,
+            }
+        }
+    }
+
+    fn stored_table() -> diesel::SqliteConnection {
+        use diesel::prelude::*;
+        let mut conn = diesel::SqliteConnection::establish(":memory:").unwrap();
+        diesel::sql_query(
+            "CREATE TABLE stored (id INTEGER PRIMARY KEY, state TEXT NOT NULL, reason TEXT)",
+        )
+        .execute(&mut conn)
+        .unwrap();
+        conn
+    }
+
+    #[test]
+    fn states_are_stored_as_their_text_and_read_back() {
+        use crate::domain::buddy::BuddyState;
+        use crate::domain::pairing::EndReason;
+        use diesel::prelude::*;
+        use kept::stored::dsl::*;
+
+        let mut conn = stored_table();
+        for (n, value) in BuddyState::ALL.iter().enumerate() {
+            let why = (n % 2 == 0).then_some(EndReason::GoalReached);
+            diesel::insert_into(stored)
+                .values((id.eq(n as i32), state.eq(value), reason.eq(why)))
+                .execute(&mut conn)
+                .unwrap();
+        }
+        let texts: Vec<String> = stored.order(id).select(state).load(&mut conn).unwrap();
+        assert_eq!(texts, BuddyState::TEXTS);
+        let back: Vec<(BuddyState, Option<EndReason>)> = stored
+            .order(id)
+            .select((state, reason))
+            .load(&mut conn)
+            .unwrap();
+        for (n, (value, why)) in back.into_iter().enumerate() {
+            assert_eq!(value, BuddyState::ALL[n]);
+            assert_eq!(why, (n % 2 == 0).then_some(EndReason::GoalReached));
+        }
+        let raw: Option<String> = stored
+            .filter(id.eq(0))
+            .select(reason)
+            .first(&mut conn)
+            .unwrap();
+        assert_eq!(raw.as_deref(), Some("goal_reached"));
+        // A filter compares with the enum's text.
+        let paused: i32 = stored
+            .filter(state.eq(BuddyState::Paused))
+            .select(id)
+            .first(&mut conn)
+            .unwrap();
+        assert_eq!(BuddyState::ALL[paused as usize], BuddyState::Paused);
+    }
+
+    #[test]
+    fn a_corrupt_stored_state_is_an_error_not_a_panic() {
+        use crate::domain::buddy::BuddyState;
+        use crate::domain::pairing::EndReason;
+        use diesel::prelude::*;
+        use kept::stored::dsl::*;
+
+        let mut conn = stored_table();
+        diesel::insert_into(stored)
+            .values((id.eq(1), state.eq("lost"), reason.eq("misplaced")))
+            .execute(&mut conn)
+            .unwrap();
+        let read = stored.select(state).first::<BuddyState>(&mut conn);
+        let Err(diesel::result::Error::DeserializationError(e)) = read else {
+            panic!("a corrupt state read as {read:?}");
+        };
+        // The query names the field; its cause, the value.
+        let mut chain = e.to_string();
+        let mut cause = e.source();
+        while let Some(c) = cause {
+            chain = format!("{chain}: {c}");
+            cause = c.source();
+        }
+        assert!(
+            chain.contains("corrupt stored value: unknown BuddyState `lost`"),
+            "{chain}"
+        );
+        let read = stored.select(reason).first::<Option<EndReason>>(&mut conn);
+        assert!(
+            matches!(read, Err(diesel::result::Error::DeserializationError(_))),
+            "{read:?}"
+        );
+        // The text itself still reads.
+        let text: String = stored.select(state).first(&mut conn).unwrap();
+        assert_eq!(text, "lost");
+    }
+
+    /// Through the service's own connection and row types: a stored organisation reads back in
+    /// its state; tampered with, reading it fails as a storage error (an internal error, 500).
+    #[test]
+    fn a_row_with_a_corrupt_state_does_not_read() {
+        use crate::db::{run_migrations, DbConnection};
+        use crate::domain::actor::Actor;
+        use crate::domain::error::DomainError;
+        use crate::domain::organisation::OrganisationState;
+        use crate::store::organisations;
+        use diesel::prelude::*;
+
+        let sqlite = diesel::SqliteConnection::establish(":memory:").unwrap();
+        let mut conn = DbConnection::Sqlite(sqlite);
+        run_migrations(&mut conn).unwrap();
+        let now = chrono::DateTime::UNIX_EPOCH.naive_utc();
+        let created =
+            organisations::create(&mut conn, "Instelling".into(), &Actor::System, now).unwrap();
+        let found = organisations::find(&mut conn, &created.id).unwrap();
+        assert_eq!(found.state, OrganisationState::Active);
+        diesel::sql_query("UPDATE organisations SET state = 'dissolved'")
+            .execute(&mut conn)
+            .unwrap();
+        match organisations::find(&mut conn, &created.id) {
+            Err(DomainError::Storage(e @ diesel::result::Error::DeserializationError(_))) => {
+                assert_eq!(crate::db::classify(&e), crate::db::Failure::Other);
+            }
+            other => panic!("a corrupt organisation read as {other:?}"),
+        }
     }
 
     #[test]

@@ -123,7 +123,7 @@ impl Notices {
         context: Value,
         related: (&str, &str),
     ) -> DomainResult<String> {
-        let mut message = self.render(kind, &buddy.mail_language, context)?;
+        let mut message = self.render(kind, buddy.mail_language.as_str(), context)?;
         message.recipient = buddy.email.clone();
         message.related = Some((related.0.to_owned(), related.1.to_owned()));
         outbox::enqueue(conn, now, message)

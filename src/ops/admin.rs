@@ -9,6 +9,7 @@ use crate::auth::token::{self, TokenKind};
 use crate::auth::StaffRole;
 use crate::db::DbConnection;
 use crate::domain::error::{DomainError, DomainResult};
+use crate::domain::ids::{ApiClientId, ApiKeyId, OrganisationId, StaffId};
 use crate::domain::organisation::OrganisationAction;
 use crate::domain::session::LoginPolicy;
 use crate::store::api_clients::{self, ApiClientRow, ApiKeyRow};
@@ -23,7 +24,7 @@ pub fn create_organisation(tx: &mut Tx<'_>, name: String) -> DomainResult<Organi
 /// Deactivates or reactivates an organisation.
 pub fn act_on_organisation(
     tx: &mut Tx<'_>,
-    id: &str,
+    id: &OrganisationId,
     action: OrganisationAction,
     reason: Option<&str>,
 ) -> DomainResult<OrganisationRow> {
@@ -55,7 +56,7 @@ pub struct StaffChange {
 
 /// Changes a staff account. The last active administrator can neither lose the role nor be
 /// deactivated; deactivation and a new password end the account's sessions.
-pub fn update_staff(tx: &mut Tx<'_>, id: &str, change: StaffChange) -> DomainResult<StaffRow> {
+pub fn update_staff(tx: &mut Tx<'_>, id: &StaffId, change: StaffChange) -> DomainResult<StaffRow> {
     let now = tx.now();
     let conn = &mut *tx.conn;
     // Before reading: a concurrent change of another admin must be seen once it commits.
@@ -64,7 +65,7 @@ pub fn update_staff(tx: &mut Tx<'_>, id: &str, change: StaffChange) -> DomainRes
     }
     let mut row = staff::find(conn, id)?;
     let read_at = row.updated_at;
-    let loses_admin = row.role()? == StaffRole::Admin
+    let loses_admin = row.role == StaffRole::Admin
         && row.active
         && (change.role.is_some_and(|r| r != StaffRole::Admin) || change.active == Some(false));
     if loses_admin && staff::other_active_admins(conn, id)? == 0 {
@@ -78,7 +79,7 @@ pub fn update_staff(tx: &mut Tx<'_>, id: &str, change: StaffChange) -> DomainRes
         row.name = name;
     }
     if let Some(role) = change.role {
-        row.role = role.as_str().to_owned();
+        row.role = role;
     }
     if let Some(active) = change.active {
         row.active = active;
@@ -117,7 +118,7 @@ pub enum LoginOutcome {
 /// session, or the failure counted against the source.
 pub fn log_in(
     tx: &mut Tx<'_>,
-    staff_id: &str,
+    staff_id: &StaffId,
     source: &str,
     verified: bool,
     policy: LoginPolicy,
@@ -144,7 +145,7 @@ pub fn log_in(
 /// token, which is shown once and stored only as a hash.
 pub fn open_session(
     conn: &mut DbConnection,
-    staff_id: &str,
+    staff_id: &StaffId,
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> DomainResult<String> {
@@ -169,7 +170,7 @@ pub fn log_out(tx: &mut Tx<'_>, session_id: &str) -> DomainResult<()> {
 /// Registers the API client of a case system with its first key.
 pub fn create_api_client(
     tx: &mut Tx<'_>,
-    organisation_id: &str,
+    organisation_id: &OrganisationId,
     name: String,
     key_expires_at: Option<NaiveDateTime>,
 ) -> DomainResult<(ApiClientRow, NewKey)> {
@@ -181,7 +182,7 @@ pub fn create_api_client(
 /// Revokes an API client with all its keys; returns it with its keys.
 pub fn revoke_api_client(
     tx: &mut Tx<'_>,
-    id: &str,
+    id: &ApiClientId,
 ) -> DomainResult<(ApiClientRow, Vec<ApiKeyRow>)> {
     let row = api_clients::revoke(tx.conn, id, tx.ctx.now)?;
     Ok((row, api_clients::keys(tx.conn, id)?))
@@ -196,14 +197,14 @@ pub struct NewKey {
 /// Issues another key of an API client that is not revoked.
 pub fn issue_key(
     tx: &mut Tx<'_>,
-    client_id: &str,
+    client_id: &ApiClientId,
     expires_at: Option<NaiveDateTime>,
 ) -> DomainResult<NewKey> {
     let minted = token::mint(TokenKind::ApiKey);
     let row = api_clients::create_key(
         tx.conn,
         client_id,
-        minted.id,
+        ApiKeyId::from(minted.id),
         minted.secret_hash,
         expires_at,
         tx.ctx.now,
@@ -215,6 +216,10 @@ pub fn issue_key(
 }
 
 /// Revokes one key of an API client.
-pub fn revoke_key(tx: &mut Tx<'_>, client_id: &str, key_id: &str) -> DomainResult<ApiKeyRow> {
+pub fn revoke_key(
+    tx: &mut Tx<'_>,
+    client_id: &ApiClientId,
+    key_id: &ApiKeyId,
+) -> DomainResult<ApiKeyRow> {
     api_clients::revoke_key(tx.conn, client_id, key_id, tx.ctx.now)
 }

@@ -4,13 +4,18 @@
 use super::{Event, Tx};
 use crate::domain::buddy::{BuddyAction, PendingProposals};
 use crate::domain::error::DomainResult;
+use crate::domain::ids::BuddyId;
 use crate::store::buddies::{self as store, BuddyRow, ProfileChange};
 use crate::store::outbox;
 use crate::store::pairings::ENTITY as PAIRING;
 use crate::store::privacy;
 
 /// Changes the buddy's profile or screening facts.
-pub fn update_profile(tx: &mut Tx<'_>, id: &str, change: ProfileChange) -> DomainResult<BuddyRow> {
+pub fn update_profile(
+    tx: &mut Tx<'_>,
+    id: &BuddyId,
+    change: ProfileChange,
+) -> DomainResult<BuddyRow> {
     let (buddy, proposals) = store::update_profile(tx.conn, id, change, &tx.ctx.actor, tx.ctx.now)?;
     changed(tx, buddy, proposals)
 }
@@ -18,7 +23,7 @@ pub fn update_profile(tx: &mut Tx<'_>, id: &str, change: ProfileChange) -> Domai
 /// Moves the buddy through their lifecycle.
 pub fn act(
     tx: &mut Tx<'_>,
-    id: &str,
+    id: &BuddyId,
     action: BuddyAction,
     reason: Option<&str>,
 ) -> DomainResult<BuddyRow> {
@@ -28,7 +33,7 @@ pub fn act(
 
 /// Erases the buddy (GDPR art. 17): retired if not yet, identity and free text removed, and the
 /// outbox forgets their address and the contents of their pairings' mails.
-pub fn erase(tx: &mut Tx<'_>, id: &str, reason: Option<&str>) -> DomainResult<BuddyRow> {
+pub fn erase(tx: &mut Tx<'_>, id: &BuddyId, reason: Option<&str>) -> DomainResult<BuddyRow> {
     let now = tx.now();
     let erased = privacy::erase_buddy(tx.conn, id, reason, &tx.ctx.actor, now)?;
     outbox::erase_contents(tx.conn, PAIRING, &erased.pairing_ids, now)?;

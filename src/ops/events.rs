@@ -2,6 +2,7 @@
 //! [`super::reactions`], the one place that decides what a change causes.
 
 use crate::domain::buddy::PendingProposals;
+use crate::domain::ids::RequestId;
 use crate::domain::pairing::PairingAction;
 use crate::store::buddies::BuddyRow;
 use crate::store::pairings::PairingRow;
@@ -12,7 +13,7 @@ pub enum Event {
     /// A new request arrived (it is `open`).
     RequestCreated(RequestRow),
     /// A request is `open` again: its proposal was declined, expired or cancelled.
-    RequestReopened { request_id: String },
+    RequestReopened { request_id: RequestId },
     /// A request was withdrawn while this proposal waited for its buddy's answer; the proposal
     /// is cancelled with it.
     ProposalWithdrawn(PairingRow),

@@ -36,6 +36,7 @@ use crate::db::{write_transaction, Database, DbConnection, StoreFailure};
 use crate::domain::actor::Actor;
 use crate::domain::clock::Clock;
 use crate::domain::error::{DomainError, DomainResult};
+use crate::domain::ids::OrganisationId;
 use crate::domain::privacy::Retention;
 use crate::domain::request::ServiceLevel;
 use crate::domain::session::LoginPolicy;
@@ -77,14 +78,14 @@ impl AppState {
 pub struct Ctx {
     pub actor: Actor,
     /// The organisation a case system is confined to; `None` for staff and the service itself.
-    pub scope: Option<String>,
+    pub scope: Option<OrganisationId>,
     /// The service clock when the request arrived (or the job ran).
     pub now: NaiveDateTime,
     audit: Option<Pending>,
 }
 
 impl Ctx {
-    pub fn new(actor: Actor, scope: Option<String>, now: NaiveDateTime) -> Ctx {
+    pub fn new(actor: Actor, scope: Option<OrganisationId>, now: NaiveDateTime) -> Ctx {
         Ctx {
             actor,
             scope,

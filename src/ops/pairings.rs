@@ -70,7 +70,7 @@ fn move_by(
     });
     if action.reopens_request() {
         tx.emit(Event::RequestReopened {
-            request_id: row.request_id.to_string(),
+            request_id: row.request_id.clone(),
         });
     }
     Ok(row)
@@ -111,7 +111,7 @@ pub(super) fn follow_buddy(
 /// there is nothing to do (answered meanwhile, or not due).
 pub fn expire(tx: &mut Tx<'_>, id: &PairingId, window: &ProposalWindow) -> DomainResult<bool> {
     let pairing = store::find(tx.conn, id)?;
-    if pairing.state()? != PairingState::Proposed
+    if pairing.state != PairingState::Proposed
         || pairing.proposed_at > window.expired_if_made_by(tx.now())
     {
         return Ok(false);
@@ -130,7 +130,7 @@ pub fn expire(tx: &mut Tx<'_>, id: &PairingId, window: &ProposalWindow) -> Domai
 
 /// Marks the one reminder of proposal `id` as due, if it is still unanswered within its `window` and
 /// none went out (the scheduler). `false` when there is nothing to do.
-pub fn remind(tx: &mut Tx<'_>, id: &str, window: &ProposalWindow) -> DomainResult<bool> {
+pub fn remind(tx: &mut Tx<'_>, id: &PairingId, window: &ProposalWindow) -> DomainResult<bool> {
     let now = tx.now();
     if !store::mark_reminded(tx.conn, id, now, window.expired_if_made_by(now))? {
         return Ok(false);

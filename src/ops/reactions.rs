@@ -19,7 +19,7 @@ use crate::config::Settings;
 use crate::domain::actor::Actor;
 use crate::domain::buddy::PendingProposals;
 use crate::domain::error::DomainResult;
-use crate::domain::ids::{BuddyId, RequestId};
+use crate::domain::ids::RequestId;
 use crate::domain::pairing::PairingAction;
 use crate::mail::notices::Notices;
 use crate::matching::Weights;
@@ -97,7 +97,7 @@ impl Reactions {
 
     /// A request arrived or is `open` again: with automatic proposal on, propose its best
     /// candidate if good enough, else tell the bureau.
-    fn request_open(&self, tx: &mut Tx<'_>, request_id: &str) -> DomainResult<()> {
+    fn request_open(&self, tx: &mut Tx<'_>, request_id: &RequestId) -> DomainResult<()> {
         let Some(auto) = &self.auto_propose else {
             return Ok(());
         };
@@ -108,9 +108,7 @@ impl Reactions {
         let fresh = FactsCache::default();
         match best_candidate(tx.conn, &fresh, request_id, &auto.weights, now)? {
             Some(best) if best.score >= auto.min_score => {
-                let (request_id, buddy_id) =
-                    (RequestId::from(request_id), BuddyId::from(best.buddy_id));
-                pairings::propose(tx, &request_id, &buddy_id, &Actor::System)?;
+                pairings::propose(tx, request_id, &best.buddy_id, &Actor::System)?;
             }
             best => {
                 let request = requests::find(tx.conn, request_id)?;

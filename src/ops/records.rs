@@ -9,6 +9,7 @@ use super::Tx;
 use crate::domain::actor::Actor;
 use crate::domain::error::DomainResult;
 use crate::domain::exit_interview::Answer;
+use crate::domain::ids::{BuddyId, OrganisationId, RequestId};
 use crate::domain::privacy::Retention;
 use crate::store::buddies::{BuddyRow, Profile};
 use crate::store::exclusions::{self, ExclusionRow};
@@ -20,7 +21,7 @@ use crate::store::requests::{self, RequestRow};
 /// registers the candidate buddy in the same change.
 pub fn record_exit_interview(
     tx: &mut Tx<'_>,
-    organisation_id: &str,
+    organisation_id: &OrganisationId,
     held_on: NaiveDate,
     answer: Answer,
     candidate: Option<Profile>,
@@ -41,8 +42,8 @@ pub fn record_exit_interview(
 /// Excludes a buddy from a request's candidates, with the reason.
 pub fn exclude(
     tx: &mut Tx<'_>,
-    request_id: &str,
-    buddy_id: &str,
+    request_id: &RequestId,
+    buddy_id: &BuddyId,
     reason: &str,
 ) -> DomainResult<ExclusionRow> {
     let (row, client_ref) = exclusions::exclude(
@@ -58,7 +59,7 @@ pub fn exclude(
 }
 
 /// Takes an exclusion back: the buddy is a candidate for the request again.
-pub fn include(tx: &mut Tx<'_>, request_id: &str, buddy_id: &str) -> DomainResult<()> {
+pub fn include(tx: &mut Tx<'_>, request_id: &RequestId, buddy_id: &BuddyId) -> DomainResult<()> {
     let client_ref = exclusions::include(tx.conn, request_id, buddy_id, &tx.ctx.actor, tx.ctx.now)?;
     tx.ctx.concerns(Some(client_ref));
     Ok(())
@@ -67,7 +68,7 @@ pub fn include(tx: &mut Tx<'_>, request_id: &str, buddy_id: &str) -> DomainResul
 /// Places a legal hold on a request, or releases it.
 pub fn set_legal_hold(
     tx: &mut Tx<'_>,
-    id: &str,
+    id: &RequestId,
     hold: bool,
     reason: Option<&str>,
 ) -> DomainResult<RequestRow> {
@@ -88,7 +89,7 @@ pub fn run_retention(tx: &mut Tx<'_>, retention: &Retention) -> DomainResult<u64
 /// requests as they are now.
 pub fn erase_client(
     tx: &mut Tx<'_>,
-    organisation_id: &str,
+    organisation_id: &OrganisationId,
     client_ref: &str,
     reason: &str,
 ) -> DomainResult<(usize, Vec<RequestRow>)> {

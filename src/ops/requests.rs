@@ -5,6 +5,7 @@ use chrono::NaiveDateTime;
 
 use super::{Event, Tx};
 use crate::domain::error::DomainResult;
+use crate::domain::ids::RequestId;
 use crate::domain::pairing::PairingAction;
 use crate::store::pairings::{self, PairingRow};
 use crate::store::requests::{self as store, NewRequest, RequestRow};
@@ -19,19 +20,19 @@ pub fn create(tx: &mut Tx<'_>, new: NewRequest) -> DomainResult<(RequestRow, Opt
     tx.emit(Event::RequestCreated(row.clone()));
     tx.settle()?;
     let row = store::find(tx.conn, &row.id)?;
-    let pairing = pairings::latest_of_requests(tx.conn, std::slice::from_ref(&row.id.to_string()))?
-        .remove(row.id.as_str());
+    let pairing =
+        pairings::latest_of_requests(tx.conn, std::slice::from_ref(&row.id))?.remove(&row.id);
     Ok((row, pairing))
 }
 
 /// Withdraws a request the caller may see; a pending proposal is cancelled with it and its
 /// buddy told so.
-pub fn withdraw(tx: &mut Tx<'_>, id: &str, reason: Option<&str>) -> DomainResult<RequestRow> {
+pub fn withdraw(tx: &mut Tx<'_>, id: &RequestId, reason: Option<&str>) -> DomainResult<RequestRow> {
     let now = tx.now();
     let row = store::withdraw(
         tx.conn,
         id,
-        tx.ctx.scope.as_deref(),
+        tx.ctx.scope.as_ref(),
         reason,
         &tx.ctx.actor,
         now,
@@ -54,7 +55,11 @@ pub fn withdraw(tx: &mut Tx<'_>, id: &str, reason: Option<&str>) -> DomainResult
 
 /// Reports request `id` to the bureau as overdue, once, if it is still `open` since `cutoff`
 /// or before (the scheduler). `false` when there is nothing to do.
-pub fn report_overdue(tx: &mut Tx<'_>, id: &str, cutoff: NaiveDateTime) -> DomainResult<bool> {
+pub fn report_overdue(
+    tx: &mut Tx<'_>,
+    id: &RequestId,
+    cutoff: NaiveDateTime,
+) -> DomainResult<bool> {
     if !store::mark_overdue(tx.conn, id, cutoff, tx.now())? {
         return Ok(false);
     }

@@ -14,10 +14,9 @@ use uuid::Uuid;
 use crate::domain::buddy::BuddyState;
 use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::exit_interview::Answer;
-use crate::domain::pairing::{EndReason, PairingState};
+use crate::domain::pairing::EndReason;
 use crate::domain::report::{mean, DurationStats, ProposalOutcome, ProposalTally, Window};
 use crate::domain::request::Trigger;
-use crate::store::parse_stored;
 use crate::store::reports::Facts;
 
 /// A stored id as an id of the report.
@@ -195,9 +194,7 @@ impl SummaryReport {
         let mut by_organisation: HashMap<&str, u64> = HashMap::new();
         let mut created = HashMap::new();
         for request in &facts.requests {
-            *by_trigger
-                .entry(parse_stored(&request.trigger)?)
-                .or_default() += 1;
+            *by_trigger.entry(request.trigger).or_default() += 1;
             *by_organisation
                 .entry(request.organisation_id.as_str())
                 .or_default() += 1;
@@ -223,12 +220,7 @@ impl SummaryReport {
         });
 
         // Proposals made in the window.
-        let states = facts
-            .proposal_states
-            .iter()
-            .map(|s| parse_stored::<PairingState>(s))
-            .collect::<DomainResult<Vec<_>>>()?;
-        let tally = ProposalTally::of(states);
+        let tally = ProposalTally::of(facts.proposal_states.iter().copied());
 
         // Durations of the requests created in the window.
         let mut first_proposal: HashMap<&str, chrono::NaiveDateTime> = HashMap::new();
@@ -237,7 +229,7 @@ impl SummaryReport {
             let request = pairing.request_id.as_str();
             let first = first_proposal.entry(request).or_insert(pairing.proposed_at);
             *first = (*first).min(pairing.proposed_at);
-            let outcome = ProposalOutcome::of(parse_stored(&pairing.state)?);
+            let outcome = ProposalOutcome::of(pairing.state);
             if let (ProposalOutcome::Accepted, Some(at)) = (outcome, pairing.responded_at) {
                 let earliest = matched.entry(request).or_insert(at);
                 *earliest = (*earliest).min(at);
@@ -279,8 +271,8 @@ impl SummaryReport {
         let mut by_reason: BTreeMap<EndReason, u64> =
             EndReason::ALL.iter().map(|r| (*r, 0)).collect();
         for ending in &facts.endings {
-            if let Some(reason) = &ending.end_reason {
-                *by_reason.entry(parse_stored(reason)?).or_default() += 1;
+            if let Some(reason) = ending.end_reason {
+                *by_reason.entry(reason).or_default() += 1;
             }
         }
         let client: Vec<i32> = facts
@@ -293,7 +285,7 @@ impl SummaryReport {
         // Exit interviews held in the window.
         let mut answers: HashMap<Answer, u64> = HashMap::new();
         for (answer, _) in &facts.interviews {
-            *answers.entry(parse_stored(answer)?).or_default() += 1;
+            *answers.entry(*answer).or_default() += 1;
         }
         let reached = |state: BuddyState| {
             let buddies: HashSet<&str> = facts

@@ -127,16 +127,16 @@ fn inspect(conn: &mut DbConnection, token: &str, now: NaiveDateTime) -> ApiResul
         return Ok(Lookup::Unknown);
     }
     let pairing = pairings::find(conn, &row.pairing_id)?;
-    if pairing.buddy_id.as_str() != row.buddy_id.as_str() {
+    if pairing.buddy_id != row.buddy_id {
         return Ok(Lookup::Unknown);
     }
     let buddy = buddies::find(conn, &row.buddy_id)?;
-    let state = pairing.state()?;
+    let state = pairing.state;
     // An answer needs a buddy who can take the proposal on, at the address the link went to:
     // pausing, retiring or a new e-mail address revokes the link (and settles the proposal).
     let verdict = if row.used_at.is_some() {
         Err(Unavailable::Used)
-    } else if row.revoked_at.is_some() || !buddy.state()?.takes_proposals() {
+    } else if row.revoked_at.is_some() || !buddy.state.takes_proposals() {
         Err(Unavailable::Closed)
     } else if state == PairingState::Expired
         || (state == PairingState::Proposed && now >= row.expires_at)
@@ -304,7 +304,7 @@ async fn respond(
                 notices,
                 StatusCode::OK,
                 "answered",
-                &found.buddy.mail_language,
+                found.buddy.mail_language.as_str(),
                 context! { answer => answer.as_str() },
             ),
             Err(why) => unavailable(notices, &req, Some(&found.buddy), why),
@@ -332,7 +332,7 @@ fn proposal_page(
         notices,
         StatusCode::OK,
         "proposal",
-        &found.buddy.mail_language,
+        found.buddy.mail_language.as_str(),
         context! {
             buddy_name => &found.buddy.full_name,
             trigger => &request.trigger_kind,
@@ -354,14 +354,14 @@ fn unavailable(
     why: Unavailable,
 ) -> ApiResult<HttpResponse> {
     let language = match buddy {
-        Some(buddy) => buddy.mail_language.clone(),
-        None => browser_language(req).to_owned(),
+        Some(buddy) => buddy.mail_language.as_str(),
+        None => browser_language(req),
     };
     page(
         notices,
         why.status(),
         "unavailable",
-        &language,
+        language,
         context! { reason => why.as_str() },
     )
 }

@@ -8,6 +8,7 @@ use super::links::{new_token_id, token_hash, Links};
 use crate::db::schema::response_tokens;
 use crate::db::DbConnection;
 use crate::domain::error::DomainResult;
+use crate::domain::ids::{BuddyId, PairingId};
 
 /// What a token may be used for. One purpose so far: answering a pairing proposal.
 pub const PURPOSE_PROPOSAL_RESPONSE: &str = "proposal_response";
@@ -17,8 +18,8 @@ pub const PURPOSE_PROPOSAL_RESPONSE: &str = "proposal_response";
 pub struct TokenRow {
     pub id: String,
     pub token_hash: String,
-    pub pairing_id: String,
-    pub buddy_id: String,
+    pub pairing_id: PairingId,
+    pub buddy_id: BuddyId,
     pub purpose: String,
     pub expires_at: NaiveDateTime,
     pub used_at: Option<NaiveDateTime>,
@@ -33,8 +34,8 @@ pub struct TokenRow {
 pub fn create(
     conn: &mut DbConnection,
     links: &Links,
-    pairing_id: &str,
-    buddy_id: &str,
+    pairing_id: &PairingId,
+    buddy_id: &BuddyId,
     expires_at: NaiveDateTime,
     now: NaiveDateTime,
 ) -> DomainResult<String> {
@@ -54,7 +55,10 @@ pub fn create(
 }
 
 /// The live token of a pairing's proposal, for a reminder that repeats its links.
-pub fn for_pairing(conn: &mut DbConnection, pairing_id: &str) -> DomainResult<Option<TokenRow>> {
+pub fn for_pairing(
+    conn: &mut DbConnection,
+    pairing_id: &PairingId,
+) -> DomainResult<Option<TokenRow>> {
     Ok(response_tokens::table
         .filter(response_tokens::pairing_id.eq(pairing_id))
         .filter(response_tokens::purpose.eq(PURPOSE_PROPOSAL_RESPONSE))
@@ -91,7 +95,7 @@ pub fn mark_used(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Domai
 /// one whose proposal is closed. Returns how many were revoked.
 pub fn revoke_for_buddy(
     conn: &mut DbConnection,
-    buddy_id: &str,
+    buddy_id: &BuddyId,
     now: NaiveDateTime,
 ) -> DomainResult<usize> {
     Ok(diesel::update(

@@ -2,21 +2,22 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::organisations;
 use super::page::PageRequest;
 use crate::db::schema::{api_clients, api_keys, organisations as organisations_table};
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::error::{DomainError, DomainResult};
+use crate::domain::ids::{ApiClientId, ApiKeyId, OrganisationId};
+use crate::domain::organisation::OrganisationState;
 
 pub const ENTITY: &str = "api_client";
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = api_clients)]
 pub struct ApiClientRow {
-    pub id: String,
-    pub organisation_id: String,
+    pub id: ApiClientId,
+    pub organisation_id: OrganisationId,
     pub name: String,
     pub created_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
@@ -25,8 +26,8 @@ pub struct ApiClientRow {
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = api_keys)]
 pub struct ApiKeyRow {
-    pub id: String,
-    pub client_id: String,
+    pub id: ApiKeyId,
+    pub client_id: ApiClientId,
     pub secret_hash: String,
     pub created_at: NaiveDateTime,
     pub expires_at: Option<NaiveDateTime>,
@@ -36,14 +37,14 @@ pub struct ApiKeyRow {
 
 pub fn create(
     conn: &mut DbConnection,
-    organisation_id: &str,
+    organisation_id: &OrganisationId,
     name: String,
     now: NaiveDateTime,
 ) -> DomainResult<ApiClientRow> {
     organisations::require_active(conn, organisation_id)?;
     let row = ApiClientRow {
-        id: Uuid::now_v7().to_string(),
-        organisation_id: organisation_id.to_owned(),
+        id: ApiClientId::new(),
+        organisation_id: organisation_id.clone(),
         name,
         created_at: now,
         revoked_at: None,
@@ -61,7 +62,7 @@ pub fn create(
     }
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<ApiClientRow> {
+pub fn find(conn: &mut DbConnection, id: &ApiClientId) -> DomainResult<ApiClientRow> {
     api_clients::table
         .find(id)
         .select(ApiClientRow::as_select())
@@ -72,7 +73,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<ApiClientRow> {
 
 pub fn list(
     conn: &mut DbConnection,
-    organisation_id: Option<&str>,
+    organisation_id: Option<&OrganisationId>,
     page: &PageRequest,
 ) -> QueryResult<Vec<ApiClientRow>> {
     let mut query = api_clients::table
@@ -81,7 +82,7 @@ pub fn list(
         .select(ApiClientRow::as_select())
         .into_boxed();
     if let Some(org) = organisation_id {
-        query = query.filter(api_clients::organisation_id.eq(org.to_owned()));
+        query = query.filter(api_clients::organisation_id.eq(org.clone()));
     }
     if let Some(after) = &page.after {
         query = query.filter(api_clients::id.gt(after.clone()));
@@ -89,7 +90,7 @@ pub fn list(
     query.load(conn)
 }
 
-pub fn keys(conn: &mut DbConnection, client_id: &str) -> QueryResult<Vec<ApiKeyRow>> {
+pub fn keys(conn: &mut DbConnection, client_id: &ApiClientId) -> QueryResult<Vec<ApiKeyRow>> {
     api_keys::table
         .filter(api_keys::client_id.eq(client_id))
         .order(api_keys::id.asc())
@@ -100,14 +101,14 @@ pub fn keys(conn: &mut DbConnection, client_id: &str) -> QueryResult<Vec<ApiKeyR
 /// The keys of several clients in one query, grouped by client.
 pub fn keys_of(
     conn: &mut DbConnection,
-    client_ids: &[String],
-) -> QueryResult<std::collections::HashMap<String, Vec<ApiKeyRow>>> {
+    client_ids: &[ApiClientId],
+) -> QueryResult<std::collections::HashMap<ApiClientId, Vec<ApiKeyRow>>> {
     let rows: Vec<ApiKeyRow> = api_keys::table
         .filter(api_keys::client_id.eq_any(client_ids))
         .order(api_keys::id.asc())
         .select(ApiKeyRow::as_select())
         .load(conn)?;
-    let mut grouped = std::collections::HashMap::<String, Vec<ApiKeyRow>>::new();
+    let mut grouped = std::collections::HashMap::<ApiClientId, Vec<ApiKeyRow>>::new();
     for row in rows {
         grouped.entry(row.client_id.clone()).or_default().push(row);
     }
@@ -118,8 +119,8 @@ pub fn keys_of(
 /// itself is never stored).
 pub fn create_key(
     conn: &mut DbConnection,
-    client_id: &str,
-    key_id: String,
+    client_id: &ApiClientId,
+    key_id: ApiKeyId,
     secret_hash: String,
     expires_at: Option<NaiveDateTime>,
     now: NaiveDateTime,
@@ -134,7 +135,7 @@ pub fn create_key(
     }
     let row = ApiKeyRow {
         id: key_id,
-        client_id: client_id.to_owned(),
+        client_id: client_id.clone(),
         secret_hash,
         created_at: now,
         expires_at,
@@ -149,8 +150,8 @@ pub fn create_key(
 
 pub fn revoke_key(
     conn: &mut DbConnection,
-    client_id: &str,
-    key_id: &str,
+    client_id: &ApiClientId,
+    key_id: &ApiKeyId,
     now: NaiveDateTime,
 ) -> DomainResult<ApiKeyRow> {
     let key: ApiKeyRow = api_keys::table
@@ -177,7 +178,11 @@ pub fn revoke_key(
     })
 }
 
-pub fn revoke(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> DomainResult<ApiClientRow> {
+pub fn revoke(
+    conn: &mut DbConnection,
+    id: &ApiClientId,
+    now: NaiveDateTime,
+) -> DomainResult<ApiClientRow> {
     let client = find(conn, id)?;
     if client.revoked_at.is_some() {
         return Err(DomainError::Conflict {
@@ -205,8 +210,8 @@ pub fn revoke(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> DomainRe
 /// is valid is the caller's to decide: see `auth::credentials`).
 pub fn find_key(
     conn: &mut DbConnection,
-    key_id: &str,
-) -> QueryResult<Option<(ApiKeyRow, ApiClientRow, String)>> {
+    key_id: &ApiKeyId,
+) -> QueryResult<Option<(ApiKeyRow, ApiClientRow, OrganisationState)>> {
     api_keys::table
         .inner_join(api_clients::table.inner_join(organisations_table::table))
         .filter(api_keys::id.eq(key_id))
@@ -220,7 +225,11 @@ pub fn find_key(
 }
 
 /// Notes when a key was last used.
-pub fn note_use(conn: &mut DbConnection, key_id: &str, now: NaiveDateTime) -> QueryResult<usize> {
+pub fn note_use(
+    conn: &mut DbConnection,
+    key_id: &ApiKeyId,
+    now: NaiveDateTime,
+) -> QueryResult<usize> {
     diesel::update(api_keys::table)
         .filter(api_keys::id.eq(key_id))
         .set(api_keys::last_used_at.eq(now))

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use super::history::{self, Event};
 use super::page::PageRequest;
-use super::{concurrent_change, organisations, parse_stored};
+use super::{concurrent_change, organisations};
 use crate::db::schema::{buddies, pairings};
 use crate::db::DbConnection;
 use crate::domain::actor::Actor;
@@ -15,7 +15,7 @@ use crate::domain::buddy::{
     BuddyAction, BuddyState, MailLanguage, MeasureKind, PendingProposals, Screening,
 };
 use crate::domain::error::{DomainError, DomainResult};
-use crate::domain::ids::BuddyId;
+use crate::domain::ids::{BuddyId, OrganisationId};
 use crate::domain::lifecycle::transition;
 use crate::domain::pairing::PairingState;
 use crate::domain::values::{list_from_json, list_to_json};
@@ -26,12 +26,12 @@ pub const ENTITY: &str = "buddy";
 #[diesel(table_name = buddies, treat_none_as_null = true)]
 pub struct BuddyRow {
     pub id: BuddyId,
-    pub organisation_id: String,
-    pub state: String,
+    pub organisation_id: OrganisationId,
+    pub state: BuddyState,
     pub full_name: String,
     pub email: String,
     pub phone: Option<String>,
-    pub mail_language: String,
+    pub mail_language: MailLanguage,
     pub languages: String,
     pub region: String,
     pub experience: String,
@@ -46,10 +46,6 @@ pub struct BuddyRow {
 }
 
 impl BuddyRow {
-    pub fn state(&self) -> DomainResult<BuddyState> {
-        parse_stored(&self.state)
-    }
-
     pub fn screening(&self) -> Screening {
         Screening {
             vog_issued_on: self.vog_issued_on,
@@ -89,7 +85,7 @@ pub struct Profile {
 /// Inserts a buddy in state `candidate`. The organisation must be active.
 pub fn insert(
     conn: &mut DbConnection,
-    organisation_id: &str,
+    organisation_id: &OrganisationId,
     profile: Profile,
     actor: &Actor,
     reason: Option<&str>,
@@ -98,12 +94,12 @@ pub fn insert(
     organisations::require_active(conn, organisation_id)?;
     let row = BuddyRow {
         id: BuddyId::new(),
-        organisation_id: organisation_id.to_owned(),
-        state: BuddyState::Candidate.as_str().to_owned(),
+        organisation_id: organisation_id.clone(),
+        state: BuddyState::Candidate,
         full_name: profile.full_name,
         email: profile.email,
         phone: profile.phone,
-        mail_language: profile.mail_language.as_str().to_owned(),
+        mail_language: profile.mail_language,
         languages: list_to_json(&profile.languages),
         region: profile.region,
         experience: list_to_json(&profile.experience),
@@ -121,12 +117,19 @@ pub fn insert(
         .execute(conn)?;
     history::record(
         conn,
-        Event::creation(ENTITY, &row.id, Some(&row.state), actor, reason, now),
+        Event::creation(
+            ENTITY,
+            &row.id,
+            Some(row.state.as_str()),
+            actor,
+            reason,
+            now,
+        ),
     )?;
     Ok(row)
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<BuddyRow> {
+pub fn find(conn: &mut DbConnection, id: &BuddyId) -> DomainResult<BuddyRow> {
     buddies::table
         .find(id)
         .select(BuddyRow::as_select())
@@ -138,7 +141,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<BuddyRow> {
 #[derive(Debug, Default)]
 pub struct Filter {
     pub state: Option<BuddyState>,
-    pub organisation_id: Option<String>,
+    pub organisation_id: Option<OrganisationId>,
     pub region: Option<String>,
     /// A validated ISO 639-1 code.
     pub language: Option<String>,
@@ -156,7 +159,7 @@ pub fn list(
         .select(BuddyRow::as_select())
         .into_boxed();
     if let Some(state) = filter.state {
-        query = query.filter(buddies::state.eq(state.as_str()));
+        query = query.filter(buddies::state.eq(state));
     }
     if let Some(org) = &filter.organisation_id {
         query = query.filter(buddies::organisation_id.eq(org.clone()));
@@ -178,14 +181,13 @@ pub fn list(
 }
 
 /// Number of live pairings (proposed, accepted, active) of each buddy, in one query.
-pub fn live_loads(conn: &mut DbConnection, ids: &[String]) -> QueryResult<HashMap<String, i64>> {
+pub fn live_loads(conn: &mut DbConnection, ids: &[BuddyId]) -> QueryResult<HashMap<BuddyId, i64>> {
     if ids.is_empty() {
         return Ok(HashMap::new());
     }
-    let live: Vec<&str> = PairingState::LIVE.iter().map(|s| s.as_str()).collect();
-    let rows: Vec<(String, i64)> = pairings::table
+    let rows: Vec<(BuddyId, i64)> = pairings::table
         .filter(pairings::buddy_id.eq_any(ids))
-        .filter(pairings::state.eq_any(live))
+        .filter(pairings::state.eq_any(PairingState::LIVE))
         .group_by(pairings::buddy_id)
         .select((pairings::buddy_id, diesel::dsl::count_star()))
         .load(conn)?;
@@ -239,7 +241,7 @@ impl ProfileChange {
 /// proposals (a changed e-mail address takes them along, see [`PendingProposals`]).
 pub fn update_profile(
     conn: &mut DbConnection,
-    id: &str,
+    id: &BuddyId,
     change: ProfileChange,
     actor: &Actor,
     now: NaiveDateTime,
@@ -265,7 +267,7 @@ pub fn update_profile(
         row.phone = v;
     }
     if let Some(v) = change.mail_language {
-        row.mail_language = v.as_str().to_owned();
+        row.mail_language = v;
     }
     if let Some(v) = change.languages {
         row.languages = list_to_json(&v);
@@ -315,7 +317,7 @@ pub fn update_profile(
             at: now,
         },
     )?;
-    let effect = PendingProposals::after(row.state()?, row.email != old_email);
+    let effect = PendingProposals::after(row.state, row.email != old_email);
     Ok((row, effect))
 }
 
@@ -325,14 +327,14 @@ pub fn update_profile(
 /// accepted or active pairing runs.
 pub fn act(
     conn: &mut DbConnection,
-    id: &str,
+    id: &BuddyId,
     action: BuddyAction,
     reason: Option<&str>,
     actor: &Actor,
     now: NaiveDateTime,
 ) -> DomainResult<(BuddyRow, PendingProposals)> {
     let row = find(conn, id)?;
-    let from = row.state()?;
+    let from = row.state;
     let to = transition(from, action)?;
     match action {
         BuddyAction::Activate => {
@@ -349,10 +351,7 @@ pub fn act(
             // A pending proposal is cancelled below; a pairing that was taken on is not.
             let running: i64 = pairings::table
                 .filter(pairings::buddy_id.eq(&row.id))
-                .filter(pairings::state.eq_any([
-                    PairingState::Accepted.as_str(),
-                    PairingState::Active.as_str(),
-                ]))
+                .filter(pairings::state.eq_any([PairingState::Accepted, PairingState::Active]))
                 .count()
                 .get_result(conn)?;
             if running > 0 {
@@ -369,8 +368,8 @@ pub fn act(
     }
     let updated = diesel::update(buddies::table)
         .filter(buddies::id.eq(id))
-        .filter(buddies::state.eq(from.as_str()))
-        .set((buddies::state.eq(to.as_str()), buddies::updated_at.eq(now)))
+        .filter(buddies::state.eq(from))
+        .set((buddies::state.eq(to), buddies::updated_at.eq(now)))
         .execute(conn)?;
     if updated != 1 {
         return Err(concurrent_change(ENTITY));

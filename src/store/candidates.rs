@@ -22,6 +22,7 @@ use crate::db::schema::{buddies, matching_version, pairings, request_exclusions}
 use crate::db::DbConnection;
 use crate::domain::buddy::BuddyState;
 use crate::domain::error::{DomainError, DomainResult};
+use crate::domain::ids::{BuddyId, RequestId};
 use crate::domain::lifecycle::transition;
 use crate::domain::pairing::PairingState;
 use crate::domain::request::RequestAction;
@@ -61,7 +62,7 @@ impl FactsCache {
 pub struct Candidate {
     /// 1 for the best.
     pub rank: usize,
-    pub buddy_id: String,
+    pub buddy_id: BuddyId,
     pub name: String,
     pub region: String,
     pub languages: Vec<String>,
@@ -73,7 +74,7 @@ pub struct Candidate {
 /// The best candidates for a request, best first.
 #[derive(Debug, Clone)]
 pub struct Ranking {
-    pub request_id: String,
+    pub request_id: RequestId,
     /// The request's pseudonymous client reference, for the audit trail.
     pub client_ref: String,
     pub weights: Weights,
@@ -88,18 +89,18 @@ pub struct Ranking {
 pub fn rank(
     conn: &mut DbConnection,
     cache: &FactsCache,
-    request_id: &str,
+    request_id: &RequestId,
     weights: &Weights,
     now: NaiveDateTime,
     limit: usize,
 ) -> DomainResult<Ranking> {
     let request = requests::find(conn, request_id)?;
-    transition(request.state()?, RequestAction::Propose)?;
+    transition(request.state, RequestAction::Propose)?;
     let languages = request.client_languages()?;
     let profile = RequestProfile {
         languages: &languages,
         region: &request.region,
-        measure: request.measure()?,
+        measure: request.measure,
     };
     let pool = cache.pool(conn)?;
     let filters = request_filters(conn, &request)?;
@@ -125,7 +126,7 @@ pub fn rank(
             })?;
             Ok(Candidate {
                 rank: i + 1,
-                buddy_id: buddy.id.clone(),
+                buddy_id: BuddyId::from(buddy.id.as_str()),
                 name,
                 region: buddy.region().to_owned(),
                 languages: buddy.languages().map(str::to_owned).collect(),
@@ -135,7 +136,7 @@ pub fn rank(
         })
         .collect::<DomainResult<_>>()?;
     Ok(Ranking {
-        request_id: request.id.to_string(),
+        request_id: request.id,
         client_ref: request.client_ref,
         weights: *weights,
         eligible,
@@ -147,7 +148,7 @@ pub fn rank(
 pub fn best_candidate(
     conn: &mut DbConnection,
     cache: &FactsCache,
-    request_id: &str,
+    request_id: &RequestId,
     weights: &Weights,
     now: NaiveDateTime,
 ) -> DomainResult<Option<Candidate>> {
@@ -160,7 +161,7 @@ pub fn best_candidate(
 /// Every active buddy with its live load and last proposal: three queries.
 fn buddy_facts(conn: &mut DbConnection) -> DomainResult<Vec<BuddyFacts>> {
     let rows: Vec<(String, String, String, String, i32)> = buddies::table
-        .filter(buddies::state.eq(BuddyState::Active.as_str()))
+        .filter(buddies::state.eq(BuddyState::Active))
         .select((
             buddies::id,
             buddies::languages,
@@ -169,9 +170,8 @@ fn buddy_facts(conn: &mut DbConnection) -> DomainResult<Vec<BuddyFacts>> {
             buddies::capacity,
         ))
         .load(conn)?;
-    let live: Vec<&str> = PairingState::LIVE.iter().map(|s| s.as_str()).collect();
     let loads: HashMap<String, i64> = pairings::table
-        .filter(pairings::state.eq_any(live))
+        .filter(pairings::state.eq_any(PairingState::LIVE))
         .group_by(pairings::buddy_id)
         .select((pairings::buddy_id, count_star()))
         .load::<(String, i64)>(conn)?
@@ -197,12 +197,12 @@ fn buddy_facts(conn: &mut DbConnection) -> DomainResult<Vec<BuddyFacts>> {
 /// Who this request rules out: two queries.
 fn request_filters(conn: &mut DbConnection, request: &RequestRow) -> DomainResult<RequestFilters> {
     let mut filters = RequestFilters::default();
-    let own: Vec<(String, String)> = pairings::table
+    let own: Vec<(String, PairingState)> = pairings::table
         .filter(pairings::request_id.eq(&request.id))
         .select((pairings::buddy_id, pairings::state))
         .load(conn)?;
     for (buddy_id, state) in own {
-        match super::parse_stored::<PairingState>(&state)? {
+        match state {
             PairingState::Declined => {
                 filters.declined.insert(buddy_id);
             }

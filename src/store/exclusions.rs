@@ -11,6 +11,7 @@ use crate::db::schema::request_exclusions;
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::actor::Actor;
 use crate::domain::error::{DomainError, DomainResult};
+use crate::domain::ids::{BuddyId, RequestId};
 
 pub const ENTITY: &str = "exclusion";
 /// History actions on the request. The reason of `exclude-buddy` is typed by staff.
@@ -20,8 +21,8 @@ pub const INCLUDE: &str = "include-buddy";
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = request_exclusions)]
 pub struct ExclusionRow {
-    pub request_id: String,
-    pub buddy_id: String,
+    pub request_id: RequestId,
+    pub buddy_id: BuddyId,
     pub reason: String,
     pub created_at: NaiveDateTime,
 }
@@ -39,8 +40,8 @@ fn duplicate() -> DomainError {
 /// already.
 pub fn exclude(
     conn: &mut DbConnection,
-    request_id: &str,
-    buddy_id: &str,
+    request_id: &RequestId,
+    buddy_id: &BuddyId,
     reason: &str,
     actor: &Actor,
     now: NaiveDateTime,
@@ -56,8 +57,8 @@ pub fn exclude(
         return Err(duplicate());
     }
     let row = ExclusionRow {
-        request_id: request_id.to_owned(),
-        buddy_id: buddy_id.to_owned(),
+        request_id: request_id.clone(),
+        buddy_id: buddy_id.clone(),
         reason: reason.to_owned(),
         created_at: now,
     };
@@ -89,7 +90,7 @@ pub fn exclude(
 /// request.
 pub fn list(
     conn: &mut DbConnection,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> DomainResult<(Vec<ExclusionRow>, String)> {
     let request = requests::find(conn, request_id)?;
     let rows = request_exclusions::table
@@ -107,8 +108,8 @@ pub fn list(
 /// 404 for an unknown request, or when the buddy is not excluded from it.
 pub fn include(
     conn: &mut DbConnection,
-    request_id: &str,
-    buddy_id: &str,
+    request_id: &RequestId,
+    buddy_id: &BuddyId,
     actor: &Actor,
     now: NaiveDateTime,
 ) -> DomainResult<String> {

@@ -2,41 +2,35 @@
 
 use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
-use uuid::Uuid;
 
 use super::buddies::{self, BuddyRow, Profile};
 use super::history::{self, Event};
+use super::organisations;
 use super::page::PageRequest;
-use super::{organisations, parse_stored};
 use crate::db::schema::exit_interviews;
 use crate::db::DbConnection;
 use crate::domain::actor::Actor;
 use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::exit_interview::Answer;
+use crate::domain::ids::{BuddyId, ExitInterviewId, OrganisationId};
 
 pub const ENTITY: &str = "exit_interview";
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = exit_interviews)]
 pub struct ExitInterviewRow {
-    pub id: String,
-    pub organisation_id: String,
+    pub id: ExitInterviewId,
+    pub organisation_id: OrganisationId,
     pub held_on: NaiveDate,
-    pub answer: String,
-    pub buddy_id: Option<String>,
+    pub answer: Answer,
+    pub buddy_id: Option<BuddyId>,
     pub created_at: NaiveDateTime,
-}
-
-impl ExitInterviewRow {
-    pub fn answer(&self) -> DomainResult<Answer> {
-        parse_stored(&self.answer)
-    }
 }
 
 /// Records an outcome; with `candidate` (only for `yes`) the buddy candidate is created too.
 pub fn record(
     conn: &mut DbConnection,
-    organisation_id: &str,
+    organisation_id: &OrganisationId,
     held_on: NaiveDate,
     answer: Answer,
     candidate: Option<Profile>,
@@ -44,7 +38,7 @@ pub fn record(
     now: NaiveDateTime,
 ) -> DomainResult<(ExitInterviewRow, Option<BuddyRow>)> {
     organisations::require_active(conn, organisation_id)?;
-    let id = Uuid::now_v7().to_string();
+    let id = ExitInterviewId::new();
     let buddy = match candidate {
         Some(profile) => Some(buddies::insert(
             conn,
@@ -58,10 +52,10 @@ pub fn record(
     };
     let row = ExitInterviewRow {
         id,
-        organisation_id: organisation_id.to_owned(),
+        organisation_id: organisation_id.clone(),
         held_on,
-        answer: answer.as_str().to_owned(),
-        buddy_id: buddy.as_ref().map(|b| b.id.to_string()),
+        answer,
+        buddy_id: buddy.as_ref().map(|b| b.id.clone()),
         created_at: now,
     };
     diesel::insert_into(exit_interviews::table)
@@ -74,7 +68,7 @@ pub fn record(
     Ok((row, buddy))
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<ExitInterviewRow> {
+pub fn find(conn: &mut DbConnection, id: &ExitInterviewId) -> DomainResult<ExitInterviewRow> {
     exit_interviews::table
         .find(id)
         .select(ExitInterviewRow::as_select())
@@ -85,7 +79,7 @@ pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<ExitInterviewRow>
 
 #[derive(Debug, Default)]
 pub struct Filter {
-    pub organisation_id: Option<String>,
+    pub organisation_id: Option<OrganisationId>,
     pub answer: Option<Answer>,
     pub held_from: Option<NaiveDate>,
     pub held_to: Option<NaiveDate>,
@@ -105,7 +99,7 @@ pub fn list(
         query = query.filter(exit_interviews::organisation_id.eq(org.clone()));
     }
     if let Some(answer) = filter.answer {
-        query = query.filter(exit_interviews::answer.eq(answer.as_str()));
+        query = query.filter(exit_interviews::answer.eq(answer));
     }
     if let Some(from) = filter.held_from {
         query = query.filter(exit_interviews::held_on.ge(from));

@@ -2,15 +2,15 @@
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
-use uuid::Uuid;
 
+use super::concurrent_change;
 use super::history::{self, Event};
 use super::page::PageRequest;
-use super::{concurrent_change, parse_stored};
 use crate::db::schema::organisations;
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::actor::Actor;
 use crate::domain::error::{DomainError, DomainResult};
+use crate::domain::ids::OrganisationId;
 use crate::domain::lifecycle::transition;
 use crate::domain::organisation::{OrganisationAction, OrganisationState};
 
@@ -19,17 +19,11 @@ pub const ENTITY: &str = "organisation";
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = organisations)]
 pub struct OrganisationRow {
-    pub id: String,
+    pub id: OrganisationId,
     pub name: String,
-    pub state: String,
+    pub state: OrganisationState,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-}
-
-impl OrganisationRow {
-    pub fn state(&self) -> DomainResult<OrganisationState> {
-        parse_stored(&self.state)
-    }
 }
 
 pub fn create(
@@ -39,9 +33,9 @@ pub fn create(
     now: NaiveDateTime,
 ) -> DomainResult<OrganisationRow> {
     let row = OrganisationRow {
-        id: Uuid::now_v7().to_string(),
+        id: OrganisationId::new(),
         name,
-        state: OrganisationState::Active.as_str().to_owned(),
+        state: OrganisationState::Active,
         created_at: now,
         updated_at: now,
     };
@@ -60,12 +54,12 @@ pub fn create(
     };
     history::record(
         conn,
-        Event::creation(ENTITY, &row.id, Some(&row.state), actor, None, now),
+        Event::creation(ENTITY, &row.id, Some(row.state.as_str()), actor, None, now),
     )?;
     Ok(row)
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<OrganisationRow> {
+pub fn find(conn: &mut DbConnection, id: &OrganisationId) -> DomainResult<OrganisationRow> {
     organisations::table
         .find(id)
         .select(OrganisationRow::as_select())
@@ -75,9 +69,12 @@ pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<OrganisationRow> 
 }
 
 /// The organisation must exist (404) and take part (`active`, else 409) to file new records.
-pub fn require_active(conn: &mut DbConnection, id: &str) -> DomainResult<OrganisationRow> {
+pub fn require_active(
+    conn: &mut DbConnection,
+    id: &OrganisationId,
+) -> DomainResult<OrganisationRow> {
     let row = find(conn, id)?;
-    if row.state()? != OrganisationState::Active {
+    if row.state != OrganisationState::Active {
         return Err(DomainError::Conflict {
             kind: "organisation-inactive",
             title: "Organisation inactive",
@@ -102,7 +99,7 @@ pub fn list(
         .select(OrganisationRow::as_select())
         .into_boxed();
     if let Some(state) = filter.state {
-        query = query.filter(organisations::state.eq(state.as_str()));
+        query = query.filter(organisations::state.eq(state));
     }
     if let Some(after) = &page.after {
         query = query.filter(organisations::id.gt(after.clone()));
@@ -112,20 +109,20 @@ pub fn list(
 
 pub fn act(
     conn: &mut DbConnection,
-    id: &str,
+    id: &OrganisationId,
     action: OrganisationAction,
     reason: Option<&str>,
     actor: &Actor,
     now: NaiveDateTime,
 ) -> DomainResult<OrganisationRow> {
     let row = find(conn, id)?;
-    let from = row.state()?;
+    let from = row.state;
     let to = transition(from, action)?;
     let updated = diesel::update(organisations::table)
         .filter(organisations::id.eq(id))
-        .filter(organisations::state.eq(from.as_str()))
+        .filter(organisations::state.eq(from))
         .set((
-            organisations::state.eq(to.as_str()),
+            organisations::state.eq(to),
             organisations::updated_at.eq(now),
         ))
         .execute(conn)?;

@@ -2,9 +2,6 @@
 //! Every function takes a connection and runs inside the caller's transaction (or as one
 //! statement); none of them sends anything.
 
-use std::fmt;
-use std::str::FromStr;
-
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use uuid::Uuid;
@@ -17,49 +14,17 @@ use crate::domain::error::{DomainError, DomainResult};
 /// further alert, so a broken bureau address cannot start a loop.
 pub const KIND_DEAD_LETTER_ALERT: &str = "bureau_dead_letter";
 
-/// Where a message is in its life.
-#[derive(
-    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
-)]
-#[serde(rename_all = "lowercase")]
-pub enum OutboxState {
-    /// Waiting for its `next_attempt_at`.
-    Pending,
-    /// Claimed by a worker until its lease runs out.
-    Sending,
-    /// Accepted by the transport.
-    Sent,
-    /// Given up: a permanent failure, or too many attempts. An admin may retry it.
-    Dead,
-}
-
-impl OutboxState {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            OutboxState::Pending => "pending",
-            OutboxState::Sending => "sending",
-            OutboxState::Sent => "sent",
-            OutboxState::Dead => "dead",
-        }
-    }
-}
-
-impl fmt::Display for OutboxState {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for OutboxState {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "pending" => Ok(OutboxState::Pending),
-            "sending" => Ok(OutboxState::Sending),
-            "sent" => Ok(OutboxState::Sent),
-            "dead" => Ok(OutboxState::Dead),
-            other => Err(format!("unknown outbox state {other:?}")),
-        }
+crate::string_enum! {
+    /// Where a message is in its life.
+    OutboxState {
+        /// Waiting for its `next_attempt_at`.
+        Pending => "pending",
+        /// Claimed by a worker until its lease runs out.
+        Sending => "sending",
+        /// Accepted by the transport.
+        Sent => "sent",
+        /// Given up: a permanent failure, or too many attempts. An admin may retry it.
+        Dead => "dead",
     }
 }
 
@@ -86,7 +51,7 @@ pub struct OutboxRow {
     pub subject: String,
     pub body_text: String,
     pub body_html: String,
-    pub state: String,
+    pub state: OutboxState,
     pub attempts: i32,
     pub next_attempt_at: NaiveDateTime,
     pub lease_owner: Option<String>,
@@ -118,7 +83,7 @@ pub fn enqueue(
             outbox::subject.eq(message.subject),
             outbox::body_text.eq(message.body_text),
             outbox::body_html.eq(message.body_html),
-            outbox::state.eq(OutboxState::Pending.as_str()),
+            outbox::state.eq(OutboxState::Pending),
             outbox::attempts.eq(0),
             outbox::next_attempt_at.eq(now),
             outbox::related_type.eq(related_type),
@@ -152,10 +117,10 @@ pub fn claim(
 ) -> DomainResult<Vec<OutboxRow>> {
     let due = || {
         outbox::state
-            .eq(OutboxState::Pending.as_str())
+            .eq(OutboxState::Pending)
             .and(outbox::next_attempt_at.le(now))
             .or(outbox::state
-                .eq(OutboxState::Sending.as_str())
+                .eq(OutboxState::Sending)
                 .and(outbox::lease_until.lt(now)))
     };
     let candidates: Vec<String> = outbox::table
@@ -168,7 +133,7 @@ pub fn claim(
     for id in candidates {
         let taken = diesel::update(outbox::table.find(&id).filter(due()))
             .set((
-                outbox::state.eq(OutboxState::Sending.as_str()),
+                outbox::state.eq(OutboxState::Sending),
                 outbox::lease_owner.eq(owner),
                 outbox::lease_until.eq(now + lease),
                 outbox::attempts.eq(outbox::attempts + 1),
@@ -190,10 +155,10 @@ pub fn mark_sent(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Domai
     let n = diesel::update(
         outbox::table
             .find(id)
-            .filter(outbox::state.eq(OutboxState::Sending.as_str())),
+            .filter(outbox::state.eq(OutboxState::Sending)),
     )
     .set((
-        outbox::state.eq(OutboxState::Sent.as_str()),
+        outbox::state.eq(OutboxState::Sent),
         // Data minimisation: once sent, the contents (names, a client's contact details) are
         // not kept; the row keeps kind, recipient, subject and times.
         outbox::body_text.eq(""),
@@ -268,7 +233,7 @@ pub fn mark_failed(
         let Some(row) = find(conn, id)? else {
             return Ok(FailureOutcome::Unchanged);
         };
-        if row.state != OutboxState::Sending.as_str() {
+        if row.state != OutboxState::Sending {
             return Ok(FailureOutcome::Unchanged);
         }
         let error = scrub(error, &row.recipient);
@@ -276,12 +241,12 @@ pub fn mark_failed(
         let give_up = kind == FailureKind::Permanent || attempts >= policy.max_attempts;
         let guarded = outbox::table
             .find(id)
-            .filter(outbox::state.eq(OutboxState::Sending.as_str()));
+            .filter(outbox::state.eq(OutboxState::Sending));
         if !give_up {
             let at = now + policy.delay(attempts, jitter);
             diesel::update(guarded)
                 .set((
-                    outbox::state.eq(OutboxState::Pending.as_str()),
+                    outbox::state.eq(OutboxState::Pending),
                     outbox::next_attempt_at.eq(at),
                     outbox::lease_owner.eq(None::<String>),
                     outbox::lease_until.eq(None::<NaiveDateTime>),
@@ -293,7 +258,7 @@ pub fn mark_failed(
         }
         diesel::update(guarded)
             .set((
-                outbox::state.eq(OutboxState::Dead.as_str()),
+                outbox::state.eq(OutboxState::Dead),
                 outbox::lease_owner.eq(None::<String>),
                 outbox::lease_until.eq(None::<NaiveDateTime>),
                 outbox::last_error.eq(&error),
@@ -329,9 +294,9 @@ pub fn erase_contents(
             .filter(outbox::related_type.eq(related_type.to_owned()))
             .filter(outbox::related_id.eq_any(ids.to_vec()))
     };
-    diesel::update(about().filter(outbox::state.ne(OutboxState::Sent.as_str())))
+    diesel::update(about().filter(outbox::state.ne(OutboxState::Sent)))
         .set((
-            outbox::state.eq(OutboxState::Dead.as_str()),
+            outbox::state.eq(OutboxState::Dead),
             outbox::last_error.eq(CONTENTS_ERASED),
             outbox::lease_owner.eq(None::<String>),
             outbox::lease_until.eq(None::<NaiveDateTime>),
@@ -361,10 +326,10 @@ pub fn forget_recipient(
 pub fn retry(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> DomainResult<OutboxRow> {
     crate::db::write_transaction(conn, |conn| {
         let row = find(conn, id)?.ok_or_else(|| DomainError::not_found("outbox_message", id))?;
-        if row.state != OutboxState::Dead.as_str() {
+        if row.state != OutboxState::Dead {
             return Err(DomainError::IllegalTransition {
                 resource: "outbox message",
-                state: row.state,
+                state: row.state.to_string(),
                 action: "retry".to_owned(),
             });
         }
@@ -378,10 +343,10 @@ pub fn retry(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> DomainRes
         diesel::update(
             outbox::table
                 .find(id)
-                .filter(outbox::state.eq(OutboxState::Dead.as_str())),
+                .filter(outbox::state.eq(OutboxState::Dead)),
         )
         .set((
-            outbox::state.eq(OutboxState::Pending.as_str()),
+            outbox::state.eq(OutboxState::Pending),
             outbox::attempts.eq(0),
             outbox::next_attempt_at.eq(now),
             outbox::updated_at.eq(now),
@@ -410,7 +375,7 @@ pub fn list(
         .select(OutboxRow::as_select())
         .into_boxed();
     if let Some(state) = filter.state {
-        query = query.filter(outbox::state.eq(state.as_str()));
+        query = query.filter(outbox::state.eq(state));
     }
     if let Some(kind) = &filter.kind {
         query = query.filter(outbox::kind.eq(kind.clone()));

@@ -7,10 +7,10 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::buddies::{self, live_loads};
+use super::concurrent_change;
 use super::history::{self, Event};
 use super::page::PageRequest;
 use super::requests::{self, follow};
-use super::{concurrent_change, parse_stored};
 use crate::db::schema::{buddies as buddies_table, pairings};
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::actor::Actor;
@@ -29,29 +29,19 @@ pub struct PairingRow {
     pub id: PairingId,
     pub request_id: RequestId,
     pub buddy_id: BuddyId,
-    pub state: String,
+    pub state: PairingState,
     pub proposed_at: NaiveDateTime,
     pub responded_at: Option<NaiveDateTime>,
     pub activated_at: Option<NaiveDateTime>,
     pub ended_at: Option<NaiveDateTime>,
     pub decline_reason: Option<String>,
-    pub end_reason: Option<String>,
+    pub end_reason: Option<EndReason>,
     pub end_note: Option<String>,
     pub evaluation_client_score: Option<i32>,
     pub evaluation_buddy_score: Option<i32>,
     pub evaluation_comment: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
-}
-
-impl PairingRow {
-    pub fn state(&self) -> DomainResult<PairingState> {
-        parse_stored(&self.state)
-    }
-
-    pub fn end_reason(&self) -> DomainResult<Option<EndReason>> {
-        self.end_reason.as_deref().map(parse_stored).transpose()
-    }
 }
 
 fn unavailable(detail: String) -> DomainError {
@@ -72,9 +62,9 @@ pub fn propose(
     now: NaiveDateTime,
 ) -> DomainResult<PairingRow> {
     let request = requests::find(conn, request_id)?;
-    transition(request.state()?, RequestAction::Propose)?;
+    transition(request.state, RequestAction::Propose)?;
     let buddy = buddies::find(conn, buddy_id)?;
-    let buddy_state = buddy.state()?;
+    let buddy_state = buddy.state;
     if !buddy_state.takes_proposals() {
         return Err(unavailable(format!(
             "the buddy is {buddy_state}; only active buddies can be proposed"
@@ -84,14 +74,14 @@ pub fn propose(
     // the same buddy are serialised and the capacity check below sees the other's pairing.
     let locked = diesel::update(buddies_table::table)
         .filter(buddies_table::id.eq(buddy_id))
-        .filter(buddies_table::state.eq(BuddyState::Active.as_str()))
+        .filter(buddies_table::state.eq(BuddyState::Active))
         .set(buddies_table::updated_at.eq(buddies_table::updated_at))
         .execute(conn)?;
     if locked != 1 {
         return Err(concurrent_change(buddies::ENTITY));
     }
-    let load = live_loads(conn, std::slice::from_ref(&buddy.id.to_string()))?
-        .get(buddy.id.as_str())
+    let load = live_loads(conn, std::slice::from_ref(&buddy.id))?
+        .get(&buddy.id)
         .copied()
         .unwrap_or(0);
     if load >= i64::from(buddy.capacity) {
@@ -103,7 +93,7 @@ pub fn propose(
     let declined_before: i64 = pairings::table
         .filter(pairings::request_id.eq(request_id))
         .filter(pairings::buddy_id.eq(buddy_id))
-        .filter(pairings::state.eq(PairingState::Declined.as_str()))
+        .filter(pairings::state.eq(PairingState::Declined))
         .count()
         .get_result(conn)?;
     if declined_before > 0 {
@@ -113,7 +103,7 @@ pub fn propose(
         id: PairingId::new(),
         request_id: request_id.clone(),
         buddy_id: buddy_id.clone(),
-        state: PairingState::Proposed.as_str().to_owned(),
+        state: PairingState::Proposed,
         proposed_at: now,
         responded_at: None,
         activated_at: None,
@@ -142,7 +132,7 @@ pub fn propose(
             entity_id: &row.id,
             action: "propose",
             from: None,
-            to: Some(&row.state),
+            to: Some(row.state.as_str()),
             actor,
             reason: None,
             at: now,
@@ -159,7 +149,7 @@ pub fn propose(
     Ok(row)
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<PairingRow> {
+pub fn find(conn: &mut DbConnection, id: &PairingId) -> DomainResult<PairingRow> {
     pairings::table
         .find(id)
         .select(PairingRow::as_select())
@@ -170,8 +160,8 @@ pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<PairingRow> {
 
 #[derive(Debug, Default)]
 pub struct Filter {
-    pub request_id: Option<String>,
-    pub buddy_id: Option<String>,
+    pub request_id: Option<RequestId>,
+    pub buddy_id: Option<BuddyId>,
     pub state: Option<PairingState>,
 }
 
@@ -192,7 +182,7 @@ pub fn list(
         query = query.filter(pairings::buddy_id.eq(buddy_id.clone()));
     }
     if let Some(state) = filter.state {
-        query = query.filter(pairings::state.eq(state.as_str()));
+        query = query.filter(pairings::state.eq(state));
     }
     if let Some(after) = &page.after {
         query = query.filter(pairings::id.gt(after.clone()));
@@ -212,10 +202,10 @@ pub(crate) fn move_pairing(
     now: NaiveDateTime,
     amend: impl FnOnce(&mut PairingRow),
 ) -> DomainResult<PairingRow> {
-    let from = pairing.state()?;
+    let from = pairing.state;
     let to = transition(from, action)?;
     let mut row = pairing.clone();
-    row.state = to.as_str().to_owned();
+    row.state = to;
     row.updated_at = now;
     match action {
         PairingAction::Accept | PairingAction::Decline => row.responded_at = Some(now),
@@ -226,7 +216,7 @@ pub(crate) fn move_pairing(
     amend(&mut row);
     let updated = diesel::update(pairings::table)
         .filter(pairings::id.eq(&row.id))
-        .filter(pairings::state.eq(from.as_str()))
+        .filter(pairings::state.eq(from))
         .set(&row)
         .execute(conn)?;
     if updated != 1 {
@@ -276,7 +266,7 @@ pub fn act(
             row.decline_reason = reason.map(str::to_owned);
         }
         if let Some(ending) = ending {
-            row.end_reason = Some(ending.reason.as_str().to_owned());
+            row.end_reason = Some(ending.reason);
             row.end_note = ending.note;
             row.evaluation_client_score = ending.client_score;
             row.evaluation_buddy_score = ending.buddy_score;
@@ -294,21 +284,24 @@ pub fn act(
 /// The proposals of request `request_id` still waiting for an answer, oldest first.
 pub fn pending_for_request(
     conn: &mut DbConnection,
-    request_id: &str,
+    request_id: &RequestId,
 ) -> QueryResult<Vec<PairingRow>> {
     pairings::table
         .filter(pairings::request_id.eq(request_id))
-        .filter(pairings::state.eq(PairingState::Proposed.as_str()))
+        .filter(pairings::state.eq(PairingState::Proposed))
         .order(pairings::id.asc())
         .select(PairingRow::as_select())
         .load(conn)
 }
 
 /// The buddy's proposals still waiting for an answer, oldest first.
-pub fn pending_for_buddy(conn: &mut DbConnection, buddy_id: &str) -> QueryResult<Vec<PairingRow>> {
+pub fn pending_for_buddy(
+    conn: &mut DbConnection,
+    buddy_id: &BuddyId,
+) -> QueryResult<Vec<PairingRow>> {
     pairings::table
         .filter(pairings::buddy_id.eq(buddy_id))
-        .filter(pairings::state.eq(PairingState::Proposed.as_str()))
+        .filter(pairings::state.eq(PairingState::Proposed))
         .order(pairings::id.asc())
         .select(PairingRow::as_select())
         .load(conn)
@@ -321,7 +314,7 @@ pub fn due_expiries(
     n: i64,
 ) -> QueryResult<Vec<PairingId>> {
     pairings::table
-        .filter(pairings::state.eq(PairingState::Proposed.as_str()))
+        .filter(pairings::state.eq(PairingState::Proposed))
         .filter(pairings::proposed_at.le(made_by))
         .order(pairings::proposed_at.asc())
         .limit(n)
@@ -336,7 +329,7 @@ pub fn due_reminders(
     n: i64,
 ) -> QueryResult<Vec<PairingId>> {
     pairings::table
-        .filter(pairings::state.eq(PairingState::Proposed.as_str()))
+        .filter(pairings::state.eq(PairingState::Proposed))
         .filter(pairings::proposed_at.le(made_by))
         .filter(pairings::reminder_sent_at.is_null())
         .order(pairings::proposed_at.asc())
@@ -350,14 +343,14 @@ pub fn due_reminders(
 /// `false` when the guard no longer holds.
 pub fn mark_reminded(
     conn: &mut DbConnection,
-    id: &str,
+    id: &PairingId,
     now: NaiveDateTime,
     expired_by: NaiveDateTime,
 ) -> QueryResult<bool> {
     let marked = diesel::update(
         pairings::table
             .filter(pairings::id.eq(id))
-            .filter(pairings::state.eq(PairingState::Proposed.as_str()))
+            .filter(pairings::state.eq(PairingState::Proposed))
             .filter(pairings::proposed_at.gt(expired_by))
             .filter(pairings::reminder_sent_at.is_null()),
     )
@@ -369,8 +362,8 @@ pub fn mark_reminded(
 /// The latest pairing of each request, in one query.
 pub fn latest_of_requests(
     conn: &mut DbConnection,
-    request_ids: &[String],
-) -> QueryResult<HashMap<String, PairingRow>> {
+    request_ids: &[RequestId],
+) -> QueryResult<HashMap<RequestId, PairingRow>> {
     if request_ids.is_empty() {
         return Ok(HashMap::new());
     }
@@ -382,6 +375,6 @@ pub fn latest_of_requests(
     // Ordered by id (creation), so the last one seen per request is the latest.
     Ok(rows
         .into_iter()
-        .map(|p| (p.request_id.to_string(), p))
+        .map(|p| (p.request_id.clone(), p))
         .collect())
 }

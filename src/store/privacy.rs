@@ -25,6 +25,7 @@ use crate::db::{write_transaction, DbConnection};
 use crate::domain::actor::Actor;
 use crate::domain::buddy::{BuddyAction, BuddyState};
 use crate::domain::error::{DomainError, DomainResult};
+use crate::domain::ids::{BuddyId, OrganisationId, RequestId};
 use crate::domain::privacy::{erased_email, Retention, ANONYMISED, ERASED};
 use crate::domain::request::RequestState;
 
@@ -55,10 +56,6 @@ const FREE_TEXT_BUDDY_ACTIONS: &[&str] =
 
 /// How many requests the retention job reads at a time.
 const RETENTION_BATCH: i64 = 100;
-
-fn strings<const N: usize>(states: [RequestState; N]) -> Vec<&'static str> {
-    states.iter().map(|s| s.as_str()).collect()
-}
 
 /// One pass of the retention job: anonymises the client contact data of every request closed or
 /// withdrawn before `retention`'s cutoff that is not on legal hold and not anonymised yet, each
@@ -95,17 +92,17 @@ fn retention_pass(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     retention: &Retention,
-    mut anonymise: impl FnMut(&mut DbConnection, &str) -> DomainResult<bool>,
+    mut anonymise: impl FnMut(&mut DbConnection, &RequestId) -> DomainResult<bool>,
 ) -> DomainResult<u64> {
     let cutoff = retention.cutoff(now);
     let mut after = String::new();
     let mut anonymised = 0;
     loop {
-        let due: Vec<String> = buddy_requests::table
+        let due: Vec<RequestId> = buddy_requests::table
             .filter(buddy_requests::anonymised_at.is_null())
             .filter(buddy_requests::closed_at.lt(cutoff))
             .filter(buddy_requests::legal_hold.eq(false))
-            .filter(buddy_requests::state.eq_any(strings(ENDED)))
+            .filter(buddy_requests::state.eq_any(ENDED))
             .filter(buddy_requests::id.gt(&after))
             .order(buddy_requests::id.asc())
             .limit(RETENTION_BATCH)
@@ -117,7 +114,7 @@ fn retention_pass(
             }
         }
         match due.last() {
-            Some(last) if due.len() as i64 == RETENTION_BATCH => after = last.clone(),
+            Some(last) if due.len() as i64 == RETENTION_BATCH => after = last.to_string(),
             _ => return Ok(anonymised),
         }
     }
@@ -130,7 +127,7 @@ fn retention_pass(
 /// else anonymised it, or put it on hold, first).
 fn anonymise_request(
     conn: &mut DbConnection,
-    id: &str,
+    id: &RequestId,
     action: &str,
     actor: &Actor,
     reason: Option<&str>,
@@ -140,7 +137,7 @@ fn anonymise_request(
         .filter(buddy_requests::id.eq(id))
         .filter(buddy_requests::anonymised_at.is_null())
         .filter(buddy_requests::legal_hold.eq(false))
-        .filter(buddy_requests::state.eq_any(strings(ENDED)))
+        .filter(buddy_requests::state.eq_any(ENDED))
         .set((
             buddy_requests::client_first_name.eq(ANONYMISED),
             buddy_requests::client_phone.eq(None::<String>),
@@ -167,7 +164,7 @@ fn anonymise_request(
     scrub_reasons(
         conn,
         requests::ENTITY,
-        &[id.to_owned()],
+        &[id.to_string()],
         FREE_TEXT_REQUEST_ACTIONS,
     )?;
     history::record(
@@ -231,7 +228,7 @@ fn scrub_reasons(
 /// Every request filed for one client of one organisation, oldest first.
 pub fn client_requests(
     conn: &mut DbConnection,
-    organisation_id: &str,
+    organisation_id: &OrganisationId,
     client_ref: &str,
 ) -> DomainResult<Vec<RequestRow>> {
     let rows = buddy_requests::table
@@ -253,15 +250,14 @@ pub fn client_requests(
 /// and every request of the client as it is now.
 pub fn erase_client(
     conn: &mut DbConnection,
-    organisation_id: &str,
+    organisation_id: &OrganisationId,
     client_ref: &str,
     reason: &str,
     actor: &Actor,
     now: NaiveDateTime,
 ) -> DomainResult<(usize, Vec<RequestRow>)> {
     let rows = client_requests(conn, organisation_id, client_ref)?;
-    let live = strings(LIVE);
-    if let Some(row) = rows.iter().find(|r| live.contains(&r.state.as_str())) {
+    if let Some(row) = rows.iter().find(|r| LIVE.contains(&r.state)) {
         return Err(DomainError::Conflict {
             kind: "client-has-live-requests",
             title: "Client has live requests",
@@ -306,7 +302,7 @@ pub fn erase_client(
 /// contact data is anonymised already (nothing is left to keep).
 pub fn set_legal_hold(
     conn: &mut DbConnection,
-    id: &str,
+    id: &RequestId,
     hold: bool,
     reason: Option<&str>,
     actor: &Actor,
@@ -387,7 +383,7 @@ pub struct ErasedBuddy {
 /// history stay, without identity. Refused while the buddy has live pairings, and a second time.
 pub fn erase_buddy(
     conn: &mut DbConnection,
-    id: &str,
+    id: &BuddyId,
     reason: Option<&str>,
     actor: &Actor,
     now: NaiveDateTime,
@@ -400,8 +396,8 @@ pub fn erase_buddy(
             detail: "the buddy is erased already".into(),
         });
     }
-    let load = live_loads(conn, std::slice::from_ref(&row.id.to_string()))?;
-    if load.get(row.id.as_str()).copied().unwrap_or(0) > 0 {
+    let load = live_loads(conn, std::slice::from_ref(&row.id))?;
+    if load.get(&row.id).copied().unwrap_or(0) > 0 {
         return Err(DomainError::Conflict {
             kind: "buddy-has-live-pairings",
             title: "Buddy has live pairings",
@@ -417,7 +413,7 @@ pub fn erase_buddy(
         std::slice::from_ref(&row.id.to_string()),
         FREE_TEXT_BUDDY_ACTIONS,
     )?;
-    let retired = if row.state()? != BuddyState::Retired {
+    let retired = if row.state != BuddyState::Retired {
         Some(
             buddies::act(
                 conn,
@@ -501,7 +497,7 @@ pub struct ClientRecords {
 
 pub fn client_records(
     conn: &mut DbConnection,
-    organisation_id: &str,
+    organisation_id: &OrganisationId,
     client_ref: &str,
 ) -> DomainResult<ClientRecords> {
     let requests = client_requests(conn, organisation_id, client_ref)?;
@@ -530,7 +526,7 @@ pub struct BuddyRecords {
     pub pairing_history: Vec<HistoryRow>,
 }
 
-pub fn buddy_records(conn: &mut DbConnection, id: &str) -> DomainResult<BuddyRecords> {
+pub fn buddy_records(conn: &mut DbConnection, id: &BuddyId) -> DomainResult<BuddyRecords> {
     let buddy = buddies::find(conn, id)?;
     let exit_interview = exit_interviews::table
         .filter(exit_interviews::buddy_id.eq(id))

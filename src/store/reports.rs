@@ -12,15 +12,18 @@ use crate::db::schema::{
 use crate::db::DbConnection;
 use crate::domain::buddy::BuddyState;
 use crate::domain::error::DomainResult;
-use crate::domain::pairing::PairingState;
+use crate::domain::exit_interview::Answer;
+use crate::domain::ids::{BuddyId, OrganisationId, RequestId};
+use crate::domain::pairing::{EndReason, PairingState};
 use crate::domain::report::Window;
+use crate::domain::request::Trigger;
 
 /// What a report covers.
 #[derive(Debug, Clone)]
 pub struct Scope {
     pub window: Window,
     /// One organisation only (its requests, their pairings, its buddies and exit interviews).
-    pub organisation_id: Option<String>,
+    pub organisation_id: Option<OrganisationId>,
     /// Open requests created at or before this are overdue now.
     pub overdue_cutoff: NaiveDateTime,
 }
@@ -28,17 +31,17 @@ pub struct Scope {
 /// A request created in the window.
 #[derive(Debug, Clone, Queryable)]
 pub struct RequestFact {
-    pub id: String,
-    pub organisation_id: String,
-    pub trigger: String,
+    pub id: RequestId,
+    pub organisation_id: OrganisationId,
+    pub trigger: Trigger,
     pub created_at: NaiveDateTime,
 }
 
 /// A pairing of a request created in the window (whenever it was proposed).
 #[derive(Debug, Clone, Queryable)]
 pub struct CohortPairing {
-    pub request_id: String,
-    pub state: String,
+    pub request_id: RequestId,
+    pub state: PairingState,
     pub proposed_at: NaiveDateTime,
     pub responded_at: Option<NaiveDateTime>,
 }
@@ -46,7 +49,7 @@ pub struct CohortPairing {
 /// A pairing that ended in the window.
 #[derive(Debug, Clone, Queryable)]
 pub struct Ending {
-    pub end_reason: Option<String>,
+    pub end_reason: Option<EndReason>,
     pub client_score: Option<i32>,
     pub buddy_score: Option<i32>,
 }
@@ -56,25 +59,25 @@ pub struct Ending {
 pub struct Facts {
     pub requests: Vec<RequestFact>,
     /// (id, name) of the organisations in `requests`.
-    pub organisation_names: Vec<(String, String)>,
+    pub organisation_names: Vec<(OrganisationId, String)>,
     pub cohort_pairings: Vec<CohortPairing>,
     /// The state now of each pairing proposed in the window.
-    pub proposal_states: Vec<String>,
+    pub proposal_states: Vec<PairingState>,
     pub endings: Vec<Ending>,
     pub active_pairings: i64,
     /// (buddy id, capacity) of every active buddy.
-    pub active_buddies: Vec<(String, i32)>,
+    pub active_buddies: Vec<(BuddyId, i32)>,
     /// (buddy id, live pairings) of the active buddies that have any.
-    pub live_loads: Vec<(String, i64)>,
+    pub live_loads: Vec<(BuddyId, i64)>,
     /// (answer, buddy id) of every exit interview held in the window.
-    pub interviews: Vec<(String, Option<String>)>,
+    pub interviews: Vec<(Answer, Option<BuddyId>)>,
     /// (buddy id, state) for every state of interest a buddy from those interviews ever entered.
     pub buddy_states_reached: Vec<(String, String)>,
     pub overdue: i64,
 }
 
 /// Whether an organisation exists (for the report's `organisation` filter).
-pub fn organisation_exists(conn: &mut DbConnection, id: &str) -> QueryResult<bool> {
+pub fn organisation_exists(conn: &mut DbConnection, id: &OrganisationId) -> QueryResult<bool> {
     diesel::select(diesel::dsl::exists(organisations::table.find(id))).get_result(conn)
 }
 
@@ -103,7 +106,7 @@ pub fn facts(conn: &mut DbConnection, scope: &Scope) -> DomainResult<Facts> {
         .collect();
     org_ids.sort_unstable();
     org_ids.dedup();
-    let organisation_names: Vec<(String, String)> = if org_ids.is_empty() {
+    let organisation_names: Vec<(OrganisationId, String)> = if org_ids.is_empty() {
         Vec::new()
     } else {
         organisations::table
@@ -137,13 +140,13 @@ pub fn facts(conn: &mut DbConnection, scope: &Scope) -> DomainResult<Facts> {
     if let Some(org) = &org {
         query = query.filter(buddy_requests::organisation_id.eq(org.clone()));
     }
-    let proposal_states: Vec<String> = query.load(conn)?;
+    let proposal_states: Vec<PairingState> = query.load(conn)?;
 
     let mut query = pairings::table
         .inner_join(buddy_requests::table)
         .filter(pairings::ended_at.ge(start))
         .filter(pairings::ended_at.lt(end))
-        .filter(pairings::state.eq(PairingState::Ended.as_str()))
+        .filter(pairings::state.eq(PairingState::Ended))
         .select((
             pairings::end_reason,
             pairings::evaluation_client_score,
@@ -157,7 +160,7 @@ pub fn facts(conn: &mut DbConnection, scope: &Scope) -> DomainResult<Facts> {
 
     let mut query = pairings::table
         .inner_join(buddy_requests::table)
-        .filter(pairings::state.eq(PairingState::Active.as_str()))
+        .filter(pairings::state.eq(PairingState::Active))
         .select(count_star())
         .into_boxed();
     if let Some(org) = &org {
@@ -165,7 +168,7 @@ pub fn facts(conn: &mut DbConnection, scope: &Scope) -> DomainResult<Facts> {
     }
     let active_pairings: i64 = query.get_result(conn)?;
 
-    let active = BuddyState::Active.as_str();
+    let active = BuddyState::Active;
     let mut query = buddies::table
         .filter(buddies::state.eq(active))
         .select((buddies::id, buddies::capacity))
@@ -173,20 +176,19 @@ pub fn facts(conn: &mut DbConnection, scope: &Scope) -> DomainResult<Facts> {
     if let Some(org) = &org {
         query = query.filter(buddies::organisation_id.eq(org.clone()));
     }
-    let active_buddies: Vec<(String, i32)> = query.load(conn)?;
+    let active_buddies: Vec<(BuddyId, i32)> = query.load(conn)?;
 
-    let live: Vec<&str> = PairingState::LIVE.iter().map(|s| s.as_str()).collect();
     let mut query = pairings::table
         .inner_join(buddies::table)
         .filter(buddies::state.eq(active))
-        .filter(pairings::state.eq_any(live))
+        .filter(pairings::state.eq_any(PairingState::LIVE))
         .group_by(pairings::buddy_id)
         .select((pairings::buddy_id, count_star()))
         .into_boxed();
     if let Some(org) = &org {
         query = query.filter(buddies::organisation_id.eq(org.clone()));
     }
-    let live_loads: Vec<(String, i64)> = query.load(conn)?;
+    let live_loads: Vec<(BuddyId, i64)> = query.load(conn)?;
 
     let mut query = exit_interviews::table
         .filter(exit_interviews::held_on.ge(scope.window.from))
@@ -196,7 +198,7 @@ pub fn facts(conn: &mut DbConnection, scope: &Scope) -> DomainResult<Facts> {
     if let Some(org) = &org {
         query = query.filter(exit_interviews::organisation_id.eq(org.clone()));
     }
-    let interviews: Vec<(String, Option<String>)> = query.load(conn)?;
+    let interviews: Vec<(Answer, Option<BuddyId>)> = query.load(conn)?;
 
     let buddy_ids: Vec<&str> = interviews
         .iter()

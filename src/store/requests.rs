@@ -5,13 +5,13 @@ use diesel::prelude::*;
 
 use super::history::{self, Event};
 use super::page::PageRequest;
-use super::{concurrent_change, organisations, parse_stored};
+use super::{concurrent_change, organisations};
 use crate::db::schema::buddy_requests;
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::actor::Actor;
 use crate::domain::buddy::MeasureKind;
 use crate::domain::error::{DomainError, DomainResult};
-use crate::domain::ids::RequestId;
+use crate::domain::ids::{OrganisationId, RequestId};
 use crate::domain::lifecycle::transition;
 use crate::domain::request::{ContactChannel, RequestAction, RequestState, Trigger};
 use crate::domain::values::{list_from_json, list_to_json};
@@ -22,54 +22,38 @@ pub const ENTITY: &str = "buddy_request";
 #[diesel(table_name = buddy_requests)]
 pub struct RequestRow {
     pub id: RequestId,
-    pub organisation_id: String,
+    pub organisation_id: OrganisationId,
     pub client_ref: String,
-    pub trigger_kind: String,
+    pub trigger_kind: Trigger,
     pub trigger_note: Option<String>,
     pub client_first_name: String,
     pub client_phone: Option<String>,
     pub client_email: Option<String>,
-    pub client_preferred_channel: String,
+    pub client_preferred_channel: ContactChannel,
     pub client_languages: String,
     pub region: String,
     pub preferences: Option<String>,
     pub consent_recorded_at: NaiveDateTime,
-    pub state: String,
+    pub state: RequestState,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub closed_at: Option<NaiveDateTime>,
     pub legal_hold: bool,
     pub anonymised_at: Option<NaiveDateTime>,
-    pub measure: Option<String>,
+    /// The kind of measure the client is under, when the request says.
+    pub measure: Option<MeasureKind>,
 }
 
 impl RequestRow {
-    pub fn state(&self) -> DomainResult<RequestState> {
-        parse_stored(&self.state)
-    }
-
-    pub fn trigger(&self) -> DomainResult<Trigger> {
-        parse_stored(&self.trigger_kind)
-    }
-
-    pub fn preferred_channel(&self) -> DomainResult<ContactChannel> {
-        parse_stored(&self.client_preferred_channel)
-    }
-
     pub fn client_languages(&self) -> DomainResult<Vec<String>> {
         list_from_json(&self.client_languages).map_err(DomainError::Internal)
-    }
-
-    /// The kind of measure the client is under, when the request says.
-    pub fn measure(&self) -> DomainResult<Option<MeasureKind>> {
-        self.measure.as_deref().map(parse_stored).transpose()
     }
 }
 
 /// A validated new request.
 #[derive(Debug, Clone)]
 pub struct NewRequest {
-    pub organisation_id: String,
+    pub organisation_id: OrganisationId,
     pub client_ref: String,
     pub trigger: Trigger,
     pub trigger_note: Option<String>,
@@ -94,23 +78,23 @@ pub fn insert(
         id: RequestId::new(),
         organisation_id: new.organisation_id,
         client_ref: new.client_ref,
-        trigger_kind: new.trigger.as_str().to_owned(),
+        trigger_kind: new.trigger,
         trigger_note: new.trigger_note,
         client_first_name: new.first_name,
         client_phone: new.phone,
         client_email: new.email,
-        client_preferred_channel: new.preferred_channel.as_str().to_owned(),
+        client_preferred_channel: new.preferred_channel,
         client_languages: list_to_json(&new.languages),
         region: new.region,
         preferences: new.preferences,
         consent_recorded_at: now,
-        state: RequestState::Open.as_str().to_owned(),
+        state: RequestState::Open,
         created_at: now,
         updated_at: now,
         closed_at: None,
         legal_hold: false,
         anonymised_at: None,
-        measure: new.measure.map(|m| m.as_str().to_owned()),
+        measure: new.measure,
     };
     match diesel::insert_into(buddy_requests::table)
         .values(&row)
@@ -127,12 +111,12 @@ pub fn insert(
     };
     history::record(
         conn,
-        Event::creation(ENTITY, &row.id, Some(&row.state), actor, None, now),
+        Event::creation(ENTITY, &row.id, Some(row.state.as_str()), actor, None, now),
     )?;
     Ok(row)
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<RequestRow> {
+pub fn find(conn: &mut DbConnection, id: &RequestId) -> DomainResult<RequestRow> {
     buddy_requests::table
         .find(id)
         .select(RequestRow::as_select())
@@ -145,18 +129,18 @@ pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<RequestRow> {
 /// organisation's requests; another's answers 404, exactly as if it did not exist.
 pub fn find_visible(
     conn: &mut DbConnection,
-    id: &str,
-    scope: Option<&str>,
+    id: &RequestId,
+    scope: Option<&OrganisationId>,
 ) -> DomainResult<RequestRow> {
     let row = find(conn, id)?;
     match scope {
-        Some(own) if own != row.organisation_id => Err(DomainError::not_found(ENTITY, id)),
+        Some(own) if *own != row.organisation_id => Err(DomainError::not_found(ENTITY, id)),
         _ => Ok(row),
     }
 }
 
 /// The `client_ref` of a request, for the audit trail of what refers to it.
-pub fn client_ref_of(conn: &mut DbConnection, id: &str) -> QueryResult<Option<String>> {
+pub fn client_ref_of(conn: &mut DbConnection, id: &RequestId) -> QueryResult<Option<String>> {
     buddy_requests::table
         .find(id)
         .select(buddy_requests::client_ref)
@@ -166,7 +150,7 @@ pub fn client_ref_of(conn: &mut DbConnection, id: &str) -> QueryResult<Option<St
 
 #[derive(Debug, Default)]
 pub struct Filter {
-    pub organisation_id: Option<String>,
+    pub organisation_id: Option<OrganisationId>,
     pub state: Option<RequestState>,
     pub trigger: Option<Trigger>,
     pub client_ref: Option<String>,
@@ -176,13 +160,13 @@ pub struct Filter {
 /// The SQL form of [`crate::domain::request::ServiceLevel::is_overdue`]:
 /// `state = 'open' AND created_at <= cutoff`.
 pub type Overdue = diesel::dsl::And<
-    diesel::dsl::Eq<buddy_requests::state, &'static str>,
+    diesel::dsl::Eq<buddy_requests::state, RequestState>,
     diesel::dsl::LtEq<buddy_requests::created_at, NaiveDateTime>,
 >;
 
 pub fn overdue(cutoff: NaiveDateTime) -> Overdue {
     buddy_requests::state
-        .eq(RequestState::Open.as_str())
+        .eq(RequestState::Open)
         .and(buddy_requests::created_at.le(cutoff))
 }
 
@@ -208,10 +192,10 @@ pub fn list(
         query = query.filter(buddy_requests::organisation_id.eq(org.clone()));
     }
     if let Some(state) = filter.state {
-        query = query.filter(buddy_requests::state.eq(state.as_str()));
+        query = query.filter(buddy_requests::state.eq(state));
     }
     if let Some(trigger) = filter.trigger {
-        query = query.filter(buddy_requests::trigger_kind.eq(trigger.as_str()));
+        query = query.filter(buddy_requests::trigger_kind.eq(trigger));
     }
     if let Some(client_ref) = &filter.client_ref {
         query = query.filter(buddy_requests::client_ref.eq(client_ref.clone()));
@@ -242,14 +226,14 @@ pub(crate) fn follow(
     reason: Option<&str>,
     now: NaiveDateTime,
 ) -> DomainResult<RequestState> {
-    let from = request.state()?;
+    let from = request.state;
     let to = transition(from, action)?;
     let closes = matches!(to, RequestState::Closed | RequestState::Withdrawn);
     let updated = diesel::update(buddy_requests::table)
         .filter(buddy_requests::id.eq(&request.id))
-        .filter(buddy_requests::state.eq(from.as_str()))
+        .filter(buddy_requests::state.eq(from))
         .set((
-            buddy_requests::state.eq(to.as_str()),
+            buddy_requests::state.eq(to),
             buddy_requests::updated_at.eq(now),
             buddy_requests::closed_at.eq(closes.then_some(now)),
         ))
@@ -277,8 +261,8 @@ pub(crate) fn follow(
 /// operation's to cancel, [`crate::ops::requests::withdraw`]). Returns the request as it is now.
 pub fn withdraw(
     conn: &mut DbConnection,
-    id: &str,
-    scope: Option<&str>,
+    id: &RequestId,
+    scope: Option<&OrganisationId>,
     reason: Option<&str>,
     actor: &Actor,
     now: NaiveDateTime,
@@ -293,9 +277,9 @@ pub fn due_overdue(
     conn: &mut DbConnection,
     cutoff: NaiveDateTime,
     n: i64,
-) -> QueryResult<Vec<String>> {
+) -> QueryResult<Vec<RequestId>> {
     buddy_requests::table
-        .filter(buddy_requests::state.eq(RequestState::Open.as_str()))
+        .filter(buddy_requests::state.eq(RequestState::Open))
         .filter(buddy_requests::created_at.le(cutoff))
         .filter(buddy_requests::overdue_notified_at.is_null())
         .order(buddy_requests::created_at.asc())
@@ -308,14 +292,14 @@ pub fn due_overdue(
 /// or before and not yet reported. `false` when the guard no longer holds.
 pub fn mark_overdue(
     conn: &mut DbConnection,
-    id: &str,
+    id: &RequestId,
     cutoff: NaiveDateTime,
     now: NaiveDateTime,
 ) -> QueryResult<bool> {
     let marked = diesel::update(
         buddy_requests::table
             .filter(buddy_requests::id.eq(id))
-            .filter(buddy_requests::state.eq(RequestState::Open.as_str()))
+            .filter(buddy_requests::state.eq(RequestState::Open))
             .filter(buddy_requests::created_at.le(cutoff))
             .filter(buddy_requests::overdue_notified_at.is_null()),
     )

@@ -2,24 +2,24 @@
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
-use uuid::Uuid;
 
+use super::concurrent_change;
 use super::page::PageRequest;
-use super::{concurrent_change, parse_stored};
 use crate::db::schema::{login_throttle, staff, staff_sessions};
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::actor::StaffRole;
 use crate::domain::error::{DomainError, DomainResult};
+use crate::domain::ids::StaffId;
 
 pub const ENTITY: &str = "staff";
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = staff, treat_none_as_null = true)]
 pub struct StaffRow {
-    pub id: String,
+    pub id: StaffId,
     pub email: String,
     pub name: String,
-    pub role: String,
+    pub role: StaffRole,
     pub password_hash: String,
     pub active: bool,
     pub failed_logins: i32,
@@ -28,17 +28,11 @@ pub struct StaffRow {
     pub updated_at: NaiveDateTime,
 }
 
-impl StaffRow {
-    pub fn role(&self) -> DomainResult<StaffRole> {
-        parse_stored(&self.role)
-    }
-}
-
 /// Failed logins to one account from one source address (see [`record_login`]).
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = login_throttle, primary_key(staff_id, source), treat_none_as_null = true)]
 pub struct ThrottleRow {
-    pub staff_id: String,
+    pub staff_id: StaffId,
     /// The source's key: an IPv4 address, or an IPv6 address's /64 prefix.
     pub source: String,
     pub failures: i32,
@@ -50,7 +44,7 @@ pub struct ThrottleRow {
 #[diesel(table_name = staff_sessions)]
 pub struct SessionRow {
     pub id: String,
-    pub staff_id: String,
+    pub staff_id: StaffId,
     pub token_hash: String,
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
@@ -66,10 +60,10 @@ pub fn create(
     now: NaiveDateTime,
 ) -> DomainResult<StaffRow> {
     let row = StaffRow {
-        id: Uuid::now_v7().to_string(),
+        id: StaffId::new(),
         email,
         name,
-        role: role.as_str().to_owned(),
+        role,
         password_hash,
         active: true,
         failed_logins: 0,
@@ -87,7 +81,7 @@ pub fn create(
     }
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<StaffRow> {
+pub fn find(conn: &mut DbConnection, id: &StaffId) -> DomainResult<StaffRow> {
     staff::table
         .find(id)
         .select(StaffRow::as_select())
@@ -136,7 +130,7 @@ pub fn save(conn: &mut DbConnection, row: &StaffRow, read_at: NaiveDateTime) -> 
 pub fn lock_active_admins(conn: &mut DbConnection) -> QueryResult<()> {
     if let DbConnection::Postgres(pg) = conn {
         staff::table
-            .filter(staff::role.eq(StaffRole::Admin.as_str()))
+            .filter(staff::role.eq(StaffRole::Admin))
             .filter(staff::active.eq(true))
             .order(staff::id.asc())
             .select(staff::id)
@@ -147,9 +141,9 @@ pub fn lock_active_admins(conn: &mut DbConnection) -> QueryResult<()> {
 }
 
 /// Number of active administrators other than `except`.
-pub fn other_active_admins(conn: &mut DbConnection, except: &str) -> QueryResult<i64> {
+pub fn other_active_admins(conn: &mut DbConnection, except: &StaffId) -> QueryResult<i64> {
     staff::table
-        .filter(staff::role.eq(StaffRole::Admin.as_str()))
+        .filter(staff::role.eq(StaffRole::Admin))
         .filter(staff::active.eq(true))
         .filter(staff::id.ne(except))
         .count()
@@ -159,7 +153,7 @@ pub fn other_active_admins(conn: &mut DbConnection, except: &str) -> QueryResult
 /// Ends every session of an account (on deactivation or password change).
 pub fn revoke_sessions(
     conn: &mut DbConnection,
-    staff_id: &str,
+    staff_id: &StaffId,
     now: NaiveDateTime,
 ) -> QueryResult<usize> {
     diesel::update(staff_sessions::table)
@@ -198,7 +192,7 @@ pub enum LoginCheck {
 /// locked out (`locked_until`).
 pub fn record_login(
     conn: &mut DbConnection,
-    staff_id: &str,
+    staff_id: &StaffId,
     source: &str,
     password_verified: bool,
     policy: LoginPolicy,
@@ -228,7 +222,7 @@ pub fn record_login(
     }
     if !password_verified {
         let mut pair = throttle.clone().unwrap_or_else(|| ThrottleRow {
-            staff_id: staff_id.to_owned(),
+            staff_id: staff_id.clone(),
             source: source.to_owned(),
             failures: 0,
             locked_until: None,
@@ -271,7 +265,7 @@ pub fn record_login(
 }
 
 /// Lifts every lock on an account's logins and forgets its failures (an administrator's unlock).
-pub fn clear_login_throttle(conn: &mut DbConnection, staff_id: &str) -> QueryResult<usize> {
+pub fn clear_login_throttle(conn: &mut DbConnection, staff_id: &StaffId) -> QueryResult<usize> {
     diesel::delete(login_throttle::table.filter(login_throttle::staff_id.eq(staff_id)))
         .execute(conn)
 }
@@ -280,7 +274,7 @@ pub fn clear_login_throttle(conn: &mut DbConnection, staff_id: &str) -> QueryRes
 /// (the token itself is never stored).
 pub fn open_session(
     conn: &mut DbConnection,
-    staff_id: &str,
+    staff_id: &StaffId,
     session_id: String,
     token_hash: String,
     now: NaiveDateTime,
@@ -288,7 +282,7 @@ pub fn open_session(
 ) -> QueryResult<SessionRow> {
     let session = SessionRow {
         id: session_id,
-        staff_id: staff_id.to_owned(),
+        staff_id: staff_id.clone(),
         token_hash,
         created_at: now,
         expires_at,

@@ -758,8 +758,9 @@ async fn the_buddy_facts_are_kept_until_the_matching_version_moves() {
     let weights: Weights = app.settings.matching.weights();
     let now = app.clock.now_naive();
     let cache = FactsCache::default();
+    let request_id = maatje::domain::ids::RequestId::from(request.as_str());
     let region = |conn: &mut maatje::db::DbConnection| {
-        rank(conn, &cache, &request, &weights, now, 5)
+        rank(conn, &cache, &request_id, &weights, now, 5)
             .expect("ranking works")
             .candidates[0]
             .region

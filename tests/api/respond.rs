@@ -783,7 +783,7 @@ async fn mail_contents_go_once_sent_or_when_the_people_in_them_are_erased() {
     proposal(&app, &org, 1).await;
     wait_for_files(dir.path(), 2).await;
     let deadline = Instant::now() + Duration::from_secs(30);
-    while all_rows(&app).iter().any(|r| r.state != "sent") {
+    while all_rows(&app).iter().any(|r| r.state.as_str() != "sent") {
         assert!(Instant::now() < deadline, "{:?}", all_rows(&app));
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
@@ -831,7 +831,7 @@ async fn mail_contents_go_once_sent_or_when_the_people_in_them_are_erased() {
             row.body_text.is_empty() && row.body_html.is_empty(),
             "{row:?}"
         );
-        assert_eq!(row.state, "dead", "never sent: {row:?}");
+        assert_eq!(row.state.as_str(), "dead", "never sent: {row:?}");
         assert_eq!(
             row.last_error.as_deref(),
             Some(maatje::store::outbox::CONTENTS_ERASED)
@@ -1055,7 +1055,7 @@ async fn markers_in_names_never_become_links() {
     assert_eq!(response.status, 200, "{}", response.text);
     // A reminder renders the new name with the proposal's own links.
     let reminder = app.with_connection(|conn| {
-        let row = maatje::store::pairings::find(conn, &pairing).unwrap();
+        let row = maatje::store::pairings::find(conn, &pairing.as_str().into()).unwrap();
         app.notices()
             .reminder(conn, &row, chrono::Utc::now().naive_utc())
             .unwrap()

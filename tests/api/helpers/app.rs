@@ -210,7 +210,7 @@ impl TestApp {
                     now,
                     now + chrono::Duration::days(3650),
                 )?;
-                Ok::<_, maatje::domain::error::DomainError>((row.id, token))
+                Ok::<_, maatje::domain::error::DomainError>((row.id.into(), token))
             })
             .expect("staff account created")
         })
