@@ -19,17 +19,18 @@ use crate::helpers::{
 };
 use crate::proxy::Proxy;
 
-/// One pooled connection: the one the test changes is the one the server uses.
+/// One pooled connection: on PostgreSQL the one the test changes is the one the server uses (on
+/// SQLite the server writes through one connection of its own anyway).
 const ONE_CONNECTION: &[(&str, &str)] = &[("MAATJE__DATABASE__POOL_SIZE", "1")];
 
 /// The bound on every answer during an outage, and on recovery.
 const FAST: Duration = Duration::from_secs(1);
 
-/// Runs `sql` on the server's one connection.
+/// Runs `sql` on the server's connection that writes.
 fn on_server_connection(app: &TestApp, sql: &str) {
     let mut conn = app
         .server_db
-        .blocking()
+        .blocking_writer()
         .unwrap_or_else(|e| panic!("the server's connection: {e}"));
     conn.batch_execute(sql)
         .unwrap_or_else(|e| panic!("{sql}: {e}"));
@@ -41,10 +42,13 @@ struct Pages {
     page_count: i64,
 }
 
-/// Caps the SQLite file at the pages it has, on the server's connection: the next write that
-/// needs a page fails with `SQLITE_FULL`, as on a full disk.
+/// Caps the SQLite file at the pages it has, on the server's writer connection: the next write
+/// that needs a page fails with `SQLITE_FULL`, as on a full disk.
 fn fill_sqlite(app: &TestApp) {
-    let mut conn = app.server_db.blocking().expect("the server's connection");
+    let mut conn = app
+        .server_db
+        .blocking_writer()
+        .expect("the server's connection");
     let pages: Pages = diesel::sql_query("SELECT page_count FROM pragma_page_count()")
         .get_result(&mut *conn)
         .expect("the page count");
