@@ -12,13 +12,21 @@
 //! system, against one insert and one select. It prints req/s, p50 and p99 of each, and the
 //! ratios.
 //!
+//! Then it drains 2000 queued mails through the outbox worker to a loopback SMTP server
+//! ([`outbox`]) on each backend.
+//!
 //! Settings (environment): `MAATJE_BENCH_SECONDS` per measurement (10), `MAATJE_BENCH_ROUNDS`
 //! (3), `MAATJE_BENCH_CONNECTIONS` (32), `MAATJE_BENCH_THREADS` (2), `MAATJE_BENCH_BACKENDS`
-//! (`sqlite,postgres`), `MAATJE_BENCH_POSTGRES_URL`.
+//! (`sqlite,postgres`), `MAATJE_BENCH_PARTS` (`http,outbox`), `MAATJE_BENCH_POSTGRES_URL`.
 
 mod baseline;
 mod load;
+mod outbox;
 mod postgres;
+/// The loopback SMTP server of the test suite, shared with the outbox benchmark.
+#[allow(dead_code)]
+#[path = "../../tests/api/smtp.rs"]
+mod smtp;
 
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
@@ -134,10 +142,16 @@ fn start_maatje(url: &str) -> (Server, String) {
             "Bench case system",
         ],
     );
+    (start_serve(url, &[]), format!("Bearer {key}"))
+}
+
+/// `maatje serve` on `url` and a free port, with `extra` settings, once it is ready.
+fn start_serve(url: &str, extra: &[(String, String)]) -> Server {
     let port = free_port();
     let child = Command::new(MAATJE)
         .arg("serve")
         .envs(maatje_env(url, port))
+        .envs(extra.iter().cloned())
         .stdout(Stdio::null())
         .spawn()
         .expect("maatje serve starts");
@@ -145,7 +159,7 @@ fn start_maatje(url: &str) -> (Server, String) {
         child,
         addr: SocketAddr::from(([127, 0, 0, 1], port)),
     };
-    (server.wait_ready("/health/ready"), format!("Bearer {key}"))
+    server.wait_ready("/health/ready")
 }
 
 fn start_baseline(url: &str) -> Server {
@@ -401,6 +415,27 @@ fn drop_database(admin_url: &str, name: &str) {
     }
 }
 
+/// The PostgreSQL parts, on databases made next to the one `admin_url` names.
+fn bench_postgres(admin_url: &str, parts: &str, drained: &mut Vec<(&'static str, f64)>) {
+    let names = [
+        "maatje_bench_throughput",
+        "bare_bench_throughput",
+        "maatje_bench_outbox",
+    ];
+    if parts.contains("http") {
+        let maatje_url = create_database(admin_url, names[0]);
+        let baseline_url = create_database(admin_url, names[1]);
+        bench_backend("PostgreSQL", &maatje_url, &baseline_url);
+    }
+    if parts.contains("outbox") {
+        let url = create_database(admin_url, names[2]);
+        drained.push(("PostgreSQL", outbox::drain(&url)));
+    }
+    for name in names {
+        drop_database(admin_url, name);
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--baseline-server") {
@@ -417,32 +452,42 @@ fn main() {
         "\n| backend | operation | maatje req/s | p50 | p99 | baseline req/s | p50 | p99 | ratio | p99 ratio |"
     );
     println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    let parts = std::env::var("MAATJE_BENCH_PARTS").unwrap_or("http,outbox".into());
+    let mut drained = Vec::new();
     if backends.contains("sqlite") {
         let dir = tempfile::tempdir().unwrap();
         let file = |name: &str| format!("sqlite://{}", dir.path().join(name).display());
-        bench_backend("SQLite", &file("maatje.sqlite3"), &file("baseline.sqlite3"));
+        if parts.contains("http") {
+            bench_backend("SQLite", &file("maatje.sqlite3"), &file("baseline.sqlite3"));
+        }
+        if parts.contains("outbox") {
+            drained.push(("SQLite", outbox::drain(&file("outbox.sqlite3"))));
+        }
     }
     if backends.contains("postgres") {
         let cluster;
         let admin_url = match std::env::var("MAATJE_BENCH_POSTGRES_URL") {
-            Ok(url) => url,
+            Ok(url) => Some(url),
             Err(_) => match postgres::Cluster::start(free_port()) {
                 Ok(started) => {
                     cluster = started;
-                    cluster.url("postgres")
+                    Some(cluster.url("postgres"))
                 }
                 Err(why) => {
                     println!("| PostgreSQL | skipped: {why} |");
-                    return;
+                    None
                 }
             },
         };
-        let names = ["maatje_bench_throughput", "bare_bench_throughput"];
-        let maatje_url = create_database(&admin_url, names[0]);
-        let baseline_url = create_database(&admin_url, names[1]);
-        bench_backend("PostgreSQL", &maatje_url, &baseline_url);
-        for name in names {
-            drop_database(&admin_url, name);
+        if let Some(admin_url) = admin_url {
+            bench_postgres(&admin_url, &parts, &mut drained);
+        }
+    }
+    if !drained.is_empty() {
+        println!("\n| backend | outbox: 2000 queued mails to loopback SMTP, mails/s |");
+        println!("| --- | --- |");
+        for (backend, rate) in drained {
+            println!("| {backend} | {rate:.0} |");
         }
     }
     println!("\nload average after: {}", load_average());

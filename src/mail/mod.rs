@@ -6,5 +6,6 @@
 //! at-least-once: see the README, "Mail".
 
 pub mod notices;
+pub mod smtp;
 pub mod transport;
 pub mod worker;

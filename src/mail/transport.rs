@@ -1,5 +1,6 @@
 //! Where mail goes, built once from `[mail]` at start: `.eml` files in a directory (the default,
-//! for development and tests) or an SMTP server (lettre, pooled). Failures come back judged
+//! for development and tests) or an SMTP server (lettre's client on connections of our own:
+//! [`super::smtp`]). Failures come back judged
 //! transient or permanent; their text never holds the SMTP password.
 
 use std::path::{Path, PathBuf};
@@ -7,17 +8,16 @@ use std::time::Duration;
 
 use anyhow::Context;
 use lettre::transport::smtp::authentication::Credentials;
-use lettre::transport::smtp::PoolConfig;
-use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 
-use crate::config::{MailSettings, MailTransportKind, SmtpTls};
+use super::smtp::{SmtpFailure, SmtpPool};
+use crate::config::{MailSettings, MailTransportKind};
 use crate::store::outbox::FailureKind;
 
 pub enum Transport {
     /// Writes `<outbox id>.eml` into `dir`, atomically (a temporary file, then a rename).
     File { dir: PathBuf },
     Smtp {
-        transport: AsyncSmtpTransport<Tokio1Executor>,
+        pool: SmtpPool,
         /// Only to strike it from error texts, should a server ever echo it.
         password: String,
     },
@@ -40,32 +40,29 @@ impl Transport {
             }),
             MailTransportKind::Smtp => {
                 let smtp = &settings.smtp;
-                let builder = match smtp.tls {
-                    SmtpTls::None => {
-                        AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(&smtp.host)
-                    }
-                    SmtpTls::Starttls => {
-                        AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(&smtp.host)
-                            .context("mail.smtp.host: cannot set up STARTTLS")?
-                    }
-                    SmtpTls::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(&smtp.host)
-                        .context("mail.smtp.host: cannot set up TLS")?,
-                };
-                let mut builder = builder
-                    .port(smtp.port)
-                    .timeout(Some(Duration::from_secs(smtp.timeout_seconds)))
-                    .pool_config(PoolConfig::new().max_size(smtp.pool_size));
-                if !smtp.username.is_empty() {
-                    builder = builder.credentials(Credentials::new(
-                        smtp.username.clone(),
-                        smtp.password.clone(),
-                    ));
-                }
+                let credentials = (!smtp.username.is_empty())
+                    .then(|| Credentials::new(smtp.username.clone(), smtp.password.clone()));
                 Ok(Transport::Smtp {
-                    transport: builder.build(),
+                    pool: SmtpPool::new(
+                        smtp.host.clone(),
+                        smtp.port,
+                        smtp.tls,
+                        Duration::from_secs(smtp.timeout_seconds),
+                        credentials,
+                        smtp.pool_size,
+                    ),
                     password: smtp.password.clone(),
                 })
             }
+        }
+    }
+
+    /// How many messages the worker may send at once: the SMTP connections allowed, or a few
+    /// files.
+    pub fn concurrency(&self) -> usize {
+        match self {
+            Transport::File { .. } => 4,
+            Transport::Smtp { pool, .. } => pool.size(),
         }
     }
 
@@ -94,13 +91,9 @@ impl Transport {
                         message: format!("file transport: {e:#}"),
                     })
             }
-            Transport::Smtp {
-                transport,
-                password,
-            } => transport
-                .send(email.clone())
+            Transport::Smtp { pool, password } => pool
+                .send(email.envelope(), &email.formatted())
                 .await
-                .map(|_| ())
                 .map_err(|e| SendError {
                     kind: judge(&e),
                     message: smtp_error_text(&e, password),
@@ -111,7 +104,7 @@ impl Transport {
 
 /// 5xx replies are permanent; 4xx replies, timeouts, refused or dropped connections and
 /// everything else are worth another try (the attempt limit still ends them).
-fn judge(e: &lettre::transport::smtp::Error) -> FailureKind {
+fn judge(e: &SmtpFailure) -> FailureKind {
     if e.is_permanent() {
         FailureKind::Permanent
     } else {
@@ -121,9 +114,13 @@ fn judge(e: &lettre::transport::smtp::Error) -> FailureKind {
 
 /// lettre's error text with its cause chain. It never contains the credentials (lettre does not
 /// put them in errors), but the password is removed anyway should a server echo it.
-fn smtp_error_text(e: &lettre::transport::smtp::Error, password: &str) -> String {
+fn smtp_error_text(e: &SmtpFailure, password: &str) -> String {
     let mut text = e.to_string();
-    let mut source = std::error::Error::source(e);
+    // A lettre error is shown through (transparent); its causes follow.
+    let mut source = match e {
+        SmtpFailure::Smtp(inner) => std::error::Error::source(inner),
+        other => std::error::Error::source(other),
+    };
     while let Some(cause) = source {
         text.push_str(": ");
         text.push_str(&cause.to_string());

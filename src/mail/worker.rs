@@ -7,7 +7,7 @@ use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::Duration;
 
-use futures_util::FutureExt;
+use futures_util::{FutureExt, StreamExt};
 use lettre::message::header::{ContentTransferEncoding, ContentType};
 use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 
@@ -97,29 +97,69 @@ impl MailWorker {
             })
             .await?;
         let count = claimed.len();
-        for row in claimed {
-            let id = row.id.clone();
-            let kind = row.kind.clone();
-            let result = AssertUnwindSafe(self.deliver(&row))
-                .catch_unwind()
-                .await
-                .unwrap_or_else(|_| {
-                    Err(SendError {
-                        kind: FailureKind::Transient,
-                        message: "the worker panicked while sending".to_owned(),
-                    })
+        // Sent side by side, as many at once as the transport takes; the outcomes are recorded
+        // together: the successes in one statement, each failure with its own retry time.
+        let results: Vec<(String, String, Result<(), SendError>)> =
+            futures_util::stream::iter(claimed)
+                .map(|row| async move {
+                    let result = AssertUnwindSafe(self.deliver(&row))
+                        .catch_unwind()
+                        .await
+                        .unwrap_or_else(|_| {
+                            Err(SendError {
+                                kind: FailureKind::Transient,
+                                message: "the worker panicked while sending".to_owned(),
+                            })
+                        })
+                        .map_err(|e| SendError {
+                            // Logs and the outbox keep no recipient address.
+                            message: outbox::scrub(&e.message, &row.recipient),
+                            ..e
+                        });
+                    (row.id, row.kind, result)
                 })
-                .map_err(|e| SendError {
-                    // Logs and the outbox keep no recipient address.
-                    message: outbox::scrub(&e.message, &row.recipient),
-                    ..e
-                });
+                .buffer_unordered(self.transport.concurrency())
+                .collect()
+                .await;
+        let (sent, failed): (Vec<_>, Vec<_>) = results.into_iter().partition(|(_, _, r)| r.is_ok());
+        if let Err(error) = self.record_sent(sent).await {
+            // The leases run out and the messages are sent again (at-least-once).
+            tracing::warn!(error = ?error, "mail worker: cannot record sent messages");
+        }
+        for (id, kind, result) in failed {
             if let Err(error) = self.record(&id, &kind, result).await {
                 // The lease runs out and the message is tried again.
                 tracing::warn!(outbox_id = %id, error = ?error, "mail worker: cannot record the outcome");
             }
         }
         Ok(count)
+    }
+
+    /// Marks the messages the transport accepted as sent, in one statement.
+    async fn record_sent(
+        &self,
+        sent: Vec<(String, String, Result<(), SendError>)>,
+    ) -> DomainResult<()> {
+        if sent.is_empty() {
+            return Ok(());
+        }
+        let now = self.clock.now_naive();
+        let ids: Vec<String> = sent.iter().map(|(id, _, _)| id.clone()).collect();
+        let recorded = self
+            .db
+            .writing(move |conn| -> DomainResult<_> { outbox::mark_all_sent(conn, &ids, now) })
+            .await?;
+        for (id, kind, _) in &sent {
+            tracing::info!(outbox_id = %id, kind, "mail sent");
+        }
+        if recorded < sent.len() {
+            tracing::warn!(
+                sent = sent.len(),
+                recorded,
+                "mail sent, but some were no longer claimed by this worker"
+            );
+        }
+        Ok(())
     }
 
     async fn deliver(&self, row: &OutboxRow) -> Result<(), SendError> {

@@ -104,10 +104,12 @@ pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<Option<OutboxRow>
 }
 
 /// Claims up to `batch` due messages for `owner` until `now + lease`: pending ones whose time has
-/// come, and ones whose previous worker's lease ran out (it died mid-send). Each candidate is
-/// taken with an update guarded by the state it was seen in, and only the updates that touched
-/// a row count, so two workers on one database never hold the same message. A claim counts as
-/// an attempt, so a message that crashes its worker every time still ends up dead.
+/// come, and ones whose previous worker's lease ran out (it died mid-send). The candidates are
+/// taken with one update guarded by the state they were seen in, and only the rows that update
+/// gave this claim's lease are returned, so two workers on one database never hold the same
+/// message (on PostgreSQL the second update waits for the first and then finds them taken). A
+/// claim counts as an attempt, so a message that crashes its worker every time still ends up
+/// dead. Three statements, whatever the batch.
 pub fn claim(
     conn: &mut DbConnection,
     owner: &str,
@@ -129,32 +131,48 @@ pub fn claim(
         .limit(batch)
         .select(outbox::id)
         .load(conn)?;
-    let mut claimed = Vec::with_capacity(candidates.len());
-    for id in candidates {
-        let taken = diesel::update(outbox::table.find(&id).filter(due()))
-            .set((
-                outbox::state.eq(OutboxState::Sending),
-                outbox::lease_owner.eq(owner),
-                outbox::lease_until.eq(now + lease),
-                outbox::attempts.eq(outbox::attempts + 1),
-                outbox::updated_at.eq(now),
-            ))
-            .execute(conn)?;
-        if taken == 1 {
-            if let Some(row) = find(conn, &id)? {
-                claimed.push(row);
-            }
-        }
+    if candidates.is_empty() {
+        return Ok(Vec::new());
     }
-    Ok(claimed)
+    let until = now + lease;
+    diesel::update(
+        outbox::table
+            .filter(outbox::id.eq_any(&candidates))
+            .filter(due()),
+    )
+    .set((
+        outbox::state.eq(OutboxState::Sending),
+        outbox::lease_owner.eq(owner),
+        outbox::lease_until.eq(until),
+        outbox::attempts.eq(outbox::attempts + 1),
+        outbox::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    Ok(outbox::table
+        .filter(outbox::id.eq_any(&candidates))
+        .filter(outbox::state.eq(OutboxState::Sending))
+        .filter(outbox::lease_owner.eq(owner))
+        .filter(outbox::lease_until.eq(until))
+        .order((outbox::next_attempt_at.asc(), outbox::id.asc()))
+        .select(OutboxRow::as_select())
+        .load(conn)?)
 }
 
 /// Records that the transport accepted the message. Guarded by the `sending` state only: if the
 /// lease ran out and another worker sent it too, the message is sent either way.
 pub fn mark_sent(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> DomainResult<bool> {
+    Ok(mark_all_sent(conn, &[id.to_owned()], now)? == 1)
+}
+
+/// [`mark_sent`] for many messages in one statement; returns how many were still `sending`.
+pub fn mark_all_sent(
+    conn: &mut DbConnection,
+    ids: &[String],
+    now: NaiveDateTime,
+) -> DomainResult<usize> {
     let n = diesel::update(
         outbox::table
-            .find(id)
+            .filter(outbox::id.eq_any(ids))
             .filter(outbox::state.eq(OutboxState::Sending)),
     )
     .set((
@@ -169,7 +187,7 @@ pub fn mark_sent(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> Domai
         outbox::updated_at.eq(now),
     ))
     .execute(conn)?;
-    Ok(n == 1)
+    Ok(n)
 }
 
 /// How a failed attempt is judged.
