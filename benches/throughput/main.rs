@@ -448,11 +448,13 @@ fn main() {
         load_average(),
         std::thread::available_parallelism().map_or(0, usize::from)
     );
-    println!(
-        "\n| backend | operation | maatje req/s | p50 | p99 | baseline req/s | p50 | p99 | ratio | p99 ratio |"
-    );
-    println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     let parts = std::env::var("MAATJE_BENCH_PARTS").unwrap_or("http,outbox".into());
+    if parts.contains("http") {
+        println!(
+            "\n| backend | operation | maatje req/s | p50 | p99 | baseline req/s | p50 | p99 | ratio | p99 ratio |"
+        );
+        println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
+    }
     let mut drained = Vec::new();
     if backends.contains("sqlite") {
         let dir = tempfile::tempdir().unwrap();

@@ -354,17 +354,40 @@ fn not_recorded(route: &str, status: StatusCode, cause: ApiError) -> ApiError {
 }
 
 /// The `{id}` of the request's path, when the route has one and it is a UUID. Matched with
-/// actix's own router, so the id is decoded exactly as the handler sees it.
+/// actix's own router, so the id is decoded exactly as the handler sees it. (This middleware
+/// runs before the router fills in the request's match info, so it matches the path itself.)
 fn path_id(pattern: &str, req: &ServiceRequest) -> Option<String> {
     if !pattern.contains("{id}") {
         return None;
     }
-    let definition = ResourceDef::new(pattern);
     let mut path = Path::new(req.match_info().get_ref().clone());
-    if !definition.capture_match_info(&mut path) {
+    if !definition(pattern).capture_match_info(&mut path) {
         return None;
     }
     canonical_uuid(path.get("id")?)
+}
+
+/// The router's definition of a route pattern, compiled (a regex) once per pattern: the patterns
+/// are the routes', a fixed few.
+fn definition(pattern: &str) -> std::sync::Arc<ResourceDef> {
+    use std::collections::HashMap;
+    use std::sync::{Arc, LazyLock, RwLock};
+    static COMPILED: LazyLock<RwLock<HashMap<String, Arc<ResourceDef>>>> =
+        LazyLock::new(Default::default);
+    if let Some(found) = COMPILED
+        .read()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(pattern)
+    {
+        return found.clone();
+    }
+    let compiled = Arc::new(ResourceDef::new(pattern));
+    COMPILED
+        .write()
+        .unwrap_or_else(|e| e.into_inner())
+        .entry(pattern.to_owned())
+        .or_insert(compiled)
+        .clone()
 }
 
 /// The id of a created resource: the last segment of the `Location` of a 201.
