@@ -49,6 +49,8 @@ pub struct Application {
     retention: Option<RetentionJob>,
     mail: Option<MailWorker>,
     scheduler: Option<Scheduler>,
+    /// Reads the credential counter for the cache of verified credentials.
+    credentials: auth::cache::Poller,
 }
 
 impl Application {
@@ -102,6 +104,17 @@ impl Application {
                 &settings.workflow,
             )
         });
+        let credentials = std::sync::Arc::new(auth::cache::CredentialCache::default());
+        {
+            // Trusted from the start, so that the first poll does not empty it for nothing.
+            let began = std::time::Instant::now();
+            let mut conn = db.blocking().map_err(|e| anyhow::anyhow!("{e}"))?;
+            credentials.observe(crate::store::credential_version::read(&mut conn)?, began);
+        }
+        let poller = auth::cache::Poller {
+            db: db.clone(),
+            cache: credentials.clone(),
+        };
         let state = web::Data::new(AppState {
             audit: audit::writer::AuditWriter::start(db.clone(), clock.clone()),
             db: db.clone(),
@@ -113,6 +126,7 @@ impl Application {
             service_level: settings.service_level(),
             matching: settings.matching.clone(),
             candidates: Default::default(),
+            credentials,
         });
         let limit = BodyLimit(settings.server.max_body_bytes);
         // One limiter for all workers, so a caller cannot multiply its budget by their number.
@@ -146,6 +160,7 @@ impl Application {
             retention,
             mail,
             scheduler,
+            credentials: poller,
         })
     }
 
@@ -179,8 +194,10 @@ impl Application {
                 None => std::future::pending().await,
             }
         };
+        let credentials = self.credentials.run();
         tokio::select! {
             stopped = self.server => stopped,
+            () = credentials => unreachable!("the credential poller runs until dropped"),
             () = scheduler => unreachable!("the scheduler runs until dropped"),
             () = retention => unreachable!("the retention job runs until dropped"),
             () = mail => unreachable!("the mail worker runs until dropped"),

@@ -1,16 +1,18 @@
 //! Whether a presented bearer token is valid now, and who it makes the caller. The store finds
-//! the stored credential by its id; the rules of validity are here, in one place.
+//! the stored credential by its id; the rules of validity are here, in one place, and apply
+//! alike to what the database just returned and to what [`super::cache`] kept of it.
 
 use chrono::{Duration, NaiveDateTime};
 
 use super::token::{Presented, TokenKind};
-use super::{Identity, Role};
+use super::{Identity, Role, StaffRole};
 use crate::db::DbConnection;
 use crate::domain::actor::Actor;
 use crate::domain::error::DomainResult;
-use crate::domain::ids::ApiKeyId;
+use crate::domain::ids::{ApiKeyId, StaffId};
 use crate::domain::organisation::OrganisationState;
-use crate::store::{api_clients, staff};
+use crate::store::api_clients::{self, ApiClientRow, ApiKeyRow};
+use crate::store::staff::{self, SessionRow};
 
 /// `last_used_at` is written at most this often per key, not on every request.
 const LAST_USED_RESOLUTION: i64 = 60;
@@ -24,6 +26,90 @@ pub struct Holder {
     pub organisation_active: bool,
 }
 
+/// What the database holds about one credential, as far as its validity goes: the rows of an
+/// API key with its client and the state of the client's organisation, or of a staff session
+/// with its account's id, role and active flag (not its password hash).
+#[derive(Debug, Clone)]
+pub enum Stored {
+    ApiKey {
+        key: ApiKeyRow,
+        client: ApiClientRow,
+        organisation: OrganisationState,
+    },
+    Session {
+        session: SessionRow,
+        staff_id: StaffId,
+        role: StaffRole,
+        active: bool,
+    },
+}
+
+impl Stored {
+    /// The caller behind `presented`, if this credential is valid for it now: its secret
+    /// matching (in constant time), not revoked, not expired, and its account or client still
+    /// active.
+    pub fn holder(&self, presented: &Presented, now: NaiveDateTime) -> Option<Holder> {
+        match self {
+            Stored::ApiKey {
+                key,
+                client,
+                organisation,
+            } => {
+                let valid = presented.kind == TokenKind::ApiKey
+                    && presented.id == key.id.as_str()
+                    && presented.matches(&key.secret_hash)
+                    && key.revoked_at.is_none()
+                    && client.revoked_at.is_none()
+                    && key.expires_at.is_none_or(|at| at > now);
+                valid.then(|| Holder {
+                    identity: Identity {
+                        role: Role::CaseSystem,
+                        actor: Actor::ApiClient(client.id.clone().into()),
+                        organisation_id: Some(client.organisation_id.clone()),
+                        credential_id: key.id.clone().into(),
+                        on_behalf_of: None,
+                    },
+                    organisation_active: *organisation == OrganisationState::Active,
+                })
+            }
+            Stored::Session {
+                session,
+                staff_id,
+                role,
+                active,
+            } => {
+                let valid = presented.kind == TokenKind::StaffSession
+                    && presented.id == session.id
+                    && presented.matches(&session.token_hash)
+                    && session.revoked_at.is_none()
+                    && session.expires_at > now
+                    && *active;
+                valid.then(|| Holder {
+                    identity: Identity {
+                        role: (*role).into(),
+                        actor: Actor::Staff(staff_id.clone().into()),
+                        organisation_id: None,
+                        credential_id: session.id.clone(),
+                        on_behalf_of: None,
+                    },
+                    organisation_active: true,
+                })
+            }
+        }
+    }
+
+    /// Whether a use at `now` is to be noted: an API key whose `last_used_at` is a minute old
+    /// or more (or was never noted).
+    pub fn use_to_note(&self, now: NaiveDateTime) -> bool {
+        match self {
+            Stored::ApiKey { key, .. } => key
+                .last_used_at
+                .is_none_or(|at| now - at >= Duration::seconds(LAST_USED_RESOLUTION)),
+            Stored::Session { .. } => false,
+        }
+    }
+}
+
 /// The caller behind a presented token, if the token is valid now: known, its secret matching,
 /// not revoked, not expired, and its account or client still active. Notes an API key's use.
 pub fn authenticate(
@@ -31,70 +117,46 @@ pub fn authenticate(
     presented: &Presented,
     now: NaiveDateTime,
 ) -> DomainResult<Option<Holder>> {
-    match presented.kind {
-        TokenKind::ApiKey => api_key(conn, presented, now),
-        TokenKind::StaffSession => staff_session(conn, presented, now),
-    }
+    Ok(verify(conn, presented, now)?.map(|(holder, _)| holder))
 }
 
-fn api_key(
+/// [`authenticate`], also returning what the database holds about the credential (with its use
+/// noted), for [`super::cache`] to keep.
+pub fn verify(
     conn: &mut DbConnection,
     presented: &Presented,
     now: NaiveDateTime,
-) -> DomainResult<Option<Holder>> {
-    let Some((key, client, organisation_state)) =
-        api_clients::find_key(conn, &ApiKeyId::from(presented.id.as_str()))?
-    else {
+) -> DomainResult<Option<(Holder, Stored)>> {
+    let Some(mut stored) = find(conn, presented)? else {
         return Ok(None);
     };
-    let valid = presented.matches(&key.secret_hash)
-        && key.revoked_at.is_none()
-        && client.revoked_at.is_none()
-        && key.expires_at.is_none_or(|at| at > now);
-    if !valid {
+    let Some(holder) = stored.holder(presented, now) else {
         return Ok(None);
+    };
+    if stored.use_to_note(now) {
+        if let Stored::ApiKey { key, .. } = &mut stored {
+            api_clients::note_use(conn, &key.id, now)?;
+            key.last_used_at = Some(now);
+        }
     }
-    let stale = key
-        .last_used_at
-        .is_none_or(|at| now - at >= Duration::seconds(LAST_USED_RESOLUTION));
-    if stale {
-        api_clients::note_use(conn, &key.id, now)?;
-    }
-    Ok(Some(Holder {
-        identity: Identity {
-            role: Role::CaseSystem,
-            actor: Actor::ApiClient(client.id.into()),
-            organisation_id: Some(client.organisation_id),
-            credential_id: key.id.into(),
-            on_behalf_of: None,
-        },
-        organisation_active: organisation_state == OrganisationState::Active,
-    }))
+    Ok(Some((holder, stored)))
 }
 
-fn staff_session(
-    conn: &mut DbConnection,
-    presented: &Presented,
-    now: NaiveDateTime,
-) -> DomainResult<Option<Holder>> {
-    let Some((session, account)) = staff::find_session(conn, &presented.id)? else {
-        return Ok(None);
-    };
-    let valid = presented.matches(&session.token_hash)
-        && session.revoked_at.is_none()
-        && session.expires_at > now
-        && account.active;
-    if !valid {
-        return Ok(None);
-    }
-    Ok(Some(Holder {
-        identity: Identity {
-            role: account.role.into(),
-            actor: Actor::Staff(account.id.into()),
-            organisation_id: None,
-            credential_id: session.id,
-            on_behalf_of: None,
-        },
-        organisation_active: true,
-    }))
+fn find(conn: &mut DbConnection, presented: &Presented) -> DomainResult<Option<Stored>> {
+    Ok(match presented.kind {
+        TokenKind::ApiKey => api_clients::find_key(conn, &ApiKeyId::from(presented.id.as_str()))?
+            .map(|(key, client, organisation)| Stored::ApiKey {
+                key,
+                client,
+                organisation,
+            }),
+        TokenKind::StaffSession => {
+            staff::find_session(conn, &presented.id)?.map(|(session, account)| Stored::Session {
+                session,
+                staff_id: account.id,
+                role: account.role,
+                active: account.active,
+            })
+        }
+    })
 }

@@ -7,6 +7,8 @@ use actix_web::http::header::{HeaderValue, AUTHORIZATION};
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage, ResponseError};
 
+use super::cache::Lookup;
+use super::credentials::Holder;
 use super::policy::{Access, Policy};
 use super::token;
 use super::{Identity, Role};
@@ -164,21 +166,32 @@ async fn authenticate(req: &ServiceRequest) -> Result<(Identity, Standing), ApiE
         .ok_or_else(|| ApiError::internal("application state missing"))?
         .clone();
     let now = state.clock.now_naive();
+    let standing = |holder: Holder| {
+        let standing = if holder.organisation_active {
+            Standing::Good
+        } else {
+            Standing::OrganisationInactive
+        };
+        (holder.identity, standing)
+    };
+    // A credential verified lately, still valid by what was read then, needs no database.
+    let epoch = match state.credentials.lookup(&presented, now) {
+        Lookup::Valid(holder) => return Ok(standing(holder)),
+        Lookup::Ask { epoch } => epoch,
+    };
+    let cache = state.credentials.clone();
     state
         .db
         .run(move |conn| -> crate::error::ApiResult<_> {
             Ok(
-                super::credentials::authenticate(conn, &presented, now)?.map(|holder| {
-                    let standing = if holder.organisation_active {
-                        Standing::Good
-                    } else {
-                        Standing::OrganisationInactive
-                    };
-                    (holder.identity, standing)
+                super::credentials::verify(conn, &presented, now)?.map(|(holder, stored)| {
+                    cache.insert(epoch, &presented, stored);
+                    holder
                 }),
             )
         })
         .await?
+        .map(standing)
         .ok_or_else(|| ApiError::Unauthorized("the token is unknown, expired or revoked".into()))
 }
 

@@ -3,6 +3,7 @@
 //! route without a rule is refused (deny by default). Object-level checks (a case system sees
 //! only its own organisation's requests) are made by the handlers through [`Identity::scope`].
 
+pub mod cache;
 pub mod credentials;
 pub mod middleware;
 pub mod password;

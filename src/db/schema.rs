@@ -80,6 +80,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    credential_version (id) {
+        id -> Integer,
+        version -> BigInt,
+    }
+}
+
+diesel::table! {
     request_exclusions (request_id, buddy_id) {
         request_id -> Text,
         buddy_id -> Text,
@@ -278,6 +285,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     pairings,
     request_exclusions,
     matching_version,
+    credential_version,
     history,
     staff,
     staff_sessions,

@@ -28,6 +28,8 @@ pub fn act_on_organisation(
     action: OrganisationAction,
     reason: Option<&str>,
 ) -> DomainResult<OrganisationRow> {
+    // Its case systems' keys are refused, or allowed again.
+    tx.credentials_changed();
     organisations::act(tx.conn, id, action, reason, &tx.ctx.actor, tx.ctx.now)
 }
 
@@ -58,6 +60,11 @@ pub struct StaffChange {
 /// deactivated; deactivation and a new password end the account's sessions.
 pub fn update_staff(tx: &mut Tx<'_>, id: &StaffId, change: StaffChange) -> DomainResult<StaffRow> {
     let now = tx.now();
+    // A new role or active flag changes what the account's sessions allow; a new password
+    // ends them.
+    if change.role.is_some() || change.active.is_some() || change.password_hash.is_some() {
+        tx.credentials_changed();
+    }
     let conn = &mut *tx.conn;
     // Before reading: a concurrent change of another admin must be seen once it commits.
     if change.role.is_some() || change.active.is_some() {
@@ -163,7 +170,9 @@ pub fn open_session(
 
 /// Ends a staff session.
 pub fn log_out(tx: &mut Tx<'_>, session_id: &str) -> DomainResult<()> {
-    staff::logout(tx.conn, session_id, tx.ctx.now)?;
+    if staff::logout(tx.conn, session_id, tx.ctx.now)? > 0 {
+        tx.credentials_changed();
+    }
     Ok(())
 }
 
@@ -185,6 +194,7 @@ pub fn revoke_api_client(
     id: &ApiClientId,
 ) -> DomainResult<(ApiClientRow, Vec<ApiKeyRow>)> {
     let row = api_clients::revoke(tx.conn, id, tx.ctx.now)?;
+    tx.credentials_changed();
     Ok((row, api_clients::keys(tx.conn, id)?))
 }
 
@@ -221,5 +231,7 @@ pub fn revoke_key(
     client_id: &ApiClientId,
     key_id: &ApiKeyId,
 ) -> DomainResult<ApiKeyRow> {
-    api_clients::revoke_key(tx.conn, client_id, key_id, tx.ctx.now)
+    let row = api_clients::revoke_key(tx.conn, client_id, key_id, tx.ctx.now)?;
+    tx.credentials_changed();
+    Ok(row)
 }

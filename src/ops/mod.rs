@@ -59,17 +59,30 @@ pub struct AppState {
     pub matching: MatchingSettings,
     /// The facts about every active buddy the candidate ranking last read.
     pub candidates: std::sync::Arc<crate::store::candidates::FactsCache>,
+    /// The credentials verified lately, so that most requests authenticate without the database
+    /// (see [`crate::auth::cache`]).
+    pub credentials: std::sync::Arc<crate::auth::cache::CredentialCache>,
 }
 
 impl AppState {
-    /// Runs `f` as one change (see [`change`]).
+    /// Runs `f` as one change (see [`change`]). A change that made credentials invalid (see
+    /// [`Tx::credentials_changed`]) empties this instance's credential cache once it committed,
+    /// so the next request of this instance already sees it; the others see the counter move.
     pub async fn change<T, E, F>(&self, ctx: Ctx, f: F) -> Result<T, E>
     where
         F: FnOnce(&mut Tx<'_>) -> Result<T, E> + Send + 'static,
         E: StoreFailure,
         T: Send + 'static,
     {
-        change(&self.db, &self.reactions, ctx, f).await
+        let reactions = self.reactions.clone();
+        let (value, credentials_changed) = self
+            .db
+            .writing(move |conn| change_reporting_on(conn, &reactions, ctx, f))
+            .await?;
+        if credentials_changed {
+            self.credentials.invalidate();
+        }
+        Ok(value)
     }
 }
 
@@ -138,6 +151,8 @@ pub struct Tx<'a> {
     /// Set when the operation found nothing to change after all (e.g. a used response link):
     /// the request's record is then the middleware's, with the answer's own status.
     unchanged: bool,
+    /// Set by [`Tx::credentials_changed`].
+    credentials_changed: bool,
 }
 
 impl Tx<'_> {
@@ -152,6 +167,15 @@ impl Tx<'_> {
     /// Declares that this transaction changed nothing: it writes no audit record of its own.
     pub fn unchanged(&mut self) {
         self.unchanged = true;
+    }
+
+    /// Declares that this transaction makes verified credentials invalid or changes what they
+    /// allow (a revoked key or client, an ended session, a staff account's new role or active
+    /// flag, an organisation deactivated or reactivated). The `credential_version` counter moves
+    /// last in the transaction, so every instance drops its credential cache once it commits
+    /// (see [`crate::auth::cache`]). Every operation that makes such a change must call it.
+    pub fn credentials_changed(&mut self) {
+        self.credentials_changed = true;
     }
 
     /// Emits a domain event; its reactions run before the transaction commits.
@@ -194,13 +218,29 @@ where
     F: FnOnce(&mut Tx<'_>) -> Result<T, E>,
     E: From<DomainError> + From<diesel::result::Error>,
 {
-    let (value, recorded) = write_transaction(conn, move |conn| {
+    change_reporting_on(conn, reactions, ctx, f).map(|(value, _)| value)
+}
+
+/// [`change_on`], also telling whether the change made credentials invalid (see
+/// [`Tx::credentials_changed`]).
+fn change_reporting_on<T, E, F>(
+    conn: &mut DbConnection,
+    reactions: &Reactions,
+    ctx: Ctx,
+    f: F,
+) -> Result<(T, bool), E>
+where
+    F: FnOnce(&mut Tx<'_>) -> Result<T, E>,
+    E: From<DomainError> + From<diesel::result::Error>,
+{
+    let (value, recorded, credentials_changed) = write_transaction(conn, move |conn| {
         let mut tx = Tx {
             conn,
             ctx,
             reactions,
             events: VecDeque::new(),
             unchanged: false,
+            credentials_changed: false,
         };
         let value = f(&mut tx)?;
         tx.settle()?;
@@ -211,10 +251,15 @@ where
             }
             _ => None,
         };
-        Ok::<_, E>((value, recorded))
+        // Last: on PostgreSQL the counter's row stays locked until the commit, and a
+        // transaction holding it then waits for nothing else.
+        if tx.credentials_changed {
+            crate::store::credential_version::bump(tx.conn)?;
+        }
+        Ok::<_, E>((value, recorded, tx.credentials_changed))
     })?;
     if let Some(pending) = recorded {
         pending.committed();
     }
-    Ok(value)
+    Ok((value, credentials_changed))
 }

@@ -5,6 +5,7 @@ pub mod api_clients;
 pub mod audit;
 pub mod buddies;
 pub mod candidates;
+pub mod credential_version;
 pub mod exclusions;
 pub mod exit_interviews;
 pub mod history;

@@ -150,7 +150,9 @@ pub fn other_active_admins(conn: &mut DbConnection, except: &StaffId) -> QueryRe
         .get_result(conn)
 }
 
-/// Ends every session of an account (on deactivation or password change).
+/// Ends every session of an account (on deactivation or password change). Like every change
+/// of a credential's validity, its operation moves the credential counter
+/// ([`crate::ops::Tx::credentials_changed`]).
 pub fn revoke_sessions(
     conn: &mut DbConnection,
     staff_id: &StaffId,

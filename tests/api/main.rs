@@ -11,6 +11,7 @@ mod cli;
 mod common_errors;
 mod contract;
 mod crash;
+mod credential_cache;
 mod exit_interviews;
 mod fixtures;
 mod health;

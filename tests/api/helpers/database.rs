@@ -28,6 +28,7 @@ pub const TABLES: &[&str] = &[
     "pairings",
     "request_exclusions",
     "matching_version",
+    "credential_version",
     "history",
     "staff",
     "staff_sessions",
