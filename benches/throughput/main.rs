@@ -187,10 +187,24 @@ fn start_baseline(url: &str) -> Server {
     server
 }
 
+/// `n` in letters only: a reference with a run of digits could look like a BSN, which maatje
+/// refuses (the elfproef guard).
+fn letters(mut n: u64) -> String {
+    let mut out = Vec::new();
+    loop {
+        out.push(b'a' + (n % 26) as u8);
+        n /= 26;
+        if n == 0 {
+            break;
+        }
+    }
+    String::from_utf8(out).expect("ASCII")
+}
+
 /// A buddy request as a case system files it (the organisation comes from the key).
 fn request_body(n: u64) -> String {
     serde_json::json!({
-        "client_ref": format!("bench-{n:x}"),
+        "client_ref": format!("bench-{}", letters(n)),
         "trigger": "discontent",
         "trigger_note": "Wants someone who has been through it.",
         "client": {
