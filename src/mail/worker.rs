@@ -121,13 +121,20 @@ impl MailWorker {
                 .buffer_unordered(self.transport.concurrency())
                 .collect()
                 .await;
-        let (sent, failed): (Vec<_>, Vec<_>) = results.into_iter().partition(|(_, _, r)| r.is_ok());
-        if let Err(error) = self.record_sent(sent).await {
+        let mut sent = Vec::new();
+        let mut failed = Vec::new();
+        for (id, kind, result) in results {
+            match result {
+                Ok(()) => sent.push((id, kind)),
+                Err(error) => failed.push((id, kind, error)),
+            }
+        }
+        if let Err(error) = self.record_sent(&sent).await {
             // The leases run out and the messages are sent again (at-least-once).
             tracing::warn!(error = ?error, "mail worker: cannot record sent messages");
         }
-        for (id, kind, result) in failed {
-            if let Err(error) = self.record(&id, &kind, result).await {
+        for (id, kind, error) in failed {
+            if let Err(error) = self.record_failure(&id, &kind, error).await {
                 // The lease runs out and the message is tried again.
                 tracing::warn!(outbox_id = %id, error = ?error, "mail worker: cannot record the outcome");
             }
@@ -136,20 +143,17 @@ impl MailWorker {
     }
 
     /// Marks the messages the transport accepted as sent, in one statement.
-    async fn record_sent(
-        &self,
-        sent: Vec<(String, String, Result<(), SendError>)>,
-    ) -> DomainResult<()> {
+    async fn record_sent(&self, sent: &[(String, String)]) -> DomainResult<()> {
         if sent.is_empty() {
             return Ok(());
         }
         let now = self.clock.now_naive();
-        let ids: Vec<String> = sent.iter().map(|(id, _, _)| id.clone()).collect();
+        let ids: Vec<String> = sent.iter().map(|(id, _)| id.clone()).collect();
         let recorded = self
             .db
-            .writing(move |conn| -> DomainResult<_> { outbox::mark_all_sent(conn, &ids, now) })
+            .writing(move |conn| -> DomainResult<_> { outbox::mark_sent(conn, &ids, now) })
             .await?;
-        for (id, kind, _) in &sent {
+        for (id, kind) in sent {
             tracing::info!(outbox_id = %id, kind, "mail sent");
         }
         if recorded < sent.len() {
@@ -199,61 +203,40 @@ impl MailWorker {
             .map_err(|e| permanent(format!("cannot build the message: {e}")))
     }
 
-    async fn record(
-        &self,
-        id: &str,
-        kind: &str,
-        result: Result<(), SendError>,
-    ) -> DomainResult<()> {
+    /// Records a failed attempt: a retry later, or dead (with the bureau alerted).
+    async fn record_failure(&self, id: &str, kind: &str, error: SendError) -> DomainResult<()> {
         let now = self.clock.now_naive();
         let id_owned = id.to_owned();
-        match result {
-            Ok(()) => {
-                let recorded = self
-                    .db
-                    .writing(move |conn| -> DomainResult<_> {
-                        outbox::mark_sent(conn, &id_owned, now)
-                    })
-                    .await?;
-                if recorded {
-                    tracing::info!(outbox_id = %id, kind, "mail sent");
-                } else {
-                    tracing::warn!(outbox_id = %id, kind, "mail sent, but it was no longer claimed by this worker");
-                }
-            }
-            Err(error) => {
-                let retry = self.retry;
-                let notices = self.notices.clone();
-                let jitter = fastrand::f64();
-                let message = error.message.clone();
-                let failure = error.kind;
-                let outcome = self
-                    .db
-                    .writing(move |conn| -> DomainResult<_> {
-                        outbox::mark_failed(
-                            conn,
-                            &id_owned,
-                            now,
-                            failure,
-                            &message,
-                            &retry,
-                            jitter,
-                            |dead, error| notices.dead_letter(dead, error),
-                        )
-                    })
-                    .await?;
-                match outcome {
-                    FailureOutcome::RetryAt(at) => tracing::warn!(
-                        outbox_id = %id, kind, error = %error.message, retry_at = %at,
-                        "mail not sent; will retry"
-                    ),
-                    FailureOutcome::Dead { alert } => tracing::error!(
-                        outbox_id = %id, kind, error = %error.message, alert = ?alert,
-                        "mail dead-lettered"
-                    ),
-                    FailureOutcome::Unchanged => {}
-                }
-            }
+        let retry = self.retry;
+        let notices = self.notices.clone();
+        let jitter = fastrand::f64();
+        let message = error.message.clone();
+        let failure = error.kind;
+        let outcome = self
+            .db
+            .writing(move |conn| -> DomainResult<_> {
+                outbox::mark_failed(
+                    conn,
+                    &id_owned,
+                    now,
+                    failure,
+                    &message,
+                    &retry,
+                    jitter,
+                    |dead, error| notices.dead_letter(dead, error),
+                )
+            })
+            .await?;
+        match outcome {
+            FailureOutcome::RetryAt(at) => tracing::warn!(
+                outbox_id = %id, kind, error = %error.message, retry_at = %at,
+                "mail not sent; will retry"
+            ),
+            FailureOutcome::Dead { alert } => tracing::error!(
+                outbox_id = %id, kind, error = %error.message, alert = ?alert,
+                "mail dead-lettered"
+            ),
+            FailureOutcome::Unchanged => {}
         }
         Ok(())
     }

@@ -158,14 +158,10 @@ pub fn claim(
         .load(conn)?)
 }
 
-/// Records that the transport accepted the message. Guarded by the `sending` state only: if the
-/// lease ran out and another worker sent it too, the message is sent either way.
-pub fn mark_sent(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> DomainResult<bool> {
-    Ok(mark_all_sent(conn, &[id.to_owned()], now)? == 1)
-}
-
-/// [`mark_sent`] for many messages in one statement; returns how many were still `sending`.
-pub fn mark_all_sent(
+/// Records that the transport accepted the messages, in one statement; returns how many were
+/// still `sending`. Guarded by the `sending` state only: if a lease ran out and another worker
+/// sent the message too, it is sent either way.
+pub fn mark_sent(
     conn: &mut DbConnection,
     ids: &[String],
     now: NaiveDateTime,
