@@ -60,26 +60,15 @@ pub struct CredentialCache {
 struct Inner {
     /// Moves with every invalidation.
     epoch: u64,
-    entries: HashMap<(Kind, String), Stored>,
+    entries: HashMap<(TokenKind, String), Stored>,
     /// The counter as last read, `None` before the first read.
     version: Option<i64>,
     /// When the last successful read of the counter began.
     fresh_since: Option<Instant>,
 }
 
-/// [`TokenKind`] as a map key.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-enum Kind {
-    ApiKey,
-    StaffSession,
-}
-
-fn key(presented: &Presented) -> (Kind, String) {
-    let kind = match presented.kind {
-        TokenKind::ApiKey => Kind::ApiKey,
-        TokenKind::StaffSession => Kind::StaffSession,
-    };
-    (kind, presented.id.clone())
+fn key(presented: &Presented) -> (TokenKind, String) {
+    (presented.kind, presented.id.clone())
 }
 
 impl CredentialCache {

@@ -110,18 +110,9 @@ impl Stored {
     }
 }
 
-/// The caller behind a presented token, if the token is valid now: known, its secret matching,
-/// not revoked, not expired, and its account or client still active. Notes an API key's use.
-pub fn authenticate(
-    conn: &mut DbConnection,
-    presented: &Presented,
-    now: NaiveDateTime,
-) -> DomainResult<Option<Holder>> {
-    Ok(verify(conn, presented, now)?.map(|(holder, _)| holder))
-}
-
-/// [`authenticate`], also returning what the database holds about the credential (with its use
-/// noted), for [`super::cache`] to keep.
+/// The caller behind a presented token, if the token is valid now (see [`Stored::holder`]), and
+/// what the database holds about the credential (with an API key's use noted), for
+/// [`super::cache`] to keep.
 pub fn verify(
     conn: &mut DbConnection,
     presented: &Presented,
