@@ -14,7 +14,7 @@
 //! SQLite by default: a file in a temporary directory that lives as long as the [`TestApp`].
 //!
 //! PostgreSQL when `MAATJE_TEST_POSTGRES_URL` is set to a maintenance database on a server where
-//! the test may create databases, e.g. `postgres://postgres@127.0.0.1:55432/postgres` (see
+//! the test may create databases, e.g. `postgres://postgres@127.0.0.1:25432/postgres` (see
 //! `.ci/run`). Once per test process a template database `maatje_tpl_<pid>` is created and
 //! migrated; each test then gets its own `maatje_t_<uuid>` cloned from it, dropped again when the
 //! [`TestApp`] is dropped. A template outlives its process; the next run on a local server drops
