@@ -4,7 +4,7 @@
 //! that PostgreSQL server, dropped afterwards) with 10,000 active buddies of varied languages,
 //! regions, experience and capacity, 1,000 buddies in other states, 6,000 earlier requests with
 //! live, ended and declined pairings, and one open request with declined, expired and excluded
-//! buddies. Then calls `store::candidates::rank`, exactly what `GET
+//! buddies. Then calls `ops::pairings::candidates`, exactly what `GET
 //! /v1/buddy-requests/{id}/candidates` calls (database loads, scoring, ordering, explanation),
 //! and prints the 50th, 90th and 99th percentile and the maximum: with the facts about every
 //! buddy cached (no buddy or pairing changed since the last ranking, the usual case) and with an
@@ -322,7 +322,7 @@ fn measure(
     let shared = FactsCache::default();
     let mut eligible = 0;
     for _ in 0..WARM_UP {
-        eligible = candidates::rank(conn, &shared, request, weights, now(), limit)
+        eligible = maatje::ops::pairings::candidates(conn, &shared, request, weights, now(), limit)
             .expect("ranking works")
             .eligible;
     }
@@ -332,7 +332,8 @@ fn measure(
         let cache = if warm { &shared } else { &fresh };
         let start = Instant::now();
         let ranking =
-            candidates::rank(conn, cache, request, weights, now(), limit).expect("ranking works");
+            maatje::ops::pairings::candidates(conn, cache, request, weights, now(), limit)
+                .expect("ranking works");
         times.push(start.elapsed());
         assert_eq!(ranking.candidates.len(), limit.min(eligible));
     }
@@ -366,10 +367,12 @@ fn run(label: &str, db: &Database, weights: &Weights, analyze: bool) {
         seeded.pairings,
         started.elapsed().as_secs_f64()
     );
+    let request_row =
+        maatje::store::requests::find(&mut conn, &seeded.request_id).expect("the request");
     let best = candidates::best_candidate(
         &mut conn,
         &FactsCache::default(),
-        &seeded.request_id,
+        &request_row,
         weights,
         now(),
     )

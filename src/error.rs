@@ -367,6 +367,13 @@ impl From<DomainError> for ApiError {
     }
 }
 
+/// What the store found (a handler reading through it), read as the domain reads it.
+impl From<crate::store::StoreError> for ApiError {
+    fn from(e: crate::store::StoreError) -> Self {
+        DomainError::from(e).into()
+    }
+}
+
 impl From<IllegalTransition> for ApiError {
     fn from(e: IllegalTransition) -> Self {
         DomainError::from(e).into()

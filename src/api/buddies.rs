@@ -382,10 +382,8 @@ async fn register_buddy(
     let organisation_id = OrganisationId::from(organisation_id.expect("checked"));
     let now = state.clock.now_naive();
     let row = state
-        .change(caller.ctx(now), move |tx| -> ApiResult<_> {
-            let row = store::insert(tx.conn, &organisation_id, profile, &tx.ctx.actor, None, now)?;
-            tx.ctx.object(&row.id);
-            Ok(row)
+        .change(caller.ctx(now), move |tx| {
+            crate::ops::buddies::register(tx, &organisation_id, profile)
         })
         .await?;
     let body = Buddy::from_row(row, 0)?;

@@ -15,7 +15,7 @@ use crate::domain::ids::RequestId;
 use crate::error::{ApiResult, Problem};
 use crate::http::extract::Query;
 use crate::matching::{ComponentName, Weights};
-use crate::store::candidates::{self as store, Ranking};
+use crate::store::candidates::Ranking;
 
 pub fn configure(routes: &mut Routes<'_, '_>) {
     routes.add(
@@ -174,7 +174,7 @@ async fn buddy_request_candidates(
     let ranking = state
         .db
         .run(move |conn| -> ApiResult<_> {
-            Ok(store::rank(
+            Ok(crate::ops::pairings::candidates(
                 conn,
                 &cache,
                 &id,

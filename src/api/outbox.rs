@@ -149,14 +149,15 @@ async fn list_outbox(
 #[post("/outbox/{id}/retry")]
 async fn retry_outbox_message(
     state: Data<AppState>,
-    _caller: Caller,
+    caller: Caller,
     id: Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = id.into_inner().to_string();
     let now = state.clock.now_naive();
     let row = state
-        .db
-        .writing(move |conn| -> ApiResult<_> { Ok(store::retry(conn, &id, now)?) })
+        .change(caller.ctx(now), move |tx| {
+            crate::ops::admin::retry_outbox_message(tx, &id)
+        })
         .await?;
     tracing::info!(outbox_id = %row.id, "dead letter queued again by an admin");
     Ok(HttpResponse::Ok().json(OutboxMessage::try_from(row)?))

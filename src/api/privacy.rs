@@ -414,7 +414,11 @@ async fn export_client(
     let records = state
         .db
         .run(move |conn| -> ApiResult<_> {
-            Ok(store::client_records(conn, &organisation_id, &cref)?)
+            Ok(crate::ops::records::client_records(
+                conn,
+                &organisation_id,
+                &cref,
+            )?)
         })
         .await?;
     let mut request_history = by_entity(records.request_history);

@@ -182,7 +182,8 @@ impl Pending {
             let draft = self.draft();
             draft.record(draft.success)
         };
-        store::append(conn, record, chain::hash).map(|_| ())
+        store::append(conn, record, chain::hash)?;
+        Ok(())
     }
 
     /// The change's transaction, with its record, has committed.

@@ -2,6 +2,7 @@
 
 use chrono::{Months, NaiveDate};
 
+use super::error::{DomainError, DomainResult};
 use super::lifecycle::Lifecycle;
 use crate::string_enum;
 
@@ -54,8 +55,55 @@ impl BuddyState {
     }
 }
 
+/// Retiring is refused while an accepted or active pairing runs; a pending proposal does not
+/// stand in the way (it is cancelled, see [`PendingProposals`]).
+pub fn ensure_retirable(running_pairings: i64) -> DomainResult<()> {
+    if running_pairings > 0 {
+        return Err(DomainError::conflict(
+            "buddy-has-live-pairings",
+            "Buddy has live pairings",
+            "end every accepted or active pairing before retiring the buddy \
+             (a pending proposal is cancelled)",
+        ));
+    }
+    Ok(())
+}
+
+/// Erasure is for good: an erased buddy's profile cannot be filled in again.
+pub fn ensure_editable(erased: bool) -> DomainResult<()> {
+    if erased {
+        return Err(DomainError::conflict(
+            "buddy-erased",
+            "Buddy erased",
+            "the buddy is erased; the profile can no longer be changed",
+        ));
+    }
+    Ok(())
+}
+
+/// A buddy is erased once, and not while a proposed, accepted or active pairing still needs
+/// them (`live_pairings`).
+pub fn ensure_erasable(erased: bool, live_pairings: i64) -> DomainResult<()> {
+    if erased {
+        return Err(DomainError::conflict(
+            "buddy-erased",
+            "Buddy erased",
+            "the buddy is erased already",
+        ));
+    }
+    if live_pairings > 0 {
+        return Err(DomainError::conflict(
+            "buddy-has-live-pairings",
+            "Buddy has live pairings",
+            "end, or let the buddy decline, every proposed, accepted or active pairing \
+             before erasing the buddy",
+        ));
+    }
+    Ok(())
+}
+
 /// What a change to a buddy does to the proposals waiting for their answer, and to the links
-/// in those proposals' mails. The one place this rule lives; the store applies it after every
+/// in those proposals' mails. The one place this rule lives; the operations apply it after every
 /// lifecycle action and profile change (`ops::pairings::follow_buddy`, a reaction).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PendingProposals {
@@ -111,6 +159,19 @@ pub struct Screening {
 pub const VOG_VALIDITY_MONTHS: u32 = 3;
 
 impl Screening {
+    /// `activate` is refused on `today` while a requirement is unmet; the error lists them all.
+    pub fn ensure_met(&self, today: NaiveDate) -> DomainResult<()> {
+        let unmet = self.unmet_requirements(today);
+        if !unmet.is_empty() {
+            return Err(DomainError::conflict(
+                "activation-requirements-unmet",
+                "Activation requirements not met",
+                format!("the buddy cannot be activated yet: {}", unmet.join("; ")),
+            ));
+        }
+        Ok(())
+    }
+
     /// What still stands in the way of activation on `today`; empty when the buddy may start.
     pub fn unmet_requirements(&self, today: NaiveDate) -> Vec<String> {
         let mut unmet = Vec::new();
@@ -152,6 +213,42 @@ mod tests {
 
     fn d(s: &str) -> NaiveDate {
         s.parse().unwrap()
+    }
+
+    fn kind(result: DomainResult<()>) -> &'static str {
+        match result {
+            Err(DomainError::Conflict { kind, .. }) => kind,
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn retiring_waits_for_running_pairings_and_erasure_for_live_ones_once() {
+        assert!(ensure_retirable(0).is_ok());
+        assert_eq!(kind(ensure_retirable(1)), "buddy-has-live-pairings");
+        assert!(ensure_editable(false).is_ok());
+        assert_eq!(kind(ensure_editable(true)), "buddy-erased");
+        assert!(ensure_erasable(false, 0).is_ok());
+        assert_eq!(kind(ensure_erasable(true, 0)), "buddy-erased");
+        assert_eq!(kind(ensure_erasable(false, 1)), "buddy-has-live-pairings");
+    }
+
+    #[test]
+    fn activation_lists_every_unmet_requirement() {
+        let today = d("2026-12-01");
+        match Screening::default().ensure_met(today) {
+            Err(DomainError::Conflict { kind, detail, .. }) => {
+                assert_eq!(kind, "activation-requirements-unmet");
+                assert_eq!(detail.matches("; ").count(), 2, "{detail}");
+            }
+            other => panic!("expected a conflict, got {other:?}"),
+        }
+        let done = Screening {
+            vog_issued_on: Some(d("2026-11-01")),
+            training_completed_on: Some(d("2026-11-15")),
+            agreement_signed_on: Some(d("2026-11-20")),
+        };
+        assert!(done.ensure_met(today).is_ok());
     }
 
     #[test]

@@ -90,6 +90,21 @@ impl DomainError {
         }
     }
 
+    /// A rule of the programme forbids this: `kind` names the rule for clients (the problem
+    /// type), `title` sums it up, `detail` says what to do.
+    pub fn conflict(kind: &'static str, title: &'static str, detail: impl Into<String>) -> Self {
+        DomainError::Conflict {
+            kind,
+            title,
+            detail: detail.into(),
+        }
+    }
+
+    /// The caller's record duplicates an existing one (a name or address taken).
+    pub fn duplicate(detail: impl Into<String>) -> Self {
+        DomainError::conflict("duplicate", "Already exists", detail)
+    }
+
     pub fn internal(message: impl fmt::Display) -> Self {
         DomainError::Internal(anyhow::anyhow!("{message}"))
     }

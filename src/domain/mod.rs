@@ -2,6 +2,7 @@
 //! tables, enumerations, validated values, the clock and the acting party.
 
 pub mod actor;
+pub mod api_client;
 pub mod buddy;
 pub mod clock;
 pub mod error;
@@ -9,6 +10,7 @@ pub mod exit_interview;
 pub mod ids;
 pub mod lifecycle;
 pub mod organisation;
+pub mod outbox;
 pub mod pairing;
 pub mod privacy;
 pub mod report;
@@ -161,10 +163,10 @@ mod tests {
         use crate::domain::buddy::{BuddyAction, BuddyState, MailLanguage, MeasureKind};
         use crate::domain::exit_interview::Answer;
         use crate::domain::organisation::{OrganisationAction, OrganisationState};
+        use crate::domain::outbox::OutboxState;
         use crate::domain::pairing::{EndReason, PairingAction, PairingState};
         use crate::domain::request::{ContactChannel, RequestAction, RequestState, Trigger};
         use crate::matching::score::ComponentName;
-        use crate::store::outbox::OutboxState;
         schema_is_wire!(
             ActorType,
             Outcome,
@@ -295,7 +297,6 @@ mod tests {
     fn a_row_with_a_corrupt_state_does_not_read() {
         use crate::db::{run_migrations, DbConnection};
         use crate::domain::actor::Actor;
-        use crate::domain::error::DomainError;
         use crate::domain::organisation::OrganisationState;
         use crate::store::organisations;
         use diesel::prelude::*;
@@ -312,7 +313,9 @@ mod tests {
             .execute(&mut conn)
             .unwrap();
         match organisations::find(&mut conn, &created.id) {
-            Err(DomainError::Storage(e @ diesel::result::Error::DeserializationError(_))) => {
+            Err(crate::store::StoreError::Db(
+                e @ diesel::result::Error::DeserializationError(_),
+            )) => {
                 assert_eq!(crate::db::classify(&e), crate::db::Failure::Other);
             }
             other => panic!("a corrupt organisation read as {other:?}"),

@@ -1,5 +1,6 @@
 //! Organisations: certified youth-protection organisations taking part in the programme.
 
+use super::error::{DomainError, DomainResult};
 use super::lifecycle::Lifecycle;
 use crate::string_enum;
 
@@ -25,5 +26,20 @@ impl Lifecycle for OrganisationState {
             (Inactive, Reactivate) => Some(Active),
             _ => None,
         }
+    }
+}
+
+impl OrganisationState {
+    /// Only an `active` organisation files new records (requests, exit interviews, buddies,
+    /// API clients); one that left the programme keeps the ones it has.
+    pub fn ensure_files_records(self) -> DomainResult<()> {
+        if self != OrganisationState::Active {
+            return Err(DomainError::conflict(
+                "organisation-inactive",
+                "Organisation inactive",
+                "the organisation has left the programme and cannot file new records",
+            ));
+        }
+        Ok(())
     }
 }

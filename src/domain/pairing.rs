@@ -2,6 +2,8 @@
 
 use chrono::{Duration, NaiveDateTime};
 
+use super::buddy::BuddyState;
+use super::error::{DomainError, DomainResult};
 use super::lifecycle::Lifecycle;
 use super::request::RequestAction;
 use crate::string_enum;
@@ -34,6 +36,39 @@ impl PairingState {
     pub fn is_live(self) -> bool {
         Self::LIVE.contains(&self)
     }
+}
+
+/// Who may be proposed for a request: an active buddy (checked first, on what was read)...
+pub fn ensure_proposable(buddy_state: BuddyState) -> DomainResult<()> {
+    if !buddy_state.takes_proposals() {
+        return Err(unavailable(format!(
+            "the buddy is {buddy_state}; only active buddies can be proposed"
+        )));
+    }
+    Ok(())
+}
+
+/// ...with room for one more live pairing (checked once the buddy's row is locked, so two
+/// concurrent proposals cannot both take the last place)...
+pub fn ensure_free_capacity(live_pairings: i64, capacity: i32) -> DomainResult<()> {
+    if live_pairings >= i64::from(capacity) {
+        return Err(unavailable(format!(
+            "the buddy has no free capacity ({live_pairings} of {capacity} live pairings)"
+        )));
+    }
+    Ok(())
+}
+
+/// ...who did not decline this request before.
+pub fn ensure_not_declined_before(declined_before: bool) -> DomainResult<()> {
+    if declined_before {
+        return Err(unavailable("the buddy declined this request before".into()));
+    }
+    Ok(())
+}
+
+fn unavailable(detail: String) -> DomainError {
+    DomainError::conflict("buddy-unavailable", "Buddy cannot be proposed", detail)
 }
 
 string_enum! {
@@ -143,6 +178,33 @@ mod tests {
     use super::*;
     use crate::domain::lifecycle::transition;
     use crate::domain::request::RequestState;
+
+    #[test]
+    fn only_an_active_buddy_with_room_who_did_not_decline_is_proposed() {
+        let unavailable = |result: DomainResult<()>| {
+            matches!(
+                result,
+                Err(DomainError::Conflict {
+                    kind: "buddy-unavailable",
+                    ..
+                })
+            )
+        };
+        for state in [
+            BuddyState::Candidate,
+            BuddyState::Screening,
+            BuddyState::Paused,
+            BuddyState::Retired,
+        ] {
+            assert!(unavailable(ensure_proposable(state)), "{state}");
+        }
+        assert!(ensure_proposable(BuddyState::Active).is_ok());
+        assert!(ensure_free_capacity(1, 2).is_ok());
+        assert!(unavailable(ensure_free_capacity(2, 2)));
+        assert!(unavailable(ensure_free_capacity(3, 2)));
+        assert!(ensure_not_declined_before(false).is_ok());
+        assert!(unavailable(ensure_not_declined_before(true)));
+    }
 
     #[test]
     fn a_pairing_change_moves_its_request_along_its_own_machine() {

@@ -2,6 +2,7 @@
 
 use chrono::{Duration, NaiveDateTime};
 
+use super::error::DomainError;
 use super::lifecycle::Lifecycle;
 use crate::string_enum;
 
@@ -51,6 +52,37 @@ impl Lifecycle for RequestState {
             _ => None,
         }
     }
+}
+
+impl RequestState {
+    /// Requests in these states are still being served: their client cannot be erased.
+    pub const LIVE: [RequestState; 3] = [
+        RequestState::Open,
+        RequestState::Proposed,
+        RequestState::Matched,
+    ];
+
+    pub fn is_live(self) -> bool {
+        Self::LIVE.contains(&self)
+    }
+}
+
+/// An organisation files one request per client reference.
+pub fn duplicate_client_ref() -> DomainError {
+    DomainError::conflict(
+        "duplicate-client-ref",
+        "Duplicate client reference",
+        "this organisation already has a buddy request with this client_ref",
+    )
+}
+
+/// A buddy is excluded from a request once.
+pub fn duplicate_exclusion() -> DomainError {
+    DomainError::conflict(
+        "duplicate-exclusion",
+        "Buddy excluded already",
+        "the buddy is excluded from this request already",
+    )
 }
 
 /// The service level for open requests: a request still `open` `overdue_after_days` days (or

@@ -33,7 +33,7 @@ impl RetentionJob {
             match self
                 .db
                 .writing(move |conn| -> crate::domain::error::DomainResult<_> {
-                    run_retention(conn, now, &retention)
+                    Ok(run_retention(conn, now, &retention)?)
                 })
                 .await
             {

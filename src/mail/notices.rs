@@ -126,7 +126,7 @@ impl Notices {
         let mut message = self.render(kind, buddy.mail_language.as_str(), context)?;
         message.recipient = buddy.email.clone();
         message.related = Some((related.0.to_owned(), related.1.to_owned()));
-        outbox::enqueue(conn, now, message)
+        Ok(outbox::enqueue(conn, now, message)?)
     }
 
     fn to_bureau(
@@ -138,7 +138,7 @@ impl Notices {
         related: (&str, &str),
     ) -> DomainResult<String> {
         let message = self.bureau_message(kind, context, related)?;
-        outbox::enqueue(conn, now, message)
+        Ok(outbox::enqueue(conn, now, message)?)
     }
 
     fn bureau_message(

@@ -93,7 +93,7 @@ impl MailWorker {
         let claimed = self
             .db
             .writing(move |conn| -> DomainResult<_> {
-                outbox::claim(conn, &owner, now, lease, batch)
+                Ok(outbox::claim(conn, &owner, now, lease, batch)?)
             })
             .await?;
         let count = claimed.len();
@@ -151,7 +151,7 @@ impl MailWorker {
         let ids: Vec<String> = sent.iter().map(|(id, _)| id.clone()).collect();
         let recorded = self
             .db
-            .writing(move |conn| -> DomainResult<_> { outbox::mark_sent(conn, &ids, now) })
+            .writing(move |conn| -> DomainResult<_> { Ok(outbox::mark_sent(conn, &ids, now)?) })
             .await?;
         for (id, kind) in sent {
             tracing::info!(outbox_id = %id, kind, "mail sent");

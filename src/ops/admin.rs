@@ -8,17 +8,22 @@ use super::Tx;
 use crate::auth::token::{self, TokenKind};
 use crate::auth::StaffRole;
 use crate::db::DbConnection;
+use crate::domain::api_client::{ensure_issues_keys, ensure_not_revoked};
 use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::ids::{ApiClientId, ApiKeyId, OrganisationId, StaffId};
+use crate::domain::lifecycle::Step;
 use crate::domain::organisation::OrganisationAction;
 use crate::domain::session::LoginPolicy;
 use crate::store::api_clients::{self, ApiClientRow, ApiKeyRow};
 use crate::store::organisations::{self, OrganisationRow};
+use crate::store::outbox::{self, OutboxRow};
 use crate::store::staff::{self, LoginCheck, StaffRow};
 
 /// Takes a new organisation into the programme.
 pub fn create_organisation(tx: &mut Tx<'_>, name: String) -> DomainResult<OrganisationRow> {
-    organisations::create(tx.conn, name, &tx.ctx.actor, tx.ctx.now)
+    organisations::create(tx.conn, name, &tx.ctx.actor, tx.ctx.now).map_err(|e| {
+        e.duplicate_is(|| DomainError::duplicate("an organisation with this name already exists"))
+    })
 }
 
 /// Deactivates or reactivates an organisation.
@@ -30,7 +35,27 @@ pub fn act_on_organisation(
 ) -> DomainResult<OrganisationRow> {
     // Its case systems' keys are refused, or allowed again.
     tx.credentials_changed();
-    organisations::act(tx.conn, id, action, reason, &tx.ctx.actor, tx.ctx.now)
+    let row = organisations::find(tx.conn, id)?;
+    let step = Step::of(row.state, action)?;
+    Ok(organisations::record_step(
+        tx.conn,
+        id,
+        step,
+        reason,
+        &tx.ctx.actor,
+        tx.ctx.now,
+    )?)
+}
+
+/// The organisation `id`, which must exist (404) and take part in the programme to file new
+/// records (409 otherwise).
+pub(crate) fn filing_organisation(
+    conn: &mut DbConnection,
+    id: &OrganisationId,
+) -> DomainResult<OrganisationRow> {
+    let row = organisations::find(conn, id)?;
+    row.state.ensure_files_records()?;
+    Ok(row)
 }
 
 /// Opens a staff account; `password_hash` is the argon2id hash (hashed before the transaction:
@@ -42,7 +67,9 @@ pub fn create_staff(
     role: StaffRole,
     password_hash: String,
 ) -> DomainResult<StaffRow> {
-    staff::create(tx.conn, email, name, role, password_hash, tx.ctx.now)
+    staff::create(tx.conn, email, name, role, password_hash, tx.ctx.now).map_err(|e| {
+        e.duplicate_is(|| DomainError::duplicate("a staff account with this e-mail address exists"))
+    })
 }
 
 /// What a change of a staff account sets; `None` leaves a field as it is.
@@ -183,7 +210,12 @@ pub fn create_api_client(
     name: String,
     key_expires_at: Option<NaiveDateTime>,
 ) -> DomainResult<(ApiClientRow, NewKey)> {
-    let client = api_clients::create(tx.conn, organisation_id, name, tx.ctx.now)?;
+    filing_organisation(tx.conn, organisation_id)?;
+    let client = api_clients::create(tx.conn, organisation_id, name, tx.ctx.now).map_err(|e| {
+        e.duplicate_is(|| {
+            DomainError::duplicate("this organisation already has an API client with this name")
+        })
+    })?;
     let key = issue_key(tx, &client.id, key_expires_at)?;
     Ok((client, key))
 }
@@ -193,7 +225,9 @@ pub fn revoke_api_client(
     tx: &mut Tx<'_>,
     id: &ApiClientId,
 ) -> DomainResult<(ApiClientRow, Vec<ApiKeyRow>)> {
-    let row = api_clients::revoke(tx.conn, id, tx.ctx.now)?;
+    let client = api_clients::find(tx.conn, id)?;
+    ensure_not_revoked(client.revoked_at.is_some(), "API client")?;
+    let row = api_clients::revoke(tx.conn, client, tx.ctx.now)?;
     tx.credentials_changed();
     Ok((row, api_clients::keys(tx.conn, id)?))
 }
@@ -210,6 +244,8 @@ pub fn issue_key(
     client_id: &ApiClientId,
     expires_at: Option<NaiveDateTime>,
 ) -> DomainResult<NewKey> {
+    let client = api_clients::find(tx.conn, client_id)?;
+    ensure_issues_keys(client.revoked_at.is_some())?;
     let minted = token::mint(TokenKind::ApiKey);
     let row = api_clients::create_key(
         tx.conn,
@@ -231,7 +267,20 @@ pub fn revoke_key(
     client_id: &ApiClientId,
     key_id: &ApiKeyId,
 ) -> DomainResult<ApiKeyRow> {
-    let row = api_clients::revoke_key(tx.conn, client_id, key_id, tx.ctx.now)?;
+    let key = api_clients::find_key_of(tx.conn, client_id, key_id)?;
+    ensure_not_revoked(key.revoked_at.is_some(), "key")?;
+    let row = api_clients::revoke_key(tx.conn, key, tx.ctx.now)?;
     tx.credentials_changed();
     Ok(row)
+}
+
+/// Queues dead outbox message `id` again (an admin, after fixing what killed it). Only a dead
+/// message that still has its contents can be retried.
+pub fn retry_outbox_message(tx: &mut Tx<'_>, id: &str) -> DomainResult<OutboxRow> {
+    let row =
+        outbox::find(tx.conn, id)?.ok_or_else(|| DomainError::not_found(outbox::ENTITY, id))?;
+    row.state
+        .ensure_retryable(row.last_error.as_deref() == Some(outbox::CONTENTS_ERASED))?;
+    tx.ctx.object(&row.id);
+    Ok(outbox::requeue_dead(tx.conn, id, tx.ctx.now)?)
 }

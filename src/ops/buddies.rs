@@ -2,44 +2,91 @@
 //! change means for the buddy's pending proposals is a reaction ([`Event::BuddyChanged`]).
 
 use super::{Event, Tx};
-use crate::domain::buddy::{BuddyAction, PendingProposals};
+use crate::domain::buddy::{
+    ensure_editable, ensure_erasable, ensure_retirable, BuddyAction, BuddyState, PendingProposals,
+};
 use crate::domain::error::DomainResult;
-use crate::domain::ids::BuddyId;
-use crate::store::buddies::{self as store, BuddyRow, ProfileChange};
+use crate::domain::ids::{BuddyId, OrganisationId};
+use crate::domain::lifecycle::Step;
+use crate::store::buddies::{self as store, BuddyRow, Profile, ProfileChange};
 use crate::store::outbox;
 use crate::store::pairings::ENTITY as PAIRING;
 use crate::store::privacy;
 
-/// Changes the buddy's profile or screening facts.
+/// Registers a candidate buddy of `organisation_id` (which must be filing) by staff.
+pub fn register(
+    tx: &mut Tx<'_>,
+    organisation_id: &OrganisationId,
+    profile: Profile,
+) -> DomainResult<BuddyRow> {
+    super::admin::filing_organisation(tx.conn, organisation_id)?;
+    let row = store::insert(
+        tx.conn,
+        organisation_id,
+        profile,
+        &tx.ctx.actor,
+        None,
+        tx.ctx.now,
+    )?;
+    tx.ctx.object(&row.id);
+    Ok(row)
+}
+
+/// Changes the buddy's profile or screening facts (not once they are erased). A new e-mail
+/// address takes their pending proposals along (see [`PendingProposals`]).
 pub fn update_profile(
     tx: &mut Tx<'_>,
     id: &BuddyId,
     change: ProfileChange,
 ) -> DomainResult<BuddyRow> {
-    let (buddy, proposals) = store::update_profile(tx.conn, id, change, &tx.ctx.actor, tx.ctx.now)?;
+    let row = store::find(tx.conn, id)?;
+    ensure_editable(row.erased_at.is_some())?;
+    let old_email = row.email.clone();
+    let buddy = store::update_profile(tx.conn, row, change, &tx.ctx.actor, tx.ctx.now)?;
+    let proposals = PendingProposals::after(buddy.state, buddy.email != old_email);
     changed(tx, buddy, proposals)
 }
 
-/// Moves the buddy through their lifecycle.
+/// Moves the buddy through their lifecycle: activation needs the screening done, retirement no
+/// running pairing. Pausing or retiring cancels their pending proposals.
 pub fn act(
     tx: &mut Tx<'_>,
     id: &BuddyId,
     action: BuddyAction,
     reason: Option<&str>,
 ) -> DomainResult<BuddyRow> {
-    let (buddy, proposals) = store::act(tx.conn, id, action, reason, &tx.ctx.actor, tx.ctx.now)?;
-    changed(tx, buddy, proposals)
+    let now = tx.now();
+    let row = store::find(tx.conn, id)?;
+    let step = Step::of(row.state, action)?;
+    match action {
+        BuddyAction::Activate => row.screening().ensure_met(now.date())?,
+        BuddyAction::Retire => ensure_retirable(store::running_pairings(tx.conn, id)?)?,
+        _ => {}
+    }
+    let buddy = store::record_step(tx.conn, id, step, reason, &tx.ctx.actor, now)?;
+    changed(tx, buddy, PendingProposals::after(step.to(), false))
 }
 
 /// Erases the buddy (GDPR art. 17): retired if not yet, identity and free text removed, and the
-/// outbox forgets their address and the contents of their pairings' mails.
+/// outbox forgets their address and the contents of their pairings' mails. Refused a second
+/// time, and while the buddy has live pairings.
 pub fn erase(tx: &mut Tx<'_>, id: &BuddyId, reason: Option<&str>) -> DomainResult<BuddyRow> {
     let now = tx.now();
-    let erased = privacy::erase_buddy(tx.conn, id, reason, &tx.ctx.actor, now)?;
+    let row = store::find(tx.conn, id)?;
+    let live = store::live_loads(tx.conn, std::slice::from_ref(id))?
+        .get(id)
+        .copied()
+        .unwrap_or(0);
+    ensure_erasable(row.erased_at.is_some(), live)?;
+    let retire = match row.state {
+        BuddyState::Retired => None,
+        state => Some(Step::of(state, BuddyAction::Retire)?),
+    };
+    let erased = privacy::erase_buddy(tx.conn, &row, retire, reason, &tx.ctx.actor, now)?;
     outbox::erase_contents(tx.conn, PAIRING, &erased.pairing_ids, now)?;
     outbox::forget_recipient(tx.conn, &erased.former_email, &erased.erased_email)?;
-    match erased.retired {
-        Some(proposals) => changed(tx, erased.buddy, proposals),
+    match retire {
+        Some(step) => changed(tx, erased.buddy, PendingProposals::after(step.to(), false)),
         None => Ok(erased.buddy),
     }
 }

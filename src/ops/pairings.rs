@@ -1,19 +1,31 @@
 //! Pairings: proposing a buddy for a request, the buddy's answer (by staff or through the
 //! buddy's response link), the introduction, the end, and the scheduler's expiry and reminder.
 
+use chrono::NaiveDateTime;
+
 use super::{Event, Tx};
+use crate::db::DbConnection;
 use crate::domain::actor::Actor;
 use crate::domain::buddy::PendingProposals;
 use crate::domain::error::DomainResult;
 use crate::domain::ids::{BuddyId, PairingId, RequestId};
-use crate::domain::pairing::{PairingAction, PairingState, ProposalWindow};
+use crate::domain::lifecycle::Step;
+use crate::domain::pairing::{
+    ensure_free_capacity, ensure_not_declined_before, ensure_proposable, PairingAction,
+    PairingState, ProposalWindow,
+};
+use crate::domain::request::RequestAction;
+use crate::matching::Weights;
 use crate::respond::tokens;
-use crate::store::buddies::BuddyRow;
+use crate::store::buddies::{self, BuddyRow};
+use crate::store::candidates::{self, FactsCache, Ranking};
 use crate::store::pairings::{self as store, Ending, PairingRow};
-use crate::store::requests::client_ref_of;
+use crate::store::requests::{self, client_ref_of};
 
 /// Proposes `buddy_id` for `request_id` as `actor` (staff, or the service's automatic
-/// proposal). The buddy is mailed the proposal with its response links.
+/// proposal): the request must be open, the buddy active with free capacity and not have
+/// declined this request before. The request becomes `proposed`, and the buddy is mailed the
+/// proposal with its response links.
 pub fn propose(
     tx: &mut Tx<'_>,
     request_id: &RequestId,
@@ -21,7 +33,22 @@ pub fn propose(
     actor: &Actor,
 ) -> DomainResult<PairingRow> {
     let now = tx.now();
-    let row = store::propose(tx.conn, request_id, buddy_id, actor, now)?;
+    let request = requests::find(tx.conn, request_id)?;
+    let step = Step::of(request.state, RequestAction::Propose)?;
+    let buddy = buddies::find(tx.conn, buddy_id)?;
+    ensure_proposable(buddy.state)?;
+    // Locked first, so that two concurrent proposals for the buddy are counted one after the
+    // other.
+    buddies::lock_active(tx.conn, buddy_id)?;
+    let load = buddies::live_loads(tx.conn, std::slice::from_ref(buddy_id))?
+        .get(buddy_id)
+        .copied()
+        .unwrap_or(0);
+    ensure_free_capacity(load, buddy.capacity)?;
+    ensure_not_declined_before(store::declined_before(tx.conn, request_id, buddy_id)?)?;
+    let row = store::insert_proposal(tx.conn, request_id, buddy_id, actor, now)?;
+    let why = format!("pairing {} proposed", row.id);
+    requests::record_step(tx.conn, &request, step, actor, Some(&why), now)?;
     tx.emit(Event::Proposed(row.clone()));
     Ok(row)
 }
@@ -63,7 +90,27 @@ fn move_by(
     actor: &Actor,
 ) -> DomainResult<PairingRow> {
     let now = tx.now();
-    let row = store::act(tx.conn, id, action, reason, ending, actor, now)?;
+    let pairing = store::find(tx.conn, id)?;
+    let step = Step::of(pairing.state, action)?;
+    let row = store::record_step(tx.conn, &pairing, step, actor, reason, now, |row| {
+        if action == PairingAction::Decline {
+            row.decline_reason = reason.map(str::to_owned);
+        }
+        if let Some(ending) = ending {
+            row.end_reason = Some(ending.reason);
+            row.end_note = ending.note;
+            row.evaluation_client_score = ending.client_score;
+            row.evaluation_buddy_score = ending.buddy_score;
+            row.evaluation_comment = ending.comment;
+        }
+    })?;
+    // The rule across the two machines: the request follows its pairing.
+    if let Some(request_action) = action.moves_request() {
+        let request = requests::find(tx.conn, &row.request_id)?;
+        let request_step = Step::of(request.state, request_action)?;
+        let why = format!("pairing {} {}", row.id, row.state);
+        requests::record_step(tx.conn, &request, request_step, actor, Some(&why), now)?;
+    }
     tx.emit(Event::PairingMoved {
         pairing: row.clone(),
         action,
@@ -138,4 +185,22 @@ pub fn remind(tx: &mut Tx<'_>, id: &PairingId, window: &ProposalWindow) -> Domai
     let pairing = store::find(tx.conn, id)?;
     tx.emit(Event::ReminderDue(pairing));
     Ok(true)
+}
+
+/// The best candidates for request `request_id`, best first, at most `limit` (a read). Only a
+/// request that takes a proposal (`open`) has candidates: another state is an illegal
+/// transition, an unknown request not found.
+pub fn candidates(
+    conn: &mut DbConnection,
+    cache: &FactsCache,
+    request_id: &RequestId,
+    weights: &Weights,
+    now: NaiveDateTime,
+    limit: usize,
+) -> DomainResult<Ranking> {
+    let request = requests::find(conn, request_id)?;
+    Step::of(request.state, RequestAction::Propose)?;
+    Ok(candidates::rank(
+        conn, cache, &request, weights, now, limit,
+    )?)
 }

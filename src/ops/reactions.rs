@@ -20,7 +20,9 @@ use crate::domain::actor::Actor;
 use crate::domain::buddy::PendingProposals;
 use crate::domain::error::DomainResult;
 use crate::domain::ids::RequestId;
+use crate::domain::lifecycle::Step;
 use crate::domain::pairing::PairingAction;
+use crate::domain::request::RequestAction;
 use crate::mail::notices::Notices;
 use crate::matching::Weights;
 use crate::store::candidates::{best_candidate, FactsCache};
@@ -106,12 +108,13 @@ impl Reactions {
         // uncommitted changes already moved `matching_version`, and facts that may yet roll back
         // must not be kept under that version for other requests.
         let fresh = FactsCache::default();
-        match best_candidate(tx.conn, &fresh, request_id, &auto.weights, now)? {
+        let request = requests::find(tx.conn, request_id)?;
+        Step::of(request.state, RequestAction::Propose)?;
+        match best_candidate(tx.conn, &fresh, &request, &auto.weights, now)? {
             Some(best) if best.score >= auto.min_score => {
                 pairings::propose(tx, request_id, &best.buddy_id, &Actor::System)?;
             }
             best => {
-                let request = requests::find(tx.conn, request_id)?;
                 self.notices
                     .no_candidate(tx.conn, &request, best.map(|b| b.score), now)?;
             }

@@ -6,11 +6,13 @@
 use chrono::NaiveDate;
 
 use super::Tx;
+use crate::db::DbConnection;
 use crate::domain::actor::Actor;
-use crate::domain::error::DomainResult;
+use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::exit_interview::Answer;
 use crate::domain::ids::{BuddyId, OrganisationId, RequestId};
-use crate::domain::privacy::Retention;
+use crate::domain::privacy::{client_erasure, legal_hold_change, HeldRequest, Retention};
+use crate::domain::request::duplicate_exclusion;
 use crate::store::buddies::{BuddyRow, Profile};
 use crate::store::exclusions::{self, ExclusionRow};
 use crate::store::exit_interviews::{self, ExitInterviewRow};
@@ -26,6 +28,7 @@ pub fn record_exit_interview(
     answer: Answer,
     candidate: Option<Profile>,
 ) -> DomainResult<(ExitInterviewRow, Option<BuddyRow>)> {
+    super::admin::filing_organisation(tx.conn, organisation_id)?;
     let (row, buddy) = exit_interviews::record(
         tx.conn,
         organisation_id,
@@ -53,7 +56,8 @@ pub fn exclude(
         reason,
         &tx.ctx.actor,
         tx.ctx.now,
-    )?;
+    )
+    .map_err(|e| e.duplicate_is(duplicate_exclusion))?;
     tx.ctx.concerns(Some(client_ref));
     Ok(row)
 }
@@ -72,6 +76,8 @@ pub fn set_legal_hold(
     hold: bool,
     reason: Option<&str>,
 ) -> DomainResult<RequestRow> {
+    let row = requests::find(tx.conn, id)?;
+    legal_hold_change(row.legal_hold, hold, row.anonymised_at.is_some())?;
     privacy::set_legal_hold(tx.conn, id, hold, reason, &tx.ctx.actor, tx.ctx.now)?;
     let row = requests::find(tx.conn, id)?;
     tx.ctx.concerns(Some(row.client_ref.clone()));
@@ -82,7 +88,12 @@ pub fn set_legal_hold(
 /// with the request's audit record, or nothing is. The history names the service (`system`)
 /// as the actor, as for the background job. Returns how many requests were anonymised.
 pub fn run_retention(tx: &mut Tx<'_>, retention: &Retention) -> DomainResult<u64> {
-    privacy::run_retention_in_transaction(tx.conn, tx.ctx.now, retention, &Actor::System)
+    Ok(privacy::run_retention_in_transaction(
+        tx.conn,
+        tx.ctx.now,
+        retention,
+        &Actor::System,
+    )?)
 }
 
 /// Erases a client of `organisation_id` on request: how many requests were anonymised, and the
@@ -94,12 +105,50 @@ pub fn erase_client(
     reason: &str,
 ) -> DomainResult<(usize, Vec<RequestRow>)> {
     tx.ctx.concerns(Some(client_ref.to_owned()));
-    privacy::erase_client(
-        tx.conn,
-        organisation_id,
-        client_ref,
-        reason,
-        &tx.ctx.actor,
-        tx.ctx.now,
-    )
+    let rows = client_requests(tx.conn, organisation_id, client_ref)?;
+    let held: Vec<HeldRequest<'_>> = rows
+        .iter()
+        .map(|r| HeldRequest {
+            id: &r.id,
+            state: r.state,
+            legal_hold: r.legal_hold,
+            anonymised: r.anonymised_at.is_some(),
+        })
+        .collect();
+    let pending = client_erasure(&held)?;
+    for id in &pending {
+        privacy::erase_request(tx.conn, id, reason, &tx.ctx.actor, tx.ctx.now)?;
+    }
+    Ok((
+        pending.len(),
+        client_requests(tx.conn, organisation_id, client_ref)?,
+    ))
+}
+
+/// Every request filed for one client of one organisation, oldest first; a client without any is
+/// not found.
+pub fn client_requests(
+    conn: &mut DbConnection,
+    organisation_id: &OrganisationId,
+    client_ref: &str,
+) -> DomainResult<Vec<RequestRow>> {
+    let rows = privacy::client_requests(conn, organisation_id, client_ref)?;
+    if rows.is_empty() {
+        return Err(DomainError::not_found("client", client_ref));
+    }
+    Ok(rows)
+}
+
+/// Everything held about one client of `organisation_id` (a read, for the export); a client the
+/// organisation never filed a request for is not found.
+pub fn client_records(
+    conn: &mut DbConnection,
+    organisation_id: &OrganisationId,
+    client_ref: &str,
+) -> DomainResult<privacy::ClientRecords> {
+    let records = privacy::client_records(conn, organisation_id, client_ref)?;
+    if records.requests.is_empty() {
+        return Err(DomainError::not_found("client", client_ref));
+    }
+    Ok(records)
 }

@@ -6,7 +6,9 @@ use chrono::NaiveDateTime;
 use super::{Event, Tx};
 use crate::domain::error::DomainResult;
 use crate::domain::ids::RequestId;
+use crate::domain::lifecycle::Step;
 use crate::domain::pairing::PairingAction;
+use crate::domain::request::{duplicate_client_ref, RequestAction};
 use crate::store::pairings::{self, PairingRow};
 use crate::store::requests::{self as store, NewRequest, RequestRow};
 
@@ -15,7 +17,9 @@ use crate::store::requests::{self as store, NewRequest, RequestRow};
 /// pairing if one was proposed.
 pub fn create(tx: &mut Tx<'_>, new: NewRequest) -> DomainResult<(RequestRow, Option<PairingRow>)> {
     tx.ctx.concerns(Some(new.client_ref.clone()));
-    let row = store::insert(tx.conn, new, &tx.ctx.actor, tx.ctx.now)?;
+    super::admin::filing_organisation(tx.conn, &new.organisation_id)?;
+    let row = store::insert(tx.conn, new, &tx.ctx.actor, tx.ctx.now)
+        .map_err(|e| e.duplicate_is(duplicate_client_ref))?;
     tx.ctx.object(&row.id);
     tx.emit(Event::RequestCreated(row.clone()));
     tx.settle()?;
@@ -29,20 +33,17 @@ pub fn create(tx: &mut Tx<'_>, new: NewRequest) -> DomainResult<(RequestRow, Opt
 /// buddy told so.
 pub fn withdraw(tx: &mut Tx<'_>, id: &RequestId, reason: Option<&str>) -> DomainResult<RequestRow> {
     let now = tx.now();
-    let row = store::withdraw(
-        tx.conn,
-        id,
-        tx.ctx.scope.as_ref(),
-        reason,
-        &tx.ctx.actor,
-        now,
-    )?;
+    let request = store::find_visible(tx.conn, id, tx.ctx.scope.as_ref())?;
+    let step = Step::of(request.state, RequestAction::Withdraw)?;
+    store::record_step(tx.conn, &request, step, &tx.ctx.actor, reason, now)?;
+    let row = store::find(tx.conn, id)?;
     tx.ctx.concerns(Some(row.client_ref.clone()));
     for pairing in pairings::pending_for_request(tx.conn, id)? {
-        let cancelled = pairings::move_pairing(
+        let cancel = Step::of(pairing.state, PairingAction::Cancel)?;
+        let cancelled = pairings::record_step(
             tx.conn,
             &pairing,
-            PairingAction::Cancel,
+            cancel,
             &tx.ctx.actor,
             Some("request withdrawn"),
             now,

@@ -3,11 +3,11 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::organisations;
+use super::error::on_duplicate;
 use super::page::PageRequest;
+use super::{concurrent_change, StoreError, StoreResult};
 use crate::db::schema::{api_clients, api_keys, organisations as organisations_table};
-use crate::db::{is_unique_violation, DbConnection};
-use crate::domain::error::{DomainError, DomainResult};
+use crate::db::DbConnection;
 use crate::domain::ids::{ApiClientId, ApiKeyId, OrganisationId};
 use crate::domain::organisation::OrganisationState;
 
@@ -40,8 +40,7 @@ pub fn create(
     organisation_id: &OrganisationId,
     name: String,
     now: NaiveDateTime,
-) -> DomainResult<ApiClientRow> {
-    organisations::require_active(conn, organisation_id)?;
+) -> StoreResult<ApiClientRow> {
     let row = ApiClientRow {
         id: ApiClientId::new(),
         organisation_id: organisation_id.clone(),
@@ -49,26 +48,20 @@ pub fn create(
         created_at: now,
         revoked_at: None,
     };
-    match diesel::insert_into(api_clients::table)
+    diesel::insert_into(api_clients::table)
         .values(&row)
         .execute(conn)
-    {
-        Err(e) if is_unique_violation(&e) => Err(DomainError::Conflict {
-            kind: "duplicate",
-            title: "Already exists",
-            detail: "this organisation already has an API client with this name".into(),
-        }),
-        other => other.map(|_| row).map_err(Into::into),
-    }
+        .map_err(on_duplicate(ENTITY, "name"))?;
+    Ok(row)
 }
 
-pub fn find(conn: &mut DbConnection, id: &ApiClientId) -> DomainResult<ApiClientRow> {
+pub fn find(conn: &mut DbConnection, id: &ApiClientId) -> StoreResult<ApiClientRow> {
     api_clients::table
         .find(id)
         .select(ApiClientRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| DomainError::not_found(ENTITY, id))
+        .ok_or_else(|| StoreError::not_found(ENTITY, id))
 }
 
 pub fn list(
@@ -115,8 +108,8 @@ pub fn keys_of(
     Ok(grouped)
 }
 
-/// Stores a key of a client that is not revoked: its id and the hash of its secret (the token
-/// itself is never stored).
+/// Stores a key of a client: its id and the hash of its secret (the token itself is never
+/// stored).
 pub fn create_key(
     conn: &mut DbConnection,
     client_id: &ApiClientId,
@@ -124,15 +117,7 @@ pub fn create_key(
     secret_hash: String,
     expires_at: Option<NaiveDateTime>,
     now: NaiveDateTime,
-) -> DomainResult<ApiKeyRow> {
-    let client = find(conn, client_id)?;
-    if client.revoked_at.is_some() {
-        return Err(DomainError::Conflict {
-            kind: "api-client-revoked",
-            title: "API client revoked",
-            detail: "a revoked API client gets no new keys".into(),
-        });
-    }
+) -> StoreResult<ApiKeyRow> {
     let row = ApiKeyRow {
         id: key_id,
         client_id: client_id.clone(),
@@ -148,55 +133,57 @@ pub fn create_key(
     Ok(row)
 }
 
-pub fn revoke_key(
+/// Key `key_id` of client `client_id` (another client's key is not found).
+pub fn find_key_of(
     conn: &mut DbConnection,
     client_id: &ApiClientId,
     key_id: &ApiKeyId,
-    now: NaiveDateTime,
-) -> DomainResult<ApiKeyRow> {
-    let key: ApiKeyRow = api_keys::table
+) -> StoreResult<ApiKeyRow> {
+    api_keys::table
         .filter(api_keys::id.eq(key_id))
         .filter(api_keys::client_id.eq(client_id))
         .select(ApiKeyRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| DomainError::not_found("api_key", key_id))?;
-    if key.revoked_at.is_some() {
-        return Err(DomainError::Conflict {
-            kind: "already-revoked",
-            title: "Already revoked",
-            detail: "this key is revoked already".into(),
-        });
-    }
-    diesel::update(api_keys::table)
-        .filter(api_keys::id.eq(key_id))
+        .ok_or_else(|| StoreError::not_found("api_key", key_id))
+}
+
+/// Revokes `key`, read unrevoked, guarded by that.
+pub fn revoke_key(
+    conn: &mut DbConnection,
+    key: ApiKeyRow,
+    now: NaiveDateTime,
+) -> StoreResult<ApiKeyRow> {
+    let revoked = diesel::update(api_keys::table)
+        .filter(api_keys::id.eq(&key.id))
+        .filter(api_keys::revoked_at.is_null())
         .set(api_keys::revoked_at.eq(now))
         .execute(conn)?;
+    if revoked != 1 {
+        return Err(concurrent_change("api_key"));
+    }
     Ok(ApiKeyRow {
         revoked_at: Some(now),
         ..key
     })
 }
 
+/// Revokes `client`, read unrevoked (guarded by that), with every key it still has.
 pub fn revoke(
     conn: &mut DbConnection,
-    id: &ApiClientId,
+    client: ApiClientRow,
     now: NaiveDateTime,
-) -> DomainResult<ApiClientRow> {
-    let client = find(conn, id)?;
-    if client.revoked_at.is_some() {
-        return Err(DomainError::Conflict {
-            kind: "already-revoked",
-            title: "Already revoked",
-            detail: "this API client is revoked already".into(),
-        });
-    }
-    diesel::update(api_clients::table)
-        .filter(api_clients::id.eq(id))
+) -> StoreResult<ApiClientRow> {
+    let revoked = diesel::update(api_clients::table)
+        .filter(api_clients::id.eq(&client.id))
+        .filter(api_clients::revoked_at.is_null())
         .set(api_clients::revoked_at.eq(now))
         .execute(conn)?;
+    if revoked != 1 {
+        return Err(concurrent_change(ENTITY));
+    }
     diesel::update(api_keys::table)
-        .filter(api_keys::client_id.eq(id))
+        .filter(api_keys::client_id.eq(&client.id))
         .filter(api_keys::revoked_at.is_null())
         .set(api_keys::revoked_at.eq(now))
         .execute(conn)?;

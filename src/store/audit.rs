@@ -10,9 +10,9 @@ use diesel::prelude::*;
 use uuid::Uuid;
 
 use super::page::PageRequest;
+use super::{StoreError, StoreResult};
 use crate::db::schema::{audit_head, audit_log};
 use crate::db::DbConnection;
-use crate::domain::error::{DomainError, DomainResult};
 
 /// The id of the single `audit_head` row.
 const HEAD: i32 = 1;
@@ -75,12 +75,12 @@ pub fn append(
     conn: &mut DbConnection,
     record: NewRecord,
     hash: fn(&AuditRow) -> String,
-) -> DomainResult<AuditRow> {
+) -> StoreResult<AuditRow> {
     let locked = diesel::update(audit_head::table.find(HEAD))
         .set(audit_head::seq.eq(audit_head::seq))
         .execute(conn)?;
     if locked != 1 {
-        return Err(DomainError::internal("the audit_head row is missing"));
+        return Err(StoreError::Corrupt("the audit_head row is missing".into()));
     }
     let (head_seq, head_hash) = head(conn)?;
     let mut row = AuditRow {
@@ -152,7 +152,7 @@ pub fn list(
     conn: &mut DbConnection,
     filter: &Filter,
     page: &PageRequest,
-) -> DomainResult<Vec<AuditRow>> {
+) -> StoreResult<Vec<AuditRow>> {
     let mut query = audit_log::table
         .order(audit_log::seq.asc())
         .limit(page.fetch())
@@ -183,9 +183,9 @@ pub fn list(
         query = query.filter(audit_log::outcome.eq(outcome.clone()));
     }
     if let Some(after) = &page.after {
-        let after: i64 = after
-            .parse()
-            .map_err(|_| DomainError::internal("an audit cursor that is not a sequence number"))?;
+        let after: i64 = after.parse().map_err(|_| {
+            StoreError::Corrupt("an audit cursor that is not a sequence number".into())
+        })?;
         query = query.filter(audit_log::seq.gt(after));
     }
     Ok(query.load(conn)?)

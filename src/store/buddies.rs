@@ -7,16 +7,13 @@ use diesel::prelude::*;
 
 use super::history::{self, Event};
 use super::page::PageRequest;
-use super::{concurrent_change, organisations};
+use super::{concurrent_change, StoreError, StoreResult};
 use crate::db::schema::{buddies, pairings};
 use crate::db::DbConnection;
 use crate::domain::actor::Actor;
-use crate::domain::buddy::{
-    BuddyAction, BuddyState, MailLanguage, MeasureKind, PendingProposals, Screening,
-};
-use crate::domain::error::{DomainError, DomainResult};
+use crate::domain::buddy::{BuddyState, MailLanguage, MeasureKind, Screening};
 use crate::domain::ids::{BuddyId, OrganisationId};
-use crate::domain::lifecycle::transition;
+use crate::domain::lifecycle::Step;
 use crate::domain::pairing::PairingState;
 use crate::domain::values::{list_from_json, list_to_json};
 
@@ -54,16 +51,16 @@ impl BuddyRow {
         }
     }
 
-    pub fn languages(&self) -> DomainResult<Vec<String>> {
-        list_from_json(&self.languages).map_err(DomainError::Internal)
+    pub fn languages(&self) -> StoreResult<Vec<String>> {
+        list_from_json(&self.languages).map_err(corrupt_list)
     }
 
-    pub fn experience(&self) -> DomainResult<Vec<MeasureKind>> {
-        list_from_json(&self.experience).map_err(DomainError::Internal)
+    pub fn experience(&self) -> StoreResult<Vec<MeasureKind>> {
+        list_from_json(&self.experience).map_err(corrupt_list)
     }
 
-    pub fn topics(&self) -> DomainResult<Vec<String>> {
-        list_from_json(&self.topics).map_err(DomainError::Internal)
+    pub fn topics(&self) -> StoreResult<Vec<String>> {
+        list_from_json(&self.topics).map_err(corrupt_list)
     }
 }
 
@@ -82,7 +79,7 @@ pub struct Profile {
     pub screening: Screening,
 }
 
-/// Inserts a buddy in state `candidate`. The organisation must be active.
+/// Inserts a buddy in state `candidate` (for an organisation the operation found filing).
 pub fn insert(
     conn: &mut DbConnection,
     organisation_id: &OrganisationId,
@@ -90,8 +87,7 @@ pub fn insert(
     actor: &Actor,
     reason: Option<&str>,
     now: NaiveDateTime,
-) -> DomainResult<BuddyRow> {
-    organisations::require_active(conn, organisation_id)?;
+) -> StoreResult<BuddyRow> {
     let row = BuddyRow {
         id: BuddyId::new(),
         organisation_id: organisation_id.clone(),
@@ -129,13 +125,13 @@ pub fn insert(
     Ok(row)
 }
 
-pub fn find(conn: &mut DbConnection, id: &BuddyId) -> DomainResult<BuddyRow> {
+pub fn find(conn: &mut DbConnection, id: &BuddyId) -> StoreResult<BuddyRow> {
     buddies::table
         .find(id)
         .select(BuddyRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| DomainError::not_found(ENTITY, id))
+        .ok_or_else(|| StoreError::not_found(ENTITY, id))
 }
 
 #[derive(Debug, Default)]
@@ -237,25 +233,16 @@ impl ProfileChange {
     }
 }
 
-/// Changes a buddy's profile. Returns the buddy and what the change means for their pending
-/// proposals (a changed e-mail address takes them along, see [`PendingProposals`]).
+/// Applies `change` to buddy `row` as read, guarded by its `updated_at` then, with a history
+/// record; returns the buddy as it is now.
 pub fn update_profile(
     conn: &mut DbConnection,
-    id: &BuddyId,
+    mut row: BuddyRow,
     change: ProfileChange,
     actor: &Actor,
     now: NaiveDateTime,
-) -> DomainResult<(BuddyRow, PendingProposals)> {
-    let mut row = find(conn, id)?;
-    let old_email = row.email.clone();
-    if row.erased_at.is_some() {
-        // Erasure is for good: a profile cannot be filled in again.
-        return Err(DomainError::Conflict {
-            kind: "buddy-erased",
-            title: "Buddy erased",
-            detail: "the buddy is erased; the profile can no longer be changed".into(),
-        });
-    }
+) -> StoreResult<BuddyRow> {
+    let id = row.id.clone();
     let fields = change.field_names().join(", ");
     if let Some(v) = change.full_name {
         row.full_name = v;
@@ -297,7 +284,7 @@ pub fn update_profile(
     row.updated_at = now;
     // Guarded by the version read above, so two concurrent edits cannot silently interleave.
     let updated = diesel::update(buddies::table)
-        .filter(buddies::id.eq(id))
+        .filter(buddies::id.eq(&id))
         .filter(buddies::updated_at.eq(previous_update))
         .set(&row)
         .execute(conn)?;
@@ -308,7 +295,7 @@ pub fn update_profile(
         conn,
         Event {
             entity_type: ENTITY,
-            entity_id: id,
+            entity_id: &id,
             action: "update",
             from: None,
             to: None,
@@ -317,55 +304,44 @@ pub fn update_profile(
             at: now,
         },
     )?;
-    let effect = PendingProposals::after(row.state, row.email != old_email);
-    Ok((row, effect))
+    Ok(row)
 }
 
-/// Moves a buddy through its lifecycle, enforcing the rules that go with each action. Returns
-/// the buddy and what the new state means for their pending proposals (see
-/// [`PendingProposals`]: pausing or retiring cancels them). Retiring is refused while an
-/// accepted or active pairing runs.
-pub fn act(
+/// The buddy's accepted and active pairings (a pending proposal is not counted).
+pub fn running_pairings(conn: &mut DbConnection, id: &BuddyId) -> QueryResult<i64> {
+    pairings::table
+        .filter(pairings::buddy_id.eq(id))
+        .filter(pairings::state.eq_any([PairingState::Accepted, PairingState::Active]))
+        .count()
+        .get_result(conn)
+}
+
+/// Locks buddy `id` while it is `active` (on PostgreSQL the row lock serialises concurrent
+/// proposals for one buddy, so each capacity check sees the others' pairings); a buddy no longer
+/// active is a concurrent change.
+pub fn lock_active(conn: &mut DbConnection, id: &BuddyId) -> StoreResult<()> {
+    let locked = diesel::update(buddies::table)
+        .filter(buddies::id.eq(id))
+        .filter(buddies::state.eq(BuddyState::Active))
+        .set(buddies::updated_at.eq(buddies::updated_at))
+        .execute(conn)?;
+    if locked != 1 {
+        return Err(concurrent_change(ENTITY));
+    }
+    Ok(())
+}
+
+/// Records `step` of buddy `id`, guarded by its state before the step, with a history record;
+/// returns the buddy as it is now.
+pub fn record_step(
     conn: &mut DbConnection,
     id: &BuddyId,
-    action: BuddyAction,
+    step: Step<BuddyState>,
     reason: Option<&str>,
     actor: &Actor,
     now: NaiveDateTime,
-) -> DomainResult<(BuddyRow, PendingProposals)> {
-    let row = find(conn, id)?;
-    let from = row.state;
-    let to = transition(from, action)?;
-    match action {
-        BuddyAction::Activate => {
-            let unmet = row.screening().unmet_requirements(now.date());
-            if !unmet.is_empty() {
-                return Err(DomainError::Conflict {
-                    kind: "activation-requirements-unmet",
-                    title: "Activation requirements not met",
-                    detail: format!("the buddy cannot be activated yet: {}", unmet.join("; ")),
-                });
-            }
-        }
-        BuddyAction::Retire => {
-            // A pending proposal is cancelled below; a pairing that was taken on is not.
-            let running: i64 = pairings::table
-                .filter(pairings::buddy_id.eq(&row.id))
-                .filter(pairings::state.eq_any([PairingState::Accepted, PairingState::Active]))
-                .count()
-                .get_result(conn)?;
-            if running > 0 {
-                return Err(DomainError::Conflict {
-                    kind: "buddy-has-live-pairings",
-                    title: "Buddy has live pairings",
-                    detail: "end every accepted or active pairing before retiring the buddy \
-                             (a pending proposal is cancelled)"
-                        .into(),
-                });
-            }
-        }
-        _ => {}
-    }
+) -> StoreResult<BuddyRow> {
+    let (from, to, action) = (step.from(), step.to(), step.action());
     let updated = diesel::update(buddies::table)
         .filter(buddies::id.eq(id))
         .filter(buddies::state.eq(from))
@@ -387,6 +363,9 @@ pub fn act(
             at: now,
         },
     )?;
-    let row = find(conn, id)?;
-    Ok((row, PendingProposals::after(to, false)))
+    find(conn, id)
+}
+
+fn corrupt_list(e: anyhow::Error) -> StoreError {
+    StoreError::Corrupt(format!("a stored list: {e}"))
 }

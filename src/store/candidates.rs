@@ -17,15 +17,13 @@ use chrono::NaiveDateTime;
 use diesel::dsl::{count_star, max};
 use diesel::prelude::*;
 
-use super::requests::{self, RequestRow};
+use super::requests::RequestRow;
+use super::{StoreError, StoreResult};
 use crate::db::schema::{buddies, matching_version, pairings, request_exclusions};
 use crate::db::DbConnection;
 use crate::domain::buddy::BuddyState;
-use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::ids::{BuddyId, RequestId};
-use crate::domain::lifecycle::transition;
 use crate::domain::pairing::PairingState;
-use crate::domain::request::RequestAction;
 use crate::matching::{
     explain, BuddyFacts, Component, Pool, RequestFilters, RequestProfile, Weights,
 };
@@ -40,7 +38,7 @@ pub struct FactsCache {
 impl FactsCache {
     /// The pool as of the current version: the held one if the counter has not moved, else
     /// read afresh (and held). The counter is read first, so the facts are at least as new.
-    fn pool(&self, conn: &mut DbConnection) -> DomainResult<Arc<Pool>> {
+    fn pool(&self, conn: &mut DbConnection) -> StoreResult<Arc<Pool>> {
         let version: i64 = matching_version::table
             .find(1)
             .select(matching_version::version)
@@ -83,19 +81,16 @@ pub struct Ranking {
     pub candidates: Vec<Candidate>,
 }
 
-/// Ranks the candidates for `request_id`, best first, at most `limit`. The request must be
-/// `open`: candidates are for proposing, which only an open request allows (a 409 names the
-/// state otherwise); an unknown request is a 404.
+/// Ranks the candidates for `request`, best first, at most `limit` (whether the request takes
+/// proposals is the caller's to check: `ops::pairings::candidates`).
 pub fn rank(
     conn: &mut DbConnection,
     cache: &FactsCache,
-    request_id: &RequestId,
+    request: &RequestRow,
     weights: &Weights,
     now: NaiveDateTime,
     limit: usize,
-) -> DomainResult<Ranking> {
-    let request = requests::find(conn, request_id)?;
-    transition(request.state, RequestAction::Propose)?;
+) -> StoreResult<Ranking> {
     let languages = request.client_languages()?;
     let profile = RequestProfile {
         languages: &languages,
@@ -103,7 +98,7 @@ pub fn rank(
         measure: request.measure,
     };
     let pool = cache.pool(conn)?;
-    let filters = request_filters(conn, &request)?;
+    let filters = request_filters(conn, request)?;
     let (top, eligible) = crate::matching::rank(&profile, &pool, &filters, weights, now, limit);
     let ids: Vec<&str> = top.iter().map(|s| s.buddy.id.as_str()).collect();
     let mut names: HashMap<String, String> = if ids.is_empty() {
@@ -122,7 +117,7 @@ pub fn rank(
         .map(|(i, scored)| {
             let buddy = scored.buddy;
             let name = names.remove(&buddy.id).ok_or_else(|| {
-                DomainError::internal(format!("buddy {} vanished while ranking", buddy.id))
+                StoreError::Corrupt(format!("buddy {} vanished while ranking", buddy.id))
             })?;
             Ok(Candidate {
                 rank: i + 1,
@@ -134,10 +129,10 @@ pub fn rank(
                 components: explain(&profile, scored, weights, now),
             })
         })
-        .collect::<DomainResult<_>>()?;
+        .collect::<StoreResult<_>>()?;
     Ok(Ranking {
-        request_id: request.id,
-        client_ref: request.client_ref,
+        request_id: request.id.clone(),
+        client_ref: request.client_ref.clone(),
         weights: *weights,
         eligible,
         candidates,
@@ -148,18 +143,18 @@ pub fn rank(
 pub fn best_candidate(
     conn: &mut DbConnection,
     cache: &FactsCache,
-    request_id: &RequestId,
+    request: &RequestRow,
     weights: &Weights,
     now: NaiveDateTime,
-) -> DomainResult<Option<Candidate>> {
-    Ok(rank(conn, cache, request_id, weights, now, 1)?
+) -> StoreResult<Option<Candidate>> {
+    Ok(rank(conn, cache, request, weights, now, 1)?
         .candidates
         .into_iter()
         .next())
 }
 
 /// Every active buddy with its live load and last proposal: three queries.
-fn buddy_facts(conn: &mut DbConnection) -> DomainResult<Vec<BuddyFacts>> {
+fn buddy_facts(conn: &mut DbConnection) -> StoreResult<Vec<BuddyFacts>> {
     let rows: Vec<(String, String, String, String, i32)> = buddies::table
         .filter(buddies::state.eq(BuddyState::Active))
         .select((
@@ -195,7 +190,7 @@ fn buddy_facts(conn: &mut DbConnection) -> DomainResult<Vec<BuddyFacts>> {
 }
 
 /// Who this request rules out: two queries.
-fn request_filters(conn: &mut DbConnection, request: &RequestRow) -> DomainResult<RequestFilters> {
+fn request_filters(conn: &mut DbConnection, request: &RequestRow) -> StoreResult<RequestFilters> {
     let mut filters = RequestFilters::default();
     let own: Vec<(String, PairingState)> = pairings::table
         .filter(pairings::request_id.eq(&request.id))

@@ -5,15 +5,19 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::error::on_duplicate;
 use super::history::{self, Event};
-use super::{buddies, requests};
+use super::{buddies, requests, StoreError, StoreResult};
 use crate::db::schema::request_exclusions;
-use crate::db::{is_unique_violation, DbConnection};
+use crate::db::DbConnection;
 use crate::domain::actor::Actor;
-use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::ids::{BuddyId, RequestId};
 
 pub const ENTITY: &str = "exclusion";
+const DUPLICATE: StoreError = StoreError::Duplicate {
+    resource: ENTITY,
+    key: "buddy_id",
+};
 /// History actions on the request. The reason of `exclude-buddy` is typed by staff.
 pub const EXCLUDE: &str = "exclude-buddy";
 pub const INCLUDE: &str = "include-buddy";
@@ -27,17 +31,9 @@ pub struct ExclusionRow {
     pub created_at: NaiveDateTime,
 }
 
-fn duplicate() -> DomainError {
-    DomainError::Conflict {
-        kind: "duplicate-exclusion",
-        title: "Buddy excluded already",
-        detail: "the buddy is excluded from this request already".into(),
-    }
-}
-
 /// Excludes `buddy_id` from `request_id`; returns the exclusion and the request's client
-/// reference (for the audit trail). 404 for an unknown request or buddy, 409 when excluded
-/// already.
+/// reference (for the audit trail). Not found for an unknown request or buddy, a duplicate when
+/// excluded already.
 pub fn exclude(
     conn: &mut DbConnection,
     request_id: &RequestId,
@@ -45,7 +41,7 @@ pub fn exclude(
     reason: &str,
     actor: &Actor,
     now: NaiveDateTime,
-) -> DomainResult<(ExclusionRow, String)> {
+) -> StoreResult<(ExclusionRow, String)> {
     let request = requests::find(conn, request_id)?;
     buddies::find(conn, buddy_id)?;
     let existing: i64 = request_exclusions::table
@@ -54,7 +50,7 @@ pub fn exclude(
         .count()
         .get_result(conn)?;
     if existing > 0 {
-        return Err(duplicate());
+        return Err(DUPLICATE);
     }
     let row = ExclusionRow {
         request_id: request_id.clone(),
@@ -62,14 +58,11 @@ pub fn exclude(
         reason: reason.to_owned(),
         created_at: now,
     };
-    match diesel::insert_into(request_exclusions::table)
+    // Another request may have excluded the same buddy between the check and the insert.
+    diesel::insert_into(request_exclusions::table)
         .values(&row)
         .execute(conn)
-    {
-        // Another request excluded the same buddy between the check and the insert.
-        Err(e) if is_unique_violation(&e) => return Err(duplicate()),
-        other => other?,
-    };
+        .map_err(on_duplicate(ENTITY, "buddy_id"))?;
     history::record(
         conn,
         Event {
@@ -86,12 +79,12 @@ pub fn exclude(
     Ok((row, request.client_ref))
 }
 
-/// The exclusions of a request, oldest first, and its client reference. 404 for an unknown
+/// The exclusions of a request, oldest first, and its client reference. Not found for an unknown
 /// request.
 pub fn list(
     conn: &mut DbConnection,
     request_id: &RequestId,
-) -> DomainResult<(Vec<ExclusionRow>, String)> {
+) -> StoreResult<(Vec<ExclusionRow>, String)> {
     let request = requests::find(conn, request_id)?;
     let rows = request_exclusions::table
         .filter(request_exclusions::request_id.eq(request_id))
@@ -105,14 +98,14 @@ pub fn list(
 }
 
 /// Lifts the exclusion of `buddy_id` from `request_id`; returns the request's client reference.
-/// 404 for an unknown request, or when the buddy is not excluded from it.
+/// Not found for an unknown request, or when the buddy is not excluded from it.
 pub fn include(
     conn: &mut DbConnection,
     request_id: &RequestId,
     buddy_id: &BuddyId,
     actor: &Actor,
     now: NaiveDateTime,
-) -> DomainResult<String> {
+) -> StoreResult<String> {
     let request = requests::find(conn, request_id)?;
     let deleted = diesel::delete(
         request_exclusions::table
@@ -121,7 +114,7 @@ pub fn include(
     )
     .execute(conn)?;
     if deleted == 0 {
-        return Err(DomainError::not_found(ENTITY, buddy_id));
+        return Err(StoreError::not_found(ENTITY, buddy_id));
     }
     history::record(
         conn,

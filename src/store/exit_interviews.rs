@@ -5,12 +5,11 @@ use diesel::prelude::*;
 
 use super::buddies::{self, BuddyRow, Profile};
 use super::history::{self, Event};
-use super::organisations;
 use super::page::PageRequest;
+use super::{StoreError, StoreResult};
 use crate::db::schema::exit_interviews;
 use crate::db::DbConnection;
 use crate::domain::actor::Actor;
-use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::exit_interview::Answer;
 use crate::domain::ids::{BuddyId, ExitInterviewId, OrganisationId};
 
@@ -36,8 +35,7 @@ pub fn record(
     candidate: Option<Profile>,
     actor: &Actor,
     now: NaiveDateTime,
-) -> DomainResult<(ExitInterviewRow, Option<BuddyRow>)> {
-    organisations::require_active(conn, organisation_id)?;
+) -> StoreResult<(ExitInterviewRow, Option<BuddyRow>)> {
     let id = ExitInterviewId::new();
     let buddy = match candidate {
         Some(profile) => Some(buddies::insert(
@@ -68,13 +66,13 @@ pub fn record(
     Ok((row, buddy))
 }
 
-pub fn find(conn: &mut DbConnection, id: &ExitInterviewId) -> DomainResult<ExitInterviewRow> {
+pub fn find(conn: &mut DbConnection, id: &ExitInterviewId) -> StoreResult<ExitInterviewRow> {
     exit_interviews::table
         .find(id)
         .select(ExitInterviewRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| DomainError::not_found(ENTITY, id))
+        .ok_or_else(|| StoreError::not_found(ENTITY, id))
 }
 
 #[derive(Debug, Default)]

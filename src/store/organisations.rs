@@ -3,16 +3,16 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::concurrent_change;
+use super::error::on_duplicate;
 use super::history::{self, Event};
 use super::page::PageRequest;
+use super::{concurrent_change, StoreError, StoreResult};
 use crate::db::schema::organisations;
-use crate::db::{is_unique_violation, DbConnection};
+use crate::db::DbConnection;
 use crate::domain::actor::Actor;
-use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::ids::OrganisationId;
-use crate::domain::lifecycle::transition;
-use crate::domain::organisation::{OrganisationAction, OrganisationState};
+use crate::domain::lifecycle::Step;
+use crate::domain::organisation::OrganisationState;
 
 pub const ENTITY: &str = "organisation";
 
@@ -31,7 +31,7 @@ pub fn create(
     name: String,
     actor: &Actor,
     now: NaiveDateTime,
-) -> DomainResult<OrganisationRow> {
+) -> StoreResult<OrganisationRow> {
     let row = OrganisationRow {
         id: OrganisationId::new(),
         name,
@@ -39,19 +39,10 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    match diesel::insert_into(organisations::table)
+    diesel::insert_into(organisations::table)
         .values(&row)
         .execute(conn)
-    {
-        Err(e) if is_unique_violation(&e) => {
-            return Err(DomainError::Conflict {
-                kind: "duplicate",
-                title: "Already exists",
-                detail: "an organisation with this name already exists".into(),
-            })
-        }
-        other => other?,
-    };
+        .map_err(on_duplicate(ENTITY, "name"))?;
     history::record(
         conn,
         Event::creation(ENTITY, &row.id, Some(row.state.as_str()), actor, None, now),
@@ -59,29 +50,13 @@ pub fn create(
     Ok(row)
 }
 
-pub fn find(conn: &mut DbConnection, id: &OrganisationId) -> DomainResult<OrganisationRow> {
+pub fn find(conn: &mut DbConnection, id: &OrganisationId) -> StoreResult<OrganisationRow> {
     organisations::table
         .find(id)
         .select(OrganisationRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| DomainError::not_found(ENTITY, id))
-}
-
-/// The organisation must exist (404) and take part (`active`, else 409) to file new records.
-pub fn require_active(
-    conn: &mut DbConnection,
-    id: &OrganisationId,
-) -> DomainResult<OrganisationRow> {
-    let row = find(conn, id)?;
-    if row.state != OrganisationState::Active {
-        return Err(DomainError::Conflict {
-            kind: "organisation-inactive",
-            title: "Organisation inactive",
-            detail: "the organisation has left the programme and cannot file new records".into(),
-        });
-    }
-    Ok(row)
+        .ok_or_else(|| StoreError::not_found(ENTITY, id))
 }
 
 pub struct Filter {
@@ -107,17 +82,16 @@ pub fn list(
     query.load(conn)
 }
 
-pub fn act(
+/// Records `step` of organisation `id`, guarded by its state before the step.
+pub fn record_step(
     conn: &mut DbConnection,
     id: &OrganisationId,
-    action: OrganisationAction,
+    step: Step<OrganisationState>,
     reason: Option<&str>,
     actor: &Actor,
     now: NaiveDateTime,
-) -> DomainResult<OrganisationRow> {
-    let row = find(conn, id)?;
-    let from = row.state;
-    let to = transition(from, action)?;
+) -> StoreResult<OrganisationRow> {
+    let (from, to, action) = (step.from(), step.to(), step.action());
     let updated = diesel::update(organisations::table)
         .filter(organisations::id.eq(id))
         .filter(organisations::state.eq(from))

@@ -6,27 +6,17 @@ use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
 use uuid::Uuid;
 
+use super::{concurrent_change, StoreError, StoreResult};
 use crate::db::schema::outbox;
 use crate::db::DbConnection;
-use crate::domain::error::{DomainError, DomainResult};
+
+pub const ENTITY: &str = "outbox_message";
 
 /// The kind of the alert sent to the client bureau about a dead letter. A dead alert raises no
 /// further alert, so a broken bureau address cannot start a loop.
 pub const KIND_DEAD_LETTER_ALERT: &str = "bureau_dead_letter";
 
-crate::string_enum! {
-    /// Where a message is in its life.
-    OutboxState {
-        /// Waiting for its `next_attempt_at`.
-        Pending => "pending",
-        /// Claimed by a worker until its lease runs out.
-        Sending => "sending",
-        /// Accepted by the transport.
-        Sent => "sent",
-        /// Given up: a permanent failure, or too many attempts. An admin may retry it.
-        Dead => "dead",
-    }
-}
+pub use crate::domain::outbox::OutboxState;
 
 /// A message to send, as the code that reports a change composes it.
 #[derive(Debug, Clone)]
@@ -71,7 +61,7 @@ pub fn enqueue(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     message: Message,
-) -> DomainResult<String> {
+) -> StoreResult<String> {
     let id = Uuid::now_v7().to_string();
     let (related_type, related_id) = message.related.unzip();
     diesel::insert_into(outbox::table)
@@ -95,7 +85,7 @@ pub fn enqueue(
     Ok(id)
 }
 
-pub fn find(conn: &mut DbConnection, id: &str) -> DomainResult<Option<OutboxRow>> {
+pub fn find(conn: &mut DbConnection, id: &str) -> StoreResult<Option<OutboxRow>> {
     Ok(outbox::table
         .find(id)
         .select(OutboxRow::as_select())
@@ -116,7 +106,7 @@ pub fn claim(
     now: NaiveDateTime,
     lease: Duration,
     batch: i64,
-) -> DomainResult<Vec<OutboxRow>> {
+) -> StoreResult<Vec<OutboxRow>> {
     let due = || {
         outbox::state
             .eq(OutboxState::Pending)
@@ -165,7 +155,7 @@ pub fn mark_sent(
     conn: &mut DbConnection,
     ids: &[String],
     now: NaiveDateTime,
-) -> DomainResult<usize> {
+) -> StoreResult<usize> {
     let n = diesel::update(
         outbox::table
             .filter(outbox::id.eq_any(ids))
@@ -233,7 +223,7 @@ pub enum FailureOutcome {
 /// the dead message and the error. `error` must not hold a password or the message body; the
 /// recipient's address is removed from it here.
 #[allow(clippy::too_many_arguments)]
-pub fn mark_failed(
+pub fn mark_failed<E: From<StoreError> + From<diesel::result::Error>>(
     conn: &mut DbConnection,
     id: &str,
     now: NaiveDateTime,
@@ -241,8 +231,8 @@ pub fn mark_failed(
     error: &str,
     policy: &RetryPolicy,
     jitter: f64,
-    alert: impl FnOnce(&OutboxRow, &str) -> DomainResult<Message>,
-) -> DomainResult<FailureOutcome> {
+    alert: impl FnOnce(&OutboxRow, &str) -> Result<Message, E>,
+) -> Result<FailureOutcome, E> {
     crate::db::write_transaction(conn, |conn| {
         let Some(row) = find(conn, id)? else {
             return Ok(FailureOutcome::Unchanged);
@@ -299,7 +289,7 @@ pub fn erase_contents(
     related_type: &str,
     ids: &[String],
     now: NaiveDateTime,
-) -> DomainResult<()> {
+) -> StoreResult<()> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -328,46 +318,37 @@ pub fn forget_recipient(
     conn: &mut DbConnection,
     address: &str,
     replacement: &str,
-) -> DomainResult<()> {
+) -> StoreResult<()> {
     diesel::update(outbox::table.filter(outbox::recipient.eq(address)))
         .set(outbox::recipient.eq(replacement))
         .execute(conn)?;
     Ok(())
 }
 
-/// Puts a dead message back in the queue, due at once, with its attempts reset. Anything but a
-/// dead message is refused with 409, and so is one whose contents privacy erasure removed.
-pub fn retry(conn: &mut DbConnection, id: &str, now: NaiveDateTime) -> DomainResult<OutboxRow> {
-    crate::db::write_transaction(conn, |conn| {
-        let row = find(conn, id)?.ok_or_else(|| DomainError::not_found("outbox_message", id))?;
-        if row.state != OutboxState::Dead {
-            return Err(DomainError::IllegalTransition {
-                resource: "outbox message",
-                state: row.state.to_string(),
-                action: "retry".to_owned(),
-            });
-        }
-        if row.last_error.as_deref() == Some(CONTENTS_ERASED) {
-            return Err(DomainError::Conflict {
-                kind: "contents-erased",
-                title: "Contents erased",
-                detail: "the message's contents were erased for privacy; it cannot be sent".into(),
-            });
-        }
-        diesel::update(
-            outbox::table
-                .find(id)
-                .filter(outbox::state.eq(OutboxState::Dead)),
-        )
-        .set((
-            outbox::state.eq(OutboxState::Pending),
-            outbox::attempts.eq(0),
-            outbox::next_attempt_at.eq(now),
-            outbox::updated_at.eq(now),
-        ))
-        .execute(conn)?;
-        find(conn, id)?.ok_or_else(|| DomainError::not_found("outbox_message", id))
-    })
+/// Puts dead message `id` back in the queue, due at once, with its attempts reset, guarded by
+/// its being dead (whether it may be retried is the operation's to check:
+/// [`OutboxState::ensure_retryable`]). Returns the message as it is now.
+pub fn requeue_dead(
+    conn: &mut DbConnection,
+    id: &str,
+    now: NaiveDateTime,
+) -> StoreResult<OutboxRow> {
+    let requeued = diesel::update(
+        outbox::table
+            .find(id)
+            .filter(outbox::state.eq(OutboxState::Dead)),
+    )
+    .set((
+        outbox::state.eq(OutboxState::Pending),
+        outbox::attempts.eq(0),
+        outbox::next_attempt_at.eq(now),
+        outbox::updated_at.eq(now),
+    ))
+    .execute(conn)?;
+    if requeued != 1 {
+        return Err(concurrent_change(ENTITY));
+    }
+    find(conn, id)?.ok_or_else(|| StoreError::not_found(ENTITY, id))
 }
 
 /// What `GET /v1/outbox` may filter on.
@@ -382,7 +363,7 @@ pub fn list(
     conn: &mut DbConnection,
     filter: &ListFilter,
     page: &super::page::PageRequest,
-) -> DomainResult<Vec<OutboxRow>> {
+) -> StoreResult<Vec<OutboxRow>> {
     let mut query = outbox::table
         .order(outbox::id.asc())
         .limit(page.fetch())

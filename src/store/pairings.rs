@@ -6,20 +6,16 @@ use std::collections::HashMap;
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::buddies::{self, live_loads};
-use super::concurrent_change;
 use super::history::{self, Event};
 use super::page::PageRequest;
-use super::requests::{self, follow};
-use crate::db::schema::{buddies as buddies_table, pairings};
+use super::requests;
+use super::{concurrent_change, StoreError, StoreResult};
+use crate::db::schema::pairings;
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::actor::Actor;
-use crate::domain::buddy::BuddyState;
-use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::ids::{BuddyId, PairingId, RequestId};
-use crate::domain::lifecycle::transition;
+use crate::domain::lifecycle::Step;
 use crate::domain::pairing::{EndReason, PairingAction, PairingState};
-use crate::domain::request::RequestAction;
 
 pub const ENTITY: &str = "pairing";
 
@@ -44,61 +40,31 @@ pub struct PairingRow {
     pub updated_at: NaiveDateTime,
 }
 
-fn unavailable(detail: String) -> DomainError {
-    DomainError::Conflict {
-        kind: "buddy-unavailable",
-        title: "Buddy cannot be proposed",
-        detail,
-    }
-}
-
-/// Proposes `buddy_id` for `request_id`: the request must be open, the buddy active with free
-/// capacity and not have declined this request before. The request becomes `proposed`.
-pub fn propose(
+/// Whether the buddy declined this request before (they are not asked again).
+pub fn declined_before(
     conn: &mut DbConnection,
     request_id: &RequestId,
     buddy_id: &BuddyId,
-    actor: &Actor,
-    now: NaiveDateTime,
-) -> DomainResult<PairingRow> {
-    let request = requests::find(conn, request_id)?;
-    transition(request.state, RequestAction::Propose)?;
-    let buddy = buddies::find(conn, buddy_id)?;
-    let buddy_state = buddy.state;
-    if !buddy_state.takes_proposals() {
-        return Err(unavailable(format!(
-            "the buddy is {buddy_state}; only active buddies can be proposed"
-        )));
-    }
-    // Touch the buddy row first: on PostgreSQL this locks it, so two concurrent proposals for
-    // the same buddy are serialised and the capacity check below sees the other's pairing.
-    let locked = diesel::update(buddies_table::table)
-        .filter(buddies_table::id.eq(buddy_id))
-        .filter(buddies_table::state.eq(BuddyState::Active))
-        .set(buddies_table::updated_at.eq(buddies_table::updated_at))
-        .execute(conn)?;
-    if locked != 1 {
-        return Err(concurrent_change(buddies::ENTITY));
-    }
-    let load = live_loads(conn, std::slice::from_ref(&buddy.id))?
-        .get(&buddy.id)
-        .copied()
-        .unwrap_or(0);
-    if load >= i64::from(buddy.capacity) {
-        return Err(unavailable(format!(
-            "the buddy has no free capacity ({load} of {} live pairings)",
-            buddy.capacity
-        )));
-    }
-    let declined_before: i64 = pairings::table
+) -> QueryResult<bool> {
+    let declined: i64 = pairings::table
         .filter(pairings::request_id.eq(request_id))
         .filter(pairings::buddy_id.eq(buddy_id))
         .filter(pairings::state.eq(PairingState::Declined))
         .count()
         .get_result(conn)?;
-    if declined_before > 0 {
-        return Err(unavailable("the buddy declined this request before".into()));
-    }
+    Ok(declined > 0)
+}
+
+/// Inserts the proposal of `buddy_id` for `request_id`, with its history record (the operation
+/// checked the proposal and moves the request). Another live pairing of the request that got in
+/// first is a concurrent change.
+pub fn insert_proposal(
+    conn: &mut DbConnection,
+    request_id: &RequestId,
+    buddy_id: &BuddyId,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> StoreResult<PairingRow> {
     let row = PairingRow {
         id: PairingId::new(),
         request_id: request_id.clone(),
@@ -138,24 +104,16 @@ pub fn propose(
             at: now,
         },
     )?;
-    follow(
-        conn,
-        &request,
-        RequestAction::Propose,
-        actor,
-        Some(&format!("pairing {} proposed", row.id)),
-        now,
-    )?;
     Ok(row)
 }
 
-pub fn find(conn: &mut DbConnection, id: &PairingId) -> DomainResult<PairingRow> {
+pub fn find(conn: &mut DbConnection, id: &PairingId) -> StoreResult<PairingRow> {
     pairings::table
         .find(id)
         .select(PairingRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| DomainError::not_found(ENTITY, id))
+        .ok_or_else(|| StoreError::not_found(ENTITY, id))
 }
 
 #[derive(Debug, Default)]
@@ -190,20 +148,19 @@ pub fn list(
     query.load(conn)
 }
 
-/// Applies `action` to a pairing: checks the transition, stamps the matching time, lets
-/// `amend` fill in action data (reasons, evaluation), stores it guarded by the old state and
-/// records the history. The request is not touched here.
-pub(crate) fn move_pairing(
+/// Records `step` of `pairing`: stamps the matching time, lets `amend` fill in action data
+/// (reasons, evaluation), stores it guarded by the state before the step and records the
+/// history. The request is not touched here.
+pub fn record_step(
     conn: &mut DbConnection,
     pairing: &PairingRow,
-    action: PairingAction,
+    step: Step<PairingState>,
     actor: &Actor,
     reason: Option<&str>,
     now: NaiveDateTime,
     amend: impl FnOnce(&mut PairingRow),
-) -> DomainResult<PairingRow> {
-    let from = pairing.state;
-    let to = transition(from, action)?;
+) -> StoreResult<PairingRow> {
+    let (from, to, action) = (step.from(), step.to(), step.action());
     let mut row = pairing.clone();
     row.state = to;
     row.updated_at = now;
@@ -246,39 +203,6 @@ pub struct Ending {
     pub client_score: Option<i32>,
     pub buddy_score: Option<i32>,
     pub comment: Option<String>,
-}
-
-/// A staff, buddy or scheduler action on a pairing, with the request following as
-/// [`PairingAction::moves_request`] says (accept → request matched; decline, expire or cancel →
-/// request open again; end → request closed). A used-up response link stays used.
-pub fn act(
-    conn: &mut DbConnection,
-    id: &PairingId,
-    action: PairingAction,
-    reason: Option<&str>,
-    ending: Option<Ending>,
-    actor: &Actor,
-    now: NaiveDateTime,
-) -> DomainResult<PairingRow> {
-    let pairing = find(conn, id)?;
-    let row = move_pairing(conn, &pairing, action, actor, reason, now, |row| {
-        if action == PairingAction::Decline {
-            row.decline_reason = reason.map(str::to_owned);
-        }
-        if let Some(ending) = ending {
-            row.end_reason = Some(ending.reason);
-            row.end_note = ending.note;
-            row.evaluation_client_score = ending.client_score;
-            row.evaluation_buddy_score = ending.buddy_score;
-            row.evaluation_comment = ending.comment;
-        }
-    })?;
-    if let Some(request_action) = action.moves_request() {
-        let request = requests::find(conn, &row.request_id)?;
-        let why = format!("pairing {} {}", row.id, row.state);
-        follow(conn, &request, request_action, actor, Some(&why), now)?;
-    }
-    Ok(row)
 }
 
 /// The proposals of request `request_id` still waiting for an answer, oldest first.

@@ -10,22 +10,22 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::buddies::{self, live_loads, BuddyRow};
-use super::concurrent_change;
+use super::buddies::{self, BuddyRow};
 use super::exclusions;
 use super::exit_interviews::ExitInterviewRow;
 use super::history::{self, Event, HistoryRow};
 use super::pairings::{self, PairingRow};
 use super::requests::{self, RequestRow};
+use super::{concurrent_change, StoreResult};
 use crate::db::schema::{
     buddies as buddies_table, buddy_requests, exit_interviews, pairings as pairings_table,
     request_exclusions,
 };
 use crate::db::{write_transaction, DbConnection};
 use crate::domain::actor::Actor;
-use crate::domain::buddy::{BuddyAction, BuddyState};
-use crate::domain::error::{DomainError, DomainResult};
+use crate::domain::buddy::BuddyState;
 use crate::domain::ids::{BuddyId, OrganisationId, RequestId};
+use crate::domain::lifecycle::Step;
 use crate::domain::privacy::{erased_email, Retention, ANONYMISED, ERASED};
 use crate::domain::request::RequestState;
 
@@ -39,12 +39,6 @@ pub const RELEASE_LEGAL_HOLD: &str = "release-legal-hold";
 
 /// Requests in these states are over: their contact data is no longer needed.
 const ENDED: [RequestState; 2] = [RequestState::Closed, RequestState::Withdrawn];
-/// Requests in these states are still being served.
-const LIVE: [RequestState; 3] = [
-    RequestState::Open,
-    RequestState::Proposed,
-    RequestState::Matched,
-];
 
 /// History actions whose `reason` is free text typed by a person, which may name someone. Other
 /// reasons are written by the service (`pairing <id> proposed`, an end-reason code, the fields a
@@ -66,7 +60,7 @@ pub fn run_retention(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     retention: &Retention,
-) -> DomainResult<u64> {
+) -> StoreResult<u64> {
     retention_pass(conn, now, retention, |conn, id| {
         write_transaction(conn, |c| {
             anonymise_request(c, id, ANONYMISE, &Actor::System, None, now)
@@ -81,7 +75,7 @@ pub fn run_retention_in_transaction(
     now: NaiveDateTime,
     retention: &Retention,
     actor: &Actor,
-) -> DomainResult<u64> {
+) -> StoreResult<u64> {
     retention_pass(conn, now, retention, |conn, id| {
         anonymise_request(conn, id, ANONYMISE, actor, None, now)
     })
@@ -92,8 +86,8 @@ fn retention_pass(
     conn: &mut DbConnection,
     now: NaiveDateTime,
     retention: &Retention,
-    mut anonymise: impl FnMut(&mut DbConnection, &RequestId) -> DomainResult<bool>,
-) -> DomainResult<u64> {
+    mut anonymise: impl FnMut(&mut DbConnection, &RequestId) -> StoreResult<bool>,
+) -> StoreResult<u64> {
     let cutoff = retention.cutoff(now);
     let mut after = String::new();
     let mut anonymised = 0;
@@ -132,7 +126,7 @@ fn anonymise_request(
     actor: &Actor,
     reason: Option<&str>,
     now: NaiveDateTime,
-) -> DomainResult<bool> {
+) -> StoreResult<bool> {
     let changed = diesel::update(buddy_requests::table)
         .filter(buddy_requests::id.eq(id))
         .filter(buddy_requests::anonymised_at.is_null())
@@ -185,7 +179,7 @@ fn anonymise_request(
 
 /// Removes the free text of these pairings (decline reason, end note, evaluation comment) and of
 /// their history; states, times, scores and the end-reason code stay.
-fn scrub_pairings(conn: &mut DbConnection, ids: &[String], now: NaiveDateTime) -> DomainResult<()> {
+fn scrub_pairings(conn: &mut DbConnection, ids: &[String], now: NaiveDateTime) -> StoreResult<()> {
     if ids.is_empty() {
         return Ok(());
     }
@@ -213,7 +207,7 @@ fn scrub_reasons(
     entity_type: &str,
     ids: &[String],
     actions: &[&str],
-) -> DomainResult<()> {
+) -> StoreResult<()> {
     use crate::db::schema::history as h;
     diesel::update(h::table)
         .filter(h::entity_type.eq(entity_type))
@@ -225,81 +219,41 @@ fn scrub_reasons(
     Ok(())
 }
 
-/// Every request filed for one client of one organisation, oldest first.
+/// Every request filed for one client of one organisation, oldest first (none for a client the
+/// organisation never filed).
 pub fn client_requests(
     conn: &mut DbConnection,
     organisation_id: &OrganisationId,
     client_ref: &str,
-) -> DomainResult<Vec<RequestRow>> {
-    let rows = buddy_requests::table
+) -> QueryResult<Vec<RequestRow>> {
+    buddy_requests::table
         .filter(buddy_requests::organisation_id.eq(organisation_id))
         .filter(buddy_requests::client_ref.eq(client_ref))
         .order(buddy_requests::id.asc())
         .select(RequestRow::as_select())
-        .load(conn)?;
-    if rows.is_empty() {
-        return Err(DomainError::not_found("client", client_ref));
-    }
-    Ok(rows)
+        .load(conn)
 }
 
-/// Erases a client on request: anonymises the contact data of every request of the client as
-/// retention would, whatever their age. Refused while a request is still being served (the case
-/// system withdraws it, or the pairing ends, first) or on legal hold, and when nothing is left to
-/// anonymise. All of the client's requests are changed, or none. Returns how many it anonymised
-/// and every request of the client as it is now.
-pub fn erase_client(
+/// Erases the contact data of request `id` on request, as retention would whatever its age (the
+/// operation checked that the erasure is allowed: see [`crate::domain::privacy::client_erasure`]).
+/// Guarded like retention: ended, not on hold, not anonymised yet.
+pub fn erase_request(
     conn: &mut DbConnection,
-    organisation_id: &OrganisationId,
-    client_ref: &str,
+    id: &RequestId,
     reason: &str,
     actor: &Actor,
     now: NaiveDateTime,
-) -> DomainResult<(usize, Vec<RequestRow>)> {
-    let rows = client_requests(conn, organisation_id, client_ref)?;
-    if let Some(row) = rows.iter().find(|r| LIVE.contains(&r.state)) {
-        return Err(DomainError::Conflict {
-            kind: "client-has-live-requests",
-            title: "Client has live requests",
-            detail: format!(
-                "buddy request {} is {}: withdraw it (or end its pairing) before erasing the client",
-                row.id, row.state
-            ),
-        });
+) -> StoreResult<()> {
+    if !anonymise_request(conn, id, ERASE, actor, Some(reason), now)? {
+        return Err(concurrent_change(requests::ENTITY));
     }
-    if let Some(row) = rows.iter().find(|r| r.legal_hold) {
-        return Err(DomainError::Conflict {
-            kind: "legal-hold",
-            title: "On legal hold",
-            detail: format!(
-                "buddy request {} is on legal hold: release the hold before erasing the client",
-                row.id
-            ),
-        });
-    }
-    let pending: Vec<&RequestRow> = rows.iter().filter(|r| r.anonymised_at.is_none()).collect();
-    if pending.is_empty() {
-        return Err(DomainError::Conflict {
-            kind: "already-anonymised",
-            title: "Already anonymised",
-            detail: "the contact data of every request of this client is anonymised already".into(),
-        });
-    }
-    let anonymised = pending.len();
-    for row in pending {
-        if !anonymise_request(conn, &row.id, ERASE, actor, Some(reason), now)? {
-            return Err(concurrent_change(requests::ENTITY));
-        }
-    }
-    Ok((
-        anonymised,
-        client_requests(conn, organisation_id, client_ref)?,
-    ))
+    Ok(())
 }
 
 /// Places a request on legal hold (`hold`), which keeps retention and erasure away from it, or
-/// releases it. Refused when the hold is already as asked, and placing one on a request whose
-/// contact data is anonymised already (nothing is left to keep).
+/// releases it (the operation checked the change: see
+/// [`crate::domain::privacy::legal_hold_change`]). Guarded by the hold as it was, and a hold by
+/// the request not being anonymised.
 pub fn set_legal_hold(
     conn: &mut DbConnection,
     id: &RequestId,
@@ -307,28 +261,7 @@ pub fn set_legal_hold(
     reason: Option<&str>,
     actor: &Actor,
     now: NaiveDateTime,
-) -> DomainResult<()> {
-    let row = requests::find(conn, id)?;
-    if row.legal_hold == hold {
-        return Err(DomainError::Conflict {
-            kind: "legal-hold-unchanged",
-            title: "Legal hold unchanged",
-            detail: if hold {
-                "the buddy request is on legal hold already".into()
-            } else {
-                "the buddy request is not on legal hold".into()
-            },
-        });
-    }
-    if hold && row.anonymised_at.is_some() {
-        return Err(DomainError::Conflict {
-            kind: "already-anonymised",
-            title: "Already anonymised",
-            detail: "the buddy request's contact data is anonymised already; there is nothing \
-                     left to hold"
-                .into(),
-        });
-    }
+) -> StoreResult<()> {
     let target = buddy_requests::table
         .filter(buddy_requests::id.eq(id))
         .filter(buddy_requests::legal_hold.eq(!hold));
@@ -367,8 +300,6 @@ pub fn set_legal_hold(
 #[derive(Debug)]
 pub struct ErasedBuddy {
     pub buddy: BuddyRow,
-    /// What retiring the buddy (when they were not retired yet) means for their proposals.
-    pub retired: Option<crate::domain::buddy::PendingProposals>,
     /// The address the buddy had, which the outbox must forget.
     pub former_email: String,
     /// The undeliverable placeholder that took its place.
@@ -377,35 +308,20 @@ pub struct ErasedBuddy {
     pub pairing_ids: Vec<String>,
 }
 
-/// Erases a buddy on request: retires them (if not yet), replaces name and region by
-/// [`ERASED`], the e-mail address by an undeliverable placeholder, removes phone and topics and
-/// the free text of their pairings and history, and stamps `erased_at`. The records and their
-/// history stay, without identity. Refused while the buddy has live pairings, and a second time.
+/// Erases buddy `row` on request: records `retire` (the step to `retired`, when they were not
+/// retired yet), replaces name and region by [`ERASED`], the e-mail address by an undeliverable
+/// placeholder, removes phone and topics and the free text of their pairings and history, and
+/// stamps `erased_at`. The records and their history stay, without identity. Whether the buddy
+/// may be erased is the operation's to check ([`crate::domain::buddy::ensure_erasable`]).
 pub fn erase_buddy(
     conn: &mut DbConnection,
-    id: &BuddyId,
+    row: &BuddyRow,
+    retire: Option<Step<BuddyState>>,
     reason: Option<&str>,
     actor: &Actor,
     now: NaiveDateTime,
-) -> DomainResult<ErasedBuddy> {
-    let row = buddies::find(conn, id)?;
-    if row.erased_at.is_some() {
-        return Err(DomainError::Conflict {
-            kind: "buddy-erased",
-            title: "Buddy erased",
-            detail: "the buddy is erased already".into(),
-        });
-    }
-    let load = live_loads(conn, std::slice::from_ref(&row.id))?;
-    if load.get(&row.id).copied().unwrap_or(0) > 0 {
-        return Err(DomainError::Conflict {
-            kind: "buddy-has-live-pairings",
-            title: "Buddy has live pairings",
-            detail: "end, or let the buddy decline, every proposed, accepted or active pairing \
-                     before erasing the buddy"
-                .into(),
-        });
-    }
+) -> StoreResult<ErasedBuddy> {
+    let id = &row.id;
     // The typed-in reasons of earlier changes may name the buddy; the retirement's is ours.
     scrub_reasons(
         conn,
@@ -413,21 +329,9 @@ pub fn erase_buddy(
         std::slice::from_ref(&row.id.to_string()),
         FREE_TEXT_BUDDY_ACTIONS,
     )?;
-    let retired = if row.state != BuddyState::Retired {
-        Some(
-            buddies::act(
-                conn,
-                id,
-                BuddyAction::Retire,
-                Some("retired to be erased"),
-                actor,
-                now,
-            )?
-            .1,
-        )
-    } else {
-        None
-    };
+    if let Some(step) = retire {
+        buddies::record_step(conn, id, step, Some("retired to be erased"), actor, now)?;
+    }
     let changed = diesel::update(buddies_table::table)
         .filter(buddies_table::id.eq(id))
         .filter(buddies_table::erased_at.is_null())
@@ -479,8 +383,7 @@ pub fn erase_buddy(
     )?;
     Ok(ErasedBuddy {
         buddy: buddies::find(conn, id)?,
-        retired,
-        former_email: row.email,
+        former_email: row.email.clone(),
         erased_email: erased_email(id),
         pairing_ids,
     })
@@ -499,7 +402,8 @@ pub fn client_records(
     conn: &mut DbConnection,
     organisation_id: &OrganisationId,
     client_ref: &str,
-) -> DomainResult<ClientRecords> {
+) -> StoreResult<ClientRecords> {
+    // None for a client the organisation never filed: the caller decides what that means.
     let requests = client_requests(conn, organisation_id, client_ref)?;
     let request_ids: Vec<String> = requests.iter().map(|r| r.id.to_string()).collect();
     let pairings: Vec<PairingRow> = pairings_table::table
@@ -526,7 +430,7 @@ pub struct BuddyRecords {
     pub pairing_history: Vec<HistoryRow>,
 }
 
-pub fn buddy_records(conn: &mut DbConnection, id: &BuddyId) -> DomainResult<BuddyRecords> {
+pub fn buddy_records(conn: &mut DbConnection, id: &BuddyId) -> StoreResult<BuddyRecords> {
     let buddy = buddies::find(conn, id)?;
     let exit_interview = exit_interviews::table
         .filter(exit_interviews::buddy_id.eq(id))

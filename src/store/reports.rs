@@ -6,12 +6,12 @@ use chrono::NaiveDateTime;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
+use super::StoreResult;
 use crate::db::schema::{
     buddies, buddy_requests, exit_interviews, history, organisations, pairings,
 };
 use crate::db::DbConnection;
 use crate::domain::buddy::BuddyState;
-use crate::domain::error::DomainResult;
 use crate::domain::exit_interview::Answer;
 use crate::domain::ids::{BuddyId, OrganisationId, RequestId};
 use crate::domain::pairing::{EndReason, PairingState};
@@ -81,7 +81,7 @@ pub fn organisation_exists(conn: &mut DbConnection, id: &OrganisationId) -> Quer
     diesel::select(diesel::dsl::exists(organisations::table.find(id))).get_result(conn)
 }
 
-pub fn facts(conn: &mut DbConnection, scope: &Scope) -> DomainResult<Facts> {
+pub fn facts(conn: &mut DbConnection, scope: &Scope) -> StoreResult<Facts> {
     let (start, end) = (scope.window.start(), scope.window.end());
     let org = scope.organisation_id.clone();
 

@@ -3,17 +3,17 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
+use super::error::on_duplicate;
 use super::history::{self, Event};
 use super::page::PageRequest;
-use super::{concurrent_change, organisations};
+use super::{concurrent_change, StoreError, StoreResult};
 use crate::db::schema::buddy_requests;
-use crate::db::{is_unique_violation, DbConnection};
+use crate::db::DbConnection;
 use crate::domain::actor::Actor;
 use crate::domain::buddy::MeasureKind;
-use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::ids::{OrganisationId, RequestId};
-use crate::domain::lifecycle::transition;
-use crate::domain::request::{ContactChannel, RequestAction, RequestState, Trigger};
+use crate::domain::lifecycle::Step;
+use crate::domain::request::{ContactChannel, RequestState, Trigger};
 use crate::domain::values::{list_from_json, list_to_json};
 
 pub const ENTITY: &str = "buddy_request";
@@ -45,8 +45,9 @@ pub struct RequestRow {
 }
 
 impl RequestRow {
-    pub fn client_languages(&self) -> DomainResult<Vec<String>> {
-        list_from_json(&self.client_languages).map_err(DomainError::Internal)
+    pub fn client_languages(&self) -> StoreResult<Vec<String>> {
+        list_from_json(&self.client_languages)
+            .map_err(|e| StoreError::Corrupt(format!("a stored list: {e}")))
     }
 }
 
@@ -72,8 +73,7 @@ pub fn insert(
     new: NewRequest,
     actor: &Actor,
     now: NaiveDateTime,
-) -> DomainResult<RequestRow> {
-    organisations::require_active(conn, &new.organisation_id)?;
+) -> StoreResult<RequestRow> {
     let row = RequestRow {
         id: RequestId::new(),
         organisation_id: new.organisation_id,
@@ -96,19 +96,10 @@ pub fn insert(
         anonymised_at: None,
         measure: new.measure,
     };
-    match diesel::insert_into(buddy_requests::table)
+    diesel::insert_into(buddy_requests::table)
         .values(&row)
         .execute(conn)
-    {
-        Err(e) if is_unique_violation(&e) => {
-            return Err(DomainError::Conflict {
-                kind: "duplicate-client-ref",
-                title: "Duplicate client reference",
-                detail: "this organisation already has a buddy request with this client_ref".into(),
-            })
-        }
-        other => other?,
-    };
+        .map_err(on_duplicate(ENTITY, "client_ref"))?;
     history::record(
         conn,
         Event::creation(ENTITY, &row.id, Some(row.state.as_str()), actor, None, now),
@@ -116,25 +107,25 @@ pub fn insert(
     Ok(row)
 }
 
-pub fn find(conn: &mut DbConnection, id: &RequestId) -> DomainResult<RequestRow> {
+pub fn find(conn: &mut DbConnection, id: &RequestId) -> StoreResult<RequestRow> {
     buddy_requests::table
         .find(id)
         .select(RequestRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| DomainError::not_found(ENTITY, id))
+        .ok_or_else(|| StoreError::not_found(ENTITY, id))
 }
 
 /// A request as `scope` may see it: a case system (`Some(organisation)`) sees only its own
-/// organisation's requests; another's answers 404, exactly as if it did not exist.
+/// organisation's requests; another's is not found, exactly as if it did not exist.
 pub fn find_visible(
     conn: &mut DbConnection,
     id: &RequestId,
     scope: Option<&OrganisationId>,
-) -> DomainResult<RequestRow> {
+) -> StoreResult<RequestRow> {
     let row = find(conn, id)?;
     match scope {
-        Some(own) if *own != row.organisation_id => Err(DomainError::not_found(ENTITY, id)),
+        Some(own) if *own != row.organisation_id => Err(StoreError::not_found(ENTITY, id)),
         _ => Ok(row),
     }
 }
@@ -217,17 +208,17 @@ pub fn list(
     query.load(conn)
 }
 
-/// Moves a request as its pairing dictates (or on withdrawal), with a history record.
-pub(crate) fn follow(
+/// Records `step` of `request` (as its pairing dictates, or a withdrawal), guarded by the state
+/// before the step, with a history record.
+pub fn record_step(
     conn: &mut DbConnection,
     request: &RequestRow,
-    action: RequestAction,
+    step: Step<RequestState>,
     actor: &Actor,
     reason: Option<&str>,
     now: NaiveDateTime,
-) -> DomainResult<RequestState> {
-    let from = request.state;
-    let to = transition(from, action)?;
+) -> StoreResult<RequestState> {
+    let (from, to, action) = (step.from(), step.to(), step.action());
     let closes = matches!(to, RequestState::Closed | RequestState::Withdrawn);
     let updated = diesel::update(buddy_requests::table)
         .filter(buddy_requests::id.eq(&request.id))
@@ -255,21 +246,6 @@ pub(crate) fn follow(
         },
     )?;
     Ok(to)
-}
-
-/// Withdraws an open or proposed request the caller may see (its pending proposal is the
-/// operation's to cancel, [`crate::ops::requests::withdraw`]). Returns the request as it is now.
-pub fn withdraw(
-    conn: &mut DbConnection,
-    id: &RequestId,
-    scope: Option<&OrganisationId>,
-    reason: Option<&str>,
-    actor: &Actor,
-    now: NaiveDateTime,
-) -> DomainResult<RequestRow> {
-    let request = find_visible(conn, id, scope)?;
-    follow(conn, &request, RequestAction::Withdraw, actor, reason, now)?;
-    find(conn, id)
 }
 
 /// Up to `n` requests still `open` since `cutoff` or before, not yet reported, oldest first.

@@ -1,14 +1,14 @@
 //! Staff accounts, their login bookkeeping and their sessions.
 
-use chrono::{Duration, NaiveDateTime};
+use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use super::concurrent_change;
+use super::error::on_duplicate;
 use super::page::PageRequest;
+use super::{concurrent_change, StoreError, StoreResult};
 use crate::db::schema::{login_throttle, staff, staff_sessions};
-use crate::db::{is_unique_violation, DbConnection};
+use crate::db::DbConnection;
 use crate::domain::actor::StaffRole;
-use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::ids::StaffId;
 
 pub const ENTITY: &str = "staff";
@@ -58,7 +58,7 @@ pub fn create(
     role: StaffRole,
     password_hash: String,
     now: NaiveDateTime,
-) -> DomainResult<StaffRow> {
+) -> StoreResult<StaffRow> {
     let row = StaffRow {
         id: StaffId::new(),
         email,
@@ -71,23 +71,20 @@ pub fn create(
         created_at: now,
         updated_at: now,
     };
-    match diesel::insert_into(staff::table).values(&row).execute(conn) {
-        Err(e) if is_unique_violation(&e) => Err(DomainError::Conflict {
-            kind: "duplicate",
-            title: "Already exists",
-            detail: "a staff account with this e-mail address exists".into(),
-        }),
-        other => other.map(|_| row).map_err(Into::into),
-    }
+    diesel::insert_into(staff::table)
+        .values(&row)
+        .execute(conn)
+        .map_err(on_duplicate(ENTITY, "email"))?;
+    Ok(row)
 }
 
-pub fn find(conn: &mut DbConnection, id: &StaffId) -> DomainResult<StaffRow> {
+pub fn find(conn: &mut DbConnection, id: &StaffId) -> StoreResult<StaffRow> {
     staff::table
         .find(id)
         .select(StaffRow::as_select())
         .first(conn)
         .optional()?
-        .ok_or_else(|| DomainError::not_found(ENTITY, id))
+        .ok_or_else(|| StoreError::not_found(ENTITY, id))
 }
 
 pub fn find_by_email(conn: &mut DbConnection, email: &str) -> QueryResult<Option<StaffRow>> {
@@ -111,7 +108,7 @@ pub fn list(conn: &mut DbConnection, page: &PageRequest) -> QueryResult<Vec<Staf
 }
 
 /// Stores a changed account, guarded by the `updated_at` it was read with.
-pub fn save(conn: &mut DbConnection, row: &StaffRow, read_at: NaiveDateTime) -> DomainResult<()> {
+pub fn save(conn: &mut DbConnection, row: &StaffRow, read_at: NaiveDateTime) -> StoreResult<()> {
     let updated = diesel::update(staff::table)
         .filter(staff::id.eq(&row.id))
         .filter(staff::updated_at.eq(read_at))
@@ -199,7 +196,7 @@ pub fn record_login(
     password_verified: bool,
     policy: LoginPolicy,
     now: NaiveDateTime,
-) -> DomainResult<LoginCheck> {
+) -> StoreResult<LoginCheck> {
     // Lock the row (PostgreSQL) so that concurrent attempts count one after the other.
     diesel::update(staff::table)
         .filter(staff::id.eq(staff_id))
@@ -232,10 +229,7 @@ pub fn record_login(
         });
         pair.failures += 1;
         pair.updated_at = now;
-        let excess = pair.failures - policy.max_failures;
-        if excess >= 0 {
-            let factor = 1i32 << excess.min(12);
-            let until = now + (policy.lockout * factor).min(Duration::hours(1));
+        if let Some(until) = policy.locked_until(pair.failures, now) {
             pair.locked_until = Some(until);
             row.locked_until = Some(row.locked_until.filter(|u| *u > until).unwrap_or(until));
             tracing::warn!(staff_id = %row.id, failures = pair.failures, "a source address locked out of a staff account after failed logins");

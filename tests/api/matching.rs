@@ -749,7 +749,8 @@ async fn every_change_to_a_buddy_or_a_pairing_shows_in_the_next_ranking() {
 async fn the_buddy_facts_are_kept_until_the_matching_version_moves() {
     use diesel::connection::SimpleConnection;
     use maatje::matching::Weights;
-    use maatje::store::candidates::{rank, FactsCache};
+    use maatje::ops::pairings::candidates as rank;
+    use maatje::store::candidates::FactsCache;
 
     let app = spawn_app().await;
     let org = organisation(&app).await;
