@@ -122,10 +122,10 @@ impl Application {
             login: settings.login_policy(),
             verifications: settings.verifications(),
             retention: settings.retention(),
-            reactions,
+            reactions: reactions.clone(),
             service_level: settings.service_level(),
             matching: settings.matching.clone(),
-            candidates: Default::default(),
+            candidates: reactions.candidates.clone(),
             credentials,
         });
         let limit = BodyLimit(settings.server.max_body_bytes);

@@ -73,6 +73,13 @@ diesel::table! {
 }
 
 diesel::table! {
+    matching_changes (version) {
+        version -> BigInt,
+        buddy_id -> Text,
+    }
+}
+
+diesel::table! {
     matching_version (id) {
         id -> Integer,
         version -> BigInt,
@@ -285,6 +292,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     pairings,
     request_exclusions,
     matching_version,
+    matching_changes,
     credential_version,
     history,
     staff,

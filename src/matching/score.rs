@@ -2,6 +2,7 @@
 
 use std::cmp::Ordering;
 use std::collections::{BinaryHeap, HashMap, HashSet};
+use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 
@@ -156,25 +157,57 @@ pub fn stored_items(list: &str) -> impl Iterator<Item = &str> {
 }
 
 /// The active buddies, with an index from id to position so that a request's few barred
-/// buddies are marked without comparing every id.
+/// buddies are marked without comparing every id. The facts are shared between a pool and the
+/// pools patched from it ([`Pool::patched`]), so a patch copies pointers, not profiles.
 #[derive(Debug, Clone, Default)]
 pub struct Pool {
-    buddies: Vec<BuddyFacts>,
-    index: HashMap<String, usize>,
+    buddies: Vec<Arc<BuddyFacts>>,
+    index: HashMap<Arc<str>, usize>,
 }
 
 impl Pool {
     pub fn new(buddies: Vec<BuddyFacts>) -> Self {
+        let buddies: Vec<Arc<BuddyFacts>> = buddies.into_iter().map(Arc::new).collect();
         let index = buddies
             .iter()
             .enumerate()
-            .map(|(i, b)| (b.id.clone(), i))
+            .map(|(i, b)| (Arc::from(b.id.as_str()), i))
             .collect();
         Pool { buddies, index }
     }
 
-    pub fn buddies(&self) -> &[BuddyFacts] {
-        &self.buddies
+    pub fn buddies(&self) -> impl ExactSizeIterator<Item = &BuddyFacts> {
+        self.buddies.iter().map(|b| &**b)
+    }
+
+    /// This pool after the buddies `changed` changed: each is replaced by its facts in `fresh`,
+    /// which holds those of them that are active now; one missing from `fresh` leaves the pool
+    /// (no longer active), one new to the pool joins it. The other buddies' facts are shared.
+    pub fn patched(&self, changed: &[String], fresh: Vec<BuddyFacts>) -> Pool {
+        let mut buddies = self.buddies.clone();
+        let mut index = self.index.clone();
+        let mut fresh: HashMap<String, BuddyFacts> =
+            fresh.into_iter().map(|b| (b.id.clone(), b)).collect();
+        for id in changed {
+            match (index.get(id.as_str()).copied(), fresh.remove(id)) {
+                (Some(at), Some(facts)) => buddies[at] = Arc::new(facts),
+                (Some(at), None) => {
+                    index.remove(id.as_str());
+                    buddies.swap_remove(at);
+                    if let Some(moved) = buddies.get(at) {
+                        if let Some(slot) = index.get_mut(moved.id.as_str()) {
+                            *slot = at;
+                        }
+                    }
+                }
+                (None, Some(facts)) => {
+                    index.insert(Arc::from(facts.id.as_str()), buddies.len());
+                    buddies.push(Arc::new(facts));
+                }
+                (None, None) => {}
+            }
+        }
+        Pool { buddies, index }
     }
 }
 
@@ -360,7 +393,7 @@ pub fn rank<'a>(
         .chain(&filters.excluded)
         .chain(&filters.current_buddy);
     for id in named {
-        if let Some(&i) = pool.index.get(id) {
+        if let Some(&i) = pool.index.get(id.as_str()) {
             barred[i] = true;
         }
     }
@@ -368,7 +401,7 @@ pub fn rank<'a>(
     // most buddies away, and nothing is allocated per buddy.
     let mut best: BinaryHeap<Kept<'a>> = BinaryHeap::with_capacity(limit.saturating_add(1));
     let mut count = 0;
-    for (buddy, barred) in pool.buddies.iter().zip(barred) {
+    for (buddy, barred) in pool.buddies().zip(barred) {
         if barred || !buddy.active || buddy.load >= i64::from(buddy.capacity) {
             continue;
         }
@@ -579,6 +612,40 @@ mod tests {
 
     fn ids(ranked: &[Scored<'_>]) -> Vec<String> {
         ranked.iter().map(|s| s.buddy.id.clone()).collect()
+    }
+
+    #[test]
+    fn a_patched_pool_ranks_as_the_pool_read_afresh() {
+        let languages = client_languages();
+        let request = profile(&languages, None);
+        let filters = RequestFilters::default();
+        let before = pool(&[buddy("a"), buddy("b"), buddy("c"), buddy("d")]);
+        // "a" got more capacity, "b" left (paused), "e" joined (activated), "z" changed but was
+        // never active (nothing to do).
+        let mut a = buddy("a");
+        a.capacity = 4;
+        a.load = 1;
+        let changed: Vec<String> = ["a", "b", "e", "z"].map(str::to_owned).to_vec();
+        let patched = before.patched(&changed, vec![a.clone(), buddy("e")]);
+        let afresh = pool(&[a, buddy("c"), buddy("d"), buddy("e")]);
+        assert_eq!(patched.buddies().len(), 4);
+        let (got, got_count) = rank(&request, &patched, &filters, &weights(), now(), 10);
+        let (want, want_count) = rank(&request, &afresh, &filters, &weights(), now(), 10);
+        assert_eq!(ids(&got), ids(&want));
+        assert_eq!(got_count, want_count);
+        // The index follows the moves: each buddy is barred by its own id.
+        let mut barred = RequestFilters::default();
+        barred.excluded.insert("d".to_owned());
+        barred.declined.insert("e".to_owned());
+        let (got, _) = rank(&request, &patched, &barred, &weights(), now(), 10);
+        let (want, _) = rank(&request, &afresh, &barred, &weights(), now(), 10);
+        assert_eq!(ids(&got), ids(&want));
+        let mut left = ids(&got);
+        left.sort();
+        assert_eq!(left, vec!["a", "c"]);
+        // The original pool is untouched.
+        assert_eq!(before.buddies().len(), 4);
+        assert!(before.buddies().any(|b| b.id == "b"));
     }
 
     #[test]

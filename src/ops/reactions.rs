@@ -25,7 +25,7 @@ use crate::domain::pairing::PairingAction;
 use crate::domain::request::RequestAction;
 use crate::mail::notices::Notices;
 use crate::matching::Weights;
-use crate::store::candidates::{best_candidate, FactsCache};
+use crate::store::candidates::{best_candidate, FactsCache, InTransaction};
 use crate::store::requests;
 
 use super::{pairings, Event, Tx};
@@ -43,6 +43,9 @@ pub struct Reactions {
     pub notices: Notices,
     /// `None` when automatic proposal is off.
     pub auto_propose: Option<AutoPropose>,
+    /// The facts about every active buddy the candidate rankings of this instance last read,
+    /// shared with the candidates endpoint (`AppState::candidates`).
+    pub candidates: std::sync::Arc<FactsCache>,
 }
 
 impl Reactions {
@@ -53,6 +56,7 @@ impl Reactions {
                 weights: settings.matching.weights(),
                 min_score: settings.matching.auto_propose_min_score,
             }),
+            candidates: Default::default(),
         }
     }
 
@@ -104,13 +108,13 @@ impl Reactions {
             return Ok(());
         };
         let now = tx.now();
-        // A fresh cache, not the instance's: this runs inside a write transaction whose own
-        // uncommitted changes already moved `matching_version`, and facts that may yet roll back
-        // must not be kept under that version for other requests.
-        let fresh = FactsCache::default();
+        // This runs inside a write transaction whose own uncommitted changes may already have
+        // moved `matching_version`: the instance's facts are caught up to what it sees, and not
+        // kept, since they may yet roll back.
+        let facts = InTransaction(&self.candidates);
         let request = requests::find(tx.conn, request_id)?;
         Step::of(request.state, RequestAction::Propose)?;
-        match best_candidate(tx.conn, &fresh, &request, &auto.weights, now)? {
+        match best_candidate(tx.conn, &facts, &request, &auto.weights, now)? {
             Some(best) if best.score >= auto.min_score => {
                 pairings::propose(tx, request_id, &best.buddy_id, &Actor::System)?;
             }

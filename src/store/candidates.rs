@@ -4,11 +4,15 @@
 //! Each ranking reads: the request; the `matching_version` counter; this request's pairings (who
 //! declined, whose proposal expired, who is paired now); its exclusions; and the names of the few
 //! candidates shown. The facts about every active buddy (the columns the score reads, live
-//! pairings per buddy, last proposal per buddy: three more queries) are kept in a [`FactsCache`]
-//! and read again only when the counter has moved. Database triggers move it in the same
-//! transaction as any change to `buddies` or `pairings`, so the cache never serves facts older
-//! than the last committed change, on one instance or several.
+//! pairings per buddy, last proposal per buddy) are kept in a [`FactsCache`] under the version
+//! they were read at. Database triggers move the counter, and note which buddy each change
+//! concerns (`matching_changes`), in the same transaction as any change to `buddies` or
+//! `pairings`. A cache a few versions behind reads only the buddies those versions name and
+//! patches its pool ([`Pool::patched`]); one further behind, or without a pool yet, reads them all.
+//! Either way a ranking never sees facts older than the last committed change, on one instance or
+//! several.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use std::collections::HashMap;
@@ -19,7 +23,9 @@ use diesel::prelude::*;
 
 use super::requests::RequestRow;
 use super::{StoreError, StoreResult};
-use crate::db::schema::{buddies, matching_version, pairings, request_exclusions};
+use crate::db::schema::{
+    buddies, matching_changes, matching_version, pairings, request_exclusions,
+};
 use crate::db::DbConnection;
 use crate::domain::buddy::BuddyState;
 use crate::domain::ids::{BuddyId, RequestId};
@@ -28,31 +34,115 @@ use crate::matching::{
     explain, BuddyFacts, Component, Pool, RequestFilters, RequestProfile, Weights,
 };
 
+/// How many versions behind a cached pool is caught up by reading the buddies they name; further
+/// behind, everything is read again. Well below what `matching_changes` keeps (4,096 versions).
+const PATCH_LIMIT: i64 = 512;
+
 /// The facts about every active buddy as of one `matching_version`, shared by the rankings of
 /// one service instance. Starts empty; [`FactsCache::default`] for a caller without one.
 #[derive(Debug, Default)]
 pub struct FactsCache {
     held: Mutex<Option<(i64, Arc<Pool>)>>,
+    /// How often every active buddy was read, and how often a pool was patched instead.
+    full_reads: AtomicU64,
+    patches: AtomicU64,
+}
+
+/// Where a ranking takes the facts about every active buddy from.
+pub trait Facts {
+    /// The pool as of what `conn` sees now.
+    fn pool(&self, conn: &mut DbConnection) -> StoreResult<Arc<Pool>>;
 }
 
 impl FactsCache {
-    /// The pool as of the current version: the held one if the counter has not moved, else
-    /// read afresh (and held). The counter is read first, so the facts are at least as new.
+    fn held(&self) -> Option<(i64, Arc<Pool>)> {
+        self.held.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// How many times the facts about every active buddy were read, and how many times a held
+    /// pool was patched with the changed buddies instead, since this cache was made.
+    pub fn reads(&self) -> (u64, u64) {
+        (
+            self.full_reads.load(Ordering::Relaxed),
+            self.patches.load(Ordering::Relaxed),
+        )
+    }
+}
+
+/// The committed facts, kept for the next ranking: the held pool if the counter has not moved,
+/// else caught up (and held). The counter is read first, so the facts are at least as new.
+impl Facts for FactsCache {
     fn pool(&self, conn: &mut DbConnection) -> StoreResult<Arc<Pool>> {
-        let version: i64 = matching_version::table
-            .find(1)
-            .select(matching_version::version)
-            .first(conn)?;
-        let held = self.held.lock().unwrap_or_else(|e| e.into_inner()).clone();
-        if let Some((at, pool)) = held {
-            if at == version {
-                return Ok(pool);
+        let version = current_version(conn)?;
+        let held = self.held();
+        if let Some((at, pool)) = &held {
+            // A pool held at a later version (another connection read it meanwhile) is newer
+            // still than what this connection saw.
+            if *at >= version {
+                return Ok(pool.clone());
             }
         }
-        let pool = Arc::new(Pool::new(buddy_facts(conn)?));
-        *self.held.lock().unwrap_or_else(|e| e.into_inner()) = Some((version, pool.clone()));
+        let pool = Arc::new(caught_up(conn, self, held, version)?);
+        let mut slot = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        if slot.as_ref().is_none_or(|(at, _)| *at < version) {
+            *slot = Some((version, pool.clone()));
+        }
         Ok(pool)
     }
+}
+
+/// The facts as a write transaction sees them, its own uncommitted changes included: the shared
+/// cache's pool caught up to them, and not kept (the transaction may yet roll back, and its
+/// facts must not be served under a version another change may take). The automatic proposal
+/// ranks this way, reading only the buddies changed since the cache's version.
+pub struct InTransaction<'a>(pub &'a FactsCache);
+
+impl Facts for InTransaction<'_> {
+    fn pool(&self, conn: &mut DbConnection) -> StoreResult<Arc<Pool>> {
+        let version = current_version(conn)?;
+        match self.0.held() {
+            Some((at, pool)) if at == version => Ok(pool),
+            held => Ok(Arc::new(caught_up(conn, self.0, held, version)?)),
+        }
+    }
+}
+
+fn current_version(conn: &mut DbConnection) -> StoreResult<i64> {
+    Ok(matching_version::table
+        .find(1)
+        .select(matching_version::version)
+        .first(conn)?)
+}
+
+/// The pool as of `version`: `held` patched with the buddies changed since, when it is at most
+/// [`PATCH_LIMIT`] versions behind and `matching_changes` still holds every version in between;
+/// else every active buddy read afresh.
+fn caught_up(
+    conn: &mut DbConnection,
+    cache: &FactsCache,
+    held: Option<(i64, Arc<Pool>)>,
+    version: i64,
+) -> StoreResult<Pool> {
+    if let Some((at, pool)) = held {
+        if at < version && version - at <= PATCH_LIMIT {
+            let changes: Vec<String> = matching_changes::table
+                .filter(matching_changes::version.gt(at))
+                .filter(matching_changes::version.le(version))
+                .select(matching_changes::buddy_id)
+                .load(conn)?;
+            if changes.len() as i64 == version - at {
+                let mut changed = changes;
+                changed.sort_unstable();
+                changed.dedup();
+                let fresh = buddy_facts(conn, Some(&changed))?;
+                cache.patches.fetch_add(1, Ordering::Relaxed);
+                return Ok(pool.patched(&changed, fresh));
+            }
+        }
+    }
+    let pool = Pool::new(buddy_facts(conn, None)?);
+    cache.full_reads.fetch_add(1, Ordering::Relaxed);
+    Ok(pool)
 }
 
 /// One candidate, explained.
@@ -85,7 +175,7 @@ pub struct Ranking {
 /// proposals is the caller's to check: `ops::pairings::candidates`).
 pub fn rank(
     conn: &mut DbConnection,
-    cache: &FactsCache,
+    cache: &impl Facts,
     request: &RequestRow,
     weights: &Weights,
     now: NaiveDateTime,
@@ -142,7 +232,7 @@ pub fn rank(
 /// The best candidate for `request_id`, if any buddy passes the filters (see [`rank`]).
 pub fn best_candidate(
     conn: &mut DbConnection,
-    cache: &FactsCache,
+    cache: &impl Facts,
     request: &RequestRow,
     weights: &Weights,
     now: NaiveDateTime,
@@ -153,9 +243,10 @@ pub fn best_candidate(
         .next())
 }
 
-/// Every active buddy with its live load and last proposal: three queries.
-fn buddy_facts(conn: &mut DbConnection) -> StoreResult<Vec<BuddyFacts>> {
-    let rows: Vec<(String, String, String, String, i32)> = buddies::table
+/// Every active buddy (or only those of `only` that are active) with its live load and last
+/// proposal: three queries.
+fn buddy_facts(conn: &mut DbConnection, only: Option<&[String]>) -> StoreResult<Vec<BuddyFacts>> {
+    let mut profiles = buddies::table
         .filter(buddies::state.eq(BuddyState::Active))
         .select((
             buddies::id,
@@ -164,17 +255,24 @@ fn buddy_facts(conn: &mut DbConnection) -> StoreResult<Vec<BuddyFacts>> {
             buddies::experience,
             buddies::capacity,
         ))
-        .load(conn)?;
-    let loads: HashMap<String, i64> = pairings::table
+        .into_boxed();
+    let mut live = pairings::table
         .filter(pairings::state.eq_any(PairingState::LIVE))
         .group_by(pairings::buddy_id)
         .select((pairings::buddy_id, count_star()))
-        .load::<(String, i64)>(conn)?
-        .into_iter()
-        .collect();
-    let last_proposals: HashMap<String, Option<NaiveDateTime>> = pairings::table
+        .into_boxed();
+    let mut proposed = pairings::table
         .group_by(pairings::buddy_id)
         .select((pairings::buddy_id, max(pairings::proposed_at)))
+        .into_boxed();
+    if let Some(ids) = only {
+        profiles = profiles.filter(buddies::id.eq_any(ids));
+        live = live.filter(pairings::buddy_id.eq_any(ids));
+        proposed = proposed.filter(pairings::buddy_id.eq_any(ids));
+    }
+    let rows: Vec<(String, String, String, String, i32)> = profiles.load(conn)?;
+    let loads: HashMap<String, i64> = live.load::<(String, i64)>(conn)?.into_iter().collect();
+    let last_proposals: HashMap<String, Option<NaiveDateTime>> = proposed
         .load::<(String, Option<NaiveDateTime>)>(conn)?
         .into_iter()
         .collect();

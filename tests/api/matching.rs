@@ -793,3 +793,95 @@ async fn the_buddy_facts_are_kept_until_the_matching_version_moves() {
         assert_eq!(region(conn), "Zwolle", "a moved counter reads them again");
     });
 }
+
+/// After changes, a held pool is caught up by reading only the buddies the changes name (the
+/// `matching_changes` log the triggers write), and ranks exactly as a pool read afresh; without
+/// the log entries in between, it reads everything again.
+#[tokio::test]
+async fn a_ranking_after_changes_reads_only_the_changed_buddies() {
+    use diesel::connection::SimpleConnection;
+    use maatje::db::DbConnection;
+    use maatje::matching::Weights;
+    use maatje::ops::pairings::candidates as rank;
+    use maatje::store::candidates::FactsCache;
+
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let paused = buddy(&app, &org, 1, 2, &["nl"], "Utrecht", &["guardianship"]).await;
+    let moved = buddy(
+        &app,
+        &org,
+        2,
+        2,
+        &["nl", "en"],
+        "Utrecht",
+        &["guardianship"],
+    )
+    .await;
+    let full = buddy(&app, &org, 3, 1, &["nl"], "Amsterdam", &["guardianship"]).await;
+    let kept = buddy(&app, &org, 4, 2, &["ar"], "Zwolle", &["guardianship"]).await;
+    let request = open_request(&app, &org, "CASE-1").await;
+    let weights: Weights = app.settings.matching.weights();
+    let now = app.clock.now_naive();
+    let request_id = maatje::domain::ids::RequestId::from(request.as_str());
+    let ranking = |conn: &mut DbConnection, cache: &FactsCache| -> Vec<(String, String, i64)> {
+        rank(conn, cache, &request_id, &weights, now, 10)
+            .expect("ranking works")
+            .candidates
+            .into_iter()
+            .map(|c| {
+                let score = (c.score * 1e9).round() as i64;
+                (c.buddy_id.to_string(), c.region, score)
+            })
+            .collect()
+    };
+    let cache = FactsCache::default();
+    let first = app.with_connection(|conn| ranking(conn, &cache));
+    assert_eq!(first.len(), 4);
+    assert_eq!(cache.reads(), (1, 0));
+
+    // Changes through the service: a buddy paused, one moved, one taking on a pairing up to
+    // their capacity, one new.
+    act(&app, &format!("/v1/buddies/{paused}/pause")).await;
+    let response = app
+        .patch_json(
+            &format!("/v1/buddies/{moved}"),
+            &json!({ "region": "Zwolle" }),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    let other = open_request(&app, &org, "CASE-2").await;
+    propose(&app, &other, &full).await;
+    let joined = buddy(&app, &org, 5, 2, &["nl"], "Utrecht", &["guardianship"]).await;
+
+    app.with_connection(|conn| {
+        let patched = ranking(conn, &cache);
+        assert_eq!(cache.reads(), (1, 1), "caught up by a patch");
+        assert_eq!(patched, ranking(conn, &FactsCache::default()));
+        let mut ids: Vec<&str> = patched.iter().map(|(id, _, _)| id.as_str()).collect();
+        ids.sort_unstable();
+        let mut expected = vec![moved.as_str(), kept.as_str(), joined.as_str()];
+        expected.sort_unstable();
+        assert_eq!(ids, expected);
+        assert!(patched
+            .iter()
+            .any(|(id, region, _)| *id == moved && region == "Zwolle"));
+        // Nothing changed since: the held pool is served as it is.
+        ranking(conn, &cache);
+        assert_eq!(cache.reads(), (1, 1));
+
+        // A change whose log entry is gone (pruned, or a cache too far behind) cannot be patched
+        // in: everything is read again.
+        conn.batch_execute(&format!(
+            "UPDATE buddies SET region = 'Utrecht' WHERE id = '{moved}'; \
+             DELETE FROM matching_changes;"
+        ))
+        .expect("change and forget");
+        let again = ranking(conn, &cache);
+        assert_eq!(cache.reads(), (2, 1), "read afresh");
+        assert_eq!(again, ranking(conn, &FactsCache::default()));
+        assert!(again
+            .iter()
+            .any(|(id, region, _)| *id == moved && region == "Utrecht"));
+    });
+}
