@@ -7,8 +7,9 @@
 //! buddies. Then calls `ops::pairings::candidates`, exactly what `GET
 //! /v1/buddy-requests/{id}/candidates` calls (database loads, scoring, ordering, explanation),
 //! and prints the 50th, 90th and 99th percentile and the maximum: with the facts about every
-//! buddy cached (no buddy or pairing changed since the last ranking, the usual case) and with an
-//! empty cache (the first ranking after a change).
+//! buddy cached (no buddy or pairing changed since the last ranking, the usual case), right after
+//! one buddy changed (the cache catches up by reading that buddy), while another connection
+//! changes a buddy every 5 ms (mixed), and with an empty cache (the first ranking of an instance).
 //!
 //! Run: `cargo bench --bench candidates` (see BENCHMARKS.md). A benchmark, not a test: it
 //! asserts nothing about time.
@@ -308,15 +309,52 @@ fn ms(d: Duration) -> String {
     format!("{:.3} ms", d.as_secs_f64() * 1000.0)
 }
 
-/// Ranks `rounds` times with `limit` and prints the distribution. `warm`: with the service's
-/// cache of buddy facts, as the handler ranks when no buddy or pairing changed since the last
-/// ranking; otherwise with an empty cache each time, as the first ranking after a change.
+/// Where the facts about every buddy come from in a measured ranking.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Facts {
+    /// The service's cache, nothing changed since the last ranking: the usual case.
+    Cached,
+    /// The service's cache, right after one buddy changed: it is caught up by reading that one
+    /// buddy (`matching_changes`).
+    AfterChange,
+    /// The service's cache while another connection changes a buddy every 5 ms (about 200
+    /// changes a second): some rankings find it current, others catch it up.
+    Mixed,
+    /// An empty cache, as the first ranking of an instance (or one too far behind) reads.
+    Empty,
+}
+
+impl Facts {
+    fn label(self) -> &'static str {
+        match self {
+            Facts::Cached => "cached facts",
+            Facts::AfterChange => "after a change",
+            Facts::Mixed => "mixed load",
+            Facts::Empty => "empty cache",
+        }
+    }
+}
+
+/// Changes buddy `id` as the service's writes would for the ranking: the triggers move
+/// `matching_version` and note the buddy. The facts the score reads stay as they were, so every
+/// round ranks the same candidates.
+fn touch(conn: &mut DbConnection, id: &str) {
+    diesel::update(buddies::table.find(id))
+        .set(buddies::updated_at.eq(now()))
+        .execute(conn)
+        .expect("a buddy changes");
+}
+
+/// Ranks `rounds` times with `limit` and prints the distribution, with the facts as `facts` says.
+#[allow(clippy::too_many_arguments)]
 fn measure(
+    db: &Database,
     conn: &mut DbConnection,
     request: &RequestId,
+    changing: &[String],
     weights: &Weights,
     limit: usize,
-    warm: bool,
+    facts: Facts,
     rounds: usize,
 ) {
     let shared = FactsCache::default();
@@ -326,25 +364,54 @@ fn measure(
             .expect("ranking works")
             .eligible;
     }
+    let before = shared.reads();
+    let stop = std::sync::atomic::AtomicBool::new(false);
     let mut times = Vec::with_capacity(rounds);
-    for _ in 0..rounds {
-        let fresh = FactsCache::default();
-        let cache = if warm { &shared } else { &fresh };
-        let start = Instant::now();
-        let ranking =
-            maatje::ops::pairings::candidates(conn, cache, request, weights, now(), limit)
-                .expect("ranking works");
-        times.push(start.elapsed());
-        assert_eq!(ranking.candidates.len(), limit.min(eligible));
-    }
+    std::thread::scope(|scope| {
+        if facts == Facts::Mixed {
+            let mut writer = db.blocking().expect("a second connection");
+            let stop = &stop;
+            scope.spawn(move || {
+                let mut n = 0;
+                while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                    touch(&mut writer, &changing[n % changing.len()]);
+                    n += 1;
+                    std::thread::sleep(Duration::from_millis(5));
+                }
+            });
+        }
+        for round in 0..rounds {
+            let fresh = FactsCache::default();
+            let cache = if facts == Facts::Empty {
+                &fresh
+            } else {
+                &shared
+            };
+            if facts == Facts::AfterChange {
+                touch(conn, &changing[round % changing.len()]);
+            }
+            let start = Instant::now();
+            let ranking =
+                maatje::ops::pairings::candidates(conn, cache, request, weights, now(), limit)
+                    .expect("ranking works");
+            times.push(start.elapsed());
+            assert_eq!(ranking.candidates.len(), limit.min(eligible));
+        }
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    });
     times.sort();
-    let cache = if warm {
-        "cached facts"
-    } else {
-        "after a change"
+    let after = shared.reads();
+    let how = match facts {
+        Facts::Empty => "every round read all buddies".to_owned(),
+        _ => format!(
+            "{} patched, {} read all",
+            after.1 - before.1,
+            after.0 - before.0
+        ),
     };
     println!(
-        "  {cache:>14}, limit {limit:>3}: p50 {}  p90 {}  p99 {}  max {}  ({rounds} rounds, {eligible} eligible)",
+        "  {:>14}, limit {limit:>3}: p50 {}  p90 {}  p99 {}  max {}  ({rounds} rounds, {eligible} eligible; {how})",
+        facts.label(),
         ms(percentile(&times, 50.0)),
         ms(percentile(&times, 90.0)),
         ms(percentile(&times, 99.0)),
@@ -380,10 +447,28 @@ fn run(label: &str, db: &Database, weights: &Weights, analyze: bool) {
     .expect("a candidate");
     println!("  best candidate scores {:.4}", best.score);
     let request = &seeded.request_id;
-    measure(&mut conn, request, weights, 20, true, ROUNDS);
-    measure(&mut conn, request, weights, 100, true, ROUNDS);
-    measure(&mut conn, request, weights, 1, true, ROUNDS);
-    measure(&mut conn, request, weights, 20, false, ROUNDS / 5);
+    // Buddies the changing lines touch: active ones, spread over the pool.
+    let changing: Vec<String> = buddies::table
+        .filter(buddies::state.eq("active"))
+        .order(buddies::id.asc())
+        .select(buddies::id)
+        .load::<String>(&mut conn)
+        .expect("active buddies")
+        .into_iter()
+        .step_by(37)
+        .collect();
+    let mut line = |limit, facts, rounds| {
+        measure(
+            db, &mut conn, request, &changing, weights, limit, facts, rounds,
+        )
+    };
+    line(20, Facts::Cached, ROUNDS);
+    line(100, Facts::Cached, ROUNDS);
+    line(1, Facts::Cached, ROUNDS);
+    line(20, Facts::AfterChange, ROUNDS);
+    line(1, Facts::AfterChange, ROUNDS);
+    line(20, Facts::Mixed, ROUNDS);
+    line(20, Facts::Empty, ROUNDS / 5);
 }
 
 fn database(url: &str) -> Database {

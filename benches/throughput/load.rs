@@ -115,13 +115,38 @@ impl Outcome {
     }
 }
 
-/// Runs `work` against `addr` over `connections` connections on `threads` threads for `duration`.
+/// Runs `work` against `addr` over `connections` connections on `threads` threads for `duration`,
+/// each connection sending its next request as soon as it has the answer.
 pub fn run(
     addr: SocketAddr,
     work: Arc<Work>,
     connections: usize,
     threads: usize,
     duration: Duration,
+) -> Outcome {
+    run_paced(addr, work, connections, threads, duration, None)
+}
+
+/// As [`run`], at a steady `per_second` in all: each connection sends a request every
+/// `connections / per_second` (or as soon as it has the answer, when the server is slower).
+pub fn run_at_rate(
+    addr: SocketAddr,
+    work: Arc<Work>,
+    connections: usize,
+    duration: Duration,
+    per_second: f64,
+) -> Outcome {
+    let interval = Duration::from_secs_f64(connections as f64 / per_second);
+    run_paced(addr, work, connections, 1, duration, Some(interval))
+}
+
+fn run_paced(
+    addr: SocketAddr,
+    work: Arc<Work>,
+    connections: usize,
+    threads: usize,
+    duration: Duration,
+    interval: Option<Duration>,
 ) -> Outcome {
     static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
     let run = RUNS.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
@@ -142,7 +167,7 @@ pub fn run(
                             let work = work.clone();
                             // Numbers unique across all runs, connections and threads.
                             let first = (run << 48) | (((t * 1_000 + c) as u64) << 32);
-                            tokio::spawn(connection(addr, work, first, deadline))
+                            tokio::spawn(connection(addr, work, first, deadline, interval))
                         })
                         .collect();
                     let mut outcome = Outcome::default();
@@ -163,8 +188,15 @@ pub fn run(
     outcome
 }
 
-async fn connection(addr: SocketAddr, work: Arc<Work>, first: u64, deadline: Instant) -> Outcome {
+async fn connection(
+    addr: SocketAddr,
+    work: Arc<Work>,
+    first: u64,
+    deadline: Instant,
+    interval: Option<Duration>,
+) -> Outcome {
     let mut outcome = Outcome::default();
+    let mut next = Instant::now();
     let host = addr.to_string();
     let mut n = first;
     let mut buffer = Vec::with_capacity(16 * 1024);
@@ -177,6 +209,10 @@ async fn connection(addr: SocketAddr, work: Arc<Work>, first: u64, deadline: Ins
         let _ = stream.set_nodelay(true);
         buffer.clear();
         while Instant::now() < deadline {
+            if let Some(interval) = interval {
+                tokio::time::sleep_until(next.into()).await;
+                next += interval;
+            }
             let request = work.request(n, &host);
             n += 1;
             let sent = Instant::now();

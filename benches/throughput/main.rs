@@ -15,9 +15,14 @@
 //! Then it drains 2000 queued mails through the outbox worker to a loopback SMTP server
 //! ([`outbox`]) on each backend.
 //!
+//! With `soak` among the parts ([`soak`]; not by default, it takes five minutes a backend) it
+//! reports the service's memory once a minute under a steady load.
+//!
 //! Settings (environment): `MAATJE_BENCH_SECONDS` per measurement (10), `MAATJE_BENCH_ROUNDS`
 //! (3), `MAATJE_BENCH_CONNECTIONS` (32), `MAATJE_BENCH_THREADS` (2), `MAATJE_BENCH_BACKENDS`
-//! (`sqlite,postgres`), `MAATJE_BENCH_PARTS` (`http,outbox`), `MAATJE_BENCH_POSTGRES_URL`.
+//! (`sqlite,postgres`), `MAATJE_BENCH_PARTS` (`http,outbox`; add `soak`),
+//! `MAATJE_BENCH_POSTGRES_URL`, and the soak's `MAATJE_BENCH_SOAK_MINUTES` (5) and
+//! `MAATJE_BENCH_SOAK_RATE` (200 requests a second).
 
 mod baseline;
 mod load;
@@ -27,6 +32,7 @@ mod postgres;
 #[allow(dead_code)]
 #[path = "../../tests/api/smtp.rs"]
 mod smtp;
+mod soak;
 
 use std::net::{SocketAddr, TcpListener};
 use std::process::{Child, Command, Stdio};
@@ -435,6 +441,7 @@ fn bench_postgres(admin_url: &str, parts: &str, drained: &mut Vec<(&'static str,
         "maatje_bench_throughput",
         "bare_bench_throughput",
         "maatje_bench_outbox",
+        "maatje_bench_soak",
     ];
     if parts.contains("http") {
         let maatje_url = create_database(admin_url, names[0]);
@@ -444,6 +451,10 @@ fn bench_postgres(admin_url: &str, parts: &str, drained: &mut Vec<(&'static str,
     if parts.contains("outbox") {
         let url = create_database(admin_url, names[2]);
         drained.push(("PostgreSQL", outbox::drain(&url)));
+    }
+    if parts.contains("soak") {
+        let url = create_database(admin_url, names[3]);
+        soak::soak("PostgreSQL", &url);
     }
     for name in names {
         drop_database(admin_url, name);
@@ -478,6 +489,9 @@ fn main() {
         }
         if parts.contains("outbox") {
             drained.push(("SQLite", outbox::drain(&file("outbox.sqlite3"))));
+        }
+        if parts.contains("soak") {
+            soak::soak("SQLite", &file("soak.sqlite3"));
         }
     }
     if backends.contains("postgres") {

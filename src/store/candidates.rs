@@ -34,7 +34,7 @@ use crate::matching::{
     explain, BuddyFacts, Component, Pool, RequestFilters, RequestProfile, Weights,
 };
 
-/// How many versions behind a cached pool is caught up by reading the buddies they name; further
+/// How many changes behind a cached pool is caught up by reading the buddies they name; further
 /// behind, everything is read again. Well below what `matching_changes` keeps (4,096 versions).
 const PATCH_LIMIT: i64 = 512;
 
@@ -69,21 +69,17 @@ impl FactsCache {
     }
 }
 
-/// The committed facts, kept for the next ranking: the held pool if the counter has not moved,
-/// else caught up (and held). The counter is read first, so the facts are at least as new.
+/// The committed facts, kept for the next ranking: the held pool, caught up with the changes
+/// logged since its version (and held again), or read afresh.
 impl Facts for FactsCache {
     fn pool(&self, conn: &mut DbConnection) -> StoreResult<Arc<Pool>> {
-        let version = current_version(conn)?;
         let held = self.held();
-        if let Some((at, pool)) = &held {
-            // A pool held at a later version (another connection read it meanwhile) is newer
-            // still than what this connection saw.
-            if *at >= version {
-                return Ok(pool.clone());
-            }
-        }
-        let pool = Arc::new(caught_up(conn, self, held, version)?);
+        let (version, pool) = match caught_up(conn, self, held)? {
+            CaughtUp::Current(pool) => return Ok(pool),
+            CaughtUp::Moved(version, pool) => (version, Arc::new(pool)),
+        };
         let mut slot = self.held.lock().unwrap_or_else(|e| e.into_inner());
+        // Another ranking may have held a newer pool meanwhile.
         if slot.as_ref().is_none_or(|(at, _)| *at < version) {
             *slot = Some((version, pool.clone()));
         }
@@ -99,50 +95,58 @@ pub struct InTransaction<'a>(pub &'a FactsCache);
 
 impl Facts for InTransaction<'_> {
     fn pool(&self, conn: &mut DbConnection) -> StoreResult<Arc<Pool>> {
-        let version = current_version(conn)?;
-        match self.0.held() {
-            Some((at, pool)) if at == version => Ok(pool),
-            held => Ok(Arc::new(caught_up(conn, self.0, held, version)?)),
-        }
+        Ok(match caught_up(conn, self.0, self.0.held())? {
+            CaughtUp::Current(pool) => pool,
+            CaughtUp::Moved(_, pool) => Arc::new(pool),
+        })
     }
 }
 
-fn current_version(conn: &mut DbConnection) -> StoreResult<i64> {
-    Ok(matching_version::table
-        .find(1)
-        .select(matching_version::version)
-        .first(conn)?)
+enum CaughtUp {
+    /// Nothing changed since the held pool's version.
+    Current(Arc<Pool>),
+    /// The pool as of this version: patched, or read afresh.
+    Moved(i64, Pool),
 }
 
-/// The pool as of `version`: `held` patched with the buddies changed since, when it is at most
-/// [`PATCH_LIMIT`] versions behind and `matching_changes` still holds every version in between;
-/// else every active buddy read afresh.
+/// The held pool if no change was logged since its version; patched with the buddies changed
+/// since when the log holds every version in between and they are at most [`PATCH_LIMIT`];
+/// else every active buddy read afresh, under the version read first (so the facts are at least
+/// as new as it). Every version has its log entry, written with it in one transaction, and
+/// versions are taken in commit order (the counter's row is locked until commit), so the entries
+/// a statement sees end at the newest committed version and leave no gap before it.
 fn caught_up(
     conn: &mut DbConnection,
     cache: &FactsCache,
     held: Option<(i64, Arc<Pool>)>,
-    version: i64,
-) -> StoreResult<Pool> {
+) -> StoreResult<CaughtUp> {
     if let Some((at, pool)) = held {
-        if at < version && version - at <= PATCH_LIMIT {
-            let changes: Vec<String> = matching_changes::table
-                .filter(matching_changes::version.gt(at))
-                .filter(matching_changes::version.le(version))
-                .select(matching_changes::buddy_id)
-                .load(conn)?;
-            if changes.len() as i64 == version - at {
-                let mut changed = changes;
-                changed.sort_unstable();
-                changed.dedup();
-                let fresh = buddy_facts(conn, Some(&changed))?;
-                cache.patches.fetch_add(1, Ordering::Relaxed);
-                return Ok(pool.patched(&changed, fresh));
-            }
+        let changes: Vec<(i64, String)> = matching_changes::table
+            .filter(matching_changes::version.gt(at))
+            .order(matching_changes::version.asc())
+            .limit(PATCH_LIMIT + 1)
+            .select((matching_changes::version, matching_changes::buddy_id))
+            .load(conn)?;
+        let Some(&(version, _)) = changes.last() else {
+            return Ok(CaughtUp::Current(pool));
+        };
+        let contiguous = changes.len() as i64 == version - at;
+        if contiguous && changes.len() as i64 <= PATCH_LIMIT {
+            let mut changed: Vec<String> = changes.into_iter().map(|(_, id)| id).collect();
+            changed.sort_unstable();
+            changed.dedup();
+            let fresh = changed_buddy_facts(conn, &changed)?;
+            cache.patches.fetch_add(1, Ordering::Relaxed);
+            return Ok(CaughtUp::Moved(version, pool.patched(&changed, fresh)));
         }
     }
-    let pool = Pool::new(buddy_facts(conn, None)?);
+    let version: i64 = matching_version::table
+        .find(1)
+        .select(matching_version::version)
+        .first(conn)?;
+    let pool = Pool::new(buddy_facts(conn)?);
     cache.full_reads.fetch_add(1, Ordering::Relaxed);
-    Ok(pool)
+    Ok(CaughtUp::Moved(version, pool))
 }
 
 /// One candidate, explained.
@@ -243,48 +247,86 @@ pub fn best_candidate(
         .next())
 }
 
-/// Every active buddy (or only those of `only` that are active) with its live load and last
-/// proposal: three queries.
-fn buddy_facts(conn: &mut DbConnection, only: Option<&[String]>) -> StoreResult<Vec<BuddyFacts>> {
-    let mut profiles = buddies::table
+/// Every active buddy with its live load and last proposal: three queries.
+fn buddy_facts(conn: &mut DbConnection) -> StoreResult<Vec<BuddyFacts>> {
+    let rows: Vec<(String, String, String, String, i32)> = buddies::table
         .filter(buddies::state.eq(BuddyState::Active))
-        .select((
-            buddies::id,
-            buddies::languages,
-            buddies::region,
-            buddies::experience,
-            buddies::capacity,
-        ))
-        .into_boxed();
-    let mut live = pairings::table
+        .select(FACT_COLUMNS)
+        .load(conn)?;
+    let loads: HashMap<String, i64> = pairings::table
         .filter(pairings::state.eq_any(PairingState::LIVE))
         .group_by(pairings::buddy_id)
         .select((pairings::buddy_id, count_star()))
-        .into_boxed();
-    let mut proposed = pairings::table
+        .load::<(String, i64)>(conn)?
+        .into_iter()
+        .collect();
+    let last_proposals: HashMap<String, Option<NaiveDateTime>> = pairings::table
         .group_by(pairings::buddy_id)
         .select((pairings::buddy_id, max(pairings::proposed_at)))
-        .into_boxed();
-    if let Some(ids) = only {
-        profiles = profiles.filter(buddies::id.eq_any(ids));
-        live = live.filter(pairings::buddy_id.eq_any(ids));
-        proposed = proposed.filter(pairings::buddy_id.eq_any(ids));
-    }
-    let rows: Vec<(String, String, String, String, i32)> = profiles.load(conn)?;
-    let loads: HashMap<String, i64> = live.load::<(String, i64)>(conn)?.into_iter().collect();
-    let last_proposals: HashMap<String, Option<NaiveDateTime>> = proposed
         .load::<(String, Option<NaiveDateTime>)>(conn)?
         .into_iter()
         .collect();
-    Ok(rows
-        .into_iter()
+    Ok(facts_of(rows, |id| {
+        (
+            loads.get(id).copied().unwrap_or(0),
+            last_proposals.get(id).copied().flatten(),
+        )
+    }))
+}
+
+/// The buddies of `ids` that are active, with their live load and last proposal: two queries,
+/// the second reading these few buddies' pairings (a patch names a handful of buddies, each with
+/// a handful of pairings).
+fn changed_buddy_facts(conn: &mut DbConnection, ids: &[String]) -> StoreResult<Vec<BuddyFacts>> {
+    let rows: Vec<(String, String, String, String, i32)> = buddies::table
+        .filter(buddies::state.eq(BuddyState::Active))
+        .filter(buddies::id.eq_any(ids))
+        .select(FACT_COLUMNS)
+        .load(conn)?;
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut per_buddy: HashMap<String, (i64, Option<NaiveDateTime>)> = HashMap::new();
+    let theirs: Vec<(String, PairingState, NaiveDateTime)> = pairings::table
+        .filter(pairings::buddy_id.eq_any(rows.iter().map(|r| &r.0)))
+        .select((pairings::buddy_id, pairings::state, pairings::proposed_at))
+        .load(conn)?;
+    for (buddy_id, state, proposed_at) in theirs {
+        let (load, last) = per_buddy.entry(buddy_id).or_default();
+        *load += i64::from(state.is_live());
+        *last = (*last).max(Some(proposed_at));
+    }
+    Ok(facts_of(rows, |id| {
+        per_buddy.get(id).copied().unwrap_or_default()
+    }))
+}
+
+type FactColumns = (
+    buddies::id,
+    buddies::languages,
+    buddies::region,
+    buddies::experience,
+    buddies::capacity,
+);
+const FACT_COLUMNS: FactColumns = (
+    buddies::id,
+    buddies::languages,
+    buddies::region,
+    buddies::experience,
+    buddies::capacity,
+);
+
+fn facts_of(
+    rows: Vec<(String, String, String, String, i32)>,
+    load_and_last: impl Fn(&str) -> (i64, Option<NaiveDateTime>),
+) -> Vec<BuddyFacts> {
+    rows.into_iter()
         .map(|(id, languages, region, experience, capacity)| {
             let mut facts = BuddyFacts::new(id, languages, region, &experience, capacity);
-            facts.load = loads.get(&facts.id).copied().unwrap_or(0);
-            facts.last_proposed_at = last_proposals.get(&facts.id).copied().flatten();
+            (facts.load, facts.last_proposed_at) = load_and_last(&facts.id);
             facts
         })
-        .collect())
+        .collect()
 }
 
 /// Who this request rules out: two queries.

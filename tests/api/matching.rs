@@ -742,11 +742,11 @@ async fn every_change_to_a_buddy_or_a_pairing_shows_in_the_next_ranking() {
     );
 }
 
-/// The facts cache is read again exactly when `matching_version` moves: winding the counter back
-/// after a change makes the ranking serve the facts it held (which shows it holds them), and the
-/// counter the triggers move makes it read the change.
+/// The facts cache is caught up exactly when a change is logged: hiding a change's log entry (and
+/// winding the counter back) makes the ranking serve the facts it held (which shows it holds
+/// them), and the entry the triggers wrote makes it read the change.
 #[tokio::test]
-async fn the_buddy_facts_are_kept_until_the_matching_version_moves() {
+async fn the_buddy_facts_are_kept_until_a_change_is_logged() {
     use diesel::connection::SimpleConnection;
     use maatje::matching::Weights;
     use maatje::ops::pairings::candidates as rank;
@@ -783,14 +783,20 @@ async fn the_buddy_facts_are_kept_until_the_matching_version_moves() {
         ))
         .expect("update");
         assert!(version(conn) > before, "the trigger moves the counter");
+        let after = version(conn);
         conn.batch_execute(&format!(
-            "UPDATE matching_version SET version = {before} WHERE id = 1"
+            "CREATE TEMPORARY TABLE hidden AS SELECT * FROM matching_changes WHERE version > {before}; \
+             DELETE FROM matching_changes WHERE version > {before}; \
+             UPDATE matching_version SET version = {before} WHERE id = 1"
         ))
-        .expect("wind back");
+        .expect("hide the change");
         assert_eq!(region(conn), "Utrecht", "the held facts are served");
-        conn.batch_execute("UPDATE matching_version SET version = version + 1 WHERE id = 1")
-            .expect("move");
-        assert_eq!(region(conn), "Zwolle", "a moved counter reads them again");
+        conn.batch_execute(&format!(
+            "INSERT INTO matching_changes SELECT * FROM hidden; \
+             UPDATE matching_version SET version = {after} WHERE id = 1"
+        ))
+        .expect("show it");
+        assert_eq!(region(conn), "Zwolle", "a logged change is read");
     });
 }
 
@@ -870,18 +876,62 @@ async fn a_ranking_after_changes_reads_only_the_changed_buddies() {
         ranking(conn, &cache);
         assert_eq!(cache.reads(), (1, 1));
 
-        // A change whose log entry is gone (pruned, or a cache too far behind) cannot be patched
-        // in: everything is read again.
+        // A gap in the log (entries pruned under a cache too far behind): the changes cannot be
+        // patched in, and everything is read again.
         conn.batch_execute(&format!(
             "UPDATE buddies SET region = 'Utrecht' WHERE id = '{moved}'; \
-             DELETE FROM matching_changes;"
+             UPDATE buddies SET capacity = capacity WHERE id = '{kept}'; \
+             DELETE FROM matching_changes WHERE buddy_id = '{moved}';"
         ))
-        .expect("change and forget");
+        .expect("two changes, the first forgotten");
         let again = ranking(conn, &cache);
         assert_eq!(cache.reads(), (2, 1), "read afresh");
         assert_eq!(again, ranking(conn, &FactsCache::default()));
         assert!(again
             .iter()
             .any(|(id, region, _)| *id == moved && region == "Utrecht"));
+    });
+}
+
+/// The change log is pruned from the oldest end only, so the newest entries always run without a
+/// gap up to the counter: a cache finds either every change since its version or a gap (and
+/// then reads everything), never an empty log after a change.
+#[tokio::test]
+async fn the_change_log_keeps_the_newest_versions_without_a_gap() {
+    use diesel::connection::SimpleConnection;
+    use diesel::prelude::*;
+    use maatje::db::schema::{matching_changes, matching_version};
+
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let buddy = active_buddy(&app, &org, 1, 2).await;
+    app.with_connection(|conn| {
+        let touch = format!("UPDATE buddies SET capacity = capacity WHERE id = '{buddy}';");
+        conn.batch_execute(&touch.repeat(5000))
+            .expect("5,000 changes");
+        let version: i64 = matching_version::table
+            .select(matching_version::version)
+            .first(conn)
+            .expect("the counter");
+        let versions: Vec<i64> = matching_changes::table
+            .order(matching_changes::version.asc())
+            .select(matching_changes::version)
+            .load(conn)
+            .expect("the log");
+        assert!(version > 5000, "every change moved the counter: {version}");
+        assert_eq!(
+            versions.last(),
+            Some(&version),
+            "the newest entry is the counter's"
+        );
+        assert!(
+            (4096..=4096 + 1024).contains(&versions.len()),
+            "pruned to the newest 4,096 to 5,120: {}",
+            versions.len()
+        );
+        assert!(
+            versions.windows(2).all(|w| w[1] == w[0] + 1),
+            "no gap in what is kept"
+        );
     });
 }
