@@ -12,7 +12,7 @@ use anyhow::Context;
 use utoipa::openapi::OpenApi;
 use utoipa::OpenApi as _;
 use utoipa_actix_web::{scope, AppExt};
-use utoipa_swagger_ui::SwaggerUi;
+use utoipa_swagger_ui::{Config, SwaggerUi};
 
 use crate::api;
 use crate::api::routes::{Collected, Routes};
@@ -230,11 +230,38 @@ pub fn routes() -> (
     OpenApi,
     Policy,
 ) {
+    let (app, mut spec, policy) = collect_routes(ApiDoc::openapi());
+    api::document_optional_bodies(&mut spec);
+    crate::openapi::add_answer_examples(&mut spec);
+    add_common_responses(&mut spec);
+    apply_access_policy(&mut spec, &policy);
+    apply_design_rules(&mut spec);
+    (app, spec, policy)
+}
+
+/// The routes registered on an app whose OpenAPI document starts from `base`, with their rules.
+/// The workers build their app this way from an empty document and drop what it collected: the
+/// document is built once, for the contract the service serves.
+fn collect_routes(
+    base: OpenApi,
+) -> (
+    App<
+        impl ServiceFactory<
+            ServiceRequest,
+            Config = (),
+            Response = ServiceResponse<impl MessageBody>,
+            Error = actix_web::Error,
+            InitError = (),
+        >,
+    >,
+    OpenApi,
+    Policy,
+) {
     let collected = Collected::default();
     let v1 = collected.clone();
-    let (app, mut spec) = App::new()
+    let (app, spec) = App::new()
         .into_utoipa_app()
-        .openapi(ApiDoc::openapi())
+        .openapi(base)
         .service(
             scope("/v1")
                 .configure(move |cfg| {
@@ -258,17 +285,12 @@ pub fn routes() -> (
     policy.allow("GET", "/docs/{_:.*}", PUBLIC);
     api::health::root_rules(&mut policy);
     crate::respond::rules(&mut policy);
-    api::document_optional_bodies(&mut spec);
-    crate::openapi::add_answer_examples(&mut spec);
-    add_common_responses(&mut spec);
-    apply_access_policy(&mut spec, &policy);
-    apply_design_rules(&mut spec);
     (app, spec, policy)
 }
 
 /// The rules of every route the application serves.
 pub fn policy() -> Policy {
-    routes().2
+    collect_routes(OpenApi::default()).2
 }
 
 /// The OpenAPI document as committed at `openapi/openapi.json` and printed by `maatje openapi`:
@@ -286,10 +308,10 @@ pub fn published_spec(settings: &crate::config::ApiSettings) -> OpenApi {
     spec
 }
 
-/// The served contract, serialised once.
+/// The served contract, serialised once and shared by the workers (the document itself is not
+/// kept: `/docs` reads it from `/openapi.json` like any client).
 #[derive(Clone)]
 struct Contract {
-    spec: OpenApi,
     json: web::Data<String>,
 }
 
@@ -297,7 +319,6 @@ impl Contract {
     fn new(spec: OpenApi) -> Self {
         let json = spec.to_json().expect("the spec serialises");
         Contract {
-            spec,
             json: web::Data::new(json),
         }
     }
@@ -333,7 +354,7 @@ fn app(
         InitError = (),
     >,
 > {
-    let (app, _, policy) = routes();
+    let (app, _, policy) = collect_routes(OpenApi::default());
     app.app_data(web::Data::new(policy))
         .app_data(web::Data::new(state.audit.clone()))
         .app_data(state)
@@ -342,7 +363,8 @@ fn app(
         .app_data(path_config())
         .app_data(contract.json)
         .app_data(cors)
-        .service(SwaggerUi::new("/docs/{_:.*}").url("/openapi.json", contract.spec))
+        .route("/openapi.json", web::get().to(serve_contract))
+        .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"])))
         .route(
             "/docs",
             web::get().to(|| async {
