@@ -31,7 +31,6 @@ use crate::domain::pairing::ProposalWindow;
 use crate::respond::links::{marker_value, Answer, Links};
 use crate::respond::tokens;
 use crate::store::buddies::{self, BuddyRow};
-use crate::store::organisations;
 use crate::store::outbox::{self, Message, OutboxRow, KIND_DEAD_LETTER_ALERT};
 use crate::store::pairings::PairingRow;
 use crate::store::requests::{self, RequestRow};
@@ -153,15 +152,24 @@ impl Notices {
         Ok(message)
     }
 
-    /// A new request, to the bureau: organisation, trigger and region; no client data.
+    /// A new request of the organisation `organisation` names, to the bureau: organisation,
+    /// trigger and region; no client data.
     pub fn request_created(
         &self,
         conn: &mut DbConnection,
         request: &RequestRow,
+        organisation: &str,
         now: NaiveDateTime,
     ) -> DomainResult<String> {
         let extra = context! { trigger => &request.trigger_kind, region => &request.region };
-        self.about_request(conn, now, "bureau_new_request", request, extra)
+        self.about_request(
+            conn,
+            now,
+            "bureau_new_request",
+            request,
+            organisation,
+            extra,
+        )
     }
 
     /// The proposal, to the buddy, with a fresh response token: what the buddy needs to
@@ -341,10 +349,11 @@ impl Notices {
         &self,
         conn: &mut DbConnection,
         request: &RequestRow,
+        organisation: &str,
         now: NaiveDateTime,
     ) -> DomainResult<String> {
         let extra = context! { overdue_after_days => self.inner.overdue_after_days };
-        self.about_request(conn, now, "bureau_overdue", request, extra)
+        self.about_request(conn, now, "bureau_overdue", request, organisation, extra)
     }
 
     /// Auto-proposal found nobody (`best_score` `None`) or nobody scoring high enough; to the
@@ -353,6 +362,7 @@ impl Notices {
         &self,
         conn: &mut DbConnection,
         request: &RequestRow,
+        organisation: &str,
         best_score: Option<f64>,
         now: NaiveDateTime,
     ) -> DomainResult<String> {
@@ -360,7 +370,14 @@ impl Notices {
             best_score => best_score.map(|s| format!("{s:.2}")),
             min_score => format!("{:.2}", self.inner.auto_propose_min_score),
         };
-        self.about_request(conn, now, "bureau_no_candidate", request, extra)
+        self.about_request(
+            conn,
+            now,
+            "bureau_no_candidate",
+            request,
+            organisation,
+            extra,
+        )
     }
 
     /// A note to the bureau naming a request, its organisation and when it came in (no client
@@ -371,12 +388,12 @@ impl Notices {
         now: NaiveDateTime,
         kind: &str,
         request: &RequestRow,
+        organisation: &str,
         extra: Value,
     ) -> DomainResult<String> {
-        let organisation = organisations::find(conn, &request.organisation_id)?;
         let context = context! {
             request_id => &request.id,
-            organisation => organisation.name,
+            organisation => organisation,
             created_at => display_time(request.created_at),
             ..extra
         };

@@ -50,10 +50,10 @@ pub fn act_on_organisation(
 /// The organisation `id`, which must exist (404) and take part in the programme to file new
 /// records (409 otherwise).
 pub(crate) fn filing_organisation(
-    conn: &mut DbConnection,
+    tx: &mut Tx<'_>,
     id: &OrganisationId,
 ) -> DomainResult<OrganisationRow> {
-    let row = organisations::find(conn, id)?;
+    let row = tx.organisation(id)?;
     row.state.ensure_files_records()?;
     Ok(row)
 }
@@ -210,7 +210,7 @@ pub fn create_api_client(
     name: String,
     key_expires_at: Option<NaiveDateTime>,
 ) -> DomainResult<(ApiClientRow, NewKey)> {
-    filing_organisation(tx.conn, organisation_id)?;
+    filing_organisation(tx, organisation_id)?;
     let client = api_clients::create(tx.conn, organisation_id, name, tx.ctx.now).map_err(|e| {
         e.duplicate_is(|| {
             DomainError::duplicate("this organisation already has an API client with this name")

@@ -19,7 +19,7 @@ pub fn register(
     organisation_id: &OrganisationId,
     profile: Profile,
 ) -> DomainResult<BuddyRow> {
-    super::admin::filing_organisation(tx.conn, organisation_id)?;
+    super::admin::filing_organisation(tx, organisation_id)?;
     let row = store::insert(
         tx.conn,
         organisation_id,

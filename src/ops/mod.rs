@@ -23,7 +23,7 @@ pub mod reactions;
 pub mod records;
 pub mod requests;
 
-use std::collections::VecDeque;
+use std::collections::{HashMap, VecDeque};
 
 use chrono::NaiveDateTime;
 
@@ -40,6 +40,7 @@ use crate::domain::ids::OrganisationId;
 use crate::domain::privacy::Retention;
 use crate::domain::request::ServiceLevel;
 use crate::domain::session::LoginPolicy;
+use crate::store::organisations::OrganisationRow;
 
 /// What every operation and handler shares.
 #[derive(Clone)]
@@ -153,6 +154,11 @@ pub struct Tx<'a> {
     unchanged: bool,
     /// Set by [`Tx::credentials_changed`].
     credentials_changed: bool,
+    /// The organisations this transaction read, so that none is read twice (by the operation and
+    /// again by a reaction's mail). No operation changes an organisation and reads it again.
+    organisations: HashMap<OrganisationId, OrganisationRow>,
+    /// The proposals this transaction made (directly or by the automatic proposal).
+    proposals: Vec<crate::store::pairings::PairingRow>,
 }
 
 impl Tx<'_> {
@@ -176,6 +182,24 @@ impl Tx<'_> {
     /// (see [`crate::auth::cache`]). Every operation that makes such a change must call it.
     pub fn credentials_changed(&mut self) {
         self.credentials_changed = true;
+    }
+
+    /// Organisation `id`, read once per transaction.
+    pub fn organisation(&mut self, id: &OrganisationId) -> DomainResult<OrganisationRow> {
+        if let Some(row) = self.organisations.get(id) {
+            return Ok(row.clone());
+        }
+        let row = crate::store::organisations::find(self.conn, id)?;
+        self.organisations.insert(id.clone(), row.clone());
+        Ok(row)
+    }
+
+    /// The proposal this transaction made for request `id`, if it made one.
+    pub fn proposed_for(
+        &self,
+        id: &crate::domain::ids::RequestId,
+    ) -> Option<&crate::store::pairings::PairingRow> {
+        self.proposals.iter().rev().find(|p| p.request_id == *id)
     }
 
     /// Emits a domain event; its reactions run before the transaction commits.
@@ -241,6 +265,8 @@ where
             events: VecDeque::new(),
             unchanged: false,
             credentials_changed: false,
+            organisations: HashMap::new(),
+            proposals: Vec::new(),
         };
         let value = f(&mut tx)?;
         tx.settle()?;

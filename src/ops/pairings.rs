@@ -49,6 +49,7 @@ pub fn propose(
     let row = store::insert_proposal(tx.conn, request_id, buddy_id, actor, now)?;
     let why = format!("pairing {} proposed", row.id);
     requests::record_step(tx.conn, &request, step, actor, Some(&why), now)?;
+    tx.proposals.push(row.clone());
     tx.emit(Event::Proposed(row.clone()));
     Ok(row)
 }

@@ -66,7 +66,8 @@ impl Reactions {
         let notices = &self.notices;
         match event {
             Event::RequestCreated(request) => {
-                notices.request_created(tx.conn, &request, now)?;
+                let organisation = tx.organisation(&request.organisation_id)?.name;
+                notices.request_created(tx.conn, &request, &organisation, now)?;
                 self.request_open(tx, &request.id)?;
             }
             Event::RequestReopened { request_id } => self.request_open(tx, &request_id)?,
@@ -95,7 +96,8 @@ impl Reactions {
                 notices.reminder(tx.conn, &pairing, now)?;
             }
             Event::RequestOverdue(request) => {
-                notices.overdue(tx.conn, &request, now)?;
+                let organisation = tx.organisation(&request.organisation_id)?.name;
+                notices.overdue(tx.conn, &request, &organisation, now)?;
             }
         }
         Ok(())
@@ -119,8 +121,14 @@ impl Reactions {
                 pairings::propose(tx, request_id, &best.buddy_id, &Actor::System)?;
             }
             best => {
-                self.notices
-                    .no_candidate(tx.conn, &request, best.map(|b| b.score), now)?;
+                let organisation = tx.organisation(&request.organisation_id)?.name;
+                self.notices.no_candidate(
+                    tx.conn,
+                    &request,
+                    &organisation,
+                    best.map(|b| b.score),
+                    now,
+                )?;
             }
         }
         Ok(())

@@ -28,7 +28,7 @@ pub fn record_exit_interview(
     answer: Answer,
     candidate: Option<Profile>,
 ) -> DomainResult<(ExitInterviewRow, Option<BuddyRow>)> {
-    super::admin::filing_organisation(tx.conn, organisation_id)?;
+    super::admin::filing_organisation(tx, organisation_id)?;
     let (row, buddy) = exit_interviews::record(
         tx.conn,
         organisation_id,

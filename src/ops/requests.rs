@@ -17,16 +17,17 @@ use crate::store::requests::{self as store, NewRequest, RequestRow};
 /// pairing if one was proposed.
 pub fn create(tx: &mut Tx<'_>, new: NewRequest) -> DomainResult<(RequestRow, Option<PairingRow>)> {
     tx.ctx.concerns(Some(new.client_ref.clone()));
-    super::admin::filing_organisation(tx.conn, &new.organisation_id)?;
+    super::admin::filing_organisation(tx, &new.organisation_id)?;
     let row = store::insert(tx.conn, new, &tx.ctx.actor, tx.ctx.now)
         .map_err(|e| e.duplicate_is(duplicate_client_ref))?;
     tx.ctx.object(&row.id);
     tx.emit(Event::RequestCreated(row.clone()));
     tx.settle()?;
-    let row = store::find(tx.conn, &row.id)?;
-    let pairing =
-        pairings::latest_of_requests(tx.conn, std::slice::from_ref(&row.id))?.remove(&row.id);
-    Ok((row, pairing))
+    // The automatic proposal may have proposed a buddy, which moved the request.
+    match tx.proposed_for(&row.id).cloned() {
+        Some(pairing) => Ok((store::find(tx.conn, &row.id)?, Some(pairing))),
+        None => Ok((row, None)),
+    }
 }
 
 /// Withdraws a request the caller may see; a pending proposal is cancelled with it and its
