@@ -179,7 +179,7 @@ pub struct Ranking {
 /// proposals is the caller's to check: `ops::pairings::candidates`).
 pub fn rank(
     conn: &mut DbConnection,
-    cache: &impl Facts,
+    cache: &(impl Facts + ?Sized),
     request: &RequestRow,
     weights: &Weights,
     now: NaiveDateTime,
@@ -236,7 +236,7 @@ pub fn rank(
 /// The best candidate for `request_id`, if any buddy passes the filters (see [`rank`]).
 pub fn best_candidate(
     conn: &mut DbConnection,
-    cache: &impl Facts,
+    cache: &(impl Facts + ?Sized),
     request: &RequestRow,
     weights: &Weights,
     now: NaiveDateTime,

@@ -935,3 +935,54 @@ async fn the_change_log_keeps_the_newest_versions_without_a_gap() {
         );
     });
 }
+
+/// The automatic proposal ranks inside its write transaction with the instance's facts caught up
+/// to what that transaction sees, and keeps nothing: a change the transaction made and then
+/// rolled back never reaches the shared cache.
+#[tokio::test]
+async fn facts_read_inside_a_transaction_that_rolls_back_are_not_kept() {
+    use diesel::connection::SimpleConnection;
+    use maatje::db::{write_transaction, DbConnection};
+    use maatje::matching::Weights;
+    use maatje::store::candidates::{rank, Facts, FactsCache, InTransaction};
+
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let buddy_id = active_buddy(&app, &org, 1, 2).await;
+    let request = open_request(&app, &org, "CASE-1").await;
+    let weights: Weights = app.settings.matching.weights();
+    let now = app.clock.now_naive();
+    let request_id = maatje::domain::ids::RequestId::from(request.as_str());
+    let cache = FactsCache::default();
+    app.with_connection(|conn| {
+        let row = maatje::store::requests::find(conn, &request_id).expect("the request");
+        let first_region = |conn: &mut DbConnection, facts: &dyn Facts| -> String {
+            rank(conn, facts, &row, &weights, now, 5)
+                .expect("ranking works")
+                .candidates[0]
+                .region
+                .clone()
+        };
+        assert_eq!(first_region(conn, &cache), "Utrecht");
+        let outcome: Result<(), diesel::result::Error> = write_transaction(conn, |conn| {
+            conn.batch_execute(&format!(
+                "UPDATE buddies SET region = 'Zwolle' WHERE id = '{buddy_id}'"
+            ))?;
+            let inside = first_region(conn, &InTransaction(&cache));
+            assert_eq!(inside, "Zwolle", "the transaction sees its own change");
+            Err(diesel::result::Error::RollbackTransaction)
+        });
+        assert!(outcome.is_err(), "rolled back");
+        assert_eq!(cache.reads(), (1, 1), "the transaction patched a copy");
+        assert_eq!(
+            first_region(conn, &cache),
+            "Utrecht",
+            "nothing of it was kept"
+        );
+        assert_eq!(
+            cache.reads(),
+            (1, 1),
+            "the shared pool was current all along"
+        );
+    });
+}
