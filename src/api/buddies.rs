@@ -324,9 +324,8 @@ impl Buddy {
 /// Loads a buddy with its current load.
 pub(crate) fn load_one(conn: &mut crate::db::DbConnection, id: &BuddyId) -> ApiResult<Buddy> {
     let row = store::find(conn, id)?;
-    let load = store::live_loads(conn, std::slice::from_ref(&row.id))?;
-    let n = load.get(&row.id).copied().unwrap_or(0);
-    Buddy::from_row(row, n)
+    let load = store::live_load(conn, &row.id)?;
+    Buddy::from_row(row, load)
 }
 
 #[derive(Debug, Deserialize, IntoParams)]

@@ -252,8 +252,8 @@ async fn export_buddy(
         .db
         .run(move |conn| -> ApiResult<_> {
             let records = store::buddy_records(conn, &id)?;
-            let load = crate::store::buddies::live_loads(conn, std::slice::from_ref(&id))?;
-            Ok((records, load.get(&id).copied().unwrap_or(0)))
+            let load = crate::store::buddies::live_load(conn, &id)?;
+            Ok((records, load))
         })
         .await?;
     let mut pairing_history = by_entity(records.pairing_history);

@@ -73,11 +73,7 @@ pub fn act(
 pub fn erase(tx: &mut Tx<'_>, id: &BuddyId, reason: Option<&str>) -> DomainResult<BuddyRow> {
     let now = tx.now();
     let row = store::find(tx.conn, id)?;
-    let live = store::live_loads(tx.conn, std::slice::from_ref(id))?
-        .get(id)
-        .copied()
-        .unwrap_or(0);
-    ensure_erasable(row.erased_at.is_some(), live)?;
+    ensure_erasable(row.erased_at.is_some(), store::live_load(tx.conn, id)?)?;
     let retire = match row.state {
         BuddyState::Retired => None,
         state => Some(Step::of(state, BuddyAction::Retire)?),

@@ -7,7 +7,7 @@ use diesel::prelude::*;
 
 use super::history::{self, Event};
 use super::page::PageRequest;
-use super::{concurrent_change, StoreError, StoreResult};
+use super::{concurrent_change, corrupt_list, StoreError, StoreResult};
 use crate::db::schema::{buddies, pairings};
 use crate::db::DbConnection;
 use crate::domain::actor::Actor;
@@ -174,6 +174,14 @@ pub fn list(
         query = query.filter(buddies::id.gt(after.clone()));
     }
     query.load(conn)
+}
+
+/// Number of live pairings (proposed, accepted, active) of buddy `id`.
+pub fn live_load(conn: &mut DbConnection, id: &BuddyId) -> QueryResult<i64> {
+    Ok(live_loads(conn, std::slice::from_ref(id))?
+        .get(id)
+        .copied()
+        .unwrap_or(0))
 }
 
 /// Number of live pairings (proposed, accepted, active) of each buddy, in one query.
@@ -364,8 +372,4 @@ pub fn record_step(
         },
     )?;
     find(conn, id)
-}
-
-fn corrupt_list(e: anyhow::Error) -> StoreError {
-    StoreError::Corrupt(format!("a stored list: {e}"))
 }

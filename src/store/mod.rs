@@ -29,6 +29,11 @@ pub(crate) fn parse_stored<T: std::str::FromStr<Err = String>>(text: &str) -> St
         .map_err(|e| StoreError::Corrupt(format!("stored value: {e}")))
 }
 
+/// A stored JSON list that does not parse: corrupt data, as [`parse_stored`].
+pub(crate) fn corrupt_list(e: anyhow::Error) -> StoreError {
+    StoreError::Corrupt(format!("a stored list: {e}"))
+}
+
 /// An update guarded by the state read earlier touched no row: someone else changed it first.
 pub(crate) fn concurrent_change(resource: &'static str) -> StoreError {
     StoreError::ConcurrentChange { resource }

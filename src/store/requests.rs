@@ -46,8 +46,7 @@ pub struct RequestRow {
 
 impl RequestRow {
     pub fn client_languages(&self) -> StoreResult<Vec<String>> {
-        list_from_json(&self.client_languages)
-            .map_err(|e| StoreError::Corrupt(format!("a stored list: {e}")))
+        list_from_json(&self.client_languages).map_err(super::corrupt_list)
     }
 }
 
