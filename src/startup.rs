@@ -215,33 +215,22 @@ pub fn migrate(db: &Database) -> anyhow::Result<Vec<String>> {
     Ok(applied)
 }
 
-/// The routes, and the OpenAPI document collected from them. One source for both, so the spec
-/// cannot list an operation the server lacks or miss one it has.
-pub fn routes() -> (
-    App<
-        impl ServiceFactory<
-            ServiceRequest,
-            Config = (),
-            Response = ServiceResponse<impl MessageBody>,
-            Error = actix_web::Error,
-            InitError = (),
-        >,
-    >,
-    OpenApi,
-    Policy,
-) {
-    let (app, mut spec, policy) = collect_routes(ApiDoc::openapi());
+/// The OpenAPI document collected from the routes as they are registered ([`collect_routes`]),
+/// then completed. One source for the server and the spec, so the spec cannot list an operation
+/// the server lacks or miss one it has.
+fn routes_spec() -> OpenApi {
+    let (_, mut spec, policy) = collect_routes(ApiDoc::openapi());
     api::document_optional_bodies(&mut spec);
     crate::openapi::add_answer_examples(&mut spec);
     add_common_responses(&mut spec);
     apply_access_policy(&mut spec, &policy);
     apply_design_rules(&mut spec);
-    (app, spec, policy)
+    spec
 }
 
 /// The routes registered on an app whose OpenAPI document starts from `base`, with their rules.
 /// The workers build their app this way from an empty document and drop what it collected: the
-/// document is built once, for the contract the service serves.
+/// document is built once ([`routes_spec`]), for the contract the service serves.
 fn collect_routes(
     base: OpenApi,
 ) -> (
@@ -303,7 +292,7 @@ pub fn openapi_spec() -> OpenApi {
 /// The OpenAPI document as served at `/openapi.json` and `/v1/openapi.json`: the committed one
 /// with the configured contact.
 pub fn published_spec(settings: &crate::config::ApiSettings) -> OpenApi {
-    let mut spec = routes().1;
+    let mut spec = routes_spec();
     set_contact(&mut spec, settings);
     spec
 }

@@ -14,13 +14,13 @@ use crate::domain::pairing::{
     ensure_free_capacity, ensure_not_declined_before, ensure_proposable, PairingAction,
     PairingState, ProposalWindow,
 };
-use crate::domain::request::RequestAction;
+use crate::domain::request::{RequestAction, RequestState};
 use crate::matching::Weights;
 use crate::respond::tokens;
 use crate::store::buddies::{self, BuddyRow};
 use crate::store::candidates::{self, FactsCache, Ranking};
 use crate::store::pairings::{self as store, Ending, PairingRow};
-use crate::store::requests::{self, client_ref_of};
+use crate::store::requests::{self, client_ref_of, RequestRow};
 
 /// Proposes `buddy_id` for `request_id` as `actor` (staff, or the service's automatic
 /// proposal): the request must be open, the buddy active with free capacity and not have
@@ -32,23 +32,41 @@ pub fn propose(
     buddy_id: &BuddyId,
     actor: &Actor,
 ) -> DomainResult<PairingRow> {
-    let now = tx.now();
-    let request = requests::find(tx.conn, request_id)?;
+    let (request, step) = proposable(tx.conn, request_id)?;
+    propose_for(tx, &request, step, buddy_id, actor)
+}
+
+/// Request `id` as read, and the step a proposal takes it: only an `open` request takes one
+/// (another state is an illegal transition, an unknown request not found).
+pub(super) fn proposable(
+    conn: &mut DbConnection,
+    id: &RequestId,
+) -> DomainResult<(RequestRow, Step<RequestState>)> {
+    let request = requests::find(conn, id)?;
     let step = Step::of(request.state, RequestAction::Propose)?;
+    Ok((request, step))
+}
+
+/// [`propose`] for a request already read with [`proposable`] in this transaction.
+pub(super) fn propose_for(
+    tx: &mut Tx<'_>,
+    request: &RequestRow,
+    step: Step<RequestState>,
+    buddy_id: &BuddyId,
+    actor: &Actor,
+) -> DomainResult<PairingRow> {
+    let now = tx.now();
+    let request_id = &request.id;
     let buddy = buddies::find(tx.conn, buddy_id)?;
     ensure_proposable(buddy.state)?;
     // Locked first, so that two concurrent proposals for the buddy are counted one after the
     // other.
     buddies::lock_active(tx.conn, buddy_id)?;
-    let load = buddies::live_loads(tx.conn, std::slice::from_ref(buddy_id))?
-        .get(buddy_id)
-        .copied()
-        .unwrap_or(0);
-    ensure_free_capacity(load, buddy.capacity)?;
+    ensure_free_capacity(buddies::live_load(tx.conn, buddy_id)?, buddy.capacity)?;
     ensure_not_declined_before(store::declined_before(tx.conn, request_id, buddy_id)?)?;
     let row = store::insert_proposal(tx.conn, request_id, buddy_id, actor, now)?;
     let why = format!("pairing {} proposed", row.id);
-    requests::record_step(tx.conn, &request, step, actor, Some(&why), now)?;
+    requests::record_step(tx.conn, request, step, actor, Some(&why), now)?;
     tx.proposals.push(row.clone());
     tx.emit(Event::Proposed(row.clone()));
     Ok(row)
@@ -199,8 +217,7 @@ pub fn candidates(
     now: NaiveDateTime,
     limit: usize,
 ) -> DomainResult<Ranking> {
-    let request = requests::find(conn, request_id)?;
-    Step::of(request.state, RequestAction::Propose)?;
+    let (request, _) = proposable(conn, request_id)?;
     Ok(candidates::rank(
         conn, cache, &request, weights, now, limit,
     )?)

@@ -20,13 +20,10 @@ use crate::domain::actor::Actor;
 use crate::domain::buddy::PendingProposals;
 use crate::domain::error::DomainResult;
 use crate::domain::ids::RequestId;
-use crate::domain::lifecycle::Step;
 use crate::domain::pairing::PairingAction;
-use crate::domain::request::RequestAction;
 use crate::mail::notices::Notices;
 use crate::matching::Weights;
 use crate::store::candidates::{best_candidate, FactsCache, InTransaction};
-use crate::store::requests;
 
 use super::{pairings, Event, Tx};
 
@@ -114,11 +111,10 @@ impl Reactions {
         // moved `matching_version`: the instance's facts are caught up to what it sees, and not
         // kept, since they may yet roll back.
         let facts = InTransaction(&self.candidates);
-        let request = requests::find(tx.conn, request_id)?;
-        Step::of(request.state, RequestAction::Propose)?;
+        let (request, step) = pairings::proposable(tx.conn, request_id)?;
         match best_candidate(tx.conn, &facts, &request, &auto.weights, now)? {
             Some(best) if best.score >= auto.min_score => {
-                pairings::propose(tx, request_id, &best.buddy_id, &Actor::System)?;
+                pairings::propose_for(tx, &request, step, &best.buddy_id, &Actor::System)?;
             }
             best => {
                 let organisation = tx.organisation(&request.organisation_id)?.name;
