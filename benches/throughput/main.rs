@@ -21,6 +21,7 @@
 //! Settings (environment): `MAATJE_BENCH_SECONDS` per measurement (10), `MAATJE_BENCH_ROUNDS`
 //! (3), `MAATJE_BENCH_CONNECTIONS` (32), `MAATJE_BENCH_THREADS` (2), `MAATJE_BENCH_BACKENDS`
 //! (`sqlite,postgres`), `MAATJE_BENCH_PARTS` (`http,outbox`; add `soak`),
+//! `MAATJE_BENCH_OPS` (`post,get`: which requests the HTTP part measures),
 //! `MAATJE_BENCH_POSTGRES_URL`, and the soak's `MAATJE_BENCH_SOAK_MINUTES` (5) and
 //! `MAATJE_BENCH_SOAK_RATE` (200 requests a second).
 
@@ -231,6 +232,7 @@ fn request_body(n: u64) -> String {
 fn seed(server: &Server, path: &str, authorization: Option<&str>, n: usize) -> Vec<String> {
     use std::io::{BufRead, BufReader, Read, Write};
     let mut stream = std::net::TcpStream::connect(server.addr).unwrap();
+    stream.set_nodelay(true).unwrap();
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut paths = Vec::with_capacity(n);
     for i in 0..n {
@@ -238,13 +240,14 @@ fn seed(server: &Server, path: &str, authorization: Option<&str>, n: usize) -> V
         let auth = authorization
             .map(|a| format!("Authorization: {a}\r\n"))
             .unwrap_or_default();
-        write!(
-            stream,
+        // One write: the request in pieces on a socket without TCP_NODELAY would wait for the
+        // server's delayed ACK (~40 ms) each time.
+        let request = format!(
             "POST {path} HTTP/1.1\r\nHost: {}\r\n{auth}Content-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             server.addr,
             body.len()
-        )
-        .unwrap();
+        );
+        stream.write_all(request.as_bytes()).unwrap();
         let mut length = 0;
         let mut status = String::new();
         reader.read_line(&mut status).unwrap();
@@ -345,6 +348,8 @@ fn bench_backend(name: &str, maatje_url: &str, baseline_url: &str) {
     let rounds = env_or("MAATJE_BENCH_ROUNDS", 3usize);
     let connections = env_or("MAATJE_BENCH_CONNECTIONS", 32usize);
     let threads = env_or("MAATJE_BENCH_THREADS", 2usize);
+    let ops = std::env::var("MAATJE_BENCH_OPS").unwrap_or_else(|_| "post,get".into());
+    let measured = |op: usize| ops.contains(["post", "get"][op]);
     let subjects = subjects(maatje_url, baseline_url);
     let duration = Duration::from_secs(seconds);
     // Warm up each path (connections, caches, the JIT of the page cache) for a second.
@@ -362,6 +367,9 @@ fn bench_backend(name: &str, maatje_url: &str, baseline_url: &str) {
     let mut tallies: Vec<[Tally; 2]> = (0..2).map(|_| Default::default()).collect();
     for round in 1..=rounds {
         for (op, tally) in tallies.iter_mut().enumerate() {
+            if !measured(op) {
+                continue;
+            }
             for (i, subject) in subjects.iter().enumerate() {
                 let work = if op == 0 { &subject.post } else { &subject.get };
                 let outcome = load::run(
@@ -384,6 +392,9 @@ fn bench_backend(name: &str, maatje_url: &str, baseline_url: &str) {
         }
     }
     for (op, tally) in tallies.iter().enumerate() {
+        if !measured(op) {
+            continue;
+        }
         let (m, b) = (tally[0].total(), tally[1].total());
         println!(
             "| {name} | {} | {:.0} | {:.1} ms | {:.1} ms | {:.0} | {:.1} ms | {:.1} ms | {:.2} | {:.1} |{}",

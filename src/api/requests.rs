@@ -311,9 +311,7 @@ pub(crate) fn load_one(
     now: NaiveDateTime,
 ) -> ApiResult<BuddyRequest> {
     let row = store::find_visible(conn, id, scope)?;
-    let mut latest =
-        crate::store::pairings::latest_of_requests(conn, std::slice::from_ref(&row.id))?;
-    let pairing = latest.remove(&row.id);
+    let pairing = crate::store::pairings::latest_of_request(conn, &row.id)?;
     Ok(BuddyRequest::from_row(row, pairing, level, now)?.seen_in(scope))
 }
 

@@ -3,7 +3,8 @@
 //!
 //! A request hands its record to [`AuditWriter::append`] and waits; one thread takes every
 //! record waiting at that moment (up to [`MAX_BATCH`]), appends them in one write transaction
-//! (one lock of the chain's head, one commit), and only then lets each request answer. Under load
+//! (the chain's head locked, read and moved once, the records in multi-row inserts, one commit:
+//! [`store::append_all`]), and only then lets each request answer. Under load
 //! a batch grows to cover the requests that queued during the previous commit, so the trail costs
 //! one commit per batch rather than one per request; alone, a request waits for one commit.
 //!
@@ -103,9 +104,7 @@ fn run(db: Database, mut queue: mpsc::Receiver<Job>) {
 fn append_all(db: &Database, records: Vec<NewRecord>) -> ApiResult<()> {
     let mut conn = db.blocking_writer()?;
     write_transaction(&mut conn, |conn| {
-        for record in records {
-            store::append(conn, record, super::chain::hash)?;
-        }
+        store::append_all(conn, records, super::chain::hash)?;
         Ok(())
     })
 }

@@ -60,7 +60,8 @@ impl ManageConnection for Manager {
                     .map_err(|e| fail(e.to_string()))?;
                 conn.batch_execute(&format!(
                     "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}; \
-                     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;",
+                     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES};",
                     self.sqlite_busy_timeout_ms
                 ))
                 .map_err(|e| fail(e.to_string()))?;
@@ -87,6 +88,15 @@ impl ManageConnection for Manager {
 /// How often the breaker's probe tries to connect while the database is unreachable: the
 /// service is back at most this long (plus one connection set-up) after the database is.
 pub const PROBE_INTERVAL: Duration = Duration::from_millis(200);
+
+/// How often the SQLite checkpoint thread copies the write-ahead log into the database file
+/// ([`Shared::start_checkpointer`]).
+const CHECKPOINT_INTERVAL: Duration = Duration::from_millis(200);
+
+/// SQLite's own checkpoint threshold, in pages of the write-ahead log (SQLite's default is
+/// 1,000): reached only if the checkpoint thread falls behind, e.g. while a long read holds
+/// the log.
+const WAL_AUTOCHECKPOINT_PAGES: u32 = 10_000;
 
 /// How long a checkout waits at a time before it looks at the breaker again, so that a checkout
 /// waiting for a new connection gives up as soon as that connection is known to fail.
@@ -270,6 +280,38 @@ impl Shared {
         }
     }
 
+    /// On SQLite, a thread that copies the write-ahead log into the database file every
+    /// [`CHECKPOINT_INTERVAL`] (a passive checkpoint: it waits for no reader or writer), until the
+    /// database handle is dropped. Left to SQLite, the checkpoint runs inside whichever commit
+    /// finds the log over `wal_autocheckpoint` pages, and that commit, with every write queued
+    /// behind it on the one writer connection, waits for the copy and its `fsync`. The
+    /// connections keep a far higher `wal_autocheckpoint` ([`WAL_AUTOCHECKPOINT_PAGES`]) only as
+    /// a bound should this thread fall behind.
+    fn start_checkpointer(&self) {
+        let weak = self.this.clone();
+        let spawned = std::thread::Builder::new()
+            .name("maatje-db-checkpoint".into())
+            .spawn(move || loop {
+                std::thread::sleep(CHECKPOINT_INTERVAL);
+                let Some(shared) = weak.upgrade() else {
+                    return;
+                };
+                if shared.open_cause().is_some() {
+                    continue;
+                }
+                let Ok(mut conn) = shared.checkout(Lane::Read, CHECKPOINT_INTERVAL) else {
+                    continue;
+                };
+                if let Err(e) = conn.batch_execute("PRAGMA wal_checkpoint(PASSIVE)") {
+                    tracing::debug!(error = %e, "write-ahead log checkpoint failed");
+                }
+            });
+        if let Err(e) = spawned {
+            // SQLite's own checkpoints (at WAL_AUTOCHECKPOINT_PAGES) still bound the log.
+            tracing::error!(error = %e, "cannot start the SQLite checkpoint thread");
+        }
+    }
+
     /// A fresh pool (the old one's idle connections died with the outage), then the breaker
     /// closes.
     fn recover(&self) {
@@ -366,6 +408,9 @@ impl Database {
         });
         let first = shared.manager().connect()?;
         drop(first);
+        if matches!(target, DatabaseTarget::Sqlite { .. }) {
+            shared.start_checkpointer();
+        }
         Ok(Database { shared, target })
     }
 
@@ -774,5 +819,23 @@ mod tests {
             StoreFailure::reclassified(wrapped),
             crate::error::ApiError::StorageFull(_)
         ));
+    }
+
+    /// The bundled SQLite is built with the query planner stability guarantee
+    /// (`.cargo/config.toml`): without it every query with `LIMIT ?` is compiled anew on each
+    /// call (see the comment there).
+    #[test]
+    fn the_bundled_sqlite_keeps_its_query_plans() {
+        #[derive(QueryableByName)]
+        struct Used {
+            #[diesel(sql_type = diesel::sql_types::Integer)]
+            used: i32,
+        }
+        let mut conn = diesel::SqliteConnection::establish(":memory:").unwrap();
+        let row: Used =
+            diesel::sql_query("SELECT sqlite_compileoption_used('ENABLE_QPSG') AS used")
+                .get_result(&mut conn)
+                .unwrap();
+        assert_eq!(row.used, 1, "SQLite was built without SQLITE_ENABLE_QPSG");
     }
 }

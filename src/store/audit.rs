@@ -1,8 +1,8 @@
 //! The audit trail's two tables: `audit_log`, append-only, and `audit_head`, the one row naming
 //! the last record of the hash chain. Triggers on both backends refuse `UPDATE`, `DELETE` and
 //! (PostgreSQL) `TRUNCATE` of records and a record anywhere but at the head; the head row cannot
-//! be removed or added, and an update must leave it as it is (the lock in [`append`]) or move it
-//! one record forward, to the record appended after it. How records are made and chained is told
+//! be removed or added, and an update must leave it as it is (the lock in [`append_all`]) or move
+//! it forward, to a record appended after it. How records are made and chained is told
 //! in [`crate::audit`].
 
 use chrono::NaiveDateTime;
@@ -20,6 +20,8 @@ const HEAD: i32 = 1;
 /// One stored record of the trail.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_log)]
+// A missing value is NULL (the columns have no default): one shape for a multi-row INSERT.
+#[diesel(treat_none_as_default_value = false)]
 pub struct AuditRow {
     pub seq: i64,
     pub id: String,
@@ -63,54 +65,100 @@ pub struct NewRecord {
     pub route: String,
 }
 
-/// Appends a record at the head of the chain. Must run inside a write transaction
-/// ([`crate::db::write_transaction`]): its first statement locks the head row (on PostgreSQL the
-/// `UPDATE` takes the row lock until commit; on SQLite `BEGIN IMMEDIATE` already holds the
-/// database's write lock), so two writers, even in two service instances, cannot both chain to
-/// the same predecessor.
-///
-/// `hash` computes a record's hash from its fields and `prev_hash` (the chain's rule,
-/// [`crate::audit::chain::hash`]).
+/// How many records one `INSERT` carries on PostgreSQL (18 parameters each: well inside SQLite's 32,766 and
+/// PostgreSQL's 65,535 bound parameters).
+const INSERT_ROWS: usize = 256;
+
+/// Appends a record at the head of the chain: [`append_all`] of one.
 pub fn append(
     conn: &mut DbConnection,
     record: NewRecord,
     hash: fn(&AuditRow) -> String,
 ) -> StoreResult<AuditRow> {
+    let mut rows = append_all(conn, vec![record], hash)?;
+    rows.pop()
+        .ok_or_else(|| StoreError::Corrupt("an append stored no record".into()))
+}
+
+/// Appends `records`, in order, at the head of the chain, and moves the head to the last. Must
+/// run inside a write transaction ([`crate::db::write_transaction`]): its first statement locks
+/// the head row (on PostgreSQL the `UPDATE` takes the row lock until commit; on SQLite
+/// `BEGIN IMMEDIATE` already holds the database's write lock), so two writers, even in two
+/// service instances, cannot both chain to the same predecessor.
+///
+/// However many records there are, the head is locked, read and moved once. On PostgreSQL the
+/// records go in multi-row `INSERT`s of up to [`INSERT_ROWS`]; on SQLite one prepared `INSERT`
+/// is run per record. The triggers still check each record: it follows the head, or the record
+/// just appended after it.
+///
+/// `hash` computes a record's hash from its fields and `prev_hash` (the chain's rule,
+/// [`crate::audit::chain::hash`]).
+pub fn append_all(
+    conn: &mut DbConnection,
+    records: Vec<NewRecord>,
+    hash: fn(&AuditRow) -> String,
+) -> StoreResult<Vec<AuditRow>> {
+    if records.is_empty() {
+        return Ok(Vec::new());
+    }
     let locked = diesel::update(audit_head::table.find(HEAD))
         .set(audit_head::seq.eq(audit_head::seq))
         .execute(conn)?;
     if locked != 1 {
         return Err(StoreError::Corrupt("the audit_head row is missing".into()));
     }
-    let (head_seq, head_hash) = head(conn)?;
-    let mut row = AuditRow {
-        seq: head_seq + 1,
-        id: Uuid::now_v7().to_string(),
-        at: record.at,
-        actor_type: record.actor_type,
-        actor_id: record.actor_id,
-        on_behalf_of: record.on_behalf_of,
-        action: record.action,
-        object_type: record.object_type,
-        object_id: record.object_id,
-        client_ref: record.client_ref,
-        outcome: record.outcome,
-        status: record.status,
-        source_address: record.source_address,
-        request_id: record.request_id,
-        route: record.route,
-        prev_hash: head_hash,
-        hash: String::new(),
-        caller_request_id: record.caller_request_id,
-    };
-    row.hash = hash(&row);
-    diesel::insert_into(audit_log::table)
-        .values(&row)
-        .execute(conn)?;
+    let (mut seq, mut prev_hash) = head(conn)?;
+    let mut rows = Vec::with_capacity(records.len());
+    for record in records {
+        seq += 1;
+        let mut row = AuditRow {
+            seq,
+            id: Uuid::now_v7().to_string(),
+            at: record.at,
+            actor_type: record.actor_type,
+            actor_id: record.actor_id,
+            on_behalf_of: record.on_behalf_of,
+            action: record.action,
+            object_type: record.object_type,
+            object_id: record.object_id,
+            client_ref: record.client_ref,
+            outcome: record.outcome,
+            status: record.status,
+            source_address: record.source_address,
+            request_id: record.request_id,
+            route: record.route,
+            prev_hash,
+            hash: String::new(),
+            caller_request_id: record.caller_request_id,
+        };
+        row.hash = hash(&row);
+        prev_hash = row.hash.clone();
+        rows.push(row);
+    }
+    match conn {
+        // In-process: one prepared INSERT, stepped per record, beats compiling a statement of
+        // many rows anew for every batch.
+        DbConnection::Sqlite(conn) => {
+            for row in &rows {
+                diesel::insert_into(audit_log::table)
+                    .values(row)
+                    .execute(conn)?;
+            }
+        }
+        // Over the network: one round trip per [`INSERT_ROWS`] records. (diesel builds no
+        // multi-row INSERT for its MultiConnection, hence the backend's own connection.)
+        DbConnection::Postgres(conn) => {
+            for chunk in rows.chunks(INSERT_ROWS) {
+                diesel::insert_into(audit_log::table)
+                    .values(chunk)
+                    .execute(conn)?;
+            }
+        }
+    }
     diesel::update(audit_head::table.find(HEAD))
-        .set((audit_head::seq.eq(row.seq), audit_head::hash.eq(&row.hash)))
+        .set((audit_head::seq.eq(seq), audit_head::hash.eq(&prev_hash)))
         .execute(conn)?;
-    Ok(row)
+    Ok(rows)
 }
 
 /// The head: the sequence number and hash of the last record (0 and the genesis hash when the

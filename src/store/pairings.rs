@@ -283,6 +283,21 @@ pub fn mark_reminded(
     Ok(marked == 1)
 }
 
+/// The latest pairing of one request, if it has any. A statement of fixed shape, so it is
+/// prepared once per connection (the `IN` list of [`latest_of_requests`] is prepared anew each
+/// time).
+pub fn latest_of_request(
+    conn: &mut DbConnection,
+    request_id: &RequestId,
+) -> QueryResult<Option<PairingRow>> {
+    pairings::table
+        .filter(pairings::request_id.eq(request_id))
+        .order(pairings::id.desc())
+        .select(PairingRow::as_select())
+        .first(conn)
+        .optional()
+}
+
 /// The latest pairing of each request, in one query.
 pub fn latest_of_requests(
     conn: &mut DbConnection,

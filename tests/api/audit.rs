@@ -865,6 +865,85 @@ async fn concurrent_writers_in_two_instances_do_not_fork_the_chain() {
     assert_eq!(code, Some(0), "{output}");
 }
 
+/// The group commit appends many records in one transaction: the head is read and moved once,
+/// the records go in multi-row inserts (here more than one insert's worth), and the chain the
+/// triggers check row by row is the chain `verify` accepts.
+#[tokio::test]
+async fn a_batch_of_records_extends_the_chain_in_one_transaction() {
+    use maatje::store::audit::{self as store, NewRecord};
+    let app = spawn_app().await;
+    let at = app.clock.now_naive();
+    let record = |n: usize| NewRecord {
+        at,
+        actor_type: "system".into(),
+        actor_id: None,
+        on_behalf_of: n.is_multiple_of(2).then(|| "a coordinator".into()),
+        action: "read".into(),
+        object_type: "buddy".into(),
+        object_id: Some(uuid::Uuid::now_v7().to_string()),
+        client_ref: None,
+        outcome: "allowed".into(),
+        status: 200,
+        source_address: Some("127.0.0.1".into()),
+        request_id: Some(format!("batch-{n}")),
+        caller_request_id: None,
+        route: "GET /v1/buddies/{id}".into(),
+    };
+    let (head_before, rows, head_after) = app.with_connection(|conn| {
+        let before = store::head(conn).unwrap();
+        let rows = maatje::db::write_transaction(conn, |conn| {
+            store::append_all(
+                conn,
+                (0..300).map(record).collect(),
+                maatje::audit::chain::hash,
+            )
+            .map_err(maatje::domain::error::DomainError::from)
+        })
+        .expect("the batch is stored");
+        (before, rows, store::head(conn).unwrap())
+    });
+    assert_eq!(rows.len(), 300);
+    assert_eq!(rows[0].seq, head_before.0 + 1);
+    assert_eq!(rows[0].prev_hash, head_before.1);
+    for pair in rows.windows(2) {
+        assert_eq!(pair[1].seq, pair[0].seq + 1);
+        assert_eq!(pair[1].prev_hash, pair[0].hash);
+    }
+    let last = rows.last().unwrap();
+    assert_eq!(head_after, (last.seq, last.hash.clone()));
+    let stored = app.audit_records().await;
+    let kept = stored
+        .iter()
+        .find(|r| r["request_id"] == "batch-298")
+        .expect("the batch's records are in the trail");
+    assert_eq!(kept["seq"], last.seq - 1);
+    assert_eq!(kept["on_behalf_of"], "a coordinator");
+    assert_eq!(kept["actor_id"], Value::Null);
+    let (code, output) = verify(&app).await;
+    assert_eq!(code, Some(0), "{output}");
+    // Jumping the head over records that are not there, or past the last one, is refused.
+    for statement in [
+        format!(
+            "UPDATE audit_head SET seq = {}, hash = '{}'",
+            last.seq + 1,
+            last.hash
+        ),
+        format!(
+            "UPDATE audit_head SET seq = {}, hash = '{}'",
+            last.seq - 1,
+            rows[298].hash
+        ),
+    ] {
+        let result = sql(&app, &statement);
+        assert!(
+            result
+                .as_ref()
+                .is_err_and(|e| e.contains("only moves forward")),
+            "{statement}: {result:?}"
+        );
+    }
+}
+
 /// A small trail with records of several actors, outcomes, clients and times.
 struct Trail {
     app: TestApp,
