@@ -20,7 +20,8 @@ const HEAD: i32 = 1;
 /// One stored record of the trail.
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_log)]
-// A missing value is NULL (the columns have no default): one shape for a multi-row INSERT.
+// A missing value is NULL, not DEFAULT (the columns have none): one shape of INSERT, which diesel
+// then prepares once per connection, and multi-row INSERTs on SQLite, which has no DEFAULT there.
 #[diesel(treat_none_as_default_value = false)]
 pub struct AuditRow {
     pub seq: i64,
@@ -82,9 +83,8 @@ pub fn append(
 
 /// Appends `records`, in order, at the head of the chain, and moves the head to the last. Must
 /// run inside a write transaction ([`crate::db::write_transaction`]): its first statement locks
-/// the head row (on PostgreSQL the `UPDATE` takes the row lock until commit; on SQLite
-/// `BEGIN IMMEDIATE` already holds the database's write lock), so two writers, even in two
-/// service instances, cannot both chain to the same predecessor.
+/// the head row ([`locked_head`]), so two writers, even in two service instances, cannot both
+/// chain to the same predecessor.
 ///
 /// However many records there are, the head is locked, read and moved once. On PostgreSQL the
 /// records go in multi-row `INSERT`s of up to [`INSERT_ROWS`]; on SQLite one prepared `INSERT`
@@ -101,13 +101,7 @@ pub fn append_all(
     if records.is_empty() {
         return Ok(Vec::new());
     }
-    let locked = diesel::update(audit_head::table.find(HEAD))
-        .set(audit_head::seq.eq(audit_head::seq))
-        .execute(conn)?;
-    if locked != 1 {
-        return Err(StoreError::Corrupt("the audit_head row is missing".into()));
-    }
-    let (mut seq, mut prev_hash) = head(conn)?;
+    let (mut seq, mut prev_hash) = locked_head(conn)?;
     let mut rows = Vec::with_capacity(records.len());
     for record in records {
         seq += 1;
@@ -149,17 +143,73 @@ pub fn append_all(
         // multi-row INSERT for its MultiConnection, hence the backend's own connection.)
         DbConnection::Postgres(conn) => {
             for chunk in rows.chunks(INSERT_ROWS) {
-                diesel::insert_into(audit_log::table)
-                    .values(chunk)
-                    .execute(conn)?;
+                match chunk {
+                    // One record (a change's own): the INSERT prepared once per connection.
+                    [one] => diesel::insert_into(audit_log::table)
+                        .values(one)
+                        .execute(conn)?,
+                    many => diesel::insert_into(audit_log::table)
+                        .values(many)
+                        .execute(conn)?,
+                };
             }
         }
     }
-    diesel::update(audit_head::table.find(HEAD))
-        .set((audit_head::seq.eq(seq), audit_head::hash.eq(&prev_hash)))
-        .execute(conn)?;
+    MoveHead {
+        seq,
+        hash: prev_hash,
+    }
+    .execute(conn)?;
     Ok(rows)
 }
+
+/// The head, locked for this transaction: on PostgreSQL `SELECT … FOR UPDATE` takes the row
+/// lock until commit; on SQLite the transaction's `BEGIN IMMEDIATE` already holds the
+/// database's write lock.
+fn locked_head(conn: &mut DbConnection) -> StoreResult<(i64, String)> {
+    let head = match conn {
+        DbConnection::Postgres(pg) => audit_head::table
+            .find(HEAD)
+            .select((audit_head::seq, audit_head::hash))
+            .for_update()
+            .first(pg)
+            .optional()?,
+        DbConnection::Sqlite(_) => head(conn).optional()?,
+    };
+    head.ok_or_else(|| StoreError::Corrupt("the audit_head row is missing".into()))
+}
+
+/// `UPDATE audit_head SET seq = $1, hash = $2 WHERE id = $3` ([`HEAD`]), written out because diesel
+/// prepares none of its own `UPDATE`s once per connection (every one is compiled anew, on
+/// SQLite with its triggers); this one is run by every append.
+#[derive(diesel::query_builder::QueryId)]
+struct MoveHead {
+    seq: i64,
+    hash: String,
+}
+
+impl<DB> diesel::query_builder::QueryFragment<DB> for MoveHead
+where
+    DB: diesel::backend::Backend,
+    i64: diesel::serialize::ToSql<diesel::sql_types::BigInt, DB>,
+    String: diesel::serialize::ToSql<diesel::sql_types::Text, DB>,
+    i32: diesel::serialize::ToSql<diesel::sql_types::Integer, DB>,
+{
+    fn walk_ast<'b>(
+        &'b self,
+        mut out: diesel::query_builder::AstPass<'_, 'b, DB>,
+    ) -> QueryResult<()> {
+        out.push_sql("UPDATE audit_head SET seq = ");
+        out.push_bind_param::<diesel::sql_types::BigInt, _>(&self.seq)?;
+        out.push_sql(", hash = ");
+        out.push_bind_param::<diesel::sql_types::Text, _>(&self.hash)?;
+        out.push_sql(" WHERE id = ");
+        out.push_bind_param::<diesel::sql_types::Integer, _>(&HEAD)?;
+        Ok(())
+    }
+}
+
+impl<Conn> RunQueryDsl<Conn> for MoveHead {}
 
 /// The head: the sequence number and hash of the last record (0 and the genesis hash when the
 /// trail is empty).

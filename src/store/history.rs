@@ -11,6 +11,9 @@ use crate::domain::actor::Actor;
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = history)]
+// A missing value is NULL, not DEFAULT (the columns have none): one shape of INSERT, which
+// diesel then prepares once per connection instead of on every insert.
+#[diesel(treat_none_as_default_value = false)]
 pub struct HistoryRow {
     pub id: String,
     pub entity_type: String,

@@ -20,6 +20,9 @@ pub const ENTITY: &str = "buddy_request";
 
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = buddy_requests)]
+// A missing value is NULL, not DEFAULT (the columns have none): one shape of INSERT, which
+// diesel then prepares once per connection instead of on every insert.
+#[diesel(treat_none_as_default_value = false)]
 pub struct RequestRow {
     pub id: RequestId,
     pub organisation_id: OrganisationId,
