@@ -944,6 +944,54 @@ async fn a_batch_of_records_extends_the_chain_in_one_transaction() {
     }
 }
 
+/// On SQLite a commit goes to the write-ahead log; the database's own thread copies it into the
+/// database file (a passive checkpoint every 200 ms), so no commit waits for that copy. Without
+/// the thread the file would not grow until the log reached 10,000 pages.
+#[tokio::test]
+async fn the_write_ahead_log_is_checkpointed_by_a_thread_of_its_own() {
+    use maatje::store::audit::{self as store, NewRecord};
+    let app = spawn_app().await;
+    let Some(path) = app.settings.database.url.strip_prefix("sqlite://") else {
+        return; // PostgreSQL checkpoints for itself.
+    };
+    let size = || std::fs::metadata(path).expect("the database file").len();
+    let before = size();
+    let at = app.clock.now_naive();
+    let records = (0..300)
+        .map(|n| NewRecord {
+            at,
+            actor_type: "system".into(),
+            actor_id: None,
+            on_behalf_of: None,
+            action: "read".into(),
+            object_type: "buddy".into(),
+            object_id: Some(uuid::Uuid::now_v7().to_string()),
+            client_ref: None,
+            outcome: "allowed".into(),
+            status: 200,
+            source_address: None,
+            request_id: Some(format!("wal-{n}")),
+            caller_request_id: None,
+            route: "GET /v1/buddies/{id}".into(),
+        })
+        .collect();
+    app.with_connection(|conn| {
+        maatje::db::write_transaction(conn, |conn| {
+            store::append_all(conn, records, maatje::audit::chain::hash)
+                .map_err(maatje::domain::error::DomainError::from)
+        })
+    })
+    .expect("the records are stored");
+    let deadline = std::time::Instant::now() + Duration::from_secs(5);
+    while size() <= before {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the database file is still {before} bytes: nothing checkpointed the log"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// A small trail with records of several actors, outcomes, clients and times.
 struct Trail {
     app: TestApp,
