@@ -3,8 +3,8 @@
 //!
 //! A request hands its record to [`AuditWriter::append`] and waits; one thread takes every
 //! record waiting at that moment (up to [`MAX_BATCH`]), appends them in one write transaction
-//! (the chain's head locked, read and moved once, the records in multi-row inserts, one commit:
-//! [`store::append_all`]), and only then lets each request answer. Under load
+//! (the chain's head locked, read and moved once, one commit: [`store::append_all`]), and only
+//! then lets each request answer. Under load
 //! a batch grows to cover the requests that queued during the previous commit, so the trail costs
 //! one commit per batch rather than one per request; alone, a request waits for one commit.
 //!

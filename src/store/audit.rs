@@ -1,9 +1,9 @@
 //! The audit trail's two tables: `audit_log`, append-only, and `audit_head`, the one row naming
 //! the last record of the hash chain. Triggers on both backends refuse `UPDATE`, `DELETE` and
 //! (PostgreSQL) `TRUNCATE` of records and a record anywhere but at the head; the head row cannot
-//! be removed or added, and an update must leave it as it is (the lock in [`append_all`]) or move
-//! it forward, to a record appended after it. How records are made and chained is told
-//! in [`crate::audit`].
+//! be removed or added, and an update must leave it as it is or move it forward, to a record
+//! appended after it ([`append_all`]). How records are made and chained is told in
+//! [`crate::audit`].
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -21,7 +21,7 @@ const HEAD: i32 = 1;
 #[derive(Debug, Clone, PartialEq, Eq, Queryable, Selectable, Insertable)]
 #[diesel(table_name = audit_log)]
 // A missing value is NULL, not DEFAULT (the columns have none): one shape of INSERT, which diesel
-// then prepares once per connection, and multi-row INSERTs on SQLite, which has no DEFAULT there.
+// then prepares once per connection.
 #[diesel(treat_none_as_default_value = false)]
 pub struct AuditRow {
     pub seq: i64,
@@ -66,8 +66,8 @@ pub struct NewRecord {
     pub route: String,
 }
 
-/// How many records one `INSERT` carries on PostgreSQL (18 parameters each: well inside SQLite's 32,766 and
-/// PostgreSQL's 65,535 bound parameters).
+/// How many records one `INSERT` carries on PostgreSQL (18 parameters each: well inside its 65,535
+/// bound parameters).
 const INSERT_ROWS: usize = 256;
 
 /// Appends a record at the head of the chain: [`append_all`] of one.

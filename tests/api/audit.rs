@@ -865,41 +865,53 @@ async fn concurrent_writers_in_two_instances_do_not_fork_the_chain() {
     assert_eq!(code, Some(0), "{output}");
 }
 
+/// `n` records of reads of a buddy, as the group commit gets them: the `i`th has the request id
+/// `{prefix}-{i}`, and every other one is on behalf of "a coordinator".
+fn read_records(app: &TestApp, prefix: &str, n: usize) -> Vec<maatje::store::audit::NewRecord> {
+    let at = app.clock.now_naive();
+    (0..n)
+        .map(|i| maatje::store::audit::NewRecord {
+            at,
+            actor_type: "system".into(),
+            actor_id: None,
+            on_behalf_of: i.is_multiple_of(2).then(|| "a coordinator".into()),
+            action: "read".into(),
+            object_type: "buddy".into(),
+            object_id: Some(uuid::Uuid::now_v7().to_string()),
+            client_ref: None,
+            outcome: "allowed".into(),
+            status: 200,
+            source_address: Some("127.0.0.1".into()),
+            request_id: Some(format!("{prefix}-{i}")),
+            caller_request_id: None,
+            route: "GET /v1/buddies/{id}".into(),
+        })
+        .collect()
+}
+
+/// Appends `records` in one write transaction, as the group commit does.
+fn append_in_one_transaction(
+    conn: &mut maatje::db::DbConnection,
+    records: Vec<maatje::store::audit::NewRecord>,
+) -> Vec<maatje::store::audit::AuditRow> {
+    maatje::db::write_transaction(conn, |conn| {
+        maatje::store::audit::append_all(conn, records, maatje::audit::chain::hash)
+            .map_err(maatje::domain::error::DomainError::from)
+    })
+    .expect("the records are stored")
+}
+
 /// The group commit appends many records in one transaction: the head is read and moved once,
-/// the records go in multi-row inserts (here more than one insert's worth), and the chain the
+/// the records go (on PostgreSQL) in multi-row inserts, here more than one insert's worth, and the chain the
 /// triggers check row by row is the chain `verify` accepts.
 #[tokio::test]
 async fn a_batch_of_records_extends_the_chain_in_one_transaction() {
-    use maatje::store::audit::{self as store, NewRecord};
+    use maatje::store::audit as store;
     let app = spawn_app().await;
-    let at = app.clock.now_naive();
-    let record = |n: usize| NewRecord {
-        at,
-        actor_type: "system".into(),
-        actor_id: None,
-        on_behalf_of: n.is_multiple_of(2).then(|| "a coordinator".into()),
-        action: "read".into(),
-        object_type: "buddy".into(),
-        object_id: Some(uuid::Uuid::now_v7().to_string()),
-        client_ref: None,
-        outcome: "allowed".into(),
-        status: 200,
-        source_address: Some("127.0.0.1".into()),
-        request_id: Some(format!("batch-{n}")),
-        caller_request_id: None,
-        route: "GET /v1/buddies/{id}".into(),
-    };
+    let records = read_records(&app, "batch", 300);
     let (head_before, rows, head_after) = app.with_connection(|conn| {
         let before = store::head(conn).unwrap();
-        let rows = maatje::db::write_transaction(conn, |conn| {
-            store::append_all(
-                conn,
-                (0..300).map(record).collect(),
-                maatje::audit::chain::hash,
-            )
-            .map_err(maatje::domain::error::DomainError::from)
-        })
-        .expect("the batch is stored");
+        let rows = append_in_one_transaction(conn, records);
         (before, rows, store::head(conn).unwrap())
     });
     assert_eq!(rows.len(), 300);
@@ -949,39 +961,14 @@ async fn a_batch_of_records_extends_the_chain_in_one_transaction() {
 /// the thread the file would not grow until the log reached 10,000 pages.
 #[tokio::test]
 async fn the_write_ahead_log_is_checkpointed_by_a_thread_of_its_own() {
-    use maatje::store::audit::{self as store, NewRecord};
     let app = spawn_app().await;
     let Some(path) = app.settings.database.url.strip_prefix("sqlite://") else {
         return; // PostgreSQL checkpoints for itself.
     };
     let size = || std::fs::metadata(path).expect("the database file").len();
     let before = size();
-    let at = app.clock.now_naive();
-    let records = (0..300)
-        .map(|n| NewRecord {
-            at,
-            actor_type: "system".into(),
-            actor_id: None,
-            on_behalf_of: None,
-            action: "read".into(),
-            object_type: "buddy".into(),
-            object_id: Some(uuid::Uuid::now_v7().to_string()),
-            client_ref: None,
-            outcome: "allowed".into(),
-            status: 200,
-            source_address: None,
-            request_id: Some(format!("wal-{n}")),
-            caller_request_id: None,
-            route: "GET /v1/buddies/{id}".into(),
-        })
-        .collect();
-    app.with_connection(|conn| {
-        maatje::db::write_transaction(conn, |conn| {
-            store::append_all(conn, records, maatje::audit::chain::hash)
-                .map_err(maatje::domain::error::DomainError::from)
-        })
-    })
-    .expect("the records are stored");
+    let records = read_records(&app, "wal", 300);
+    app.with_connection(|conn| append_in_one_transaction(conn, records));
     let deadline = std::time::Instant::now() + Duration::from_secs(5);
     while size() <= before {
         assert!(

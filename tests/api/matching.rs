@@ -742,24 +742,47 @@ async fn every_change_to_a_buddy_or_a_pairing_shows_in_the_next_ranking() {
     );
 }
 
+/// One organisation's active buddy (in Utrecht, capacity 2) and open request, with what ranking
+/// the request takes: the weights, the time and the request's id.
+struct OneBuddy {
+    app: TestApp,
+    buddy_id: String,
+    request_id: maatje::domain::ids::RequestId,
+    weights: maatje::matching::Weights,
+    now: chrono::NaiveDateTime,
+}
+
+async fn one_buddy_and_a_request() -> OneBuddy {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let buddy_id = active_buddy(&app, &org, 1, 2).await;
+    let request = open_request(&app, &org, "CASE-1").await;
+    OneBuddy {
+        weights: app.settings.matching.weights(),
+        now: app.clock.now_naive(),
+        request_id: maatje::domain::ids::RequestId::from(request.as_str()),
+        buddy_id,
+        app,
+    }
+}
+
 /// The facts cache is caught up exactly when a change is logged: hiding a change's log entry (and
 /// winding the counter back) makes the ranking serve the facts it held (which shows it holds
 /// them), and the entry the triggers wrote makes it read the change.
 #[tokio::test]
 async fn the_buddy_facts_are_kept_until_a_change_is_logged() {
     use diesel::connection::SimpleConnection;
-    use maatje::matching::Weights;
     use maatje::ops::pairings::candidates as rank;
     use maatje::store::candidates::FactsCache;
 
-    let app = spawn_app().await;
-    let org = organisation(&app).await;
-    let buddy_id = active_buddy(&app, &org, 1, 2).await;
-    let request = open_request(&app, &org, "CASE-1").await;
-    let weights: Weights = app.settings.matching.weights();
-    let now = app.clock.now_naive();
+    let OneBuddy {
+        app,
+        buddy_id,
+        request_id,
+        weights,
+        now,
+    } = one_buddy_and_a_request().await;
     let cache = FactsCache::default();
-    let request_id = maatje::domain::ids::RequestId::from(request.as_str());
     let region = |conn: &mut maatje::db::DbConnection| {
         rank(conn, &cache, &request_id, &weights, now, 5)
             .expect("ranking works")
@@ -943,16 +966,15 @@ async fn the_change_log_keeps_the_newest_versions_without_a_gap() {
 async fn facts_read_inside_a_transaction_that_rolls_back_are_not_kept() {
     use diesel::connection::SimpleConnection;
     use maatje::db::{write_transaction, DbConnection};
-    use maatje::matching::Weights;
     use maatje::store::candidates::{rank, Facts, FactsCache, InTransaction};
 
-    let app = spawn_app().await;
-    let org = organisation(&app).await;
-    let buddy_id = active_buddy(&app, &org, 1, 2).await;
-    let request = open_request(&app, &org, "CASE-1").await;
-    let weights: Weights = app.settings.matching.weights();
-    let now = app.clock.now_naive();
-    let request_id = maatje::domain::ids::RequestId::from(request.as_str());
+    let OneBuddy {
+        app,
+        buddy_id,
+        request_id,
+        weights,
+        now,
+    } = one_buddy_and_a_request().await;
     let cache = FactsCache::default();
     app.with_connection(|conn| {
         let row = maatje::store::requests::find(conn, &request_id).expect("the request");
