@@ -12,6 +12,11 @@
 //! system, against one insert and one select. It prints req/s, p50 and p99 of each, and the
 //! ratios.
 //!
+//! Beside them it measures the floor ([`floor`]): the baseline plus exactly the writes the issue
+//! requires of maatje (request, history, outbox row and chained audit record in one transaction
+//! per POST; a group-committed audit record per GET), in the same rounds, and what is left
+//! below it when the chain or the wait for a read's record is dropped.
+//!
 //! Then it drains 2000 queued mails through the outbox worker to a loopback SMTP server
 //! ([`outbox`]) on each backend.
 //!
@@ -26,6 +31,7 @@
 //! `MAATJE_BENCH_SOAK_RATE` (200 requests a second).
 
 mod baseline;
+mod floor;
 mod load;
 mod outbox;
 mod postgres;
@@ -279,11 +285,23 @@ struct Subject {
     get: Arc<Work>,
 }
 
-fn subjects(maatje_url: &str, baseline_url: &str) -> [Subject; 2] {
+fn subjects(
+    maatje_url: &str,
+    baseline_url: &str,
+    floor_url: &str,
+    loose_url: &str,
+) -> [Subject; 4] {
     let (maatje, key) = start_maatje(maatje_url);
     let baseline = start_baseline(baseline_url);
+    let floor = start_baseline(floor_url);
+    let loose = start_baseline(loose_url);
     let maatje_paths = seed(&maatje, "/v1/buddy-requests", Some(&key), 1000);
     let baseline_paths = seed(&baseline, "/requests", None, 1000);
+    let floor_paths = seed(&floor, "/floor/requests", None, 1000);
+    let loose_paths = seed(&loose, "/floor/requests", None, 1000)
+        .into_iter()
+        .map(|path| path.replace("/floor/requests/", "/floor/unwaited/"))
+        .collect();
     [
         Subject {
             name: "maatje",
@@ -308,6 +326,32 @@ fn subjects(maatje_url: &str, baseline_url: &str) -> [Subject; 2] {
             }),
             get: Arc::new(Work::Get {
                 paths: baseline_paths,
+                authorization: None,
+            }),
+        },
+        Subject {
+            name: "floor",
+            server: floor,
+            post: Arc::new(Work::Post {
+                path: "/floor/requests".into(),
+                authorization: None,
+                body: request_body,
+            }),
+            get: Arc::new(Work::Get {
+                paths: floor_paths,
+                authorization: None,
+            }),
+        },
+        Subject {
+            name: "below the floor",
+            server: loose,
+            post: Arc::new(Work::Post {
+                path: "/floor/unchained".into(),
+                authorization: None,
+                body: request_body,
+            }),
+            get: Arc::new(Work::Get {
+                paths: loose_paths,
                 authorization: None,
             }),
         },
@@ -343,14 +387,16 @@ fn load_average() -> String {
         .unwrap_or_else(|_| "unknown".into())
 }
 
-fn bench_backend(name: &str, maatje_url: &str, baseline_url: &str) {
+/// The rows of the floor's table (see [`floor`]), printed after the main table.
+fn bench_backend(name: &str, urls: [&str; 4]) -> Vec<String> {
     let seconds = env_or("MAATJE_BENCH_SECONDS", 10u64);
     let rounds = env_or("MAATJE_BENCH_ROUNDS", 3usize);
     let connections = env_or("MAATJE_BENCH_CONNECTIONS", 32usize);
     let threads = env_or("MAATJE_BENCH_THREADS", 2usize);
     let ops = std::env::var("MAATJE_BENCH_OPS").unwrap_or_else(|_| "post,get".into());
     let measured = |op: usize| ops.contains(["post", "get"][op]);
-    let subjects = subjects(maatje_url, baseline_url);
+    let [maatje_url, baseline_url, floor_url, loose_url] = urls;
+    let subjects = subjects(maatje_url, baseline_url, floor_url, loose_url);
     let duration = Duration::from_secs(seconds);
     // Warm up each path (connections, caches, the JIT of the page cache) for a second.
     for subject in &subjects {
@@ -364,7 +410,7 @@ fn bench_backend(name: &str, maatje_url: &str, baseline_url: &str) {
             );
         }
     }
-    let mut tallies: Vec<[Tally; 2]> = (0..2).map(|_| Default::default()).collect();
+    let mut tallies: Vec<[Tally; 4]> = (0..2).map(|_| Default::default()).collect();
     for round in 1..=rounds {
         for (op, tally) in tallies.iter_mut().enumerate() {
             if !measured(op) {
@@ -391,11 +437,17 @@ fn bench_backend(name: &str, maatje_url: &str, baseline_url: &str) {
             }
         }
     }
+    let mut floor_rows = Vec::new();
     for (op, tally) in tallies.iter().enumerate() {
         if !measured(op) {
             continue;
         }
-        let (m, b) = (tally[0].total(), tally[1].total());
+        let (m, b, f, l) = (
+            tally[0].total(),
+            tally[1].total(),
+            tally[2].total(),
+            tally[3].total(),
+        );
         println!(
             "| {name} | {} | {:.0} | {:.1} ms | {:.1} ms | {:.0} | {:.1} ms | {:.1} ms | {:.2} | {:.1} |{}",
             ["POST /v1/buddy-requests", "GET /v1/buddy-requests/{id}"][op],
@@ -409,7 +461,32 @@ fn bench_backend(name: &str, maatje_url: &str, baseline_url: &str) {
             m.quantile_ms(0.99) / b.quantile_ms(0.99),
             failures(&m) + &failures(&b),
         );
+        floor_rows.push(format!(
+            "| {name} | {} | {:.0} | {:.1} ms | {:.1} ms | {:.2} | {:.1} | {:.2} |{}",
+            ["POST", "GET"][op],
+            f.per_second(),
+            f.quantile_ms(0.5),
+            f.quantile_ms(0.99),
+            f.per_second() / b.per_second(),
+            f.quantile_ms(0.99) / b.quantile_ms(0.99),
+            m.per_second() / f.per_second(),
+            failures(&f),
+        ));
+        floor_rows.push(format!(
+            "| {name} | {} | {:.0} | {:.1} ms | {:.1} ms | {:.2} | {:.1} | |{}",
+            [
+                "POST, audit record not chained",
+                "GET, answered before its record commits"
+            ][op],
+            l.per_second(),
+            l.quantile_ms(0.5),
+            l.quantile_ms(0.99),
+            l.per_second() / b.per_second(),
+            l.quantile_ms(0.99) / b.quantile_ms(0.99),
+            failures(&l),
+        ));
     }
+    floor_rows
 }
 
 fn failures(outcome: &Outcome) -> String {
@@ -447,17 +524,29 @@ fn drop_database(admin_url: &str, name: &str) {
 }
 
 /// The PostgreSQL parts, on databases made next to the one `admin_url` names.
-fn bench_postgres(admin_url: &str, parts: &str, drained: &mut Vec<(&'static str, f64)>) {
+fn bench_postgres(
+    admin_url: &str,
+    parts: &str,
+    drained: &mut Vec<(&'static str, f64)>,
+    floors: &mut Vec<String>,
+) {
     let names = [
         "maatje_bench_throughput",
         "bare_bench_throughput",
         "maatje_bench_outbox",
         "maatje_bench_soak",
+        "floor_bench_throughput",
+        "loose_bench_throughput",
     ];
     if parts.contains("http") {
         let maatje_url = create_database(admin_url, names[0]);
         let baseline_url = create_database(admin_url, names[1]);
-        bench_backend("PostgreSQL", &maatje_url, &baseline_url);
+        let floor_url = create_database(admin_url, names[4]);
+        let loose_url = create_database(admin_url, names[5]);
+        floors.extend(bench_backend(
+            "PostgreSQL",
+            [&maatje_url, &baseline_url, &floor_url, &loose_url],
+        ));
     }
     if parts.contains("outbox") {
         let url = create_database(admin_url, names[2]);
@@ -492,11 +581,20 @@ fn main() {
         println!("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |");
     }
     let mut drained = Vec::new();
+    let mut floors = Vec::new();
     if backends.contains("sqlite") {
         let dir = tempfile::tempdir().unwrap();
         let file = |name: &str| format!("sqlite://{}", dir.path().join(name).display());
         if parts.contains("http") {
-            bench_backend("SQLite", &file("maatje.sqlite3"), &file("baseline.sqlite3"));
+            floors.extend(bench_backend(
+                "SQLite",
+                [
+                    &file("maatje.sqlite3"),
+                    &file("baseline.sqlite3"),
+                    &file("floor.sqlite3"),
+                    &file("loose.sqlite3"),
+                ],
+            ));
         }
         if parts.contains("outbox") {
             drained.push(("SQLite", outbox::drain(&file("outbox.sqlite3"))));
@@ -521,7 +619,16 @@ fn main() {
             },
         };
         if let Some(admin_url) = admin_url {
-            bench_postgres(&admin_url, &parts, &mut drained);
+            bench_postgres(&admin_url, &parts, &mut drained, &mut floors);
+        }
+    }
+    if !floors.is_empty() {
+        println!(
+            "\n| backend | floor (baseline + the required writes) | req/s | p50 | p99 | floor / baseline | p99 ratio | maatje / floor |"
+        );
+        println!("| --- | --- | --- | --- | --- | --- | --- | --- |");
+        for row in floors {
+            println!("{row}");
         }
     }
     if !drained.is_empty() {
