@@ -94,6 +94,18 @@ pub enum ApiError {
         title: &'static str,
         detail: String,
     },
+    /// 422: the request is well formed but cannot be processed as sent (an `Idempotency-Key`
+    /// used before for another request).
+    #[error("{detail}")]
+    Unprocessable {
+        kind: &'static str,
+        title: &'static str,
+        detail: String,
+    },
+    /// 409: the first request with this `Idempotency-Key` is still under way; `Retry-After`
+    /// says when to look again.
+    #[error("the first request with this Idempotency-Key is still under way; retry after {retry_after_secs} s")]
+    KeyInFlight { retry_after_secs: u64 },
     /// 413: body larger than the configured limit.
     #[error("request body larger than {limit} bytes")]
     PayloadTooLarge { limit: usize },
@@ -184,7 +196,8 @@ impl ApiError {
             ApiError::Busy {
                 retry_after_secs, ..
             } => Some((*retry_after_secs).max(1)),
-            ApiError::TooManyRequests { retry_after_secs } => Some((*retry_after_secs).max(1)),
+            ApiError::TooManyRequests { retry_after_secs }
+            | ApiError::KeyInFlight { retry_after_secs } => Some((*retry_after_secs).max(1)),
             _ => None,
         }
     }
@@ -199,7 +212,11 @@ impl ApiError {
             ApiError::IllegalTransition { .. } => {
                 ("illegal-transition", "Illegal state transition")
             }
-            ApiError::Conflict { kind, title, .. } => (kind, title),
+            ApiError::Conflict { kind, title, .. }
+            | ApiError::Unprocessable { kind, title, .. } => (kind, title),
+            ApiError::KeyInFlight { .. } => {
+                ("idempotency-key-in-flight", "Idempotent request under way")
+            }
             ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Request body too large"),
             ApiError::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
             ApiError::NotAcceptable { .. } => ("not-acceptable", "Not acceptable"),
@@ -280,7 +297,10 @@ impl ResponseError for ApiError {
             ApiError::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             ApiError::Forbidden(_) | ApiError::OrganisationInactive => StatusCode::FORBIDDEN,
             ApiError::NotFound { .. } | ApiError::NoRoute => StatusCode::NOT_FOUND,
-            ApiError::IllegalTransition { .. } | ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::IllegalTransition { .. }
+            | ApiError::Conflict { .. }
+            | ApiError::KeyInFlight { .. } => StatusCode::CONFLICT,
+            ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::NotAcceptable { .. } => StatusCode::NOT_ACCEPTABLE,

@@ -230,6 +230,111 @@ pub fn apply_access_policy(api: &mut OpenApi, policy: &Policy) {
     }
 }
 
+/// Documents `Idempotency-Key` (see [`crate::http::idempotency`]) on every authenticated POST
+/// under `/v1`: the header, `Idempotency-Replayed` on its successful answers, the 409s and the
+/// 422 it adds. The POSTs that refuse a key say so. Runs on full paths, after the access policy
+/// (a public POST takes no key).
+pub fn add_idempotency_keys(api: &mut OpenApi) {
+    use crate::http::idempotency::{HEADER, MAX_KEY_LENGTH, REFUSED_ROUTES, REPLAYED};
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::schema::ObjectBuilder;
+    use utoipa::openapi::Required;
+    for (path, item) in api.paths.paths.iter_mut() {
+        if !path.starts_with("/v1/") {
+            continue;
+        }
+        let refused = REFUSED_ROUTES.contains(&path.as_str());
+        for (method, operation) in operations(item) {
+            if method != "POST" || (operation.security.is_none() && !refused) {
+                continue;
+            }
+            let description = operation.description.take().unwrap_or_default();
+            if refused {
+                operation.description = Some(
+                    description
+                        + "\n\nTakes no `Idempotency-Key` (400): the answer carries a secret \
+                           that is shown once.",
+                );
+                continue;
+            }
+            operation.description = Some(
+                description
+                    + "\n\nSend an `Idempotency-Key` to retry safely: the same key with the \
+                       same request replays the first answer without doing the work again \
+                       (for 24 hours by default).",
+            );
+            let parameter = ParameterBuilder::new()
+                .name(HEADER)
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(
+                    "A key of the caller's choosing (a UUID is a good one), 1 to 255 visible \
+                     ASCII characters, kept per caller for `api.idempotency_keep_hours` (24 by \
+                     default). The same key with the same method, path and body replays the \
+                     first answer (status, body, `Content-Type`, `Location`) with \
+                     `Idempotency-Replayed: true`; with another request it is a 422; while the \
+                     first request is under way the retry waits for its answer, and gets a 409 \
+                     if it takes too long.",
+                ))
+                .schema(Some(
+                    ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .min_length(Some(1))
+                        .max_length(Some(MAX_KEY_LENGTH))
+                        .pattern(Some("^[!-~]+$")),
+                ))
+                .build();
+            operation
+                .parameters
+                .get_or_insert_with(Vec::new)
+                .push(RefOr::T(parameter));
+            let responses = &mut operation.responses.responses;
+            for (status, response) in responses.iter_mut() {
+                if let (true, RefOr::T(response)) = (status.starts_with('2'), response) {
+                    response.headers.insert(
+                        REPLAYED.to_owned(),
+                        RefOr::T(
+                            HeaderBuilder::new()
+                                .schema(Some(Object::with_type(Type::String)))
+                                .description(Some(
+                                    "`true` when this is the stored answer to an earlier \
+                                     request with the same `Idempotency-Key`",
+                                ))
+                                .build(),
+                        ),
+                    );
+                }
+            }
+            const KEY_409: &str = "Idempotency-Key: the first request with this key is still \
+                under way (`urn:maatje:problem:idempotency-key-in-flight`, `Retry-After`), or it \
+                was carried out but its answer is not stored (lost, or erased with its object: \
+                `urn:maatje:problem:idempotency-key-answer-lost`)";
+            let conflict = responses
+                .entry("409".to_owned())
+                .or_insert_with(|| problem_response(KEY_409));
+            if let RefOr::T(response) = conflict {
+                if !response.description.contains(KEY_409) {
+                    response.description = format!(
+                        "{}. Also: {}",
+                        response.description.trim_end_matches('.'),
+                        KEY_409
+                    );
+                }
+                response
+                    .headers
+                    .entry("Retry-After".to_owned())
+                    .or_insert_with(|| RefOr::T(retry_after_header()));
+            }
+            responses.entry("422".to_owned()).or_insert_with(|| {
+                problem_response(
+                    "This `Idempotency-Key` was used before for another request (method, path \
+                     or body): `urn:maatje:problem:idempotency-key-reused`",
+                )
+            });
+        }
+    }
+}
+
 /// The operations of a path item with their methods, to read.
 pub fn operations_of(item: &utoipa::openapi::PathItem) -> Vec<(&'static str, &Operation)> {
     [

@@ -97,12 +97,14 @@ impl Application {
         });
         let reactions = Reactions::new(settings, notices);
         let scheduler = settings.workflow.scheduler_enabled.then(|| {
-            Scheduler::new(
+            let mut scheduler = Scheduler::new(
                 db.clone(),
                 clock.clone(),
                 reactions.clone(),
                 &settings.workflow,
-            )
+            );
+            scheduler.idempotency_keep = settings.api.idempotency().keep;
+            scheduler
         });
         let credentials = std::sync::Arc::new(auth::cache::CredentialCache::default());
         {
@@ -127,6 +129,7 @@ impl Application {
             matching: settings.matching.clone(),
             candidates: reactions.candidates.clone(),
             credentials,
+            idempotency: settings.api.idempotency(),
         });
         let limit = BodyLimit(settings.server.max_body_bytes);
         // One limiter for all workers, so a caller cannot multiply its budget by their number.
@@ -224,6 +227,7 @@ fn routes_spec() -> OpenApi {
     crate::openapi::add_answer_examples(&mut spec);
     add_common_responses(&mut spec);
     apply_access_policy(&mut spec, &policy);
+    crate::openapi::add_idempotency_keys(&mut spec);
     apply_design_rules(&mut spec);
     spec
 }
@@ -373,6 +377,7 @@ fn app(
         // the database. Header values are checked, and methods decided (405, HEAD, OPTIONS),
         // before authentication, which sees a HEAD as the GET it stands for. The audit trail
         // sits inside authentication, which records its own refusals (see `audit`).
+        .wrap(from_fn(crate::http::idempotency::middleware))
         .wrap(from_fn(audit::middleware::middleware))
         .wrap(from_fn(auth::middleware::middleware))
         .wrap(from_fn(bare_errors::middleware))

@@ -84,12 +84,16 @@ pub struct Caller {
     pub identity: Identity,
     /// The audit record of the request, when its route is audited.
     audit: Option<crate::audit::Pending>,
+    /// The `Idempotency-Key` the request claimed, if it sent one.
+    idempotency: Option<crate::http::idempotency::Slot>,
 }
 
 impl Caller {
     /// The context the use-case operations run this caller's request in, at `now`.
     pub fn ctx(&self, now: chrono::NaiveDateTime) -> crate::ops::Ctx {
-        crate::ops::Ctx::new(self.actor.clone(), self.scope(), now).audited(self.audit.clone())
+        crate::ops::Ctx::new(self.actor.clone(), self.scope(), now)
+            .audited(self.audit.clone())
+            .keyed(self.idempotency.clone())
     }
 
     /// The organisation a case system is confined to; `None` for staff.
@@ -110,6 +114,7 @@ impl FromRequest for Caller {
                     actor: identity.actor.clone(),
                     identity: identity.clone(),
                     audit: crate::audit::Pending::of(req),
+                    idempotency: crate::http::idempotency::Slot::of(req),
                 })
                 .ok_or_else(|| ApiError::Unauthorized("authentication required".into())),
         )

@@ -169,6 +169,12 @@ impl Pending {
         }
     }
 
+    /// The object of the record: noted, else the path's `{id}`.
+    pub fn object_id(&self) -> Option<String> {
+        let draft = self.draft();
+        draft.note.object_id.clone().or(draft.object_id.clone())
+    }
+
     /// Notes who acted, when the route establishes it (a buddy's response link).
     pub fn actor(&self, actor: Actor) {
         self.draft().note.actor = Some(actor);

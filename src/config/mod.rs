@@ -99,6 +99,28 @@ pub struct ApiSettings {
     /// How long a browser may cache the answer to a preflight request, in seconds.
     #[validate(range(min = 1, max = 86400))]
     pub cors_max_age_seconds: u32,
+    /// How long an `Idempotency-Key` and its stored answer are kept after its first use, in
+    /// hours (see `http::idempotency`).
+    #[validate(range(min = 1, max = 720))]
+    pub idempotency_keep_hours: u32,
+    /// How long a retry waits for the answer of the first request with its key while that is
+    /// still under way, in seconds, before it is answered 409.
+    #[validate(range(min = 0, max = 60))]
+    pub idempotency_wait_seconds: u64,
+    /// After how many seconds a first request that has not answered is taken to have died (its
+    /// instance stopped), so that a retry may take its key over.
+    #[validate(range(min = 10, max = 3600))]
+    pub idempotency_lease_seconds: u64,
+}
+
+impl ApiSettings {
+    pub fn idempotency(&self) -> crate::http::idempotency::IdempotencySettings {
+        crate::http::idempotency::IdempotencySettings {
+            keep: chrono::Duration::hours(i64::from(self.idempotency_keep_hours)),
+            wait: std::time::Duration::from_secs(self.idempotency_wait_seconds),
+            lease: chrono::Duration::seconds(self.idempotency_lease_seconds as i64),
+        }
+    }
 }
 
 /// How candidates for a request are ranked, and whether the service proposes the best one

@@ -165,6 +165,21 @@ diesel::table! {
 }
 
 diesel::table! {
+    idempotency_keys (caller, idem_key) {
+        caller -> Text,
+        idem_key -> Text,
+        request_hash -> Text,
+        state -> Text,
+        started_at -> Timestamp,
+        object_id -> Nullable<Text>,
+        status -> Nullable<Integer>,
+        content_type -> Nullable<Text>,
+        location -> Nullable<Text>,
+        body -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
     staff_sessions (id) {
         id -> Text,
         staff_id -> Text,
@@ -298,6 +313,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     staff,
     staff_sessions,
     login_throttle,
+    idempotency_keys,
     api_clients,
     api_keys,
     audit_log,

@@ -7,6 +7,7 @@ pub mod bare_errors;
 pub mod cors;
 pub mod extract;
 pub mod header_values;
+pub mod idempotency;
 pub mod methods;
 pub mod pagination;
 pub mod rate_limit;

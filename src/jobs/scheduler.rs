@@ -51,6 +51,9 @@ pub struct Scheduler {
     /// When an open request is overdue: the one rule, shared with lists and reports.
     pub service_level: ServiceLevel,
     pub interval: Duration,
+    /// How long `Idempotency-Key`s are kept (`api.idempotency_keep_hours`): each run deletes
+    /// the older ones with their stored answers.
+    pub idempotency_keep: chrono::Duration,
 }
 
 impl Scheduler {
@@ -69,6 +72,7 @@ impl Scheduler {
                 overdue_after_days: w.overdue_after_days,
             },
             interval: Duration::from_secs(w.scheduler_interval_seconds),
+            idempotency_keep: chrono::Duration::hours(24),
         }
     }
 
@@ -127,6 +131,19 @@ impl Scheduler {
             report.reminded += usize::from(
                 self.item(now, move |tx| ops::pairings::remind(tx, &id, &window))
                     .await?,
+            );
+        }
+        let keys_before = now - self.idempotency_keep;
+        let purged = self
+            .db
+            .writing(move |conn| -> DomainResult<_> {
+                Ok(crate::store::idempotency::purge(conn, keys_before)?)
+            })
+            .await?;
+        if purged > 0 {
+            tracing::info!(
+                purged,
+                "scheduler: deleted idempotency keys past their keep period"
             );
         }
         let cutoff = self.service_level.cutoff(now);

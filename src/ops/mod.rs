@@ -63,6 +63,8 @@ pub struct AppState {
     /// The credentials verified lately, so that most requests authenticate without the database
     /// (see [`crate::auth::cache`]).
     pub credentials: std::sync::Arc<crate::auth::cache::CredentialCache>,
+    /// The `Idempotency-Key` settings (see [`crate::http::idempotency`]).
+    pub idempotency: crate::http::idempotency::IdempotencySettings,
 }
 
 impl AppState {
@@ -96,6 +98,8 @@ pub struct Ctx {
     /// The service clock when the request arrived (or the job ran).
     pub now: NaiveDateTime,
     audit: Option<Pending>,
+    /// The `Idempotency-Key` the request claimed: the change marks it applied.
+    idempotency: Option<crate::http::idempotency::Slot>,
 }
 
 impl Ctx {
@@ -105,6 +109,7 @@ impl Ctx {
             scope,
             now,
             audit: None,
+            idempotency: None,
         }
     }
 
@@ -116,6 +121,12 @@ impl Ctx {
     /// Attaches the audit record of the request (when its route is audited).
     pub fn audited(mut self, pending: Option<Pending>) -> Ctx {
         self.audit = pending;
+        self
+    }
+
+    /// Attaches the `Idempotency-Key` the request claimed, if any.
+    pub fn keyed(mut self, slot: Option<crate::http::idempotency::Slot>) -> Ctx {
+        self.idempotency = slot;
         self
     }
 
@@ -277,6 +288,10 @@ where
             }
             _ => None,
         };
+        if let (Some(slot), false) = (&tx.ctx.idempotency, tx.unchanged) {
+            let object = tx.ctx.audit.as_ref().and_then(Pending::object_id);
+            slot.mark_applied(tx.conn, object.as_deref())?;
+        }
         // Last: on PostgreSQL the counter's row stays locked until the commit, and a
         // transaction holding it then waits for nothing else.
         if tx.credentials_changed {

@@ -12,6 +12,7 @@ pub mod error;
 pub mod exclusions;
 pub mod exit_interviews;
 pub mod history;
+pub mod idempotency;
 pub mod organisations;
 pub mod outbox;
 pub mod page;

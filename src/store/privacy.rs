@@ -150,6 +150,10 @@ fn anonymise_request(
         .select(pairings_table::id)
         .load(conn)?;
     scrub_pairings(conn, &pairing_ids, now)?;
+    // The stored answers to idempotent requests about them held the client's data too.
+    let mut objects = pairing_ids.clone();
+    objects.push(id.to_string());
+    super::idempotency::forget_objects(conn, &objects)?;
     // The buddy's confirmation mail held the client's contact details.
     super::outbox::erase_contents(conn, pairings::ENTITY, &pairing_ids, now)?;
     // An ended request needs no exclusions, and their reasons are typed by staff.
@@ -353,6 +357,9 @@ pub fn erase_buddy(
         .select(pairings_table::id)
         .load(conn)?;
     scrub_pairings(conn, &pairing_ids, now)?;
+    let mut objects = pairing_ids.clone();
+    objects.push(id.to_string());
+    super::idempotency::forget_objects(conn, &objects)?;
     // A retired buddy is never a candidate; the reasons may say something about the buddy.
     diesel::delete(request_exclusions::table.filter(request_exclusions::buddy_id.eq(id)))
         .execute(conn)?;

@@ -16,6 +16,7 @@ mod exit_interviews;
 mod fixtures;
 mod health;
 mod helpers;
+mod idempotency;
 mod limits;
 mod mail;
 mod matching;

@@ -33,6 +33,7 @@ pub const TABLES: &[&str] = &[
     "staff",
     "staff_sessions",
     "login_throttle",
+    "idempotency_keys",
     "api_clients",
     "api_keys",
     "outbox",
