@@ -357,7 +357,13 @@ pub fn erase_buddy(
         .select(pairings_table::id)
         .load(conn)?;
     scrub_pairings(conn, &pairing_ids, now)?;
-    let mut objects = pairing_ids.clone();
+    // The stored answers about the buddy, its pairings and the exit interview that recruited it
+    // (whose answer carried the new candidate's profile).
+    let mut objects: Vec<String> = exit_interviews::table
+        .filter(exit_interviews::buddy_id.eq(id))
+        .select(exit_interviews::id)
+        .load(conn)?;
+    objects.extend(pairing_ids.iter().cloned());
     objects.push(id.to_string());
     super::idempotency::forget_objects(conn, &objects)?;
     // A retired buddy is never a candidate; the reasons may say something about the buddy.

@@ -327,3 +327,29 @@ async fn erasing_a_client_forgets_the_stored_answers_about_it() {
     assert!(!retry.text.contains("client1@example.org"));
     assert_eq!(app.table_counts(), counts, "nothing is done again");
 }
+
+#[tokio::test]
+async fn erasing_a_buddy_forgets_the_answer_of_the_exit_interview_that_recruited_it() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let recruited = keyed_post(&app, "/v1/exit-interviews", &interview(&org, 1), KEY).await;
+    assert_eq!(recruited.status, 201, "{}", recruited.text);
+    assert!(recruited.text.contains("buddy1@example.org"));
+    let buddy_id = recruited.body["buddy"]["id"].as_str().unwrap().to_owned();
+    let erased = app
+        .post_json(
+            &format!("/v1/buddies/{buddy_id}/erase"),
+            &json!({ "reason": "Asked by the buddy" }),
+        )
+        .await;
+    assert_eq!(erased.status, 200, "{}", erased.text);
+    assert_eq!(
+        stored_keys(&app),
+        vec![(KEY.to_owned(), "forgotten".to_owned())]
+    );
+    let counts = app.table_counts();
+    let retry = keyed_post(&app, "/v1/exit-interviews", &interview(&org, 1), KEY).await;
+    assert_problem(&retry, 409, "idempotency-key-answer-lost");
+    assert!(!retry.text.contains("buddy1@example.org"));
+    assert_eq!(app.table_counts(), counts);
+}
