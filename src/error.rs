@@ -56,6 +56,11 @@ pub struct Problem {
     /// The action that was refused (409 illegal transitions only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub attempted_action: Option<String>,
+    /// The resource that exists already (409 `duplicate-client-ref` only: the organisation's
+    /// request with this `client_ref`, also in `Location`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = Uuid)]
+    pub existing_id: Option<String>,
 }
 
 /// Errors as the HTTP layer sees them.
@@ -94,6 +99,10 @@ pub enum ApiError {
         title: &'static str,
         detail: String,
     },
+    /// 409: the organisation already has a buddy request with this `client_ref`; the answer
+    /// names it (`existing_id`, `Location`).
+    #[error("this organisation already has a buddy request with this client_ref: {existing}")]
+    DuplicateRequest { existing: String },
     /// 422: the request is well formed but cannot be processed as sent (an `Idempotency-Key`
     /// used before for another request).
     #[error("{detail}")]
@@ -217,6 +226,9 @@ impl ApiError {
             ApiError::KeyInFlight { .. } => {
                 ("idempotency-key-in-flight", "Idempotent request under way")
             }
+            ApiError::DuplicateRequest { .. } => {
+                ("duplicate-client-ref", "Duplicate client reference")
+            }
             ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Request body too large"),
             ApiError::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
             ApiError::NotAcceptable { .. } => ("not-acceptable", "Not acceptable"),
@@ -246,6 +258,7 @@ impl ApiError {
             errors: Vec::new(),
             current_state: None,
             attempted_action: None,
+            existing_id: None,
         };
         match self {
             ApiError::Invalid(errors) => {
@@ -281,6 +294,10 @@ impl ApiError {
                         .to_owned(),
                 )
             }
+            ApiError::DuplicateRequest { existing } => {
+                problem.detail = Some(self.to_string());
+                problem.existing_id = Some(existing.clone());
+            }
             ApiError::NoRoute => {
                 problem.detail = Some("there is no operation for this method and path".into())
             }
@@ -299,7 +316,8 @@ impl ResponseError for ApiError {
             ApiError::NotFound { .. } | ApiError::NoRoute => StatusCode::NOT_FOUND,
             ApiError::IllegalTransition { .. }
             | ApiError::Conflict { .. }
-            | ApiError::KeyInFlight { .. } => StatusCode::CONFLICT,
+            | ApiError::KeyInFlight { .. }
+            | ApiError::DuplicateRequest { .. } => StatusCode::CONFLICT,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
@@ -329,6 +347,9 @@ impl ResponseError for ApiError {
         }
         if let Some(seconds) = self.retry_after_secs() {
             response.insert_header((header::RETRY_AFTER, seconds.to_string()));
+        }
+        if let ApiError::DuplicateRequest { existing } = self {
+            response.insert_header((header::LOCATION, format!("/v1/buddy-requests/{existing}")));
         }
         response.body(serde_json::to_string(&self.to_problem()).unwrap_or_default())
     }
@@ -378,6 +399,7 @@ impl From<DomainError> for ApiError {
                 title,
                 detail,
             },
+            DomainError::DuplicateRequest { existing } => ApiError::DuplicateRequest { existing },
             DomainError::Unavailable(cause) => ApiError::Unavailable(cause),
             DomainError::StorageFull(cause) => ApiError::StorageFull(cause),
             DomainError::ReadOnly(cause) => ApiError::ReadOnly(cause),

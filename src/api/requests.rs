@@ -344,8 +344,10 @@ pub struct BuddyRequestQuery {
         (status = 201, description = "Filed; state `open`, or `proposed` when automatic proposal (`matching.auto_propose`) found a buddy at once", body = BuddyRequest,
             headers(("Location" = String, description = "URL of the new request; poll it to follow the request"))),
         (status = 404, description = "No such organisation", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The organisation already has a request with this `client_ref`, or is inactive",
-            body = Problem, content_type = "application/problem+json"),
+        (status = 409, description = "The organisation already has a request with this `client_ref` \
+(`urn:maatje:problem:duplicate-client-ref`: `existing_id` and `Location` name that request), or is inactive",
+            body = Problem, content_type = "application/problem+json",
+            headers(("Location" = String, description = "With `duplicate-client-ref`: URL of the organisation's existing request with this `client_ref`"))),
     )
 )]
 #[post("/buddy-requests")]

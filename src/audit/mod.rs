@@ -169,6 +169,13 @@ impl Pending {
         }
     }
 
+    /// The answer is a stored one, replayed for an `Idempotency-Key` (see
+    /// [`crate::http::idempotency`]): nothing was done, what the answer holds was shown again,
+    /// so the record is a `read`.
+    pub fn replayed(&self) {
+        self.draft().audited.action = AuditAction::Read;
+    }
+
     /// The object of the record: noted, else the path's `{id}`.
     pub fn object_id(&self) -> Option<String> {
         let draft = self.draft();

@@ -48,6 +48,9 @@ pub enum DomainError {
     /// Another change got to the object between our read and our guarded update.
     #[error("the {resource} was changed by another request; read it again and retry")]
     ConcurrentChange { resource: &'static str },
+    /// The organisation already has a buddy request with this `client_ref`: `existing`.
+    #[error("this organisation already has a buddy request with this client_ref: {existing}")]
+    DuplicateRequest { existing: String },
     /// A rule of the programme forbids this (capacity, duplicates, unmet requirements...):
     /// `kind` names it for clients, `title` sums it up.
     #[error("{detail}")]

@@ -96,29 +96,14 @@ fn read_body(
     payload: &mut Payload,
 ) -> LocalBoxFuture<'static, Result<Option<Vec<u8>>, ApiError>> {
     let limit = req.app_data::<BodyLimit>().copied().unwrap_or_default().0;
-    let declared_length = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
+    let declared = declared_length(req.headers());
     let content_type = req
         .headers()
         .get(header::CONTENT_TYPE)
         .map(|v| v.to_str().unwrap_or("").to_owned());
-    let mut payload = payload.take();
+    let payload = payload.take();
     Box::pin(async move {
-        if declared_length.is_some_and(|n| n > limit) {
-            return Err(ApiError::PayloadTooLarge { limit });
-        }
-        let mut body = Vec::new();
-        while let Some(chunk) = payload.next().await {
-            let chunk =
-                chunk.map_err(|e| ApiError::invalid("", format!("unreadable body: {e}")))?;
-            if body.len() + chunk.len() > limit {
-                return Err(ApiError::PayloadTooLarge { limit });
-            }
-            body.extend_from_slice(&chunk);
-        }
+        let body = read_limited(payload, limit, declared).await?;
         if body.iter().all(u8::is_ascii_whitespace) {
             return Ok(None);
         }
@@ -127,6 +112,35 @@ fn read_body(
             _ => Err(ApiError::UnsupportedMediaType),
         }
     })
+}
+
+/// The `Content-Length` a request declares, if any.
+pub fn declared_length(headers: &header::HeaderMap) -> Option<usize> {
+    headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok())
+}
+
+/// Reads `payload` whole, refusing (413) a body that declares or turns out to be longer than
+/// `limit` as soon as that is known.
+pub async fn read_limited(
+    mut payload: Payload,
+    limit: usize,
+    declared: Option<usize>,
+) -> Result<Vec<u8>, ApiError> {
+    if declared.is_some_and(|n| n > limit) {
+        return Err(ApiError::PayloadTooLarge { limit });
+    }
+    let mut body = Vec::new();
+    while let Some(chunk) = payload.next().await {
+        let chunk = chunk.map_err(|e| ApiError::invalid("", format!("unreadable body: {e}")))?;
+        if body.len() + chunk.len() > limit {
+            return Err(ApiError::PayloadTooLarge { limit });
+        }
+        body.extend_from_slice(&chunk);
+    }
+    Ok(body)
 }
 
 fn is_json_media_type(content_type: &str) -> bool {

@@ -9,7 +9,8 @@
 //!   (5xx) after which nothing changed releases the key, so that a retry does the work.
 //! - **The same key and the same request** (method, path, query and body, compared by SHA-256)
 //!   replays the stored answer with `Idempotency-Replayed: true`, without doing anything again
-//!   (a problem document's `request_id` is the retry's own).
+//!   (a problem document's `request_id` is the retry's own). Its audit record is a `read`:
+//!   nothing was done again, but what the answer holds was shown again.
 //! - **The same key with another request** is refused: 422 `idempotency-key-reused`.
 //! - **The same key while the first request is still under way**: the retry waits for its
 //!   answer (at most `api.idempotency_wait_seconds`) and replays it; if it is still under way
@@ -37,10 +38,9 @@ use actix_web::http::{header, Method, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::{web, Error, HttpMessage, HttpResponse};
 use chrono::NaiveDateTime;
-use futures_util::StreamExt;
 use sha2::{Digest, Sha256};
 
-use super::extract::BodyLimit;
+use super::extract::{declared_length, read_limited, BodyLimit};
 use super::route;
 use crate::auth::Identity;
 use crate::db::{write_transaction, DbConnection};
@@ -162,7 +162,12 @@ pub async fn middleware(
     loop {
         match claim(&state, &caller, &key, &hash).await {
             Ok(Claim::Mine) => break,
-            Ok(Claim::Replay(answer)) => return Ok(req.into_response(replay(answer))),
+            Ok(Claim::Replay(answer)) => {
+                if let Some(pending) = crate::audit::Pending::of(req.request()) {
+                    pending.replayed();
+                }
+                return Ok(req.into_response(replay(answer)));
+            }
             Ok(Claim::Reused) => return Ok(req.error_response(reused())),
             Ok(Claim::AnswerLost(object)) => return Ok(req.error_response(answer_lost(object))),
             Ok(Claim::Busy) if Instant::now() < deadline => actix_web::rt::time::sleep(POLL).await,
@@ -244,24 +249,8 @@ fn key_of(req: &ServiceRequest) -> ApiResult<String> {
 /// The body, read within the limit the handler would apply.
 async fn read_body(req: &mut ServiceRequest) -> ApiResult<Vec<u8>> {
     let limit = req.app_data::<BodyLimit>().copied().unwrap_or_default().0;
-    let declared = req
-        .headers()
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse::<usize>().ok());
-    if declared.is_some_and(|n| n > limit) {
-        return Err(ApiError::PayloadTooLarge { limit });
-    }
-    let mut payload = req.take_payload();
-    let mut body = Vec::new();
-    while let Some(chunk) = payload.next().await {
-        let chunk = chunk.map_err(|e| ApiError::invalid("", format!("unreadable body: {e}")))?;
-        if body.len() + chunk.len() > limit {
-            return Err(ApiError::PayloadTooLarge { limit });
-        }
-        body.extend_from_slice(&chunk);
-    }
-    Ok(body)
+    let declared = declared_length(req.headers());
+    read_limited(req.take_payload(), limit, declared).await
 }
 
 /// SHA-256 of what makes two requests the same: method, path with query, and body.

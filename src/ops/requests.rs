@@ -4,7 +4,7 @@
 use chrono::NaiveDateTime;
 
 use super::{Event, Tx};
-use crate::domain::error::DomainResult;
+use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::ids::RequestId;
 use crate::domain::lifecycle::Step;
 use crate::domain::pairing::PairingAction;
@@ -18,6 +18,14 @@ use crate::store::requests::{self as store, NewRequest, RequestRow};
 pub fn create(tx: &mut Tx<'_>, new: NewRequest) -> DomainResult<(RequestRow, Option<PairingRow>)> {
     tx.ctx.concerns(Some(new.client_ref.clone()));
     super::admin::filing_organisation(tx, &new.organisation_id)?;
+    // Named, so that a case system that lost track of its request can read it. (A request filed
+    // at the same moment by another transaction is caught by the unique key below, unnamed.)
+    if let Some(existing) = store::id_by_client_ref(tx.conn, &new.organisation_id, &new.client_ref)?
+    {
+        return Err(DomainError::DuplicateRequest {
+            existing: existing.to_string(),
+        });
+    }
     let row = store::insert(tx.conn, new, &tx.ctx.actor, tx.ctx.now)
         .map_err(|e| e.duplicate_is(duplicate_client_ref))?;
     tx.ctx.object(&row.id);

@@ -109,6 +109,20 @@ pub fn insert(
     Ok(row)
 }
 
+/// The id of organisation `organisation`'s request for `client_ref`, if it has one.
+pub fn id_by_client_ref(
+    conn: &mut DbConnection,
+    organisation: &OrganisationId,
+    client_ref: &str,
+) -> StoreResult<Option<RequestId>> {
+    Ok(buddy_requests::table
+        .filter(buddy_requests::organisation_id.eq(organisation))
+        .filter(buddy_requests::client_ref.eq(client_ref))
+        .select(buddy_requests::id)
+        .first(conn)
+        .optional()?)
+}
+
 pub fn find(conn: &mut DbConnection, id: &RequestId) -> StoreResult<RequestRow> {
     buddy_requests::table
         .find(id)

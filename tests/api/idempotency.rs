@@ -73,6 +73,23 @@ async fn a_retry_with_the_same_key_replays_the_first_answer_without_doing_it_aga
     assert_eq!(again.content_type(), first.content_type());
     assert_eq!(app.table_counts(), counts, "nothing was done again");
     assert_eq!(stored_keys(&app), vec![(KEY.to_owned(), "done".to_owned())]);
+    // The trail: the change, then the replay as a read of what it showed again.
+    let actions: Vec<(String, i64)> = app
+        .audit_records()
+        .await
+        .into_iter()
+        .filter(|r| r["route"] == "POST /v1/exit-interviews")
+        .map(|r| {
+            (
+                r["action"].as_str().unwrap().to_owned(),
+                r["status"].as_i64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        actions,
+        vec![("create".to_owned(), 201), ("read".to_owned(), 201)]
+    );
 
     // Without a key the same body is a new request: a second interview and candidate.
     let unkeyed = app

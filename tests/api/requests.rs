@@ -178,12 +178,18 @@ async fn client_ref_is_unique_per_organisation() {
     let app = spawn_app().await;
     let org = organisation(&app).await;
     let other = id_of(&create_organisation(&app, "Andere GI").await);
-    open_request(&app, &org, "CASE-7").await;
+    let existing = open_request(&app, &org, "CASE-7").await;
     let before = app.table_counts();
     let response = app
         .post_json("/v1/buddy-requests", &request_body(&org, "CASE-7"))
         .await;
     assert_problem(&response, 409, "duplicate-client-ref");
+    // The answer names the existing request, so that a case system that lost track of it can
+    // read it.
+    assert_eq!(response.body["existing_id"], existing.as_str());
+    let location = format!("/v1/buddy-requests/{existing}");
+    assert_eq!(response.header("location"), Some(location.as_str()));
+    assert_eq!(app.get(&location).await.status, 200);
     assert_eq!(app.table_counts(), before);
     // Another organisation may use the same reference for its own client.
     open_request(&app, &other, "CASE-7").await;
