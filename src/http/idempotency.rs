@@ -170,7 +170,14 @@ pub async fn middleware(
             }
             Ok(Claim::Reused) => return Ok(req.error_response(reused())),
             Ok(Claim::AnswerLost(object)) => return Ok(req.error_response(answer_lost(object))),
-            Ok(Claim::Busy) if Instant::now() < deadline => actix_web::rt::time::sleep(POLL).await,
+            Ok(Claim::Busy) if Instant::now() < deadline => {
+                // Watch through a reader, and claim again (through the writer) only once the
+                // first request has answered or its lease has run out.
+                actix_web::rt::time::sleep(POLL).await;
+                while Instant::now() < deadline && still_busy(&state, &caller, &key).await {
+                    actix_web::rt::time::sleep(POLL).await;
+                }
+            }
             Ok(Claim::Busy) => return Ok(req.error_response(in_flight(settings))),
             Err(error) => return Ok(req.error_response(error)),
         }
@@ -337,6 +344,23 @@ fn claim_on(
             false => Claim::Busy,
         },
     )
+}
+
+/// Whether the first request with `caller`'s `key` is still under way, as a reader sees it (an
+/// error says no: the claim that follows finds out).
+async fn still_busy(state: &AppState, caller: &str, key: &str) -> bool {
+    let (caller, key) = (caller.to_owned(), key.to_owned());
+    let lease_from = state.clock.now_naive() - state.idempotency.lease;
+    state
+        .db
+        .run(move |conn| store::find(conn, &caller, &key).map_err(ApiError::from))
+        .await
+        .ok()
+        .flatten()
+        .is_some_and(|row| {
+            (row.state == store::IN_FLIGHT || row.state == store::APPLIED)
+                && row.started_at >= lease_from
+        })
 }
 
 /// Stores the answer of the key's request, or (`None`: a failure of the service's own) releases
