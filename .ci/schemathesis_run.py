@@ -234,6 +234,8 @@ RULE_REFUSALS = [
      "cross-field: a PATCH names at least one field with a value (a null leaves a field as it is)"),
     (r"^POST .*/pairings/\{id\}/end$", 400, r"^validation: evaluation: needs a score or a comment",
      "cross-field: an evaluation needs a score or a comment that is not null (Evaluation)"),
+    (r"^GET .*/events$", 400, r"^validation: after: not a cursor of this feed$",
+     "a cursor is opaque: only one the service issued for the event feed is valid"),
     (r"^POST ", 422, r"^idempotency-key-reused: ",
      "state: the generator sent an Idempotency-Key again with another body; a key is for one request"),
 ]

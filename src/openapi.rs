@@ -63,6 +63,7 @@ browser calls (CORS) are allowed only for origins the operator configures.",
         (name = "audit", description = "The NEN 7513 audit trail of access to personal data (administrators)"),
         (name = "privacy", description = "Retention, legal holds, erasure and export of a client's or a buddy's data (administrators)"),
         (name = "reports", description = "How the programme is doing: counts and durations, no personal data"),
+        (name = "events", description = "The event feed: what happened to buddy requests and exit interviews, in commit order"),
         (name = "outbox", description = "The e-mail outbox: delivery state, dead letters and their retry (administrators)"),
         (name = "health", description = "Liveness and readiness probes"),
     )

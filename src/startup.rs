@@ -104,6 +104,7 @@ impl Application {
                 &settings.workflow,
             );
             scheduler.idempotency_keep = settings.api.idempotency().keep;
+            scheduler.event_keep = chrono::Duration::days(i64::from(settings.api.event_keep_days));
             scheduler
         });
         let credentials = std::sync::Arc::new(auth::cache::CredentialCache::default());

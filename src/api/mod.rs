@@ -43,6 +43,7 @@ pub mod audit;
 pub mod auth;
 pub mod buddies;
 pub mod candidates;
+pub mod events;
 pub mod exclusions;
 pub mod exit_interviews;
 pub mod health;
@@ -159,6 +160,7 @@ pub fn configure(routes: &mut Routes<'_, '_>) {
     privacy::configure(routes);
     outbox::configure(routes);
     reports::configure(routes);
+    events::configure(routes);
 }
 
 /// A stored id as an API id.

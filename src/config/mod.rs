@@ -111,6 +111,9 @@ pub struct ApiSettings {
     /// instance stopped), so that a retry may take its key over.
     #[validate(range(min = 10, max = 3600))]
     pub idempotency_lease_seconds: u64,
+    /// How long the event feed (`GET /v1/events`) keeps an event, in days.
+    #[validate(range(min = 1, max = 3650))]
+    pub event_keep_days: u32,
 }
 
 impl ApiSettings {

@@ -165,6 +165,18 @@ diesel::table! {
 }
 
 diesel::table! {
+    events (seq) {
+        seq -> BigInt,
+        id -> Text,
+        txid -> BigInt,
+        organisation_id -> Text,
+        event_type -> Text,
+        occurred_at -> Timestamp,
+        payload -> Text,
+    }
+}
+
+diesel::table! {
     idempotency_keys (caller, idem_key) {
         caller -> Text,
         idem_key -> Text,
@@ -314,6 +326,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     staff_sessions,
     login_throttle,
     idempotency_keys,
+    events,
     api_clients,
     api_keys,
     audit_log,

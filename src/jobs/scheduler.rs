@@ -54,6 +54,9 @@ pub struct Scheduler {
     /// How long `Idempotency-Key`s are kept (`api.idempotency_keep_hours`): each run deletes
     /// the older ones with their stored answers.
     pub idempotency_keep: chrono::Duration,
+    /// How long the event feed keeps an event (`api.event_keep_days`): each run deletes older
+    /// ones.
+    pub event_keep: chrono::Duration,
 }
 
 impl Scheduler {
@@ -73,6 +76,7 @@ impl Scheduler {
             },
             interval: Duration::from_secs(w.scheduler_interval_seconds),
             idempotency_keep: chrono::Duration::hours(24),
+            event_keep: chrono::Duration::days(30),
         }
     }
 
@@ -134,16 +138,21 @@ impl Scheduler {
             );
         }
         let keys_before = now - self.idempotency_keep;
-        let purged = self
+        let events_before = now - self.event_keep;
+        let (purged, events) = self
             .db
             .writing(move |conn| -> DomainResult<_> {
-                Ok(crate::store::idempotency::purge(conn, keys_before)?)
+                Ok((
+                    crate::store::idempotency::purge(conn, keys_before)?,
+                    crate::store::events::purge(conn, events_before)?,
+                ))
             })
             .await?;
-        if purged > 0 {
+        if purged > 0 || events > 0 {
             tracing::info!(
                 purged,
-                "scheduler: deleted idempotency keys past their keep period"
+                events,
+                "scheduler: deleted idempotency keys and feed events past their keep period"
             );
         }
         let cutoff = self.service_level.cutoff(now);

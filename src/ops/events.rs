@@ -5,6 +5,7 @@ use crate::domain::buddy::PendingProposals;
 use crate::domain::ids::RequestId;
 use crate::domain::pairing::PairingAction;
 use crate::store::buddies::BuddyRow;
+use crate::store::exit_interviews::ExitInterviewRow;
 use crate::store::pairings::PairingRow;
 use crate::store::requests::RequestRow;
 
@@ -34,4 +35,8 @@ pub enum Event {
     ReminderDue(PairingRow),
     /// A request has been open too long.
     RequestOverdue(RequestRow),
+    /// A request was withdrawn (the request as it is now).
+    RequestWithdrawn(RequestRow),
+    /// An exit interview's outcome was recorded.
+    ExitInterviewRecorded(ExitInterviewRow),
 }

@@ -2,6 +2,8 @@
 //! reactions to every [`Event`]. They run in the change's own transaction ([`super::change`]),
 //! so a mail is in the outbox exactly when its change is committed.
 //!
+//! - **The event feed** ([`feed`]): an event for each change to a buddy request and each exit
+//!   interview recorded, for the case systems.
 //! - **Mails** ([`Notices`]): the proposal with its response links, the confirmations and
 //!   thanks to the buddy, and the bureau's notes (new request, decline, expiry, cancellation,
 //!   nobody to propose, overdue).
@@ -25,6 +27,7 @@ use crate::mail::notices::Notices;
 use crate::matching::Weights;
 use crate::store::candidates::{best_candidate, FactsCache, InTransaction};
 
+use super::feed::{self, EventData, EventType};
 use super::{pairings, Event, Tx};
 
 /// The automatic proposal's settings.
@@ -63,18 +66,35 @@ impl Reactions {
         let notices = &self.notices;
         match event {
             Event::RequestCreated(request) => {
+                feed::publish_request(tx, EventType::RequestCreated, &request.id, None)?;
                 let organisation = tx.organisation(&request.organisation_id)?.name;
                 notices.request_created(tx.conn, &request, &organisation, now)?;
                 self.request_open(tx, &request.id)?;
             }
-            Event::RequestReopened { request_id } => self.request_open(tx, &request_id)?,
+            Event::RequestReopened { request_id } => {
+                feed::publish_request(tx, EventType::RequestReopened, &request_id, None)?;
+                self.request_open(tx, &request_id)?
+            }
             Event::ProposalWithdrawn(pairing) => {
                 notices.withdrawn(tx.conn, &pairing, now)?;
             }
             Event::Proposed(pairing) => {
+                let request = pairing.request_id.clone();
+                feed::publish_request(tx, EventType::RequestProposed, &request, Some(&pairing))?;
                 notices.proposed(tx.conn, &pairing, now)?;
             }
             Event::PairingMoved { pairing, action } => {
+                let moved = match action {
+                    PairingAction::Accept => Some(EventType::RequestMatched),
+                    PairingAction::End => Some(EventType::RequestClosed),
+                    // A decline, expiry or cancellation reopens the request (its own event), or
+                    // comes with its withdrawal.
+                    _ => None,
+                };
+                if let Some(event_type) = moved {
+                    let request = pairing.request_id.clone();
+                    feed::publish_request(tx, event_type, &request, Some(&pairing))?;
+                }
                 match action {
                     PairingAction::Accept => notices.accepted(tx.conn, &pairing, now)?,
                     PairingAction::Decline => notices.declined(tx.conn, &pairing, now)?,
@@ -92,7 +112,26 @@ impl Reactions {
             Event::ReminderDue(pairing) => {
                 notices.reminder(tx.conn, &pairing, now)?;
             }
+            Event::RequestWithdrawn(request) => {
+                feed::publish_request(tx, EventType::RequestWithdrawn, &request.id, None)?;
+            }
+            Event::ExitInterviewRecorded(interview) => {
+                let data = EventData {
+                    exit_interview_id: Some(interview.id.as_str().parse().map_err(|_| {
+                        crate::domain::error::DomainError::internal("a stored id is no UUID")
+                    })?),
+                    answer: Some(interview.answer),
+                    ..EventData::default()
+                };
+                feed::publish(
+                    tx,
+                    EventType::ExitInterviewRecorded,
+                    &interview.organisation_id,
+                    data,
+                )?;
+            }
             Event::RequestOverdue(request) => {
+                feed::publish_request(tx, EventType::RequestOverdue, &request.id, None)?;
                 let organisation = tx.organisation(&request.organisation_id)?.name;
                 notices.overdue(tx.conn, &request, &organisation, now)?;
             }

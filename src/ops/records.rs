@@ -39,6 +39,7 @@ pub fn record_exit_interview(
         tx.ctx.now,
     )?;
     tx.ctx.object(&row.id);
+    tx.emit(super::Event::ExitInterviewRecorded(row.clone()));
     Ok((row, buddy))
 }
 

@@ -60,6 +60,7 @@ pub fn withdraw(tx: &mut Tx<'_>, id: &RequestId, reason: Option<&str>) -> Domain
         )?;
         tx.emit(Event::ProposalWithdrawn(cancelled));
     }
+    tx.emit(Event::RequestWithdrawn(row.clone()));
     Ok(row)
 }
 

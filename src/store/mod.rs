@@ -9,6 +9,7 @@ pub mod buddies;
 pub mod candidates;
 pub mod credential_version;
 pub mod error;
+pub mod events;
 pub mod exclusions;
 pub mod exit_interviews;
 pub mod history;

@@ -73,6 +73,7 @@ fn rows() -> impl Iterator<Item = &'static Row> {
         crate::matching::ACCESS,
         crate::pairings::ACCESS,
         crate::reports::ACCESS,
+        crate::events::ACCESS,
     ]
     .into_iter()
     .flatten()

@@ -12,6 +12,7 @@ mod common_errors;
 mod contract;
 mod crash;
 mod credential_cache;
+mod events;
 mod exit_interviews;
 mod fixtures;
 mod health;

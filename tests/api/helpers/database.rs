@@ -34,6 +34,7 @@ pub const TABLES: &[&str] = &[
     "staff_sessions",
     "login_throttle",
     "idempotency_keys",
+    "events",
     "api_clients",
     "api_keys",
     "outbox",
