@@ -14,6 +14,7 @@ use crate::auth::policy::ANY_CALLER;
 use crate::domain::values::Check;
 use crate::error::{ApiError, ApiResult};
 use crate::http::extract::Query;
+use crate::http::pagination::{DEFAULT_LIMIT, MAX_LIMIT};
 use crate::ops::feed::FeedEvent;
 use crate::store::events::{self as store, Position};
 
@@ -97,11 +98,11 @@ async fn list_events(
     let query = query.0;
     let mut check = Check::new();
     let limit = match query.limit {
-        None => 50,
-        Some(n) if (1..=200).contains(&n) => n,
+        None => DEFAULT_LIMIT,
+        Some(n) if (1..=MAX_LIMIT).contains(&n) => n,
         Some(_) => {
-            check.fail("limit", "must be between 1 and 200");
-            50
+            check.fail("limit", format!("must be between 1 and {MAX_LIMIT}"));
+            DEFAULT_LIMIT
         }
     };
     let after = match query.after.as_deref().map(decode) {

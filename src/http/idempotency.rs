@@ -385,10 +385,9 @@ async fn finish(
                         )?;
                     }
                     None => {
-                        if store::release(conn, &slot.caller, &slot.key)? == 0 {
-                            // It was applied: the failure came after the change committed.
-                            // The key stays, and a retry is told the answer was lost.
-                        }
+                        // An applied key is not released (the failure came after the change
+                        // committed): it stays, and a retry is told the answer was lost.
+                        store::release(conn, &slot.caller, &slot.key)?;
                     }
                 }
                 Ok::<_, diesel::result::Error>(())

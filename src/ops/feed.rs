@@ -116,6 +116,16 @@ pub fn publish_request(
     pairing: Option<&crate::store::pairings::PairingRow>,
 ) -> DomainResult<()> {
     let request = crate::store::requests::find(tx.conn, id)?;
+    publish_request_row(tx, event_type, &request, pairing)
+}
+
+/// As [`publish_request`], for a request row the caller holds as it is now.
+pub fn publish_request_row(
+    tx: &mut Tx<'_>,
+    event_type: EventType,
+    request: &crate::store::requests::RequestRow,
+    pairing: Option<&crate::store::pairings::PairingRow>,
+) -> DomainResult<()> {
     let data = EventData {
         buddy_request_id: Some(uuid_of(request.id.as_str())?),
         state: Some(request.state),

@@ -66,7 +66,7 @@ impl Reactions {
         let notices = &self.notices;
         match event {
             Event::RequestCreated(request) => {
-                feed::publish_request(tx, EventType::RequestCreated, &request.id, None)?;
+                feed::publish_request_row(tx, EventType::RequestCreated, &request, None)?;
                 let organisation = tx.organisation(&request.organisation_id)?.name;
                 notices.request_created(tx.conn, &request, &organisation, now)?;
                 self.request_open(tx, &request.id)?;
@@ -113,7 +113,7 @@ impl Reactions {
                 notices.reminder(tx.conn, &pairing, now)?;
             }
             Event::RequestWithdrawn(request) => {
-                feed::publish_request(tx, EventType::RequestWithdrawn, &request.id, None)?;
+                feed::publish_request_row(tx, EventType::RequestWithdrawn, &request, None)?;
             }
             Event::ExitInterviewRecorded(interview) => {
                 let data = EventData {
@@ -131,7 +131,7 @@ impl Reactions {
                 )?;
             }
             Event::RequestOverdue(request) => {
-                feed::publish_request(tx, EventType::RequestOverdue, &request.id, None)?;
+                feed::publish_request_row(tx, EventType::RequestOverdue, &request, None)?;
                 let organisation = tx.organisation(&request.organisation_id)?.name;
                 notices.overdue(tx.conn, &request, &organisation, now)?;
             }
