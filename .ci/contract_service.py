@@ -57,6 +57,9 @@ class Service:
                 "MAATJE__SERVER__PORT": str(self.port),
                 "MAATJE__MAIL__PUBLIC_BASE_URL": self.origin,
                 "MAATJE__LOG__FORMAT": "json",
+                # Fuzzed webhook endpoints may name public hosts: this run sends nothing anywhere
+                # but loopback, so their deliveries stay queued.
+                "MAATJE__WEBHOOKS__WORKER_ENABLED": "false",
             }
         )
         env.update(self.env)

@@ -141,6 +141,14 @@ def seed(service: Service, base: str, made: dict) -> dict:
     interview = api.call("POST", "/exit-interviews", {"held_on": today, "answer": "no"},
                          token=made["case_key"])["exit_interview"]["id"]
     tokens = [login(base) for _ in range(5)]
+    # A webhook endpoint of the case system, with one delivery (queued only: the worker is off
+    # in these runs, so the address is never contacted).
+    hook = api.call("POST", "/webhook-endpoints", {"url": "https://hooks.example.org/maatje",
+                                                   "event_types": ["buddy_request.created"]},
+                    token=made["case_key"])["endpoint"]["id"]
+    request()
+    delivery = api.call("GET", f"/webhook-endpoints/{hook}/deliveries",
+                        token=made["case_key"])["items"][0]["id"]
 
     # A dead letter: the service sends to a closed port with one attempt, so every mail dies.
     deadline = datetime.datetime.now() + datetime.timedelta(seconds=60)
@@ -186,6 +194,10 @@ def seed(service: Service, base: str, made: dict) -> dict:
             "activate_pairing": {"id": pairing("accepted")},
             "end_pairing": {"id": pairing("active")},
             "get_staff": {"id": coordinator}, "update_staff": {"id": coordinator},
+            "get_webhook_endpoint": {"id": hook}, "update_webhook_endpoint": {"id": hook},
+            "rotate_webhook_secret": {"id": hook}, "list_webhook_deliveries": {"id": hook},
+            "list_webhook_attempts": {"id": hook},
+            "replay_webhook_delivery": {"id": hook, "delivery_id": delivery},
         },
         "query": {
             "export_client": {"organisation_id": org, "client_ref": main_request["client_ref"]},
@@ -236,6 +248,14 @@ RULE_REFUSALS = [
      "cross-field: an evaluation needs a score or a comment that is not null (Evaluation)"),
     (r"^GET .*/events$", 400, r"^validation: after: not a cursor of this feed$",
      "a cursor is opaque: only one the service issued for the event feed is valid"),
+    (r"^(POST|PATCH) .*/webhook-endpoints(/\{id\})?$", 400, r"^validation: (url: (the endpoint URL )?must|description: )",
+     "an endpoint URL is https on a public address, without credentials or fragment (NewWebhookEndpoint.url)"),
+    (r"^PATCH .*/webhook-endpoints/\{id\}$", 400, r"^validation: ([a-z_]+: only the endpoint's case system may change this.*(; |$))+$",
+     "role: administrators may only enable or disable an endpoint"),
+    (r"^POST .*/webhook-endpoints(/\{id\}/rotate-secret)?$", 403, r"^forbidden: ",
+     "role: only a case system subscribes endpoints and rotates their secrets"),
+    (r"^POST .*/webhook-endpoints/\{id\}/deliveries/\{delivery_id\}/replay$", 409, r"^illegal-transition: ",
+     "state: only a delivered or dead delivery is replayed; the seeded one is still pending"),
     (r"^POST ", 422, r"^idempotency-key-reused: ",
      "state: the generator sent an Idempotency-Key again with another body; a key is for one request"),
 ]

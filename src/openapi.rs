@@ -64,6 +64,7 @@ browser calls (CORS) are allowed only for origins the operator configures.",
         (name = "privacy", description = "Retention, legal holds, erasure and export of a client's or a buddy's data (administrators)"),
         (name = "reports", description = "How the programme is doing: counts and durations, no personal data"),
         (name = "events", description = "The event feed: what happened to buddy requests and exit interviews, in commit order"),
+        (name = "webhooks", description = "Webhook endpoints of a case system: signed deliveries of its events (Standard Webhooks), their attempts and replays"),
         (name = "outbox", description = "The e-mail outbox: delivery state, dead letters and their retry (administrators)"),
         (name = "health", description = "Liveness and readiness probes"),
     )
@@ -520,4 +521,95 @@ fn rate_limited_response() -> RefOr<utoipa::openapi::Response> {
         .header("Retry-After", retry_after)
         .build(),
     )
+}
+
+/// The webhook messages (OpenAPI 3.1 `webhooks`): one entry per event type, each a POST of the
+/// event (the same document as in `GET /v1/events`) with the Standard Webhooks headers, to which
+/// the receiver answers 2xx.
+pub fn add_webhooks(api: &mut OpenApi) {
+    use crate::ops::feed::EventType;
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+    use utoipa::openapi::request_body::RequestBodyBuilder;
+    use utoipa::openapi::schema::ObjectBuilder;
+    use utoipa::openapi::{
+        ContentBuilder, PathItem, PathsBuilder, Ref, Required, ResponseBuilder, ResponsesBuilder,
+    };
+    let header = |name: &str, description: &str, pattern: &str| {
+        ParameterBuilder::new()
+            .name(name)
+            .parameter_in(ParameterIn::Header)
+            .required(Required::True)
+            .description(Some(description))
+            .schema(Some(
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(pattern)),
+            ))
+            .build()
+    };
+    let mut paths = PathsBuilder::new();
+    for event_type in EventType::ALL {
+        let operation = OperationBuilder::new()
+            .operation_id(Some(format!(
+                "webhook_{}",
+                event_type.as_str().replace('.', "_")
+            )))
+            .tag("webhooks")
+            .summary(Some(format!(
+                "`{}`, sent to a subscribed endpoint",
+                event_type.as_str()
+            )))
+            .description(Some(
+                "POSTed to each enabled endpoint of the event's organisation that subscribed to \
+                 this type (`POST /v1/webhook-endpoints`). Verify `webhook-signature` before \
+                 trusting the body: `v1,` and the base64 HMAC-SHA256 of \
+                 `{webhook-id}.{webhook-timestamp}.{body}` under the bytes of the endpoint's \
+                 secret (the base64 after `whsec_`); during a secret rotation two signatures \
+                 come, space-separated, and one matching is enough. Refuse a timestamp more than \
+                 5 minutes from now. Deduplicate on `webhook-id` (the event id): a message may \
+                 come more than once. Answer 2xx within 10 seconds; anything else is retried \
+                 with exponential backoff for about a day.",
+            ))
+            .parameter(header(
+                "webhook-id",
+                "The event id: the same on every retry and replay.",
+                "^[0-9a-f-]{36}$",
+            ))
+            .parameter(header(
+                "webhook-timestamp",
+                "When this attempt was signed, in Unix seconds.",
+                "^[0-9]+$",
+            ))
+            .parameter(header(
+                "webhook-signature",
+                "`v1,<base64>` per secret that signs, space-separated.",
+                "^v1,[A-Za-z0-9+/=]+( v1,[A-Za-z0-9+/=]+)*$",
+            ))
+            .request_body(Some(
+                RequestBodyBuilder::new()
+                    .required(Some(Required::True))
+                    .content(
+                        "application/json",
+                        ContentBuilder::new()
+                            .schema(Some(Ref::from_schema_name("FeedEvent")))
+                            .build(),
+                    )
+                    .build(),
+            ))
+            .responses(
+                ResponsesBuilder::new()
+                    .response(
+                        "2XX",
+                        ResponseBuilder::new()
+                            .description("Received; any 2xx answer ends the delivery"),
+                    )
+                    .build(),
+            )
+            .build();
+        paths = paths.path(
+            event_type.as_str(),
+            PathItem::new(HttpMethod::Post, operation),
+        );
+    }
+    api.webhooks = Some(paths.build());
 }

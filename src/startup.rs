@@ -38,6 +38,7 @@ use crate::openapi::{
 };
 use crate::ops::{AppState, Reactions};
 use crate::respond::links::Links;
+use crate::webhooks::worker::WebhookWorker;
 use crate::{audit, auth};
 
 pub struct Application {
@@ -49,6 +50,8 @@ pub struct Application {
     retention: Option<RetentionJob>,
     mail: Option<MailWorker>,
     scheduler: Option<Scheduler>,
+    /// Delivers webhook messages (when `webhooks.worker_enabled`).
+    webhooks: Option<WebhookWorker>,
     /// Reads the credential counter for the cache of verified credentials.
     credentials: auth::cache::Poller,
 }
@@ -105,8 +108,19 @@ impl Application {
             );
             scheduler.idempotency_keep = settings.api.idempotency().keep;
             scheduler.event_keep = chrono::Duration::days(i64::from(settings.api.event_keep_days));
+            scheduler.webhook_keep = chrono::Duration::days(i64::from(settings.webhooks.keep_days));
             scheduler
         });
+        let webhooks = if settings.webhooks.worker_enabled {
+            Some(WebhookWorker::new(
+                db.clone(),
+                clock.clone(),
+                reactions.clone(),
+                &settings.webhooks,
+            )?)
+        } else {
+            None
+        };
         let credentials = std::sync::Arc::new(auth::cache::CredentialCache::default());
         {
             // Trusted from the start, so that the first poll does not empty it for nothing.
@@ -164,6 +178,7 @@ impl Application {
             retention,
             mail,
             scheduler,
+            webhooks,
             credentials: poller,
         })
     }
@@ -198,6 +213,12 @@ impl Application {
                 None => std::future::pending().await,
             }
         };
+        let webhooks = async {
+            match self.webhooks {
+                Some(worker) => worker.run().await,
+                None => std::future::pending().await,
+            }
+        };
         let credentials = self.credentials.run();
         tokio::select! {
             stopped = self.server => stopped,
@@ -205,6 +226,7 @@ impl Application {
             () = scheduler => unreachable!("the scheduler runs until dropped"),
             () = retention => unreachable!("the retention job runs until dropped"),
             () = mail => unreachable!("the mail worker runs until dropped"),
+            () = webhooks => unreachable!("the webhook worker runs until dropped"),
         }
     }
 }
@@ -229,6 +251,7 @@ fn routes_spec() -> OpenApi {
     add_common_responses(&mut spec);
     apply_access_policy(&mut spec, &policy);
     crate::openapi::add_idempotency_keys(&mut spec);
+    crate::openapi::add_webhooks(&mut spec);
     apply_design_rules(&mut spec);
     spec
 }

@@ -8,11 +8,13 @@ use crate::auth::policy::{
 use actix_web::web::{Data, Path};
 use actix_web::{get, patch, post, HttpResponse};
 use chrono::{DateTime, NaiveDate, Utc};
-use serde::{Deserialize, Deserializer, Serialize};
+use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
-use super::{created, history_page, uuid, AppState, Caller, HistoryPage, HistoryQuery};
+use super::{
+    created, history_page, non_null, present, uuid, AppState, Caller, HistoryPage, HistoryQuery,
+};
 use crate::domain::buddy::{BuddyAction, BuddyState, MailLanguage, MeasureKind, Screening};
 use crate::domain::clock::utc;
 use crate::domain::ids::{BuddyId, OrganisationId};
@@ -140,18 +142,6 @@ impl BuddyInput {
             },
         }
     }
-}
-
-/// A field that may be left out but not sent as `null` (it cannot be cleared).
-fn non_null<'de, T: Deserialize<'de>, D: Deserializer<'de>>(d: D) -> Result<Option<T>, D::Error> {
-    T::deserialize(d).map(Some)
-}
-
-/// Treats an explicit `null` as "clear this field", distinct from leaving the field out.
-fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
-    d: D,
-) -> Result<Option<Option<T>>, D::Error> {
-    Option::<T>::deserialize(d).map(Some)
 }
 
 /// A partial update of the profile and screening facts (JSON merge-patch style: fields left

@@ -55,13 +55,14 @@ pub mod reports;
 pub mod requests;
 pub mod routes;
 pub mod staff;
+pub mod webhooks;
 
 use actix_web::dev::Payload;
 use actix_web::http::header;
 use actix_web::{FromRequest, HttpMessage, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use futures_util::future::{ready, Ready};
-use serde::{Deserialize, Serialize};
+use serde::{Deserialize, Deserializer, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
 
@@ -161,6 +162,7 @@ pub fn configure(routes: &mut Routes<'_, '_>) {
     outbox::configure(routes);
     reports::configure(routes);
     events::configure(routes);
+    webhooks::configure(routes);
 }
 
 /// A stored id as an API id.
@@ -172,6 +174,20 @@ pub(crate) fn created<T: Serialize>(location: String, body: &T) -> HttpResponse 
     HttpResponse::Created()
         .insert_header((header::LOCATION, location))
         .json(body)
+}
+
+/// A field that may be left out but not sent as `null` (it cannot be cleared).
+pub(crate) fn non_null<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<T>, D::Error> {
+    T::deserialize(d).map(Some)
+}
+
+/// Treats an explicit `null` as "clear this field", distinct from leaving the field out.
+pub(crate) fn present<'de, T: Deserialize<'de>, D: Deserializer<'de>>(
+    d: D,
+) -> Result<Option<Option<T>>, D::Error> {
+    Option::<T>::deserialize(d).map(Some)
 }
 
 /// The optional body of an action endpoint.

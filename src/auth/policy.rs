@@ -90,6 +90,8 @@ pub const fn roles(roles: &'static [Role]) -> Guard {
 pub const ADMIN: &[Role] = &[Role::Admin];
 pub const STAFF: &[Role] = &[Role::Admin, Role::Coordinator];
 pub const ANY_ROLE: &[Role] = &[Role::Admin, Role::Coordinator, Role::CaseSystem];
+pub const CASE_SYSTEM: &[Role] = &[Role::CaseSystem];
+pub const CASE_SYSTEM_OR_ADMIN: &[Role] = &[Role::Admin, Role::CaseSystem];
 
 /// Administrators only.
 pub const ADMINS: Guard = roles(ADMIN);
@@ -97,6 +99,10 @@ pub const ADMINS: Guard = roles(ADMIN);
 pub const STAFF_ONLY: Guard = roles(STAFF);
 /// Case systems, coordinators and administrators.
 pub const ANY_CALLER: Guard = roles(ANY_ROLE);
+/// Case systems only (what belongs to a case system itself, e.g. its webhook endpoints).
+pub const CASE_SYSTEMS: Guard = roles(CASE_SYSTEM);
+/// Case systems (their own) and administrators (everyone's).
+pub const CASE_SYSTEMS_AND_ADMINS: Guard = roles(CASE_SYSTEM_OR_ADMIN);
 
 /// The rule of one route: its method and pattern, its guard, and the status of a successful
 /// answer (the operation's one 2xx in the contract; 200 for routes outside it).

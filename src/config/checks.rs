@@ -23,7 +23,26 @@ impl Settings {
         self.validate_mail()?;
         self.validate_matching()?;
         self.validate_workflow()?;
+        self.validate_webhooks()?;
         self.validate_api()
+    }
+
+    fn validate_webhooks(&self) -> Result<(), ConfigError> {
+        let w = &self.webhooks;
+        if w.lease_seconds <= w.timeout_seconds {
+            return Err(ConfigError(format!(
+                "webhooks.lease_seconds: must exceed webhooks.timeout_seconds ({}), or a \
+                 delivery still under way could be taken over and sent twice at once",
+                w.timeout_seconds
+            )));
+        }
+        if w.backoff_max_seconds < w.backoff_base_seconds {
+            return Err(ConfigError(format!(
+                "webhooks.backoff_max_seconds: must be at least webhooks.backoff_base_seconds ({})",
+                w.backoff_base_seconds
+            )));
+        }
+        Ok(())
     }
 
     fn validate_api(&self) -> Result<(), ConfigError> {

@@ -80,6 +80,54 @@ pub struct Settings {
     pub workflow: WorkflowSettings,
     #[validate(nested)]
     pub api: ApiSettings,
+    #[validate(nested)]
+    pub webhooks: WebhookSettings,
+}
+
+/// Webhooks to case systems (see `crate::webhooks`): where they may point, how long an attempt
+/// may take, and how failed deliveries are retried.
+#[derive(Debug, Clone, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookSettings {
+    /// Run the delivery worker in this process. Several instances may share one PostgreSQL
+    /// database: no delivery is attempted by two of them at once.
+    pub worker_enabled: bool,
+    /// Allow endpoint URLs on loopback, private and link-local addresses, and plain `http`.
+    /// Off in production (a case system could otherwise make the service call into the
+    /// bureau's own network); on for tests and local trials.
+    pub allow_local_targets: bool,
+    /// How long one attempt may take in all (connect, send, answer), in seconds.
+    #[validate(range(min = 1, max = 60))]
+    pub timeout_seconds: u64,
+    /// How often an idle worker looks for due deliveries, in milliseconds.
+    #[validate(range(min = 10, max = 600000))]
+    pub poll_interval_ms: u64,
+    /// How long a claimed delivery is reserved for its worker; a worker killed mid-delivery
+    /// leaves its claim, which is taken over after this many seconds. Must exceed
+    /// `timeout_seconds`.
+    #[validate(range(min = 2, max = 3600))]
+    pub lease_seconds: u64,
+    /// Deliveries claimed at once.
+    #[validate(range(min = 1, max = 1000))]
+    pub batch_size: u32,
+    /// The wait after the first failed attempt, in seconds; it doubles with every further one
+    /// (with 25 % jitter either way) ...
+    #[validate(range(min = 1, max = 86400))]
+    pub backoff_base_seconds: u64,
+    /// ... up to this many seconds.
+    #[validate(range(min = 1, max = 86400))]
+    pub backoff_max_seconds: u64,
+    /// A delivery still failing this many hours after its event is marked dead, and the client
+    /// bureau is told.
+    #[validate(range(min = 1, max = 168))]
+    pub give_up_after_hours: u32,
+    /// After a secret rotation the previous secret also signs for this many hours, so the
+    /// receiver can switch without missing a message.
+    #[validate(range(min = 0, max = 720))]
+    pub rotation_overlap_hours: u32,
+    /// Delivered and dead deliveries, with their attempts, are deleted after this many days.
+    #[validate(range(min = 1, max = 3650))]
+    pub keep_days: u32,
 }
 
 /// The published contract's contact, and which browser origins may call the API (CORS; see

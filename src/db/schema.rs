@@ -299,6 +299,56 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    webhook_endpoints (id) {
+        id -> Text,
+        organisation_id -> Text,
+        url -> Text,
+        event_types -> Text,
+        description -> Nullable<Text>,
+        enabled -> Bool,
+        secret_version -> Integer,
+        previous_secret_until -> Nullable<Timestamp>,
+        created_by -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    webhook_deliveries (id) {
+        id -> Text,
+        endpoint_id -> Text,
+        event_id -> Text,
+        event_type -> Text,
+        payload -> Text,
+        state -> Text,
+        attempts -> Integer,
+        next_attempt_at -> Timestamp,
+        give_up_at -> Timestamp,
+        lease_owner -> Nullable<Text>,
+        lease_until -> Nullable<Timestamp>,
+        last_status -> Nullable<Integer>,
+        last_error -> Nullable<Text>,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        delivered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    webhook_attempts (id) {
+        id -> Text,
+        delivery_id -> Text,
+        endpoint_id -> Text,
+        attempted_at -> Timestamp,
+        status_code -> Nullable<Integer>,
+        duration_ms -> Integer,
+        error -> Nullable<Text>,
+        succeeded -> Bool,
+    }
+}
+
 diesel::joinable!(buddies -> organisations (organisation_id));
 diesel::joinable!(staff_sessions -> staff (staff_id));
 diesel::joinable!(api_clients -> organisations (organisation_id));
@@ -310,6 +360,7 @@ diesel::joinable!(pairings -> buddies (buddy_id));
 diesel::joinable!(response_tokens -> pairings (pairing_id));
 diesel::joinable!(request_exclusions -> buddy_requests (request_id));
 diesel::joinable!(request_exclusions -> buddies (buddy_id));
+diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
 
 diesel::allow_tables_to_appear_in_same_query!(
     organisations,
@@ -334,4 +385,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     outbox,
     response_tokens,
     shared_settings,
+    webhook_endpoints,
+    webhook_deliveries,
+    webhook_attempts,
 );

@@ -17,6 +17,7 @@ pub mod report;
 pub mod request;
 pub mod session;
 pub mod values;
+pub mod webhook;
 
 /// Declares an enumeration stored and sent as fixed lower-case strings.
 ///

@@ -28,7 +28,7 @@
 //!
 //! A key is 1 to [`MAX_KEY_LENGTH`] visible ASCII characters (a UUID is a good key). Three POSTs
 //! refuse a key ([`REFUSED_ROUTES`]): their answers carry a secret that is shown once (a staff
-//! token, an API key), which a stored answer would keep and a replay would show again.
+//! token, an API key, a webhook signing secret), which a stored answer would keep and a replay would show again.
 
 use std::time::{Duration, Instant};
 
@@ -60,6 +60,8 @@ pub const MAX_KEY_LENGTH: usize = 255;
 /// The POSTs whose answers carry a secret shown once: a key is refused there (400).
 pub const REFUSED_ROUTES: &[&str] = &[
     "/v1/auth/login",
+    "/v1/webhook-endpoints",
+    "/v1/webhook-endpoints/{id}/rotate-secret",
     "/v1/api-clients",
     "/v1/api-clients/{id}/keys",
 ];

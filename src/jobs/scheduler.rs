@@ -57,6 +57,9 @@ pub struct Scheduler {
     /// How long the event feed keeps an event (`api.event_keep_days`): each run deletes older
     /// ones.
     pub event_keep: chrono::Duration,
+    /// How long finished webhook deliveries and their attempts are kept
+    /// (`webhooks.keep_days`): each run deletes older ones.
+    pub webhook_keep: chrono::Duration,
 }
 
 impl Scheduler {
@@ -77,6 +80,7 @@ impl Scheduler {
             interval: Duration::from_secs(w.scheduler_interval_seconds),
             idempotency_keep: chrono::Duration::hours(24),
             event_keep: chrono::Duration::days(30),
+            webhook_keep: chrono::Duration::days(30),
         }
     }
 
@@ -139,20 +143,24 @@ impl Scheduler {
         }
         let keys_before = now - self.idempotency_keep;
         let events_before = now - self.event_keep;
-        let (purged, events) = self
+        let deliveries_before = now - self.webhook_keep;
+        let (purged, events, deliveries) = self
             .db
             .writing(move |conn| -> DomainResult<_> {
                 Ok((
                     crate::store::idempotency::purge(conn, keys_before)?,
                     crate::store::events::purge(conn, events_before)?,
+                    crate::store::webhooks::purge(conn, deliveries_before)?,
                 ))
             })
             .await?;
-        if purged > 0 || events > 0 {
+        if purged > 0 || events > 0 || deliveries > 0 {
             tracing::info!(
                 purged,
                 events,
-                "scheduler: deleted idempotency keys and feed events past their keep period"
+                deliveries,
+                "scheduler: deleted idempotency keys, feed events and webhook deliveries past \
+                 their keep period"
             );
         }
         let cutoff = self.service_level.cutoff(now);

@@ -16,6 +16,7 @@
 //! | a request is overdue | client bureau | `bureau_overdue` |
 //! | auto-proposal finds nobody good enough | client bureau | `bureau_no_candidate` |
 //! | a mail is dead-lettered | client bureau | `bureau_dead_letter` |
+//! | a webhook delivery is given up | client bureau | `bureau_webhook_dead` |
 //!
 //! Buddies get their mail in their `mail_language`; the bureau in `mail.bureau_language`.
 
@@ -412,6 +413,38 @@ impl Notices {
                 error => error,
             },
             ("outbox", &dead.id),
+        )
+    }
+
+    /// A webhook delivery given up after `hours` of retries, to the bureau: the endpoint, its
+    /// host, the event type and the last error; no personal data (an event carries none).
+    #[allow(clippy::too_many_arguments)]
+    pub fn webhook_dead(
+        &self,
+        conn: &mut DbConnection,
+        now: NaiveDateTime,
+        organisation: &str,
+        endpoint_id: &str,
+        host: &str,
+        delivery: &crate::store::webhooks::DeliveryRow,
+        hours: u32,
+        error: &str,
+    ) -> DomainResult<String> {
+        self.to_bureau(
+            conn,
+            now,
+            "bureau_webhook_dead",
+            context! {
+                organisation => organisation,
+                endpoint_id => endpoint_id,
+                host => host,
+                delivery_id => &delivery.id,
+                event_type => &delivery.event_type,
+                attempts => delivery.attempts,
+                hours => hours,
+                error => error,
+            },
+            ("webhook_delivery", &delivery.id),
         )
     }
 }

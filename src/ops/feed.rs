@@ -2,7 +2,8 @@
 //! ([`super::reactions`]) publish an event for each change that concerns a buddy request or an
 //! exit interview, in the change's own transaction, so an event exists exactly when its change
 //! committed. An event carries its type, time, organisation, the ids and the states; no personal
-//! data (a receiver that needs more reads the resource with its key).
+//! data (a receiver that needs more reads the resource with its key). The same event is queued,
+//! in the same transaction, for the organisation's webhook endpoints ([`super::webhooks`]).
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -103,6 +104,13 @@ pub fn publish(
             occurred_at: tx.now(),
             payload: &payload,
         },
+    )?;
+    super::webhooks::fan_out(
+        tx,
+        organisation.as_str(),
+        &event.id.to_string(),
+        event_type,
+        &payload,
     )?;
     Ok(())
 }

@@ -23,6 +23,7 @@ pub mod pairings;
 pub mod reactions;
 pub mod records;
 pub mod requests;
+pub mod webhooks;
 
 use std::collections::{HashMap, VecDeque};
 

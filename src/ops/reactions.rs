@@ -3,7 +3,8 @@
 //! so a mail is in the outbox exactly when its change is committed.
 //!
 //! - **The event feed** ([`feed`]): an event for each change to a buddy request and each exit
-//!   interview recorded, for the case systems.
+//!   interview recorded, for the case systems, and its webhook deliveries to the organisation's
+//!   endpoints ([`super::webhooks::fan_out`]).
 //! - **Mails** ([`Notices`]): the proposal with its response links, the confirmations and
 //!   thanks to the buddy, and the bureau's notes (new request, decline, expiry, cancellation,
 //!   nobody to propose, overdue).
@@ -46,11 +47,14 @@ pub struct Reactions {
     /// The facts about every active buddy the candidate rankings of this instance last read,
     /// shared with the candidates endpoint (`AppState::candidates`).
     pub candidates: std::sync::Arc<FactsCache>,
+    /// Where webhook deliveries go and how they are signed and retried.
+    pub webhooks: crate::webhooks::Hooks,
 }
 
 impl Reactions {
     pub fn new(settings: &Settings, notices: Notices) -> Reactions {
         Reactions {
+            webhooks: crate::webhooks::Hooks::new(&settings.webhooks, notices.links().clone()),
             notices,
             auto_propose: settings.matching.auto_propose.then(|| AutoPropose {
                 weights: settings.matching.weights(),

@@ -139,8 +139,9 @@ impl Links {
         hex::encode(self.mac(b"maatje link secret check v1", b""))
     }
 
-    /// HMAC-SHA256 under the secret of `label` followed by `data`.
-    fn mac(&self, label: &[u8], data: &[u8]) -> [u8; 32] {
+    /// HMAC-SHA256 under the secret of `label` followed by `data`: also how other secrets are
+    /// derived from this one (a webhook endpoint's signing secret).
+    pub fn mac(&self, label: &[u8], data: &[u8]) -> [u8; 32] {
         let mut mac = Hmac::<Sha256>::new_from_slice(&self.secret).expect("HMAC takes any key");
         mac.update(label);
         mac.update(data);

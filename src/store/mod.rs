@@ -22,6 +22,7 @@ pub mod privacy;
 pub mod reports;
 pub mod requests;
 pub mod staff;
+pub mod webhooks;
 
 pub use error::{StoreError, StoreResult};
 

@@ -26,7 +26,7 @@ macro_rules! template_files {
 pub const LANGUAGES: [&str; 2] = ["nl", "en"];
 
 /// The kinds of e-mail; each has a `.txt` and an `.html` template per language.
-pub const MAIL_KINDS: [&str; 12] = [
+pub const MAIL_KINDS: [&str; 13] = [
     "buddy_proposal",
     "buddy_reminder",
     "buddy_withdrawn",
@@ -39,6 +39,7 @@ pub const MAIL_KINDS: [&str; 12] = [
     "bureau_overdue",
     "bureau_no_candidate",
     "bureau_dead_letter",
+    "bureau_webhook_dead",
 ];
 
 const FILES: &[(&str, &str)] = template_files![
@@ -93,6 +94,10 @@ const FILES: &[(&str, &str)] = template_files![
     "mail/nl/bureau_dead_letter.html",
     "mail/en/bureau_dead_letter.txt",
     "mail/en/bureau_dead_letter.html",
+    "mail/nl/bureau_webhook_dead.txt",
+    "mail/nl/bureau_webhook_dead.html",
+    "mail/en/bureau_webhook_dead.txt",
+    "mail/en/bureau_webhook_dead.html",
     "pages/layout.html",
     "pages/nl/labels.txt",
     "pages/en/labels.txt",

@@ -31,6 +31,11 @@ fn sample(name: &str) -> Value {
         kind => "buddy_proposal",
         attempts => 8,
         error => "permanent error (550)",
+        endpoint_id => "0190aaaa-0000-7000-8000-000000000005",
+        host => "zaaksysteem.example.org",
+        delivery_id => "0190aaaa-0000-7000-8000-000000000006",
+        event_type => "buddy_request.matched",
+        hours => 24,
     }
 }
 

@@ -74,6 +74,7 @@ fn rows() -> impl Iterator<Item = &'static Row> {
         crate::pairings::ACCESS,
         crate::reports::ACCESS,
         crate::events::ACCESS,
+        crate::webhooks::ACCESS,
     ]
     .into_iter()
     .flatten()

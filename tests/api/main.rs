@@ -31,4 +31,5 @@ mod reports;
 mod requests;
 mod respond;
 mod smtp;
+mod webhooks;
 mod workflow;

@@ -121,6 +121,9 @@ async fn spawn_app_on(database: TestDatabase, admin: &str, overrides: &[(&str, &
         ("MAATJE__MAIL__PUBLIC_BASE_URL", PUBLIC_BASE_URL),
         // The scheduler would race the tests that move the clock; `workflow` runs it on demand.
         ("MAATJE__WORKFLOW__SCHEDULER_ENABLED", "false"),
+        // The webhook worker too: `webhooks` drives it on demand, against receivers on loopback.
+        ("MAATJE__WEBHOOKS__WORKER_ENABLED", "false"),
+        ("MAATJE__WEBHOOKS__ALLOW_LOCAL_TARGETS", "true"),
         ("MAATJE__MATCHING__AUTO_PROPOSE", "false"),
     ]
     .into_iter()

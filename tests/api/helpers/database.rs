@@ -38,6 +38,9 @@ pub const TABLES: &[&str] = &[
     "api_clients",
     "api_keys",
     "outbox",
+    "webhook_endpoints",
+    "webhook_deliveries",
+    "webhook_attempts",
     "response_tokens",
 ];
 
