@@ -67,32 +67,6 @@ fn event_types_schema() -> utoipa::openapi::schema::Array {
         .build()
 }
 
-fn description_schema(nullable: bool) -> utoipa::openapi::schema::Object {
-    let mut builder = utoipa::openapi::schema::ObjectBuilder::new()
-        .min_length(Some(1))
-        .max_length(Some(MAX_DESCRIPTION))
-        .description(Some(
-            "What the endpoint is for, for people (at most 200 characters).",
-        ));
-    builder = if nullable {
-        builder.schema_type(utoipa::openapi::schema::SchemaType::from_iter([
-            utoipa::openapi::schema::Type::String,
-            utoipa::openapi::schema::Type::Null,
-        ]))
-    } else {
-        builder.schema_type(utoipa::openapi::schema::Type::String)
-    };
-    builder.build()
-}
-
-fn description_or_null() -> utoipa::openapi::schema::Object {
-    description_schema(true)
-}
-
-fn description() -> utoipa::openapi::schema::Object {
-    description_schema(false)
-}
-
 /// A new endpoint.
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -106,7 +80,7 @@ pub struct NewWebhookEndpoint {
     pub url: String,
     #[schema(schema_with = event_types_schema)]
     pub event_types: Vec<EventType>,
-    #[schema(schema_with = description)]
+    #[schema(schema_with = crate::domain::values::schema::endpoint_description_or_null)]
     pub description: Option<String>,
     /// Whether events are sent to it now (default `true`).
     pub enabled: Option<bool>,
@@ -125,7 +99,7 @@ pub struct WebhookEndpointPatch {
     #[schema(schema_with = event_types_schema)]
     pub event_types: Option<Vec<EventType>>,
     #[serde(default, deserialize_with = "present")]
-    #[schema(schema_with = description_or_null)]
+    #[schema(schema_with = crate::domain::values::schema::endpoint_description_or_null)]
     pub description: Option<Option<String>>,
     #[serde(default, deserialize_with = "non_null")]
     #[schema(value_type = bool)]
@@ -152,7 +126,7 @@ pub struct WebhookEndpoint {
     #[schema(schema_with = event_types_schema)]
     pub event_types: Vec<EventType>,
     #[serde(skip_serializing_if = "Option::is_none")]
-    #[schema(schema_with = description)]
+    #[schema(schema_with = crate::domain::values::schema::endpoint_description)]
     pub description: Option<String>,
     pub enabled: bool,
     /// After a rotation: until when the previous secret also signs (each message then carries
@@ -405,7 +379,11 @@ async fn create_webhook_endpoint(
     let new = ops::webhooks::NewSubscription {
         url: checked_url(&mut check, &state, &body.url),
         event_types: checked_types(&mut check, &body.event_types),
-        description: check.note("description", body.description.as_deref(), MAX_DESCRIPTION),
+        description: check.optional_text(
+            "description",
+            body.description.as_deref(),
+            MAX_DESCRIPTION,
+        ),
         enabled: body.enabled.unwrap_or(true),
     };
     check.finish()?;
@@ -520,7 +498,7 @@ async fn update_webhook_endpoint(
             .map(|types| checked_types(&mut check, &types)),
         description: body
             .description
-            .map(|d| check.note("description", d.as_deref(), MAX_DESCRIPTION)),
+            .map(|d| check.optional_text("description", d.as_deref(), MAX_DESCRIPTION)),
         enabled: body.enabled,
     };
     if change.url.is_none()

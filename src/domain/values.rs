@@ -342,6 +342,20 @@ pub mod schema {
         RefOr::T(Schema::Object(object.build()))
     }
 
+    /// A webhook endpoint's description: one line of text.
+    pub fn endpoint_description() -> RefOr<Schema> {
+        done(text(
+            crate::domain::webhook::MAX_DESCRIPTION,
+            false,
+            "What the endpoint is for, for people.",
+        ))
+    }
+
+    /// As [`endpoint_description`]; `null` removes it (or leaves it out on creation).
+    pub fn endpoint_description_or_null() -> RefOr<Schema> {
+        or_null(endpoint_description())
+    }
+
     /// A name: of a person, an organisation or a system.
     pub fn name() -> RefOr<Schema> {
         done(text(MAX_NAME, false, ""))
