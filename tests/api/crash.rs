@@ -397,22 +397,27 @@ impl Load {
 }
 
 /// The real `maatje serve`, on the test's database.
-struct Service {
-    child: Child,
-    address: String,
-    log: Arc<Mutex<Vec<String>>>,
+pub(crate) struct Service {
+    pub(crate) child: Child,
+    pub(crate) address: String,
+    pub(crate) log: Arc<Mutex<Vec<String>>>,
     _dir: tempfile::TempDir,
 }
 
 impl Service {
     async fn start(app: &TestApp) -> Service {
+        Service::start_with(app, &[]).await
+    }
+
+    /// As [`Service::start`], with `extra` settings on top (they win).
+    pub(crate) async fn start_with(app: &TestApp, extra: &[(&str, &str)]) -> Service {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let port = std::net::TcpListener::bind("127.0.0.1:0")
             .and_then(|probe| probe.local_addr())
             .expect("a free port")
             .port();
         let port_text = port.to_string();
-        let env: BTreeMap<&str, &str> = [
+        let mut env: BTreeMap<&str, &str> = [
             ("MAATJE__DATABASE__URL", app.settings.database.url.as_str()),
             ("MAATJE__DATABASE__POOL_SIZE", "6"),
             ("MAATJE__DATABASE__SQLITE_BUSY_TIMEOUT_MS", "5000"),
@@ -430,9 +435,11 @@ impl Service {
             ("MAATJE__MATCHING__AUTO_PROPOSE", "false"),
             ("MAATJE__LOG__FORMAT", "json"),
             ("MAATJE__LOG__LEVEL", "warn,maatje::startup=info"),
+            ("MAATJE__WEBHOOKS__WORKER_ENABLED", "false"),
         ]
         .into_iter()
         .collect();
+        env.extend(extra.iter().copied());
         let mut child = Command::new(env!("CARGO_BIN_EXE_maatje"))
             .arg("serve")
             .current_dir(dir.path())

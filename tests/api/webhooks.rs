@@ -4,7 +4,7 @@
 //! reference library, not our code). Also: failure, retry with backoff, dead with an alert,
 //! replay, secret rotation, a killed worker, two workers at once, redirects, and bad input.
 
-use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU16, Ordering};
 use std::sync::{Arc, Mutex};
 
 use actix_web::{web, App, HttpRequest, HttpResponse, HttpServer};
@@ -13,6 +13,7 @@ use diesel::prelude::*;
 use serde_json::{json, Value};
 
 use crate::access::{Allowed, Role, Row};
+use crate::crash::Service;
 use crate::fixtures::{open_request, organisation};
 use crate::helpers::{
     assert_invalid_fields, assert_problem, create_organisation, id_of, Method, TestApp,
@@ -59,17 +60,20 @@ struct Receiver {
     url: String,
     got: Arc<Mutex<Vec<Received>>>,
     status: Arc<AtomicU16>,
+    /// While set, a message is recorded and then not answered for a minute.
+    hold: Arc<AtomicBool>,
 }
 
 impl Receiver {
     async fn start() -> Receiver {
         let got: Arc<Mutex<Vec<Received>>> = Arc::default();
         let status = Arc::new(AtomicU16::new(200));
-        let (g, s) = (got.clone(), status.clone());
+        let hold = Arc::new(AtomicBool::new(false));
+        let (g, s, h) = (got.clone(), status.clone(), hold.clone());
         let server = HttpServer::new(move || {
-            let (g, s) = (g.clone(), s.clone());
+            let (g, s, h) = (g.clone(), s.clone(), h.clone());
             App::new().default_service(web::to(move |req: HttpRequest, body: web::Bytes| {
-                let (g, s) = (g.clone(), s.clone());
+                let (g, s, h) = (g.clone(), s.clone(), h.clone());
                 async move {
                     let header = |name: &str| {
                         req.headers()
@@ -85,6 +89,9 @@ impl Receiver {
                         signature: header("webhook-signature"),
                         body: String::from_utf8(body.to_vec()).unwrap(),
                     });
+                    if h.load(Ordering::SeqCst) {
+                        tokio::time::sleep(std::time::Duration::from_secs(60)).await;
+                    }
                     let code = s.load(Ordering::SeqCst);
                     let mut answer =
                         HttpResponse::build(actix_web::http::StatusCode::from_u16(code).unwrap());
@@ -104,6 +111,23 @@ impl Receiver {
             url: format!("http://127.0.0.1:{port}/hooks/maatje"),
             got,
             status,
+            hold,
+        }
+    }
+
+    fn hold(&self, hold: bool) {
+        self.hold.store(hold, Ordering::SeqCst);
+    }
+
+    /// Waits (at most `seconds`) until at least `n` messages came.
+    async fn wait_for(&self, n: usize, seconds: u64) -> Vec<Received> {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(seconds);
+        loop {
+            let got = self.received();
+            if got.len() >= n || std::time::Instant::now() > deadline {
+                return got;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(10)).await;
         }
     }
 
@@ -807,4 +831,62 @@ async fn bad_subscriptions_are_refused_and_change_nothing() {
         )
         .await;
     assert_eq!(ok.status, 201, "{}", ok.text);
+}
+
+/// The state of the one delivery in the database, and how many attempts are recorded.
+fn stored_delivery(app: &TestApp) -> (String, i64) {
+    use maatje::db::schema::{webhook_attempts, webhook_deliveries};
+    app.with_connection(|conn| {
+        let state: String = webhook_deliveries::table
+            .select(webhook_deliveries::state)
+            .first(conn)
+            .unwrap();
+        let attempts: i64 = webhook_attempts::table.count().get_result(conn).unwrap();
+        (state, attempts)
+    })
+}
+
+#[tokio::test]
+async fn kill_9_of_the_service_mid_delivery_loses_nothing() {
+    let app = spawn_app().await;
+    let receiver = Receiver::start().await;
+    let org = organisation(&app).await;
+    let (_, key) = app.create_case_system(&org, "Case system").await;
+    let (_, secret) = subscribe(&app, &key, &receiver.url, &["buddy_request.created"]).await;
+    open_request(&app, &org, "CASE-HOOK-KILL9").await;
+    // The real binary, with its own worker, on the test's database.
+    let settings = [
+        ("MAATJE__WEBHOOKS__WORKER_ENABLED", "true"),
+        ("MAATJE__WEBHOOKS__ALLOW_LOCAL_TARGETS", "true"),
+        ("MAATJE__WEBHOOKS__POLL_INTERVAL_MS", "50"),
+        ("MAATJE__WEBHOOKS__TIMEOUT_SECONDS", "5"),
+        ("MAATJE__WEBHOOKS__LEASE_SECONDS", "6"),
+    ];
+    receiver.hold(true);
+    let mut first = Service::start_with(&app, &settings).await;
+    let got = receiver.wait_for(1, 30).await;
+    assert_eq!(got.len(), 1, "the first instance sent the message");
+    // SIGKILL while the message is in flight: nothing recorded, the claim left behind.
+    first.child.start_kill().expect("SIGKILL sent");
+    first.child.wait().await.expect("the service is reaped");
+    assert_eq!(stored_delivery(&app), ("sending".to_owned(), 0));
+
+    // Another instance takes the claim over once its lease ran out, and delivers.
+    receiver.hold(false);
+    let mut second = Service::start_with(&app, &settings).await;
+    let got = receiver.wait_for(2, 60).await;
+    assert_eq!(got.len(), 2, "sent again after the kill");
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(20);
+    while stored_delivery(&app).0 != "delivered" && std::time::Instant::now() < deadline {
+        tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    }
+    second.child.start_kill().expect("SIGKILL sent");
+    second.child.wait().await.expect("the service is reaped");
+    assert_eq!(stored_delivery(&app), ("delivered".to_owned(), 1));
+    assert_eq!(
+        got[0].id, got[1].id,
+        "the same webhook-id: the receiver deduplicates"
+    );
+    // The real service signs with the wall clock: the reference library's whole check passes.
+    assert!(verified(&got[0], &secret) && verified(&got[1], &secret));
 }
