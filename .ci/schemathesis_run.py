@@ -146,6 +146,9 @@ def seed(service: Service, base: str, made: dict) -> dict:
     hook = api.call("POST", "/webhook-endpoints", {"url": "https://hooks.example.org/maatje",
                                                    "event_types": ["buddy_request.created"]},
                     token=made["case_key"])["endpoint"]["id"]
+    hook_to_delete = api.call("POST", "/webhook-endpoints", {"url": "https://hooks.example.org/old",
+                                                             "event_types": ["buddy_request.closed"]},
+                              token=made["case_key"])["endpoint"]["id"]
     request()
     delivery = api.call("GET", f"/webhook-endpoints/{hook}/deliveries",
                         token=made["case_key"])["items"][0]["id"]
@@ -201,6 +204,7 @@ def seed(service: Service, base: str, made: dict) -> dict:
             "get_staff": {"id": coordinator}, "update_staff": {"id": coordinator},
             "get_webhook_endpoint": {"id": hook}, "update_webhook_endpoint": {"id": hook},
             "rotate_webhook_secret": {"id": hook}, "list_webhook_deliveries": {"id": hook},
+            "delete_webhook_endpoint": {"id": hook_to_delete},
             "list_webhook_attempts": {"id": hook},
             "replay_webhook_delivery": {"id": hook, "delivery_id": delivery},
         },

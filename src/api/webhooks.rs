@@ -3,7 +3,7 @@
 //! administrators see every endpoint and may enable or disable it.
 
 use actix_web::web::{Data, Path};
-use actix_web::{get, patch, post, HttpResponse};
+use actix_web::{delete, get, patch, post, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
@@ -28,6 +28,7 @@ pub fn configure(routes: &mut Routes<'_, '_>) {
         .add(list_webhook_endpoints, CASE_SYSTEMS_AND_ADMINS)
         .add(get_webhook_endpoint, CASE_SYSTEMS_AND_ADMINS)
         .add(update_webhook_endpoint, CASE_SYSTEMS_AND_ADMINS)
+        .add(delete_webhook_endpoint, CASE_SYSTEMS)
         .add(rotate_webhook_secret, CASE_SYSTEMS)
         .add(list_webhook_deliveries, CASE_SYSTEMS_AND_ADMINS)
         .add(replay_webhook_delivery, CASE_SYSTEMS_AND_ADMINS)
@@ -517,6 +518,30 @@ async fn update_webhook_endpoint(
         })
         .await?;
     Ok(HttpResponse::Ok().json(WebhookEndpoint::view(row, now)?))
+}
+
+/// Delete a webhook endpoint, with its deliveries and attempts.
+///
+/// For the endpoint's case system: no further event is sent there, and deliveries still
+/// queued are dropped (the events stay in `GET /v1/events`). Administrators disable an
+/// endpoint instead (`PATCH` with `enabled: false`).
+#[utoipa::path(
+    tag = "webhooks",
+    params(("id" = Uuid, Path, description = "Endpoint id")),
+    responses((status = 204, description = "Deleted"))
+)]
+#[delete("/webhook-endpoints/{id}")]
+async fn delete_webhook_endpoint(
+    state: Data<AppState>,
+    caller: Caller,
+    id: Path<Uuid>,
+) -> ApiResult<HttpResponse> {
+    let now = state.clock.now_naive();
+    let id = id.into_inner().to_string();
+    state
+        .change(caller.ctx(now), move |tx| ops::webhooks::delete(tx, &id))
+        .await?;
+    Ok(HttpResponse::NoContent().finish())
 }
 
 /// Give a webhook endpoint a new signing secret.

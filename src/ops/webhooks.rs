@@ -1,4 +1,4 @@
-//! Webhook operations: a case system's endpoints (create, change, rotate the secret), replaying
+//! Webhook operations: a case system's endpoints (create, change, rotate the secret, delete), replaying
 //! a delivery, queueing an event's deliveries in the change's transaction ([`fan_out`]), and
 //! recording an attempt ([`record_attempt`], by the worker). The rules live here: an endpoint
 //! belongs to its case system's organisation; staff (administrators) may only enable or
@@ -144,6 +144,16 @@ pub fn rotate_secret(tx: &mut Tx<'_>, id: &str) -> DomainResult<WithSecret> {
     let endpoint = store::find_endpoint(tx.conn, id, None)?;
     let secret = tx.reactions.webhooks.secret(id, version);
     Ok(WithSecret { endpoint, secret })
+}
+
+/// Deletes endpoint `id` of the caller's organisation, with its deliveries and attempts: no
+/// further event goes there. Only its case system deletes it (administrators disable it).
+pub fn delete(tx: &mut Tx<'_>, id: &str) -> DomainResult<()> {
+    let scope = tx.ctx.scope.clone();
+    let endpoint = store::find_endpoint(tx.conn, id, scope.as_ref().map(|s| s.as_str()))?;
+    store::delete_endpoint(tx.conn, &endpoint.id)?;
+    tx.ctx.object(id);
+    Ok(())
 }
 
 /// Queues delivery `delivery_id` of endpoint `endpoint_id` again, due at once, with a fresh

@@ -152,6 +152,21 @@ pub fn update_endpoint(
     }
 }
 
+/// Deletes endpoint `id` with its deliveries and their attempts.
+pub fn delete_endpoint(conn: &mut DbConnection, id: &str) -> StoreResult<()> {
+    diesel::delete(webhook_attempts::table.filter(webhook_attempts::endpoint_id.eq(id)))
+        .execute(conn)?;
+    diesel::delete(webhook_deliveries::table.filter(webhook_deliveries::endpoint_id.eq(id)))
+        .execute(conn)?;
+    let n = diesel::delete(webhook_endpoints::table.filter(webhook_endpoints::id.eq(id)))
+        .execute(conn)?;
+    if n == 1 {
+        Ok(())
+    } else {
+        Err(StoreError::not_found(ENDPOINT, id))
+    }
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = webhook_deliveries)]
 pub struct DeliveryRow {

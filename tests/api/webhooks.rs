@@ -29,6 +29,7 @@ pub(crate) const ACCESS: &[Row] = &[
     ("GET", "/v1/webhook-endpoints", CASE_OR_ADMIN),
     ("GET", "/v1/webhook-endpoints/{id}", CASE_OR_ADMIN),
     ("PATCH", "/v1/webhook-endpoints/{id}", CASE_OR_ADMIN),
+    ("DELETE", "/v1/webhook-endpoints/{id}", CASE),
     ("POST", "/v1/webhook-endpoints/{id}/rotate-secret", CASE),
     (
         "GET",
@@ -648,6 +649,13 @@ async fn endpoints_are_the_case_systems_own_and_admins_may_only_disable_them() {
             uuid::Uuid::now_v7()
         ))
         .await,
+        app.request(
+            Method::DELETE,
+            &format!("/v1/webhook-endpoints/{endpoint}"),
+            None,
+            Vec::new(),
+        )
+        .await,
     ] {
         assert_problem(&response, 404, "not-found");
     }
@@ -703,6 +711,21 @@ async fn endpoints_are_the_case_systems_own_and_admins_may_only_disable_them() {
 
     // A disabled endpoint gets nothing; the other organisation's gets only its own events.
     open_request(&app, &org, "CASE-HOOK-OFF").await;
+    assert_eq!(
+        worker(&app).work_once().await.unwrap(),
+        RoundReport::default()
+    );
+    assert!(receiver.received().is_empty());
+
+    // The other case system deletes its endpoint, with what was queued for it.
+    open_request(&app, &other, "CASE-HOOK-GONE").await;
+    app.use_token(Some(&other_key));
+    let path = format!("/v1/webhook-endpoints/{foreign}");
+    let deleted = app.request(Method::DELETE, &path, None, Vec::new()).await;
+    assert_eq!(deleted.status, 204, "{}", deleted.text);
+    assert_problem(&app.get(&path).await, 404, "not-found");
+    let again = app.request(Method::DELETE, &path, None, Vec::new()).await;
+    assert_problem(&again, 404, "not-found");
     assert_eq!(
         worker(&app).work_once().await.unwrap(),
         RoundReport::default()
