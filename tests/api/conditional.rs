@@ -698,3 +698,39 @@ async fn a_refused_precondition_marks_no_idempotency_key_applied() {
     assert_eq!(states, ["done"], "answered, never applied");
     assert_eq!(read(&app, &path).await.0["state"], "candidate");
 }
+
+#[tokio::test]
+async fn a_browser_client_may_send_the_preconditions_and_read_the_tag() {
+    const ORIGIN: &str = "https://case-system.example.org";
+    let app =
+        crate::helpers::spawn_app_with(&[("MAATJE__API__CORS_ALLOWED_ORIGINS", ORIGIN)]).await;
+    let org = organisation(&app).await;
+    let path = format!("/v1/buddies/{}", candidate(&app, &org, 1).await);
+    let preflight = app
+        .request_with_headers(
+            Method::OPTIONS,
+            &path,
+            None,
+            Vec::new(),
+            &[
+                ("origin", ORIGIN),
+                ("access-control-request-method", "PATCH"),
+                ("access-control-request-headers", "if-match, content-type"),
+                ("authorization", ""),
+            ],
+        )
+        .await;
+    assert_eq!(preflight.status, 204, "{}", preflight.text);
+    let allowed = preflight
+        .header("access-control-allow-headers")
+        .unwrap()
+        .to_ascii_lowercase();
+    for wanted in ["if-match", "if-none-match"] {
+        assert!(allowed.split(", ").any(|h| h == wanted), "{allowed}");
+    }
+    let response = app
+        .request_with_headers(Method::GET, &path, None, Vec::new(), &[("origin", ORIGIN)])
+        .await;
+    let exposed = response.header("access-control-expose-headers").unwrap();
+    assert!(exposed.split(", ").any(|h| h == "ETag"), "{exposed}");
+}
