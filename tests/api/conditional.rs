@@ -427,6 +427,46 @@ async fn every_change_of_a_tagged_resource_checks_if_match() {
             None,
         ),
     ];
+    // Every operation whose contract documents If-Match is here, or in the lifecycle below.
+    let template = |path: &str| {
+        path.split('/')
+            .map(|segment| match segment.len() {
+                36 if segment.contains('-') => "{id}",
+                _ => segment,
+            })
+            .collect::<Vec<_>>()
+            .join("/")
+    };
+    let mut covered: Vec<(String, String)> = changes
+        .iter()
+        .map(|(method, path, _)| (method.to_string(), template(path)))
+        .collect();
+    for (method, path) in [
+        ("POST", "/v1/pairings/{id}/accept"),
+        ("POST", "/v1/pairings/{id}/decline"),
+        ("POST", "/v1/organisations/{id}/reactivate"),
+    ] {
+        covered.push((method.to_owned(), path.to_owned()));
+    }
+    covered.sort();
+    let mut documented: Vec<(String, String)> = Vec::new();
+    for (path, item) in crate::helpers::spec_paths() {
+        for (method, operation) in item.as_object().unwrap() {
+            let takes_if_match = operation["parameters"].as_array().is_some_and(|ps| {
+                ps.iter()
+                    .any(|p| p["name"] == "If-Match" && p["in"] == "header")
+            });
+            if takes_if_match {
+                documented.push((method.to_ascii_uppercase(), path.clone()));
+            }
+        }
+    }
+    documented.sort();
+    assert_eq!(
+        covered, documented,
+        "every change that takes If-Match is tried"
+    );
+
     let counts = app.table_counts();
     for (method, path, body) in &changes {
         let (content_type, bytes) = match body {
