@@ -172,6 +172,42 @@ async fn a_resource_is_answered_with_a_stable_strong_etag_that_follows_its_chang
     assert_eq!(interview.status, 201, "{}", interview.text);
     let interview = id_of(&interview.body["exit_interview"]);
     read(&app, &format!("/v1/exit-interviews/{interview}")).await;
+    // Each creating POST tags the new resource as its GET does.
+    let buddy = active_buddy(&app, &org, 5, 1).await;
+    let creations = [
+        (
+            "/v1/organisations",
+            json!({ "name": "Jeugdbescherming West" }),
+        ),
+        (
+            "/v1/buddy-requests",
+            crate::fixtures::request_body(&org, "CASE-CREATED"),
+        ),
+        (
+            "/v1/staff",
+            json!({ "email": "nieuw@example.org", "name": "Nieuwe Collega",
+                    "role": "coordinator", "password": "correct horse battery staple 42" }),
+        ),
+    ];
+    let mut created_request = String::new();
+    for (path, body) in creations {
+        let response = app.post_json(path, &body).await;
+        assert_eq!(response.status, 201, "{path}: {}", response.text);
+        let location = response.header("location").unwrap().to_owned();
+        assert_eq!(read(&app, &location).await.1, etag(&response), "{path}");
+        if path == "/v1/buddy-requests" {
+            created_request = id_of(&response.body);
+        }
+    }
+    let proposal = app
+        .post_json(
+            "/v1/pairings",
+            &json!({ "request_id": created_request, "buddy_id": buddy }),
+        )
+        .await;
+    assert_eq!(proposal.status, 201, "{}", proposal.text);
+    let location = proposal.header("location").unwrap().to_owned();
+    assert_eq!(read(&app, &location).await.1, etag(&proposal));
     // Lists are not one resource: no tag.
     let list = app.get("/v1/buddies").await;
     assert!(list.header("etag").is_none());
