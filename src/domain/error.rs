@@ -50,8 +50,8 @@ pub enum DomainError {
     ConcurrentChange { resource: &'static str },
     /// The caller asked to change the object only in the state it last read (`If-Match`), and
     /// the object is no longer in that state (or the tag never was its).
-    #[error("the {} has changed since the representation whose ETag was sent in If-Match: read it again (GET) and, if the change still applies, send it again with the new ETag", resource.replace('_', " "))]
-    PreconditionFailed { resource: &'static str },
+    #[error("{} {id} has changed since the representation whose ETag was sent in If-Match: read it again (GET) and, if the change still applies, send it again with the new ETag", resource.replace('_', " "))]
+    PreconditionFailed { resource: &'static str, id: String },
     /// The organisation already has a buddy request with this `client_ref`: `existing`.
     #[error("this organisation already has a buddy request with this client_ref: {existing}")]
     DuplicateRequest { existing: String },

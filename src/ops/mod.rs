@@ -151,6 +151,7 @@ impl Precondition {
         } else {
             Err(DomainError::PreconditionFailed {
                 resource: self.row.entity(),
+                id: self.row.id().to_owned(),
             })
         }
     }

@@ -60,6 +60,11 @@ impl RowLock {
         self.entity
     }
 
+    /// The resource's id.
+    pub fn id(&self) -> &str {
+        &self.id
+    }
+
     /// Locks the row until the transaction ends. On PostgreSQL `SELECT … FOR UPDATE`: a change
     /// of the row by another transaction waits for this one, and this one waits for a change
     /// under way, then reads its result (READ COMMITTED). SQLite's write transaction (`BEGIN

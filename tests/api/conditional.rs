@@ -95,7 +95,10 @@ fn assert_precondition_failed(response: &Response) {
     assert_problem(response, 412, "precondition-failed");
     assert!(response.header("etag").is_none(), "a 412 carries no ETag");
     let detail = response.body["detail"].as_str().unwrap_or_default();
-    assert!(detail.contains("If-Match"), "{detail}");
+    assert!(
+        detail.contains("has changed since") && detail.contains("If-Match"),
+        "{detail}"
+    );
 }
 
 #[tokio::test]
