@@ -265,6 +265,10 @@ RULE_REFUSALS = [
      "role: only a case system subscribes endpoints and rotates their secrets"),
     (r"^POST .*/webhook-endpoints/\{id\}/deliveries/\{delivery_id\}/replay$", 409, r"^illegal-transition: ",
      "state: only a delivered or dead delivery is replayed; the seeded one is still pending"),
+    (r"^(POST|PATCH) ", 412, r"^precondition-failed: ",
+     "state: a generated If-Match is not the resource's current ETag (only a tag the service gave is)"),
+    (r".*", 400, r"^validation: If-(None-)?Match: must be",
+     "schemathesis' coverage phase sends `0` for an optional header whose pattern it cannot meet"),
     (r"^POST ", 422, r"^idempotency-key-reused: ",
      "state: the generator sent an Idempotency-Key again with another body; a key is for one request"),
 ]

@@ -99,6 +99,10 @@ pub enum ApiError {
         title: &'static str,
         detail: String,
     },
+    /// 412: the `If-Match` of a change does not match the resource's current `ETag`; nothing
+    /// was changed.
+    #[error("{detail}")]
+    PreconditionFailed { detail: String },
     /// 409: the organisation already has a buddy request with this `client_ref`; the answer
     /// names it (`existing_id`, `Location`).
     #[error("this organisation already has a buddy request with this client_ref: {existing}")]
@@ -229,6 +233,7 @@ impl ApiError {
             ApiError::DuplicateRequest { .. } => {
                 ("duplicate-client-ref", "Duplicate client reference")
             }
+            ApiError::PreconditionFailed { .. } => ("precondition-failed", "Precondition failed"),
             ApiError::PayloadTooLarge { .. } => ("payload-too-large", "Request body too large"),
             ApiError::UnsupportedMediaType => ("unsupported-media-type", "Unsupported media type"),
             ApiError::NotAcceptable { .. } => ("not-acceptable", "Not acceptable"),
@@ -319,6 +324,7 @@ impl ResponseError for ApiError {
             | ApiError::KeyInFlight { .. }
             | ApiError::DuplicateRequest { .. } => StatusCode::CONFLICT,
             ApiError::Unprocessable { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::PreconditionFailed { .. } => StatusCode::PRECONDITION_FAILED,
             ApiError::PayloadTooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::NotAcceptable { .. } => StatusCode::NOT_ACCEPTABLE,
@@ -390,6 +396,9 @@ impl From<DomainError> for ApiError {
                 title: "Changed concurrently",
                 detail: concurrent.to_string(),
             },
+            failed @ DomainError::PreconditionFailed { .. } => ApiError::PreconditionFailed {
+                detail: failed.to_string(),
+            },
             DomainError::Conflict {
                 kind,
                 title,
@@ -405,6 +414,43 @@ impl From<DomainError> for ApiError {
             DomainError::ReadOnly(cause) => ApiError::ReadOnly(cause),
             DomainError::Storage(e) => ApiError::from(e),
             DomainError::Internal(cause) => ApiError::Internal(cause).reclassified(),
+        }
+    }
+}
+
+impl ApiError {
+    /// The error as the domain states it, for a handler's reading that runs inside an
+    /// operation (the current representation an `If-Match` is compared with, see
+    /// [`crate::ops::Precondition`]): a 404 stays a 404, an outage an outage; anything else the
+    /// domain has no word for is internal.
+    pub fn into_domain(self) -> DomainError {
+        match self {
+            ApiError::Invalid(errors) => DomainError::Invalid(errors),
+            ApiError::NotFound { resource, id } => DomainError::NotFound { resource, id },
+            ApiError::IllegalTransition {
+                resource,
+                state,
+                action,
+            } => DomainError::IllegalTransition {
+                resource,
+                state,
+                action,
+            },
+            ApiError::Conflict {
+                kind,
+                title,
+                detail,
+            } => DomainError::Conflict {
+                kind,
+                title,
+                detail,
+            },
+            ApiError::DuplicateRequest { existing } => DomainError::DuplicateRequest { existing },
+            ApiError::Unavailable(cause) => DomainError::Unavailable(cause),
+            ApiError::StorageFull(cause) => DomainError::StorageFull(cause),
+            ApiError::ReadOnly(cause) => DomainError::ReadOnly(cause),
+            ApiError::Internal(cause) => DomainError::Internal(cause),
+            other => DomainError::internal(other),
         }
     }
 }

@@ -337,6 +337,140 @@ pub fn add_idempotency_keys(api: &mut OpenApi) {
     }
 }
 
+/// The syntax of `If-Match` and `If-None-Match` (RFC 9110 §13.1.1): `*`, or a comma-separated
+/// list of entity tags, each `"…"` or `W/"…"`.
+const CONDITION_PATTERN: &str =
+    r#"^[ \t]*(\*|(W/)?"[!#-~]*"([ \t]*,[ \t]*(W/)?"[!#-~]*")*)[ \t]*$"#;
+
+/// Documents the conditional requests (see [`crate::http::conditional`]) on the operations of
+/// the tagged routes of `policy`: the `ETag` header of their successful answers; on a `GET`,
+/// `If-None-Match` and the 304; on a change of an existing resource, `If-Match` and the 412; and
+/// the 400 of a malformed header. Runs on full paths, before [`apply_design_rules`] (which gives
+/// the 304 its `API-Version`).
+pub fn add_conditional_requests(api: &mut OpenApi, policy: &Policy) {
+    use crate::http::conditional::Kind;
+    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
+    use utoipa::openapi::Required;
+    let etag = || {
+        HeaderBuilder::new()
+            .schema(Some(
+                utoipa::openapi::schema::ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .pattern(Some(r#"^"[A-Za-z0-9_-]{43}"$"#)),
+            ))
+            .description(Some(
+                "The strong entity tag of the resource as this answer shows it (SHA-256 of \
+                 the body, base64url, quoted). Send it in `If-Match` to change the resource \
+                 only if nobody changed it since, or in `If-None-Match` to read it only if \
+                 it changed.",
+            ))
+            .example(Some(serde_json::Value::from(
+                "\"RBNvo1WzZ4oRRq0W9-hknpT7T8If536DEMBg9hyq_4o\"",
+            )))
+            .build()
+    };
+    let header_parameter = |name: &str, description: &str| {
+        RefOr::T(
+            ParameterBuilder::new()
+                .name(name)
+                .parameter_in(ParameterIn::Header)
+                .required(Required::False)
+                .description(Some(description))
+                .schema(Some(
+                    utoipa::openapi::schema::ObjectBuilder::new()
+                        .schema_type(Type::String)
+                        .pattern(Some(CONDITION_PATTERN)),
+                ))
+                .example(Some(serde_json::Value::from(
+                    "\"RBNvo1WzZ4oRRq0W9-hknpT7T8If536DEMBg9hyq_4o\"",
+                )))
+                .build(),
+        )
+    };
+    for (path, item) in api.paths.paths.iter_mut() {
+        for (method, operation) in operations(item) {
+            if !policy.find(method, path).is_some_and(|rule| rule.tagged) {
+                continue;
+            }
+            let kind = Kind::of(method, path);
+            let responses = &mut operation.responses.responses;
+            for (status, response) in responses.iter_mut() {
+                if let (true, RefOr::T(response)) = (status.starts_with('2'), response) {
+                    response.headers.insert("ETag".to_owned(), RefOr::T(etag()));
+                }
+            }
+            let (header, note, malformed) = match kind {
+                Kind::Create => continue,
+                Kind::Read => {
+                    responses.insert(
+                        "304".to_owned(),
+                        RefOr::T(
+                            ResponseBuilder::new()
+                                .description(
+                                    "Not modified: a tag in `If-None-Match` matches the \
+                                     resource's current `ETag` (or it is `*`); no body",
+                                )
+                                .header("ETag", etag())
+                                .build(),
+                        ),
+                    );
+                    (
+                        header_parameter(
+                            "If-None-Match",
+                            "`*` or a comma-separated list of entity tags (`\"…\"`, `W/\"…\"`) \
+                             from earlier answers' `ETag`. When one matches the current `ETag` \
+                             (weak comparison), the answer is a 304 without a body: the copy \
+                             the caller holds is current. A malformed value is a 400.",
+                        ),
+                        "\n\nAnswers with the resource's `ETag`; with `If-None-Match`, a 304 \
+                         when the caller's copy is current.",
+                        "a malformed `If-None-Match`",
+                    )
+                }
+                Kind::Change => {
+                    responses.entry("412".to_owned()).or_insert_with(|| {
+                        problem_response(
+                            "`If-Match` matches none of the resource's current `ETag`: it \
+                             changed since the caller read it \
+                             (`urn:maatje:problem:precondition-failed`). Nothing was changed; \
+                             read it again and decide whether the change still applies",
+                        )
+                    });
+                    (
+                        header_parameter(
+                            "If-Match",
+                            "`*` or a comma-separated list of entity tags from earlier answers' \
+                             `ETag`. The change is made only if one of them is the resource's \
+                             current `ETag` (strong comparison: a weak `W/\"…\"` tag never \
+                             matches; `*` matches any existing resource), checked in the \
+                             change's own transaction; otherwise a 412 and nothing changes. \
+                             An unknown id is still a 404. A malformed value is a 400.",
+                        ),
+                        "\n\nAnswers with the resource's new `ETag`. Send `If-Match` with the \
+                         `ETag` of the copy the change is based on to make it only if nobody \
+                         changed the resource since (412 otherwise).",
+                        "a malformed `If-Match`",
+                    )
+                }
+            };
+            let invalid = responses
+                .entry("400".to_owned())
+                .or_insert_with(|| problem_response("Invalid request"));
+            if let RefOr::T(response) = invalid {
+                response.description = format!(
+                    "{}; or {malformed}",
+                    response.description.trim_end_matches('.')
+                );
+            }
+            operation.description = Some(operation.description.take().unwrap_or_default() + note);
+            operation
+                .parameters
+                .get_or_insert_with(Vec::new)
+                .push(header);
+        }
+    }
+}
+
 /// The operations of a path item with their methods, to read.
 pub fn operations_of(item: &utoipa::openapi::PathItem) -> Vec<(&'static str, &Operation)> {
     [

@@ -252,6 +252,7 @@ fn routes_spec() -> OpenApi {
     apply_access_policy(&mut spec, &policy);
     crate::openapi::add_idempotency_keys(&mut spec);
     crate::openapi::add_webhooks(&mut spec);
+    crate::openapi::add_conditional_requests(&mut spec, &policy);
     apply_design_rules(&mut spec);
     spec
 }
@@ -400,8 +401,11 @@ fn app(
         // problem document, and the limiter turns a flood away before authentication touches
         // the database. Header values are checked, and methods decided (405, HEAD, OPTIONS),
         // before authentication, which sees a HEAD as the GET it stands for. The audit trail
-        // sits inside authentication, which records its own refusals (see `audit`).
+        // sits inside authentication, which records its own refusals (see `audit`). The
+        // conditional requests sit inside the audit trail, which records their 304 and 412, and
+        // outside the idempotency keys, so that a replayed answer carries its body's `ETag`.
         .wrap(from_fn(crate::http::idempotency::middleware))
+        .wrap(from_fn(crate::http::conditional::middleware))
         .wrap(from_fn(audit::middleware::middleware))
         .wrap(from_fn(auth::middleware::middleware))
         .wrap(from_fn(bare_errors::middleware))

@@ -23,8 +23,8 @@ pub fn configure(routes: &mut Routes<'_, '_>) {
     routes
         .add(create_api_client, ADMINS)
         .add(list_api_clients, ADMINS)
-        .add(get_api_client, ADMINS)
-        .add(revoke_api_client, ADMINS)
+        .add(get_api_client, ADMINS.tagged())
+        .add(revoke_api_client, ADMINS.tagged())
         .add(create_api_key, ADMINS)
         .add(revoke_api_key, ADMINS);
 }
@@ -276,14 +276,15 @@ async fn get_api_client(
     id: Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
     let id = ApiClientId::from(id.into_inner());
-    let (row, keys) = state
-        .db
-        .run(move |conn| -> ApiResult<_> {
-            let row = store::find(conn, &id)?;
-            Ok((row, store::keys(conn, &id)?))
-        })
-        .await?;
-    Ok(HttpResponse::Ok().json(ApiClient::from_rows(row, keys)?))
+    let client = state.db.run(move |conn| load_one(conn, &id)).await?;
+    Ok(HttpResponse::Ok().json(client))
+}
+
+/// Loads an API client with its keys' metadata.
+fn load_one(conn: &mut crate::db::DbConnection, id: &ApiClientId) -> ApiResult<ApiClient> {
+    let row = store::find(conn, id)?;
+    let keys = store::keys(conn, id)?;
+    ApiClient::from_rows(row, keys)
 }
 
 /// Revoke an API client: all its keys stop working at once.
@@ -303,10 +304,10 @@ async fn revoke_api_client(
 ) -> ApiResult<HttpResponse> {
     let id = ApiClientId::from(id.into_inner());
     let now = state.clock.now_naive();
+    let current = id.clone();
+    let ctx = caller.ctx_on(now, store::row(&id), move |conn| load_one(conn, &current));
     let (row, keys) = state
-        .change(caller.ctx(now), move |tx| {
-            ops::admin::revoke_api_client(tx, &id)
-        })
+        .change(ctx, move |tx| ops::admin::revoke_api_client(tx, &id))
         .await?;
     Ok(HttpResponse::Ok().json(ApiClient::from_rows(row, keys)?))
 }

@@ -27,15 +27,18 @@ use crate::store::buddies::{self as store, BuddyRow, Profile, ProfileChange};
 
 pub fn configure(routes: &mut Routes<'_, '_>) {
     routes
-        .add(register_buddy, STAFF_ONLY.audit(Create, "buddy"))
+        .add(register_buddy, STAFF_ONLY.audit(Create, "buddy").tagged())
         .add(list_buddies, STAFF_ONLY.audit(Search, "buddy"))
-        .add(get_buddy, STAFF_ONLY.audit(Read, "buddy"))
-        .add(update_buddy, STAFF_ONLY.audit(Update, "buddy"))
-        .add(start_buddy_screening, STAFF_ONLY.audit(Update, "buddy"))
-        .add(activate_buddy, STAFF_ONLY.audit(Update, "buddy"))
-        .add(pause_buddy, STAFF_ONLY.audit(Update, "buddy"))
-        .add(resume_buddy, STAFF_ONLY.audit(Update, "buddy"))
-        .add(retire_buddy, STAFF_ONLY.audit(Update, "buddy"))
+        .add(get_buddy, STAFF_ONLY.audit(Read, "buddy").tagged())
+        .add(update_buddy, STAFF_ONLY.audit(Update, "buddy").tagged())
+        .add(
+            start_buddy_screening,
+            STAFF_ONLY.audit(Update, "buddy").tagged(),
+        )
+        .add(activate_buddy, STAFF_ONLY.audit(Update, "buddy").tagged())
+        .add(pause_buddy, STAFF_ONLY.audit(Update, "buddy").tagged())
+        .add(resume_buddy, STAFF_ONLY.audit(Update, "buddy").tagged())
+        .add(retire_buddy, STAFF_ONLY.audit(Update, "buddy").tagged())
         .add(buddy_history, STAFF_ONLY.audit(Read, "buddy"));
 }
 
@@ -318,6 +321,13 @@ pub(crate) fn load_one(conn: &mut crate::db::DbConnection, id: &BuddyId) -> ApiR
     Buddy::from_row(row, load)
 }
 
+/// The context of a change to buddy `id`: its `If-Match`, if sent, is compared with the buddy as
+/// `GET /v1/buddies/{id}` shows it ([`Caller::ctx_on`]).
+pub(crate) fn change_ctx(caller: &Caller, now: chrono::NaiveDateTime, id: &BuddyId) -> ops::Ctx {
+    let current = id.clone();
+    caller.ctx_on(now, store::row(id), move |conn| load_one(conn, &current))
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -470,7 +480,7 @@ async fn update_buddy(
 ) -> ApiResult<HttpResponse> {
     let change = body.0.validate(state.clock.today())?;
     let id = BuddyId::from(id.into_inner());
-    let ctx = caller.ctx(state.clock.now_naive());
+    let ctx = change_ctx(&caller, state.clock.now_naive(), &id);
     let buddy = state
         .change(ctx, move |tx| -> ApiResult<_> {
             ops::buddies::update_profile(tx, &id, change)?;
@@ -488,7 +498,7 @@ async fn act(
     reason: Option<String>,
 ) -> ApiResult<HttpResponse> {
     let id = BuddyId::from(id);
-    let ctx = caller.ctx(state.clock.now_naive());
+    let ctx = change_ctx(&caller, state.clock.now_naive(), &id);
     let buddy = state
         .change(ctx, move |tx| -> ApiResult<_> {
             ops::buddies::act(tx, &id, action, reason.as_deref())?;

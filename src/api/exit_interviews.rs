@@ -29,7 +29,7 @@ pub fn configure(routes: &mut Routes<'_, '_>) {
             ANY_CALLER.audit(Create, "exit_interview"),
         )
         .add(list_exit_interviews, STAFF_ONLY)
-        .add(get_exit_interview, STAFF_ONLY)
+        .add(get_exit_interview, STAFF_ONLY.tagged())
         .add(exit_interview_history, STAFF_ONLY);
 }
 

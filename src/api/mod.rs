@@ -88,6 +88,8 @@ pub struct Caller {
     audit: Option<crate::audit::Pending>,
     /// The `Idempotency-Key` the request claimed, if it sent one.
     idempotency: Option<crate::http::idempotency::Slot>,
+    /// The `If-Match` of a request changing one resource, if it sent one.
+    if_match: Option<crate::http::conditional::IfMatch>,
 }
 
 impl Caller {
@@ -96,6 +98,34 @@ impl Caller {
         crate::ops::Ctx::new(self.actor.clone(), self.scope(), now)
             .audited(self.audit.clone())
             .keyed(self.idempotency.clone())
+    }
+
+    /// The context of a change to one existing resource, the one in `row`: the request's
+    /// `If-Match`, if it sent one, is compared first in the change's transaction with the tag
+    /// of the resource as `render` shows it to this caller, the reading its `GET` answers with
+    /// (see [`crate::http::conditional`]). Every `PATCH` and action on a tagged resource uses it.
+    pub fn ctx_on<T, F>(
+        &self,
+        now: chrono::NaiveDateTime,
+        row: crate::store::RowLock,
+        render: F,
+    ) -> crate::ops::Ctx
+    where
+        T: Serialize,
+        F: Fn(&mut crate::db::DbConnection) -> ApiResult<T> + Send + Sync + 'static,
+    {
+        use crate::http::conditional::EntityTag;
+        let precondition = self.if_match.clone().map(|if_match| {
+            crate::ops::Precondition::new(if_match, row, move |conn| {
+                let current = render(conn).map_err(ApiError::into_domain)?;
+                EntityTag::of_json(&current).map_err(|e| {
+                    crate::domain::error::DomainError::internal(format!(
+                        "the current representation does not serialise: {e}"
+                    ))
+                })
+            })
+        });
+        self.ctx(now).guarded(precondition)
     }
 
     /// The organisation a case system is confined to; `None` for staff.
@@ -117,6 +147,7 @@ impl FromRequest for Caller {
                     identity: identity.clone(),
                     audit: crate::audit::Pending::of(req),
                     idempotency: crate::http::idempotency::Slot::of(req),
+                    if_match: crate::http::conditional::IfMatch::of(req),
                 })
                 .ok_or_else(|| ApiError::Unauthorized("authentication required".into())),
         )

@@ -22,11 +22,11 @@ use crate::store::organisations::{self as store, OrganisationRow};
 
 pub fn configure(routes: &mut Routes<'_, '_>) {
     routes
-        .add(create_organisation, ADMINS)
+        .add(create_organisation, ADMINS.tagged())
         .add(list_organisations, STAFF_ONLY)
-        .add(get_organisation, STAFF_ONLY)
-        .add(deactivate_organisation, ADMINS)
-        .add(reactivate_organisation, ADMINS)
+        .add(get_organisation, STAFF_ONLY.tagged())
+        .add(deactivate_organisation, ADMINS.tagged())
+        .add(reactivate_organisation, ADMINS.tagged())
         .add(organisation_history, STAFF_ONLY);
 }
 
@@ -180,8 +180,12 @@ async fn act(
 ) -> ApiResult<HttpResponse> {
     let now = state.clock.now_naive();
     let id = OrganisationId::from(id);
+    let current = id.clone();
+    let ctx = caller.ctx_on(now, store::row(&id), move |conn| {
+        Organisation::try_from(store::find(conn, &current)?)
+    });
     let row = state
-        .change(caller.ctx(now), move |tx| {
+        .change(ctx, move |tx| {
             ops::admin::act_on_organisation(tx, &id, action, reason.as_deref())
         })
         .await?;

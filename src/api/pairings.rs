@@ -28,13 +28,22 @@ use crate::store::requests::client_ref_of;
 
 pub fn configure(routes: &mut Routes<'_, '_>) {
     routes
-        .add(propose_pairing, STAFF_ONLY.audit(Create, "pairing"))
+        .add(
+            propose_pairing,
+            STAFF_ONLY.audit(Create, "pairing").tagged(),
+        )
         .add(list_pairings, STAFF_ONLY.audit(Search, "pairing"))
-        .add(get_pairing, STAFF_ONLY.audit(Read, "pairing"))
-        .add(accept_pairing, STAFF_ONLY.audit(Update, "pairing"))
-        .add(decline_pairing, STAFF_ONLY.audit(Update, "pairing"))
-        .add(activate_pairing, STAFF_ONLY.audit(Update, "pairing"))
-        .add(end_pairing, STAFF_ONLY.audit(Update, "pairing"))
+        .add(get_pairing, STAFF_ONLY.audit(Read, "pairing").tagged())
+        .add(accept_pairing, STAFF_ONLY.audit(Update, "pairing").tagged())
+        .add(
+            decline_pairing,
+            STAFF_ONLY.audit(Update, "pairing").tagged(),
+        )
+        .add(
+            activate_pairing,
+            STAFF_ONLY.audit(Update, "pairing").tagged(),
+        )
+        .add(end_pairing, STAFF_ONLY.audit(Update, "pairing").tagged())
         .add(pairing_history, STAFF_ONLY.audit(Read, "pairing"));
 }
 
@@ -343,7 +352,10 @@ async fn act_ending(
     ending: Option<Ending>,
 ) -> ApiResult<HttpResponse> {
     let id = PairingId::from(id);
-    let ctx = caller.ctx(state.clock.now_naive());
+    let current = id.clone();
+    let ctx = caller.ctx_on(state.clock.now_naive(), store::row(&id), move |conn| {
+        Pairing::try_from(store::find(conn, &current)?)
+    });
     let row = state
         .change(ctx, move |tx| -> ApiResult<_> {
             Ok(ops::pairings::act(

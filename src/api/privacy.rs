@@ -33,8 +33,11 @@ use crate::store::privacy as store;
 pub fn configure(routes: &mut Routes<'_, '_>) {
     routes
         .add(run_retention, ADMINS.audit(Delete, "buddy_request"))
-        .add(set_legal_hold, ADMINS.audit(Update, "buddy_request"))
-        .add(erase_buddy, ADMINS.audit(Delete, "buddy"))
+        .add(
+            set_legal_hold,
+            ADMINS.audit(Update, "buddy_request").tagged(),
+        )
+        .add(erase_buddy, ADMINS.audit(Delete, "buddy").tagged())
         .add(export_buddy, ADMINS.audit(Export, "buddy"))
         .add(erase_client, ADMINS.audit(Delete, "buddy_request"))
         .add(export_client, ADMINS.audit(Export, "buddy_request"));
@@ -150,10 +153,12 @@ async fn set_legal_hold(
     let now = state.clock.now_naive();
     let level = state.service_level;
     let id = RequestId::from(id.into_inner());
+    let ctx = requests::change_ctx(&caller, now, level, &id);
+    let scope = caller.scope();
     let request = state
-        .change(caller.ctx(now), move |tx| -> ApiResult<_> {
+        .change(ctx, move |tx| -> ApiResult<_> {
             crate::ops::records::set_legal_hold(tx, &id, hold, reason.as_deref())?;
-            requests::load_one(tx.conn, &id, None, level, now)
+            requests::load_one(tx.conn, &id, scope.as_ref(), level, now)
         })
         .await?;
     tracing::info!(buddy_request = %request.id, hold, "legal hold changed");
@@ -182,7 +187,7 @@ async fn erase_buddy(
 ) -> ApiResult<HttpResponse> {
     let reason = ActionBody::reason(body.0)?;
     let id = BuddyId::from(id.into_inner());
-    let ctx = caller.ctx(state.clock.now_naive());
+    let ctx = buddies::change_ctx(&caller, state.clock.now_naive(), &id);
     let buddy = state
         .change(ctx, move |tx| -> ApiResult<_> {
             crate::ops::buddies::erase(tx, &id, reason.as_deref())?;

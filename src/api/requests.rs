@@ -34,16 +34,19 @@ pub fn configure(routes: &mut Routes<'_, '_>) {
     routes
         .add(
             create_buddy_request,
-            ANY_CALLER.audit(Create, "buddy_request"),
+            ANY_CALLER.audit(Create, "buddy_request").tagged(),
         )
         .add(
             list_buddy_requests,
             ANY_CALLER.audit(Search, "buddy_request"),
         )
-        .add(get_buddy_request, ANY_CALLER.audit(Read, "buddy_request"))
+        .add(
+            get_buddy_request,
+            ANY_CALLER.audit(Read, "buddy_request").tagged(),
+        )
         .add(
             withdraw_buddy_request,
-            ANY_CALLER.audit(Update, "buddy_request"),
+            ANY_CALLER.audit(Update, "buddy_request").tagged(),
         )
         .add(
             buddy_request_history,
@@ -315,6 +318,21 @@ pub(crate) fn load_one(
     Ok(BuddyRequest::from_row(row, pairing, level, now)?.seen_in(scope))
 }
 
+/// The context of a change to request `id` by `caller`: its `If-Match`, if sent, is compared
+/// with the request as `GET /v1/buddy-requests/{id}` shows it to this caller at `now`
+/// ([`Caller::ctx_on`]); a case system's view of another organisation's request is a 404.
+pub(crate) fn change_ctx(
+    caller: &Caller,
+    now: NaiveDateTime,
+    level: ServiceLevel,
+    id: &RequestId,
+) -> ops::Ctx {
+    let (current, scope) = (id.clone(), caller.scope());
+    caller.ctx_on(now, store::row(id), move |conn| {
+        load_one(conn, &current, scope.as_ref(), level, now)
+    })
+}
+
 #[derive(Debug, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
 #[into_params(parameter_in = Query)]
@@ -484,8 +502,9 @@ async fn withdraw_buddy_request(
     let id = RequestId::from(id.into_inner());
     let scope = caller.scope();
     let level = state.service_level;
+    let ctx = change_ctx(&caller, now, level, &id);
     let request = state
-        .change(caller.ctx(now), move |tx| -> ApiResult<_> {
+        .change(ctx, move |tx| -> ApiResult<_> {
             ops::requests::withdraw(tx, &id, reason.as_deref())?;
             tx.settle()?;
             load_one(tx.conn, &id, scope.as_ref(), level, now)

@@ -49,6 +49,7 @@ impl<'a, 's> Routes<'a, 's> {
                     access: guard.access,
                     audit: guard.audit,
                     success: success_status(operation),
+                    tagged: guard.tagged,
                 });
             }
         }

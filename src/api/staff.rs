@@ -22,10 +22,10 @@ use crate::store::staff::{self as store, StaffRow};
 
 pub fn configure(routes: &mut Routes<'_, '_>) {
     routes
-        .add(create_staff, ADMINS)
+        .add(create_staff, ADMINS.tagged())
         .add(list_staff, ADMINS)
-        .add(get_staff, ADMINS)
-        .add(update_staff, ADMINS);
+        .add(get_staff, ADMINS.tagged())
+        .add(update_staff, ADMINS.tagged());
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -257,10 +257,12 @@ async fn update_staff(
         password_hash: new_hash,
         unlock: patch.unlock == Some(true),
     };
+    let current = id.clone();
+    let ctx = caller.ctx_on(now, store::row(&id), move |conn| {
+        Staff::try_from(store::find(conn, &current)?)
+    });
     let row = state
-        .change(caller.ctx(now), move |tx| {
-            ops::admin::update_staff(tx, &id, change)
-        })
+        .change(ctx, move |tx| ops::admin::update_staff(tx, &id, change))
         .await?;
     Ok(HttpResponse::Ok().json(Staff::try_from(row)?))
 }

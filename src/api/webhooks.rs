@@ -26,8 +26,8 @@ pub fn configure(routes: &mut Routes<'_, '_>) {
     routes
         .add(create_webhook_endpoint, CASE_SYSTEMS)
         .add(list_webhook_endpoints, CASE_SYSTEMS_AND_ADMINS)
-        .add(get_webhook_endpoint, CASE_SYSTEMS_AND_ADMINS)
-        .add(update_webhook_endpoint, CASE_SYSTEMS_AND_ADMINS)
+        .add(get_webhook_endpoint, CASE_SYSTEMS_AND_ADMINS.tagged())
+        .add(update_webhook_endpoint, CASE_SYSTEMS_AND_ADMINS.tagged())
         .add(delete_webhook_endpoint, CASE_SYSTEMS)
         .add(rotate_webhook_secret, CASE_SYSTEMS)
         .add(list_webhook_deliveries, CASE_SYSTEMS_AND_ADMINS)
@@ -512,10 +512,13 @@ async fn update_webhook_endpoint(
     check.finish()?;
     let now = state.clock.now_naive();
     let id = id.into_inner().to_string();
+    let (current, scope) = (id.clone(), caller.scope());
+    let ctx = caller.ctx_on(now, store::row(&id), move |conn| {
+        let scope = scope.as_ref().map(|s| s.as_str());
+        WebhookEndpoint::view(store::find_endpoint(conn, &current, scope)?, now)
+    });
     let row = state
-        .change(caller.ctx(now), move |tx| {
-            ops::webhooks::update(tx, &id, change)
-        })
+        .change(ctx, move |tx| ops::webhooks::update(tx, &id, change))
         .await?;
     Ok(HttpResponse::Ok().json(WebhookEndpoint::view(row, now)?))
 }

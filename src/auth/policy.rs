@@ -58,6 +58,8 @@ pub struct Audited {
 pub struct Guard {
     pub access: Access,
     pub audit: Option<Audited>,
+    /// The route answers with one resource as its `GET` shows it: see [`Guard::tagged`].
+    pub tagged: bool,
 }
 
 impl Guard {
@@ -69,6 +71,18 @@ impl Guard {
                 action,
                 object_type,
             }),
+            tagged: self.tagged,
+        }
+    }
+
+    /// The route answers with one resource, as its single-resource `GET` shows it to the caller
+    /// (the `GET` itself, a `PATCH` or action on it, or the `POST` creating it): its successful
+    /// answers carry the resource's `ETag`, the `GET` honours `If-None-Match` and a change of an
+    /// existing resource `If-Match` (see [`crate::http::conditional`]).
+    pub const fn tagged(self) -> Guard {
+        Guard {
+            tagged: true,
+            ..self
         }
     }
 }
@@ -77,6 +91,7 @@ impl Guard {
 pub const PUBLIC: Guard = Guard {
     access: Access::Public,
     audit: None,
+    tagged: false,
 };
 
 /// Callers holding one of `roles`.
@@ -84,6 +99,7 @@ pub const fn roles(roles: &'static [Role]) -> Guard {
     Guard {
         access: Access::Roles(roles),
         audit: None,
+        tagged: false,
     }
 }
 
@@ -113,6 +129,8 @@ pub struct Rule {
     pub access: Access,
     pub audit: Option<Audited>,
     pub success: u16,
+    /// See [`Guard::tagged`].
+    pub tagged: bool,
 }
 
 /// The rules of every route the application serves, collected as the routes are registered.
@@ -143,6 +161,7 @@ impl Policy {
             access: guard.access,
             audit: guard.audit,
             success: 200,
+            tagged: guard.tagged,
         });
     }
 
@@ -186,6 +205,7 @@ mod tests {
             access: Access::Public,
             audit: None,
             success: 200,
+            tagged: false,
         };
         policy.add(rule.clone());
         policy.add(rule);

@@ -48,6 +48,10 @@ pub enum DomainError {
     /// Another change got to the object between our read and our guarded update.
     #[error("the {resource} was changed by another request; read it again and retry")]
     ConcurrentChange { resource: &'static str },
+    /// The caller asked to change the object only in the state it last read (`If-Match`), and
+    /// the object is no longer in that state (or the tag never was its).
+    #[error("{} {id} has changed since the representation whose ETag was sent in If-Match: read it again (GET) and, if the change still applies, send it again with the new ETag", resource.replace('_', " "))]
+    PreconditionFailed { resource: &'static str, id: String },
     /// The organisation already has a buddy request with this `client_ref`: `existing`.
     #[error("this organisation already has a buddy request with this client_ref: {existing}")]
     DuplicateRequest { existing: String },

@@ -28,11 +28,12 @@ use crate::config::ApiSettings;
 pub const CONTRACT_PATHS: &[&str] = &["/openapi.json", "/v1/openapi.json"];
 
 /// The request headers the API reads, allowed in preflights.
-const ALLOWED_HEADERS: &str = "Authorization, Content-Type, Accept, X-Request-Id, X-On-Behalf-Of";
+const ALLOWED_HEADERS: &str =
+    "Authorization, Content-Type, Accept, X-Request-Id, X-On-Behalf-Of, If-Match, If-None-Match";
 
 /// The response headers a browser client may read besides the CORS-safelisted ones.
 const EXPOSED_HEADERS: &str =
-    "API-Version, X-Request-Id, Location, Retry-After, WWW-Authenticate, Allow";
+    "API-Version, X-Request-Id, Location, Retry-After, WWW-Authenticate, Allow, ETag";
 
 /// The configured policy, in app data.
 #[derive(Debug, Clone)]

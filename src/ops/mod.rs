@@ -11,6 +11,9 @@
 //! 3. the audit record of the request ([`crate::audit::Pending`]) is appended last, in the same
 //!    transaction: a change and its record commit together, or neither does.
 //!
+//! A change of one resource may carry a [`Precondition`] (the request's `If-Match`): it is
+//! checked first, inside the transaction, and a change whose precondition fails stores nothing.
+//!
 //! A change the caller is told failed is rolled back whole, so a retry is always safe.
 //! Reads leave their record to the audit middleware, which commits it (grouped with other
 //! requests' records) before the answer goes out.
@@ -26,6 +29,7 @@ pub mod requests;
 pub mod webhooks;
 
 use std::collections::{HashMap, VecDeque};
+use std::sync::Arc;
 
 use chrono::NaiveDateTime;
 
@@ -42,7 +46,9 @@ use crate::domain::ids::OrganisationId;
 use crate::domain::privacy::Retention;
 use crate::domain::request::ServiceLevel;
 use crate::domain::session::LoginPolicy;
+use crate::http::conditional::{EntityTag, IfMatch};
 use crate::store::organisations::OrganisationRow;
+use crate::store::RowLock;
 
 /// What every operation and handler shares.
 #[derive(Clone)]
@@ -102,6 +108,54 @@ pub struct Ctx {
     audit: Option<Pending>,
     /// The `Idempotency-Key` the request claimed: the change marks it applied.
     idempotency: Option<crate::http::idempotency::Slot>,
+    /// The state the resource changed must be in (`If-Match`), checked first.
+    precondition: Option<Precondition>,
+}
+
+/// Renders the current tag of a resource inside a transaction.
+type CurrentTag = dyn Fn(&mut DbConnection) -> DomainResult<EntityTag> + Send + Sync;
+
+/// The precondition of a change to one existing resource: the request's `If-Match`, compared
+/// first in the change's write transaction with the resource's current tag, before anything
+/// changes (see [`crate::http::conditional`]). Its row is locked first, so that no other change
+/// slips in between the comparison and the change on PostgreSQL (READ COMMITTED); SQLite runs
+/// one write transaction at a time already.
+#[derive(Clone)]
+pub struct Precondition {
+    if_match: IfMatch,
+    row: RowLock,
+    current: Arc<CurrentTag>,
+}
+
+impl Precondition {
+    /// `if_match` on the resource in `row`, whose tag `current` renders as the caller's `GET`
+    /// would show it.
+    pub fn new(
+        if_match: IfMatch,
+        row: RowLock,
+        current: impl Fn(&mut DbConnection) -> DomainResult<EntityTag> + Send + Sync + 'static,
+    ) -> Precondition {
+        Precondition {
+            if_match,
+            row,
+            current: Arc::new(current),
+        }
+    }
+
+    /// Locks the row and compares; a resource that is not there (or not the caller's) is the
+    /// reading's own 404, a tag that does not match a 412.
+    fn check(&self, conn: &mut DbConnection) -> DomainResult<()> {
+        self.row.lock(conn)?;
+        let current = (self.current)(conn)?;
+        if self.if_match.matches(&current) {
+            Ok(())
+        } else {
+            Err(DomainError::PreconditionFailed {
+                resource: self.row.entity(),
+                id: self.row.id().to_owned(),
+            })
+        }
+    }
 }
 
 impl Ctx {
@@ -112,6 +166,7 @@ impl Ctx {
             now,
             audit: None,
             idempotency: None,
+            precondition: None,
         }
     }
 
@@ -129,6 +184,12 @@ impl Ctx {
     /// Attaches the `Idempotency-Key` the request claimed, if any.
     pub fn keyed(mut self, slot: Option<crate::http::idempotency::Slot>) -> Ctx {
         self.idempotency = slot;
+        self
+    }
+
+    /// Attaches the precondition of the change (the request's `If-Match`), if any.
+    pub fn guarded(mut self, precondition: Option<Precondition>) -> Ctx {
+        self.precondition = precondition;
         self
     }
 
@@ -271,6 +332,10 @@ where
     E: From<DomainError> + From<diesel::result::Error>,
 {
     let (value, recorded, credentials_changed) = write_transaction(conn, move |conn| {
+        // First: a change whose precondition fails changes, records and marks nothing.
+        if let Some(precondition) = &ctx.precondition {
+            precondition.check(conn)?;
+        }
         let mut tx = Tx {
             conn,
             ctx,

@@ -13,6 +13,11 @@ use crate::domain::organisation::OrganisationState;
 
 pub const ENTITY: &str = "api_client";
 
+/// The row of resource `id`, to lock before a conditional change (see [`super::RowLock`]).
+pub fn row(id: &ApiClientId) -> super::RowLock {
+    super::RowLock::new("api_clients", ENTITY, id.as_ref())
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = api_clients)]
 pub struct ApiClientRow {

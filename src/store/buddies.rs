@@ -19,6 +19,11 @@ use crate::domain::values::{list_from_json, list_to_json};
 
 pub const ENTITY: &str = "buddy";
 
+/// The row of resource `id`, to lock before a conditional change (see [`super::RowLock`]).
+pub fn row(id: &BuddyId) -> super::RowLock {
+    super::RowLock::new("buddies", ENTITY, id.as_ref())
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = buddies, treat_none_as_null = true)]
 pub struct BuddyRow {

@@ -16,6 +16,11 @@ use crate::domain::organisation::OrganisationState;
 
 pub const ENTITY: &str = "organisation";
 
+/// The row of resource `id`, to lock before a conditional change (see [`super::RowLock`]).
+pub fn row(id: &OrganisationId) -> super::RowLock {
+    super::RowLock::new("organisations", ENTITY, id.as_ref())
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = organisations)]
 pub struct OrganisationRow {

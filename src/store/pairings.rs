@@ -19,6 +19,11 @@ use crate::domain::pairing::{EndReason, PairingAction, PairingState};
 
 pub const ENTITY: &str = "pairing";
 
+/// The row of resource `id`, to lock before a conditional change (see [`super::RowLock`]).
+pub fn row(id: &PairingId) -> super::RowLock {
+    super::RowLock::new("pairings", ENTITY, id.as_ref())
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = pairings, treat_none_as_null = true)]
 pub struct PairingRow {

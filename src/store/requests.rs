@@ -18,6 +18,11 @@ use crate::domain::values::{list_from_json, list_to_json};
 
 pub const ENTITY: &str = "buddy_request";
 
+/// The row of resource `id`, to lock before a conditional change (see [`super::RowLock`]).
+pub fn row(id: &RequestId) -> super::RowLock {
+    super::RowLock::new("buddy_requests", ENTITY, id.as_ref())
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable)]
 #[diesel(table_name = buddy_requests)]
 // A missing value is NULL, not DEFAULT (the columns have none): one shape of INSERT, which

@@ -13,6 +13,11 @@ use crate::domain::ids::StaffId;
 
 pub const ENTITY: &str = "staff";
 
+/// The row of resource `id`, to lock before a conditional change (see [`super::RowLock`]).
+pub fn row(id: &StaffId) -> super::RowLock {
+    super::RowLock::new("staff", ENTITY, id.as_ref())
+}
+
 #[derive(Debug, Clone, Queryable, Selectable, Insertable, AsChangeset)]
 #[diesel(table_name = staff, treat_none_as_null = true)]
 pub struct StaffRow {

@@ -15,6 +15,11 @@ use crate::store::page::PageRequest;
 pub const ENDPOINT: &str = "webhook_endpoint";
 pub const DELIVERY: &str = "webhook_delivery";
 
+/// Endpoint `id`'s row, to lock for an `If-Match` check.
+pub fn row(id: &str) -> super::RowLock {
+    super::RowLock::new("webhook_endpoints", ENDPOINT, id)
+}
+
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = webhook_endpoints)]
 pub struct EndpointRow {

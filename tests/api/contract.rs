@@ -8,7 +8,9 @@
 //! What is checked, for an operation the spec describes (see [`crate::helpers::find_spec_operation`]):
 //! - the answer: its content type is documented for its status, and a JSON body validates
 //!   against the schema documented for that status and content type (problem+json included);
-//!   a JSON body with no documented content or schema is a failure;
+//!   a JSON body with no documented content or schema is a failure; each header it carries that
+//!   is documented for its status validates against its schema, and a documented `ETag` is
+//!   there (the service tags every answer it documents a tag on);
 //! - a request the server accepted (2xx): its JSON body validates against the request schema
 //!   (an operation that documents no body ignores one), a body the contract requires is there,
 //!   and every query and path parameter is documented and valid. The server accepting what the contract forbids is a failure as much as the
@@ -66,6 +68,7 @@ fn check_answer(operation: &str, response: &Response, out: &mut Vec<String>) {
         // `check_response` reports an undocumented status itself.
         return;
     };
+    check_headers(&documented, response, out);
     if response.text.is_empty() {
         return;
     }
@@ -102,6 +105,42 @@ fn check_answer(operation: &str, response: &Response, out: &mut Vec<String>) {
     }
     for error in validate(&schema, &body) {
         out.push(format!("answer body {error}"));
+    }
+}
+
+/// The answer's headers that the spec documents for its status: each one sent validates against
+/// its schema (its text, or the number or boolean it spells, as for a query parameter), and a
+/// documented `ETag` must be sent.
+fn check_headers(documented: &str, response: &Response, out: &mut Vec<String>) {
+    let Some(headers) = at(&format!("{documented}/headers")).and_then(Value::as_object) else {
+        return;
+    };
+    for name in headers.keys() {
+        let Some(text) = response.header(name) else {
+            if name.eq_ignore_ascii_case("etag") {
+                out.push(format!(
+                    "the answer has no `{name}` header, which the spec documents for status {}",
+                    response.status
+                ));
+            }
+            continue;
+        };
+        let Some(pointer) = deref(&format!("{documented}/headers/{}", escape(name))) else {
+            continue;
+        };
+        let schema = format!("{pointer}/schema");
+        if at(&schema).is_none() {
+            continue;
+        }
+        let mut readings = vec![Value::from(text)];
+        if let Ok(typed @ (Value::Number(_) | Value::Bool(_))) = serde_json::from_str(text) {
+            readings.push(typed);
+        }
+        if readings.iter().all(|r| !validate(&schema, r).is_empty()) {
+            for error in validate(&schema, &readings[0]) {
+                out.push(format!("the answer's `{name}` header {error}"));
+            }
+        }
     }
 }
 
@@ -425,13 +464,28 @@ mod tests {
         serde_json::to_vec(body).unwrap()
     }
 
+    /// A tag of the documented shape.
+    const TAG: &str = "\"RBNvo1WzZ4oRRq0W9-hknpT7T8If536DEMBg9hyq_4o\"";
+
+    /// `response` with `name: value` added.
+    fn with_header(mut response: Response, name: &'static str, value: &str) -> Response {
+        response
+            .headers
+            .insert(name, reqwest::header::HeaderValue::from_str(value).unwrap());
+        response
+    }
+
     #[test]
     fn a_valid_exchange_passes() {
         let found = violations(
             &Method::GET,
             ORG,
             Sent::NOTHING,
-            &response(200, "application/json", organisation()),
+            &with_header(
+                response(200, "application/json", organisation()),
+                "etag",
+                TAG,
+            ),
         );
         assert!(found.is_empty(), "{found:#?}");
         let body = json_body(&json!({ "name": "Jeugdbescherming Voorbeeld" }));
@@ -443,9 +497,59 @@ mod tests {
             &Method::POST,
             "/v1/organisations",
             sent,
-            &response(201, "application/json", organisation()),
+            &with_header(
+                response(201, "application/json", organisation()),
+                "etag",
+                TAG,
+            ),
         );
         assert!(found.is_empty(), "{found:#?}");
+    }
+
+    #[test]
+    fn a_documented_etag_that_is_missing_or_malformed_fails() {
+        let answer = || response(200, "application/json", organisation());
+        let found = violations(&Method::GET, ORG, Sent::NOTHING, &answer());
+        one_violation(found, "no `ETag`");
+        let found = violations(
+            &Method::GET,
+            ORG,
+            Sent::NOTHING,
+            &with_header(answer(), "etag", "W/\"weak\""),
+        );
+        one_violation(found, "`ETag` header");
+        // A 304 has no body, and its tag is checked all the same.
+        let mut not_modified = response(304, "application/json", Value::Null);
+        not_modified.text = String::new();
+        let found = violations(&Method::GET, ORG, Sent::NOTHING, &not_modified);
+        one_violation(found, "no `ETag`");
+        let found = violations(
+            &Method::GET,
+            ORG,
+            Sent::NOTHING,
+            &with_header(not_modified, "etag", TAG),
+        );
+        assert!(found.is_empty(), "{found:#?}");
+    }
+
+    #[test]
+    fn a_documented_header_of_the_wrong_type_fails() {
+        let limited = with_header(
+            response(
+                429,
+                "application/problem+json",
+                json!({ "type": "urn:maatje:problem:rate-limited", "title": "Too many requests",
+                        "status": 429 }),
+            ),
+            "retry-after",
+            "soon",
+        );
+        one_violation(
+            violations(&Method::GET, ORG, Sent::NOTHING, &limited),
+            "`Retry-After` header",
+        );
+        let fine = with_header(limited, "retry-after", "5");
+        assert!(violations(&Method::GET, ORG, Sent::NOTHING, &fine).is_empty());
     }
 
     fn one_violation(found: Vec<String>, expected: &str) {

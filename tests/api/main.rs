@@ -9,6 +9,7 @@ mod auto_propose;
 mod buddies;
 mod cli;
 mod common_errors;
+mod conditional;
 mod contract;
 mod crash;
 mod credential_cache;
