@@ -29,11 +29,13 @@ pub const CONTRACT_PATHS: &[&str] = &["/openapi.json", "/v1/openapi.json"];
 
 /// The request headers the API reads, allowed in preflights.
 const ALLOWED_HEADERS: &str =
-    "Authorization, Content-Type, Accept, X-Request-Id, X-On-Behalf-Of, If-Match, If-None-Match";
+    "Authorization, Content-Type, Accept, X-Request-Id, X-On-Behalf-Of, If-Match, If-None-Match, \
+     Idempotency-Key";
 
 /// The response headers a browser client may read besides the CORS-safelisted ones.
 const EXPOSED_HEADERS: &str =
-    "API-Version, X-Request-Id, Location, Retry-After, WWW-Authenticate, Allow, ETag";
+    "API-Version, X-Request-Id, Location, Retry-After, WWW-Authenticate, Allow, ETag, \
+     Idempotency-Replayed";
 
 /// The configured policy, in app data.
 #[derive(Debug, Clone)]

@@ -812,7 +812,10 @@ async fn a_browser_client_may_send_the_preconditions_and_read_the_tag() {
             &[
                 ("origin", ORIGIN),
                 ("access-control-request-method", "PATCH"),
-                ("access-control-request-headers", "if-match, content-type"),
+                (
+                    "access-control-request-headers",
+                    "if-match, content-type, idempotency-key",
+                ),
                 ("authorization", ""),
             ],
         )
@@ -822,12 +825,14 @@ async fn a_browser_client_may_send_the_preconditions_and_read_the_tag() {
         .header("access-control-allow-headers")
         .unwrap()
         .to_ascii_lowercase();
-    for wanted in ["if-match", "if-none-match"] {
+    for wanted in ["if-match", "if-none-match", "idempotency-key"] {
         assert!(allowed.split(", ").any(|h| h == wanted), "{allowed}");
     }
     let response = app
         .request_with_headers(Method::GET, &path, None, Vec::new(), &[("origin", ORIGIN)])
         .await;
     let exposed = response.header("access-control-expose-headers").unwrap();
-    assert!(exposed.split(", ").any(|h| h == "ETag"), "{exposed}");
+    for wanted in ["ETag", "Idempotency-Replayed"] {
+        assert!(exposed.split(", ").any(|h| h == wanted), "{exposed}");
+    }
 }
