@@ -456,6 +456,44 @@ async fn visible(state: &AppState, caller: &Caller, id: Uuid) -> ApiResult<Endpo
         .await
 }
 
+/// One page of what endpoint `id` keeps (its deliveries or attempts), as the caller may see it:
+/// the endpoint is looked up within the caller's scope (another organisation's is a 404) and
+/// the page read in the same trip to the database.
+async fn endpoint_page<R, T>(
+    state: &AppState,
+    caller: &Caller,
+    id: Uuid,
+    kind: &'static str,
+    (limit, cursor): (Option<u32>, Option<String>),
+    list: impl FnOnce(&mut crate::db::DbConnection, &str, &PageRequest) -> diesel::QueryResult<Vec<R>>
+        + Send
+        + 'static,
+    id_of: fn(&R) -> &str,
+) -> ApiResult<(Vec<T>, Option<String>)>
+where
+    R: Send + 'static,
+    T: TryFrom<R, Error = ApiError>,
+{
+    let mut check = Check::new();
+    let page = PageRequest::parse(kind, limit, cursor.as_deref(), check.errors_mut());
+    check.finish()?;
+    let scope = caller.scope().map(|s| s.as_str().to_owned());
+    let request = page.clone();
+    let rows = state
+        .db
+        .run(move |conn| -> ApiResult<_> {
+            let endpoint = store::find_endpoint(conn, &id.to_string(), scope.as_deref())?;
+            Ok(list(conn, &endpoint.id, &request)?)
+        })
+        .await?;
+    let (rows, next_cursor) = page.finish(rows, id_of);
+    let items = rows
+        .into_iter()
+        .map(T::try_from)
+        .collect::<ApiResult<_>>()?;
+    Ok((items, next_cursor))
+}
+
 /// Read a webhook endpoint.
 #[utoipa::path(
     tag = "webhooks",
@@ -588,35 +626,18 @@ async fn list_webhook_deliveries(
     query: Query<DeliveryQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.0;
-    let mut check = Check::new();
-    let page = PageRequest::parse(
+    let state_filter = query.state;
+    let (items, next_cursor) = endpoint_page(
+        &state,
+        &caller,
+        id.into_inner(),
         "webhook-deliveries",
-        query.limit,
-        query.cursor.as_deref(),
-        check.errors_mut(),
-    );
-    check.finish()?;
-    let endpoint = visible(&state, &caller, id.into_inner()).await?;
-    let request = page.clone();
-    let rows = state
-        .db
-        .run(move |conn| -> ApiResult<_> {
-            Ok(store::list_deliveries(
-                conn,
-                &endpoint.id,
-                query.state,
-                &request,
-            )?)
-        })
-        .await?;
-    let (rows, next_cursor) = page.finish(rows, |r| r.id.as_str());
-    Ok(HttpResponse::Ok().json(WebhookDeliveryPage {
-        items: rows
-            .into_iter()
-            .map(WebhookDelivery::try_from)
-            .collect::<ApiResult<_>>()?,
-        next_cursor,
-    }))
+        (query.limit, query.cursor),
+        move |conn, endpoint, page| store::list_deliveries(conn, endpoint, state_filter, page),
+        |row: &DeliveryRow| row.id.as_str(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(WebhookDeliveryPage { items, next_cursor }))
 }
 
 /// Send a delivery again.
@@ -666,34 +687,16 @@ async fn list_webhook_attempts(
     query: Query<AttemptQuery>,
 ) -> ApiResult<HttpResponse> {
     let query = query.0;
-    let mut check = Check::new();
-    let page = PageRequest::parse(
-        "webhook-attempts",
-        query.limit,
-        query.cursor.as_deref(),
-        check.errors_mut(),
-    );
-    check.finish()?;
-    let endpoint = visible(&state, &caller, id.into_inner()).await?;
-    let request = page.clone();
     let delivery = query.delivery_id.map(|d| d.to_string());
-    let rows = state
-        .db
-        .run(move |conn| -> ApiResult<_> {
-            Ok(store::list_attempts(
-                conn,
-                &endpoint.id,
-                delivery.as_deref(),
-                &request,
-            )?)
-        })
-        .await?;
-    let (rows, next_cursor) = page.finish(rows, |r| r.id.as_str());
-    Ok(HttpResponse::Ok().json(WebhookAttemptPage {
-        items: rows
-            .into_iter()
-            .map(WebhookAttempt::try_from)
-            .collect::<ApiResult<_>>()?,
-        next_cursor,
-    }))
+    let (items, next_cursor) = endpoint_page(
+        &state,
+        &caller,
+        id.into_inner(),
+        "webhook-attempts",
+        (query.limit, query.cursor),
+        move |conn, endpoint, page| store::list_attempts(conn, endpoint, delivery.as_deref(), page),
+        |row: &AttemptRow| row.id.as_str(),
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(WebhookAttemptPage { items, next_cursor }))
 }
