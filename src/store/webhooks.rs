@@ -109,6 +109,20 @@ pub fn list_endpoints(
     query.load(conn)
 }
 
+/// The endpoints among `ids` that exist, by id.
+pub fn endpoints(
+    conn: &mut DbConnection,
+    ids: &[String],
+) -> QueryResult<std::collections::HashMap<String, EndpointRow>> {
+    Ok(webhook_endpoints::table
+        .filter(webhook_endpoints::id.eq_any(ids))
+        .select(EndpointRow::as_select())
+        .load::<EndpointRow>(conn)?
+        .into_iter()
+        .map(|row| (row.id.clone(), row))
+        .collect())
+}
+
 /// The enabled endpoints of `organisation`: where its events go.
 pub fn enabled_endpoints(
     conn: &mut DbConnection,

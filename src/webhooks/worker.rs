@@ -111,8 +111,20 @@ impl WebhookWorker {
             claimed: claimed.len(),
             ..RoundReport::default()
         };
+        if claimed.is_empty() {
+            return Ok(report);
+        }
+        // The endpoints of the whole batch, read once (a batch is mostly for a few endpoints).
+        let ids: Vec<String> = claimed.iter().map(|d| d.endpoint_id.clone()).collect();
+        let endpoints = self
+            .db
+            .run(move |conn| -> DomainResult<_> { Ok(store::endpoints(conn, &ids)?) })
+            .await?;
         let outcomes: Vec<DomainResult<Outcome>> = futures_util::stream::iter(claimed)
-            .map(|delivery| self.attempt(delivery))
+            .map(|delivery| {
+                let endpoint = endpoints.get(&delivery.endpoint_id).cloned();
+                self.attempt(delivery, endpoint)
+            })
             .buffer_unordered(CONCURRENCY)
             .collect()
             .await;
@@ -127,19 +139,13 @@ impl WebhookWorker {
         Ok(report)
     }
 
-    /// Sends one claimed delivery and records the attempt.
-    async fn attempt(&self, delivery: DeliveryRow) -> DomainResult<Outcome> {
-        let endpoint_id = delivery.endpoint_id.clone();
-        let endpoint: Option<EndpointRow> = self
-            .db
-            .run(move |conn| -> DomainResult<_> {
-                match store::find_endpoint(conn, &endpoint_id, None) {
-                    Ok(row) => Ok(Some(row)),
-                    Err(crate::store::StoreError::NotFound { .. }) => Ok(None),
-                    Err(e) => Err(e.into()),
-                }
-            })
-            .await?;
+    /// Sends one claimed delivery to its endpoint (`None`: deleted meanwhile) and records the
+    /// attempt.
+    async fn attempt(
+        &self,
+        delivery: DeliveryRow,
+        endpoint: Option<EndpointRow>,
+    ) -> DomainResult<Outcome> {
         let attempt = match &endpoint {
             Some(endpoint) if endpoint.enabled => AssertUnwindSafe(self.send(endpoint, &delivery))
                 .catch_unwind()
