@@ -189,12 +189,13 @@ pub(super) fn fan_out(
     event_type: EventType,
     payload: &str,
 ) -> DomainResult<usize> {
+    // Enabled and of the event's own organisation: the query is the one place that decides it.
     let endpoints = store::enabled_endpoints(tx.conn, organisation)?;
     let now = tx.now();
     let give_up_at = now + tx.reactions.webhooks.schedule.give_up_after;
     let mut queued = 0;
     for endpoint in endpoints {
-        if endpoint.organisation_id == organisation && endpoint.wants(event_type.as_str())? {
+        if endpoint.subscribes_to(event_type.as_str())? {
             store::enqueue(
                 tx.conn,
                 &endpoint.id,

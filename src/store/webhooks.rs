@@ -43,9 +43,9 @@ impl EndpointRow {
             .map_err(|e| StoreError::Corrupt(format!("webhook endpoint event types: {e}")))
     }
 
-    /// Whether an event of `event_type` goes to this endpoint.
-    pub fn wants(&self, event_type: &str) -> StoreResult<bool> {
-        Ok(self.enabled && self.event_types()?.iter().any(|t| t == event_type))
+    /// Whether the endpoint subscribed to `event_type`.
+    pub fn subscribes_to(&self, event_type: &str) -> StoreResult<bool> {
+        Ok(self.event_types()?.iter().any(|t| t == event_type))
     }
 }
 
@@ -123,7 +123,7 @@ pub fn endpoints(
         .collect())
 }
 
-/// The enabled endpoints of `organisation`: where its events go.
+/// The enabled endpoints of `organisation`: the only ones its events may go to.
 pub fn enabled_endpoints(
     conn: &mut DbConnection,
     organisation: &str,
