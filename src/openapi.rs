@@ -238,7 +238,6 @@ pub fn apply_access_policy(api: &mut OpenApi, policy: &Policy) {
 /// (a public POST takes no key).
 pub fn add_idempotency_keys(api: &mut OpenApi) {
     use crate::http::idempotency::{HEADER, MAX_KEY_LENGTH, REFUSED_ROUTES, REPLAYED};
-    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
     use utoipa::openapi::schema::ObjectBuilder;
     use utoipa::openapi::Required;
     for (path, item) in api.paths.paths.iter_mut() {
@@ -265,27 +264,22 @@ pub fn add_idempotency_keys(api: &mut OpenApi) {
                        same request replays the first answer without doing the work again \
                        (for 24 hours by default).",
             );
-            let parameter = ParameterBuilder::new()
-                .name(HEADER)
-                .parameter_in(ParameterIn::Header)
-                .required(Required::False)
-                .description(Some(
-                    "A key of the caller's choosing (a UUID is a good one), 1 to 255 visible \
-                     ASCII characters, kept per caller for `api.idempotency_keep_hours` (24 by \
-                     default). The same key with the same method, path and body replays the \
-                     first answer (status, body, `Content-Type`, `Location`) with \
-                     `Idempotency-Replayed: true`; with another request it is a 422; while the \
-                     first request is under way the retry waits for its answer, and gets a 409 \
-                     if it takes too long.",
-                ))
-                .schema(Some(
-                    ObjectBuilder::new()
-                        .schema_type(Type::String)
-                        .min_length(Some(1))
-                        .max_length(Some(MAX_KEY_LENGTH))
-                        .pattern(Some("^[!-~]+$")),
-                ))
-                .build();
+            let parameter = header_parameter(
+                HEADER,
+                Required::False,
+                "A key of the caller's choosing (a UUID is a good one), 1 to 255 visible \
+                 ASCII characters, kept per caller for `api.idempotency_keep_hours` (24 by \
+                 default). The same key with the same method, path and body replays the \
+                 first answer (status, body, `Content-Type`, `Location`) with \
+                 `Idempotency-Replayed: true`; with another request it is a 422; while the \
+                 first request is under way the retry waits for its answer, and gets a 409 \
+                 if it takes too long.",
+                ObjectBuilder::new()
+                    .min_length(Some(1))
+                    .max_length(Some(MAX_KEY_LENGTH))
+                    .pattern(Some("^[!-~]+$")),
+            )
+            .build();
             operation
                 .parameters
                 .get_or_insert_with(Vec::new)
@@ -349,7 +343,6 @@ const CONDITION_PATTERN: &str =
 /// the 304 its `API-Version`).
 pub fn add_conditional_requests(api: &mut OpenApi, policy: &Policy) {
     use crate::http::conditional::Kind;
-    use utoipa::openapi::path::{ParameterBuilder, ParameterIn};
     use utoipa::openapi::Required;
     let etag = || {
         HeaderBuilder::new()
@@ -369,22 +362,18 @@ pub fn add_conditional_requests(api: &mut OpenApi, policy: &Policy) {
             )))
             .build()
     };
-    let header_parameter = |name: &str, description: &str| {
+    let condition_parameter = |name: &str, description: &str| {
         RefOr::T(
-            ParameterBuilder::new()
-                .name(name)
-                .parameter_in(ParameterIn::Header)
-                .required(Required::False)
-                .description(Some(description))
-                .schema(Some(
-                    utoipa::openapi::schema::ObjectBuilder::new()
-                        .schema_type(Type::String)
-                        .pattern(Some(CONDITION_PATTERN)),
-                ))
-                .example(Some(serde_json::Value::from(
-                    "\"RBNvo1WzZ4oRRq0W9-hknpT7T8If536DEMBg9hyq_4o\"",
-                )))
-                .build(),
+            header_parameter(
+                name,
+                Required::False,
+                description,
+                utoipa::openapi::schema::ObjectBuilder::new().pattern(Some(CONDITION_PATTERN)),
+            )
+            .example(Some(serde_json::Value::from(
+                "\"RBNvo1WzZ4oRRq0W9-hknpT7T8If536DEMBg9hyq_4o\"",
+            )))
+            .build(),
         )
     };
     for (path, item) in api.paths.paths.iter_mut() {
@@ -415,7 +404,7 @@ pub fn add_conditional_requests(api: &mut OpenApi, policy: &Policy) {
                         ),
                     );
                     (
-                        header_parameter(
+                        condition_parameter(
                             "If-None-Match",
                             "`*` or a comma-separated list of entity tags (`\"…\"`, `W/\"…\"`) \
                              from earlier answers' `ETag`. When one matches the current `ETag` \
@@ -437,7 +426,7 @@ pub fn add_conditional_requests(api: &mut OpenApi, policy: &Policy) {
                         )
                     });
                     (
-                        header_parameter(
+                        condition_parameter(
                             "If-Match",
                             "`*` or a comma-separated list of entity tags from earlier answers' \
                              `ETag`. The change is made only if one of them is the resource's \
@@ -662,24 +651,20 @@ fn rate_limited_response() -> RefOr<utoipa::openapi::Response> {
 /// the receiver answers 2xx.
 pub fn add_webhooks(api: &mut OpenApi) {
     use crate::ops::feed::EventType;
-    use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn};
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder};
     use utoipa::openapi::request_body::RequestBodyBuilder;
     use utoipa::openapi::schema::ObjectBuilder;
     use utoipa::openapi::{
         ContentBuilder, PathItem, PathsBuilder, Ref, Required, ResponseBuilder, ResponsesBuilder,
     };
     let header = |name: &str, description: &str, pattern: &str| {
-        ParameterBuilder::new()
-            .name(name)
-            .parameter_in(ParameterIn::Header)
-            .required(Required::True)
-            .description(Some(description))
-            .schema(Some(
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .pattern(Some(pattern)),
-            ))
-            .build()
+        header_parameter(
+            name,
+            Required::True,
+            description,
+            ObjectBuilder::new().pattern(Some(pattern)),
+        )
+        .build()
     };
     let mut paths = PathsBuilder::new();
     for event_type in EventType::ALL {
@@ -746,4 +731,19 @@ pub fn add_webhooks(api: &mut OpenApi) {
         );
     }
     api.webhooks = Some(paths.build());
+}
+
+/// A header parameter whose value is a string described by `schema` (its type is set here).
+fn header_parameter(
+    name: &str,
+    required: utoipa::openapi::Required,
+    description: &str,
+    schema: utoipa::openapi::schema::ObjectBuilder,
+) -> utoipa::openapi::path::ParameterBuilder {
+    utoipa::openapi::path::ParameterBuilder::new()
+        .name(name)
+        .parameter_in(utoipa::openapi::path::ParameterIn::Header)
+        .required(required)
+        .description(Some(description))
+        .schema(Some(schema.schema_type(Type::String)))
 }
