@@ -754,43 +754,23 @@ async fn bad_subscriptions_are_refused_and_change_nothing() {
     app.use_token(Some(&key));
     let before = app.table_counts();
     let ok_types = json!(["buddy_request.created"]);
+    let long = format!("https://cases.example.org/{}", "a".repeat(2000));
+    for url in [
+        "not a url",
+        "http://cases.example.org/hook",
+        "https://127.0.0.1/hook",
+        "https://10.0.0.8/hook",
+        "https://169.254.169.254/latest",
+        "https://[::1]/hook",
+        "https://localhost/hook",
+        "https://u:p@cases.example.org/hook",
+        long.as_str(),
+    ] {
+        let body = json!({ "url": url, "event_types": ok_types });
+        let response = app.post_json("/v1/webhook-endpoints", &body).await;
+        assert_invalid_fields(&response, &["url"]);
+    }
     for (body, field) in [
-        (
-            json!({ "url": "not a url", "event_types": ok_types }),
-            "url",
-        ),
-        (
-            json!({ "url": "http://cases.example.org/hook", "event_types": ok_types }),
-            "url",
-        ),
-        (
-            json!({ "url": "https://127.0.0.1/hook", "event_types": ok_types }),
-            "url",
-        ),
-        (
-            json!({ "url": "https://10.0.0.8/hook", "event_types": ok_types }),
-            "url",
-        ),
-        (
-            json!({ "url": "https://169.254.169.254/latest", "event_types": ok_types }),
-            "url",
-        ),
-        (
-            json!({ "url": "https://[::1]/hook", "event_types": ok_types }),
-            "url",
-        ),
-        (
-            json!({ "url": "https://localhost/hook", "event_types": ok_types }),
-            "url",
-        ),
-        (
-            json!({ "url": "https://u:p@cases.example.org/hook", "event_types": ok_types }),
-            "url",
-        ),
-        (
-            json!({ "url": format!("https://cases.example.org/{}", "a".repeat(2000)), "event_types": ok_types }),
-            "url",
-        ),
         (
             json!({ "url": "https://cases.example.org/hook", "event_types": [] }),
             "event_types",
