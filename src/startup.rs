@@ -88,6 +88,11 @@ impl Application {
             let mut conn = db.blocking().map_err(|e| anyhow::anyhow!("{e}"))?;
             links.ensure_shared(&mut conn)?;
         }
+        let console = web::Data::new(crate::console::Console::new(
+            links.clone(),
+            settings.mail.public_base_url.starts_with("https://"),
+            settings.console.policy(),
+        ));
         let notices = Notices::new(settings, links);
         let mail = settings.mail.worker_enabled.then(|| {
             MailWorker::new(
@@ -158,6 +163,7 @@ impl Application {
                 limiter.clone(),
                 contract.clone(),
                 cors.clone(),
+                console.clone(),
             )
         })
         .listen(listener)?
@@ -303,6 +309,7 @@ fn collect_routes(
     policy.allow("GET", "/docs/{_:.*}", PUBLIC);
     api::health::root_rules(&mut policy);
     crate::respond::rules(&mut policy);
+    crate::console::rules(&mut policy);
     (app, spec, policy)
 }
 
@@ -363,6 +370,7 @@ fn app(
     limiter: web::Data<RateLimiter>,
     contract: Contract,
     cors: web::Data<Cors>,
+    console: web::Data<crate::console::Console>,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -381,6 +389,7 @@ fn app(
         .app_data(path_config())
         .app_data(contract.json)
         .app_data(cors)
+        .app_data(console)
         .route("/openapi.json", web::get().to(serve_contract))
         .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"])))
         .route(
@@ -393,6 +402,7 @@ fn app(
         )
         .configure(api::health::configure_root)
         .configure(crate::respond::configure)
+        .configure(crate::console::configure)
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::NoRoute)
         }))

@@ -2,7 +2,7 @@
 
 use crate::api::routes::Routes;
 use crate::auth::policy::{ANY_CALLER, PUBLIC, STAFF_ONLY};
-use actix_web::web::{self, Data};
+use actix_web::web::Data;
 use actix_web::{get, post, HttpRequest, HttpResponse};
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -10,14 +10,13 @@ use utoipa::ToSchema;
 
 use super::staff::Staff;
 use super::{AppState, Caller};
-use crate::auth::{password, Role};
+use crate::auth::Role;
 use crate::domain::clock::utc;
-use crate::domain::values::{canonical_email, Check, MAX_EMAIL};
+use crate::domain::values::{Check, MAX_EMAIL};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::Json;
 use crate::http::rate_limit::address_key;
-use crate::ops::admin::LoginOutcome;
-use crate::store::staff as store;
+use crate::ops::admin::{LoginOutcome, Opening};
 
 pub fn configure(routes: &mut Routes<'_, '_>) {
     routes
@@ -105,50 +104,13 @@ async fn login(
         check.fail("password", "is too long");
     }
     check.finish()?;
-    // Accounts are stored with the domain in lower case: look them up the same way.
-    let email = canonical_email(&email);
-    let account = state
-        .db
-        .run(move |conn| -> ApiResult<_> { Ok(store::find_by_email(conn, &email)?) })
-        .await?;
-    // The slow hash check runs on the blocking pool, outside any transaction, holding one of the
-    // bounded permits until it is done. An unknown address costs the same time as a known one.
-    let permit = state
-        .verifications
-        .acquire()
-        .await
-        .map_err(|password::Busy| ApiError::Busy {
-            what: "password checks",
-            retry_after_secs: 1,
-        })?;
-    let attempt = web::block(move || {
-        let _permit = permit;
-        match account {
-            Some(row) => Some((row.id, password::verify(&password, &row.password_hash))),
-            None => {
-                password::verify_dummy(&password);
-                None
-            }
-        }
-    })
-    .await?;
     // The lockout is kept per account and source: the peer address (trusted proxies are not
-    // supported yet), an IPv6 address by its /64 as the rate limits count it.
+    // supported yet).
     let source = req
         .peer_addr()
         .map_or_else(|| "unknown".to_owned(), |a| address_key(a.ip()));
-    let (policy, now) = (state.login, state.clock.now_naive());
-    let outcome = match attempt {
-        Some((id, verified)) => {
-            let ctx = crate::ops::Ctx::new(crate::domain::actor::Actor::Unauthenticated, None, now);
-            state
-                .change(ctx, move |tx| {
-                    crate::ops::admin::log_in(tx, &id, &source, verified, policy)
-                })
-                .await?
-        }
-        None => LoginOutcome::Refused,
-    };
+    let outcome =
+        crate::auth::login::log_in(&state, &email, password, source, Opening::Api).await?;
     match outcome {
         LoginOutcome::Success(session) => Ok(HttpResponse::Ok().json(LoginSession {
             token: session.token,

@@ -11,6 +11,7 @@ use crate::domain::actor::Actor;
 use crate::domain::error::DomainResult;
 use crate::domain::ids::{ApiKeyId, StaffId};
 use crate::domain::organisation::OrganisationState;
+use crate::domain::session::{Channel, ConsolePolicy};
 use crate::store::api_clients::{self, ApiClientRow, ApiKeyRow};
 use crate::store::staff::{self, SessionRow};
 
@@ -78,7 +79,12 @@ impl Stored {
                 role,
                 active,
             } => {
-                let valid = presented.kind == TokenKind::StaffSession
+                // A session works in the channel it was opened in only.
+                let kind = match session.channel {
+                    Channel::Api => TokenKind::StaffSession,
+                    Channel::Console => TokenKind::ConsoleSession,
+                };
+                let valid = presented.kind == kind
                     && presented.id == session.id
                     && presented.matches(&session.token_hash)
                     && session.revoked_at.is_none()
@@ -99,13 +105,17 @@ impl Stored {
     }
 
     /// Whether a use at `now` is to be noted: an API key whose `last_used_at` is a minute old
-    /// or more (or was never noted).
+    /// or more (or was never noted), or a console session whose use was last noted a minute
+    /// ago or more (its idle time then starts again).
     pub fn use_to_note(&self, now: NaiveDateTime) -> bool {
+        let stale = |at: Option<NaiveDateTime>| {
+            at.is_none_or(|at| now - at >= Duration::seconds(LAST_USED_RESOLUTION))
+        };
         match self {
-            Stored::ApiKey { key, .. } => key
-                .last_used_at
-                .is_none_or(|at| now - at >= Duration::seconds(LAST_USED_RESOLUTION)),
-            Stored::Session { .. } => false,
+            Stored::ApiKey { key, .. } => stale(key.last_used_at),
+            Stored::Session { session, .. } => {
+                session.channel == Channel::Console && stale(session.last_seen_at)
+            }
         }
     }
 }
@@ -125,9 +135,19 @@ pub fn verify(
         return Ok(None);
     };
     if stored.use_to_note(now) {
-        if let Stored::ApiKey { key, .. } = &mut stored {
-            api_clients::note_use(conn, &key.id, now)?;
-            key.last_used_at = Some(now);
+        match &mut stored {
+            Stored::ApiKey { key, .. } => {
+                api_clients::note_use(conn, &key.id, now)?;
+                key.last_used_at = Some(now);
+            }
+            Stored::Session { session, .. } => {
+                if let (Some(idle), Some(ends_at)) = (session.idle_seconds, session.ends_at) {
+                    let expires_at = ConsolePolicy::extended(idle, now, ends_at);
+                    staff::note_session_use(conn, &session.id, now, expires_at)?;
+                    session.last_seen_at = Some(now);
+                    session.expires_at = expires_at;
+                }
+            }
         }
     }
     Ok(Some((holder, stored)))
@@ -141,7 +161,7 @@ fn find(conn: &mut DbConnection, presented: &Presented) -> DomainResult<Option<S
                 client,
                 organisation,
             }),
-        TokenKind::StaffSession => {
+        TokenKind::StaffSession | TokenKind::ConsoleSession => {
             staff::find_session(conn, &presented.id)?.map(|(session, account)| Stored::Session {
                 session,
                 staff_id: account.id,

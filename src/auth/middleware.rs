@@ -10,7 +10,7 @@ use actix_web::{web, Error, HttpMessage, ResponseError};
 use super::cache::Lookup;
 use super::credentials::Holder;
 use super::policy::{Access, Policy};
-use super::token;
+use super::token::{self, TokenKind};
 use super::{Identity, Role};
 use crate::audit::Attempt;
 use crate::domain::actor::Actor;
@@ -45,7 +45,7 @@ pub async fn middleware(
         }
         Some(rule) => match rule.access {
             Access::Public => Ok(None),
-            Access::Roles(roles) => match authenticate(&req).await {
+            Access::Roles(roles) => match authenticate(&req, &pattern).await {
                 Ok((mut identity, standing)) => {
                     match authorise(&req, &mut identity, standing, roles) {
                         Ok(()) => Ok(Some(identity)),
@@ -70,7 +70,12 @@ pub async fn middleware(
             // A refusal on a route that touches personal data is audited like any other answer.
             let attempt = Attempt::begin(&req, refused.as_ref());
             let (request, _) = req.into_parts();
-            let response = ServiceResponse::new(request, error.error_response());
+            let answer = if crate::console::is_console(&pattern) {
+                crate::console::page::refusal(&request, &error)
+            } else {
+                error.error_response()
+            };
+            let response = ServiceResponse::new(request, answer);
             Ok(match attempt {
                 Some(attempt) => attempt.finish(response).await,
                 None => response,
@@ -154,13 +159,37 @@ fn on_behalf_of(req: &ServiceRequest) -> Result<Option<String>, ApiError> {
     Ok(Some(text.to_owned()))
 }
 
-async fn authenticate(req: &ServiceRequest) -> Result<(Identity, Standing), ApiError> {
+/// The credential of a request: for the console's routes (`pattern`) its session cookie and
+/// nothing else, for every other route a bearer token that is not a console session. So an API
+/// token never opens the console, nor a console cookie the API.
+fn presented(req: &ServiceRequest, pattern: &str) -> Result<token::Presented, ApiError> {
+    if crate::console::is_console(pattern) {
+        let cookie = req
+            .cookie(crate::console::page::SESSION_COOKIE)
+            .ok_or_else(|| ApiError::Unauthorized("sign in to the console".into()))?;
+        return token::parse(cookie.value())
+            .filter(|p| p.kind == TokenKind::ConsoleSession)
+            .ok_or_else(|| ApiError::Unauthorized("the console session is not valid".into()));
+    }
     let header = req.headers().get(AUTHORIZATION).ok_or_else(|| {
         ApiError::Unauthorized("send credentials as `Authorization: Bearer <token>`".into())
     })?;
     let presented = bearer(header)
         .and_then(token::parse)
         .ok_or_else(|| ApiError::Unauthorized("the bearer token is malformed".into()))?;
+    if presented.kind == TokenKind::ConsoleSession {
+        return Err(ApiError::Unauthorized(
+            "a console session is not an API token: log in with POST /v1/auth/login".into(),
+        ));
+    }
+    Ok(presented)
+}
+
+async fn authenticate(
+    req: &ServiceRequest,
+    pattern: &str,
+) -> Result<(Identity, Standing), ApiError> {
+    let presented = presented(req, pattern)?;
     let state = req
         .app_data::<web::Data<AppState>>()
         .ok_or_else(|| ApiError::internal("application state missing"))?

@@ -5,6 +5,7 @@
 
 pub mod cache;
 pub mod credentials;
+pub mod login;
 pub mod middleware;
 pub mod password;
 pub mod policy;

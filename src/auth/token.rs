@@ -1,5 +1,5 @@
 //! Bearer tokens: `mtj_ak_<id>_<secret>` for API keys, `mtj_st_<id>_<secret>` for staff
-//! sessions. The id finds the stored record; the secret (256 random bits) is stored only as a
+//! sessions; the console's session cookie holds `mtj_cs_<id>_<secret>`. The id finds the stored record; the secret (256 random bits) is stored only as a
 //! SHA-256 hash, which suffices for secrets of this entropy, and compared in constant time.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -12,6 +12,8 @@ use uuid::Uuid;
 pub enum TokenKind {
     ApiKey,
     StaffSession,
+    /// The browser console's session cookie: never a bearer token.
+    ConsoleSession,
 }
 
 impl TokenKind {
@@ -19,6 +21,7 @@ impl TokenKind {
         match self {
             TokenKind::ApiKey => "ak",
             TokenKind::StaffSession => "st",
+            TokenKind::ConsoleSession => "cs",
         }
     }
 }
@@ -67,6 +70,7 @@ pub fn parse(text: &str) -> Option<Presented> {
     let kind = match parts.next()? {
         "ak" => TokenKind::ApiKey,
         "st" => TokenKind::StaffSession,
+        "cs" => TokenKind::ConsoleSession,
         _ => return None,
     };
     let id = Uuid::try_parse(parts.next()?).ok()?;

@@ -82,6 +82,29 @@ pub struct Settings {
     pub api: ApiSettings,
     #[validate(nested)]
     pub webhooks: WebhookSettings,
+    #[validate(nested)]
+    pub console: ConsoleSettings,
+}
+
+/// The staff console in the browser (see `crate::console`).
+#[derive(Debug, Clone, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct ConsoleSettings {
+    /// A console session ends after this many minutes without a request.
+    #[validate(range(min = 2, max = 720))]
+    pub idle_minutes: u32,
+    /// A console session ends at the latest this many hours after the login.
+    #[validate(range(min = 1, max = 24))]
+    pub session_hours: u32,
+}
+
+impl ConsoleSettings {
+    pub fn policy(&self) -> crate::domain::session::ConsolePolicy {
+        crate::domain::session::ConsolePolicy {
+            idle: chrono::Duration::minutes(i64::from(self.idle_minutes)),
+            absolute: chrono::Duration::hours(i64::from(self.session_hours)),
+        }
+    }
 }
 
 /// Webhooks to case systems (see `crate::webhooks`): where they may point, how long an attempt

@@ -2,6 +2,32 @@
 
 use chrono::{Duration, NaiveDateTime};
 
+crate::string_enum! {
+    /// Where a staff session was opened, and the only place it works: `api` (a bearer token
+    /// from `POST /v1/auth/login`) or `console` (the browser console's cookie).
+    Channel { Api => "api", Console => "console" }
+}
+
+/// How long a console session lasts: it ends after `idle` without a request, and at the latest
+/// `absolute` after the login.
+#[derive(Debug, Clone, Copy)]
+pub struct ConsolePolicy {
+    pub idle: Duration,
+    pub absolute: Duration,
+}
+
+impl ConsolePolicy {
+    /// When a console session used at `now` ends, if it is not used again: after the idle time,
+    /// but never after `ends_at`.
+    pub fn extended(
+        idle_seconds: i32,
+        now: NaiveDateTime,
+        ends_at: NaiveDateTime,
+    ) -> NaiveDateTime {
+        (now + Duration::seconds(i64::from(idle_seconds))).min(ends_at)
+    }
+}
+
 /// Login policy: after `max_failures` consecutive failures from one source address, that source
 /// is refused for the account for `lockout`, doubling with each further failure up to an hour.
 #[derive(Debug, Clone, Copy)]

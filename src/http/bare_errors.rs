@@ -1,7 +1,8 @@
 //! Every error answer is a problem document, including those produced outside our handlers
 //! (the docs' asset server answers an unknown asset with an empty 404, for instance). The one
 //! exception is an HTML page made for people: the buddy response pages (see `respond`) answer
-//! a used link with a 410 page in the buddy's language, which stays as it is.
+//! a used link with a 410 page in the buddy's language, and the console (see `console`) shows
+//! its refusals and errors as pages; those stay as they are.
 
 use actix_web::body::{BoxBody, MessageBody};
 use actix_web::dev::{ServiceRequest, ServiceResponse};
@@ -20,11 +21,9 @@ pub async fn middleware(
     let content_type = response.headers().get(CONTENT_TYPE);
     let is_problem =
         content_type.is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
+    let path = response.request().path();
     let is_page = content_type.is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
-        && response
-            .request()
-            .path()
-            .starts_with(crate::respond::PATH_PREFIX);
+        && (path.starts_with(crate::respond::PATH_PREFIX) || crate::console::is_console(path));
     if (status.is_client_error() || status.is_server_error()) && !is_problem && !is_page {
         let (request, _) = response.into_parts();
         return Ok(ServiceResponse::new(

@@ -91,6 +91,11 @@ impl Notices {
     }
 
     /// When a proposal made at `proposed_at` expires.
+    /// How long a proposal waits for its answer.
+    pub fn proposal_window(&self) -> ProposalWindow {
+        self.inner.window
+    }
+
     pub fn proposal_expires_at(&self, proposed_at: NaiveDateTime) -> NaiveDateTime {
         self.inner.window.expires_at(proposed_at)
     }

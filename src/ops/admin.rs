@@ -13,7 +13,7 @@ use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::ids::{ApiClientId, ApiKeyId, OrganisationId, StaffId};
 use crate::domain::lifecycle::Step;
 use crate::domain::organisation::OrganisationAction;
-use crate::domain::session::LoginPolicy;
+use crate::domain::session::{Channel, ConsolePolicy, LoginPolicy};
 use crate::store::api_clients::{self, ApiClientRow, ApiKeyRow};
 use crate::store::organisations::{self, OrganisationRow};
 use crate::store::outbox::{self, OutboxRow};
@@ -135,6 +135,15 @@ pub fn update_staff(tx: &mut Tx<'_>, id: &StaffId, change: StaffChange) -> Domai
     Ok(row)
 }
 
+/// Which kind of session a login opens.
+#[derive(Debug, Clone, Copy)]
+pub enum Opening {
+    /// A bearer token for the API, for `auth.session_ttl_minutes`.
+    Api,
+    /// A cookie for the browser console, ending after idle time.
+    Console(ConsolePolicy),
+}
+
 /// A successful login: the token (shown once) and when it expires.
 pub struct Session {
     pub token: String,
@@ -156,13 +165,24 @@ pub fn log_in(
     source: &str,
     verified: bool,
     policy: LoginPolicy,
+    channel: Opening,
 ) -> DomainResult<LoginOutcome> {
     let now = tx.ctx.now;
     Ok(
         match staff::record_login(tx.conn, staff_id, source, verified, policy, now)? {
             LoginCheck::Passed(staff) => {
-                let expires_at = now + policy.session_ttl;
-                let token = open_session(tx.conn, &staff.id, now, expires_at)?;
+                let (token, expires_at) = match channel {
+                    Opening::Api => {
+                        let expires_at = now + policy.session_ttl;
+                        (
+                            open_session(tx.conn, &staff.id, now, expires_at)?,
+                            expires_at,
+                        )
+                    }
+                    Opening::Console(console) => {
+                        open_console_session(tx.conn, &staff.id, now, console)?
+                    }
+                };
                 LoginOutcome::Success(Box::new(Session {
                     token,
                     expires_at,
@@ -193,6 +213,35 @@ pub fn open_session(
         expires_at,
     )?;
     Ok(minted.token)
+}
+
+/// Opens a console session (its cookie's token, shown once, and when it ends if idle).
+fn open_console_session(
+    conn: &mut DbConnection,
+    staff_id: &StaffId,
+    now: NaiveDateTime,
+    policy: ConsolePolicy,
+) -> DomainResult<(String, NaiveDateTime)> {
+    let minted = token::mint(TokenKind::ConsoleSession);
+    let ends_at = now + policy.absolute;
+    let idle_seconds = i32::try_from(policy.idle.num_seconds()).unwrap_or(i32::MAX);
+    let expires_at = ConsolePolicy::extended(idle_seconds, now, ends_at);
+    staff::insert_session(
+        conn,
+        staff::SessionRow {
+            id: minted.id,
+            staff_id: staff_id.clone(),
+            token_hash: minted.secret_hash,
+            created_at: now,
+            expires_at,
+            revoked_at: None,
+            channel: Channel::Console,
+            idle_seconds: Some(idle_seconds),
+            ends_at: Some(ends_at),
+            last_seen_at: Some(now),
+        },
+    )?;
+    Ok((minted.token, expires_at))
 }
 
 /// Ends a staff session.

@@ -10,6 +10,7 @@ use crate::db::schema::{login_throttle, staff, staff_sessions};
 use crate::db::DbConnection;
 use crate::domain::actor::StaffRole;
 use crate::domain::ids::StaffId;
+use crate::domain::session::Channel;
 
 pub const ENTITY: &str = "staff";
 
@@ -54,6 +55,13 @@ pub struct SessionRow {
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    pub channel: Channel,
+    /// A console session's idle time; `None` for the API's.
+    pub idle_seconds: Option<i32>,
+    /// A console session's latest end, however busy; `None` for the API's.
+    pub ends_at: Option<NaiveDateTime>,
+    /// When a console session's use was last noted (at most once a minute).
+    pub last_seen_at: Option<NaiveDateTime>,
 }
 
 pub fn create(
@@ -281,18 +289,45 @@ pub fn open_session(
     now: NaiveDateTime,
     expires_at: NaiveDateTime,
 ) -> QueryResult<SessionRow> {
-    let session = SessionRow {
-        id: session_id,
-        staff_id: staff_id.clone(),
-        token_hash,
-        created_at: now,
-        expires_at,
-        revoked_at: None,
-    };
+    insert_session(
+        conn,
+        SessionRow {
+            id: session_id,
+            staff_id: staff_id.clone(),
+            token_hash,
+            created_at: now,
+            expires_at,
+            revoked_at: None,
+            channel: Channel::Api,
+            idle_seconds: None,
+            ends_at: None,
+            last_seen_at: None,
+        },
+    )
+}
+
+pub fn insert_session(conn: &mut DbConnection, session: SessionRow) -> QueryResult<SessionRow> {
     diesel::insert_into(staff_sessions::table)
         .values(&session)
         .execute(conn)?;
     Ok(session)
+}
+
+/// Notes that a console session was used at `now`: it now ends at `expires_at` unless used
+/// again.
+pub fn note_session_use(
+    conn: &mut DbConnection,
+    session_id: &str,
+    now: NaiveDateTime,
+    expires_at: NaiveDateTime,
+) -> QueryResult<usize> {
+    diesel::update(staff_sessions::table)
+        .filter(staff_sessions::id.eq(session_id))
+        .set((
+            staff_sessions::last_seen_at.eq(now),
+            staff_sessions::expires_at.eq(expires_at),
+        ))
+        .execute(conn)
 }
 
 pub fn logout(conn: &mut DbConnection, session_id: &str, now: NaiveDateTime) -> QueryResult<usize> {

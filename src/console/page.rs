@@ -1,0 +1,423 @@
+//! Rendering console pages, and who is looking at them ([`Viewer`]).
+
+use actix_web::dev::Payload;
+use actix_web::http::header::{self, HeaderValue};
+use actix_web::http::StatusCode;
+use actix_web::{web, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
+use futures_util::future::{ready, Ready};
+use minijinja::{context, Environment, UndefinedBehavior, Value};
+
+use super::i18n::{self, Texts};
+use crate::api::Caller;
+use crate::auth::{Identity, Role};
+use crate::domain::session::ConsolePolicy;
+use crate::error::ApiError;
+use crate::i18n::Lang;
+use crate::ops::Ctx;
+use crate::respond::links::Links;
+
+/// The cookie that holds the console session's token.
+pub const SESSION_COOKIE: &str = "maatje_session";
+/// The cookie that holds the chosen language.
+pub const LANG_COOKIE: &str = "maatje_lang";
+
+/// Every template file of the console, by name.
+const FILES: &[(&str, &str)] = &[
+    (
+        "layout.html",
+        include_str!("../templates/console/layout.html"),
+    ),
+    (
+        "macros.html",
+        include_str!("../templates/console/macros.html"),
+    ),
+    (
+        "error.html",
+        include_str!("../templates/console/error.html"),
+    ),
+    (
+        "login.html",
+        include_str!("../templates/console/login.html"),
+    ),
+    (
+        "dashboard.html",
+        include_str!("../templates/console/dashboard.html"),
+    ),
+];
+
+/// What every console page shares: the templates, the texts, the CSRF key and the session
+/// settings. Built once, shared by the workers.
+pub struct Console {
+    env: Environment<'static>,
+    links: Links,
+    /// Send cookies with `Secure` (the service is reached over https).
+    pub secure: bool,
+    pub policy: ConsolePolicy,
+}
+
+impl std::fmt::Debug for Console {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Console")
+    }
+}
+
+impl Console {
+    pub fn new(links: Links, secure: bool, policy: ConsolePolicy) -> Console {
+        let mut env = Environment::new();
+        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        env.set_trim_blocks(true);
+        env.set_lstrip_blocks(true);
+        i18n::install(&mut env, Texts::all());
+        for (name, source) in FILES {
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("console template {name}: {e:#}"));
+        }
+        Console {
+            env,
+            links,
+            secure,
+            policy,
+        }
+    }
+
+    /// The names of the templates, for tests.
+    pub fn template_names() -> impl Iterator<Item = &'static str> {
+        FILES.iter().map(|(name, _)| *name)
+    }
+
+    /// The sources of the templates, for tests.
+    pub fn template_sources() -> impl Iterator<Item = (&'static str, &'static str)> {
+        FILES.iter().copied()
+    }
+
+    /// Renders `template` with `context`, in `lang`.
+    pub fn render(&self, template: &str, context: Value) -> Result<String, minijinja::Error> {
+        self.env.get_template(template)?.render(context)
+    }
+
+    /// The CSRF token of a console session: derived from the session id with the service's
+    /// secret, so it is stored nowhere and unguessable without the secret.
+    pub fn csrf_token(&self, session_id: &str) -> String {
+        hex::encode(&self.links.mac(b"console-csrf\0", session_id.as_bytes())[..20])
+    }
+
+    /// The CSRF token of the login form: bound to the visitor's pre-login cookie.
+    pub fn login_token(&self, nonce: &str) -> String {
+        hex::encode(&self.links.mac(b"console-login\0", nonce.as_bytes())[..20])
+    }
+
+    /// The page of a refusal made before any handler ran (a form without its CSRF token, a
+    /// page an account may not see).
+    pub fn refusal_page(&self, status: StatusCode, lang: Lang, message: &str) -> String {
+        let context = context! {
+            lang => lang.code(),
+            other_lang => lang.other().code(),
+            csrf => "",
+            path => "",
+            signed_in => false,
+            is_admin => false,
+            role => "",
+            status => status.as_u16(),
+            message => message,
+        };
+        self.render("error.html", context)
+            .unwrap_or_else(|_| message.to_owned())
+    }
+
+    /// Answers `status` with the page `template` for `lang` (with `context` and the parts every
+    /// page needs), or a plain error page when it cannot be rendered.
+    pub fn page(
+        &self,
+        status: StatusCode,
+        template: &str,
+        base: Value,
+        context: Value,
+    ) -> HttpResponse {
+        let context = context! { ..context, ..base };
+        match self.render(template, context) {
+            Ok(html) => html_response(status, html),
+            Err(e) => {
+                // The error's plain form: the alternate one lists the template's variables,
+                // which hold personal data.
+                tracing::error!(template, kind = ?e.kind(), line = ?e.line(), "a console page failed to render: {e}");
+                html_response(
+                    StatusCode::INTERNAL_SERVER_ERROR,
+                    "<!doctype html><html lang=\"nl\"><head><meta charset=\"utf-8\"><title>Fout</title></head>\
+                     <body><main><h1>Er ging iets mis / Something went wrong</h1></main></body></html>"
+                        .to_owned(),
+                )
+            }
+        }
+    }
+}
+
+/// An HTML answer with the console's headers.
+pub fn html_response(status: StatusCode, html: String) -> HttpResponse {
+    HttpResponse::build(status)
+        .insert_header((header::CONTENT_TYPE, "text/html; charset=utf-8"))
+        .insert_header((header::CONTENT_SECURITY_POLICY, super::CSP))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(html)
+}
+
+/// `303 See Other` to `to`: the answer to every successful form, so that reloading or going
+/// back shows a page instead of posting again.
+pub fn see_other(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to))
+        .finish()
+}
+
+/// The language of a request: the `maatje_lang` cookie, else Dutch.
+pub fn request_lang(req: &HttpRequest) -> Lang {
+    req.cookie(LANG_COOKIE)
+        .and_then(|c| Lang::parse(c.value()))
+        .unwrap_or_default()
+}
+
+/// A signed-in member of staff looking at a console page: who (the same [`Caller`] as the
+/// API's, with the request's audit record), in which language, and the CSRF token their forms
+/// carry.
+pub struct Viewer {
+    pub caller: Caller,
+    pub lang: Lang,
+    pub csrf: String,
+    /// The path asked for (for the language switch and the navigation).
+    pub path: String,
+    console: web::Data<Console>,
+}
+
+impl Viewer {
+    /// The context the use-case operations run this request in.
+    pub fn ctx(&self, now: chrono::NaiveDateTime) -> Ctx {
+        self.caller.ctx(now)
+    }
+
+    pub fn is_admin(&self) -> bool {
+        self.caller.identity.role == Role::Admin
+    }
+
+    pub fn identity(&self) -> &Identity {
+        &self.caller.identity
+    }
+
+    /// The staff id of the viewer.
+    pub fn staff_id(&self) -> String {
+        self.caller.actor.id().unwrap_or_default().to_owned()
+    }
+
+    /// What every page's layout needs.
+    fn base(&self) -> Value {
+        context! {
+            lang => self.lang.code(),
+            other_lang => self.lang.other().code(),
+            csrf => &self.csrf,
+            path => &self.path,
+            signed_in => true,
+            is_admin => self.is_admin(),
+            role => self.caller.identity.role.as_str(),
+        }
+    }
+
+    /// The page `template` with `context`, answered 200.
+    pub fn page(&self, template: &str, context: Value) -> HttpResponse {
+        self.page_with(StatusCode::OK, template, context)
+    }
+
+    /// The page `template` with `context`, answered with `status` (a form shown again with
+    /// its errors is a 422).
+    pub fn page_with(&self, status: StatusCode, template: &str, context: Value) -> HttpResponse {
+        self.console.page(status, template, self.base(), context)
+    }
+
+    /// The page for an error: what went wrong, in the viewer's language.
+    pub fn error(&self, error: &ApiError) -> HttpResponse {
+        let (status, message) = explain(error, self.lang);
+        self.page_with(
+            status,
+            "error.html",
+            context! { status => status.as_u16(), message => message },
+        )
+    }
+
+    /// The page of `result`, or of its error.
+    pub fn respond(&self, result: Result<HttpResponse, ApiError>) -> HttpResponse {
+        result.unwrap_or_else(|e| self.error(&e))
+    }
+
+    /// A translated text, for messages built in code.
+    pub fn text(&self, key: &str) -> String {
+        Texts::all().get(key, self.lang).to_owned()
+    }
+}
+
+impl FromRequest for Viewer {
+    type Error = PageError;
+    type Future = Ready<Result<Self, PageError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        ready(viewer(req))
+    }
+}
+
+fn viewer(req: &HttpRequest) -> Result<Viewer, PageError> {
+    let console = req
+        .app_data::<web::Data<Console>>()
+        .cloned()
+        .ok_or_else(|| PageError::plain(StatusCode::INTERNAL_SERVER_ERROR))?;
+    let identity = req
+        .extensions()
+        .get::<Identity>()
+        .cloned()
+        .ok_or_else(|| PageError::plain(StatusCode::UNAUTHORIZED))?;
+    let caller = Caller::from_request(req, &mut Payload::None)
+        .into_inner()
+        .map_err(|_| PageError::plain(StatusCode::UNAUTHORIZED))?;
+    Ok(Viewer {
+        csrf: console.csrf_token(&identity.credential_id),
+        lang: request_lang(req),
+        path: req.path().to_owned(),
+        caller,
+        console,
+    })
+}
+
+/// A page answered instead of running the handler (a refused form, a missing session).
+#[derive(Debug)]
+pub struct PageError {
+    status: StatusCode,
+    html: String,
+}
+
+impl PageError {
+    pub fn new(status: StatusCode, html: String) -> PageError {
+        PageError { status, html }
+    }
+
+    fn plain(status: StatusCode) -> PageError {
+        PageError {
+            status,
+            html: format!(
+                "<!doctype html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{0}</title></head><body><main><h1>{0}</h1><p><a href=\"/console\">maatje</a></p></main></body></html>",
+                status
+            ),
+        }
+    }
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "console page {}", self.status)
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        self.status
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        html_response(self.status, self.html.clone())
+    }
+}
+
+/// The status and the message of an error page, in `lang`.
+pub fn explain(error: &ApiError, lang: Lang) -> (StatusCode, String) {
+    let texts = Texts::all();
+    let t = |key: &str| texts.get(key, lang).to_owned();
+    match error {
+        ApiError::NotFound { .. } | ApiError::NoRoute => {
+            (StatusCode::NOT_FOUND, t("error.not_found"))
+        }
+        ApiError::Forbidden(_) | ApiError::OrganisationInactive => {
+            (StatusCode::FORBIDDEN, t("error.forbidden"))
+        }
+        ApiError::Unauthorized(_) => (StatusCode::UNAUTHORIZED, t("error.unauthorized")),
+        ApiError::IllegalTransition {
+            resource,
+            state,
+            action,
+        } => (
+            StatusCode::CONFLICT,
+            texts
+                .get("error.illegal_transition", lang)
+                .replace(
+                    "{resource}",
+                    texts.get(&format!("resource.{resource}"), lang),
+                )
+                .replace("{state}", &i18n::state_name(state, lang))
+                .replace("{action}", &i18n::action_name(action, lang)),
+        ),
+        ApiError::Conflict { detail, .. } => (
+            StatusCode::CONFLICT,
+            format!("{} {}", t("error.conflict"), detail),
+        ),
+        ApiError::DuplicateRequest { .. } => (StatusCode::CONFLICT, t("error.duplicate_request")),
+        ApiError::PreconditionFailed { .. } => (StatusCode::CONFLICT, t("error.changed")),
+        ApiError::Invalid(fields) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            fields
+                .iter()
+                .map(|f| format!("{}: {}", f.field, i18n::field_message(&f.message, lang)))
+                .collect::<Vec<_>>()
+                .join("; "),
+        ),
+        ApiError::Unavailable(_) | ApiError::Busy { .. } => {
+            (StatusCode::SERVICE_UNAVAILABLE, t("error.unavailable"))
+        }
+        _ => (StatusCode::INTERNAL_SERVER_ERROR, t("error.internal")),
+    }
+}
+
+/// Sets a cookie's standard attributes: only for the console's paths, never sent by another
+/// site's page, not readable by script, and over https only when the service is.
+pub fn cookie_header(name: &str, value: &str, max_age: Option<i64>, secure: bool) -> HeaderValue {
+    let mut text = format!(
+        "{name}={value}; Path={}; HttpOnly; SameSite=Strict",
+        super::PREFIX
+    );
+    if let Some(seconds) = max_age {
+        text.push_str(&format!("; Max-Age={seconds}"));
+    }
+    if secure {
+        text.push_str("; Secure");
+    }
+    HeaderValue::from_str(&text).expect("cookie values are ASCII tokens")
+}
+
+/// The answer to a console request the access check refused: no (valid) session goes to the
+/// login page, which comes back here after signing in (a session that was there but has ended,
+/// idle or revoked, says so and is cleared); any other refusal is a page saying why.
+pub fn refusal(req: &HttpRequest, error: &ApiError) -> HttpResponse {
+    let lang = request_lang(req);
+    let console = req.app_data::<web::Data<Console>>();
+    if let ApiError::Unauthorized(_) = error {
+        let had_session = req.cookie(SESSION_COOKIE).is_some();
+        let next = if req.method() == actix_web::http::Method::GET {
+            super::session::safe_next(Some(req.path()))
+        } else {
+            super::PREFIX
+        };
+        let mut to = format!(
+            "/console/login?next={}",
+            form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+        );
+        if had_session {
+            to.push_str("&expired=1");
+        }
+        let mut response = see_other(&to);
+        if had_session {
+            let secure = console.is_some_and(|c| c.secure);
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                cookie_header(SESSION_COOKIE, "", Some(0), secure),
+            );
+        }
+        return response;
+    }
+    let (status, message) = explain(error, lang);
+    match console {
+        Some(console) => html_response(status, console.refusal_page(status, lang, &message)),
+        None => html_response(status, message),
+    }
+}
