@@ -63,6 +63,7 @@
 
 mod app;
 mod assertions;
+mod console;
 mod database;
 mod exchange;
 mod http;
