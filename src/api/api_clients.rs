@@ -99,7 +99,7 @@ pub struct ApiClient {
 crate::page_type!(ApiClientPage, ApiClient, "API clients");
 
 impl ApiClient {
-    fn from_rows(row: ApiClientRow, keys: Vec<ApiKeyRow>) -> ApiResult<Self> {
+    pub(crate) fn from_rows(row: ApiClientRow, keys: Vec<ApiKeyRow>) -> ApiResult<Self> {
         Ok(ApiClient {
             id: uuid(&row.id)?,
             organisation_id: uuid(&row.organisation_id)?,

@@ -251,7 +251,12 @@ async fn export_buddy(
     _caller: Caller,
     id: Path<Uuid>,
 ) -> ApiResult<HttpResponse> {
-    let id = BuddyId::from(id.into_inner());
+    let export = buddy_export(&state, BuddyId::from(id.into_inner())).await?;
+    Ok(HttpResponse::Ok().json(export))
+}
+
+/// Everything held about a buddy: the API's export and the console's download.
+pub(crate) async fn buddy_export(state: &AppState, id: BuddyId) -> ApiResult<BuddyExport> {
     let now = state.clock.now();
     let (records, load) = state
         .db
@@ -262,7 +267,7 @@ async fn export_buddy(
         })
         .await?;
     let mut pairing_history = by_entity(records.pairing_history);
-    let export = BuddyExport {
+    Ok(BuddyExport {
         exported_at: now,
         buddy: Buddy::from_row(records.buddy, load)?,
         exit_interview: records
@@ -271,8 +276,7 @@ async fn export_buddy(
             .transpose()?,
         history: history(records.history)?,
         pairings: exported_pairings(records.pairings, &mut pairing_history)?,
-    };
-    Ok(HttpResponse::Ok().json(export))
+    })
 }
 
 /// Names one client: the case system's reference within one organisation.
@@ -413,7 +417,22 @@ async fn export_client(
     let client_ref = check.client_ref("client_ref", &query.client_ref);
     check.finish()?;
     note_client_ref(&req, &client_ref);
-    let organisation_id = OrganisationId::from(query.organisation_id);
+    let export = client_export(
+        &state,
+        OrganisationId::from(query.organisation_id),
+        client_ref,
+    )
+    .await?;
+    Ok(HttpResponse::Ok().json(export))
+}
+
+/// Everything held about a client: the API's export and the console's download.
+pub(crate) async fn client_export(
+    state: &AppState,
+    organisation_id: OrganisationId,
+    client_ref: String,
+) -> ApiResult<ClientExport> {
+    let organisation = super::uuid(organisation_id.as_str())?;
     let now = state.clock.now();
     let cref = client_ref.clone();
     let records = state
@@ -446,10 +465,10 @@ async fn export_client(
             pairings: exported_pairings(own, &mut pairing_history)?,
         });
     }
-    Ok(HttpResponse::Ok().json(ClientExport {
+    Ok(ClientExport {
         exported_at: now,
-        organisation_id: query.organisation_id,
+        organisation_id: organisation,
         client_ref,
         requests: exported,
-    }))
+    })
 }

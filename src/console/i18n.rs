@@ -25,6 +25,10 @@ const CATALOGUES: &[&[(&str, &str, &str)]] = &[
     super::session::TEXTS,
     super::forms::TEXTS,
     super::dashboard::TEXTS,
+    super::admin::TEXTS,
+    super::admin_clients::TEXTS,
+    super::admin_audit::TEXTS,
+    super::admin_privacy::TEXTS,
 ];
 
 /// The texts every page uses: the layout, errors, states and field messages.
@@ -231,13 +235,13 @@ pub fn field_message(message: &str, lang: Lang) -> String {
             .map(str::to_owned)
     };
     if let Some(n) = number("must be at most ", " characters") {
-        return format!("mag hoogstens {n} tekens lang zijn");
+        return format!("Maximaal {n} tekens.");
     }
     if let Some(n) = number("must be at least ", " characters") {
-        return format!("moet minstens {n} tekens lang zijn");
+        return format!("Minstens {n} tekens.");
     }
     match message {
-        "must not be empty" | "is required" => "is verplicht".into(),
+        "must not be empty" | "is required" => "Vul dit veld in.".into(),
         "must not contain control characters" => "mag geen besturingstekens bevatten".into(),
         "must be a valid e-mail address" => "moet een geldig e-mailadres zijn".into(),
         "must be an ISO 639-1 language code, e.g. nl" => "moet een taal zijn".into(),
@@ -311,6 +315,10 @@ pub fn install(env: &mut Environment<'static>, texts: &'static Texts) {
             ))
         },
     );
+    // The first part of an id, enough to tell records apart on a page.
+    env.add_filter("truncate_id", |id: &str| -> String {
+        format!("{}…", id.chars().take(8).collect::<String>())
+    });
     env.add_filter("language", |state: &State, code: &str| -> String {
         i18n::language_name(code, page_lang(state))
     });
@@ -374,9 +382,12 @@ mod tests {
     fn field_messages_are_translated() {
         assert_eq!(
             field_message("must be at most 200 characters", Lang::Nl),
-            "mag hoogstens 200 tekens lang zijn"
+            "Maximaal 200 tekens."
         );
-        assert_eq!(field_message("must not be empty", Lang::Nl), "is verplicht");
+        assert_eq!(
+            field_message("must not be empty", Lang::Nl),
+            "Vul dit veld in."
+        );
         assert_eq!(
             field_message("must not be empty", Lang::En),
             "must not be empty"

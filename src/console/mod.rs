@@ -20,6 +20,10 @@
 //! (post/redirect/get), so reloading or going back never posts again; a form with errors is
 //! shown again with what was entered and a message at each field, and nothing is stored.
 
+pub mod admin;
+pub mod admin_audit;
+pub mod admin_clients;
+pub mod admin_privacy;
 pub mod assets;
 pub mod dashboard;
 pub mod forms;
@@ -53,6 +57,10 @@ pub fn routes(router: &mut Router<'_>) {
     session::routes(router);
     assets::routes(router);
     dashboard::routes(router);
+    admin::routes(router);
+    admin_clients::routes(router);
+    admin_audit::routes(router);
+    admin_privacy::routes(router);
 }
 
 /// The rules of the console's routes.

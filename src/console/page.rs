@@ -21,28 +21,33 @@ pub const SESSION_COOKIE: &str = "maatje_session";
 /// The cookie that holds the chosen language.
 pub const LANG_COOKIE: &str = "maatje_lang";
 
-/// Every template file of the console, by name.
-const FILES: &[(&str, &str)] = &[
-    (
-        "layout.html",
-        include_str!("../templates/console/layout.html"),
-    ),
-    (
-        "macros.html",
-        include_str!("../templates/console/macros.html"),
-    ),
-    (
-        "error.html",
-        include_str!("../templates/console/error.html"),
-    ),
-    (
-        "login.html",
-        include_str!("../templates/console/login.html"),
-    ),
-    (
-        "dashboard.html",
-        include_str!("../templates/console/dashboard.html"),
-    ),
+/// The console's templates, compiled in from `src/templates/console/`, by file name.
+macro_rules! console_templates {
+    ($($name:literal,)*) => {
+        &[$(($name, include_str!(concat!("../templates/console/", $name)))),*]
+    };
+}
+
+/// Every template file of the console, by name: one line each.
+#[rustfmt::skip]
+const FILES: &[(&str, &str)] = console_templates![
+    "layout.html",
+    "macros.html",
+    "error.html",
+    "login.html",
+    "dashboard.html",
+    "admin_index.html",
+    "admin_staff.html",
+    "admin_staff_edit.html",
+    "admin_organisations.html",
+    "admin_mails.html",
+    "admin_clients.html",
+    "admin_client.html",
+    "admin_audit.html",
+    "admin_audit_verify.html",
+    "admin_privacy.html",
+    "admin_privacy_request.html",
+    "admin_privacy_buddy.html",
 ];
 
 /// What every console page shares: the templates, the texts, the CSRF key and the session
@@ -50,6 +55,9 @@ const FILES: &[(&str, &str)] = &[
 pub struct Console {
     env: Environment<'static>,
     links: Links,
+    /// Secrets to show once, after the redirect that follows their creation (see
+    /// [`Console::keep_once`]).
+    once: std::sync::Mutex<std::collections::HashMap<String, Once>>,
     /// Send cookies with `Secure` (the service is reached over https).
     pub secure: bool,
     pub policy: ConsolePolicy,
@@ -64,7 +72,9 @@ impl std::fmt::Debug for Console {
 impl Console {
     pub fn new(links: Links, secure: bool, policy: ConsolePolicy) -> Console {
         let mut env = Environment::new();
-        env.set_undefined_behavior(UndefinedBehavior::Strict);
+        // A missing value is an error when printed, but may be tested (`{% if x.optional %}`): the
+        // API's documents leave out empty optional fields.
+        env.set_undefined_behavior(UndefinedBehavior::SemiStrict);
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
         i18n::install(&mut env, Texts::all());
@@ -75,9 +85,36 @@ impl Console {
         Console {
             env,
             links,
+            once: Default::default(),
             secure,
             policy,
         }
+    }
+
+    /// Keeps `secret` (a new API key) for one showing to the session `session_id`, for five
+    /// minutes, in this process's memory only: the answer to the form that created it redirects
+    /// to a page that takes it with [`Console::take_once`]. Reloading that page, going back, or
+    /// another session finds nothing: a key is shown once.
+    pub fn keep_once(&self, session_id: &str, secret: String) -> String {
+        let id = hex::encode(crate::auth::token::random_bytes::<16>());
+        let mut once = self.once.lock().unwrap_or_else(|e| e.into_inner());
+        once.retain(|_, kept| kept.at.elapsed() < ONCE_FOR);
+        once.insert(
+            id.clone(),
+            Once {
+                session: session_id.to_owned(),
+                at: std::time::Instant::now(),
+                secret,
+            },
+        );
+        id
+    }
+
+    /// The secret kept under `id` for this session, removed as it is taken.
+    pub fn take_once(&self, session_id: &str, id: &str) -> Option<String> {
+        let mut once = self.once.lock().unwrap_or_else(|e| e.into_inner());
+        let kept = once.remove(id)?;
+        (kept.session == session_id && kept.at.elapsed() < ONCE_FOR).then_some(kept.secret)
     }
 
     /// The names of the templates, for tests.
@@ -149,6 +186,37 @@ impl Console {
             }
         }
     }
+}
+
+/// How long a secret waits for its one showing.
+const ONCE_FOR: std::time::Duration = std::time::Duration::from_secs(300);
+
+/// A secret waiting to be shown once.
+struct Once {
+    session: String,
+    at: std::time::Instant,
+    secret: String,
+}
+
+/// The id in a console path, or the page's 404: a malformed id names nothing.
+pub fn path_id(text: &str, resource: &'static str) -> Result<uuid::Uuid, ApiError> {
+    uuid::Uuid::try_parse(text).map_err(|_| ApiError::NotFound {
+        resource,
+        id: String::new(),
+    })
+}
+
+/// A download: `content_type` with `filename`, with the console's headers.
+pub fn download(content_type: &str, filename: &str, body: Vec<u8>) -> HttpResponse {
+    HttpResponse::Ok()
+        .insert_header((header::CONTENT_TYPE, content_type))
+        .insert_header((
+            header::CONTENT_DISPOSITION,
+            format!("attachment; filename=\"{filename}\""),
+        ))
+        .insert_header((header::CONTENT_SECURITY_POLICY, super::CSP))
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .body(body)
 }
 
 /// An HTML answer with the console's headers.
@@ -243,6 +311,23 @@ impl Viewer {
     /// The page of `result`, or of its error.
     pub fn respond(&self, result: Result<HttpResponse, ApiError>) -> HttpResponse {
         result.unwrap_or_else(|e| self.error(&e))
+    }
+
+    /// The console's shared parts (for secrets shown once).
+    pub fn console(&self) -> &Console {
+        &self.console
+    }
+
+    /// Notes the client a page concerns, for the request's audit record.
+    pub fn concerns(&self, client_ref: String) {
+        self.caller
+            .ctx(chrono::NaiveDateTime::default())
+            .concerns(Some(client_ref));
+    }
+
+    /// The session this page is seen in.
+    pub fn session_id(&self) -> &str {
+        &self.caller.identity.credential_id
     }
 
     /// A translated text, for messages built in code.

@@ -81,3 +81,13 @@ pub fn counts(conn: &mut DbConnection, overdue_cutoff: NaiveDateTime) -> QueryRe
         .get_result(conn)?;
     Ok([open, overdue, waiting])
 }
+
+/// Requests on legal hold, oldest first.
+pub fn held_requests(conn: &mut DbConnection) -> QueryResult<Vec<RequestRow>> {
+    buddy_requests::table
+        .filter(buddy_requests::legal_hold.eq(true))
+        .order((buddy_requests::created_at.asc(), buddy_requests::id.asc()))
+        .limit(QUEUE_LENGTH)
+        .select(RequestRow::as_select())
+        .load(conn)
+}

@@ -63,7 +63,14 @@ impl Page {
         let at = self.text.find(&marker)? + marker.len();
         let rest = &self.text[at..];
         let text = rest.split("</p>").next()?;
-        Some(strip_tags(text).trim().to_owned())
+        // Without the "Error:" that only screen readers hear.
+        let text = strip_tags(text);
+        let text = text.trim();
+        let text = text
+            .strip_prefix("Fout:")
+            .or_else(|| text.strip_prefix("Error:"))
+            .unwrap_or(text);
+        Some(text.trim().to_owned())
     }
 
     /// The page's text without tags, whitespace collapsed (for `contains` checks).
@@ -256,8 +263,12 @@ fn check_page(page: &Page) {
         return;
     }
     let content_type = page.header("content-type").unwrap_or("");
+    let download = page
+        .header("content-disposition")
+        .is_some_and(|d| d.starts_with("attachment"));
     assert!(
-        content_type.starts_with("text/html")
+        download
+            || content_type.starts_with("text/html")
             || content_type.starts_with("text/css")
             || content_type.starts_with("text/csv")
             || content_type.starts_with("image/svg+xml"),
