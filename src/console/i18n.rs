@@ -355,8 +355,20 @@ mod tests {
     fn every_text_used_by_a_template_exists() {
         let texts = Texts::all();
         for (name, source) in super::super::Console::template_sources() {
-            for part in source.split("t(\"").skip(1) {
-                let key = part.split('"').next().unwrap();
+            let mut rest = source;
+            while let Some(at) = rest.find("t(\"") {
+                // `t(` itself, not the end of another name (`select(`).
+                let own = at == 0
+                    || !rest[..at]
+                        .chars()
+                        .next_back()
+                        .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.');
+                let after = &rest[at + 3..];
+                rest = after;
+                if !own {
+                    continue;
+                }
+                let key = after.split('"').next().unwrap();
                 // `t("role." ~ role)`: a family of keys, checked where the values are known.
                 if key.ends_with('.') {
                     continue;
