@@ -30,8 +30,8 @@
 //! # The browser
 //!
 //! One chromedriver per test process, started on first use on a free port of 127.0.0.1 and ended
-//! when the process ends (a watchdog shell kills it when this process's end of a pipe closes,
-//! even if the process is killed). Each [`Browser`] is a WebDriver session of its own, so a
+//! when the process ends (a watchdog shell ends it and the Chromiums it started when this
+//! process's end of a pipe closes, even if the process is killed). Each [`Browser`] is a WebDriver session of its own, so a
 //! Chromium of its own with a fresh profile; at most [`MAX_SESSIONS`] run at once, the others
 //! wait. Chromium runs headless, with its background networking off and every host name but
 //! 127.0.0.1 unresolvable: the test server on loopback is all it reaches. The session ends when
@@ -43,8 +43,8 @@
 //! # Conventions
 //!
 //! Browser test modules are named `browser_*`: `cargo test --test api browser_` runs them all,
-//! and the PostgreSQL step of `.ci/run` skips them (`--skip browser_`; they test pages, not the
-//! database). Every view a test reaches gets a [`Browser::check_view`] under a name unique in the
+//! and the PostgreSQL step of `.ci/run` skips each of them (`--skip browser_<name>::`; they test
+//! pages, not the database). Every view a test reaches gets a [`Browser::check_view`] under a name unique in the
 //! suite (`<page>-<state>-<language>`), which is also the screenshot's file name. Every helper
 //! panics with the current URL and the start of the page's text when it fails.
 
@@ -167,21 +167,30 @@ fn axe_source(setup: &Setup) -> &'static str {
 /// The chromedriver of this test process.
 struct Driver {
     port: u16,
-    /// Its log (standard output and error), removed with its directory when it ends.
+    /// Its directory: its log, and the profiles of the sessions; removed when it ends.
+    dir: PathBuf,
+    /// Its log (standard output and error).
     log: PathBuf,
     /// The watchdog shell: chromedriver is ended when its standard input (this end of the pipe,
     /// never written to, held until the process exits) closes.
     _watchdog: Child,
 }
 
-/// Starts chromedriver on `$1`, logging into `$2/chromedriver.log`; when standard input closes
-/// (this process ended), stops it and removes `$2`.
+/// Starts chromedriver (`$0`) on port `$1` in a process group of its own, which its Chromiums
+/// join, logging into `$2/chromedriver.log`. When standard input closes (this process ended,
+/// however), ends the whole group, so also the Chromiums of sessions never ended, and removes
+/// `$2`. Ctrl-C and the like are for the test process: the watchdog waits for its end.
 const WATCHDOG: &str = r#"dir="$2"
-"$0" --port="$1" > "$dir/chromedriver.log" 2>&1 < /dev/null &
-driver=$!
+setsid sh -c 'echo $$ > "$2/group"; exec "$0" --port="$1"' "$0" "$1" "$dir" \
+    > "$dir/chromedriver.log" 2>&1 < /dev/null &
+trap '' INT TERM HUP
 read -r _ignored
-kill "$driver" 2> /dev/null
-wait "$driver"
+group=$(cat "$dir/group" 2> /dev/null)
+if [ -n "$group" ]; then
+    kill -TERM "-$group" 2> /dev/null
+    sleep 1
+    kill -KILL "-$group" 2> /dev/null
+fi
 rm -rf "$dir""#;
 
 fn chromedriver(setup: &Setup) -> &'static Driver {
@@ -223,6 +232,7 @@ fn start_driver(chromedriver: &Path) -> Result<Driver, String> {
             if ready {
                 return Ok(Driver {
                     port,
+                    dir,
                     log,
                     _watchdog: watchdog,
                 });
@@ -334,9 +344,10 @@ impl Browser {
             .acquire()
             .await
             .expect("the semaphore is never closed");
+        // In chromedriver's directory, so that the watchdog removes it if this process cannot.
         let profile = tempfile::Builder::new()
-            .prefix("maatje-chromium-")
-            .tempdir()
+            .prefix("profile-")
+            .tempdir_in(&driver.dir)
             .expect("a temporary directory for Chromium's profile");
         let mut args: Vec<String> = CHROMIUM_ARGS.iter().map(|a| (*a).to_owned()).collect();
         args.push(format!("--window-size={WIDTH},{HEIGHT}"));
