@@ -19,7 +19,7 @@ use crate::mail::{all_rows, mails, spawn_app_with_sink, SmtpSink};
 
 /// The accept and decline links of the proposal mail of `pairing`, as the worker sends them,
 /// turned into paths on the test server.
-fn proposal_links(app: &TestApp, pairing: &str) -> (String, String) {
+pub(crate) fn proposal_links(app: &TestApp, pairing: &str) -> (String, String) {
     let row = mails(app, "buddy_proposal")
         .into_iter()
         .find(|r| r.related_id.as_deref() == Some(pairing))
@@ -74,7 +74,7 @@ async fn post_form(app: &TestApp, path: &str, form: &str) -> Response {
 }
 
 /// A proposed pairing with a fresh buddy `n` and request. Returns (pairing, request, buddy).
-async fn proposal(app: &TestApp, org: &str, n: u32) -> (String, String, String) {
+pub(crate) async fn proposal(app: &TestApp, org: &str, n: u32) -> (String, String, String) {
     let buddy = active_buddy(app, org, n, 1).await;
     let request = open_request(app, org, &format!("CASE-R{n}")).await;
     let pairing = propose(app, &request, &buddy).await;
@@ -82,7 +82,7 @@ async fn proposal(app: &TestApp, org: &str, n: u32) -> (String, String, String) 
 }
 
 /// Switches a buddy's mail and pages to English.
-async fn prefers_english(app: &TestApp, buddy: &str) {
+pub(crate) async fn prefers_english(app: &TestApp, buddy: &str) {
     let response = app
         .patch_json(
             &format!("/v1/buddies/{buddy}"),
@@ -92,7 +92,7 @@ async fn prefers_english(app: &TestApp, buddy: &str) {
     assert_eq!(response.status, 200, "{}", response.text);
 }
 
-async fn pairing_body(app: &TestApp, id: &str) -> Value {
+pub(crate) async fn pairing_body(app: &TestApp, id: &str) -> Value {
     let response = app.get(&format!("/v1/pairings/{id}")).await;
     assert_eq!(response.status, 200, "{}", response.text);
     response.body

@@ -57,12 +57,16 @@
 //!   spec ([`find_spec_operation`]);
 //! - `database.rs`: the test databases, [`TABLES`] and [`TestApp::table_counts`];
 //! - `assertions.rs`: [`assert_problem`], [`assert_invalid_fields`] and reading resources;
-//! - `logs.rs`: [`capture_logs`] and `TEST_LOG`.
+//! - `logs.rs`: [`capture_logs`] and `TEST_LOG`;
+//! - `browser.rs`: the pages in a real browser, [`Browser`]: headless Chromium through
+//!   chromedriver, axe-core, keyboard, 320 px, screenshots; skipped unless
+//!   `MAATJE_TEST_CHROMEDRIVER` and `MAATJE_TEST_AXE` are set (see there).
 
 #![allow(dead_code)] // Not every test module uses every helper.
 
 mod app;
 mod assertions;
+mod browser;
 mod console;
 mod database;
 mod exchange;
@@ -75,6 +79,7 @@ pub use crate::contract::Sent;
 
 pub use app::*;
 pub use assertions::*;
+pub use browser::*;
 pub use database::*;
 pub use exchange::*;
 pub use http::*;

@@ -107,3 +107,98 @@ fn query_values_are_appended_encoded() {
         "/a?limit=1&cursor=c"
     );
 }
+
+/// A page of `body` as a `data:` URL, for the browser harness's own checks.
+fn data_page(body: &str) -> String {
+    use base64::Engine;
+    let html = format!(
+        "<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\">\
+         <meta name=\"viewport\" content=\"width=device-width\"><title>Harness</title></head>\
+         <body><main><h1>Harness</h1>{body}</main></body></html>"
+    );
+    format!(
+        "data:text/html;base64,{}",
+        base64::engine::general_purpose::STANDARD.encode(html)
+    )
+}
+
+/// The panic message of a check that must fail.
+async fn failure_of<T: std::fmt::Debug>(check: impl std::future::Future<Output = T>) -> String {
+    use futures_util::FutureExt;
+    match std::panic::AssertUnwindSafe(check).catch_unwind().await {
+        Ok(passed) => panic!("the check passed: {passed:?}"),
+        Err(panic) => panic
+            .downcast_ref::<String>()
+            .cloned()
+            .or_else(|| panic.downcast_ref::<&str>().map(|s| (*s).to_owned()))
+            .unwrap_or_default(),
+    }
+}
+
+/// The browser checks pass on a page that keeps to them and fail, saying where, on one that
+/// does not (skipped, as the browser tests are, unless configured).
+#[tokio::test]
+async fn browser_checks_can_fail() {
+    let Some(browser) = Browser::start_in("en").await else {
+        return;
+    };
+    let good = data_page(
+        "<p>Fine.</p><label for=\"why\">Why</label><textarea id=\"why\"></textarea>\
+         <button type=\"button\">Go</button>",
+    );
+    browser.goto(&good).await;
+    browser.axe("harness-good").await;
+    browser.narrow("harness-good").await;
+    assert_eq!(browser.tab_to("button", 5).await.len(), 2);
+    browser.fill_field("Why", "Because").await;
+    assert_eq!(
+        browser
+            .script("return document.activeElement.value", vec![])
+            .await,
+        "Because"
+    );
+    let message = failure_of(browser.field("Who")).await;
+    assert!(message.contains("no field labelled \"Who\""), "{message}");
+    assert!(message.contains("at data:text/html"), "where: {message}");
+    assert!(
+        message.contains("the page says: Harness Fine."),
+        "what: {message}"
+    );
+    let message = failure_of(browser.tab_to("#nothing", 3)).await;
+    assert!(
+        message.contains("#nothing got no keyboard focus in 3 presses of Tab"),
+        "{message}"
+    );
+
+    browser
+        .goto(&data_page("<img src=\"data:,\"><button></button>"))
+        .await;
+    let message = failure_of(browser.axe("harness-bad")).await;
+    assert!(message.contains("serious or critical"), "{message}");
+    assert!(
+        message.contains("image-alt") && message.contains("button-name"),
+        "{message}"
+    );
+
+    browser
+        .goto(&data_page(
+            "<div id=\"wide\" style=\"width: 400px\">Wide</div>",
+        ))
+        .await;
+    let message = failure_of(browser.narrow("harness-wide")).await;
+    assert!(message.contains("scrolls sideways"), "{message}");
+    assert!(message.contains("div#wide"), "{message}");
+    // The window is back to its width after the failure.
+    assert_eq!(
+        browser.script("return window.innerWidth", vec![]).await,
+        WIDTH
+    );
+
+    browser
+        .goto(&data_page(
+            "<button type=\"button\" style=\"outline: none\">Hidden</button>",
+        ))
+        .await;
+    let message = failure_of(browser.tab_to("button", 3)).await;
+    assert!(message.contains("cannot be seen"), "{message}");
+}
