@@ -53,6 +53,8 @@ struct Inner {
     links: Links,
     bureau_address: String,
     bureau_language: String,
+    /// The console's address (`mail.public_base_url` + `/console`), for links in bureau mails.
+    console: String,
     window: ProposalWindow,
     overdue_after_days: u32,
     auto_propose_min_score: f64,
@@ -72,6 +74,11 @@ impl Notices {
                 links,
                 bureau_address: settings.mail.bureau_address.clone(),
                 bureau_language: settings.mail.bureau_language.as_str().to_owned(),
+                console: format!(
+                    "{}{}",
+                    settings.mail.public_base_url.trim_end_matches('/'),
+                    crate::console::PREFIX
+                ),
                 window: ProposalWindow::from_hours(
                     settings.workflow.proposal_ttl_hours,
                     settings.workflow.reminder_after_hours,
@@ -152,6 +159,8 @@ impl Notices {
         context: Value,
         related: (&str, &str),
     ) -> DomainResult<Message> {
+        // Every bureau mail may link to the console page it is about.
+        let context = context! { console => &self.inner.console, ..context };
         let mut message = self.render(kind, &self.inner.bureau_language, context)?;
         message.recipient = self.inner.bureau_address.clone();
         message.related = Some((related.0.to_owned(), related.1.to_owned()));

@@ -28,6 +28,7 @@ fn sample(name: &str) -> Value {
         best_score => Value::from(()),
         min_score => 0.5,
         outbox_id => "0190aaaa-0000-7000-8000-000000000004",
+        console => "https://maatje.example.org/console",
         kind => "buddy_proposal",
         attempts => 8,
         error => "permanent error (550)",
@@ -161,6 +162,48 @@ fn every_page_renders_in_both_languages() {
                 )
                 .unwrap_or_else(|e| panic!("{page} {language}: {e:#}"));
             assert!(html.contains("<style nonce=\"abc\">"), "{page}");
+        }
+    }
+}
+
+/// The bureau works in the console: its mails about a request or a dead mail link to the
+/// console page, never to an API path (which staff would have to send by hand). The one
+/// exception is the dead webhook, which the case system's people act on through the API.
+#[test]
+fn bureau_mails_link_to_the_console_not_to_api_paths() {
+    let templates = Templates::new();
+    for kind in MAIL_KINDS.iter().filter(|k| k.starts_with("bureau_")) {
+        for language in LANGUAGES {
+            let mail = templates
+                .mail(kind, language, with_lang(language, "Jan"))
+                .unwrap();
+            if *kind == "bureau_webhook_dead" {
+                continue;
+            }
+            assert!(
+                !mail.text.contains("/v1/") && !mail.html.contains("/v1/"),
+                "{kind} {language} names an API path: {}",
+                mail.text
+            );
+            let page = if *kind == "bureau_dead_letter" {
+                "https://maatje.example.org/console/admin/mails".to_owned()
+            } else {
+                "https://maatje.example.org/console/requests/0190aaaa-0000-7000-8000-000000000001"
+                    .to_owned()
+            };
+            assert!(
+                mail.text.contains(&page),
+                "{kind} {language}: {}",
+                mail.text
+            );
+            // The HTML escapes `/` in values (`&#x2f;`), which mail readers decode.
+            assert!(
+                mail.html
+                    .replace("&#x2f;", "/")
+                    .contains(&format!("href=\"{page}\"")),
+                "{kind} {language}: {}",
+                mail.html
+            );
         }
     }
 }
