@@ -329,3 +329,83 @@ async fn the_work_queue_is_audited_with_the_member_of_staff_as_actor() {
     assert_eq!(record["action"], "search");
     assert_eq!(record["outcome"], "allowed");
 }
+
+/// Every console route, with its placeholders filled with a fresh id.
+fn console_routes(method: &str) -> Vec<String> {
+    maatje::startup::policy()
+        .rules()
+        .iter()
+        .filter(|rule| rule.method == method && maatje::console::is_console(&rule.pattern))
+        .map(|rule| {
+            let mut path = String::new();
+            let mut rest = rule.pattern.as_str();
+            while let Some(open) = rest.find('{') {
+                path.push_str(&rest[..open]);
+                let close = open + rest[open..].find('}').unwrap();
+                path.push_str(&uuid::Uuid::now_v7().to_string());
+                rest = &rest[close + 1..];
+            }
+            path.push_str(rest);
+            path
+        })
+        .collect()
+}
+
+/// Whatever a view module adds later: every form post of the console is refused without the
+/// session's CSRF token (403, before the handler), by a signed-in administrator, and changes
+/// nothing but the audit trail's record of the refusal.
+#[tokio::test]
+async fn every_console_post_is_refused_without_its_csrf_token() {
+    let app = spawn_app().await;
+    let console = app.console(StaffRole::Admin).await;
+    let posts = console_routes("POST");
+    assert!(posts.len() > 10, "{posts:?}");
+    for path in posts {
+        let mut before = app.table_counts();
+        before.remove("audit_log");
+        let refused = console
+            .post_raw(&path, &[("reason", "x"), ("name", "x")])
+            .await;
+        assert_eq!(refused.status, 403, "POST {path}: {}", refused.plain());
+        let mut after = app.table_counts();
+        after.remove("audit_log");
+        assert_eq!(after, before, "POST {path} stored something");
+        let wrong = console
+            .post_raw(&path, &[("_csrf", "0123456789abcdef")])
+            .await;
+        assert_eq!(wrong.status, 403, "POST {path} with a wrong token");
+    }
+}
+
+/// Every console page but the login and the stylesheet needs a session: without one, the
+/// browser is sent to the login form (never shown the page, never a problem document).
+#[tokio::test]
+async fn every_console_page_sends_a_visitor_without_a_session_to_the_login() {
+    let app = spawn_app().await;
+    let visitor = app.console_anonymous();
+    let public = [
+        "/console/login",
+        "/console/assets/console.css",
+        "/console/language",
+    ];
+    for path in console_routes("GET") {
+        if public.contains(&path.as_str()) {
+            continue;
+        }
+        let sent = visitor.get(&path).await;
+        assert_eq!(sent.status, 303, "GET {path}: {}", sent.plain());
+        assert!(
+            sent.location().starts_with("/console/login?next="),
+            "GET {path} goes to {}",
+            sent.location()
+        );
+    }
+    for path in console_routes("POST") {
+        if path == "/console/login" {
+            continue;
+        }
+        let sent = visitor.post_raw(&path, &[]).await;
+        assert_eq!(sent.status, 303, "POST {path}");
+        assert_eq!(sent.location(), "/console/login?next=%2Fconsole");
+    }
+}
