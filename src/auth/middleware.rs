@@ -71,7 +71,7 @@ pub async fn middleware(
             let attempt = Attempt::begin(&req, refused.as_ref());
             let (request, _) = req.into_parts();
             let answer = if crate::console::is_console(&pattern) {
-                crate::console::page::refusal(&request, &error)
+                crate::console::page::refusal(&request, &error, refused.as_ref())
             } else {
                 error.error_response()
             };

@@ -473,7 +473,7 @@ pub fn cookie_header(name: &str, value: &str, max_age: Option<i64>, secure: bool
 /// The answer to a console request the access check refused: no (valid) session goes to the
 /// login page, which comes back here after signing in (a session that was there but has ended,
 /// idle or revoked, says so and is cleared); any other refusal is a page saying why.
-pub fn refusal(req: &HttpRequest, error: &ApiError) -> HttpResponse {
+pub fn refusal(req: &HttpRequest, error: &ApiError, who: Option<&Identity>) -> HttpResponse {
     let lang = request_lang(req);
     let console = req.app_data::<web::Data<Console>>();
     if let ApiError::Unauthorized(_) = error {
@@ -501,8 +501,28 @@ pub fn refusal(req: &HttpRequest, error: &ApiError) -> HttpResponse {
         return response;
     }
     let (status, message) = explain(error, lang);
-    match console {
-        Some(console) => html_response(status, console.refusal_page(status, lang, &message)),
-        None => html_response(status, message),
+    match (console, who) {
+        // Signed in but not allowed: the page in the console's frame, with the menu.
+        (Some(console), Some(who)) => {
+            let base = context! {
+                lang => lang.code(),
+                other_lang => lang.other().code(),
+                csrf => console.csrf_token(&who.credential_id),
+                path => req.path(),
+                signed_in => true,
+                is_admin => who.role == Role::Admin,
+                role => who.role.as_str(),
+            };
+            console.page(
+                status,
+                "error.html",
+                base,
+                context! { status => status.as_u16(), message => message },
+            )
+        }
+        (Some(console), None) => {
+            html_response(status, console.refusal_page(status, lang, &message))
+        }
+        (None, _) => html_response(status, message),
     }
 }

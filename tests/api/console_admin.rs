@@ -30,6 +30,9 @@ async fn a_coordinator_is_refused_every_administration_page_and_action() {
         let refused = console.get(path).await;
         assert_eq!(refused.status, 403, "{path}");
         refused.assert_shows("alleen voor beheerders");
+        // Still in the console's frame: the menu and the way out are there.
+        refused.assert_shows("Werkvoorraad");
+        assert!(refused.text.contains("action=\"/console/logout\""));
     }
     let before = app.table_counts();
     let refused = console
