@@ -160,3 +160,56 @@ async fn a_coordinator_is_shown_a_clear_refusal_of_an_admin_page() {
     browser.wait_for_text("alleen voor beheerders").await;
     browser.check_view("console-refused-nl").await;
 }
+
+#[tokio::test]
+async fn a_form_posted_without_its_csrf_token_is_refused_with_a_page_that_says_so() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    sign_in(&browser, &app, StaffRole::Admin).await;
+    browser
+        .goto(&format!("{}/console/admin/organisations", app.address))
+        .await;
+    // A page of another site, or a stale one, posts without the token: take it out.
+    browser
+        .script(
+            "document.querySelectorAll('input[name=_csrf]').forEach(e => e.remove());",
+            vec![],
+        )
+        .await;
+    let before = app.table_counts();
+    browser
+        .fill_field("Naam (verplicht)", "GI Zonder Token")
+        .await;
+    browser.click_button("Aanmaken").await;
+    browser.wait_for_text("Er is niets gewijzigd").await;
+    browser.check_view("console-csrf-refused-nl").await;
+    let mut after = app.table_counts();
+    after.remove("audit_log");
+    let mut before = before;
+    before.remove("audit_log");
+    assert_eq!(after, before, "nothing stored");
+}
+
+#[tokio::test]
+async fn an_idle_session_ends_and_the_login_says_why_then_returns_to_the_page() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let email = sign_in(&browser, &app, StaffRole::Admin).await;
+    let idle = i64::from(app.settings.console.idle_minutes);
+    app.clock.advance(chrono::Duration::minutes(idle + 1));
+    browser
+        .goto(&format!("{}/console/admin/audit", app.address))
+        .await;
+    browser.wait_for_text("niet actief").await;
+    assert!(browser.path().await.starts_with("/console/login"));
+    browser.check_view("console-login-expired-nl").await;
+    browser.fill_field("E-mailadres", &email).await;
+    browser.fill_field("Wachtwoord", STAFF_PASSWORD).await;
+    browser.click_button("Inloggen").await;
+    browser.wait_for_text("Audittrail").await;
+    assert_eq!(browser.path().await, "/console/admin/audit");
+}
