@@ -13,6 +13,7 @@ mod cli;
 mod common_errors;
 mod conditional;
 mod console_admin;
+mod console_dashboard;
 mod console_session;
 mod contract;
 mod crash;
