@@ -4,14 +4,13 @@
 //! the same way). A client or buddy is reached from their request's or buddy's page; URLs carry
 //! ids only, never a client reference or name.
 
-use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path, Query};
 use actix_web::HttpResponse;
 use minijinja::context;
 
 use super::admin::Done;
 use super::dashboard::ts;
-use super::forms::{self, FieldErrors, FormData};
+use super::forms::{self, FieldErrors, FormData, Shown};
 use super::page::{download, path_id, see_other, Viewer};
 use super::router::Router;
 use crate::api::buddies::{self as buddy_api, Buddy};
@@ -102,27 +101,22 @@ async fn load_request(state: &AppState, id: RequestId) -> ApiResult<BuddyRequest
         .await
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn request_view(
     viewer: &Viewer,
     state: &AppState,
-    status: StatusCode,
     id: RequestId,
-    values: minijinja::Value,
-    errors: FieldErrors,
-    notice: Option<String>,
-    problem: Option<String>,
+    shown: Shown,
 ) -> ApiResult<HttpResponse> {
     let request = load_request(state, id).await?;
     Ok(viewer.page_with(
-        status,
+        shown.status,
         "admin_privacy_request.html",
         context! {
             request => request,
-            values => values,
-            errors => errors.to_value(),
-            done => notice,
-            problem => problem,
+            values => shown.values,
+            errors => shown.errors.to_value(),
+            done => shown.done,
+            problem => shown.problem,
             now => ts(state.clock.now_naive()),
         },
     ))
@@ -137,17 +131,7 @@ async fn request_page(
     let done = done.key(&["hold_placed", "hold_released"]);
     let result = async {
         let id = RequestId::from(path_id(&id, "buddy_request")?);
-        request_view(
-            &viewer,
-            &state,
-            StatusCode::OK,
-            id,
-            minijinja::Value::from(()),
-            FieldErrors::new(viewer.lang),
-            done,
-            None,
-        )
-        .await
+        request_view(&viewer, &state, id, Shown::done(viewer.lang, done)).await
     }
     .await;
     viewer.respond(result)
@@ -168,17 +152,7 @@ async fn hold(
             errors.fail("reason", "privacy.reason_for_hold");
         }
         if !errors.is_empty() {
-            return request_view(
-                &viewer,
-                &state,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                id,
-                form.entered(),
-                errors,
-                None,
-                None,
-            )
-            .await;
+            return request_view(&viewer, &state, id, Shown::invalid(&form, errors)).await;
         }
         let hold = place.as_deref() == Some("place");
         let now = state.clock.now_naive();
@@ -213,32 +187,7 @@ async fn refused(
     if matches!(e, ApiError::NotFound { .. }) {
         return Err(e);
     }
-    let mut errors = FieldErrors::new(viewer.lang);
-    if errors.absorb(&e, &[]) {
-        return request_view(
-            viewer,
-            state,
-            StatusCode::UNPROCESSABLE_ENTITY,
-            id,
-            form.entered(),
-            errors,
-            None,
-            None,
-        )
-        .await;
-    }
-    let (status, message) = super::page::explain(&e, viewer.lang);
-    request_view(
-        viewer,
-        state,
-        status,
-        id,
-        form.entered(),
-        errors,
-        None,
-        Some(message),
-    )
-    .await
+    request_view(viewer, state, id, Shown::refused(viewer.lang, form, &e)).await
 }
 
 async fn export_client(viewer: Viewer, state: Data<AppState>, id: Path<String>) -> HttpResponse {
@@ -279,17 +228,7 @@ async fn erase_client(
             errors.fail("confirm", "privacy.confirm_needed");
         }
         if !errors.is_empty() {
-            return request_view(
-                &viewer,
-                &state,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                id,
-                form.entered(),
-                errors,
-                None,
-                None,
-            )
-            .await;
+            return request_view(&viewer, &state, id, Shown::invalid(&form, errors)).await;
         }
         let organisation = OrganisationId::from(request.organisation_id);
         let client_ref = request.client_ref.clone();
@@ -317,27 +256,22 @@ async fn load_buddy(state: &AppState, id: BuddyId) -> ApiResult<Buddy> {
         .await
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn buddy_view(
     viewer: &Viewer,
     state: &AppState,
-    status: StatusCode,
     id: BuddyId,
-    values: minijinja::Value,
-    errors: FieldErrors,
-    done: Option<String>,
-    problem: Option<String>,
+    shown: Shown,
 ) -> ApiResult<HttpResponse> {
     let buddy = load_buddy(state, id).await?;
     Ok(viewer.page_with(
-        status,
+        shown.status,
         "admin_privacy_buddy.html",
         context! {
             buddy => buddy,
-            values => values,
-            errors => errors.to_value(),
-            done => done,
-            problem => problem,
+            values => shown.values,
+            errors => shown.errors.to_value(),
+            done => shown.done,
+            problem => shown.problem,
         },
     ))
 }
@@ -351,17 +285,7 @@ async fn buddy_page(
     let done = done.key(&["buddy_erased"]);
     let result = async {
         let id = BuddyId::from(path_id(&id, "buddy")?);
-        buddy_view(
-            &viewer,
-            &state,
-            StatusCode::OK,
-            id,
-            minijinja::Value::from(()),
-            FieldErrors::new(viewer.lang),
-            done,
-            None,
-        )
-        .await
+        buddy_view(&viewer, &state, id, Shown::done(viewer.lang, done)).await
     }
     .await;
     viewer.respond(result)
@@ -398,17 +322,7 @@ async fn erase_buddy(
             errors.fail("confirm", "privacy.confirm_needed");
         }
         if !errors.is_empty() {
-            return buddy_view(
-                &viewer,
-                &state,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                id,
-                form.entered(),
-                errors,
-                None,
-                None,
-            )
-            .await;
+            return buddy_view(&viewer, &state, id, Shown::invalid(&form, errors)).await;
         }
         let now = state.clock.now_naive();
         let target = id.clone();
@@ -426,18 +340,7 @@ async fn erase_buddy(
                 if matches!(e, ApiError::NotFound { .. }) {
                     return Err(e);
                 }
-                let (status, message) = super::page::explain(&e, viewer.lang);
-                buddy_view(
-                    &viewer,
-                    &state,
-                    status,
-                    id,
-                    form.entered(),
-                    FieldErrors::new(viewer.lang),
-                    None,
-                    Some(message),
-                )
-                .await
+                buddy_view(&viewer, &state, id, Shown::refused(viewer.lang, &form, &e)).await
             }
         }
     }

@@ -338,3 +338,60 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
         "The form could not be read. Nothing was changed.",
     ),
 ];
+
+/// How a page with forms is shown this time: its status, what was entered (to show again), the
+/// errors at the fields, a confirmation after a redirect, and why a change was refused.
+#[derive(Debug)]
+pub struct Shown {
+    pub status: actix_web::http::StatusCode,
+    pub values: Value,
+    pub errors: FieldErrors,
+    pub done: Option<String>,
+    pub problem: Option<String>,
+}
+
+impl Shown {
+    /// The page as it is: nothing entered, nothing to say.
+    pub fn fresh(lang: Lang) -> Shown {
+        Shown::done(lang, None)
+    }
+
+    /// The page after a change, saying `done` (a text key) if any.
+    pub fn done(lang: Lang, done: Option<String>) -> Shown {
+        Shown {
+            status: actix_web::http::StatusCode::OK,
+            values: Value::from(()),
+            errors: FieldErrors::new(lang),
+            done,
+            problem: None,
+        }
+    }
+
+    /// The form again with what was entered and its errors (422).
+    pub fn invalid(form: &FormData, errors: FieldErrors) -> Shown {
+        Shown {
+            status: actix_web::http::StatusCode::UNPROCESSABLE_ENTITY,
+            values: form.entered(),
+            errors,
+            done: None,
+            problem: None,
+        }
+    }
+
+    /// The page again after a change was refused: the domain's field errors at their fields,
+    /// or the reason (an illegal step, a rule) at the top, with the status of the refusal.
+    pub fn refused(lang: Lang, form: &FormData, error: &ApiError) -> Shown {
+        let mut errors = FieldErrors::new(lang);
+        if errors.absorb(error, &[]) {
+            return Shown::invalid(form, errors);
+        }
+        let (status, message) = super::page::explain(error, lang);
+        Shown {
+            status,
+            values: form.entered(),
+            errors,
+            done: None,
+            problem: Some(message),
+        }
+    }
+}
