@@ -21,7 +21,9 @@
 //! shown again with what was entered and a message at each field, and nothing is stored.
 
 pub mod assets;
+pub mod buddies;
 pub mod dashboard;
+pub mod export;
 pub mod forms;
 pub mod i18n;
 pub mod page;
@@ -53,6 +55,7 @@ pub fn routes(router: &mut Router<'_>) {
     session::routes(router);
     assets::routes(router);
     dashboard::routes(router);
+    buddies::routes(router);
 }
 
 /// The rules of the console's routes.

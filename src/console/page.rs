@@ -43,6 +43,22 @@ const FILES: &[(&str, &str)] = &[
         "dashboard.html",
         include_str!("../templates/console/dashboard.html"),
     ),
+    (
+        "buddies.html",
+        include_str!("../templates/console/buddies.html"),
+    ),
+    (
+        "buddy.html",
+        include_str!("../templates/console/buddy.html"),
+    ),
+    (
+        "buddy_fields.html",
+        include_str!("../templates/console/buddy_fields.html"),
+    ),
+    (
+        "buddy_new.html",
+        include_str!("../templates/console/buddy_new.html"),
+    ),
 ];
 
 /// What every console page shares: the templates, the texts, the CSRF key and the session

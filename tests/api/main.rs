@@ -10,6 +10,7 @@ mod buddies;
 mod cli;
 mod common_errors;
 mod conditional;
+mod console_buddies;
 mod console_session;
 mod contract;
 mod crash;
