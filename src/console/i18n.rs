@@ -26,6 +26,7 @@ const CATALOGUES: &[&[(&str, &str, &str)]] = &[
     super::forms::TEXTS,
     super::dashboard::TEXTS,
     super::buddies::TEXTS,
+    super::reports::TEXTS,
 ];
 
 /// The texts every page uses: the layout, errors, states and field messages.

@@ -22,11 +22,13 @@
 
 pub mod assets;
 pub mod buddies;
+pub mod charts;
 pub mod dashboard;
 pub mod export;
 pub mod forms;
 pub mod i18n;
 pub mod page;
+pub mod reports;
 pub mod router;
 pub mod session;
 
@@ -56,6 +58,7 @@ pub fn routes(router: &mut Router<'_>) {
     assets::routes(router);
     dashboard::routes(router);
     buddies::routes(router);
+    reports::routes(router);
 }
 
 /// The rules of the console's routes.

@@ -59,6 +59,10 @@ const FILES: &[(&str, &str)] = &[
         "buddy_new.html",
         include_str!("../templates/console/buddy_new.html"),
     ),
+    (
+        "reports.html",
+        include_str!("../templates/console/reports.html"),
+    ),
 ];
 
 /// What every console page shares: the templates, the texts, the CSRF key and the session

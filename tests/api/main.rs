@@ -11,6 +11,7 @@ mod cli;
 mod common_errors;
 mod conditional;
 mod console_buddies;
+mod console_reports;
 mod console_session;
 mod contract;
 mod crash;
