@@ -338,7 +338,9 @@ async fn list(viewer: Viewer, state: Data<AppState>, req: HttpRequest) -> HttpRe
 async fn export(viewer: Viewer, state: Data<AppState>, req: HttpRequest) -> HttpResponse {
     let query = ListQuery::parse(&req, viewer.lang);
     if !query.errors.is_empty() {
-        return viewer.error(&ApiError::Invalid(Vec::new()));
+        // The list says what is wrong with the filters, at their fields.
+        let filters = query.query_string();
+        return see_other(&format!("/console/buddies?{filters}"));
     }
     viewer.respond(export_csv(&viewer, &state, &query).await)
 }

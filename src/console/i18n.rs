@@ -250,6 +250,8 @@ pub fn field_message(message: &str, lang: Lang) -> String {
         "must be a whole number" => "moet een heel getal zijn".into(),
         "must not be in the future" => "mag niet in de toekomst liggen".into(),
         "must not lie in the future" => "mag niet in de toekomst liggen".into(),
+        "must be a date, YYYY-MM-DD" => "moet een datum zijn (jjjj-mm-dd)".into(),
+        "must be an organisation id (a UUID)" => "kies een van de organisaties".into(),
         "must be an e-mail address such as name@example.org" => {
             "moet een e-mailadres zijn, zoals naam@voorbeeld.nl".into()
         }

@@ -27,7 +27,7 @@ use crate::api::reports::{gather, parse_query, ReportQuery};
 use crate::auth::policy::STAFF_ONLY;
 use crate::domain::report::Window;
 use crate::domain::request::Trigger;
-use crate::error::{ApiError, ApiResult};
+use crate::error::ApiResult;
 use crate::i18n::{self, Lang};
 use crate::ops::AppState;
 use crate::reports::monthly::Monthly;
@@ -467,7 +467,17 @@ async fn export(viewer: Viewer, state: Data<AppState>, req: HttpRequest) -> Http
                     )
                 })
         }
-        Err(_) => Err(ApiError::Invalid(Vec::new())),
+        // The report's page says what is wrong with the filters, at their fields.
+        Err(_) => {
+            let mut query = form_urlencoded::Serializer::new(String::new());
+            for (key, value) in &values {
+                query.append_pair(key, value);
+            }
+            Ok(super::page::see_other(&format!(
+                "/console/reports?{}",
+                query.finish()
+            )))
+        }
     };
     viewer.respond(result)
 }

@@ -110,6 +110,10 @@ async fn the_list_filters_by_state_region_language_and_free_capacity() {
         );
     }
     assert_eq!(names(&bad.plain()), [1, 2, 3]);
+    // The export of a bad filter: back to the list, which says what is wrong.
+    let csv = console.get("/console/buddies.csv?free=maybe").await;
+    assert_eq!(csv.status, 303);
+    assert_eq!(csv.location(), "/console/buddies?free=maybe");
 
     // In English, languages by their English names.
     console

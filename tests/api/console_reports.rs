@@ -234,8 +234,15 @@ async fn bad_filters_are_shown_at_their_fields_with_what_was_entered() {
         ))
         .await;
     assert_eq!(unknown.status, 404);
+    // The CSV of a bad period: back to the page, which says what is wrong.
     let csv = console.get("/console/reports.csv?from=abc").await;
-    assert_eq!(csv.status, 422);
+    assert_eq!(csv.status, 303);
+    assert_eq!(csv.location(), "/console/reports?from=abc");
+    let shown = console.get(csv.location()).await;
+    assert_eq!(
+        shown.field_error("from").map(squash).as_deref(),
+        Some("Fout: moet een datum zijn (jjjj-mm-dd)")
+    );
 }
 
 #[tokio::test]
