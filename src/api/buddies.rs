@@ -151,7 +151,7 @@ impl BuddyInput {
 /// out stay as they are; `null` clears the optional ones and is refused for the others).
 /// At least one field must be named; a body with none is a 400 `urn:maatje:problem:validation`.
 /// The state is changed only by actions.
-#[derive(Debug, Deserialize, ToSchema)]
+#[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 #[schema(
     example = json!({ "region": "Amersfoort", "phone": null, "capacity": 2 }),
@@ -199,7 +199,8 @@ pub struct BuddyPatch {
 }
 
 impl BuddyPatch {
-    fn validate(self, today: NaiveDate) -> ApiResult<ProfileChange> {
+    /// The checked change (the console's profile and screening forms use it too).
+    pub(crate) fn validate(self, today: NaiveDate) -> ApiResult<ProfileChange> {
         let mut check = Check::new();
         for (name, date) in [
             ("vog_issued_on", self.vog_issued_on.flatten()),

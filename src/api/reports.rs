@@ -47,8 +47,12 @@ pub struct ReportQuery {
     pub organisation: Option<String>,
 }
 
-/// The validated query: the window and the organisation, every invalid parameter listed.
-fn parse_query(query: ReportQuery, today: NaiveDate) -> ApiResult<(Window, Option<Uuid>)> {
+/// The validated query: the window and the organisation, every invalid parameter listed (the
+/// console's report form is read by it too).
+pub(crate) fn parse_query(
+    query: ReportQuery,
+    today: NaiveDate,
+) -> ApiResult<(Window, Option<Uuid>)> {
     let mut check = Check::new();
     let mut date = |field: &str, value: Option<String>| {
         value.and_then(|v| match v.parse::<NaiveDate>() {
@@ -130,22 +134,7 @@ async fn summary_report(
     })?;
     let now = state.clock.now();
     let (window, organisation) = parse_query(query.0, now.date_naive())?;
-    let scope = Scope {
-        window,
-        organisation_id: organisation.map(crate::domain::ids::OrganisationId::from),
-        overdue_cutoff: state.service_level.cutoff(now.naive_utc()),
-    };
-    let facts = state
-        .db
-        .run(move |conn| -> ApiResult<_> {
-            if let Some(id) = &scope.organisation_id {
-                if !store::organisation_exists(conn, id)? {
-                    return Err(ApiError::not_found(ORGANISATION, id));
-                }
-            }
-            Ok(store::facts(conn, &scope)?)
-        })
-        .await?;
+    let facts = gather(&state, window, organisation, now).await?;
     let report = SummaryReport::compute(facts, window, organisation, now)?;
     let mut response = HttpResponse::Ok();
     response.insert_header((header::VARY, "Accept"));
@@ -156,6 +145,32 @@ async fn summary_report(
     } else {
         response.json(report)
     })
+}
+
+/// The facts of the summary of `window` and `organisation` at `now` (an unknown organisation
+/// is a 404), read in one trip to the database; the console's report reads them here too.
+pub(crate) async fn gather(
+    state: &AppState,
+    window: Window,
+    organisation: Option<Uuid>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<store::Facts> {
+    let scope = Scope {
+        window,
+        organisation_id: organisation.map(crate::domain::ids::OrganisationId::from),
+        overdue_cutoff: state.service_level.cutoff(now.naive_utc()),
+    };
+    state
+        .db
+        .run(move |conn| -> ApiResult<_> {
+            if let Some(id) = &scope.organisation_id {
+                if !store::organisation_exists(conn, id)? {
+                    return Err(ApiError::not_found(ORGANISATION, id));
+                }
+            }
+            Ok(store::facts(conn, &scope)?)
+        })
+        .await
 }
 
 #[cfg(test)]

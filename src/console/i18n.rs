@@ -29,6 +29,8 @@ const CATALOGUES: &[&[(&str, &str, &str)]] = &[
     super::admin_clients::TEXTS,
     super::admin_audit::TEXTS,
     super::admin_privacy::TEXTS,
+    super::buddies::TEXTS,
+    super::reports::TEXTS,
 ];
 
 /// The texts every page uses: the layout, errors, states and field messages.
@@ -142,6 +144,9 @@ const ACTIONS: &[(&str, &str, &str)] = &[
     ("deactivate", "deactiveren", "deactivate"),
     ("reactivate", "heractiveren", "reactivate"),
     ("retry", "opnieuw versturen", "retry"),
+    ("start-screening", "screening starten", "start screening"),
+    ("create", "aanmaken", "create"),
+    ("update", "wijzigen", "update"),
 ];
 
 /// All texts by key.
@@ -248,6 +253,18 @@ pub fn field_message(message: &str, lang: Lang) -> String {
         "must be a date (YYYY-MM-DD)" => "moet een datum zijn (jjjj-mm-dd)".into(),
         "must be a whole number" => "moet een heel getal zijn".into(),
         "must not be in the future" => "mag niet in de toekomst liggen".into(),
+        "must not lie in the future" => "mag niet in de toekomst liggen".into(),
+        "must be a date, YYYY-MM-DD" => "moet een datum zijn (jjjj-mm-dd)".into(),
+        "must be an organisation id (a UUID)" => "kies een van de organisaties".into(),
+        "must be an e-mail address such as name@example.org" => {
+            "moet een e-mailadres zijn, zoals naam@voorbeeld.nl".into()
+        }
+        "must be a phone number such as +31 6 12345678" => {
+            "moet een telefoonnummer zijn, zoals 06 12345678".into()
+        }
+        "must name at least one language (ISO 639-1 code, e.g. nl)" => {
+            "kies minstens één taal".into()
+        }
         "is not one of the choices" => "is geen van de keuzes".into(),
         other => other.to_owned(),
     }

@@ -25,10 +25,14 @@ pub mod admin_audit;
 pub mod admin_clients;
 pub mod admin_privacy;
 pub mod assets;
+pub mod buddies;
+pub mod charts;
 pub mod dashboard;
+pub mod export;
 pub mod forms;
 pub mod i18n;
 pub mod page;
+pub mod reports;
 pub mod router;
 pub mod session;
 
@@ -61,6 +65,8 @@ pub fn routes(router: &mut Router<'_>) {
     admin_clients::routes(router);
     admin_audit::routes(router);
     admin_privacy::routes(router);
+    buddies::routes(router);
+    reports::routes(router);
 }
 
 /// The rules of the console's routes.

@@ -48,6 +48,11 @@ const FILES: &[(&str, &str)] = console_templates![
     "admin_privacy.html",
     "admin_privacy_request.html",
     "admin_privacy_buddy.html",
+    "buddies.html",
+    "buddy.html",
+    "buddy_fields.html",
+    "buddy_new.html",
+    "reports.html",
 ];
 
 /// What every console page shares: the templates, the texts, the CSRF key and the session

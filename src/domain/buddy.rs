@@ -172,37 +172,111 @@ impl Screening {
         Ok(())
     }
 
-    /// What still stands in the way of activation on `today`; empty when the buddy may start.
+    /// What still stands in the way of activation on `today`, as the API states it (each
+    /// `field: reason`, in English); empty when the buddy may start.
     pub fn unmet_requirements(&self, today: NaiveDate) -> Vec<String> {
+        self.unmet(today).iter().map(Unmet::to_string).collect()
+    }
+
+    /// What still stands in the way of activation on `today`, one [`Unmet`] per requirement
+    /// not met (the VOG, the training, the agreement, in that order); empty when the buddy may
+    /// start. The one place the rule lives: the API's messages and the console's checklist
+    /// both come from here.
+    pub fn unmet(&self, today: NaiveDate) -> Vec<Unmet> {
         let mut unmet = Vec::new();
         match self.vog_issued_on {
-            None => {
-                unmet.push("vog_issued_on: no VOG (certificate of conduct) recorded".to_owned())
-            }
-            Some(issued) if issued > today => {
-                unmet.push("vog_issued_on: the VOG issue date lies in the future".to_owned())
-            }
+            None => unmet.push(Unmet::NoVog),
+            Some(issued) if issued > today => unmet.push(Unmet::VogInFuture { issued }),
             Some(issued) => {
-                let oldest = today
-                    .checked_sub_months(Months::new(VOG_VALIDITY_MONTHS))
-                    .unwrap_or(NaiveDate::MIN);
+                let oldest = Self::oldest_valid_vog(today);
                 if issued < oldest {
-                    unmet.push(format!(
-                        "vog_issued_on: the VOG was issued on {issued}, more than \
-                         {VOG_VALIDITY_MONTHS} months ago; a new one is needed"
-                    ));
+                    unmet.push(Unmet::VogTooOld { issued, oldest });
                 }
             }
         }
-        if self.training_completed_on.is_none_or(|d| d > today) {
-            unmet.push("training_completed_on: the training has not been completed".to_owned());
+        match self.training_completed_on {
+            None => unmet.push(Unmet::NoTraining),
+            Some(on) if on > today => unmet.push(Unmet::TrainingInFuture { on }),
+            Some(_) => {}
         }
-        if self.agreement_signed_on.is_none_or(|d| d > today) {
-            unmet.push(
-                "agreement_signed_on: the volunteer agreement has not been signed".to_owned(),
-            );
+        match self.agreement_signed_on {
+            None => unmet.push(Unmet::NoAgreement),
+            Some(on) if on > today => unmet.push(Unmet::AgreementInFuture { on }),
+            Some(_) => {}
         }
         unmet
+    }
+
+    /// The earliest issue date of a VOG that still counts on `today`
+    /// ([`VOG_VALIDITY_MONTHS`] months back).
+    pub fn oldest_valid_vog(today: NaiveDate) -> NaiveDate {
+        today
+            .checked_sub_months(Months::new(VOG_VALIDITY_MONTHS))
+            .unwrap_or(NaiveDate::MIN)
+    }
+
+    /// The last day on which a VOG issued on `issued` still counts for activation.
+    /// (From the day after, [`Screening::oldest_valid_vog`] lies after `issued`.)
+    pub fn vog_valid_until(issued: NaiveDate) -> Option<NaiveDate> {
+        issued.checked_add_months(Months::new(VOG_VALIDITY_MONTHS))
+    }
+}
+
+/// One screening requirement that activation finds unmet, with the dates it concerns.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Unmet {
+    /// No VOG recorded.
+    NoVog,
+    /// The VOG's issue date lies after today.
+    VogInFuture { issued: NaiveDate },
+    /// The VOG was issued before `oldest`, the earliest issue date that still counts.
+    VogTooOld {
+        issued: NaiveDate,
+        oldest: NaiveDate,
+    },
+    /// No training completion recorded.
+    NoTraining,
+    /// The training's completion date lies after today.
+    TrainingInFuture { on: NaiveDate },
+    /// No signed agreement recorded.
+    NoAgreement,
+    /// The agreement's signing date lies after today.
+    AgreementInFuture { on: NaiveDate },
+}
+
+impl Unmet {
+    /// The screening field the requirement is about.
+    pub fn field(self) -> &'static str {
+        match self {
+            Unmet::NoVog | Unmet::VogInFuture { .. } | Unmet::VogTooOld { .. } => "vog_issued_on",
+            Unmet::NoTraining | Unmet::TrainingInFuture { .. } => "training_completed_on",
+            Unmet::NoAgreement | Unmet::AgreementInFuture { .. } => "agreement_signed_on",
+        }
+    }
+
+    /// The reason in English, as the API's conflict detail gives it.
+    pub fn reason(self) -> String {
+        match self {
+            Unmet::NoVog => "no VOG (certificate of conduct) recorded".to_owned(),
+            Unmet::VogInFuture { .. } => "the VOG issue date lies in the future".to_owned(),
+            Unmet::VogTooOld { issued, .. } => format!(
+                "the VOG was issued on {issued}, more than \
+                 {VOG_VALIDITY_MONTHS} months ago; a new one is needed"
+            ),
+            Unmet::NoTraining | Unmet::TrainingInFuture { .. } => {
+                "the training has not been completed".to_owned()
+            }
+            Unmet::NoAgreement | Unmet::AgreementInFuture { .. } => {
+                "the volunteer agreement has not been signed".to_owned()
+            }
+        }
+    }
+}
+
+impl std::fmt::Display for Unmet {
+    /// `field: reason`, the API's form.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}: {}", self.field(), self.reason())
     }
 }
 
@@ -298,6 +372,76 @@ mod tests {
                 assert_eq!(changed, PendingProposals::Cancel, "{state}");
             }
         }
+    }
+
+    /// The API's texts of every unmet requirement, byte for byte as before the structured form.
+    #[test]
+    fn the_api_texts_of_unmet_requirements_are_unchanged() {
+        let today = d("2026-11-22");
+        assert_eq!(
+            Screening::default().unmet_requirements(today),
+            [
+                "vog_issued_on: no VOG (certificate of conduct) recorded",
+                "training_completed_on: the training has not been completed",
+                "agreement_signed_on: the volunteer agreement has not been signed",
+            ]
+        );
+        let future = Screening {
+            vog_issued_on: Some(d("2026-11-23")),
+            training_completed_on: Some(d("2026-11-23")),
+            agreement_signed_on: Some(d("2026-11-23")),
+        };
+        assert_eq!(
+            future.unmet_requirements(today),
+            [
+                "vog_issued_on: the VOG issue date lies in the future",
+                "training_completed_on: the training has not been completed",
+                "agreement_signed_on: the volunteer agreement has not been signed",
+            ]
+        );
+        assert_eq!(
+            future.unmet(today),
+            [
+                Unmet::VogInFuture {
+                    issued: d("2026-11-23")
+                },
+                Unmet::TrainingInFuture {
+                    on: d("2026-11-23")
+                },
+                Unmet::AgreementInFuture {
+                    on: d("2026-11-23")
+                },
+            ]
+        );
+        let stale = Screening {
+            vog_issued_on: Some(d("2026-08-21")),
+            training_completed_on: Some(d("2026-10-01")),
+            agreement_signed_on: Some(d("2026-11-01")),
+        };
+        assert_eq!(
+            stale.unmet_requirements(today),
+            ["vog_issued_on: the VOG was issued on 2026-08-21, more than 3 months ago; a new one is needed"]
+        );
+        assert_eq!(
+            stale.unmet(today),
+            [Unmet::VogTooOld {
+                issued: d("2026-08-21"),
+                oldest: d("2026-08-22")
+            }]
+        );
+        assert_eq!(
+            Screening::vog_valid_until(d("2026-08-22")),
+            Some(d("2026-11-22"))
+        );
+        for issued in ["2026-08-22", "2026-08-31", "2026-11-30", "2026-11-28"] {
+            let last = Screening::vog_valid_until(d(issued)).unwrap();
+            assert!(Screening::oldest_valid_vog(last) <= d(issued), "{issued}");
+            assert!(
+                Screening::oldest_valid_vog(last.succ_opt().unwrap()) > d(issued),
+                "{issued}"
+            );
+        }
+        assert_eq!(Screening::oldest_valid_vog(today), d("2026-08-22"));
     }
 
     #[test]

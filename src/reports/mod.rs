@@ -177,6 +177,31 @@ pub struct SummaryReport {
     pub overdue: u64,
 }
 
+pub mod monthly;
+
+/// When each request of the cohort (created in the window) had its first proposal, and when it
+/// was first matched (a proposal accepted), by request id.
+type Milestones<'a> = (
+    HashMap<&'a str, chrono::NaiveDateTime>,
+    HashMap<&'a str, chrono::NaiveDateTime>,
+);
+
+fn milestones(facts: &Facts) -> Milestones<'_> {
+    let mut first_proposal: HashMap<&str, chrono::NaiveDateTime> = HashMap::new();
+    let mut matched: HashMap<&str, chrono::NaiveDateTime> = HashMap::new();
+    for pairing in &facts.cohort_pairings {
+        let request = pairing.request_id.as_str();
+        let first = first_proposal.entry(request).or_insert(pairing.proposed_at);
+        *first = (*first).min(pairing.proposed_at);
+        let outcome = ProposalOutcome::of(pairing.state);
+        if let (ProposalOutcome::Accepted, Some(at)) = (outcome, pairing.responded_at) {
+            let earliest = matched.entry(request).or_insert(at);
+            *earliest = (*earliest).min(at);
+        }
+    }
+    (first_proposal, matched)
+}
+
 fn count(n: usize) -> u64 {
     n as u64
 }
@@ -223,18 +248,7 @@ impl SummaryReport {
         let tally = ProposalTally::of(facts.proposal_states.iter().copied());
 
         // Durations of the requests created in the window.
-        let mut first_proposal: HashMap<&str, chrono::NaiveDateTime> = HashMap::new();
-        let mut matched: HashMap<&str, chrono::NaiveDateTime> = HashMap::new();
-        for pairing in &facts.cohort_pairings {
-            let request = pairing.request_id.as_str();
-            let first = first_proposal.entry(request).or_insert(pairing.proposed_at);
-            *first = (*first).min(pairing.proposed_at);
-            let outcome = ProposalOutcome::of(pairing.state);
-            if let (ProposalOutcome::Accepted, Some(at)) = (outcome, pairing.responded_at) {
-                let earliest = matched.entry(request).or_insert(at);
-                *earliest = (*earliest).min(at);
-            }
-        }
+        let (first_proposal, matched) = milestones(&facts);
         let since_creation = |times: HashMap<&str, chrono::NaiveDateTime>| {
             times
                 .into_iter()
@@ -485,7 +499,7 @@ const FORMULA_STARTS: [char; 4] = ['=', '+', '-', '@'];
 ///
 /// Quoted (with doubled quotes) when it holds a separator (`,`, `;`, tab), a quote, a line
 /// break, or leading or trailing space.
-fn csv_field(value: &str) -> String {
+pub(crate) fn csv_field(value: &str) -> String {
     let mut guarded = String::with_capacity(value.len() + 2);
     if value.starts_with(['\t', '\r']) {
         guarded.push('\'');

@@ -154,31 +154,7 @@ pub fn list(
     filter: &Filter,
     page: &PageRequest,
 ) -> QueryResult<Vec<BuddyRow>> {
-    let mut query = buddies::table
-        .order(buddies::id.asc())
-        .limit(page.fetch())
-        .select(BuddyRow::as_select())
-        .into_boxed();
-    if let Some(state) = filter.state {
-        query = query.filter(buddies::state.eq(state));
-    }
-    if let Some(org) = &filter.organisation_id {
-        query = query.filter(buddies::organisation_id.eq(org.clone()));
-    }
-    if let Some(region) = &filter.region {
-        query = query.filter(buddies::region.eq(region.clone()));
-    }
-    // Lists are JSON arrays of plain codes, so a quoted code matches exactly one element.
-    if let Some(language) = &filter.language {
-        query = query.filter(buddies::languages.like(format!("%\"{language}\"%")));
-    }
-    if let Some(kind) = filter.experience {
-        query = query.filter(buddies::experience.like(format!("%\"{}\"%", kind.as_str())));
-    }
-    if let Some(after) = &page.after {
-        query = query.filter(buddies::id.gt(after.clone()));
-    }
-    query.load(conn)
+    list_by_capacity(conn, filter, None, page)
 }
 
 /// Number of live pairings (proposed, accepted, active) of buddy `id`.
@@ -377,4 +353,84 @@ pub fn record_step(
         },
     )?;
     find(conn, id)
+}
+
+/// The buddies without free capacity: as many live pairings (proposed, accepted, active; see
+/// [`live_loads`]) as their capacity, or more. For the console's "free capacity" filter, which
+/// leaves these out (or keeps only these) with `id NOT IN` / `id IN` on the list's query, so
+/// that its pages stay whole.
+pub fn without_free_capacity(conn: &mut DbConnection) -> QueryResult<Vec<BuddyId>> {
+    let loads: Vec<(BuddyId, i64)> = pairings::table
+        .filter(pairings::state.eq_any(PairingState::LIVE))
+        .group_by(pairings::buddy_id)
+        .select((pairings::buddy_id, diesel::dsl::count_star()))
+        .load(conn)?;
+    if loads.is_empty() {
+        return Ok(Vec::new());
+    }
+    let ids: Vec<&BuddyId> = loads.iter().map(|(id, _)| id).collect();
+    let capacities: HashMap<BuddyId, i32> = buddies::table
+        .filter(buddies::id.eq_any(ids))
+        .select((buddies::id, buddies::capacity))
+        .load::<(BuddyId, i32)>(conn)?
+        .into_iter()
+        .collect();
+    Ok(loads
+        .into_iter()
+        .filter(|(id, load)| capacities.get(id).is_some_and(|c| *load >= i64::from(*c)))
+        .map(|(id, _)| id)
+        .collect())
+}
+
+/// Which buddies a list keeps by their free capacity.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Capacity {
+    /// Fewer live pairings than their capacity.
+    Free,
+    /// As many as their capacity, or more.
+    Full,
+}
+
+/// One page of buddies matching `filter` and, if given, `capacity` (see
+/// [`without_free_capacity`]), ordered by id as [`list`].
+pub fn list_by_capacity(
+    conn: &mut DbConnection,
+    filter: &Filter,
+    capacity: Option<Capacity>,
+    page: &PageRequest,
+) -> QueryResult<Vec<BuddyRow>> {
+    let mut query = buddies::table
+        .order(buddies::id.asc())
+        .limit(page.fetch())
+        .select(BuddyRow::as_select())
+        .into_boxed();
+    if let Some(capacity) = capacity {
+        let full = without_free_capacity(conn)?;
+        match capacity {
+            Capacity::Free if full.is_empty() => {}
+            Capacity::Free => query = query.filter(buddies::id.ne_all(full)),
+            Capacity::Full if full.is_empty() => return Ok(Vec::new()),
+            Capacity::Full => query = query.filter(buddies::id.eq_any(full)),
+        }
+    }
+    if let Some(state) = filter.state {
+        query = query.filter(buddies::state.eq(state));
+    }
+    if let Some(org) = &filter.organisation_id {
+        query = query.filter(buddies::organisation_id.eq(org.clone()));
+    }
+    if let Some(region) = &filter.region {
+        query = query.filter(buddies::region.eq(region.clone()));
+    }
+    // Lists are JSON arrays of plain codes, so a quoted code matches exactly one element.
+    if let Some(language) = &filter.language {
+        query = query.filter(buddies::languages.like(format!("%\"{language}\"%")));
+    }
+    if let Some(kind) = filter.experience {
+        query = query.filter(buddies::experience.like(format!("%\"{}\"%", kind.as_str())));
+    }
+    if let Some(after) = &page.after {
+        query = query.filter(buddies::id.gt(after.clone()));
+    }
+    query.load(conn)
 }
