@@ -25,6 +25,9 @@ const CATALOGUES: &[&[(&str, &str, &str)]] = &[
     super::session::TEXTS,
     super::forms::TEXTS,
     super::dashboard::TEXTS,
+    super::requests::TEXTS,
+    super::pairings::TEXTS,
+    super::exit_interviews::TEXTS,
 ];
 
 /// The texts every page uses: the layout, errors, states and field messages.
@@ -240,6 +243,9 @@ pub fn field_message(message: &str, lang: Lang) -> String {
         "must not be empty" | "is required" => "is verplicht".into(),
         "must not contain control characters" => "mag geen besturingstekens bevatten".into(),
         "must be a valid e-mail address" => "moet een geldig e-mailadres zijn".into(),
+        "must be an e-mail address such as name@example.org" => {
+            "moet een e-mailadres zijn, zoals naam@voorbeeld.nl".into()
+        }
         "must be an ISO 639-1 language code, e.g. nl" => "moet een taal zijn".into(),
         "must be a date (YYYY-MM-DD)" => "moet een datum zijn (jjjj-mm-dd)".into(),
         "must be a whole number" => "moet een heel getal zijn".into(),
@@ -347,8 +353,13 @@ mod tests {
     fn every_text_used_by_a_template_exists() {
         let texts = Texts::all();
         for (name, source) in super::super::Console::template_sources() {
-            for part in source.split("t(\"").skip(1) {
-                let key = part.split('"').next().unwrap();
+            for (at, _) in source.match_indices("t(\"") {
+                // `t(` itself, not the end of another name (`m.select("state", ...)`).
+                let before = source[..at].chars().next_back();
+                if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
+                    continue;
+                }
+                let key = source[at + 3..].split('"').next().unwrap();
                 // `t("role." ~ role)`: a family of keys, checked where the values are known.
                 if key.ends_with('.') {
                     continue;

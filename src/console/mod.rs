@@ -21,10 +21,14 @@
 //! shown again with what was entered and a message at each field, and nothing is stored.
 
 pub mod assets;
+pub mod casework;
 pub mod dashboard;
+pub mod exit_interviews;
 pub mod forms;
 pub mod i18n;
 pub mod page;
+pub mod pairings;
+pub mod requests;
 pub mod router;
 pub mod session;
 
@@ -53,6 +57,9 @@ pub fn routes(router: &mut Router<'_>) {
     session::routes(router);
     assets::routes(router);
     dashboard::routes(router);
+    requests::routes(router);
+    pairings::routes(router);
+    exit_interviews::routes(router);
 }
 
 /// The rules of the console's routes.

@@ -43,6 +43,34 @@ const FILES: &[(&str, &str)] = &[
         "dashboard.html",
         include_str!("../templates/console/dashboard.html"),
     ),
+    (
+        "requests.html",
+        include_str!("../templates/console/requests.html"),
+    ),
+    (
+        "request.html",
+        include_str!("../templates/console/request.html"),
+    ),
+    (
+        "pairings.html",
+        include_str!("../templates/console/pairings.html"),
+    ),
+    (
+        "pairing.html",
+        include_str!("../templates/console/pairing.html"),
+    ),
+    (
+        "pairing_end.html",
+        include_str!("../templates/console/pairing_end.html"),
+    ),
+    (
+        "exit_interviews.html",
+        include_str!("../templates/console/exit_interviews.html"),
+    ),
+    (
+        "exit_interview_new.html",
+        include_str!("../templates/console/exit_interview_new.html"),
+    ),
 ];
 
 /// What every console page shares: the templates, the texts, the CSRF key and the session
@@ -343,7 +371,7 @@ pub fn explain(error: &ApiError, lang: Lang) -> (StatusCode, String) {
                 .get("error.illegal_transition", lang)
                 .replace(
                     "{resource}",
-                    texts.get(&format!("resource.{resource}"), lang),
+                    texts.get(&format!("resource.{}", resource.replace(' ', "_")), lang),
                 )
                 .replace("{state}", &i18n::state_name(state, lang))
                 .replace("{action}", &i18n::action_name(action, lang)),
