@@ -731,6 +731,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("pairings.end", "Beëindigen", "End"),
     ("pairings.end_label", "Koppeling {ref} met {name} beëindigen", "End the pairing of {ref} with {name}"),
     ("pairings.export", "Exporteren als CSV", "Export as CSV"),
+    ("pairings.to_board", "Naar alle koppelingen", "To all pairings"),
     ("pairings.pairing", "Koppeling {ref} met {name}", "Pairing of {ref} with {name}"),
     ("pairings.back", "Terug naar het overzicht", "Back to the board"),
     ("pairings.details", "Gegevens", "Details"),

@@ -986,6 +986,8 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("requests.actor.buddy", "maatje", "buddy"),
     ("requests.actor.system", "de dienst", "the service"),
     ("requests.export", "Exporteren als CSV", "Export as CSV"),
+    ("requests.all_open", "Alle open aanvragen", "All open requests"),
+    ("requests.all_overdue", "Alle te late aanvragen", "All overdue requests"),
 ];
 
 #[cfg(test)]

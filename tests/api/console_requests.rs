@@ -65,6 +65,10 @@ async fn the_list_filters_by_state_trigger_and_overdue_in_either_order() {
     let none = console.get("/console/requests?trigger=complaint").await;
     none.assert_shows("Geen aanvragen gevonden");
 
+    let home = console.get("/console").await;
+    assert!(home.text.contains("href=\"/console/requests?overdue=yes\""));
+    assert!(home.text.contains("href=\"/console/pairings\""));
+
     let bad = console
         .get("/console/requests?state=bogus&trigger=nope")
         .await;
