@@ -423,7 +423,8 @@ async fn act(
         }
         let refusal = Refusal {
             status: Some(StatusCode::UNPROCESSABLE_ENTITY),
-            message: Some(viewer.text("common.form_errors")),
+            // The form says so above its fields (`m.form_errors`).
+            message: None,
             values: Some(form.entered()),
             errors: Some(errors),
         };

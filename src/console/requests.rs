@@ -560,7 +560,8 @@ async fn refused(
     let refusal = if errors.absorb(&error, &[]) || !errors.is_empty() {
         Refusal {
             status: Some(StatusCode::UNPROCESSABLE_ENTITY),
-            message: Some(viewer.text("common.form_errors")),
+            // The form says so above its fields (`m.form_errors`).
+            message: None,
             values: Some(form.entered()),
             errors: Some(errors),
         }
