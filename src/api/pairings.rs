@@ -99,7 +99,7 @@ pub struct EndPairing {
 }
 
 impl EndPairing {
-    fn validate(self) -> ApiResult<Ending> {
+    pub(crate) fn validate(self) -> ApiResult<Ending> {
         let mut check = Check::new();
         let note = check.note("note", self.note.as_deref(), MAX_NOTE);
         let mut ending = Ending {

@@ -155,12 +155,24 @@ impl Policy {
     /// The rule of a route served outside the contract (pages, probes at the root, the
     /// documentation), registered by hand next to it.
     pub fn allow(&mut self, method: &'static str, pattern: &str, guard: Guard) {
+        self.allow_answering(method, pattern, guard, 200);
+    }
+
+    /// As [`Policy::allow`], for a route whose successful answer is `success` (a console form
+    /// answers `303 See Other`, so the audit record its change commits is that answer's).
+    pub fn allow_answering(
+        &mut self,
+        method: &'static str,
+        pattern: &str,
+        guard: Guard,
+        success: u16,
+    ) {
         self.add(Rule {
             method,
             pattern: pattern.to_owned(),
             access: guard.access,
             audit: guard.audit,
-            success: 200,
+            success,
             tagged: guard.tagged,
         });
     }

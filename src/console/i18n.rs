@@ -31,6 +31,9 @@ const CATALOGUES: &[&[(&str, &str, &str)]] = &[
     super::admin_privacy::TEXTS,
     super::buddies::TEXTS,
     super::reports::TEXTS,
+    super::requests::TEXTS,
+    super::pairings::TEXTS,
+    super::exit_interviews::TEXTS,
 ];
 
 /// The texts every page uses: the layout, errors, states and field messages.
@@ -249,6 +252,9 @@ pub fn field_message(message: &str, lang: Lang) -> String {
         "must not be empty" | "is required" => "Vul dit veld in.".into(),
         "must not contain control characters" => "mag geen besturingstekens bevatten".into(),
         "must be a valid e-mail address" => "moet een geldig e-mailadres zijn".into(),
+        "must be an e-mail address such as name@example.org" => {
+            "moet een e-mailadres zijn, zoals naam@voorbeeld.nl".into()
+        }
         "must be an ISO 639-1 language code, e.g. nl" => "moet een taal zijn".into(),
         "must be a date (YYYY-MM-DD)" => "moet een datum zijn (jjjj-mm-dd)".into(),
         "must be a whole number" => "moet een heel getal zijn".into(),
@@ -256,9 +262,6 @@ pub fn field_message(message: &str, lang: Lang) -> String {
         "must not lie in the future" => "mag niet in de toekomst liggen".into(),
         "must be a date, YYYY-MM-DD" => "moet een datum zijn (jjjj-mm-dd)".into(),
         "must be an organisation id (a UUID)" => "kies een van de organisaties".into(),
-        "must be an e-mail address such as name@example.org" => {
-            "moet een e-mailadres zijn, zoals naam@voorbeeld.nl".into()
-        }
         "must be a phone number such as +31 6 12345678" => {
             "moet een telefoonnummer zijn, zoals 06 12345678".into()
         }
@@ -372,20 +375,13 @@ mod tests {
     fn every_text_used_by_a_template_exists() {
         let texts = Texts::all();
         for (name, source) in super::super::Console::template_sources() {
-            let mut rest = source;
-            while let Some(at) = rest.find("t(\"") {
-                // `t(` itself, not the end of another name (`select(`).
-                let own = at == 0
-                    || !rest[..at]
-                        .chars()
-                        .next_back()
-                        .is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.');
-                let after = &rest[at + 3..];
-                rest = after;
-                if !own {
+            for (at, _) in source.match_indices("t(\"") {
+                // `t(` itself, not the end of another name (`m.select("state", ...)`).
+                let before = source[..at].chars().next_back();
+                if before.is_some_and(|c| c.is_alphanumeric() || c == '_' || c == '.') {
                     continue;
                 }
-                let key = after.split('"').next().unwrap();
+                let key = source[at + 3..].split('"').next().unwrap();
                 // `t("role." ~ role)`: a family of keys, checked where the values are known.
                 if key.ends_with('.') {
                     continue;

@@ -26,13 +26,17 @@ pub mod admin_clients;
 pub mod admin_privacy;
 pub mod assets;
 pub mod buddies;
+pub mod casework;
 pub mod charts;
 pub mod dashboard;
+pub mod exit_interviews;
 pub mod export;
 pub mod forms;
 pub mod i18n;
 pub mod page;
+pub mod pairings;
 pub mod reports;
+pub mod requests;
 pub mod router;
 pub mod session;
 
@@ -67,6 +71,9 @@ pub fn routes(router: &mut Router<'_>) {
     admin_privacy::routes(router);
     buddies::routes(router);
     reports::routes(router);
+    requests::routes(router);
+    pairings::routes(router);
+    exit_interviews::routes(router);
 }
 
 /// The rules of the console's routes.

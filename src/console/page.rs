@@ -53,6 +53,13 @@ const FILES: &[(&str, &str)] = console_templates![
     "buddy_fields.html",
     "buddy_new.html",
     "reports.html",
+    "requests.html",
+    "request.html",
+    "pairings.html",
+    "pairing.html",
+    "pairing_end.html",
+    "exit_interviews.html",
+    "exit_interview_new.html",
 ];
 
 /// What every console page shares: the templates, the texts, the CSRF key and the session
@@ -433,7 +440,7 @@ pub fn explain(error: &ApiError, lang: Lang) -> (StatusCode, String) {
                 .get("error.illegal_transition", lang)
                 .replace(
                     "{resource}",
-                    texts.get(&format!("resource.{resource}"), lang),
+                    texts.get(&format!("resource.{}", resource.replace(' ', "_")), lang),
                 )
                 .replace("{state}", &i18n::state_name(state, lang))
                 .replace("{action}", &i18n::action_name(action, lang)),

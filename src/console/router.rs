@@ -85,7 +85,10 @@ impl Methods<'_> {
         F::Output: Responder + 'static,
     {
         if let Some(policy) = self.policy.as_deref_mut() {
-            policy.allow(method, self.path, guard);
+            // A form that succeeds answers 303 (post/redirect/get): the status its audit
+            // record is committed with.
+            let success = if method == "POST" { 303 } else { 200 };
+            policy.allow_answering(method, self.path, guard, success);
         }
         self.resource = self.resource.map(|r| r.route(route.to(handler)));
         self

@@ -7,6 +7,7 @@ pub mod api_clients;
 pub mod audit;
 pub mod buddies;
 pub mod candidates;
+pub mod casework;
 pub mod console;
 pub mod credential_version;
 pub mod error;
