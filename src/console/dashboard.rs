@@ -3,20 +3,20 @@
 //! - open requests, oldest first, the overdue ones marked (the service level of
 //!   `workflow.overdue_after_days`, [`crate::domain::request::ServiceLevel`]);
 //! - proposals waiting for the buddy's answer, with the moment they expire;
-//! - buddies whose VOG turns [`VOG_VALIDITY_MONTHS`] months old within 30 days (after that,
-//!   activation needs a new one);
+//! - buddies whose VOG turns too old for activation within 30 days (the domain's rule,
+//!   [`Screening::vog_valid_until`]);
 //! - mails that could not be delivered (administrators can queue them again).
 
 use actix_web::web::Data;
 use actix_web::HttpResponse;
-use chrono::{Months, NaiveDateTime};
+use chrono::NaiveDateTime;
 use minijinja::context;
 use serde::Serialize;
 
 use super::page::Viewer;
 use super::router::Router;
 use crate::auth::policy::{AuditAction, STAFF_ONLY};
-use crate::domain::buddy::VOG_VALIDITY_MONTHS;
+use crate::domain::buddy::Screening;
 use crate::error::ApiResult;
 use crate::ops::AppState;
 use crate::store::console as store;
@@ -84,13 +84,10 @@ async fn load(viewer: &Viewer, state: &AppState) -> ApiResult<HttpResponse> {
     let cutoff = level.cutoff(now);
     let window = state.reactions.notices.proposal_window();
     let today = crate::i18n::local_day(now);
-    let months = Months::new(VOG_VALIDITY_MONTHS);
-    // A VOG issued on day d is too old from d + 3 months on: warn when that falls in the coming
-    // 30 days (today included).
-    let from = today.checked_sub_months(months).unwrap_or(today);
-    let to = (today + chrono::Days::new(VOG_WARNING_DAYS))
-        .checked_sub_months(months)
-        .unwrap_or(today);
+    // A VOG counts through its day plus VOG_VALIDITY_MONTHS months (the domain's rule) and is
+    // too old the day after: warn of those that turn too old within the coming 30 days.
+    let from = Screening::oldest_valid_vog(today);
+    let to = Screening::oldest_valid_vog(today + chrono::Days::new(VOG_WARNING_DAYS - 1));
     let (requests, proposals, vogs, dead, counts) = state
         .db
         .run(move |conn| -> ApiResult<_> {
@@ -135,7 +132,8 @@ async fn load(viewer: &Viewer, state: &AppState) -> ApiResult<HttpResponse> {
                 name: b.full_name,
                 state: b.state.as_str().to_owned(),
                 vog_issued_on: issued.to_string(),
-                too_old_on: issued.checked_add_months(months)?.to_string(),
+                too_old_on: (Screening::vog_valid_until(issued)? + chrono::Days::new(1))
+                    .to_string(),
             })
         })
         .collect();

@@ -36,7 +36,7 @@ async fn the_work_queue_puts_overdue_requests_first_and_shows_deadlines_in_local
     page.assert_shows("28 nov 2026 10:00");
     page.assert_shows("1 dec 2026 10:00");
     assert!(page.text.contains("datetime=\"2026-12-01T09:00:00Z\""));
-    // No VOG about to expire yet: issued 1 Oct, too old from 1 Jan.
+    // No VOG about to expire yet: issued 1 Oct, it counts through 1 Jan, too old from 2 Jan.
     page.assert_shows("Geen VOG's die binnenkort verlopen.");
     // English, and the VOG warning once 1 Jan is within 30 days.
     app.clock.advance(Duration::days(9));
@@ -45,6 +45,6 @@ async fn the_work_queue_puts_overdue_requests_first_and_shows_deadlines_in_local
     let page = console.get("/console").await;
     page.assert_shows("VOG about to expire");
     page.assert_shows("1 Oct 2026");
-    page.assert_shows("1 Jan 2027");
+    page.assert_shows("2 Jan 2027");
     page.assert_shows("Overdue");
 }
