@@ -8,6 +8,7 @@ mod auth;
 mod auto_propose;
 mod browser_console;
 mod browser_respond;
+mod browser_walkthrough;
 mod buddies;
 mod cli;
 mod common_errors;
