@@ -23,7 +23,8 @@ const PAGE: u32 = 50;
 pub fn routes(router: &mut Router<'_>) {
     router
         .path("/console/admin/audit", |p| p.get(ADMINS, records))
-        .path("/console/admin/audit/verify", |p| p.get(ADMINS, verify));
+        .path("/console/admin/audit/verify", |p| p.get(ADMINS, verify))
+        .path("/console/admin/audit.csv", |p| p.get(ADMINS, export));
 }
 
 /// The filters, as the form sends them (empty fields are no filter).
@@ -57,51 +58,7 @@ fn day_start(day: chrono::NaiveDate) -> chrono::NaiveDateTime {
 async fn records(viewer: Viewer, state: Data<AppState>, query: Query<AuditFilter>) -> HttpResponse {
     let filter = query.into_inner();
     let result = async {
-        let mut errors = super::forms::FieldErrors::new(viewer.lang);
-        let day = |field: &str, text: &str, errors: &mut super::forms::FieldErrors| {
-            if text.is_empty() {
-                return None;
-            }
-            text.parse::<chrono::NaiveDate>()
-                .map_err(|_| errors.fail(field, "field.date"))
-                .ok()
-        };
-        let from = day("from", &filter.from, &mut errors).map(day_start);
-        // Through the whole `to` day.
-        let to = day("to", &filter.to, &mut errors).map(|d| day_start(d + chrono::Days::new(1)));
-        let pick =
-            |field: &str, value: &str, known: &[&str], errors: &mut super::forms::FieldErrors| {
-                if value.is_empty() {
-                    None
-                } else if known.contains(&value) {
-                    Some(value.to_owned())
-                } else {
-                    errors.fail(field, "field.choice");
-                    None
-                }
-            };
-        let actor_types: Vec<&str> =
-            ["staff", "api_client", "buddy", "system", "unauthenticated"].to_vec();
-        let outcomes = ["allowed", "denied", "failed"];
-        let actor_type = pick("actor_type", &filter.actor_type, &actor_types, &mut errors);
-        let object_type = pick(
-            "object_type",
-            &filter.object_type,
-            OBJECT_TYPES,
-            &mut errors,
-        );
-        let outcome = pick("outcome", &filter.outcome, &outcomes, &mut errors);
-        let object_id = if filter.object_id.is_empty() {
-            None
-        } else {
-            match uuid::Uuid::try_parse(&filter.object_id) {
-                Ok(id) => Some(id.to_string()),
-                Err(_) => {
-                    errors.fail("object_id", "audit.bad_id");
-                    None
-                }
-            }
-        };
+        let (query, errors) = parse(&filter, viewer.lang);
         let mut paging = Vec::new();
         let page = PageRequest::parse_keyed(
             "audit",
@@ -114,16 +71,6 @@ async fn records(viewer: Viewer, state: Data<AppState>, query: Query<AuditFilter
             return Err(ApiError::Invalid(paging));
         }
         let (items, next_cursor) = if errors.is_empty() {
-            let query = store::Filter {
-                from,
-                to,
-                actor_id: None,
-                actor_type,
-                client_ref: None,
-                object_type,
-                object_id,
-                outcome,
-            };
             let request = page.clone();
             let rows = state
                 .db
@@ -168,15 +115,177 @@ async fn records(viewer: Viewer, state: Data<AppState>, query: Query<AuditFilter
                 values => &filter,
                 errors => errors.to_value(),
                 next => next,
-                actor_types => actor_types,
+                csv_href => format!(
+                    "/console/admin/audit.csv?{}",
+                    serde_urlencoded::to_string(&filter).unwrap_or_default()
+                ),
+                actor_types => ACTOR_TYPES,
                 object_types => OBJECT_TYPES,
-                outcomes => outcomes,
+                outcomes => OUTCOMES,
             },
         ))
     }
     .await;
     viewer.respond(result)
 }
+
+/// Who may appear in the trail, and how a request ended: the filters' choices.
+const ACTOR_TYPES: &[&str] = &["staff", "api_client", "buddy", "system", "unauthenticated"];
+const OUTCOMES: &[&str] = &["allowed", "denied", "failed"];
+
+/// The store's filter of the form's fields, and the errors of those that are not valid (their
+/// filter is left out).
+fn parse(
+    filter: &AuditFilter,
+    lang: crate::i18n::Lang,
+) -> (store::Filter, super::forms::FieldErrors) {
+    let mut errors = super::forms::FieldErrors::new(lang);
+    let day = |field: &str, text: &str, errors: &mut super::forms::FieldErrors| {
+        if text.is_empty() {
+            return None;
+        }
+        text.parse::<chrono::NaiveDate>()
+            .map_err(|_| errors.fail(field, "field.date"))
+            .ok()
+    };
+    let from = day("from", &filter.from, &mut errors).map(day_start);
+    // Through the whole `to` day.
+    let to = day("to", &filter.to, &mut errors).map(|d| day_start(d + chrono::Days::new(1)));
+    let pick =
+        |field: &str, value: &str, known: &[&str], errors: &mut super::forms::FieldErrors| {
+            if value.is_empty() {
+                None
+            } else if known.contains(&value) {
+                Some(value.to_owned())
+            } else {
+                errors.fail(field, "field.choice");
+                None
+            }
+        };
+    let actor_type = pick("actor_type", &filter.actor_type, ACTOR_TYPES, &mut errors);
+    let object_type = pick(
+        "object_type",
+        &filter.object_type,
+        OBJECT_TYPES,
+        &mut errors,
+    );
+    let outcome = pick("outcome", &filter.outcome, OUTCOMES, &mut errors);
+    let object_id = if filter.object_id.is_empty() {
+        None
+    } else {
+        match uuid::Uuid::try_parse(&filter.object_id) {
+            Ok(id) => Some(id.to_string()),
+            Err(_) => {
+                errors.fail("object_id", "audit.bad_id");
+                None
+            }
+        }
+    };
+    (
+        store::Filter {
+            from,
+            to,
+            actor_id: None,
+            actor_type,
+            client_ref: None,
+            object_type,
+            object_id,
+            outcome,
+        },
+        errors,
+    )
+}
+
+/// The records of the filters as CSV, oldest first, at most [`EXPORT_LIMIT`]; filters with
+/// errors lead back to the page, which shows them.
+async fn export(viewer: Viewer, state: Data<AppState>, query: Query<AuditFilter>) -> HttpResponse {
+    let filter = query.into_inner();
+    let result = async {
+        let (query, errors) = parse(&filter, viewer.lang);
+        if !errors.is_empty() {
+            let again = serde_urlencoded::to_string(&filter).unwrap_or_default();
+            return Ok(super::page::see_other(&format!(
+                "/console/admin/audit?{again}"
+            )));
+        }
+        let rows = state
+            .db
+            .run(move |conn| -> ApiResult<_> {
+                let mut rows = Vec::new();
+                let mut after: Option<String> = None;
+                loop {
+                    let mut paging = Vec::new();
+                    let mut page =
+                        PageRequest::parse_keyed("audit", Some(200), None, &mut paging, |_| true);
+                    page.after = after.take();
+                    let batch = store::list(conn, &query, &page)?;
+                    let more = batch.len() > 200;
+                    let batch: Vec<_> = batch.into_iter().take(200).collect();
+                    after = batch.last().map(|r| r.seq.to_string());
+                    rows.extend(batch);
+                    if !more || rows.len() >= EXPORT_LIMIT {
+                        break;
+                    }
+                }
+                rows.truncate(EXPORT_LIMIT);
+                Ok(rows)
+            })
+            .await?;
+        let records = rows
+            .into_iter()
+            .map(AuditRecord::try_from)
+            .collect::<ApiResult<Vec<_>>>()?;
+        let header = [
+            "seq",
+            "id",
+            "at",
+            "actor_type",
+            "actor_id",
+            "on_behalf_of",
+            "action",
+            "object_type",
+            "object_id",
+            "client_ref",
+            "outcome",
+            "status",
+            "source_address",
+            "request_id",
+            "route",
+            "prev_hash",
+            "hash",
+        ];
+        let text = super::export::csv_text(
+            &header,
+            records.into_iter().map(|r| {
+                vec![
+                    r.seq.to_string(),
+                    r.id.to_string(),
+                    crate::i18n::utc_text(r.at.naive_utc()),
+                    r.actor.actor_type,
+                    r.actor.id.unwrap_or_default(),
+                    r.on_behalf_of.unwrap_or_default(),
+                    r.action,
+                    r.object_type,
+                    r.object_id.map(|id| id.to_string()).unwrap_or_default(),
+                    r.client_ref.unwrap_or_default(),
+                    r.outcome.as_str().to_owned(),
+                    r.status.to_string(),
+                    r.source_address.unwrap_or_default(),
+                    r.request_id.unwrap_or_default(),
+                    r.route,
+                    r.prev_hash,
+                    r.hash,
+                ]
+            }),
+        )?;
+        Ok(super::export::csv_response("audit.csv", text))
+    }
+    .await;
+    viewer.respond(result)
+}
+
+/// The most records one CSV export holds; narrow the filters for more.
+const EXPORT_LIMIT: usize = 50_000;
 
 async fn verify(viewer: Viewer, state: Data<AppState>) -> HttpResponse {
     let result = async {

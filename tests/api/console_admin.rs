@@ -365,6 +365,24 @@ async fn the_audit_trail_filters_and_its_chain_verifies() {
     for field in ["from", "object_type", "object_id"] {
         assert!(bad.field_error(field).is_some(), "{field}");
     }
+    // The filtered trail as CSV, formula-guarded, hashes included for checking elsewhere.
+    let csv = console
+        .get("/console/admin/audit.csv?object_type=buddy_request")
+        .await;
+    assert_eq!(csv.status, 200);
+    assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+    let mut lines = csv.text.lines();
+    assert!(lines.next().unwrap().starts_with("seq,id,at,actor_type"));
+    let rows: Vec<&str> = lines.collect();
+    assert!(!rows.is_empty());
+    assert!(
+        rows.iter().all(|r| r.contains(",buddy_request,")),
+        "{rows:?}"
+    );
+    // Invalid filters lead back to the page, which shows them.
+    let back = console.get("/console/admin/audit.csv?from=never").await;
+    assert_eq!(back.status, 303);
+    assert!(back.location().starts_with("/console/admin/audit?"));
     let verified = console.get("/console/admin/audit/verify").await;
     assert_eq!(verified.status, 200);
     verified.assert_shows("De keten is intact");
