@@ -43,7 +43,12 @@ pub fn routes(router: &mut Router<'_>) {
         .path("/console/admin/organisations/{id}/{action}", |p| {
             p.post(ADMINS, organisation_act)
         })
+        .path("/console/admin/staff.csv", |p| p.get(ADMINS, staff_csv))
+        .path("/console/admin/organisations.csv", |p| {
+            p.get(ADMINS, organisations_csv)
+        })
         .path("/console/admin/mails", |p| p.get(ADMINS, mails))
+        .path("/console/admin/mails.csv", |p| p.get(ADMINS, mails_csv))
         .path("/console/admin/mails/{id}/retry", |p| {
             p.post(ADMINS, mail_retry)
         });
@@ -564,6 +569,116 @@ async fn mail_retry(
             })
             .await?;
         Ok(see_other("/console/admin/mails?done=mail_retried"))
+    }
+    .await;
+    viewer.respond(result)
+}
+
+/// A time for a CSV cell: UTC, as the API writes it; empty when there is none.
+pub fn csv_time(at: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    at.map(|t| crate::i18n::utc_text(t.naive_utc()))
+        .unwrap_or_default()
+}
+
+async fn staff_csv(viewer: Viewer, state: Data<AppState>) -> HttpResponse {
+    let result = async {
+        let page = first_page("staff");
+        let rows = state
+            .db
+            .run(move |conn| -> ApiResult<_> { Ok(crate::store::staff::list(conn, &page)?) })
+            .await?;
+        let text = super::export::csv_text(
+            &[
+                "id",
+                "name",
+                "email",
+                "role",
+                "active",
+                "locked_until",
+                "created_at",
+            ],
+            rows.into_iter()
+                .map(Staff::try_from)
+                .collect::<ApiResult<Vec<_>>>()?
+                .into_iter()
+                .map(|s| {
+                    vec![
+                        s.id.to_string(),
+                        s.name,
+                        s.email,
+                        s.role.as_str().to_owned(),
+                        s.active.to_string(),
+                        csv_time(s.locked_until),
+                        csv_time(Some(s.created_at)),
+                    ]
+                }),
+        )?;
+        Ok(super::export::csv_response("staff.csv", text))
+    }
+    .await;
+    viewer.respond(result)
+}
+
+async fn organisations_csv(viewer: Viewer, state: Data<AppState>) -> HttpResponse {
+    let result = async {
+        let text = super::export::csv_text(
+            &["id", "name", "state", "created_at"],
+            all_organisations(&state).await?.into_iter().map(|o| {
+                vec![
+                    o.id.to_string(),
+                    o.name,
+                    o.state.as_str().to_owned(),
+                    csv_time(Some(o.created_at)),
+                ]
+            }),
+        )?;
+        Ok(super::export::csv_response("organisations.csv", text))
+    }
+    .await;
+    viewer.respond(result)
+}
+
+async fn mails_csv(viewer: Viewer, state: Data<AppState>) -> HttpResponse {
+    let result = async {
+        let page = first_page("outbox");
+        let filter = crate::store::outbox::ListFilter {
+            state: None,
+            kind: None,
+        };
+        let rows = state
+            .db
+            .run(move |conn| -> ApiResult<_> {
+                Ok(crate::store::outbox::list(conn, &filter, &page)?)
+            })
+            .await?;
+        let mails = rows
+            .into_iter()
+            .map(crate::api::outbox::OutboxMessage::try_from)
+            .collect::<ApiResult<Vec<_>>>()?;
+        // What the API's outbox list shows: no recipient, subject or body.
+        let text = super::export::csv_text(
+            &[
+                "id",
+                "kind",
+                "state",
+                "attempts",
+                "last_error",
+                "created_at",
+                "sent_at",
+            ],
+            mails.into_iter().map(|m| {
+                vec![
+                    m.id.to_string(),
+                    m.kind,
+                    m.state.as_str().to_owned(),
+                    m.attempts.to_string(),
+                    m.last_error.unwrap_or_default(),
+                    csv_time(Some(m.created_at)),
+                    csv_time(m.sent_at),
+                ]
+            }),
+        )?;
+        Ok(super::export::csv_response("mails.csv", text))
     }
     .await;
     viewer.respond(result)

@@ -25,6 +25,9 @@ pub fn routes(router: &mut Router<'_>) {
         .path("/console/admin/api-clients", |p| {
             p.get(ADMINS, clients).post(ADMINS, create_client)
         })
+        .path("/console/admin/api-clients.csv", |p| {
+            p.get(ADMINS, clients_csv)
+        })
         .path("/console/admin/api-clients/{id}", |p| p.get(ADMINS, client))
         .path("/console/admin/api-clients/{id}/keys", |p| {
             p.post(ADMINS, issue_key)
@@ -179,6 +182,67 @@ async fn create_client(viewer: Viewer, state: Data<AppState>, form: FormData) ->
                 .respond(clients_page(&viewer, &state, status, form.entered(), errors, None).await)
         }
     }
+}
+
+/// Every client with its organisation and keys' counts (no secret: keys are stored hashed).
+async fn clients_csv(viewer: Viewer, state: Data<AppState>) -> HttpResponse {
+    use super::admin::csv_time;
+    let result = async {
+        let page = first_page("api-clients");
+        let rows = state
+            .db
+            .run(move |conn| -> ApiResult<_> {
+                let rows = crate::store::api_clients::list(conn, None, &page)?;
+                let ids: Vec<ApiClientId> = rows.iter().map(|r| r.id.clone()).collect();
+                let mut keys = crate::store::api_clients::keys_of(conn, &ids)?;
+                Ok(rows
+                    .into_iter()
+                    .map(|row| {
+                        let own = keys.remove(&row.id).unwrap_or_default();
+                        (row, own)
+                    })
+                    .collect::<Vec<_>>())
+            })
+            .await?;
+        let organisations = all_organisations(&state).await?;
+        let clients = rows
+            .into_iter()
+            .map(|(row, keys)| ApiClient::from_rows(row, keys))
+            .collect::<ApiResult<Vec<_>>>()?;
+        let text = super::export::csv_text(
+            &[
+                "id",
+                "name",
+                "organisation_id",
+                "organisation",
+                "created_at",
+                "revoked_at",
+                "keys",
+                "working_keys",
+            ],
+            clients.into_iter().map(|c| {
+                let organisation = organisations
+                    .iter()
+                    .find(|o| o.id == c.organisation_id)
+                    .map(|o| o.name.clone())
+                    .unwrap_or_default();
+                let working = c.keys.iter().filter(|k| k.revoked_at.is_none()).count();
+                vec![
+                    c.id.to_string(),
+                    c.name,
+                    c.organisation_id.to_string(),
+                    organisation,
+                    csv_time(Some(c.created_at)),
+                    csv_time(c.revoked_at),
+                    c.keys.len().to_string(),
+                    working.to_string(),
+                ]
+            }),
+        )?;
+        Ok(super::export::csv_response("api-clients.csv", text))
+    }
+    .await;
+    viewer.respond(result)
 }
 
 #[derive(Debug, Deserialize)]

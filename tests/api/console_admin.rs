@@ -58,6 +58,51 @@ async fn a_coordinator_is_refused_every_administration_page_and_action() {
 }
 
 #[tokio::test]
+async fn every_administration_list_exports_as_csv() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    app.create_case_system(&org, "=HYPERLINK(\"x\")").await;
+    // A request, so that the bureau has a mail waiting.
+    open_request(&app, &org, "CASE-1").await;
+    let console = app.console(StaffRole::Admin).await;
+    for (path, header) in [
+        ("/console/admin/staff.csv", "id,name,email,role,active"),
+        (
+            "/console/admin/organisations.csv",
+            "id,name,state,created_at",
+        ),
+        (
+            "/console/admin/api-clients.csv",
+            "id,name,organisation_id,organisation",
+        ),
+        (
+            "/console/admin/mails.csv",
+            "id,kind,state,attempts,last_error",
+        ),
+        ("/console/admin/audit.csv", "seq,id,at,actor_type"),
+    ] {
+        let csv = console.get(path).await;
+        assert_eq!(csv.status, 200, "{path}");
+        assert!(csv.header("content-type").unwrap().starts_with("text/csv"));
+        assert!(csv
+            .header("content-disposition")
+            .unwrap()
+            .starts_with("attachment"));
+        assert!(csv.text.starts_with(header), "{path}: {}", csv.text);
+        assert!(csv.text.lines().count() >= 2, "{path}: {}", csv.text);
+    }
+    // A client named like a formula is written so that a spreadsheet shows it as text.
+    let clients = console.get("/console/admin/api-clients.csv").await;
+    assert!(clients.text.contains("'=HYPERLINK"), "{}", clients.text);
+    // Coordinators get none of them.
+    let coordinator = app.console(StaffRole::Coordinator).await;
+    assert_eq!(
+        coordinator.get("/console/admin/staff.csv").await.status,
+        403
+    );
+}
+
+#[tokio::test]
 async fn every_administration_page_opens_for_an_administrator() {
     let app = spawn_app().await;
     let console = app.console(StaffRole::Admin).await;
