@@ -83,7 +83,7 @@ pub struct ExclusionList {
         (status = 201, description = "Excluded", body = Exclusion,
             headers(("Location" = String, description = "URL of the exclusion; DELETE it to lift it"))),
         (status = 404, description = "No such request or buddy", body = Problem, content_type = "application/problem+json"),
-        (status = 409, description = "The buddy is excluded from this request already", body = Problem,
+        (status = 409, description = "The buddy is excluded from this request already, or the request is matched, closed or withdrawn (exclusions are made while it is open or proposed)", body = Problem,
             content_type = "application/problem+json"),
     )
 )]
@@ -154,6 +154,8 @@ async fn list_exclusions(
     responses(
         (status = 204, description = "Lifted: the buddy may be a candidate again"),
         (status = 404, description = "No such request, or the buddy is not excluded from it", body = Problem,
+            content_type = "application/problem+json"),
+        (status = 409, description = "The request is matched, closed or withdrawn: exclusions are lifted while it is open or proposed", body = Problem,
             content_type = "application/problem+json"),
     )
 )]

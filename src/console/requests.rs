@@ -33,7 +33,6 @@ use crate::api::requests::{load_one, BuddyRequest};
 use crate::api::{history_page_with, HistoryEntry, HistoryQuery};
 use crate::audit::note_client_ref;
 use crate::auth::policy::{AuditAction, STAFF_ONLY};
-use crate::domain::error::DomainError;
 use crate::domain::ids::{BuddyId, RequestId};
 use crate::domain::request::{RequestState, Trigger};
 use crate::domain::values::{Check, MAX_REASON};
@@ -519,7 +518,8 @@ async fn detail_page(
     let done = ["proposed", "excluded", "included"]
         .into_iter()
         .find(|k| *k == done);
-    let excludable = matches!(request_state, RequestState::Open | RequestState::Proposed);
+    let excludable =
+        crate::domain::request::ensure_takes_exclusions(request_state, "exclude").is_ok();
     let status = refusal.status.unwrap_or(StatusCode::OK);
     Ok(viewer.page_with(
         status,
@@ -632,25 +632,6 @@ async fn propose(
     }
 }
 
-/// Exclusions change only while the request can still get a proposal.
-fn ensure_excludable(
-    conn: &mut crate::db::DbConnection,
-    id: &RequestId,
-    action: &str,
-) -> ApiResult<()> {
-    let request = store::find(conn, id)?;
-    if matches!(request.state, RequestState::Open | RequestState::Proposed) {
-        Ok(())
-    } else {
-        Err(DomainError::IllegalTransition {
-            resource: "buddy_request",
-            state: request.state.as_str().to_owned(),
-            action: action.to_owned(),
-        }
-        .into())
-    }
-}
-
 async fn exclude(
     req: HttpRequest,
     viewer: Viewer,
@@ -677,7 +658,6 @@ async fn exclude(
     let now = state.clock.now_naive();
     let result = state
         .change(viewer.ctx(now), move |tx| -> ApiResult<_> {
-            ensure_excludable(tx.conn, &request_id, "exclude")?;
             Ok(crate::ops::records::exclude(
                 tx,
                 &request_id,
@@ -711,7 +691,6 @@ async fn include(
     let now = state.clock.now_naive();
     let result = state
         .change(viewer.ctx(now), move |tx| -> ApiResult<_> {
-            ensure_excludable(tx.conn, &request_id, "include")?;
             Ok(crate::ops::records::include(tx, &request_id, &buddy_id)?)
         })
         .await;

@@ -76,6 +76,24 @@ pub fn duplicate_client_ref() -> DomainError {
     )
 }
 
+/// Exclusions steer who is proposed, so they are made and lifted only while a request can still
+/// be proposed for: `open`, or `proposed` (the proposal may be declined). Once it is matched,
+/// closed or withdrawn, `action` (`exclude` or `include`) is refused.
+pub fn ensure_takes_exclusions(
+    state: RequestState,
+    action: &str,
+) -> crate::domain::error::DomainResult<()> {
+    if matches!(state, RequestState::Open | RequestState::Proposed) {
+        Ok(())
+    } else {
+        Err(DomainError::IllegalTransition {
+            resource: "buddy_request",
+            state: state.as_str().to_owned(),
+            action: action.to_owned(),
+        })
+    }
+}
+
 /// A buddy is excluded from a request once.
 pub fn duplicate_exclusion() -> DomainError {
     DomainError::conflict(

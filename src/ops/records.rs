@@ -12,7 +12,7 @@ use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::exit_interview::Answer;
 use crate::domain::ids::{BuddyId, OrganisationId, RequestId};
 use crate::domain::privacy::{client_erasure, legal_hold_change, HeldRequest, Retention};
-use crate::domain::request::duplicate_exclusion;
+use crate::domain::request::{duplicate_exclusion, ensure_takes_exclusions};
 use crate::store::buddies::{BuddyRow, Profile};
 use crate::store::exclusions::{self, ExclusionRow};
 use crate::store::exit_interviews::{self, ExitInterviewRow};
@@ -50,6 +50,7 @@ pub fn exclude(
     buddy_id: &BuddyId,
     reason: &str,
 ) -> DomainResult<ExclusionRow> {
+    ensure_takes_exclusions(requests::find(tx.conn, request_id)?.state, "exclude")?;
     let (row, client_ref) = exclusions::exclude(
         tx.conn,
         request_id,
@@ -65,6 +66,7 @@ pub fn exclude(
 
 /// Takes an exclusion back: the buddy is a candidate for the request again.
 pub fn include(tx: &mut Tx<'_>, request_id: &RequestId, buddy_id: &BuddyId) -> DomainResult<()> {
+    ensure_takes_exclusions(requests::find(tx.conn, request_id)?.state, "include")?;
     let client_ref = exclusions::include(tx.conn, request_id, buddy_id, &tx.ctx.actor, tx.ctx.now)?;
     tx.ctx.concerns(Some(client_ref));
     Ok(())

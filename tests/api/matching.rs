@@ -1008,3 +1008,37 @@ async fn facts_read_inside_a_transaction_that_rolls_back_are_not_kept() {
         );
     });
 }
+
+/// Exclusions steer who is proposed: made and lifted while the request is open or proposed,
+/// refused (409, nothing stored) once it is matched, closed or withdrawn. The console follows
+/// the same rule, from the same operation.
+#[tokio::test]
+async fn exclusions_are_refused_once_the_request_is_withdrawn() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let buddy = active_buddy(&app, &org, 1, 2).await;
+    let other = active_buddy(&app, &org, 2, 2).await;
+    let request = open_request(&app, &org, "CASE-1").await;
+    let path = format!("/v1/buddy-requests/{request}/exclusions");
+    let response = app
+        .post_json(
+            &path,
+            &json!({ "buddy_id": buddy, "reason": "Knows the family" }),
+        )
+        .await;
+    assert_eq!(response.status, 201, "{}", response.text);
+    act(&app, &format!("/v1/buddy-requests/{request}/withdraw")).await;
+    let before = app.table_counts();
+    let refused = app
+        .post_json(
+            &path,
+            &json!({ "buddy_id": other, "reason": "Knows the family" }),
+        )
+        .await;
+    assert_problem(&refused, 409, "illegal-transition");
+    let refused = app
+        .request(Method::DELETE, &format!("{path}/{buddy}"), None, Vec::new())
+        .await;
+    assert_problem(&refused, 409, "illegal-transition");
+    assert_eq!(app.table_counts(), before, "nothing stored");
+}
