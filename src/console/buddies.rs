@@ -26,6 +26,7 @@ use minijinja::{context, Value};
 use serde::Serialize;
 use uuid::Uuid;
 
+use super::casework::HistoryLine;
 use super::dashboard::ts;
 use super::export::{csv_response, csv_text};
 use super::forms::{self, FieldErrors, FormData};
@@ -414,17 +415,6 @@ struct PairingLine {
     state: String,
     proposed_at: String,
     ended_at: Option<String>,
-}
-
-/// A history entry, as the page lists it.
-#[derive(Serialize)]
-struct HistoryLine {
-    action: String,
-    from_state: Option<String>,
-    to_state: Option<String>,
-    actor: String,
-    reason: Option<String>,
-    at: String,
 }
 
 /// One line of the screening checklist.
@@ -1380,9 +1370,6 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("buddies.open_pairing", "Koppeling van {date}", "Pairing of {date}"),
     ("buddies.open_request", "Aanvraag openen", "Open request"),
     ("buddies.history", "Geschiedenis", "History"),
-    ("buddies.when", "Wanneer", "When"),
-    ("buddies.what", "Wat", "What"),
-    ("buddies.who", "Door", "By"),
     ("buddies.actor.staff", "medewerker", "staff"),
     ("buddies.actor.api_client", "zaaksysteem", "case system"),
     ("buddies.actor.buddy", "het maatje", "the buddy"),

@@ -8,6 +8,19 @@ use super::i18n::Texts;
 use crate::error::ApiError;
 use crate::i18n::Lang;
 
+/// One entry of a record's history as the pages list it (the `m.history` macro): what happened
+/// and who did it in the page's language, the states, the reason, and when (see
+/// [`super::dashboard::ts`]).
+#[derive(Debug, serde::Serialize)]
+pub struct HistoryLine {
+    pub action: String,
+    pub from_state: Option<String>,
+    pub to_state: Option<String>,
+    pub actor: String,
+    pub reason: Option<String>,
+    pub at: String,
+}
+
 /// The query string as form fields, for the filter forms (`GET`).
 pub fn query_fields(req: &HttpRequest) -> FormData {
     FormData::from_pairs(

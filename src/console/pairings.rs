@@ -15,7 +15,7 @@ use chrono::{Duration, NaiveDateTime};
 use minijinja::{context, Value};
 use serde::Serialize;
 
-use super::casework::{csv_response, query_fields, text_or};
+use super::casework::{csv_response, query_fields, text_or, HistoryLine};
 use super::dashboard::ts;
 use super::forms::{self, FieldErrors, FormData};
 use super::page::path_id;
@@ -278,16 +278,6 @@ async fn load(req: &HttpRequest, state: &AppState, raw_id: &str) -> ApiResult<(P
     ))
 }
 
-#[derive(Serialize)]
-struct HistoryView {
-    action: String,
-    from_state: Option<String>,
-    to_state: Option<String>,
-    actor: String,
-    reason: Option<String>,
-    at: String,
-}
-
 /// What a refused action brings back to the page.
 #[derive(Default)]
 struct Refusal {
@@ -333,7 +323,7 @@ async fn pairing_page(
     .0
     .items
     .into_iter()
-    .map(|h| HistoryView {
+    .map(|h| HistoryLine {
         action: text_or(&format!("pairings.action.{}", h.action), lang, &h.action),
         from_state: h.from_state,
         to_state: h.to_state,

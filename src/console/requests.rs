@@ -23,7 +23,7 @@ use minijinja::{context, Value};
 use serde::Serialize;
 use uuid::Uuid;
 
-use super::casework::{csv_response, optional_choice, query_fields, text_or};
+use super::casework::{csv_response, optional_choice, query_fields, text_or, HistoryLine};
 use super::dashboard::ts;
 use super::forms::{self, FieldErrors, FormData};
 use super::page::path_id;
@@ -346,16 +346,6 @@ struct ExclusionView {
     created_at: String,
 }
 
-#[derive(Serialize)]
-struct HistoryView {
-    action: String,
-    from_state: Option<String>,
-    to_state: Option<String>,
-    actor: String,
-    reason: Option<String>,
-    at: String,
-}
-
 /// Everything the request's page shows.
 struct Detail {
     request: BuddyRequest,
@@ -494,10 +484,10 @@ async fn detail_page(
     note_client_ref(req, &detail.request.client_ref);
     let now = state.clock.now_naive();
     let lang = viewer.lang;
-    let history: Vec<HistoryView> = detail
+    let history: Vec<HistoryLine> = detail
         .history
         .into_iter()
-        .map(|h| HistoryView {
+        .map(|h| HistoryLine {
             action: text_or(&format!("requests.action.{}", h.action), lang, &h.action),
             from_state: h.from_state,
             to_state: h.to_state,
@@ -943,10 +933,6 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("requests.excluded_at", "Uitgesloten op", "Excluded"),
     ("requests.include", "Opheffen", "Lift"),
     ("requests.history", "Geschiedenis", "History"),
-    ("requests.when", "Wanneer", "When"),
-    ("requests.what", "Wat", "What"),
-    ("requests.who", "Door", "By"),
-    ("requests.from_to", "Status", "State"),
     ("requests.done.proposed", "Het maatje is voorgesteld; het krijgt een e-mail met het voorstel.", "The buddy has been proposed and gets an e-mail with the proposal."),
     ("requests.done.excluded", "Het maatje is uitgesloten voor deze aanvraag.", "The buddy is excluded from this request."),
     ("requests.done.included", "De uitsluiting is opgeheven.", "The exclusion has been lifted."),
