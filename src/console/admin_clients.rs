@@ -88,26 +88,7 @@ async fn clients_page(
     errors: FieldErrors,
     done: Option<String>,
 ) -> ApiResult<HttpResponse> {
-    let page = first_page("api-clients");
-    let rows = state
-        .db
-        .run(move |conn| -> ApiResult<_> {
-            let rows = crate::store::api_clients::list(conn, None, &page)?;
-            let ids: Vec<ApiClientId> = rows.iter().map(|r| r.id.clone()).collect();
-            let mut keys = crate::store::api_clients::keys_of(conn, &ids)?;
-            Ok(rows
-                .into_iter()
-                .map(|row| {
-                    let own = keys.remove(&row.id).unwrap_or_default();
-                    (row, own)
-                })
-                .collect::<Vec<_>>())
-        })
-        .await?;
-    let clients = rows
-        .into_iter()
-        .map(|(row, keys)| ApiClient::from_rows(row, keys))
-        .collect::<ApiResult<Vec<_>>>()?;
+    let clients = all_clients(state).await?;
     let organisations = all_organisations(state).await?;
     Ok(viewer.page_with(
         status,
@@ -184,31 +165,36 @@ async fn create_client(viewer: Viewer, state: Data<AppState>, form: FormData) ->
     }
 }
 
+/// Every API client with its keys' metadata (administration lists are short: the first
+/// [`super::admin::LIST_LIMIT`]).
+async fn all_clients(state: &AppState) -> ApiResult<Vec<ApiClient>> {
+    let page = first_page("api-clients");
+    let rows = state
+        .db
+        .run(move |conn| -> ApiResult<_> {
+            let rows = crate::store::api_clients::list(conn, None, &page)?;
+            let ids: Vec<ApiClientId> = rows.iter().map(|r| r.id.clone()).collect();
+            let mut keys = crate::store::api_clients::keys_of(conn, &ids)?;
+            Ok(rows
+                .into_iter()
+                .map(|row| {
+                    let own = keys.remove(&row.id).unwrap_or_default();
+                    (row, own)
+                })
+                .collect::<Vec<_>>())
+        })
+        .await?;
+    rows.into_iter()
+        .map(|(row, keys)| ApiClient::from_rows(row, keys))
+        .collect()
+}
+
 /// Every client with its organisation and keys' counts (no secret: keys are stored hashed).
 async fn clients_csv(viewer: Viewer, state: Data<AppState>) -> HttpResponse {
     use super::admin::csv_time;
     let result = async {
-        let page = first_page("api-clients");
-        let rows = state
-            .db
-            .run(move |conn| -> ApiResult<_> {
-                let rows = crate::store::api_clients::list(conn, None, &page)?;
-                let ids: Vec<ApiClientId> = rows.iter().map(|r| r.id.clone()).collect();
-                let mut keys = crate::store::api_clients::keys_of(conn, &ids)?;
-                Ok(rows
-                    .into_iter()
-                    .map(|row| {
-                        let own = keys.remove(&row.id).unwrap_or_default();
-                        (row, own)
-                    })
-                    .collect::<Vec<_>>())
-            })
-            .await?;
         let organisations = all_organisations(&state).await?;
-        let clients = rows
-            .into_iter()
-            .map(|(row, keys)| ApiClient::from_rows(row, keys))
-            .collect::<ApiResult<Vec<_>>>()?;
+        let clients = all_clients(&state).await?;
         let text = super::export::csv_text(
             &[
                 "id",
