@@ -213,3 +213,54 @@ async fn an_idle_session_ends_and_the_login_says_why_then_returns_to_the_page() 
     browser.wait_for_text("Audittrail").await;
     assert_eq!(browser.path().await, "/console/admin/audit");
 }
+
+/// The casework pages in English, with records in several states: each passes axe at 1280 and
+/// 320 px, with `lang="en"` and English texts.
+#[tokio::test]
+async fn the_casework_pages_in_english_pass_axe_at_any_width() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let (active, request, buddy) = crate::fixtures::pairing_in(&app, &org, "active", 1).await;
+    let (proposed, _, _) = crate::fixtures::pairing_in(&app, &org, "proposed", 2).await;
+    open_request(&app, &org, "CASE-OPEN").await;
+    let interview = app
+        .post_json(
+            "/v1/exit-interviews",
+            &serde_json::json!({ "organisation_id": org, "held_on": "2026-11-20", "answer": "no" }),
+        )
+        .await;
+    assert_eq!(interview.status, 201, "{}", interview.text);
+    sign_in(&browser, &app, StaffRole::Coordinator).await;
+    browser.click("a[hreflang=en]").await;
+    browser.wait_for_text("Work queue").await;
+    let pages = [
+        ("requests", "/console/requests".to_owned()),
+        ("request-matched", format!("/console/requests/{request}")),
+        ("buddies", "/console/buddies".to_owned()),
+        ("buddy-active", format!("/console/buddies/{buddy}")),
+        ("pairings", "/console/pairings".to_owned()),
+        ("pairing-active", format!("/console/pairings/{active}")),
+        ("pairing-proposed", format!("/console/pairings/{proposed}")),
+        ("pairing-end", format!("/console/pairings/{active}/end")),
+        ("exit-interviews", "/console/exit-interviews".to_owned()),
+        (
+            "exit-interview-new",
+            "/console/exit-interviews/new".to_owned(),
+        ),
+        ("reports", "/console/reports".to_owned()),
+    ];
+    for (name, path) in &pages {
+        browser.goto(&format!("{}{path}", app.address)).await;
+        assert_eq!(
+            browser
+                .script("return document.documentElement.lang;", vec![])
+                .await,
+            "en",
+            "{path}"
+        );
+        browser.check_view(&format!("console-{name}-en")).await;
+    }
+}
