@@ -2,15 +2,14 @@
 //! the form that makes it redirects to a page that takes it from memory (see
 //! [`super::Console::keep_once`]); reloading that page does not show it again.
 
-use actix_web::http::StatusCode;
 use actix_web::web::{Data, Path, Query};
 use actix_web::HttpResponse;
-use minijinja::{context, Value};
+use minijinja::context;
 use serde::Deserialize;
 
 use super::admin::{all_organisations, first_page, Done};
 use super::dashboard::ts;
-use super::forms::{self, FieldErrors, FormData};
+use super::forms::{self, FieldErrors, FormData, Shown};
 use super::page::{path_id, see_other, Viewer};
 use super::router::Router;
 use crate::api::api_clients::ApiClient;
@@ -67,38 +66,21 @@ fn key_expiry(
 
 async fn clients(viewer: Viewer, state: Data<AppState>, done: Query<Done>) -> HttpResponse {
     let done = done.key(&["client_revoked"]);
-    viewer.respond(
-        clients_page(
-            &viewer,
-            &state,
-            StatusCode::OK,
-            Value::from(()),
-            FieldErrors::new(viewer.lang),
-            done,
-        )
-        .await,
-    )
+    viewer.respond(clients_page(&viewer, &state, Shown::done(viewer.lang, done)).await)
 }
 
-async fn clients_page(
-    viewer: &Viewer,
-    state: &AppState,
-    status: StatusCode,
-    values: Value,
-    errors: FieldErrors,
-    done: Option<String>,
-) -> ApiResult<HttpResponse> {
+async fn clients_page(viewer: &Viewer, state: &AppState, shown: Shown) -> ApiResult<HttpResponse> {
     let clients = all_clients(state).await?;
     let organisations = all_organisations(state).await?;
     Ok(viewer.page_with(
-        status,
+        shown.status,
         "admin_clients.html",
         context! {
             clients => clients,
             organisations => organisations,
-            values => values,
-            errors => errors.to_value(),
-            done => done,
+            values => shown.values,
+            errors => shown.errors.to_value(),
+            done => shown.done,
             now => ts(state.clock.now_naive()),
         },
     ))
@@ -118,19 +100,7 @@ async fn create_client(viewer: Viewer, state: Data<AppState>, form: FormData) ->
     let expires_at = key_expiry(&form, &mut errors, now);
     let refused = |errors: FieldErrors| {
         let (viewer, state, form) = (&viewer, &state, &form);
-        async move {
-            viewer.respond(
-                clients_page(
-                    viewer,
-                    state,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    form.entered(),
-                    errors,
-                    None,
-                )
-                .await,
-            )
-        }
+        async move { viewer.respond(clients_page(viewer, state, Shown::invalid(form, errors)).await) }
     };
     let (Some(organisation), true) = (organisation, errors.is_empty()) else {
         return refused(errors).await;
@@ -159,8 +129,17 @@ async fn create_client(viewer: Viewer, state: Data<AppState>, form: FormData) ->
             }
             let (status, message) = super::page::explain(&e, viewer.lang);
             errors.fail_text("organisation_id", message);
-            viewer
-                .respond(clients_page(&viewer, &state, status, form.entered(), errors, None).await)
+            viewer.respond(
+                clients_page(
+                    &viewer,
+                    &state,
+                    Shown {
+                        status,
+                        ..Shown::invalid(&form, errors)
+                    },
+                )
+                .await,
+            )
         }
     }
 }
@@ -253,32 +232,19 @@ async fn client(
             .key
             .as_deref()
             .map(|once| viewer.console().take_once(viewer.session_id(), once));
-        client_page(
-            &viewer,
-            &state,
-            StatusCode::OK,
-            id,
-            new_key,
-            Done { done: query.done }.key(&["key_revoked"]),
-            FieldErrors::new(viewer.lang),
-            None,
-        )
-        .await
+        let done = Done { done: query.done }.key(&["key_revoked"]);
+        client_page(&viewer, &state, id, new_key, Shown::done(viewer.lang, done)).await
     }
     .await;
     viewer.respond(result)
 }
 
-#[allow(clippy::too_many_arguments)]
 async fn client_page(
     viewer: &Viewer,
     state: &AppState,
-    status: StatusCode,
     id: ApiClientId,
     new_key: Option<Option<String>>,
-    done: Option<String>,
-    errors: FieldErrors,
-    problem: Option<String>,
+    shown: Shown,
 ) -> ApiResult<HttpResponse> {
     let client = state
         .db
@@ -294,16 +260,16 @@ async fn client_page(
         .find(|o| o.id == client.organisation_id)
         .map(|o| o.name);
     Ok(viewer.page_with(
-        status,
+        shown.status,
         "admin_client.html",
         context! {
             client => client,
             organisation => organisation,
             new_key => new_key.as_ref().map(|k| k.clone().unwrap_or_default()),
             key_gone => matches!(new_key, Some(None)),
-            done => done,
-            errors => errors.to_value(),
-            problem => problem,
+            done => shown.done,
+            errors => shown.errors.to_value(),
+            problem => shown.problem,
             now => ts(state.clock.now_naive()),
         },
     ))
@@ -321,17 +287,7 @@ async fn issue_key(
         let mut errors = FieldErrors::new(viewer.lang);
         let expires_at = key_expiry(&form, &mut errors, now);
         if !errors.is_empty() {
-            return client_page(
-                &viewer,
-                &state,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                id,
-                None,
-                None,
-                errors,
-                None,
-            )
-            .await;
+            return client_page(&viewer, &state, id, None, Shown::invalid(&form, errors)).await;
         }
         let client = id.clone();
         let issued = state
@@ -364,17 +320,12 @@ async fn refused(
         return Err(e);
     }
     let (status, message) = super::page::explain(&e, viewer.lang);
-    client_page(
-        viewer,
-        state,
+    let shown = Shown {
         status,
-        id,
-        None,
-        None,
-        FieldErrors::new(viewer.lang),
-        Some(message),
-    )
-    .await
+        problem: Some(message),
+        ..Shown::fresh(viewer.lang)
+    };
+    client_page(viewer, state, id, None, shown).await
 }
 
 async fn revoke_client(
