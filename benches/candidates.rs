@@ -177,6 +177,13 @@ fn pairing(
         evaluation_comment: None,
         created_at: at,
         updated_at: at,
+        last_contact_on: None,
+        quiet_since: (state == "active").then_some(at),
+        contact_reminded_for: None,
+        contact_alerted_for: None,
+        check_in_sent_at: None,
+        check_in_answer: None,
+        check_in_answered_at: None,
     }
 }
 

@@ -8,7 +8,7 @@ use crate::auth::policy::{
 };
 use actix_web::web::{Data, Path};
 use actix_web::{get, post, HttpRequest, HttpResponse};
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 use uuid::Uuid;
@@ -16,6 +16,7 @@ use uuid::Uuid;
 use super::{created, history_page_with, uuid, AppState, Caller, HistoryPage, HistoryQuery};
 use crate::audit::note_client_ref;
 use crate::domain::clock::utc;
+use crate::domain::contact::{CheckInAnswer, ContactKind};
 use crate::domain::ids::{BuddyId, PairingId, RequestId};
 use crate::domain::pairing::{EndReason, PairingAction, PairingState};
 use crate::domain::values::{Check, MAX_NOTE};
@@ -23,6 +24,7 @@ use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::{Json, Query};
 use crate::http::pagination::PageRequest;
 use crate::ops;
+use crate::store::contacts::{self, ContactRow};
 use crate::store::pairings::{self as store, Ending, PairingRow};
 use crate::store::requests::client_ref_of;
 
@@ -44,7 +46,8 @@ pub fn configure(routes: &mut Routes<'_, '_>) {
             STAFF_ONLY.audit(Update, "pairing").tagged(),
         )
         .add(end_pairing, STAFF_ONLY.audit(Update, "pairing").tagged())
-        .add(pairing_history, STAFF_ONLY.audit(Read, "pairing"));
+        .add(pairing_history, STAFF_ONLY.audit(Read, "pairing"))
+        .add(pairing_contacts, STAFF_ONLY.audit(Read, "pairing"));
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -148,6 +151,7 @@ impl EndPairing {
     "state": "accepted",
     "proposed_at": "2026-11-22T09:00:00Z",
     "responded_at": "2026-11-22T18:12:00Z",
+    "contact_overdue": false,
     "created_at": "2026-11-22T09:00:00Z",
     "updated_at": "2026-11-22T18:12:00Z"
 }))]
@@ -173,11 +177,68 @@ pub struct Pairing {
     pub end_note: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub evaluation: Option<Evaluation>,
+    /// The date of the latest contact moment the buddy recorded (see
+    /// `GET /v1/pairings/{id}/contacts`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub last_contact_on: Option<NaiveDate>,
+    /// `true` while the pairing is `active`, has been without a recorded contact for twice
+    /// `workflow.contact_reminder_days` (14 by default), and the client bureau has been told
+    /// (the buddy was reminded halfway). A new contact moment clears it.
+    pub contact_overdue: bool,
+    /// The one check-in, `workflow.check_in_after_days` (91 by default) after the start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub check_in: Option<CheckIn>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
 }
 
+/// The buddy was asked once how the pairing goes, by mail with two answer links.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "sent_at": "2027-02-21T08:00:00Z",
+    "answer": "needs_help",
+    "answered_at": "2027-02-21T19:30:00Z"
+}))]
+pub struct CheckIn {
+    pub sent_at: DateTime<Utc>,
+    /// The buddy's answer; `needs_help` was mailed to the client bureau. Absent until answered.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answer: Option<CheckInAnswer>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub answered_at: Option<DateTime<Utc>>,
+}
+
 crate::page_type!(PairingPage, Pairing, "pairings");
+
+/// A contact moment the buddy recorded: when and how. The buddy's own note is not shown.
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(example = json!({
+    "id": "0193a5c4-7d10-7000-8000-00000000e001",
+    "contact_on": "2026-12-03",
+    "kind": "accompanied_appointment",
+    "recorded_at": "2026-12-03T17:45:00Z"
+}))]
+pub struct ContactMoment {
+    pub id: Uuid,
+    /// The day of the contact (Dutch time).
+    pub contact_on: NaiveDate,
+    pub kind: ContactKind,
+    pub recorded_at: DateTime<Utc>,
+}
+
+crate::page_type!(ContactMomentPage, ContactMoment, "contact moments");
+
+impl TryFrom<ContactRow> for ContactMoment {
+    type Error = ApiError;
+    fn try_from(row: ContactRow) -> ApiResult<Self> {
+        Ok(ContactMoment {
+            id: uuid(&row.id)?,
+            contact_on: row.contact_on,
+            kind: row.kind,
+            recorded_at: utc(row.recorded_at),
+        })
+    }
+}
 
 impl TryFrom<PairingRow> for Pairing {
     type Error = ApiError;
@@ -204,6 +265,17 @@ impl TryFrom<PairingRow> for Pairing {
             decline_reason: row.decline_reason,
             end_note: row.end_note,
             evaluation,
+            last_contact_on: row.last_contact_on,
+            contact_overdue: contacts::is_overdue(
+                row.state,
+                row.quiet_since,
+                row.contact_alerted_for,
+            ),
+            check_in: row.check_in_sent_at.map(|sent_at| CheckIn {
+                sent_at: utc(sent_at),
+                answer: row.check_in_answer,
+                answered_at: row.check_in_answered_at.map(utc),
+            }),
             created_at: utc(row.created_at),
             updated_at: utc(row.updated_at),
         })
@@ -217,6 +289,8 @@ pub struct PairingQuery {
     pub request_id: Option<Uuid>,
     pub buddy_id: Option<Uuid>,
     pub state: Option<PairingState>,
+    /// `true`: only pairings flagged `contact_overdue`; `false`: only those not flagged.
+    pub contact_overdue: Option<bool>,
     /// Page size, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
@@ -284,6 +358,7 @@ async fn list_pairings(
         request_id: query.request_id.map(RequestId::from),
         buddy_id: query.buddy_id.map(BuddyId::from),
         state: query.state,
+        contact_overdue: query.contact_overdue,
     };
     let request = page.clone();
     let rows = state
@@ -456,4 +531,60 @@ async fn pairing_history(
     .await?;
     note(&req, client_ref);
     Ok(HttpResponse::Ok().json(page))
+}
+
+/// The contact moments the buddy recorded, in the order they were recorded: date and kind only
+/// (the buddy's note is theirs). Recorded by the buddy in the buddy portal.
+#[utoipa::path(
+    tag = "pairings",
+    params(
+        ("id" = Uuid, Path, description = "Pairing id"),
+        ("limit" = Option<u32>, Query, minimum = 1, maximum = 200, description = "Page size, 1 to 200 (default 50)."),
+        ("cursor" = Option<String>, Query, description = "The `next_cursor` of the previous page."),
+    ),
+    responses((status = 200, description = "One page of contact moments, oldest recorded first", body = ContactMomentPage))
+)]
+#[get("/pairings/{id}/contacts")]
+async fn pairing_contacts(
+    req: HttpRequest,
+    state: Data<AppState>,
+    _caller: Caller,
+    id: Path<Uuid>,
+    query: Query<ContactQuery>,
+) -> ApiResult<HttpResponse> {
+    let id = PairingId::from(id.into_inner());
+    let query = query.0;
+    let mut check = Check::new();
+    let page = PageRequest::parse(
+        "contact moments",
+        query.limit,
+        query.cursor.as_deref(),
+        check.errors_mut(),
+    );
+    check.finish()?;
+    let request = page.clone();
+    let (rows, client_ref) = state
+        .db
+        .run(move |conn| -> ApiResult<_> {
+            let pairing = store::find(conn, &id)?;
+            let client_ref = client_ref_of(conn, &pairing.request_id)?;
+            Ok((contacts::page_of_pairing(conn, &id, &request)?, client_ref))
+        })
+        .await?;
+    note(&req, client_ref);
+    let (rows, next_cursor) = page.finish(rows, |r| r.id.as_str());
+    Ok(HttpResponse::Ok().json(ContactMomentPage {
+        items: rows
+            .into_iter()
+            .map(ContactMoment::try_from)
+            .collect::<ApiResult<_>>()?,
+        next_cursor,
+    }))
+}
+
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ContactQuery {
+    pub limit: Option<u32>,
+    pub cursor: Option<String>,
 }

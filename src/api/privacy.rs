@@ -26,6 +26,7 @@ use crate::domain::ids::{BuddyId, OrganisationId, RequestId};
 use crate::domain::values::{Check, MAX_REASON};
 use crate::error::{ApiResult, Problem};
 use crate::http::extract::{Json, OptionalJson, Query};
+use crate::store::contacts::ContactRow;
 use crate::store::history::HistoryRow;
 use crate::store::pairings::PairingRow;
 use crate::store::privacy as store;
@@ -204,19 +205,68 @@ pub struct ExportedPairing {
     pub pairing: Pairing,
     /// The pairing's history, oldest first.
     pub history: Vec<HistoryEntry>,
+    /// The contact moments the buddy recorded, in the order recorded.
+    pub contacts: Vec<ExportedContact>,
+}
+
+/// A contact moment in an export. The buddy's note is part of the buddy's export only (it is the
+/// buddy's own text); a client's export has the date and kind, as the client bureau sees them.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ExportedContact {
+    pub id: Uuid,
+    /// The day of the contact (Dutch time).
+    pub contact_on: chrono::NaiveDate,
+    pub kind: crate::domain::contact::ContactKind,
+    pub recorded_at: DateTime<Utc>,
+    /// The buddy's note (buddy export only; absent when there is none or it was erased).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(max_length = 500)]
+    pub note: Option<String>,
+}
+
+/// Whose export a contact moment goes into: the buddy's own note goes to the buddy only.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Notes {
+    Kept,
+    Left,
+}
+
+fn by_pairing(contacts: Vec<ContactRow>) -> HashMap<String, Vec<ContactRow>> {
+    let mut map: HashMap<String, Vec<ContactRow>> = HashMap::new();
+    for row in contacts {
+        map.entry(row.pairing_id.to_string()).or_default().push(row);
+    }
+    map
 }
 
 fn exported_pairings(
     pairings: Vec<PairingRow>,
     history: &mut HashMap<String, Vec<HistoryRow>>,
+    contacts: &mut HashMap<String, Vec<ContactRow>>,
+    notes: Notes,
 ) -> ApiResult<Vec<ExportedPairing>> {
     pairings
         .into_iter()
         .map(|row| {
             let entries = self::history(history.remove(row.id.as_str()).unwrap_or_default())?;
+            let contacts = contacts
+                .remove(row.id.as_str())
+                .unwrap_or_default()
+                .into_iter()
+                .map(|c| {
+                    Ok(ExportedContact {
+                        id: super::uuid(&c.id)?,
+                        contact_on: c.contact_on,
+                        kind: c.kind,
+                        recorded_at: c.recorded_at.and_utc(),
+                        note: if notes == Notes::Kept { c.note } else { None },
+                    })
+                })
+                .collect::<ApiResult<Vec<_>>>()?;
             Ok(ExportedPairing {
                 pairing: Pairing::try_from(row)?,
                 history: entries,
+                contacts,
             })
         })
         .collect()
@@ -267,6 +317,7 @@ pub(crate) async fn buddy_export(state: &AppState, id: BuddyId) -> ApiResult<Bud
         })
         .await?;
     let mut pairing_history = by_entity(records.pairing_history);
+    let mut contacts = by_pairing(records.contacts);
     Ok(BuddyExport {
         exported_at: now,
         buddy: Buddy::from_row(records.buddy, load)?,
@@ -275,7 +326,12 @@ pub(crate) async fn buddy_export(state: &AppState, id: BuddyId) -> ApiResult<Bud
             .map(ExitInterview::try_from)
             .transpose()?,
         history: history(records.history)?,
-        pairings: exported_pairings(records.pairings, &mut pairing_history)?,
+        pairings: exported_pairings(
+            records.pairings,
+            &mut pairing_history,
+            &mut contacts,
+            Notes::Kept,
+        )?,
     })
 }
 
@@ -447,6 +503,7 @@ pub(crate) async fn client_export(
         .await?;
     let mut request_history = by_entity(records.request_history);
     let mut pairing_history = by_entity(records.pairing_history);
+    let mut contacts = by_pairing(records.contacts);
     let mut pairings: HashMap<RequestId, Vec<PairingRow>> = HashMap::new();
     for pairing in records.pairings {
         pairings
@@ -462,7 +519,7 @@ pub(crate) async fn client_export(
         exported.push(ExportedRequest {
             request: BuddyRequest::from_row(row, latest, state.service_level, now.naive_utc())?,
             history: entries,
-            pairings: exported_pairings(own, &mut pairing_history)?,
+            pairings: exported_pairings(own, &mut pairing_history, &mut contacts, Notes::Left)?,
         });
     }
     Ok(ClientExport {

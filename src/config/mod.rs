@@ -260,6 +260,23 @@ pub struct WorkflowSettings {
     /// Seconds between two scheduler runs.
     #[validate(range(min = 1, max = 86400))]
     pub scheduler_interval_seconds: u64,
+    /// Days without a recorded contact after which the buddy of a running pairing is reminded
+    /// (once per quiet period); after twice this the client bureau is told and the pairing is
+    /// flagged.
+    #[validate(range(min = 1, max = 180))]
+    pub contact_reminder_days: u32,
+    /// Days after the start of a pairing at which the buddy is asked once how it goes.
+    #[validate(range(min = 1, max = 730))]
+    pub check_in_after_days: u32,
+}
+
+impl WorkflowSettings {
+    pub fn contact_rhythm(&self) -> crate::domain::contact::ContactRhythm {
+        crate::domain::contact::ContactRhythm::from_days(
+            self.contact_reminder_days,
+            self.check_in_after_days,
+        )
+    }
 }
 
 /// E-mail: the outbox worker and the transport it sends through (see `mail`).

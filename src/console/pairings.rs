@@ -25,6 +25,7 @@ use crate::api::pairings::{EndPairing, Evaluation, Pairing};
 use crate::api::{history_page_with, HistoryQuery};
 use crate::audit::note_client_ref;
 use crate::auth::policy::{AuditAction, STAFF_ONLY};
+use crate::domain::contact::CheckInAnswer;
 use crate::domain::ids::PairingId;
 use crate::domain::pairing::{EndReason, PairingAction, PairingState};
 use crate::domain::values::{Check, MAX_NOTE, MAX_REASON};
@@ -35,6 +36,8 @@ use crate::store::pairings::{self as store, PairingRow};
 
 /// How far back the board shows pairings that are over.
 pub const RECENT_DAYS: i64 = 30;
+/// The most contact moments the pairing's page lists (the latest).
+const MAX_CONTACTS: i64 = 50;
 /// At most this many cards on the board.
 pub const BOARD_LIMIT: i64 = 1000;
 /// At most this many pairings in one export.
@@ -108,6 +111,10 @@ struct Card {
     since: String,
     expires_at: Option<String>,
     actions: Vec<&'static str>,
+    /// Without contact too long (the API's `contact_overdue`).
+    contact_overdue: bool,
+    /// The buddy answered the check-in asking for help.
+    needs_help: bool,
 }
 
 #[derive(Serialize)]
@@ -165,6 +172,13 @@ async fn board_page(viewer: &Viewer, state: &AppState, done: &str) -> ApiResult<
             expires_at: (row.state == PairingState::Proposed)
                 .then(|| ts(window.expires_at(row.proposed_at))),
             actions: allowed(row.state),
+            contact_overdue: crate::store::contacts::is_overdue(
+                row.state,
+                row.quiet_since,
+                row.contact_alerted_for,
+            ),
+            needs_help: row.state == PairingState::Active
+                && row.check_in_answer == Some(CheckInAnswer::NeedsHelp),
         });
     }
     // What is over: the latest first.
@@ -214,6 +228,18 @@ async fn export(viewer: Viewer, state: Data<AppState>) -> HttpResponse {
                         .unwrap_or_default(),
                     number(row.evaluation_client_score),
                     number(row.evaluation_buddy_score),
+                    row.last_contact_on
+                        .map(|d| d.to_string())
+                        .unwrap_or_default(),
+                    crate::store::contacts::is_overdue(
+                        row.state,
+                        row.quiet_since,
+                        row.contact_alerted_for,
+                    )
+                    .to_string(),
+                    row.check_in_answer
+                        .map(|a| a.as_str().to_owned())
+                        .unwrap_or_default(),
                 ]
             })
             .collect();
@@ -233,6 +259,9 @@ async fn export(viewer: Viewer, state: Data<AppState>) -> HttpResponse {
                 "end_reason",
                 "client_score",
                 "buddy_score",
+                "last_contact_on",
+                "contact_overdue",
+                "check_in_answer",
             ],
             &lines,
         )
@@ -249,22 +278,37 @@ struct Loaded {
     pairing: Pairing,
     client_ref: String,
     buddy_name: String,
+    /// The contact moments the buddy recorded, latest first: date and kind (never the note).
+    contacts: Vec<ContactLine>,
+}
+
+#[derive(Serialize)]
+struct ContactLine {
+    contact_on: chrono::NaiveDate,
+    kind: &'static str,
 }
 
 async fn load(req: &HttpRequest, state: &AppState, raw_id: &str) -> ApiResult<(PairingId, Loaded)> {
     let id = PairingId::from(path_id(raw_id, store::ENTITY)?);
     let read = id.clone();
-    let (row, client_ref, buddy_name) = state
+    let (row, client_ref, buddy_name, contacts) = state
         .db
         .run(move |conn| -> ApiResult<_> {
             let row = store::find(conn, &read)?;
+            let contacts = crate::store::contacts::of_pairing(conn, &read, MAX_CONTACTS)?
+                .into_iter()
+                .map(|c| ContactLine {
+                    contact_on: c.contact_on,
+                    kind: c.kind.as_str(),
+                })
+                .collect::<Vec<_>>();
             let client_ref = crate::store::requests::client_ref_of(conn, &row.request_id)?;
             let names = casework::buddy_names(conn, std::slice::from_ref(&row.buddy_id))?;
             let name = names
                 .get(row.buddy_id.as_str())
                 .cloned()
                 .unwrap_or_default();
-            Ok((row, client_ref.unwrap_or_default(), name))
+            Ok((row, client_ref.unwrap_or_default(), name, contacts))
         })
         .await?;
     note_client_ref(req, &client_ref);
@@ -274,6 +318,7 @@ async fn load(req: &HttpRequest, state: &AppState, raw_id: &str) -> ApiResult<(P
             pairing: Pairing::try_from(row)?,
             client_ref,
             buddy_name,
+            contacts,
         },
     ))
 }
@@ -348,6 +393,10 @@ async fn pairing_page(
             pairing => Value::from_serialize(p),
             client_ref => loaded.client_ref,
             buddy_name => loaded.buddy_name,
+            contacts => loaded.contacts,
+            contact_reminder_days => state.reactions.notices.contact_rhythm().reminder_after.num_days(),
+            check_in_sent_at => p.check_in.as_ref().map(|c| ts(c.sent_at.naive_utc())),
+            check_in_answered_at => p.check_in.as_ref().and_then(|c| c.answered_at).map(|t| ts(t.naive_utc())),
             proposed_at => ts(p.proposed_at.naive_utc()),
             since => ts(in_state_since(&pairing_row_times(p))),
             expires_at => (p.state == PairingState::Proposed).then(|| ts(window.expires_at(p.proposed_at.naive_utc()))),
@@ -384,6 +433,13 @@ fn pairing_row_times(p: &Pairing) -> PairingRow {
         evaluation_comment: None,
         created_at: p.created_at.naive_utc(),
         updated_at: p.updated_at.naive_utc(),
+        last_contact_on: None,
+        quiet_since: None,
+        contact_reminded_for: None,
+        contact_alerted_for: None,
+        check_in_sent_at: None,
+        check_in_answer: None,
+        check_in_answered_at: None,
     }
 }
 
@@ -706,6 +762,25 @@ async fn end(
 
 pub const TEXTS: &[(&str, &str, &str)] = &[
     ("pairings.title", "Koppelingen", "Pairings"),
+    ("pairings.contact_overdue", "Geen recent contact", "No recent contact"),
+    ("pairings.needs_help", "Maatje vraagt om hulp", "Buddy asks for help"),
+    ("pairings.contact", "Contact", "Contact"),
+    ("pairings.contact_overdue_help", "Er is al minstens {days} dagen geen contactmoment genoteerd. Het maatje kreeg een herinnering; neem contact op met het maatje.", "No contact moment has been recorded for at least {days} days. The buddy was reminded; get in touch with the buddy."),
+    ("pairings.last_contact", "Laatste contact", "Last contact"),
+    ("pairings.no_contact_yet", "Nog geen contactmoment genoteerd", "No contact moment recorded yet"),
+    ("pairings.check_in", "Check-in na drie maanden", "Check-in after three months"),
+    ("pairings.check_in_not_yet", "Nog niet verstuurd", "Not sent yet"),
+    ("pairings.check_in_waiting", "Verstuurd op {time}, nog geen antwoord", "Sent on {time}, no answer yet"),
+    ("pairings.check_in.fine", "Het gaat goed", "It is going well"),
+    ("pairings.check_in.needs_help", "Het maatje kan wel wat hulp gebruiken", "The buddy could use some help"),
+    ("pairings.contacts_caption", "Contactmomenten, de laatste eerst", "Contact moments, the latest first"),
+    ("pairings.contact_on", "Datum", "Date"),
+    ("pairings.contact_kind", "Soort contact", "Kind of contact"),
+    ("pairings.kind.call", "Telefoongesprek", "Call"),
+    ("pairings.kind.meeting", "Afspraak", "Meeting"),
+    ("pairings.kind.message", "Bericht", "Message"),
+    ("pairings.kind.accompanied_appointment", "Mee naar een afspraak", "Accompanied to an appointment"),
+    ("pairings.contacts_note", "Het maatje noteert contactmomenten in de maatjesomgeving. U ziet de datum en de soort; een notitie van het maatje is alleen voor het maatje.", "The buddy records contact moments in the buddy portal. You see the date and the kind; a buddy's note is for the buddy only."),
     ("pairings.column.proposed", "Voorgesteld", "Proposed"),
     ("pairings.column.accepted", "Geaccepteerd", "Accepted"),
     ("pairings.column.active", "Actief", "Active"),

@@ -103,22 +103,28 @@ fn month_name(month: &str, lang: Lang) -> String {
     }
 }
 
+/// A number with one decimal at most, as people read it: `12,5` / `12.5`.
+fn number(value: f64, lang: Lang) -> String {
+    let rounded = (value * 10.0).round() / 10.0;
+    let text = if rounded.fract() == 0.0 {
+        format!("{}", rounded as i64)
+    } else {
+        format!("{rounded:.1}")
+    };
+    match lang {
+        Lang::Nl => text.replace('.', ","),
+        Lang::En => text,
+    }
+}
+
 /// Hours as people read them: `12,5 u` / `12.5 h`, `–` for none.
 fn hours(value: Option<f64>, lang: Lang) -> String {
     match value {
         None => "–".to_owned(),
-        Some(h) => {
-            let rounded = (h * 10.0).round() / 10.0;
-            let number = if rounded.fract() == 0.0 {
-                format!("{}", rounded as i64)
-            } else {
-                format!("{rounded:.1}")
-            };
-            match lang {
-                Lang::Nl => format!("{} u", number.replace('.', ",")),
-                Lang::En => format!("{number} h"),
-            }
-        }
+        Some(h) => match lang {
+            Lang::Nl => format!("{} u", number(h, lang)),
+            Lang::En => format!("{} h", number(h, lang)),
+        },
     }
 }
 
@@ -352,6 +358,22 @@ fn figures(report: &SummaryReport, monthly: &Monthly, lang: Lang) -> minijinja::
             label: text("reports.overdue", lang),
             value: report.overdue.to_string(),
         },
+        Row {
+            label: text("reports.contacts_recorded", lang),
+            value: report.contacts.recorded.to_string(),
+        },
+        Row {
+            label: text("reports.contacts_per_pairing", lang),
+            value: report
+                .contacts
+                .average_per_pairing
+                .map(|v| number(v, lang))
+                .unwrap_or_else(|| "–".into()),
+        },
+        Row {
+            label: text("reports.contact_overdue", lang),
+            value: report.contacts.without_recent_contact.to_string(),
+        },
     ];
     context! {
         trigger_names => trigger_names,
@@ -505,6 +527,21 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("reports.active_pairings", "Actieve koppelingen nu", "Active pairings now"),
     ("reports.ended", "Beëindigde koppelingen in de periode", "Pairings ended in the period"),
     ("reports.overdue", "Aanvragen nu te laat", "Requests overdue now"),
+    (
+        "reports.contacts_recorded",
+        "Contactmomenten in de periode",
+        "Contact moments in the period",
+    ),
+    (
+        "reports.contacts_per_pairing",
+        "Contactmomenten per koppeling met contact",
+        "Contact moments per pairing with contact",
+    ),
+    (
+        "reports.contact_overdue",
+        "Koppelingen nu zonder recent contact",
+        "Pairings now without recent contact",
+    ),
     ("reports.triggers", "Aanvragen per aanleiding per maand", "Requests by reason per month"),
     ("reports.month", "Maand", "Month"),
     ("reports.total", "Totaal", "Total"),

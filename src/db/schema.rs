@@ -121,6 +121,24 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         reminder_sent_at -> Nullable<Timestamp>,
+        last_contact_on -> Nullable<Date>,
+        quiet_since -> Nullable<Timestamp>,
+        contact_reminded_for -> Nullable<Timestamp>,
+        contact_alerted_for -> Nullable<Timestamp>,
+        check_in_sent_at -> Nullable<Timestamp>,
+        check_in_answer -> Nullable<Text>,
+        check_in_answered_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    contact_moments (id) {
+        id -> Text,
+        pairing_id -> Text,
+        contact_on -> Date,
+        kind -> Text,
+        note -> Nullable<Text>,
+        recorded_at -> Timestamp,
     }
 }
 
@@ -362,6 +380,7 @@ diesel::joinable!(buddy_requests -> organisations (organisation_id));
 diesel::joinable!(pairings -> buddy_requests (request_id));
 diesel::joinable!(pairings -> buddies (buddy_id));
 diesel::joinable!(response_tokens -> pairings (pairing_id));
+diesel::joinable!(contact_moments -> pairings (pairing_id));
 diesel::joinable!(request_exclusions -> buddy_requests (request_id));
 diesel::joinable!(request_exclusions -> buddies (buddy_id));
 diesel::joinable!(webhook_deliveries -> webhook_endpoints (endpoint_id));
@@ -372,6 +391,7 @@ diesel::allow_tables_to_appear_in_same_query!(
     exit_interviews,
     buddy_requests,
     pairings,
+    contact_moments,
     request_exclusions,
     matching_version,
     matching_changes,

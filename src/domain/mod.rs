@@ -5,6 +5,7 @@ pub mod actor;
 pub mod api_client;
 pub mod buddy;
 pub mod clock;
+pub mod contact;
 pub mod error;
 pub mod exit_interview;
 pub mod ids;

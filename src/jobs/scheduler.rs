@@ -8,6 +8,11 @@
 //!   the buddy, with the proposal's own links.
 //! - **Overdue.** A request open for longer than `workflow.overdue_after_days` is reported to
 //!   the client bureau, once.
+//! - **Contact.** A running pairing without a recorded contact for
+//!   `workflow.contact_reminder_days` gets one reminder to its buddy; after twice that the
+//!   client bureau is told and the pairing is flagged (once per quiet period each, see
+//!   [`crate::domain::contact`]). At `workflow.check_in_after_days` the buddy is asked once how
+//!   it goes.
 //!
 //! Each item is one operation ([`crate::ops::pairings::expire`], [`crate::ops::pairings::remind`],
 //! [`crate::ops::requests::report_overdue`]) in a write transaction of its own, by an update guarded by the state it
@@ -25,11 +30,13 @@ use tokio::time::MissedTickBehavior;
 use crate::config::WorkflowSettings;
 use crate::db::Database;
 use crate::domain::clock::Clock;
+use crate::domain::contact::ContactRhythm;
 use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::pairing::ProposalWindow;
 use crate::domain::request::ServiceLevel;
 use crate::ops::{self, Ctx, Reactions, Tx};
-use crate::store::{pairings, requests};
+use crate::respond::links::Links;
+use crate::store::{contacts, pairings, requests};
 
 /// How many items of each kind one run takes on; the rest wait for the next run.
 const BATCH: i64 = 500;
@@ -40,6 +47,12 @@ pub struct RunReport {
     pub expired: usize,
     pub reminded: usize,
     pub overdue: usize,
+    /// Buddies reminded of a running pairing without recent contact.
+    pub contact_reminded: usize,
+    /// Running pairings without contact for twice the reminder period, told to the bureau.
+    pub contact_missing: usize,
+    /// Check-in mails sent.
+    pub checked_in: usize,
 }
 
 #[derive(Clone)]
@@ -50,6 +63,10 @@ pub struct Scheduler {
     pub window: ProposalWindow,
     /// When an open request is overdue: the one rule, shared with lists and reports.
     pub service_level: ServiceLevel,
+    /// When running pairings without contact are reminded and flagged, and checked in on.
+    pub rhythm: ContactRhythm,
+    /// For the check-in's answer links.
+    pub links: Links,
     pub interval: Duration,
     /// How long `Idempotency-Key`s are kept (`api.idempotency_keep_hours`): each run deletes
     /// the older ones with their stored answers.
@@ -70,6 +87,7 @@ impl Scheduler {
         w: &WorkflowSettings,
     ) -> Scheduler {
         Scheduler {
+            links: reactions.notices.links().clone(),
             db,
             clock,
             reactions,
@@ -77,6 +95,7 @@ impl Scheduler {
             service_level: ServiceLevel {
                 overdue_after_days: w.overdue_after_days,
             },
+            rhythm: w.contact_rhythm(),
             interval: Duration::from_secs(w.scheduler_interval_seconds),
             idempotency_keep: chrono::Duration::hours(24),
             event_keep: chrono::Duration::days(30),
@@ -99,6 +118,9 @@ impl Scheduler {
                     expired = report.expired,
                     reminded = report.reminded,
                     overdue = report.overdue,
+                    contact_reminded = report.contact_reminded,
+                    contact_missing = report.contact_missing,
+                    checked_in = report.checked_in,
                     "scheduler: moved the workflow along"
                 ),
                 Err(error) => tracing::warn!(
@@ -141,6 +163,7 @@ impl Scheduler {
                     .await?,
             );
         }
+        self.contacts(now, &mut report).await?;
         let keys_before = now - self.idempotency_keep;
         let events_before = now - self.event_keep;
         let deliveries_before = now - self.webhook_keep;
@@ -177,6 +200,56 @@ impl Scheduler {
             );
         }
         Ok(report)
+    }
+
+    /// Running pairings: the bureau's notes first (a pairing quiet for twice the period is
+    /// also due its buddy's reminder, which then follows in the same run), the buddies'
+    /// reminders, then the check-ins.
+    async fn contacts(&self, now: NaiveDateTime, report: &mut RunReport) -> DomainResult<()> {
+        let rhythm = self.rhythm;
+        let quiet_by = rhythm.overdue_if_quiet_since(now);
+        let due = self
+            .db
+            .run(move |conn| -> DomainResult<_> {
+                Ok(contacts::due_alerts(conn, quiet_by, BATCH)?)
+            })
+            .await?;
+        for id in due {
+            report.contact_missing += usize::from(
+                self.item(now, move |tx| ops::contacts::alert(tx, &id, &rhythm))
+                    .await?,
+            );
+        }
+        let quiet_by = rhythm.remind_if_quiet_since(now);
+        let due = self
+            .db
+            .run(move |conn| -> DomainResult<_> {
+                Ok(contacts::due_reminders(conn, quiet_by, BATCH)?)
+            })
+            .await?;
+        for id in due {
+            report.contact_reminded += usize::from(
+                self.item(now, move |tx| ops::contacts::remind(tx, &id, &rhythm))
+                    .await?,
+            );
+        }
+        let activated_by = rhythm.check_in_if_activated_by(now);
+        let due = self
+            .db
+            .run(move |conn| -> DomainResult<_> {
+                Ok(contacts::due_check_ins(conn, activated_by, BATCH)?)
+            })
+            .await?;
+        for id in due {
+            let links = self.links.clone();
+            report.checked_in += usize::from(
+                self.item(now, move |tx| {
+                    ops::contacts::check_in(tx, &id, &rhythm, &links)
+                })
+                .await?,
+            );
+        }
+        Ok(())
     }
 
     /// Handles one item as one change by the service itself; `false` when another instance (or

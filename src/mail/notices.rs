@@ -13,6 +13,10 @@
 //! | a proposal expires | client bureau | `bureau_expired` |
 //! | a buddy with a pending proposal is paused or retired | client bureau | `bureau_cancelled` |
 //! | a pairing ends | buddy | `buddy_thanks` |
+//! | an active pairing has no contact for `workflow.contact_reminder_days` | buddy | `buddy_contact_reminder` |
+//! | ... nor for twice that | client bureau | `bureau_contact_missing` |
+//! | an active pairing is `workflow.check_in_after_days` old | buddy | `buddy_check_in` (two answer links) |
+//! | the buddy answers the check-in "needs help" | client bureau | `bureau_check_in_help` |
 //! | a request is overdue | client bureau | `bureau_overdue` |
 //! | auto-proposal finds nobody good enough | client bureau | `bureau_no_candidate` |
 //! | a mail is dead-lettered | client bureau | `bureau_dead_letter` |
@@ -55,7 +59,10 @@ struct Inner {
     bureau_language: String,
     /// The console's address (`mail.public_base_url` + `/console`), for links in bureau mails.
     console: String,
+    /// The buddy portal's address (`mail.public_base_url` + `/buddy`), for links in buddy mails.
+    portal: String,
     window: ProposalWindow,
+    rhythm: crate::domain::contact::ContactRhythm,
     overdue_after_days: u32,
     auto_propose_min_score: f64,
 }
@@ -79,10 +86,15 @@ impl Notices {
                     settings.mail.public_base_url.trim_end_matches('/'),
                     crate::console::PREFIX
                 ),
+                portal: format!(
+                    "{}/buddy",
+                    settings.mail.public_base_url.trim_end_matches('/')
+                ),
                 window: ProposalWindow::from_hours(
                     settings.workflow.proposal_ttl_hours,
                     settings.workflow.reminder_after_hours,
                 ),
+                rhythm: settings.workflow.contact_rhythm(),
                 overdue_after_days: settings.workflow.overdue_after_days,
                 auto_propose_min_score: settings.matching.auto_propose_min_score,
             }),
@@ -101,6 +113,11 @@ impl Notices {
     /// How long a proposal waits for its answer.
     pub fn proposal_window(&self) -> ProposalWindow {
         self.inner.window
+    }
+
+    /// When running pairings without contact are reminded and flagged.
+    pub fn contact_rhythm(&self) -> crate::domain::contact::ContactRhythm {
+        self.inner.rhythm
     }
 
     pub fn proposal_expires_at(&self, proposed_at: NaiveDateTime) -> NaiveDateTime {
@@ -344,6 +361,85 @@ impl Notices {
         now: NaiveDateTime,
     ) -> DomainResult<String> {
         self.greet_buddy(conn, now, "buddy_thanks", pairing)
+    }
+
+    /// No contact recorded for a while, to the buddy, once per quiet period: how long it has
+    /// been quiet, and where to record a contact (the portal). Names the client by first name,
+    /// as the confirmation mail did, so a buddy with several pairings knows which one.
+    pub fn contact_reminder(
+        &self,
+        conn: &mut DbConnection,
+        pairing: &PairingRow,
+        now: NaiveDateTime,
+    ) -> DomainResult<String> {
+        let buddy = buddies::find(conn, &pairing.buddy_id)?;
+        let request = requests::find(conn, &pairing.request_id)?;
+        let context = context! {
+            buddy_name => &buddy.full_name,
+            client_first_name => &request.client_first_name,
+            quiet_since => pairing.quiet_since.map(display_time),
+            portal => &self.inner.portal,
+        };
+        self.to_buddy(
+            conn,
+            now,
+            "buddy_contact_reminder",
+            &buddy,
+            context,
+            ("pairing", &pairing.id),
+        )
+    }
+
+    /// A running pairing without contact for twice the reminder period, to the bureau: the
+    /// pairing, its request and buddy, and since when it is quiet (no note, no client data).
+    pub fn contact_missing(
+        &self,
+        conn: &mut DbConnection,
+        pairing: &PairingRow,
+        now: NaiveDateTime,
+    ) -> DomainResult<String> {
+        let extra = context! {
+            quiet_since => pairing.quiet_since.map(display_time),
+            last_contact_on => pairing.last_contact_on.map(|d| d.to_string()),
+        };
+        self.about_pairing(conn, now, "bureau_contact_missing", pairing, extra)
+    }
+
+    /// The check-in of a running pairing, to the buddy: how is it going? Two links, each
+    /// opening a page that asks to confirm (`token_id`, see [`tokens::PURPOSE_CHECK_IN`]).
+    pub fn check_in(
+        &self,
+        conn: &mut DbConnection,
+        pairing: &PairingRow,
+        token_id: &str,
+        now: NaiveDateTime,
+    ) -> DomainResult<String> {
+        let buddy = buddies::find(conn, &pairing.buddy_id)?;
+        let request = requests::find(conn, &pairing.request_id)?;
+        let context = context! {
+            buddy_name => &buddy.full_name,
+            client_first_name => &request.client_first_name,
+            fine_link => marker_value(token_id, Answer::Fine),
+            help_link => marker_value(token_id, Answer::NeedsHelp),
+        };
+        self.to_buddy(
+            conn,
+            now,
+            "buddy_check_in",
+            &buddy,
+            context,
+            ("pairing", &pairing.id),
+        )
+    }
+
+    /// The buddy answered the check-in with "needs help", to the bureau.
+    pub fn check_in_help(
+        &self,
+        conn: &mut DbConnection,
+        pairing: &PairingRow,
+        now: NaiveDateTime,
+    ) -> DomainResult<String> {
+        self.about_pairing(conn, now, "bureau_check_in_help", pairing, context! {})
     }
 
     /// A mail to a pairing's buddy that needs nothing but their name.

@@ -39,4 +39,19 @@ pub enum Event {
     RequestWithdrawn(RequestRow),
     /// An exit interview's outcome was recorded.
     ExitInterviewRecorded(ExitInterviewRow),
+    /// A running pairing has been without contact long enough to remind its buddy (once per
+    /// quiet period).
+    ContactReminderDue(PairingRow),
+    /// ... and long enough to tell the client bureau; the pairing is flagged.
+    ContactMissing(PairingRow),
+    /// A running pairing is due its check-in; `token_id` is the answer links' token.
+    CheckInDue {
+        pairing: PairingRow,
+        token_id: String,
+    },
+    /// The buddy answered the check-in.
+    CheckInAnswered {
+        pairing: PairingRow,
+        answer: crate::domain::contact::CheckInAnswer,
+    },
 }

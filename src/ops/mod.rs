@@ -20,6 +20,7 @@
 
 pub mod admin;
 pub mod buddies;
+pub mod contacts;
 pub mod events;
 pub mod feed;
 pub mod pairings;

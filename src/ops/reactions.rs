@@ -6,8 +6,9 @@
 //!   interview recorded, for the case systems, and its webhook deliveries to the organisation's
 //!   endpoints ([`super::webhooks::fan_out`]).
 //! - **Mails** ([`Notices`]): the proposal with its response links, the confirmations and
-//!   thanks to the buddy, and the bureau's notes (new request, decline, expiry, cancellation,
-//!   nobody to propose, overdue).
+//!   thanks to the buddy, the contact reminder and check-in, and the bureau's notes (new
+//!   request, decline, expiry, cancellation, nobody to propose, overdue, no recent contact, a
+//!   buddy asking for help).
 //! - **Automatic proposal** (`matching.auto_propose`, off by default). When a request arrives,
 //!   or comes back to `open` because its proposal was declined, expired or cancelled, the best
 //!   candidate ([`crate::store::candidates::best_candidate`], the same ranking staff see) is
@@ -115,6 +116,20 @@ impl Reactions {
             }
             Event::ReminderDue(pairing) => {
                 notices.reminder(tx.conn, &pairing, now)?;
+            }
+            Event::ContactReminderDue(pairing) => {
+                notices.contact_reminder(tx.conn, &pairing, now)?;
+            }
+            Event::ContactMissing(pairing) => {
+                notices.contact_missing(tx.conn, &pairing, now)?;
+            }
+            Event::CheckInDue { pairing, token_id } => {
+                notices.check_in(tx.conn, &pairing, &token_id, now)?;
+            }
+            Event::CheckInAnswered { pairing, answer } => {
+                if answer == crate::domain::contact::CheckInAnswer::NeedsHelp {
+                    notices.check_in_help(tx.conn, &pairing, now)?;
+                }
             }
             Event::RequestWithdrawn(request) => {
                 feed::publish_request_row(tx, EventType::RequestWithdrawn, &request, None)?;

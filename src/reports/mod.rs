@@ -12,6 +12,7 @@ use utoipa::ToSchema;
 use uuid::Uuid;
 
 use crate::domain::buddy::BuddyState;
+use crate::domain::contact::ContactKind;
 use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::exit_interview::Answer;
 use crate::domain::pairing::EndReason;
@@ -151,6 +152,29 @@ pub struct Recruitment {
     pub reached_active: u64,
 }
 
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactKindCount {
+    pub kind: ContactKind,
+    pub contacts: u64,
+}
+
+/// Contact moments of pairings, as their buddies recorded them: those dated in the window, and
+/// the pairings flagged now for going without contact.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ContactFigures {
+    /// Contact moments dated in the window.
+    pub recorded: u64,
+    /// Every kind, also those not recorded.
+    pub by_kind: Vec<ContactKindCount>,
+    /// Pairings with at least one contact moment dated in the window.
+    pub pairings_with_contact: u64,
+    /// Contact moments per pairing, over those pairings; null when there is none.
+    pub average_per_pairing: Option<f64>,
+    /// Active pairings flagged now: no contact for twice `workflow.contact_reminder_days`, and
+    /// the client bureau was told.
+    pub without_recent_contact: u64,
+}
+
 /// The programme summary. What falls in the window `[from, to)`: requests by their creation,
 /// proposals by when they were made, endings by when they ended, exit interviews by the day
 /// they were held. Durations concern the requests created in the window, measured whenever their
@@ -175,6 +199,7 @@ pub struct SummaryReport {
     /// Requests overdue now: still `open` `workflow.overdue_after_days` days or longer after
     /// their creation (whenever they were created).
     pub overdue: u64,
+    pub contacts: ContactFigures,
 }
 
 pub mod monthly;
@@ -204,6 +229,30 @@ fn milestones(facts: &Facts) -> Milestones<'_> {
 
 fn count(n: usize) -> u64 {
     n as u64
+}
+
+impl ContactFigures {
+    fn of(facts: &Facts) -> ContactFigures {
+        let mut by_kind: BTreeMap<ContactKind, u64> =
+            ContactKind::ALL.iter().map(|k| (*k, 0)).collect();
+        let mut pairings: HashSet<&str> = HashSet::new();
+        for (pairing, kind) in &facts.contacts {
+            *by_kind.entry(*kind).or_default() += 1;
+            pairings.insert(pairing.as_str());
+        }
+        let recorded = count(facts.contacts.len());
+        let with_contact = count(pairings.len());
+        ContactFigures {
+            recorded,
+            by_kind: by_kind
+                .into_iter()
+                .map(|(kind, contacts)| ContactKindCount { kind, contacts })
+                .collect(),
+            pairings_with_contact: with_contact,
+            average_per_pairing: (with_contact > 0).then(|| recorded as f64 / with_contact as f64),
+            without_recent_contact: facts.contact_overdue.max(0) as u64,
+        }
+    }
 }
 
 impl SummaryReport {
@@ -364,6 +413,7 @@ impl SummaryReport {
                 reached_active: reached(BuddyState::Active),
             },
             overdue: facts.overdue.max(0) as u64,
+            contacts: ContactFigures::of(&facts),
         })
     }
 
@@ -466,6 +516,26 @@ impl SummaryReport {
             row("recruitment", key, value.to_string());
         }
         row("overdue", "now", self.overdue.to_string());
+        let c = &self.contacts;
+        row("contacts", "recorded", c.recorded.to_string());
+        for k in &c.by_kind {
+            row("contacts_by_kind", k.kind.as_str(), k.contacts.to_string());
+        }
+        row(
+            "contacts",
+            "pairings_with_contact",
+            c.pairings_with_contact.to_string(),
+        );
+        row(
+            "contacts",
+            "average_per_pairing",
+            opt(c.average_per_pairing),
+        );
+        row(
+            "contacts",
+            "without_recent_contact",
+            c.without_recent_contact.to_string(),
+        );
         rows
     }
 

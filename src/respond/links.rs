@@ -29,11 +29,15 @@ const MARKER_START: &str = "@@respond:";
 pub const SHARED_SETTING: &str = "link_secret";
 const MARKER_END: &str = "@@";
 
-/// What a link asks the page to offer first. Both answers are on the page either way.
+/// What a link asks the page to offer first. Both answers of its page are on it either way:
+/// accept or decline a proposal (`/respond/…`), or answer the check-in of a running pairing
+/// (`/check-in/…`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Answer {
     Accept,
     Decline,
+    Fine,
+    NeedsHelp,
 }
 
 impl Answer {
@@ -41,6 +45,8 @@ impl Answer {
         match self {
             Answer::Accept => "accept",
             Answer::Decline => "decline",
+            Answer::Fine => "fine",
+            Answer::NeedsHelp => "needs_help",
         }
     }
 
@@ -48,7 +54,22 @@ impl Answer {
         match s {
             "accept" => Some(Answer::Accept),
             "decline" => Some(Answer::Decline),
+            "fine" => Some(Answer::Fine),
+            "needs_help" => Some(Answer::NeedsHelp),
             _ => None,
+        }
+    }
+
+    /// An answer to a proposal (accept or decline), not to a check-in.
+    pub fn to_proposal(self) -> bool {
+        matches!(self, Answer::Accept | Answer::Decline)
+    }
+
+    /// The page the link opens.
+    fn path(self) -> &'static str {
+        match self {
+            Answer::Accept | Answer::Decline => "respond",
+            Answer::Fine | Answer::NeedsHelp => "check-in",
         }
     }
 }
@@ -181,11 +202,12 @@ impl Links {
         URL_SAFE_NO_PAD.encode(self.mac(b"maatje response link v1\0", token_id.as_bytes()))
     }
 
-    /// The link to the response page of `token_id`, offering `answer` first.
+    /// The link to the page of `token_id` that `answer` belongs to, offering `answer` first.
     pub fn link(&self, token_id: &str, answer: Answer) -> String {
         format!(
-            "{}/respond/{}?answer={}",
+            "{}/{}/{}?answer={}",
             self.base_url,
+            answer.path(),
             self.token(token_id),
             answer.as_str()
         )

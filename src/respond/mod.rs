@@ -14,6 +14,7 @@
 //! not part of the OpenAPI document: they are for people, not for case systems. Every use is in
 //! the audit trail, with the buddy as actor and the pairing as object once the token is known.
 
+pub mod check_in;
 pub mod links;
 pub mod tokens;
 
@@ -68,7 +69,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Why a link cannot be used. Each has its page.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Unavailable {
+pub(crate) enum Unavailable {
     /// No such token (or one for another purpose or buddy): 404.
     Invalid,
     /// Answered with this link before: 410.
@@ -103,35 +104,52 @@ impl Unavailable {
 }
 
 /// A token found and bound to its pairing and buddy.
-struct Found {
-    token: TokenRow,
-    pairing: PairingRow,
-    buddy: BuddyRow,
+pub(crate) struct Found {
+    pub(crate) token: TokenRow,
+    pub(crate) pairing: PairingRow,
+    pub(crate) buddy: BuddyRow,
 }
 
 /// What a presented token leads to.
-enum Lookup {
+pub(crate) enum Lookup {
     Unknown,
     Known(Box<Found>, Result<(), Unavailable>),
 }
 
-/// Looks a token up and decides whether it can be used now.
-fn inspect(conn: &mut DbConnection, token: &str, now: NaiveDateTime) -> ApiResult<Lookup> {
+/// The token `token` of `purpose` with its pairing and buddy; `None` when there is no such
+/// token for this purpose (or it is malformed, or bound inconsistently).
+pub(crate) fn find(
+    conn: &mut DbConnection,
+    token: &str,
+    purpose: &str,
+) -> ApiResult<Option<Found>> {
     if !well_formed(token) {
-        return Ok(Lookup::Unknown);
+        return Ok(None);
     }
     let Some(row) = tokens::find(conn, token)? else {
-        return Ok(Lookup::Unknown);
+        return Ok(None);
     };
-    if row.purpose != PURPOSE_PROPOSAL_RESPONSE {
-        return Ok(Lookup::Unknown);
+    if row.purpose != purpose {
+        return Ok(None);
     }
     let pairing = pairings::find(conn, &row.pairing_id)?;
     if pairing.buddy_id != row.buddy_id {
-        return Ok(Lookup::Unknown);
+        return Ok(None);
     }
     let buddy = buddies::find(conn, &row.buddy_id)?;
-    let state = pairing.state;
+    Ok(Some(Found {
+        token: row,
+        pairing,
+        buddy,
+    }))
+}
+
+/// Looks a proposal's token up and decides whether it can be used now.
+fn inspect(conn: &mut DbConnection, token: &str, now: NaiveDateTime) -> ApiResult<Lookup> {
+    let Some(found) = find(conn, token, PURPOSE_PROPOSAL_RESPONSE)? else {
+        return Ok(Lookup::Unknown);
+    };
+    let (row, buddy, state) = (&found.token, &found.buddy, found.pairing.state);
     // An answer needs a buddy who can take the proposal on, at the address the link went to:
     // pausing, retiring or a new e-mail address revokes the link (and settles the proposal).
     let verdict = if row.used_at.is_some() {
@@ -147,18 +165,11 @@ fn inspect(conn: &mut DbConnection, token: &str, now: NaiveDateTime) -> ApiResul
     } else {
         Ok(())
     };
-    Ok(Lookup::Known(
-        Box::new(Found {
-            token: row,
-            pairing,
-            buddy,
-        }),
-        verdict,
-    ))
+    Ok(Lookup::Known(Box::new(found), verdict))
 }
 
 /// A token as links carry it: 43 characters of base64url.
-fn well_formed(token: &str) -> bool {
+pub(crate) fn well_formed(token: &str) -> bool {
     token.len() == TOKEN_LEN
         && token
             .bytes()
@@ -206,6 +217,7 @@ fn requested_answer(req: &HttpRequest) -> Option<Answer> {
     form_urlencoded::parse(req.query_string().as_bytes())
         .find(|(key, _)| key == "answer")
         .and_then(|(_, value)| Answer::parse(&value))
+        .filter(|a| a.to_proposal())
 }
 
 /// The fields of the page's forms.
@@ -229,7 +241,9 @@ fn parse_form(req: &HttpRequest, body: &[u8]) -> Option<AnswerForm> {
     let (mut answer, mut reason) = (None, None);
     for (key, value) in form_urlencoded::parse(body) {
         match key.as_ref() {
-            "answer" if answer.is_none() => answer = Some(Answer::parse(&value)?),
+            "answer" if answer.is_none() => {
+                answer = Some(Answer::parse(&value).filter(|a| a.to_proposal())?)
+            }
             "reason" if reason.is_none() => reason = Some(value.trim().to_owned()),
             _ => return None,
         }
@@ -318,6 +332,11 @@ fn answer(tx: &mut Tx<'_>, found: &Found, form: &AnswerForm) -> DomainResult<Pai
     let action = match form.answer {
         Answer::Accept => PairingAction::Accept,
         Answer::Decline => PairingAction::Decline,
+        Answer::Fine | Answer::NeedsHelp => {
+            return Err(crate::domain::error::DomainError::internal(
+                "a check-in answer posted to a proposal",
+            ))
+        }
     };
     ops::pairings::act(tx, &found.pairing.id, action, form.reason.as_deref(), None)
 }
@@ -347,11 +366,22 @@ fn proposal_page(
 
 /// The page saying why a link cannot be used, in the buddy's language when the token named a
 /// buddy, else in the browser's preferred one of Dutch (the default) and English.
-fn unavailable(
+pub(crate) fn unavailable(
     notices: &Notices,
     req: &HttpRequest,
     buddy: Option<&BuddyRow>,
     why: Unavailable,
+) -> ApiResult<HttpResponse> {
+    unavailable_about(notices, req, buddy, why, "proposal")
+}
+
+/// [`unavailable`] for a link `about` a `proposal` or a `check_in`.
+pub(crate) fn unavailable_about(
+    notices: &Notices,
+    req: &HttpRequest,
+    buddy: Option<&BuddyRow>,
+    why: Unavailable,
+    about: &str,
 ) -> ApiResult<HttpResponse> {
     let language = match buddy {
         Some(buddy) => buddy.mail_language.as_str(),
@@ -362,12 +392,12 @@ fn unavailable(
         why.status(),
         "unavailable",
         language,
-        context! { reason => why.as_str() },
+        context! { reason => why.as_str(), about => about },
     )
 }
 
 /// `en` when the browser asks for English before Dutch, else `nl`.
-fn browser_language(req: &HttpRequest) -> &'static str {
+pub(crate) fn browser_language(req: &HttpRequest) -> &'static str {
     let accept = req
         .headers()
         .get(header::ACCEPT_LANGUAGE)
@@ -391,7 +421,7 @@ fn browser_language(req: &HttpRequest) -> &'static str {
 }
 
 /// Renders a page with a fresh style nonce and the pages' security headers.
-fn page(
+pub(crate) fn page(
     notices: &Notices,
     status: StatusCode,
     name: &str,

@@ -10,8 +10,10 @@ use crate::db::DbConnection;
 use crate::domain::error::DomainResult;
 use crate::domain::ids::{BuddyId, PairingId};
 
-/// What a token may be used for. One purpose so far: answering a pairing proposal.
+/// What a token may be used for: answering a pairing proposal ...
 pub const PURPOSE_PROPOSAL_RESPONSE: &str = "proposal_response";
+/// ... or the check-in of a running pairing.
+pub const PURPOSE_CHECK_IN: &str = "check_in";
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = response_tokens)]
@@ -39,6 +41,28 @@ pub fn create(
     expires_at: NaiveDateTime,
     now: NaiveDateTime,
 ) -> DomainResult<String> {
+    create_for(
+        conn,
+        links,
+        PURPOSE_PROPOSAL_RESPONSE,
+        pairing_id,
+        buddy_id,
+        expires_at,
+        now,
+    )
+}
+
+/// Creates a token for `purpose` (one of the `PURPOSE_…` constants) of pairing `pairing_id`
+/// and its buddy, usable until `expires_at`; returns its id.
+pub fn create_for(
+    conn: &mut DbConnection,
+    links: &Links,
+    purpose: &str,
+    pairing_id: &PairingId,
+    buddy_id: &BuddyId,
+    expires_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> DomainResult<String> {
     let id = new_token_id();
     diesel::insert_into(response_tokens::table)
         .values((
@@ -46,7 +70,7 @@ pub fn create(
             response_tokens::token_hash.eq(token_hash(&links.token(&id))),
             response_tokens::pairing_id.eq(pairing_id),
             response_tokens::buddy_id.eq(buddy_id),
-            response_tokens::purpose.eq(PURPOSE_PROPOSAL_RESPONSE),
+            response_tokens::purpose.eq(purpose),
             response_tokens::expires_at.eq(expires_at),
             response_tokens::created_at.eq(now),
         ))

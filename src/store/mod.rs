@@ -9,6 +9,7 @@ pub mod buddies;
 pub mod candidates;
 pub mod casework;
 pub mod console;
+pub mod contacts;
 pub mod credential_version;
 pub mod error;
 pub mod events;

@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 
-use chrono::NaiveDateTime;
+use chrono::{NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 
 use super::history::{self, Event};
@@ -13,6 +13,7 @@ use super::{concurrent_change, StoreError, StoreResult};
 use crate::db::schema::pairings;
 use crate::db::{is_unique_violation, DbConnection};
 use crate::domain::actor::Actor;
+use crate::domain::contact::CheckInAnswer;
 use crate::domain::ids::{BuddyId, PairingId, RequestId};
 use crate::domain::lifecycle::Step;
 use crate::domain::pairing::{EndReason, PairingAction, PairingState};
@@ -43,6 +44,27 @@ pub struct PairingRow {
     pub evaluation_comment: Option<String>,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    // What contact moments and the scheduler keep (see `crate::store::contacts`): never written
+    // by a step, so a step cannot undo a contact recorded meanwhile.
+    /// The date of the latest contact moment.
+    #[diesel(skip_update)]
+    pub last_contact_on: Option<NaiveDate>,
+    /// Since when the pairing has been without contact: its activation or its latest contact.
+    #[diesel(skip_update)]
+    pub quiet_since: Option<NaiveDateTime>,
+    /// The `quiet_since` for which the buddy was reminded.
+    #[diesel(skip_update)]
+    pub contact_reminded_for: Option<NaiveDateTime>,
+    /// The `quiet_since` for which the client bureau was told.
+    #[diesel(skip_update)]
+    pub contact_alerted_for: Option<NaiveDateTime>,
+    /// When the check-in mail went out.
+    #[diesel(skip_update)]
+    pub check_in_sent_at: Option<NaiveDateTime>,
+    #[diesel(skip_update)]
+    pub check_in_answer: Option<CheckInAnswer>,
+    #[diesel(skip_update)]
+    pub check_in_answered_at: Option<NaiveDateTime>,
 }
 
 /// Whether the buddy declined this request before (they are not asked again).
@@ -87,6 +109,13 @@ pub fn insert_proposal(
         evaluation_comment: None,
         created_at: now,
         updated_at: now,
+        last_contact_on: None,
+        quiet_since: None,
+        contact_reminded_for: None,
+        contact_alerted_for: None,
+        check_in_sent_at: None,
+        check_in_answer: None,
+        check_in_answered_at: None,
     };
     match diesel::insert_into(pairings::table)
         .values(&row)
@@ -126,6 +155,8 @@ pub struct Filter {
     pub request_id: Option<RequestId>,
     pub buddy_id: Option<BuddyId>,
     pub state: Option<PairingState>,
+    /// Only pairings flagged (or not flagged) for going without contact.
+    pub contact_overdue: Option<bool>,
 }
 
 pub fn list(
@@ -146,6 +177,11 @@ pub fn list(
     }
     if let Some(state) = filter.state {
         query = query.filter(pairings::state.eq(state));
+    }
+    match filter.contact_overdue {
+        Some(true) => query = query.filter(super::contacts::overdue()),
+        Some(false) => query = query.filter(diesel::dsl::not(super::contacts::overdue())),
+        None => {}
     }
     if let Some(after) = &page.after {
         query = query.filter(pairings::id.gt(after.clone()));
@@ -183,6 +219,13 @@ pub fn record_step(
         .execute(conn)?;
     if updated != 1 {
         return Err(concurrent_change(ENTITY));
+    }
+    if action == PairingAction::Activate {
+        // A running pairing is quiet from its start until the first contact.
+        diesel::update(pairings::table.find(&row.id))
+            .set(pairings::quiet_since.eq(now))
+            .execute(conn)?;
+        row.quiet_since = Some(now);
     }
     history::record(
         conn,

@@ -11,6 +11,7 @@ use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
 use super::buddies::{self, BuddyRow};
+use super::contacts::ContactRow;
 use super::exclusions;
 use super::exit_interviews::ExitInterviewRow;
 use super::history::{self, Event, HistoryRow};
@@ -18,8 +19,8 @@ use super::pairings::{self, PairingRow};
 use super::requests::{self, RequestRow};
 use super::{concurrent_change, StoreResult};
 use crate::db::schema::{
-    buddies as buddies_table, buddy_requests, exit_interviews, pairings as pairings_table,
-    request_exclusions,
+    buddies as buddies_table, buddy_requests, contact_moments, exit_interviews,
+    pairings as pairings_table, request_exclusions,
 };
 use crate::db::{write_transaction, DbConnection};
 use crate::domain::actor::Actor;
@@ -181,8 +182,9 @@ fn anonymise_request(
     Ok(true)
 }
 
-/// Removes the free text of these pairings (decline reason, end note, evaluation comment) and of
-/// their history; states, times, scores and the end-reason code stay.
+/// Removes the free text of these pairings (decline reason, end note, evaluation comment, the
+/// buddy's notes on contact moments) and of their history; states, times, scores, the
+/// end-reason code and the date and kind of each contact moment stay.
 fn scrub_pairings(conn: &mut DbConnection, ids: &[String], now: NaiveDateTime) -> StoreResult<()> {
     if ids.is_empty() {
         return Ok(());
@@ -201,6 +203,11 @@ fn scrub_pairings(conn: &mut DbConnection, ids: &[String], now: NaiveDateTime) -
             pairings_table::evaluation_comment.eq(None::<String>),
             pairings_table::updated_at.eq(now),
         ))
+        .execute(conn)?;
+    diesel::update(contact_moments::table)
+        .filter(contact_moments::pairing_id.eq_any(ids))
+        .filter(contact_moments::note.is_not_null())
+        .set(contact_moments::note.eq(None::<String>))
         .execute(conn)?;
     scrub_reasons(conn, pairings::ENTITY, ids, FREE_TEXT_PAIRING_ACTIONS)
 }
@@ -402,13 +409,14 @@ pub fn erase_buddy(
     })
 }
 
-/// Everything held about one client: their requests, the requests' history, their pairings and
-/// the pairings' history, each oldest first, in four queries.
+/// Everything held about one client: their requests, the requests' history, their pairings,
+/// the pairings' history and contact moments, each oldest first, in five queries.
 pub struct ClientRecords {
     pub requests: Vec<RequestRow>,
     pub request_history: Vec<HistoryRow>,
     pub pairings: Vec<PairingRow>,
     pub pairing_history: Vec<HistoryRow>,
+    pub contacts: Vec<ContactRow>,
 }
 
 pub fn client_records(
@@ -426,6 +434,7 @@ pub fn client_records(
         .load(conn)?;
     let pairing_ids: Vec<String> = pairings.iter().map(|p| p.id.to_string()).collect();
     Ok(ClientRecords {
+        contacts: super::contacts::of_pairings(conn, &pairing_ids)?,
         request_history: history::for_entities(conn, requests::ENTITY, &request_ids)?,
         pairing_history: history::for_entities(conn, pairings::ENTITY, &pairing_ids)?,
         requests,
@@ -434,13 +443,15 @@ pub fn client_records(
 }
 
 /// Everything held about one buddy: the profile, the exit interview that recruited them (if
-/// any), their pairings, and the history of the buddy and of each pairing.
+/// any), their pairings, the history of the buddy and of each pairing, and the contact moments
+/// they recorded.
 pub struct BuddyRecords {
     pub buddy: BuddyRow,
     pub exit_interview: Option<ExitInterviewRow>,
     pub pairings: Vec<PairingRow>,
     pub history: Vec<HistoryRow>,
     pub pairing_history: Vec<HistoryRow>,
+    pub contacts: Vec<ContactRow>,
 }
 
 pub fn buddy_records(conn: &mut DbConnection, id: &BuddyId) -> StoreResult<BuddyRecords> {
@@ -464,6 +475,7 @@ pub fn buddy_records(conn: &mut DbConnection, id: &BuddyId) -> StoreResult<Buddy
             std::slice::from_ref(&buddy.id.to_string()),
         )?,
         pairing_history: history::for_entities(conn, pairings::ENTITY, &pairing_ids)?,
+        contacts: super::contacts::of_pairings(conn, &pairing_ids)?,
         buddy,
         exit_interview,
         pairings,

@@ -1,6 +1,6 @@
 //! The facts behind the summary report: a fixed number of queries, each an aggregate or a load
 //! of a few columns of the rows in the window. No personal data is read: ids, states, triggers,
-//! times, end reasons, scores and capacities only.
+//! times, end reasons, scores, capacities and the kinds of contact moments only.
 
 use chrono::NaiveDateTime;
 use diesel::dsl::count_star;
@@ -8,12 +8,13 @@ use diesel::prelude::*;
 
 use super::StoreResult;
 use crate::db::schema::{
-    buddies, buddy_requests, exit_interviews, history, organisations, pairings,
+    buddies, buddy_requests, contact_moments, exit_interviews, history, organisations, pairings,
 };
 use crate::db::DbConnection;
 use crate::domain::buddy::BuddyState;
+use crate::domain::contact::ContactKind;
 use crate::domain::exit_interview::Answer;
-use crate::domain::ids::{BuddyId, OrganisationId, RequestId};
+use crate::domain::ids::{BuddyId, OrganisationId, PairingId, RequestId};
 use crate::domain::pairing::{EndReason, PairingState};
 use crate::domain::report::Window;
 use crate::domain::request::Trigger;
@@ -74,6 +75,10 @@ pub struct Facts {
     /// (buddy id, state) for every state of interest a buddy from those interviews ever entered.
     pub buddy_states_reached: Vec<(String, String)>,
     pub overdue: i64,
+    /// (pairing id, kind) of every contact moment dated in the window.
+    pub contacts: Vec<(PairingId, ContactKind)>,
+    /// Active pairings flagged now for going without contact.
+    pub contact_overdue: i64,
 }
 
 /// Whether an organisation exists (for the report's `organisation` filter).
@@ -228,6 +233,27 @@ pub fn facts(conn: &mut DbConnection, scope: &Scope) -> StoreResult<Facts> {
     }
     let overdue: i64 = query.get_result(conn)?;
 
+    let mut query = contact_moments::table
+        .inner_join(pairings::table.inner_join(buddy_requests::table))
+        .filter(contact_moments::contact_on.ge(scope.window.from))
+        .filter(contact_moments::contact_on.lt(scope.window.to))
+        .select((contact_moments::pairing_id, contact_moments::kind))
+        .into_boxed();
+    if let Some(org) = &org {
+        query = query.filter(buddy_requests::organisation_id.eq(org.clone()));
+    }
+    let contacts: Vec<(PairingId, ContactKind)> = query.load(conn)?;
+
+    let mut query = pairings::table
+        .inner_join(buddy_requests::table)
+        .filter(super::contacts::overdue())
+        .select(count_star())
+        .into_boxed();
+    if let Some(org) = &org {
+        query = query.filter(buddy_requests::organisation_id.eq(org.clone()));
+    }
+    let contact_overdue: i64 = query.get_result(conn)?;
+
     Ok(Facts {
         requests,
         organisation_names,
@@ -240,5 +266,7 @@ pub fn facts(conn: &mut DbConnection, scope: &Scope) -> StoreResult<Facts> {
         interviews,
         buddy_states_reached,
         overdue,
+        contacts,
+        contact_overdue,
     })
 }

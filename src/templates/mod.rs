@@ -26,7 +26,7 @@ macro_rules! template_files {
 pub const LANGUAGES: [&str; 2] = ["nl", "en"];
 
 /// The kinds of e-mail; each has a `.txt` and an `.html` template per language.
-pub const MAIL_KINDS: [&str; 13] = [
+pub const MAIL_KINDS: [&str; 17] = [
     "buddy_proposal",
     "buddy_reminder",
     "buddy_withdrawn",
@@ -40,12 +40,32 @@ pub const MAIL_KINDS: [&str; 13] = [
     "bureau_no_candidate",
     "bureau_dead_letter",
     "bureau_webhook_dead",
+    "buddy_contact_reminder",
+    "bureau_contact_missing",
+    "buddy_check_in",
+    "bureau_check_in_help",
 ];
 
 const FILES: &[(&str, &str)] = template_files![
     "mail/layout.html",
     "mail/nl/labels.txt",
     "mail/en/labels.txt",
+    "mail/nl/buddy_contact_reminder.txt",
+    "mail/nl/buddy_contact_reminder.html",
+    "mail/en/buddy_contact_reminder.txt",
+    "mail/en/buddy_contact_reminder.html",
+    "mail/nl/bureau_contact_missing.txt",
+    "mail/nl/bureau_contact_missing.html",
+    "mail/en/bureau_contact_missing.txt",
+    "mail/en/bureau_contact_missing.html",
+    "mail/nl/buddy_check_in.txt",
+    "mail/nl/buddy_check_in.html",
+    "mail/en/buddy_check_in.txt",
+    "mail/en/buddy_check_in.html",
+    "mail/nl/bureau_check_in_help.txt",
+    "mail/nl/bureau_check_in_help.html",
+    "mail/en/bureau_check_in_help.txt",
+    "mail/en/bureau_check_in_help.html",
     "mail/nl/buddy_proposal.txt",
     "mail/nl/buddy_proposal.html",
     "mail/en/buddy_proposal.txt",
@@ -107,6 +127,10 @@ const FILES: &[(&str, &str)] = template_files![
     "pages/en/answered.html",
     "pages/nl/unavailable.html",
     "pages/en/unavailable.html",
+    "pages/nl/check_in.html",
+    "pages/en/check_in.html",
+    "pages/nl/checked_in.html",
+    "pages/en/checked_in.html",
 ];
 
 /// A rendered e-mail, before it goes into the outbox.

@@ -37,6 +37,11 @@ fn sample(name: &str) -> Value {
         delivery_id => "0190aaaa-0000-7000-8000-000000000006",
         event_type => "buddy_request.matched",
         hours => 24,
+        portal => "https://maatje.example.org/portal",
+        quiet_since => "2026-11-06 09:00",
+        last_contact_on => "2026-11-05",
+        fine_link => Value::from_safe_string("@@check_in:00ff:fine@@".into()),
+        help_link => Value::from_safe_string("@@check_in:00ff:needs_help@@".into()),
     }
 }
 
@@ -152,7 +157,16 @@ fn every_page_renders_in_both_languages() {
         for (page, extra) in [
             ("proposal", context! { answer => "accept" }),
             ("answered", context! { answer => "decline" }),
-            ("unavailable", context! { reason => "used" }),
+            (
+                "unavailable",
+                context! { reason => "used", about => "proposal" },
+            ),
+            (
+                "unavailable",
+                context! { reason => "expired", about => "check_in" },
+            ),
+            ("check_in", context! { answer => "needs_help" }),
+            ("checked_in", context! { answer => "fine" }),
         ] {
             let html = templates
                 .page(
@@ -187,6 +201,9 @@ fn bureau_mails_link_to_the_console_not_to_api_paths() {
             );
             let page = if *kind == "bureau_dead_letter" {
                 "https://maatje.example.org/console/admin/mails".to_owned()
+            } else if ["bureau_contact_missing", "bureau_check_in_help"].contains(kind) {
+                "https://maatje.example.org/console/pairings/0190aaaa-0000-7000-8000-000000000002"
+                    .to_owned()
             } else {
                 "https://maatje.example.org/console/requests/0190aaaa-0000-7000-8000-000000000001"
                     .to_owned()

@@ -72,6 +72,7 @@ fn rows() -> impl Iterator<Item = &'static Row> {
         crate::requests::ACCESS,
         crate::matching::ACCESS,
         crate::pairings::ACCESS,
+        crate::contacts::ACCESS,
         crate::reports::ACCESS,
         crate::events::ACCESS,
         crate::webhooks::ACCESS,

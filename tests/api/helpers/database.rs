@@ -42,6 +42,7 @@ pub const TABLES: &[&str] = &[
     "webhook_deliveries",
     "webhook_attempts",
     "response_tokens",
+    "contact_moments",
 ];
 
 impl TestApp {

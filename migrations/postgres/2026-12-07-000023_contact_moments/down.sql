@@ -1,0 +1,10 @@
+DROP INDEX pairings_quiet;
+ALTER TABLE pairings
+    DROP COLUMN check_in_answered_at,
+    DROP COLUMN check_in_answer,
+    DROP COLUMN check_in_sent_at,
+    DROP COLUMN contact_alerted_for,
+    DROP COLUMN contact_reminded_for,
+    DROP COLUMN quiet_since,
+    DROP COLUMN last_contact_on;
+DROP TABLE contact_moments;
