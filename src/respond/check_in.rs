@@ -21,7 +21,7 @@ use minijinja::context;
 
 use super::tokens::{self, PURPOSE_CHECK_IN};
 use super::{find, page, Lookup, Unavailable};
-use crate::audit::{note_subject, Pending};
+use crate::audit::Pending;
 use crate::db::DbConnection;
 use crate::domain::actor::Actor;
 use crate::domain::contact::CheckInAnswer;
@@ -89,30 +89,11 @@ async fn show(
     state: Data<AppState>,
     token: Path<String>,
 ) -> ApiResult<HttpResponse> {
-    let token = token.into_inner();
-    let now = state.clock.now_naive();
-    let known = state
-        .db
-        .run(move |conn| -> ApiResult<_> {
-            match inspect(conn, &token, now)? {
-                Lookup::Unknown => Ok(None),
-                Lookup::Known(found, verdict) => {
-                    let request = requests::find(conn, &found.pairing.request_id)?;
-                    Ok(Some((found, verdict, request)))
-                }
-            }
-        })
-        .await?;
+    let known = super::look_up(&req, &state, token.into_inner(), inspect).await?;
     let notices = &state.reactions.notices;
     let Some((found, verdict, request)) = known else {
         return unavailable(notices, &req, None, Unavailable::Invalid);
     };
-    note_subject(
-        &req,
-        Actor::Buddy(found.buddy.id.to_string()),
-        &found.pairing.id,
-        Some(request.client_ref.clone()),
-    );
     match verdict {
         Err(why) => unavailable(notices, &req, Some(&found.buddy), why),
         Ok(()) => page(

@@ -176,13 +176,18 @@ pub(crate) fn well_formed(token: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
 }
 
-/// `GET /respond/{token}`: the proposal and its two buttons. Changes nothing.
-async fn show(
-    req: HttpRequest,
-    state: Data<AppState>,
-    token: Path<String>,
-) -> ApiResult<HttpResponse> {
-    let token = token.into_inner();
+/// What a page that changes nothing knows of a token: the token with its pairing and buddy,
+/// whether it can be used now, and the pairing's request.
+pub(crate) type Known = (Box<Found>, Result<(), Unavailable>, RequestRow);
+
+/// Looks `token` up with `inspect` for a page that changes nothing (`None`: unknown), and notes
+/// the buddy as actor, the pairing as object and the client for the audit record.
+pub(crate) async fn look_up(
+    req: &HttpRequest,
+    state: &AppState,
+    token: String,
+    inspect: fn(&mut DbConnection, &str, NaiveDateTime) -> ApiResult<Lookup>,
+) -> ApiResult<Option<Known>> {
     let now = state.clock.now_naive();
     let known = state
         .db
@@ -196,16 +201,28 @@ async fn show(
             }
         })
         .await?;
+    if let Some((found, _, request)) = &known {
+        note_subject(
+            req,
+            Actor::Buddy(found.buddy.id.to_string()),
+            &found.pairing.id,
+            Some(request.client_ref.clone()),
+        );
+    }
+    Ok(known)
+}
+
+/// `GET /respond/{token}`: the proposal and its two buttons. Changes nothing.
+async fn show(
+    req: HttpRequest,
+    state: Data<AppState>,
+    token: Path<String>,
+) -> ApiResult<HttpResponse> {
+    let known = look_up(&req, &state, token.into_inner(), inspect).await?;
     let notices = &state.reactions.notices;
     let Some((found, verdict, request)) = known else {
         return unavailable(notices, &req, None, Unavailable::Invalid);
     };
-    note_subject(
-        &req,
-        Actor::Buddy(found.buddy.id.to_string()),
-        &found.pairing.id,
-        Some(request.client_ref.clone()),
-    );
     match verdict {
         Err(why) => unavailable(notices, &req, Some(&found.buddy), why),
         Ok(()) => proposal_page(notices, &found, &request, requested_answer(&req)),

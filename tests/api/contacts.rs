@@ -20,10 +20,11 @@ use serde_json::Value;
 use crate::access::{Row, STAFF};
 use crate::fixtures::{history_actions, organisation, pairing_in};
 use crate::helpers::{
-    assert_invalid_fields, assert_problem, spawn_app, spawn_app_with, Method, Response, TestApp,
+    assert_invalid_fields, assert_problem, spawn_app, spawn_app_with, Method, TestApp,
     PUBLIC_BASE_URL, TEST_LINK_SECRET,
 };
 use crate::mail::mails;
+use crate::respond::{open_link, post_form};
 use crate::workflow::scheduler;
 
 /// Who may call this module's operations (collected by `access.rs`'s matrix).
@@ -340,29 +341,6 @@ fn check_in_links(app: &TestApp, pairing: &str) -> Vec<String> {
     found
 }
 
-async fn open(app: &TestApp, path: &str) -> Response {
-    app.request_with_headers(
-        Method::GET,
-        path,
-        None,
-        Vec::new(),
-        &[("authorization", "")],
-    )
-    .await
-}
-
-async fn answer(app: &TestApp, path: &str, form: &str) -> Response {
-    let bare = path.split('?').next().unwrap();
-    app.request_with_headers(
-        Method::POST,
-        bare,
-        Some("application/x-www-form-urlencoded"),
-        form.as_bytes().to_vec(),
-        &[("authorization", "")],
-    )
-    .await
-}
-
 #[tokio::test]
 async fn after_three_months_the_buddy_is_asked_once_how_it_goes_and_needs_help_alerts_the_bureau() {
     let app = spawn_app().await;
@@ -388,7 +366,7 @@ async fn after_three_months_the_buddy_is_asked_once_how_it_goes_and_needs_help_a
 
     // Opening the link (a mail scanner does) changes nothing.
     let before = app.table_counts();
-    let page = open(&app, help).await;
+    let page = open_link(&app, help).await;
     assert_eq!(page.status, 200, "{}", page.text);
     assert!(page.content_type().starts_with("text/html"));
     assert_eq!(app.table_counts(), before);
@@ -401,13 +379,13 @@ async fn after_three_months_the_buddy_is_asked_once_how_it_goes_and_needs_help_a
         "answer=maybe",
         "answer=fine&answer=needs_help",
     ] {
-        let refused = answer(&app, help, bad).await;
+        let refused = post_form(&app, help, bad).await;
         assert_eq!(refused.status, 400, "{bad}: {}", refused.text);
         assert!(refused.content_type().starts_with("text/html"));
     }
     assert_eq!(app.table_counts(), before);
 
-    let done = answer(&app, help, "answer=needs_help").await;
+    let done = post_form(&app, help, "answer=needs_help").await;
     assert_eq!(done.status, 200, "{}", done.text);
     let answered = pairing(&app, &id).await;
     assert_eq!(answered["check_in"]["answer"], "needs_help");
@@ -424,10 +402,10 @@ async fn after_three_months_the_buddy_is_asked_once_how_it_goes_and_needs_help_a
     // The link is used up: 410 with a page; the other link too; nothing changes.
     let after = app.table_counts();
     for link in &links {
-        let again = answer(&app, link, "answer=fine").await;
+        let again = post_form(&app, link, "answer=fine").await;
         assert_eq!(again.status, 410, "{link}: {}", again.text);
         assert!(again.content_type().starts_with("text/html"));
-        assert_eq!(open(&app, link).await.status, 410);
+        assert_eq!(open_link(&app, link).await.status, 410);
     }
     assert_eq!(app.table_counts(), after);
     assert_eq!(pairing(&app, &id).await["check_in"]["answer"], "needs_help");
@@ -438,10 +416,10 @@ async fn after_three_months_the_buddy_is_asked_once_how_it_goes_and_needs_help_a
         "/check-in/AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA",
         "/check-in/x",
     ] {
-        let response = open(&app, unknown).await;
+        let response = open_link(&app, unknown).await;
         assert_eq!(response.status, 404, "{unknown}");
         assert!(response.content_type().starts_with("text/html"));
-        assert_eq!(answer(&app, unknown, "answer=fine").await.status, 404);
+        assert_eq!(post_form(&app, unknown, "answer=fine").await.status, 404);
     }
     assert_eq!(app.table_counts(), after);
 }
@@ -461,7 +439,7 @@ async fn a_fine_answer_tells_nobody_and_an_old_or_closed_link_is_gone() {
         .into_iter()
         .find(|l| l.ends_with("?answer=fine"))
         .unwrap();
-    assert_eq!(answer(&app, &link, "answer=fine").await.status, 200);
+    assert_eq!(post_form(&app, &link, "answer=fine").await.status, 200);
     assert_eq!(pairing(&app, &fine).await["check_in"]["answer"], "fine");
     assert!(mails(&app, "bureau_check_in_help").is_empty());
 
@@ -475,14 +453,17 @@ async fn a_fine_answer_tells_nobody_and_an_old_or_closed_link_is_gone() {
     assert_eq!(ended.status, 200, "{}", ended.text);
     let closed = check_in_links(&app, &ending).remove(0);
     let before = app.table_counts();
-    assert_eq!(answer(&app, &closed, "answer=needs_help").await.status, 410);
+    assert_eq!(
+        post_form(&app, &closed, "answer=needs_help").await.status,
+        410
+    );
 
     // Thirty days later the unanswered link has expired.
     app.clock.advance(Span::days(30));
     let old = check_in_links(&app, &late).remove(0);
-    let expired = answer(&app, &old, "answer=needs_help").await;
+    let expired = post_form(&app, &old, "answer=needs_help").await;
     assert_eq!(expired.status, 410, "{}", expired.text);
-    assert_eq!(open(&app, &old).await.status, 410);
+    assert_eq!(open_link(&app, &old).await.status, 410);
     assert_eq!(app.table_counts(), before);
     assert!(pairing(&app, &late).await["check_in"]
         .get("answer")

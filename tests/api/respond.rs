@@ -51,7 +51,7 @@ fn bare(path: &str) -> &str {
     path.split('?').next().unwrap()
 }
 
-async fn open_link(app: &TestApp, path: &str) -> Response {
+pub(crate) async fn open_link(app: &TestApp, path: &str) -> Response {
     app.request_with_headers(
         Method::GET,
         path,
@@ -62,7 +62,7 @@ async fn open_link(app: &TestApp, path: &str) -> Response {
     .await
 }
 
-async fn post_form(app: &TestApp, path: &str, form: &str) -> Response {
+pub(crate) async fn post_form(app: &TestApp, path: &str, form: &str) -> Response {
     app.request_with_headers(
         Method::POST,
         bare(path),
