@@ -370,7 +370,7 @@ async fn a_message_whose_worker_died_mid_send_is_sent_once_its_lease_expires() {
         app.clock.clone(),
         transport,
         Notices::new(&app.settings, links),
-        &app.settings.mail,
+        &app.settings,
     );
     // While the lease runs, nobody else takes it.
     app.clock.advance(chrono::Duration::seconds(30));
