@@ -34,7 +34,9 @@ impl BureauSettings {
     pub fn mailbox(&self) -> Mailbox {
         Mailbox::new(
             Some(self.name.clone()),
-            self.email.parse().expect("bureau.email is validated at load"),
+            self.email
+                .parse()
+                .expect("bureau.email is validated at load"),
         )
     }
 }
@@ -42,7 +44,11 @@ impl BureauSettings {
 impl Settings {
     /// The sender of every mail: `mail.from`, named after the bureau when it gives no name.
     pub fn sender(&self) -> Mailbox {
-        let mut from: Mailbox = self.mail.from.parse().expect("mail.from is validated at load");
+        let mut from: Mailbox = self
+            .mail
+            .from
+            .parse()
+            .expect("mail.from is validated at load");
         if from.name.as_deref().is_none_or(|n| n.trim().is_empty()) {
             from.name = Some(self.bureau.name.clone());
         }

@@ -151,7 +151,11 @@ impl MailLanguage {
     /// The mail language of a new buddy who chose none: one they speak. English when their
     /// `languages` (ISO 639-1 codes) include `en` but not `nl`, otherwise Dutch.
     pub fn spoken(languages: &[String]) -> MailLanguage {
-        let speaks = |code: &str| languages.iter().any(|l| l.trim().eq_ignore_ascii_case(code));
+        let speaks = |code: &str| {
+            languages
+                .iter()
+                .any(|l| l.trim().eq_ignore_ascii_case(code))
+        };
         if speaks("en") && !speaks("nl") {
             MailLanguage::En
         } else {
@@ -329,11 +333,20 @@ mod tests {
     fn a_new_buddy_gets_mail_in_a_language_they_speak_unless_they_chose() {
         let langs = |codes: &[&str]| codes.iter().map(|c| c.to_string()).collect::<Vec<_>>();
         assert_eq!(MailLanguage::spoken(&langs(&["en"])), MailLanguage::En);
-        assert_eq!(MailLanguage::spoken(&langs(&["ar", "en"])), MailLanguage::En);
-        assert_eq!(MailLanguage::spoken(&langs(&["en", "nl"])), MailLanguage::Nl);
+        assert_eq!(
+            MailLanguage::spoken(&langs(&["ar", "en"])),
+            MailLanguage::En
+        );
+        assert_eq!(
+            MailLanguage::spoken(&langs(&["en", "nl"])),
+            MailLanguage::Nl
+        );
         assert_eq!(MailLanguage::spoken(&langs(&["nl"])), MailLanguage::Nl);
         // Neither: Dutch, the programme's language.
-        assert_eq!(MailLanguage::spoken(&langs(&["ar", "tr"])), MailLanguage::Nl);
+        assert_eq!(
+            MailLanguage::spoken(&langs(&["ar", "tr"])),
+            MailLanguage::Nl
+        );
         assert_eq!(MailLanguage::spoken(&[]), MailLanguage::Nl);
         assert_eq!(
             MailLanguage::for_new_buddy(Some(MailLanguage::Nl), &langs(&["en"])),

@@ -179,6 +179,8 @@ impl Templates {
         language: &str,
         context: Value,
     ) -> Result<RenderedMail, minijinja::Error> {
+        // The reader's language, for the footer and the filters, is the one rendered in.
+        let context = minijinja::context! { lang => language, ..context };
         let text = self
             .env
             .get_template(&format!("mail/{language}/{kind}.txt"))?;
@@ -260,12 +262,8 @@ fn reader(state: &State) -> Lang {
 }
 
 fn utc(text: &str) -> Result<chrono::NaiveDateTime, Error> {
-    i18n::parse_utc(text).ok_or_else(|| {
-        Error::new(
-            ErrorKind::InvalidOperation,
-            format!("not a time: `{text}`"),
-        )
-    })
+    i18n::parse_utc(text)
+        .ok_or_else(|| Error::new(ErrorKind::InvalidOperation, format!("not a time: `{text}`")))
 }
 
 /// The default formatter (escaping by file name), after neutralising response-link markers in
