@@ -29,7 +29,7 @@ pub(crate) fn proposal_links(app: &TestApp, pairing: &str) -> (String, String) {
 }
 
 /// The first accept and decline links in a text, as paths.
-fn links_in(text: &str) -> (String, String) {
+pub(crate) fn links_in(text: &str) -> (String, String) {
     let prefix = format!("{PUBLIC_BASE_URL}/respond/");
     let found: Vec<String> = text
         .split_whitespace()
@@ -51,7 +51,7 @@ fn bare(path: &str) -> &str {
     path.split('?').next().unwrap()
 }
 
-async fn open_link(app: &TestApp, path: &str) -> Response {
+pub(crate) async fn open_link(app: &TestApp, path: &str) -> Response {
     app.request_with_headers(
         Method::GET,
         path,
@@ -518,7 +518,7 @@ async fn links_come_from_the_public_base_url_never_from_the_host_header() {
 }
 
 /// Decodes the parts of a multipart message by content type (quoted-printable, base64 or as is).
-fn mime_parts(eml: &str) -> BTreeMap<String, String> {
+pub(crate) fn mime_parts(eml: &str) -> BTreeMap<String, String> {
     let eml = eml.replace("\r\n", "\n");
     let boundary = eml
         .split("boundary=\"")
