@@ -1,6 +1,6 @@
 //! What people read in their own language: the names of languages, and times in Dutch local
 //! time (Europe/Amsterdam, with its summer time, from the IANA database in `chrono-tz`).
-//! Shared by the console and, in time, the mails and buddy pages.
+//! Shared by the console, the mails and the buddy pages.
 
 use chrono::{DateTime, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Europe::Amsterdam;
@@ -195,6 +195,87 @@ pub fn duration_text(from: NaiveDateTime, to: NaiveDateTime, lang: Lang) -> Stri
     format!("{n} {unit}")
 }
 
+const MONTH_NAMES_NL: [&str; 12] = [
+    "januari",
+    "februari",
+    "maart",
+    "april",
+    "mei",
+    "juni",
+    "juli",
+    "augustus",
+    "september",
+    "oktober",
+    "november",
+    "december",
+];
+const MONTH_NAMES_EN: [&str; 12] = [
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+];
+
+/// A UTC time as Dutch local time in full, with the zone named so nobody reads it as their
+/// own: `9 december 2026 om 14:30 (Nederlandse tijd)` or `9 December 2026 at 14:30 (Dutch
+/// time)`. For mails and the pages buddies and clients see.
+pub fn local_time_in_full(at: NaiveDateTime, lang: Lang) -> String {
+    use chrono::{Datelike, Timelike};
+    let local = Amsterdam.from_utc_datetime(&at);
+    let (months, at_word, zone) = match lang {
+        Lang::Nl => (&MONTH_NAMES_NL, "om", "Nederlandse tijd"),
+        Lang::En => (&MONTH_NAMES_EN, "at", "Dutch time"),
+    };
+    format!(
+        "{} {} {} {at_word} {:02}:{:02} ({zone})",
+        local.day(),
+        months[local.month0() as usize % 12],
+        local.year(),
+        local.hour(),
+        local.minute()
+    )
+}
+
+/// The local date of a UTC time in full: `9 december 2026` / `9 December 2026`.
+pub fn local_date_in_full(at: NaiveDateTime, lang: Lang) -> String {
+    use chrono::Datelike;
+    let local = Amsterdam.from_utc_datetime(&at);
+    let months = match lang {
+        Lang::Nl => &MONTH_NAMES_NL,
+        Lang::En => &MONTH_NAMES_EN,
+    };
+    format!(
+        "{} {} {}",
+        local.day(),
+        months[local.month0() as usize % 12],
+        local.year()
+    )
+}
+
+/// A UTC time as the service writes it: `2026-12-09T13:30:00` (with or without fractions or
+/// `Z`), RFC 3339 with an offset, or `2026-12-09 13:30`.
+pub fn parse_utc(text: &str) -> Option<NaiveDateTime> {
+    let trimmed = text.trim().trim_end_matches('Z');
+    trimmed
+        .parse::<NaiveDateTime>()
+        .ok()
+        .or_else(|| NaiveDateTime::parse_from_str(trimmed, "%Y-%m-%d %H:%M").ok())
+        .or_else(|| NaiveDateTime::parse_from_str(trimmed, "%Y-%m-%d %H:%M:%S").ok())
+        .or_else(|| {
+            chrono::DateTime::parse_from_rfc3339(text.trim())
+                .ok()
+                .map(|t| t.naive_utc())
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -224,6 +305,47 @@ mod tests {
             "29 mrt 2026"
         );
         assert_eq!(utc_text(at("2026-12-07T09:15:00")), "2026-12-07T09:15:00Z");
+    }
+
+    #[test]
+    fn times_in_full_name_the_dutch_zone_with_its_summer_time() {
+        // Winter (CET, UTC+1).
+        assert_eq!(
+            local_time_in_full(at("2026-12-09T13:30:00"), Lang::Nl),
+            "9 december 2026 om 14:30 (Nederlandse tijd)"
+        );
+        assert_eq!(
+            local_time_in_full(at("2026-12-09T13:30:00"), Lang::En),
+            "9 December 2026 at 14:30 (Dutch time)"
+        );
+        // Summer (CEST, UTC+2), across midnight.
+        assert_eq!(
+            local_time_in_full(at("2027-06-30T22:05:00"), Lang::Nl),
+            "1 juli 2027 om 00:05 (Nederlandse tijd)"
+        );
+        // The night summer time starts: 01:59 UTC is 03:59 CEST.
+        assert_eq!(
+            local_time_in_full(at("2027-03-28T01:59:00"), Lang::En),
+            "28 March 2027 at 03:59 (Dutch time)"
+        );
+        assert_eq!(
+            local_date_in_full(at("2027-03-27T23:30:00"), Lang::Nl),
+            "28 maart 2027"
+        );
+        for text in [
+            "2026-12-09T13:30:00",
+            "2026-12-09T13:30:00Z",
+            "2026-12-09T13:30:00.000001",
+            "2026-12-09 13:30",
+            "2026-12-09T14:30:00+01:00",
+        ] {
+            assert_eq!(
+                parse_utc(text).map(|t| t.format("%H:%M").to_string()),
+                Some("13:30".to_owned()),
+                "{text}"
+            );
+        }
+        assert_eq!(parse_utc("tomorrow"), None);
     }
 
     #[test]

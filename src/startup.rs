@@ -100,7 +100,7 @@ impl Application {
                 clock.clone(),
                 transport,
                 notices.clone(),
-                &settings.mail,
+                settings,
             )
         });
         let reactions = Reactions::new(settings, notices);
@@ -170,6 +170,9 @@ impl Application {
         .shutdown_timeout(10);
         if settings.server.workers > 0 {
             server = server.workers(settings.server.workers);
+        }
+        for warning in settings.warnings() {
+            tracing::warn!("configuration: {warning}");
         }
         tracing::info!(
             port,

@@ -73,7 +73,8 @@ pub struct BuddyInput {
     pub email: String,
     #[schema(schema_with = crate::domain::values::schema::optional_phone)]
     pub phone: Option<String>,
-    /// Language of the e-mails the buddy receives (default `nl`).
+    /// Language of the e-mails (and response pages) the buddy receives. Left out: one they
+    /// speak, `en` when `languages` holds `en` but not `nl`, otherwise `nl`.
     pub mail_language: Option<MailLanguage>,
     /// Languages spoken, ISO 639-1 codes (1 to 10).
     #[schema(schema_with = crate::domain::values::schema::languages)]
@@ -132,7 +133,7 @@ impl BuddyInput {
             full_name: check.text(&f("name"), &self.name, MAX_NAME),
             email: check.email(&f("email"), &self.email),
             phone: self.phone.map(|p| check.phone(&f("phone"), &p)),
-            mail_language: self.mail_language.unwrap_or(MailLanguage::Nl),
+            mail_language: MailLanguage::for_new_buddy(self.mail_language, &self.languages),
             languages: check.languages(&f("languages"), &self.languages),
             region: check.region(&f("region"), &self.region),
             experience: check.distinct(&f("experience"), &self.experience),

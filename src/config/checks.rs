@@ -21,6 +21,7 @@ impl Settings {
             return fail("log.level", &format!("not a valid filter: {e}"));
         }
         self.validate_mail()?;
+        self.validate_bureau()?;
         self.validate_matching()?;
         self.validate_workflow()?;
         self.validate_webhooks()?;

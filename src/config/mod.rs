@@ -7,9 +7,11 @@ use std::path::{Path, PathBuf};
 use serde::Deserialize;
 use validator::Validate;
 
+mod bureau;
 mod checks;
 mod database;
 
+pub use bureau::BureauSettings;
 pub use database::DatabaseTarget;
 
 /// The defaults, compiled in so that the binary runs from any working directory.
@@ -84,6 +86,8 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     #[validate(nested)]
     pub console: ConsoleSettings,
+    /// The client bureau as buddies and clients see it (see `bureau`).
+    pub bureau: BureauSettings,
 }
 
 /// The staff console in the browser (see `crate::console`).

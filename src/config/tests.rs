@@ -461,3 +461,90 @@ fn database_targets_parse_by_scheme() {
     assert!(DatabaseTarget::parse("sqlite://:memory:").is_err());
     assert!(DatabaseTarget::parse("postgres://localhost").is_err());
 }
+
+#[test]
+fn the_bureau_is_validated_and_names_the_sender_unless_mail_from_names_one() {
+    let s = load(&[
+        ("MAATJE__BUREAU__NAME", "Cliëntenbureau Utrecht"),
+        ("MAATJE__BUREAU__PHONE", "+31 30 123 4567"),
+        ("MAATJE__BUREAU__EMAIL", "info@bureau-utrecht.nl"),
+        (
+            "MAATJE__BUREAU__POSTAL_ADDRESS",
+            "Postbus 123, 3500 AA Utrecht",
+        ),
+        ("MAATJE__MAIL__FROM", "maatje@bureau-utrecht.nl"),
+    ])
+    .unwrap();
+    assert_eq!(s.sender().name.as_deref(), Some("Cliëntenbureau Utrecht"));
+    assert_eq!(s.sender().email.to_string(), "maatje@bureau-utrecht.nl");
+    assert_eq!(
+        s.reply_to().to_string(),
+        "Cliëntenbureau Utrecht <info@bureau-utrecht.nl>"
+    );
+    let s = load(&[(
+        "MAATJE__MAIL__FROM",
+        "Maatjes Utrecht <maatje@bureau-utrecht.nl>",
+    )])
+    .unwrap();
+    assert_eq!(s.sender().name.as_deref(), Some("Maatjes Utrecht"));
+    for (key, value, named) in [
+        ("MAATJE__BUREAU__NAME", " ", "bureau.name"),
+        ("MAATJE__BUREAU__NAME", &"x".repeat(101), "bureau.name"),
+        ("MAATJE__BUREAU__PHONE", "call us", "bureau.phone"),
+        ("MAATJE__BUREAU__PHONE", "123", "bureau.phone"),
+        ("MAATJE__BUREAU__EMAIL", "info-at-bureau", "bureau.email"),
+        (
+            "MAATJE__BUREAU__POSTAL_ADDRESS",
+            "",
+            "bureau.postal_address",
+        ),
+        (
+            "MAATJE__BUREAU__POSTAL_ADDRESS",
+            &"x".repeat(201),
+            "bureau.postal_address",
+        ),
+    ] {
+        let e = load(&[(key, value)]).unwrap_err().to_string();
+        assert!(e.contains(named), "{key}={value:?}: {e}");
+    }
+}
+
+#[test]
+fn example_bureau_details_are_warned_about_only_in_production() {
+    assert!(
+        load(&[]).unwrap().warnings().is_empty(),
+        "not in development"
+    );
+    let https = (
+        "MAATJE__MAIL__PUBLIC_BASE_URL",
+        "https://maatje.bureau-utrecht.nl",
+    );
+    let warnings = load(&[https]).unwrap().warnings();
+    for key in [
+        "mail.from",
+        "mail.bureau_address",
+        "bureau.email",
+        "bureau.name",
+        "bureau.phone",
+        "bureau.postal_address",
+    ] {
+        assert!(
+            warnings.iter().any(|w| w.starts_with(key)),
+            "{key}: {warnings:?}"
+        );
+    }
+    let configured = load(&[
+        https,
+        ("MAATJE__BUREAU__NAME", "Cliëntenbureau Utrecht"),
+        ("MAATJE__BUREAU__PHONE", "+31 30 123 4567"),
+        ("MAATJE__BUREAU__EMAIL", "info@bureau-utrecht.nl"),
+        (
+            "MAATJE__BUREAU__POSTAL_ADDRESS",
+            "Postbus 123, 3500 AA Utrecht",
+        ),
+        ("MAATJE__MAIL__FROM", "maatje@bureau-utrecht.nl"),
+        ("MAATJE__MAIL__BUREAU_ADDRESS", "staf@bureau-utrecht.nl"),
+    ])
+    .unwrap();
+    assert_eq!(configured.warnings(), Vec::<String>::new());
+}

@@ -1181,6 +1181,8 @@ async fn new_page(
             errors => errors.to_value(),
             message => message,
             today => state.clock.today().to_string(),
+            // A new buddy may leave the mail language to the languages they speak.
+            mail_language_spoken => true,
             ..common_options(viewer.lang, &extra)
         },
     ))
@@ -1188,7 +1190,6 @@ async fn new_page(
 
 async fn new_form(viewer: Viewer, state: Data<AppState>) -> HttpResponse {
     let mut values = BTreeMap::new();
-    values.insert("mail_language".to_owned(), Value::from("nl"));
     values.insert("capacity".to_owned(), Value::from("1"));
     values.insert("languages".to_owned(), Value::from(vec!["nl".to_owned()]));
     let result = new_page(
@@ -1219,7 +1220,12 @@ async fn register(viewer: &Viewer, state: &AppState, form: FormData) -> ApiResul
     let name = forms::required(&form, &mut errors, "name", MAX_NAME);
     let email = forms::required(&form, &mut errors, "email", MAX_EMAIL);
     let phone = forms::optional(&form, &mut errors, "phone", MAX_PHONE);
-    let language = mail_language(&form, &mut errors);
+    // Left empty: one the buddy speaks (the API's rule, in `BuddyInput::validate`).
+    let language = if form.get("mail_language").is_empty() {
+        None
+    } else {
+        mail_language(&form, &mut errors)
+    };
     let region = forms::required(&form, &mut errors, "region", MAX_REGION);
     let (languages, experience, topics) = lists(&form, &mut errors);
     let capacity = capacity(&form, &mut errors);
@@ -1312,6 +1318,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("buddies.email", "E-mailadres", "E-mail address"),
     ("buddies.phone", "Telefoonnummer", "Phone number"),
     ("buddies.mail_language", "Taal van de e-mails", "Language of e-mails"),
+    ("buddies.mail_language_spoken", "Volgens de gesproken talen (Engels als het maatje wel Engels en geen Nederlands spreekt)", "By the languages spoken (English when the buddy speaks English but not Dutch)"),
     ("buddies.experience", "Ervaring met", "Experience with"),
     ("buddies.topics", "Onderwerpen", "Topics"),
     ("buddies.topics_hint", "Gescheiden door komma's.", "Separated by commas."),

@@ -213,7 +213,7 @@ async fn export(viewer: Viewer, state: Data<AppState>) -> HttpResponse {
 
 async fn new_form(viewer: Viewer, state: Data<AppState>) -> HttpResponse {
     let today = state.clock.now().date_naive();
-    let values = context! { held_on => today.to_string(), mail_language => "nl" };
+    let values = context! { held_on => today.to_string() };
     let page = form_page(&viewer, &state, StatusCode::OK, values, None, None).await;
     viewer.respond(page)
 }
@@ -312,12 +312,14 @@ async fn record(viewer: Viewer, state: Data<AppState>, form: FormData) -> HttpRe
                     Err(_) => errors.fail("experience", "field.choice"),
                 }
             }
+            // Left empty: one the candidate speaks (the API's rule, in `BuddyInput::validate`).
             let mail_language = match form.get("mail_language") {
-                "" | "nl" => MailLanguage::Nl,
-                "en" => MailLanguage::En,
+                "" => None,
+                "nl" => Some(MailLanguage::Nl),
+                "en" => Some(MailLanguage::En),
                 _ => {
                     errors.fail("mail_language", "field.choice");
-                    MailLanguage::Nl
+                    None
                 }
             };
             let input = BuddyInput {
@@ -325,7 +327,7 @@ async fn record(viewer: Viewer, state: Data<AppState>, form: FormData) -> HttpRe
                 name,
                 email,
                 phone,
-                mail_language: Some(mail_language),
+                mail_language,
                 languages,
                 region,
                 experience,
@@ -438,6 +440,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("exit_interviews.languages", "Talen die het maatje spreekt", "Languages the buddy speaks"),
     ("exit_interviews.experience", "Maatregelen die het maatje zelf meemaakte", "Measures the buddy went through"),
     ("exit_interviews.mail_language", "Taal van de e-mails", "Language of the e-mails"),
+    ("exit_interviews.mail_language_spoken", "Volgens de gesproken talen (Engels als de kandidaat wel Engels en geen Nederlands spreekt)", "By the languages spoken (English when the candidate speaks English but not Dutch)"),
     ("exit_interviews.submit", "Vastleggen", "Record"),
     ("exit_interviews.future", "De datum mag niet in de toekomst liggen.", "The date must not lie in the future."),
     ("exit_interviews.only_yes", "Alleen bij ‘ja’ worden gegevens van een kandidaat vastgelegd: kies ‘ja’ of maak die velden leeg.", "Only a ‘yes’ records a candidate's details: choose ‘yes’ or empty those fields."),

@@ -147,6 +147,28 @@ string_enum! {
     MailLanguage { Nl => "nl", En => "en" }
 }
 
+impl MailLanguage {
+    /// The mail language of a new buddy who chose none: one they speak. English when their
+    /// `languages` (ISO 639-1 codes) include `en` but not `nl`, otherwise Dutch.
+    pub fn spoken(languages: &[String]) -> MailLanguage {
+        let speaks = |code: &str| {
+            languages
+                .iter()
+                .any(|l| l.trim().eq_ignore_ascii_case(code))
+        };
+        if speaks("en") && !speaks("nl") {
+            MailLanguage::En
+        } else {
+            MailLanguage::Nl
+        }
+    }
+
+    /// A new buddy's mail language: the one `chosen`, else one they speak ([`Self::spoken`]).
+    pub fn for_new_buddy(chosen: Option<MailLanguage>, languages: &[String]) -> MailLanguage {
+        chosen.unwrap_or_else(|| MailLanguage::spoken(languages))
+    }
+}
+
 /// The screening facts that `activate` checks.
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Screening {
@@ -305,6 +327,35 @@ mod tests {
         assert!(ensure_erasable(false, 0).is_ok());
         assert_eq!(kind(ensure_erasable(true, 0)), "buddy-erased");
         assert_eq!(kind(ensure_erasable(false, 1)), "buddy-has-live-pairings");
+    }
+
+    #[test]
+    fn a_new_buddy_gets_mail_in_a_language_they_speak_unless_they_chose() {
+        let langs = |codes: &[&str]| codes.iter().map(|c| c.to_string()).collect::<Vec<_>>();
+        assert_eq!(MailLanguage::spoken(&langs(&["en"])), MailLanguage::En);
+        assert_eq!(
+            MailLanguage::spoken(&langs(&["ar", "en"])),
+            MailLanguage::En
+        );
+        assert_eq!(
+            MailLanguage::spoken(&langs(&["en", "nl"])),
+            MailLanguage::Nl
+        );
+        assert_eq!(MailLanguage::spoken(&langs(&["nl"])), MailLanguage::Nl);
+        // Neither: Dutch, the programme's language.
+        assert_eq!(
+            MailLanguage::spoken(&langs(&["ar", "tr"])),
+            MailLanguage::Nl
+        );
+        assert_eq!(MailLanguage::spoken(&[]), MailLanguage::Nl);
+        assert_eq!(
+            MailLanguage::for_new_buddy(Some(MailLanguage::Nl), &langs(&["en"])),
+            MailLanguage::Nl
+        );
+        assert_eq!(
+            MailLanguage::for_new_buddy(None, &langs(&["EN"])),
+            MailLanguage::En
+        );
     }
 
     #[test]

@@ -22,7 +22,9 @@
 //! | a mail is dead-lettered | client bureau | `bureau_dead_letter` |
 //! | a webhook delivery is given up | client bureau | `bureau_webhook_dead` |
 //!
-//! Buddies get their mail in their `mail_language`; the bureau in `mail.bureau_language`.
+//! Buddies get their mail in their `mail_language`; the bureau in `mail.bureau_language`. Every
+//! mail shows the bureau's details (`[bureau]`) in both parts, times in Dutch local time and
+//! languages by name (see [`crate::templates`]).
 
 use std::sync::Arc;
 
@@ -41,7 +43,8 @@ use crate::store::pairings::PairingRow;
 use crate::store::requests::{self, RequestRow};
 use crate::templates::Templates;
 
-/// How a time is shown in a message: UTC to the minute.
+/// A time for a template, UTC to the minute: templates show it in Dutch local time with its
+/// zone named through `|local_time` (or the labels' `when` macro), never as it is here.
 pub fn display_time(at: NaiveDateTime) -> String {
     at.format("%Y-%m-%d %H:%M").to_string()
 }
@@ -77,7 +80,7 @@ impl Notices {
     pub fn new(settings: &Settings, links: Links) -> Notices {
         Notices {
             inner: Arc::new(Inner {
-                templates: Templates::new(),
+                templates: Templates::with_bureau(&settings.bureau),
                 links,
                 bureau_address: settings.mail.bureau_address.clone(),
                 bureau_language: settings.mail.bureau_language.as_str().to_owned(),

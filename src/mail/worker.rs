@@ -13,7 +13,7 @@ use lettre::message::{Body, Mailbox, MultiPart, SinglePart};
 
 use super::notices::Notices;
 use super::transport::{SendError, Transport};
-use crate::config::MailSettings;
+use crate::config::Settings;
 use crate::db::Database;
 use crate::domain::clock::Clock;
 use crate::domain::error::DomainResult;
@@ -25,7 +25,10 @@ pub struct MailWorker {
     pub transport: Arc<Transport>,
     /// Names this worker's claims; unique per process.
     pub owner: String,
+    /// `mail.from`, named after the bureau unless it names itself.
     pub from: Mailbox,
+    /// The bureau (`bureau.name`, `bureau.email`): a buddy's reply reaches people.
+    pub reply_to: Mailbox,
     /// Renders the dead-letter alert and expands response links at send time.
     pub notices: Notices,
     pub message_id_domain: String,
@@ -41,14 +44,16 @@ impl MailWorker {
         clock: Clock,
         transport: Arc<Transport>,
         notices: Notices,
-        m: &MailSettings,
+        settings: &Settings,
     ) -> Self {
+        let m = &settings.mail;
         MailWorker {
             db,
             clock,
             transport,
             owner: uuid::Uuid::now_v7().to_string(),
-            from: m.from.parse().expect("mail.from is validated at load"),
+            from: settings.sender(),
+            reply_to: settings.reply_to(),
             notices,
             message_id_domain: m.message_id_domain.clone(),
             poll_interval: Duration::from_millis(m.poll_interval_ms),
@@ -171,7 +176,8 @@ impl MailWorker {
         self.transport.send(&row.id, &email).await
     }
 
-    /// The message as sent: from `mail.from`, Message-ID `<outbox id@message_id_domain>`, text and
+    /// The message as sent: from `mail.from` (see [`Settings::sender`]), replies to the bureau,
+    /// Message-ID `<outbox id@message_id_domain>`, text and
     /// HTML as alternatives, response links put in where the stored bodies hold their markers
     /// (see [`crate::respond::links`]).
     pub fn compose(&self, row: &OutboxRow) -> Result<lettre::Message, SendError> {
@@ -186,6 +192,7 @@ impl MailWorker {
             .map_err(|_| permanent("the recipient is not a valid e-mail address".to_owned()))?;
         lettre::Message::builder()
             .from(self.from.clone())
+            .reply_to(self.reply_to.clone())
             .to(to)
             .subject(row.subject.clone())
             .message_id(Some(message_id(&row.id, &self.message_id_domain)))

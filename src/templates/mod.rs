@@ -12,8 +12,23 @@
 //! An e-mail is a pair `mail/<language>/<kind>.txt` and `.html`. The text template renders
 //! blocks, `subject` and `body`; the HTML template extends `mail/layout.html` and fills its
 //! `content` block. Labels (triggers, channels) are macros in `mail/<language>/labels.txt`.
+//!
+//! What every template has, so that a mail or page added later shows it without work (see
+//! [`install`]):
+//! - `bureau`: the client bureau's `name`, `phone`, `email` and `postal_address` (`[bureau]`).
+//!   The mail layout and the plain-text footer (`mail/footer.txt`, appended to every text part)
+//!   and the pages' layout show them.
+//! - `|local_time`: a UTC time (as the service serialises it, or as
+//!   [`crate::mail::notices::display_time`] writes it) in Dutch local time with its zone named,
+//!   in the reader's language (`lang`): "9 december 2026 om 14:30 (Nederlandse tijd)";
+//!   `|local_date` its local date in full.
+//! - `|language`: a language code as its name in the reader's language ("Arabisch"), and
+//!   `|language_names` the same for a list.
 
-use minijinja::{Environment, UndefinedBehavior, Value};
+use minijinja::{Environment, Error, ErrorKind, State, UndefinedBehavior, Value};
+
+use crate::config::BureauSettings;
+use crate::i18n::{self, Lang};
 
 /// Every template file, by name.
 macro_rules! template_files {
@@ -48,6 +63,7 @@ pub const MAIL_KINDS: [&str; 17] = [
 
 const FILES: &[(&str, &str)] = template_files![
     "mail/layout.html",
+    "mail/footer.txt",
     "mail/nl/labels.txt",
     "mail/en/labels.txt",
     "mail/nl/buddy_contact_reminder.txt",
@@ -159,13 +175,20 @@ impl Default for Templates {
 }
 
 impl Templates {
-    /// Compiles every template file. Panics on a syntax error, which the unit tests catch.
+    /// Compiles every template file, with the built-in (example) bureau details: for tests.
+    /// Panics on a syntax error, which the unit tests catch.
     pub fn new() -> Self {
+        Self::with_bureau(&crate::config::Settings::built_in().bureau)
+    }
+
+    /// Compiles every template file, showing `bureau` in every mail and page.
+    pub fn with_bureau(bureau: &BureauSettings) -> Self {
         let mut env = Environment::new();
         env.set_undefined_behavior(UndefinedBehavior::Strict);
         env.set_trim_blocks(true);
         env.set_lstrip_blocks(true);
         env.set_formatter(neutralising_formatter);
+        install(&mut env, bureau);
         for (name, source) in FILES {
             env.add_template(name, source)
                 .unwrap_or_else(|e| panic!("template {name}: {e:#}"));
@@ -180,6 +203,8 @@ impl Templates {
         language: &str,
         context: Value,
     ) -> Result<RenderedMail, minijinja::Error> {
+        // The reader's language, for the footer and the filters, is the one rendered in.
+        let context = minijinja::context! { lang => language, ..context };
         let text = self
             .env
             .get_template(&format!("mail/{language}/{kind}.txt"))?;
@@ -194,14 +219,15 @@ impl Templates {
                     format!("mail/{language}/{kind}.txt sets no subject"),
                 )
             })?;
-        let body = rendered.output();
+        let footer = self.env.get_template("mail/footer.txt")?.render(&context)?;
+        let body = format!("{}\n-- \n{}", tidy(rendered.output()), tidy(&footer));
         let html = self
             .env
             .get_template(&format!("mail/{language}/{kind}.html"))?
             .render(&context)?;
         Ok(RenderedMail {
             subject: subject.split_whitespace().collect::<Vec<_>>().join(" "),
-            text: tidy(body),
+            text: body,
             html,
         })
     }
@@ -217,6 +243,51 @@ impl Templates {
             .get_template(&format!("pages/{language}/{name}.html"))?
             .render(&context)
     }
+}
+
+/// Gives `env` what every mail and page template may use: the `bureau` and the filters
+/// `local_time`, `local_date`, `language` and `language_names` (see the module's text). The
+/// reader's language is the template's `lang` (`nl` when absent).
+pub fn install(env: &mut Environment<'static>, bureau: &BureauSettings) {
+    env.add_global("bureau", Value::from_serialize(bureau));
+    env.add_filter(
+        "local_time",
+        |state: &State, at: &str| -> Result<String, Error> {
+            Ok(i18n::local_time_in_full(utc(at)?, reader(state)))
+        },
+    );
+    env.add_filter(
+        "local_date",
+        |state: &State, at: &str| -> Result<String, Error> {
+            Ok(i18n::local_date_in_full(utc(at)?, reader(state)))
+        },
+    );
+    env.add_filter("language", |state: &State, code: &str| -> String {
+        i18n::language_name(code, reader(state))
+    });
+    env.add_filter(
+        "language_names",
+        |state: &State, codes: Vec<String>| -> Vec<String> {
+            let lang = reader(state);
+            codes
+                .iter()
+                .map(|code| i18n::language_name(code, lang))
+                .collect()
+        },
+    );
+}
+
+/// The reader's language: the template's `lang`.
+fn reader(state: &State) -> Lang {
+    state
+        .lookup("lang")
+        .and_then(|v| v.as_str().and_then(Lang::parse))
+        .unwrap_or_default()
+}
+
+fn utc(text: &str) -> Result<chrono::NaiveDateTime, Error> {
+    i18n::parse_utc(text)
+        .ok_or_else(|| Error::new(ErrorKind::InvalidOperation, format!("not a time: `{text}`")))
 }
 
 /// The default formatter (escaping by file name), after neutralising response-link markers in

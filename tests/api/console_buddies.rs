@@ -890,3 +890,44 @@ async fn a_buddy_is_added_directly_as_a_candidate() {
     assert_eq!(create["action"], "create");
     assert_eq!(create["actor"]["type"], "staff");
 }
+
+/// A new buddy whose mail language is left open gets one they speak (the domain's rule, as in
+/// the API); a choice wins.
+#[tokio::test]
+async fn a_new_buddy_s_mail_language_left_open_is_one_they_speak() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let console = app.console(StaffRole::Coordinator).await;
+    let form = console.get("/console/buddies/new").await;
+    assert_eq!(form.status, 200, "{}", form.plain());
+    form.assert_shows("Volgens de gesproken talen");
+    for (n, chosen, expected) in [(1, "", "en"), (2, "nl", "nl")] {
+        let email = format!("sam{n}@example.org");
+        let created = console
+            .post(
+                "/console/buddies/new",
+                &[
+                    ("organisation_id", &org),
+                    ("name", "Sam de Vries"),
+                    ("email", &email),
+                    ("phone", ""),
+                    ("mail_language", chosen),
+                    ("languages", "ar"),
+                    ("languages", "en"),
+                    ("region", "Utrecht"),
+                    ("topics", ""),
+                    ("capacity", "1"),
+                ],
+            )
+            .await;
+        assert_eq!(created.status, 303, "{}", created.plain());
+        let id = created
+            .location()
+            .strip_prefix("/console/buddies/")
+            .and_then(|rest| rest.strip_suffix("?done=created"))
+            .expect("the new buddy's page")
+            .to_owned();
+        let api = app.get(&format!("/v1/buddies/{id}")).await;
+        assert_eq!(api.body["mail_language"], expected, "chosen {chosen:?}");
+    }
+}

@@ -319,3 +319,38 @@ async fn the_export_and_a_form_without_csrf() {
     refused.assert_shows("Er is niets gewijzigd");
     assert_eq!(app.table_counts(), before);
 }
+
+/// A candidate whose mail language is left open gets one they speak (the domain's rule).
+#[tokio::test]
+async fn a_candidate_s_mail_language_left_open_is_one_they_speak() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let console = app.console(StaffRole::Coordinator).await;
+    let form = console.get("/console/exit-interviews/new").await;
+    form.assert_shows("Volgens de gesproken talen");
+    let done = console
+        .post(
+            "/console/exit-interviews/new",
+            &[
+                ("organisation_id", &org),
+                ("held_on", "2026-11-21"),
+                ("answer", "yes"),
+                ("name", "Sam de Vries"),
+                ("email", "sam@example.org"),
+                ("phone", ""),
+                ("region", "Utrecht"),
+                ("languages", "en"),
+                ("languages", "tr"),
+                ("mail_language", ""),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.plain());
+    let buddy = done
+        .location()
+        .strip_prefix("/console/buddies/")
+        .expect("the new buddy's page")
+        .to_owned();
+    let stored = app.get(&format!("/v1/buddies/{buddy}")).await.body;
+    assert_eq!(stored["mail_language"], "en");
+}

@@ -370,7 +370,7 @@ async fn a_message_whose_worker_died_mid_send_is_sent_once_its_lease_expires() {
         app.clock.clone(),
         transport,
         Notices::new(&app.settings, links),
-        &app.settings.mail,
+        &app.settings,
     );
     // While the lease runs, nobody else takes it.
     app.clock.advance(chrono::Duration::seconds(30));
@@ -602,5 +602,217 @@ async fn every_tls_mode_builds_a_transport() {
         .unwrap();
         let transport = Transport::from_settings(&settings.mail).unwrap();
         assert!(matches!(transport, Transport::Smtp { .. }), "{tls}");
+    }
+}
+
+/// The bureau every test below configures: unlike the built-in example, so that a mail showing
+/// the example by accident fails.
+const BUREAU: &[(&str, &str)] = &[
+    ("MAATJE__BUREAU__NAME", "Bureau Maatjes Utrecht"),
+    ("MAATJE__BUREAU__PHONE", "030 123 4567"),
+    ("MAATJE__BUREAU__EMAIL", "vragen@bureau-utrecht.nl"),
+    (
+        "MAATJE__BUREAU__POSTAL_ADDRESS",
+        "Oudegracht 1, 3511 AA Utrecht",
+    ),
+    // An address alone: the sender is named after the bureau.
+    ("MAATJE__MAIL__FROM", "maatje@bureau-utrecht.nl"),
+];
+
+/// Registers a buddy speaking `languages` (with `mail_language` when given) through the API;
+/// returns the id and the mail language the service chose.
+async fn buddy_speaking(
+    app: &TestApp,
+    org: &str,
+    n: u32,
+    languages: &[&str],
+    mail_language: Option<&str>,
+) -> (String, String) {
+    let mut body = crate::fixtures::profile(n);
+    body["organisation_id"] = serde_json::json!(org);
+    body["languages"] = serde_json::json!(languages);
+    if let Some(chosen) = mail_language {
+        body["mail_language"] = serde_json::json!(chosen);
+    }
+    let response = app.post_json("/v1/buddies", &body).await;
+    assert_eq!(response.status, 201, "{}", response.text);
+    (
+        crate::helpers::id_of(&response.body),
+        response.body["mail_language"]
+            .as_str()
+            .expect("a mail language")
+            .to_owned(),
+    )
+}
+
+/// Waits (at most 30 s) for the message to `recipient` whose subject is `subject`.
+async fn received_by(sink: &SmtpSink, recipient: &str, subject: &str) -> String {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(found) = sink.received().into_iter().find(|m| {
+            m.starts_with(&format!("X-Sink-Rcpt: {recipient}\r\n"))
+                && header(m, "Subject").as_deref() == Some(subject)
+        }) {
+            return found;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no {subject:?} to {recipient}: {:?}",
+            sink.received()
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+fn assert_bureau_in_both_parts(parts: &BTreeMap<String, String>, phone_label: &str) {
+    assert_eq!(parts.len(), 2, "{parts:?}");
+    let text = &parts["text/plain"];
+    let (_, footer) = text
+        .split_once("\n-- \n")
+        .unwrap_or_else(|| panic!("no footer in {text}"));
+    for detail in [
+        "Bureau Maatjes Utrecht",
+        "Oudegracht 1, 3511 AA Utrecht",
+        "030 123 4567",
+        "vragen@bureau-utrecht.nl",
+        phone_label,
+    ] {
+        assert!(footer.contains(detail), "{detail}: {footer}");
+        assert!(
+            parts["text/html"].contains(detail),
+            "{detail}: {}",
+            parts["text/html"]
+        );
+    }
+    for part in parts.values() {
+        assert!(
+            !part.contains("Voorbeeldstraat") && !part.contains("030 000 0000"),
+            "the example bureau: {part}"
+        );
+        assert!(!part.contains("(UTC)"), "a time in UTC: {part}");
+    }
+}
+
+/// The proposal to a buddy who speaks English but not Dutch, and the bureau's note about the
+/// request, as they arrive over SMTP: in the buddy's language by default, both parts, times in
+/// Dutch local time, languages by name, the bureau in both parts, from the configured sender
+/// named after the bureau, replies to the bureau; and the response page the same.
+#[tokio::test]
+async fn mails_over_smtp_show_local_time_language_names_and_the_bureau_from_its_sender() {
+    let sink = SmtpSink::start();
+    let app = spawn_app_with_sink(&sink, BUREAU).await;
+    let org = crate::fixtures::organisation(&app).await;
+    let (buddy, language) = buddy_speaking(&app, &org, 5, &["ar", "en"], None).await;
+    assert_eq!(
+        language, "en",
+        "English for a buddy who speaks it and not Dutch"
+    );
+    for step in ["start-screening"] {
+        crate::fixtures::act(&app, &format!("/v1/buddies/{buddy}/{step}")).await;
+    }
+    let response = app
+        .patch_json(
+            &format!("/v1/buddies/{buddy}"),
+            &serde_json::json!({
+                "vog_issued_on": crate::fixtures::VOG_ISSUED_ON,
+                "training_completed_on": crate::fixtures::TRAINED_ON,
+                "agreement_signed_on": crate::fixtures::SIGNED_ON,
+            }),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+    crate::fixtures::act(&app, &format!("/v1/buddies/{buddy}/activate")).await;
+    let mut request = crate::fixtures::request_body(&org, "CASE-TRUST");
+    request["client"]["languages"] = serde_json::json!(["nl", "ar"]);
+    let created = app.post_json("/v1/buddy-requests", &request).await;
+    assert_eq!(created.status, 201, "{}", created.text);
+    let request = crate::helpers::id_of(&created.body);
+    // The test clock stands at 2026-11-22 09:00 UTC: 10:00 in Amsterdam (winter time).
+    app.clock.advance(chrono::Duration::minutes(5));
+    let pairing = crate::fixtures::propose(&app, &request, &buddy).await;
+
+    // The buddy's proposal, in English.
+    let proposal = received_by(
+        &sink,
+        "buddy5@example.org",
+        "Would you be the buddy of a new client?",
+    )
+    .await;
+    assert_eq!(
+        header(&proposal, "From").as_deref(),
+        Some("\"Bureau Maatjes Utrecht\" <maatje@bureau-utrecht.nl>"),
+        "{proposal}"
+    );
+    assert_eq!(
+        header(&proposal, "Reply-To").as_deref(),
+        Some("\"Bureau Maatjes Utrecht\" <vragen@bureau-utrecht.nl>"),
+        "{proposal}"
+    );
+    let parts = crate::respond::mime_parts(&proposal);
+    assert_bureau_in_both_parts(&parts, "Phone");
+    // Proposed at 09:05 UTC, answerable for 72 hours: until 10:05 Dutch time on the 25th.
+    for part in parts.values() {
+        assert!(part.contains("Dutch, Arabic"), "{part}");
+        assert!(
+            part.contains("25 November 2026 at 10:05 (Dutch time)"),
+            "{part}"
+        );
+        assert!(!part.contains("09:05"), "{part}");
+    }
+    // The page the link opens: the same time, names and bureau.
+    let (accept, _) = crate::respond::links_in(&parts["text/plain"]);
+    let page = crate::respond::open_link(&app, &accept).await;
+    assert_eq!(page.status, 200, "{}", page.text);
+    for detail in [
+        "Dutch, Arabic",
+        "25 November 2026 at 10:05 (Dutch time)",
+        "Bureau Maatjes Utrecht",
+        "Oudegracht 1, 3511 AA Utrecht",
+        "030 123 4567",
+        "mailto:vragen@bureau-utrecht.nl",
+    ] {
+        assert!(page.text.contains(detail), "{detail}: {}", page.text);
+    }
+    let _ = pairing;
+
+    // The bureau's note about the new request, in Dutch (mail.bureau_language).
+    let note = received_by(
+        &sink,
+        "bureau@example.org",
+        "maatje: Nieuwe maatjesaanvraag (Gecertificeerde Instelling Test)",
+    )
+    .await;
+    assert_eq!(
+        header(&note, "From").as_deref(),
+        Some("\"Bureau Maatjes Utrecht\" <maatje@bureau-utrecht.nl>")
+    );
+    let parts = crate::respond::mime_parts(&note);
+    assert_bureau_in_both_parts(&parts, "Telefoon");
+    for part in parts.values() {
+        assert!(
+            part.contains("22 november 2026 om 10:00 (Nederlandse tijd)"),
+            "{part}"
+        );
+    }
+}
+
+/// A new buddy's mail language: one they speak unless they chose (the API; the console and
+/// exit interviews use the same rule).
+#[tokio::test]
+async fn a_new_buddy_s_mail_language_is_one_they_speak_unless_chosen() {
+    let app = spawn_app_with(&[]).await;
+    let org = crate::fixtures::organisation(&app).await;
+    for (n, languages, chosen, expected) in [
+        (1, &["en"][..], None, "en"),
+        (2, &["en", "tr"][..], None, "en"),
+        (3, &["nl", "en"][..], None, "nl"),
+        (4, &["ar"][..], None, "nl"),
+        (5, &["en"][..], Some("nl"), "nl"),
+        (6, &["nl"][..], Some("en"), "en"),
+    ] {
+        let (id, language) = buddy_speaking(&app, &org, n, languages, chosen).await;
+        assert_eq!(language, expected, "{languages:?} {chosen:?}");
+        let stored = app.get(&format!("/v1/buddies/{id}")).await;
+        assert_eq!(stored.body["mail_language"], expected);
     }
 }
