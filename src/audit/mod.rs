@@ -272,7 +272,7 @@ impl Attempt {
             actor: identity.map_or(Actor::Unauthenticated, |i| i.actor.clone()),
             on_behalf_of: identity.and_then(|i| i.on_behalf_of.clone()),
             object_id: path_id(&rule.pattern, req),
-            source_address: req.peer_addr().map(|a| a.ip().to_string()),
+            source_address: crate::http::client_addr::of(req.request()).map(|ip| ip.to_string()),
             request_id: request_id::server(),
             caller_request_id: request_id::caller(),
             success: StatusCode::from_u16(rule.success).unwrap_or(StatusCode::OK),

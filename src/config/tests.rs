@@ -461,3 +461,24 @@ fn database_targets_parse_by_scheme() {
     assert!(DatabaseTarget::parse("sqlite://:memory:").is_err());
     assert!(DatabaseTarget::parse("postgres://localhost").is_err());
 }
+
+#[test]
+fn sqlite_synchronous_defaults_to_full_and_takes_three_words() {
+    assert_eq!(
+        load(&[]).unwrap().database.sqlite_synchronous,
+        SqliteSynchronous::Full
+    );
+    for (word, want) in [
+        ("normal", SqliteSynchronous::Normal),
+        ("full", SqliteSynchronous::Full),
+        ("extra", SqliteSynchronous::Extra),
+    ] {
+        let s = load(&[("MAATJE__DATABASE__SQLITE_SYNCHRONOUS", word)]).unwrap();
+        assert_eq!(s.database.sqlite_synchronous, want);
+    }
+    let e = load(&[("MAATJE__DATABASE__SQLITE_SYNCHRONOUS", "off")])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("database.sqlite_synchronous"), "{e}");
+    assert!(e.contains("expected one of: normal, full, extra; got `off`"), "{e}");
+}

@@ -5,6 +5,7 @@
 pub mod accept;
 pub mod api_version;
 pub mod bare_errors;
+pub mod client_addr;
 pub mod conditional;
 pub mod cors;
 pub mod extract;
