@@ -177,7 +177,7 @@ impl Application {
         .client_disconnect_timeout(Duration::from_millis(
             settings.server.client_disconnect_timeout_ms,
         ))
-        .max_connections(settings.server.max_connections_per_worker)
+        .max_connections(settings.server.max_connections)
         .listen(listener)?
         .shutdown_timeout(10);
         if settings.server.workers > 0 {
@@ -446,4 +446,7 @@ fn app(
         .wrap(from_fn(cors::middleware))
         .wrap(from_fn(security_headers::middleware))
         .wrap(from_fn(api_version::middleware))
+        // Outermost: after a 413 from any layer the connection is closed without reading the
+        // rest of the body (see `http::oversized`).
+        .wrap(from_fn(crate::http::oversized::middleware))
 }

@@ -14,7 +14,8 @@ impl Settings {
         if self.server.host.trim().is_empty() {
             return fail("server.host", "must not be empty");
         }
-        if let Err(why) = crate::http::client_addr::TrustedProxies::parse(&self.server.trusted_proxies)
+        if let Err(why) =
+            crate::http::client_addr::TrustedProxies::parse(&self.server.trusted_proxies)
         {
             return fail("server.trusted_proxies", &why);
         }

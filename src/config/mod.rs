@@ -433,13 +433,14 @@ pub struct ServerSettings {
     /// opening is answered 408 and closed.
     #[validate(range(min = 100, max = 300000))]
     pub client_request_timeout_ms: u64,
-    /// How long closing a connection (sending the rest of the answer and the close) may take,
-    /// in milliseconds, before it is dropped.
-    #[validate(range(min = 100, max = 60000))]
+    /// How long closing a connection may take, in milliseconds, before it is dropped; while it
+    /// lasts, actix reads and discards the rest of an unread body. 0 (the default): closed at
+    /// once, so the rest of an oversized body is not read.
+    #[validate(range(min = 0, max = 60000))]
     pub client_disconnect_timeout_ms: u64,
     /// Connections one worker holds at once; past it the worker accepts no more until one ends.
     #[validate(range(min = 1, max = 1000000))]
-    pub max_connections_per_worker: usize,
+    pub max_connections: usize,
 }
 
 impl ServerSettings {
@@ -467,6 +468,7 @@ pub struct DatabaseSettings {
 
 config_choice! {
     SqliteSynchronous {
+        Off => "off",
         Normal => "normal",
         Full => "full",
         Extra => "extra",
@@ -477,6 +479,7 @@ impl SqliteSynchronous {
     /// The pragma's value, as SQLite names it.
     pub fn pragma(self) -> &'static str {
         match self {
+            SqliteSynchronous::Off => "OFF",
             SqliteSynchronous::Normal => "NORMAL",
             SqliteSynchronous::Full => "FULL",
             SqliteSynchronous::Extra => "EXTRA",

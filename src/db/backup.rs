@@ -16,7 +16,11 @@ use crate::config::{DatabaseSettings, DatabaseTarget};
 /// and writable by its owner only (it holds personal data), and filled by `VACUUM INTO`; then
 /// the copy is checked (`PRAGMA quick_check`). On any failure the file is removed again.
 /// Returns the size of the copy in bytes.
-pub fn to_file(settings: &DatabaseSettings, target: &DatabaseTarget, to: &Path) -> anyhow::Result<u64> {
+pub fn to_file(
+    settings: &DatabaseSettings,
+    target: &DatabaseTarget,
+    to: &Path,
+) -> anyhow::Result<u64> {
     let source = match target {
         DatabaseTarget::Sqlite { path } => path,
         DatabaseTarget::Postgres { .. } => bail!(
@@ -25,7 +29,10 @@ pub fn to_file(settings: &DatabaseSettings, target: &DatabaseTarget, to: &Path) 
         ),
     };
     if !source.is_file() {
-        bail!("there is no database at {} (database.url)", source.display());
+        bail!(
+            "there is no database at {} (database.url)",
+            source.display()
+        );
     }
     create_private(to)?;
     let copied = copy(settings, target, to);

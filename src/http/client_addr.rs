@@ -309,7 +309,12 @@ mod tests {
 
     #[test]
     fn the_list_takes_blocks_and_single_addresses_and_names_a_wrong_entry() {
-        let list = trusted(&["10.0.0.0/8", "127.0.0.1", " 2001:db8::/32 ", "192.168.1.7/24"]);
+        let list = trusted(&[
+            "10.0.0.0/8",
+            "127.0.0.1",
+            " 2001:db8::/32 ",
+            "192.168.1.7/24",
+        ]);
         assert!(list.contains(ip("10.200.3.4")));
         assert!(list.contains(ip("127.0.0.1")));
         assert!(!list.contains(ip("127.0.0.2")));
@@ -321,7 +326,10 @@ mod tests {
             let e = TrustedProxies::parse(&[wrong]).unwrap_err();
             assert!(e.contains(&format!("{wrong:?}")), "{e}");
         }
-        assert_eq!(TrustedProxies::parse::<&str>(&[]).unwrap(), TrustedProxies::default());
+        assert_eq!(
+            TrustedProxies::parse::<&str>(&[]).unwrap(),
+            TrustedProxies::default()
+        );
     }
 
     #[test]
@@ -392,7 +400,11 @@ mod tests {
     fn a_hidden_node_leaves_the_hop_that_saw_it() {
         for hidden in ["unknown", "_hidden", "\"_SEVKISEK\"", "\"unknown:80\""] {
             let value = format!("for={hidden}, for=10.0.0.7");
-            assert_eq!(via_proxy(&[("forwarded", &value)]), ip("10.0.0.7"), "{value}");
+            assert_eq!(
+                via_proxy(&[("forwarded", &value)]),
+                ip("10.0.0.7"),
+                "{value}"
+            );
         }
         // A hidden node left of an untrusted one does not matter.
         assert_eq!(
@@ -458,7 +470,11 @@ mod tests {
             ",",
         ];
         for value in forwarded {
-            assert_eq!(via_proxy(&[("forwarded", value)]), ip("10.0.0.1"), "{value:?}");
+            assert_eq!(
+                via_proxy(&[("forwarded", value)]),
+                ip("10.0.0.1"),
+                "{value:?}"
+            );
         }
         let xff = [
             "",
@@ -478,7 +494,10 @@ mod tests {
         }
         // A broken Forwarded is not replaced by X-Forwarded-For.
         assert_eq!(
-            via_proxy(&[("forwarded", "for=bogus"), ("x-forwarded-for", "198.51.100.1")]),
+            via_proxy(&[
+                ("forwarded", "for=bogus"),
+                ("x-forwarded-for", "198.51.100.1")
+            ]),
             ip("10.0.0.1")
         );
         // Too long a chain is not believed.

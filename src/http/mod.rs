@@ -12,6 +12,7 @@ pub mod extract;
 pub mod header_values;
 pub mod idempotency;
 pub mod methods;
+pub mod oversized;
 pub mod pagination;
 pub mod rate_limit;
 pub mod request_id;

@@ -26,7 +26,7 @@ use actix_web::error::PayloadError;
 use actix_web::http::{ConnectionType, StatusCode};
 use actix_web::middleware::Next;
 use actix_web::web::Bytes;
-use actix_web::Error;
+use actix_web::{Error, HttpMessage};
 use futures_util::Stream;
 
 /// The request's body stream, shared between the handler's reader and this middleware.

@@ -140,7 +140,9 @@ async fn stream_a_big_body(app: &TestApp, head: String, chunked: bool) -> (usize
         let mut written = 0;
         while written < TOTAL {
             if chunked {
-                writer.write_all(format!("{CHUNK:x}\r\n").as_bytes()).await?;
+                writer
+                    .write_all(format!("{CHUNK:x}\r\n").as_bytes())
+                    .await?;
                 writer.write_all(&data).await?;
                 writer.write_all(b"\r\n").await?;
             } else {
@@ -171,7 +173,10 @@ async fn stream_a_big_body(app: &TestApp, head: String, chunked: bool) -> (usize
 async fn after_a_413_the_connection_ends_without_reading_the_body() {
     let app = spawn_app_with(&[]).await;
     let before = app.table_counts();
-    for (kind, length) in [("Content-Length", Some(100 * 1024 * 1024)), ("chunked", None)] {
+    for (kind, length) in [
+        ("Content-Length", Some(100 * 1024 * 1024)),
+        ("chunked", None),
+    ] {
         let head = oversized_head(&app, length);
         let (written, answer) = stream_a_big_body(&app, head, length.is_none()).await;
         assert!(

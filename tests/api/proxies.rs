@@ -7,13 +7,15 @@ use reqwest::Method;
 use serde_json::{json, Value};
 
 use crate::helpers::{
-    assert_problem, check_response, spawn_app_with, Response, TestApp, STAFF_PASSWORD,
+    assert_problem, capture_logs, check_response, spawn_app_with, Response, TestApp, STAFF_PASSWORD,
 };
 
 const TRUSTED: &str = "MAATJE__SERVER__TRUSTED_PROXIES";
 const PER_ADDRESS: &str = "MAATJE__LIMITS__PER_ADDRESS_PER_MINUTE";
 const MAX_FAILURES: &str = "MAATJE__AUTH__MAX_FAILED_LOGINS";
 const LOGIN_LIMIT: &str = "MAATJE__LIMITS__LOGIN_PER_ADDRESS_PER_MINUTE";
+/// A read the audit trail records (a search of buddies).
+const AUDITED: &str = "/v1/buddies";
 
 /// A GET from the peer `from` (a loopback address: Linux routes all of 127.0.0.0/8 to the
 /// loopback interface) with `headers`, as the admin, checked as the helpers check every answer.
@@ -73,12 +75,7 @@ async fn audited_source(app: &TestApp, response: &Response) -> Value {
 }
 
 /// A login from peer `from` with `headers`; returns the status.
-async fn login_from(
-    app: &TestApp,
-    from: &str,
-    password: &str,
-    headers: &[(&str, &str)],
-) -> u16 {
+async fn login_from(app: &TestApp, from: &str, password: &str, headers: &[(&str, &str)]) -> u16 {
     let body = json!({ "email": "admin@example.org", "password": password });
     send_from(
         app,
@@ -96,7 +93,10 @@ async fn login_from(
 async fn a_trusted_proxy_names_the_source_of_the_audit_record() {
     let app = spawn_app_with(&[(TRUSTED, "127.0.0.1/32,10.0.0.0/8")]).await;
     let cases: [(&[(&str, &str)], &str); 5] = [
-        (&[("forwarded", "for=198.51.100.7;proto=https")], "198.51.100.7"),
+        (
+            &[("forwarded", "for=198.51.100.7;proto=https")],
+            "198.51.100.7",
+        ),
         (
             &[("forwarded", "for=\"[2001:db8:cafe::17]:4711\"")],
             "2001:db8:cafe::17",
@@ -110,7 +110,7 @@ async fn a_trusted_proxy_names_the_source_of_the_audit_record() {
         (&[], "127.0.0.1"),
     ];
     for (headers, want) in cases {
-        let response = get_from(&app, "127.0.0.1", "/v1/organisations", headers).await;
+        let response = get_from(&app, "127.0.0.1", AUDITED, headers).await;
         assert_eq!(response.status, 200, "{}", response.text);
         assert_eq!(audited_source(&app, &response).await, want, "{headers:?}");
     }
@@ -126,9 +126,13 @@ async fn an_untrusted_peer_cannot_name_the_source_of_the_audit_record() {
             ("forwarded", "for=198.51.100.7"),
             ("x-forwarded-for", "198.51.100.8"),
         ];
-        let response = get_from(&app, "127.0.0.2", "/v1/organisations", &spoofed).await;
+        let response = get_from(&app, "127.0.0.2", AUDITED, &spoofed).await;
         assert_eq!(response.status, 200, "{}", response.text);
-        assert_eq!(audited_source(&app, &response).await, "127.0.0.2", "{config:?}");
+        assert_eq!(
+            audited_source(&app, &response).await,
+            "127.0.0.2",
+            "{config:?}"
+        );
     }
 }
 
@@ -175,7 +179,10 @@ async fn an_untrusted_peer_cannot_escape_its_rate_limit_with_forwarded_headers()
         &app,
         "127.0.0.1",
         "/v1/organisations",
-        &[("forwarded", "for=198.51.100.9"), ("x-forwarded-for", "198.51.100.9")],
+        &[
+            ("forwarded", "for=198.51.100.9"),
+            ("x-forwarded-for", "198.51.100.9"),
+        ],
     )
     .await;
     assert_problem(&refused, 429, "rate-limited");
@@ -191,14 +198,26 @@ async fn behind_a_trusted_proxy_the_login_lockout_counts_the_forwarded_client() 
     .await;
     let attacker = [("x-forwarded-for", "198.51.100.66")];
     for _ in 0..2 {
-        assert_eq!(login_from(&app, "127.0.0.1", "wrong password!", &attacker).await, 401);
+        assert_eq!(
+            login_from(&app, "127.0.0.1", "wrong password!", &attacker).await,
+            401
+        );
     }
     // Locked for the attacker's address, even with the right password ...
-    assert_eq!(login_from(&app, "127.0.0.1", STAFF_PASSWORD, &attacker).await, 401);
+    assert_eq!(
+        login_from(&app, "127.0.0.1", STAFF_PASSWORD, &attacker).await,
+        401
+    );
     // ... but not for the owner behind the same proxy, nor for the proxy itself.
     let owner = [("forwarded", "for=198.51.100.10")];
-    assert_eq!(login_from(&app, "127.0.0.1", STAFF_PASSWORD, &owner).await, 200);
-    assert_eq!(login_from(&app, "127.0.0.1", STAFF_PASSWORD, &[]).await, 200);
+    assert_eq!(
+        login_from(&app, "127.0.0.1", STAFF_PASSWORD, &owner).await,
+        200
+    );
+    assert_eq!(
+        login_from(&app, "127.0.0.1", STAFF_PASSWORD, &[]).await,
+        200
+    );
 }
 
 #[tokio::test]
@@ -207,11 +226,54 @@ async fn an_untrusted_peer_cannot_dodge_the_login_lockout_with_forwarded_headers
     for i in 1..=2 {
         let spoofed = format!("198.51.100.{i}");
         let headers = [("x-forwarded-for", spoofed.as_str())];
-        assert_eq!(login_from(&app, "127.0.0.1", "wrong password!", &headers).await, 401);
+        assert_eq!(
+            login_from(&app, "127.0.0.1", "wrong password!", &headers).await,
+            401
+        );
     }
     // The peer is locked, whatever address it claims to send for.
-    let claimed = [("forwarded", "for=198.51.100.3"), ("x-forwarded-for", "198.51.100.3")];
-    assert_eq!(login_from(&app, "127.0.0.1", STAFF_PASSWORD, &claimed).await, 401);
+    let claimed = [
+        ("forwarded", "for=198.51.100.3"),
+        ("x-forwarded-for", "198.51.100.3"),
+    ];
+    assert_eq!(
+        login_from(&app, "127.0.0.1", STAFF_PASSWORD, &claimed).await,
+        401
+    );
     // Another peer is not.
-    assert_eq!(login_from(&app, "127.0.0.2", STAFF_PASSWORD, &[]).await, 200);
+    assert_eq!(
+        login_from(&app, "127.0.0.2", STAFF_PASSWORD, &[]).await,
+        200
+    );
+}
+
+/// The `request handled` log line of `response` (found by its server request id).
+fn request_log_line(logs: &str, response: &Response) -> String {
+    let id = response
+        .header("x-server-request-id")
+        .expect("X-Server-Request-Id");
+    let lines: Vec<&str> = logs
+        .lines()
+        .filter(|l| l.contains(id) && l.contains("request handled"))
+        .collect();
+    assert_eq!(lines.len(), 1, "one request line for {id}: {logs}");
+    lines[0].to_owned()
+}
+
+#[tokio::test]
+async fn the_request_log_line_names_the_client_a_trusted_proxy_forwards_for() {
+    let logs = capture_logs();
+    let app = spawn_app_with(&[(TRUSTED, "127.0.0.1/32")]).await;
+    let forwarded = [("x-forwarded-for", "198.51.100.77")];
+    let trusted = get_from(&app, "127.0.0.1", "/v1/organisations", &forwarded).await;
+    assert_eq!(trusted.status, 200, "{}", trusted.text);
+    let spoofed = [("forwarded", "for=198.51.100.78")];
+    let untrusted = get_from(&app, "127.0.0.2", "/v1/organisations", &spoofed).await;
+    assert_eq!(untrusted.status, 200, "{}", untrusted.text);
+    let text = logs.text();
+    let line = request_log_line(&text, &trusted);
+    assert!(line.contains("source=198.51.100.77"), "{line}");
+    let line = request_log_line(&text, &untrusted);
+    assert!(line.contains("source=127.0.0.2"), "{line}");
+    assert!(!line.contains("198.51.100.78"), "{line}");
 }
