@@ -6,6 +6,7 @@ mod adr;
 mod audit;
 mod auth;
 mod auto_propose;
+mod backup;
 mod browser_console;
 mod browser_respond;
 mod browser_walkthrough;
