@@ -230,7 +230,8 @@ fn forwarded_for_entry(entry: &str) -> Option<Node> {
         .map(|a| Node::Ip(a.ip().to_canonical()))
 }
 
-/// `value` without its quotes and escapes when it is a quoted string; as is when it is a token;
+/// `value` without its quotes and escapes when it is a quoted string; as is when it is a token
+/// (or a token with `:`);
 /// `None` when it is neither.
 fn unquote(value: &str) -> Option<String> {
     if let Some(inner) = value.strip_prefix('"') {
@@ -245,7 +246,9 @@ fn unquote(value: &str) -> Option<String> {
             }
         }
         Some(out)
-    } else if !value.is_empty() && value.bytes().all(is_token_byte) {
+    } else if !value.is_empty() && value.bytes().all(|b| is_token_byte(b) || b == b':') {
+        // A `:` belongs in quotes (RFC 7239), but proxies send `for=192.0.2.43:47011` bare;
+        // taking it keeps such a proxy's clients apart instead of counting them all as the proxy.
         Some(value.to_owned())
     } else {
         None
