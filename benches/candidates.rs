@@ -485,6 +485,7 @@ fn database(url: &str) -> Database {
         connect_timeout_seconds: 10,
         migrate_on_start: true,
         sqlite_busy_timeout_ms: 5_000,
+        sqlite_synchronous: maatje::config::SqliteSynchronous::Full,
     };
     let target = DatabaseTarget::parse(url).expect("a database URL");
     Database::connect(&settings, target).expect("the database connects")

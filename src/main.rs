@@ -1,5 +1,5 @@
 //! The `maatje` command: `serve` (default), `migrate`, `openapi`, `admin ...`, `audit verify`,
-//! `audit head`.
+//! `audit head`, `backup`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -41,6 +41,13 @@ enum Command {
     /// Check the audit trail.
     #[command(subcommand)]
     Audit(AuditCommand),
+    /// Write a consistent copy of the SQLite database to FILE while the service runs (SQLite's
+    /// `VACUUM INTO`). FILE must not exist; it is created readable by its owner only. On
+    /// PostgreSQL use `pg_dump` instead (see the README, "Backups and restore").
+    Backup {
+        #[arg(long, value_name = "FILE")]
+        to: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -118,6 +125,9 @@ fn main() -> ExitCode {
             load(cli.config.as_deref()).and_then(|settings| verify(settings, expect_head))
         }
         Command::Audit(AuditCommand::Head) => done(load(cli.config.as_deref()).and_then(head)),
+        Command::Backup { to } => {
+            done(load(cli.config.as_deref()).and_then(|settings| backup(settings, &to)))
+        }
     };
     match result {
         Ok(code) => code,
@@ -169,6 +179,17 @@ fn verify(settings: Settings, expect_head: Option<String>) -> anyhow::Result<Exi
             Ok(ExitCode::from(CHAIN_BROKEN))
         }
     }
+}
+
+/// `maatje backup --to FILE`: see [`maatje::db::backup`].
+fn backup(settings: Settings, to: &std::path::Path) -> anyhow::Result<()> {
+    let target = settings.database_target();
+    let written = maatje::db::backup::to_file(&settings.database, &target, to)?;
+    println!(
+        "backup of {target} written to {} ({written} bytes)",
+        to.display()
+    );
+    Ok(())
 }
 
 /// `maatje audit head`: prints the head as SEQ:HASH; never migrates or writes.

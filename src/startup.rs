@@ -3,9 +3,11 @@
 //! serves until a shutdown signal.
 
 use std::net::TcpListener;
+use std::time::Duration;
 
 use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceFactory, ServiceRequest, ServiceResponse};
+use actix_web::http::KeepAlive;
 use actix_web::middleware::from_fn;
 use actix_web::{web, App, HttpResponse, HttpServer};
 use anyhow::Context;
@@ -156,6 +158,7 @@ impl Application {
         let limiter = web::Data::new(RateLimiter::new(&settings.limits));
         let contract = Contract::new(published_spec(&settings.api));
         let cors = web::Data::new(Cors::from_settings(&settings.api));
+        let trusted = web::Data::new(settings.server.trusted_proxies());
         let mut server = HttpServer::new(move || {
             app(
                 state.clone(),
@@ -165,7 +168,16 @@ impl Application {
                 cors.clone(),
                 console.clone(),
             )
+            .app_data(trusted.clone())
         })
+        .keep_alive(keep_alive(settings.server.keep_alive_seconds))
+        .client_request_timeout(Duration::from_millis(
+            settings.server.client_request_timeout_ms,
+        ))
+        .client_disconnect_timeout(Duration::from_millis(
+            settings.server.client_disconnect_timeout_ms,
+        ))
+        .max_connections(settings.server.max_connections)
         .listen(listener)?
         .shutdown_timeout(10);
         if settings.server.workers > 0 {
@@ -237,6 +249,14 @@ impl Application {
             () = mail => unreachable!("the mail worker runs until dropped"),
             () = webhooks => unreachable!("the webhook worker runs until dropped"),
         }
+    }
+}
+
+/// `server.keep_alive_seconds`: 0 turns keep-alive off.
+fn keep_alive(seconds: u64) -> KeepAlive {
+    match seconds {
+        0 => KeepAlive::Disabled,
+        s => KeepAlive::Timeout(Duration::from_secs(s)),
     }
 }
 
@@ -431,4 +451,7 @@ fn app(
         .wrap(from_fn(cors::middleware))
         .wrap(from_fn(security_headers::middleware))
         .wrap(from_fn(api_version::middleware))
+        // Outermost: after a 413 from any layer the connection is closed without reading the
+        // rest of the body (see `http::oversized`).
+        .wrap(from_fn(crate::http::oversized::middleware))
 }

@@ -15,7 +15,6 @@ use crate::domain::clock::utc;
 use crate::domain::values::{Check, MAX_EMAIL};
 use crate::error::{ApiError, ApiResult, Problem};
 use crate::http::extract::Json;
-use crate::http::rate_limit::address_key;
 use crate::ops::admin::{LoginOutcome, Opening};
 
 pub fn configure(routes: &mut Routes<'_, '_>) {
@@ -104,11 +103,8 @@ async fn login(
         check.fail("password", "is too long");
     }
     check.finish()?;
-    // The lockout is kept per account and source: the peer address (trusted proxies are not
-    // supported yet).
-    let source = req
-        .peer_addr()
-        .map_or_else(|| "unknown".to_owned(), |a| address_key(a.ip()));
+    // The lockout is kept per account and source.
+    let source = crate::auth::login::source(&req);
     let outcome =
         crate::auth::login::log_in(&state, &email, password, source, Opening::Api).await?;
     match outcome {

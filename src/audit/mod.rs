@@ -28,8 +28,9 @@
 //! id, ...), on whose behalf (`X-On-Behalf-Of`), what (`action` and `object_type` from the rule;
 //! `object_id`: the `{id}` of the path, for a create the id of the new resource taken from its
 //! `Location`, for a search none), which client (`client_ref`, noted by the handler when it knows
-//! it, see [`note_client_ref`]), the outcome and HTTP status, the source (peer address), the
-//! service's own request id and, beside it, the caller's `X-Request-Id` if it sent one (see
+//! it, see [`note_client_ref`]), the outcome and HTTP status, the source (the client's address,
+//! [`crate::http::client_addr`]), the service's own request id and, beside it, the caller's
+//! `X-Request-Id` if it sent one (see
 //! [`crate::http::request_id`]), and the route (`METHOD pattern`, never the raw path or query). Nothing else: no
 //! names, contact details or bodies. An `{id}` that is not a UUID is not recorded (no handler
 //! can have read an object by it), so no caller-chosen text ends up in the trail.
@@ -272,7 +273,7 @@ impl Attempt {
             actor: identity.map_or(Actor::Unauthenticated, |i| i.actor.clone()),
             on_behalf_of: identity.and_then(|i| i.on_behalf_of.clone()),
             object_id: path_id(&rule.pattern, req),
-            source_address: req.peer_addr().map(|a| a.ip().to_string()),
+            source_address: crate::http::client_addr::of(req.request()).map(|ip| ip.to_string()),
             request_id: request_id::server(),
             caller_request_id: request_id::caller(),
             success: StatusCode::from_u16(rule.success).unwrap_or(StatusCode::OK),

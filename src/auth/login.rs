@@ -2,7 +2,7 @@
 //! (`POST /v1/auth/login`, a bearer token) and the browser console (a session cookie). Same
 //! accounts, same password check, same lockout; only the kind of session opened differs.
 
-use actix_web::web;
+use actix_web::{web, HttpRequest};
 
 use super::password;
 use crate::domain::actor::Actor;
@@ -11,6 +11,15 @@ use crate::error::{ApiError, ApiResult};
 use crate::ops::admin::{LoginOutcome, Opening};
 use crate::ops::{AppState, Ctx};
 use crate::store::staff as store;
+
+/// The source a login's failures count against: the client's address
+/// ([`crate::http::client_addr`]), an IPv6 address by its /64, as the rate limits count it.
+pub fn source(req: &HttpRequest) -> String {
+    crate::http::client_addr::of(req).map_or_else(
+        || "unknown".to_owned(),
+        crate::http::rate_limit::address_key,
+    )
+}
 
 /// Checks `password` for the account of `email` and, when it matches and the account is active
 /// and not locked for `source`, opens a session of `channel`. The slow hash check runs on the

@@ -14,6 +14,11 @@ impl Settings {
         if self.server.host.trim().is_empty() {
             return fail("server.host", "must not be empty");
         }
+        if let Err(why) =
+            crate::http::client_addr::TrustedProxies::parse(&self.server.trusted_proxies)
+        {
+            return fail("server.trusted_proxies", &why);
+        }
         if let Err(why) = DatabaseTarget::parse(&self.database.url) {
             return fail("database.url", &why);
         }

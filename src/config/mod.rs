@@ -443,6 +443,33 @@ pub struct ServerSettings {
     pub workers: usize,
     #[validate(range(min = 1024, max = 16777216))]
     pub max_body_bytes: usize,
+    /// Reverse proxies (CIDR blocks or addresses) whose `Forwarded` and `X-Forwarded-For` are
+    /// believed (see `http::client_addr`). Empty: none, the TCP peer is the client.
+    pub trusted_proxies: Vec<String>,
+    /// An idle keep-alive connection is closed after this many seconds; 0 closes every
+    /// connection after its answer.
+    #[validate(range(min = 0, max = 3600))]
+    pub keep_alive_seconds: u64,
+    /// A connection that has not sent a whole request head within this many milliseconds of
+    /// opening is answered 408 and closed.
+    #[validate(range(min = 100, max = 300000))]
+    pub client_request_timeout_ms: u64,
+    /// How long closing a connection may take, in milliseconds, before it is dropped; while it
+    /// lasts, actix reads and discards the rest of an unread body. 0 (the default): closed at
+    /// once, so the rest of an oversized body is not read.
+    #[validate(range(min = 0, max = 60000))]
+    pub client_disconnect_timeout_ms: u64,
+    /// Connections one worker holds at once; past it the worker accepts no more until one ends.
+    #[validate(range(min = 1, max = 1000000))]
+    pub max_connections: usize,
+}
+
+impl ServerSettings {
+    /// The trusted proxies, as validated at load.
+    pub fn trusted_proxies(&self) -> crate::http::client_addr::TrustedProxies {
+        crate::http::client_addr::TrustedProxies::parse(&self.trusted_proxies)
+            .expect("validated at load")
+    }
 }
 
 #[derive(Clone, Deserialize, Validate)]
@@ -456,6 +483,29 @@ pub struct DatabaseSettings {
     pub migrate_on_start: bool,
     #[validate(range(min = 0, max = 600000))]
     pub sqlite_busy_timeout_ms: u32,
+    /// SQLite only: `PRAGMA synchronous` of every connection (the database runs in WAL mode).
+    pub sqlite_synchronous: SqliteSynchronous,
+}
+
+config_choice! {
+    SqliteSynchronous {
+        Off => "off",
+        Normal => "normal",
+        Full => "full",
+        Extra => "extra",
+    }
+}
+
+impl SqliteSynchronous {
+    /// The pragma's value, as SQLite names it.
+    pub fn pragma(self) -> &'static str {
+        match self {
+            SqliteSynchronous::Off => "OFF",
+            SqliteSynchronous::Normal => "NORMAL",
+            SqliteSynchronous::Full => "FULL",
+            SqliteSynchronous::Extra => "EXTRA",
+        }
+    }
 }
 
 /// Never print the URL itself: it may carry a password.
@@ -470,6 +520,7 @@ impl fmt::Debug for DatabaseSettings {
             .field("connect_timeout_seconds", &self.connect_timeout_seconds)
             .field("migrate_on_start", &self.migrate_on_start)
             .field("sqlite_busy_timeout_ms", &self.sqlite_busy_timeout_ms)
+            .field("sqlite_synchronous", &self.sqlite_synchronous)
             .finish()
     }
 }
@@ -558,6 +609,7 @@ impl Settings {
                 .try_parsing(true)
                 .list_separator(",")
                 .with_list_parse_key("api.cors_allowed_origins")
+                .with_list_parse_key("server.trusted_proxies")
                 .source(Some(env_map)),
         );
         let settings: Settings = builder

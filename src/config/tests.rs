@@ -548,3 +548,78 @@ fn example_bureau_details_are_warned_about_only_in_production() {
     .unwrap();
     assert_eq!(configured.warnings(), Vec::<String>::new());
 }
+
+#[test]
+fn sqlite_synchronous_defaults_to_full_and_takes_four_words() {
+    assert_eq!(
+        load(&[]).unwrap().database.sqlite_synchronous,
+        SqliteSynchronous::Full
+    );
+    for (word, want) in [
+        ("off", SqliteSynchronous::Off),
+        ("normal", SqliteSynchronous::Normal),
+        ("full", SqliteSynchronous::Full),
+        ("extra", SqliteSynchronous::Extra),
+    ] {
+        let s = load(&[("MAATJE__DATABASE__SQLITE_SYNCHRONOUS", word)]).unwrap();
+        assert_eq!(s.database.sqlite_synchronous, want);
+    }
+    let e = load(&[("MAATJE__DATABASE__SQLITE_SYNCHRONOUS", "sometimes")])
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("database.sqlite_synchronous"), "{e}");
+    assert!(
+        e.contains("expected one of: off, normal, full, extra; got `sometimes`"),
+        "{e}"
+    );
+}
+
+#[test]
+fn trusted_proxies_are_a_validated_list_of_blocks() {
+    let s = load(&[]).unwrap();
+    assert!(s.server.trusted_proxies.is_empty());
+    let s = load(&[(
+        "MAATJE__SERVER__TRUSTED_PROXIES",
+        "127.0.0.1/32,10.0.0.0/8, 2001:db8::/32",
+    )])
+    .unwrap();
+    let trusted = s.server.trusted_proxies();
+    assert!(trusted.contains("10.20.30.40".parse().unwrap()));
+    assert!(trusted.contains("2001:db8::1".parse().unwrap()));
+    assert!(!trusted.contains("127.0.0.2".parse().unwrap()));
+    let e = load(&[(
+        "MAATJE__SERVER__TRUSTED_PROXIES",
+        "10.0.0.0/8,proxy.example.org",
+    )])
+    .unwrap_err()
+    .to_string();
+    assert!(e.contains("server.trusted_proxies"), "{e}");
+    assert!(
+        e.contains("\"proxy.example.org\" is not an address or a CIDR block"),
+        "{e}"
+    );
+}
+
+#[test]
+fn connection_limits_default_and_are_ranged() {
+    let s = load(&[]).unwrap();
+    assert_eq!(s.server.keep_alive_seconds, 5);
+    assert_eq!(s.server.client_request_timeout_ms, 5000);
+    assert_eq!(s.server.client_disconnect_timeout_ms, 0);
+    assert_eq!(s.server.max_connections, 2048);
+    for (key, value) in [
+        ("MAATJE__SERVER__KEEP_ALIVE_SECONDS", "3601"),
+        ("MAATJE__SERVER__CLIENT_REQUEST_TIMEOUT_MS", "99"),
+        ("MAATJE__SERVER__CLIENT_DISCONNECT_TIMEOUT_MS", "60001"),
+        ("MAATJE__SERVER__MAX_CONNECTIONS", "0"),
+    ] {
+        let e = load(&[(key, value)]).unwrap_err().to_string();
+        let name = key
+            .trim_start_matches("MAATJE__SERVER__")
+            .to_ascii_lowercase();
+        assert!(
+            e.contains(&format!("server.{name}: must be between")),
+            "{e}"
+        );
+    }
+}

@@ -26,7 +26,6 @@ use super::router::Router;
 use crate::auth::policy::{PUBLIC, STAFF_ONLY};
 use crate::domain::values::MAX_EMAIL;
 use crate::error::ApiError;
-use crate::http::rate_limit::address_key;
 use crate::ops::admin::{LoginOutcome, Opening};
 use crate::ops::AppState;
 
@@ -152,9 +151,7 @@ async fn log_in(
             Some("login.missing"),
         );
     }
-    let source = req
-        .peer_addr()
-        .map_or_else(|| "unknown".to_owned(), |a| address_key(a.ip()));
+    let source = crate::auth::login::source(&req);
     let outcome = crate::auth::login::log_in(
         &state,
         &email,

@@ -40,6 +40,7 @@ pub struct ConnectError {
 pub struct Manager {
     target: DatabaseTarget,
     sqlite_busy_timeout_ms: u32,
+    sqlite_synchronous: crate::config::SqliteSynchronous,
 }
 
 impl ManageConnection for Manager {
@@ -60,9 +61,10 @@ impl ManageConnection for Manager {
                     .map_err(|e| fail(e.to_string()))?;
                 conn.batch_execute(&format!(
                     "PRAGMA foreign_keys = ON; PRAGMA busy_timeout = {}; \
-                     PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL; \
+                     PRAGMA journal_mode = WAL; PRAGMA synchronous = {}; \
                      PRAGMA wal_autocheckpoint = {WAL_AUTOCHECKPOINT_PAGES};",
-                    self.sqlite_busy_timeout_ms
+                    self.sqlite_busy_timeout_ms,
+                    self.sqlite_synchronous.pragma()
                 ))
                 .map_err(|e| fail(e.to_string()))?;
                 Ok(DbConnection::Sqlite(conn))
@@ -165,6 +167,7 @@ fn manager(target: &DatabaseTarget, settings: &DatabaseSettings) -> Manager {
     Manager {
         target: target.clone(),
         sqlite_busy_timeout_ms: settings.sqlite_busy_timeout_ms,
+        sqlite_synchronous: settings.sqlite_synchronous,
     }
 }
 
@@ -648,6 +651,7 @@ pub fn is_unique_violation(e: &diesel::result::Error) -> bool {
     )
 }
 
+pub mod backup;
 pub mod failure;
 pub mod schema;
 
@@ -738,6 +742,7 @@ mod tests {
             connect_timeout_seconds: 5,
             migrate_on_start: false,
             sqlite_busy_timeout_ms: 1000,
+            sqlite_synchronous: crate::config::SqliteSynchronous::Full,
         };
         let target = DatabaseTarget::Sqlite {
             path: dir.join("breaker.sqlite3"),

@@ -5,12 +5,14 @@
 pub mod accept;
 pub mod api_version;
 pub mod bare_errors;
+pub mod client_addr;
 pub mod conditional;
 pub mod cors;
 pub mod extract;
 pub mod header_values;
 pub mod idempotency;
 pub mod methods;
+pub mod oversized;
 pub mod pagination;
 pub mod rate_limit;
 pub mod request_id;

@@ -7,8 +7,8 @@
 //! The clock is governor's: the tests drive a fake one instead of sleeping.
 //!
 //! The middleware charges, per request:
-//! - [`LimitClass::Address`] for the peer address (an IPv6 address by its /64 prefix, which one
-//!   host usually owns whole);
+//! - [`LimitClass::Address`] for the client's address ([`super::client_addr`]: the peer, or what
+//!   a trusted proxy says; an IPv6 address by its /64 prefix, which one host usually owns whole);
 //! - in addition [`LimitClass::Login`] for the same address when the path is [`LOGIN_PATH`].
 //!
 //! The health probes are exempt: an orchestrator polling them must never see a 429 and restart a
@@ -249,16 +249,16 @@ fn classes_for(path: &str) -> &'static [LimitClass] {
     }
 }
 
-/// Answers 429 when the source address has used up its budget; passes everything through when
+/// Answers 429 when the client's address has used up its budget; passes everything through when
 /// there is no limiter in the app data or no peer address.
 pub async fn middleware(
     req: ServiceRequest,
     next: Next<impl MessageBody + 'static>,
 ) -> Result<ServiceResponse<EitherBody<impl MessageBody>>, Error> {
     let limiter = req.app_data::<web::Data<RateLimiter>>();
-    let peer = req.peer_addr();
-    if let (Some(limiter), Some(peer)) = (limiter, peer) {
-        let key = address_key(peer.ip());
+    let client = super::client_addr::of(req.request());
+    if let (Some(limiter), Some(client)) = (limiter, client) {
+        let key = address_key(client);
         for &class in classes_for(req.match_info().as_str()) {
             if let Err(retry) = limiter.check(&key, class) {
                 let error = ApiError::from(retry);

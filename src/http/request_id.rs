@@ -91,7 +91,13 @@ pub async fn middleware(
         caller_request_id = ids.caller.as_deref(),
         method = %req.method(),
         route = tracing::field::Empty,
+        source = tracing::field::Empty,
     );
+    // The client's address as the rate limits and the audit trail see it (a trusted proxy's
+    // `Forwarded` believed), so that a log line and an audit record can be matched.
+    if let Some(client) = super::client_addr::of(req.request()) {
+        span.record("source", tracing::field::display(client));
+    }
     let started = Instant::now();
     let outcome = REQUEST_IDS
         .scope(ids.clone(), next.call(req).instrument(span.clone()))
