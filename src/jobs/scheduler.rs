@@ -91,7 +91,18 @@ impl Scheduler {
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            match self.run_once().await {
+            let outcome = self.run_once().await;
+            let items = outcome.as_ref().ok().map(|r| {
+                [
+                    ("expired", r.expired),
+                    ("reminded", r.reminded),
+                    ("overdue_reported", r.overdue),
+                ]
+            });
+            self.db
+                .metrics()
+                .job_run("scheduler", items.as_ref().map(|i| &i[..]));
+            match outcome {
                 Ok(report) if report == RunReport::default() => {
                     tracing::debug!("scheduler: nothing due")
                 }

@@ -33,6 +33,7 @@ mod idempotency;
 mod limits;
 mod mail;
 mod matching;
+mod metrics;
 mod openapi;
 mod organisations;
 mod outage;
