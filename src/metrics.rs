@@ -183,7 +183,12 @@ impl Metrics {
     }
 
     /// The exposition: the state gauges read now, then every series.
-    pub async fn render(&self, db: &Database, clock: &Clock, service_level: ServiceLevel) -> String {
+    pub async fn render(
+        &self,
+        db: &Database,
+        clock: &Clock,
+        service_level: ServiceLevel,
+    ) -> String {
         self.read_state(db, clock, service_level).await;
         let mut text = String::new();
         prometheus_client::encoding::prometheus_text::encode(&mut text, &self.registry)
@@ -199,9 +204,7 @@ impl Metrics {
             s.pool_open
                 .get_or_create(&labels)
                 .set(i64::from(pool.connections));
-            s.pool_idle
-                .get_or_create(&labels)
-                .set(i64::from(pool.idle));
+            s.pool_idle.get_or_create(&labels).set(i64::from(pool.idle));
             s.pool_in_use
                 .get_or_create(&labels)
                 .set(i64::from(pool.connections.saturating_sub(pool.idle)));
@@ -237,7 +240,13 @@ impl Metrics {
     }
 
     /// Counts a request answered with `status` after `elapsed`.
-    pub fn observe_request(&self, route: Option<String>, method: &str, status: u16, elapsed: Duration) {
+    pub fn observe_request(
+        &self,
+        route: Option<String>,
+        method: &str,
+        status: u16,
+        elapsed: Duration,
+    ) {
         let labels = RequestLabels {
             route: route.unwrap_or_else(|| UNMATCHED.to_owned()),
             method: method_label(method),
@@ -250,13 +259,15 @@ impl Metrics {
     }
 
     /// Counts a run of a background job and what it handled (`None`: the run failed).
-    pub fn job_run(&self, job: &'static str, items: Option<&[(&'static str, usize)]>) {
+    pub fn job_run(&self, job: &'static str, items: Option<&[(&'static str, u64)]>) {
         let outcome = if items.is_some() { "ok" } else { "failed" };
-        self.job_runs.get_or_create(&JobLabels { job, outcome }).inc();
+        self.job_runs
+            .get_or_create(&JobLabels { job, outcome })
+            .inc();
         for &(kind, n) in items.unwrap_or_default() {
             self.job_items
                 .get_or_create(&ItemLabels { job, kind })
-                .inc_by(n as u64);
+                .inc_by(n);
         }
     }
 }
@@ -436,19 +447,17 @@ pub async fn middleware(
     let began = Instant::now();
     let metrics = req.app_data::<web::Data<Metrics>>().cloned();
     let method = req.method().clone();
-    let request = req.request().clone();
+    // The pattern from the app's resource map (the request must not be cloned: routing needs it
+    // as the only owner); an error of a wrap inside keeps it, the answer's request tells it
+    // after routing.
+    let pattern = metrics.as_ref().and_then(|_| req.match_pattern());
     let result = next.call(req).await;
     if let Some(metrics) = metrics {
-        let status = match &result {
-            Ok(res) => res.status(),
-            Err(e) => e.as_response_error().status_code(),
+        let (status, route) = match &result {
+            Ok(res) => (res.status(), res.request().match_pattern().or(pattern)),
+            Err(e) => (e.as_response_error().status_code(), pattern),
         };
-        metrics.observe_request(
-            request.match_pattern(),
-            method.as_str(),
-            status.as_u16(),
-            began.elapsed(),
-        );
+        metrics.observe_request(route, method.as_str(), status.as_u16(), began.elapsed());
     }
     result
 }
@@ -499,8 +508,7 @@ mod tests {
             Duration::from_millis(3),
         );
         let mut text = String::new();
-        prometheus_client::encoding::prometheus_text::encode(&mut text, &metrics.registry)
-            .unwrap();
+        prometheus_client::encoding::prometheus_text::encode(&mut text, &metrics.registry).unwrap();
         assert!(
             text.contains(
                 "maatje_http_requests_total{route=\"unmatched\",method=\"GET\",status=\"404\"} 1"

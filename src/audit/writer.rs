@@ -83,9 +83,7 @@ fn run(db: Database, mut queue: mpsc::Receiver<Job>) {
         let began = std::time::Instant::now();
         let appended = append_all(&db, records);
         let metrics = db.metrics();
-        metrics
-            .audit_append
-            .observe(began.elapsed().as_secs_f64());
+        metrics.audit_append.observe(began.elapsed().as_secs_f64());
         match appended {
             Ok(()) => {
                 metrics.audit_records.inc_by(batch.len() as u64);

@@ -94,9 +94,9 @@ impl Scheduler {
             let outcome = self.run_once().await;
             let items = outcome.as_ref().ok().map(|r| {
                 [
-                    ("expired", r.expired),
-                    ("reminded", r.reminded),
-                    ("overdue_reported", r.overdue),
+                    ("expired", r.expired as u64),
+                    ("reminded", r.reminded as u64),
+                    ("overdue_reported", r.overdue as u64),
                 ]
             });
             self.db

@@ -155,7 +155,9 @@ pub enum LoginOutcome {
     Success(Box<Session>),
     /// Wrong e-mail, wrong password, inactive or locked account: the caller learns none of these.
     /// `locked_out`: this failure locked its source out (for the metrics).
-    Refused { locked_out: bool },
+    Refused {
+        locked_out: bool,
+    },
 }
 
 /// The second half of a login, once the password was checked outside the transaction: the

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::json;
 
 use crate::fixtures;
-use crate::helpers::{spawn_app_with, Method, TestApp, STAFF_PASSWORD};
+use crate::helpers::{spawn_app_with, TestApp, STAFF_PASSWORD};
 use crate::mail::{enqueue, message, wait_for_state};
 
 const ON: (&str, &str) = ("MAATJE__METRICS__ENABLED", "true");
@@ -234,9 +234,17 @@ async fn requests_count_by_route_pattern_method_and_status_with_their_latency() 
 
     assert_eq!(app.get("/v1/organisations").await.status, 200);
     assert_eq!(app.get("/v1/organisations").await.status, 200);
-    assert_eq!(app.get(&format!("/v1/organisations/{org}")).await.status, 200);
+    assert_eq!(
+        app.get(&format!("/v1/organisations/{org}")).await.status,
+        200
+    );
     let unknown = uuid::Uuid::now_v7();
-    assert_eq!(app.get(&format!("/v1/requests/{unknown}")).await.status, 404);
+    assert_eq!(
+        app.get(&format!("/v1/buddy-requests/{unknown}"))
+            .await
+            .status,
+        404
+    );
     assert_eq!(app.get("/no/such/route/a@b.example").await.status, 404);
     app.use_token(None);
     assert_eq!(app.get("/v1/buddies").await.status, 401);
@@ -249,7 +257,7 @@ async fn requests_count_by_route_pattern_method_and_status_with_their_latency() 
     );
     let one = [
         requests("/v1/organisations/{id}", "GET", "200"),
-        requests("/v1/requests/{id}", "GET", "404"),
+        requests("/v1/buddy-requests/{id}", "GET", "404"),
         requests("unmatched", "GET", "404"),
         requests("/v1/buddies", "GET", "401"),
     ];
@@ -272,7 +280,10 @@ async fn requests_count_by_route_pattern_method_and_status_with_their_latency() 
         listed_before + 2.0
     );
     assert_eq!(
-        after.get("maatje_http_request_duration_seconds_count", &labels(&listed)),
+        after.get(
+            "maatje_http_request_duration_seconds_count",
+            &labels(&listed)
+        ),
         listed_before + 2.0
     );
     assert!(after.get("maatje_http_request_duration_seconds_sum", &labels(&listed)) > 0.0);
@@ -344,10 +355,9 @@ async fn failed_logins_lockouts_and_rate_limit_refusals_count() {
     let login = |password: &'static str| {
         let app = &app;
         async move {
-            app.request(
-                Method::POST,
+            app.post_json(
                 "/v1/auth/login",
-                Some(json!({ "email": "admin@example.org", "password": password })),
+                &json!({ "email": "admin@example.org", "password": password }),
             )
             .await
         }
@@ -375,7 +385,10 @@ async fn failed_logins_lockouts_and_rate_limit_refusals_count() {
     // The fourth login in the minute is refused by the login limit.
     assert_eq!(login(STAFF_PASSWORD).await.status, 429);
     let limited = scrape(&app).await;
-    assert_eq!(limited.get("maatje_rate_limited_total", &[("limit", "login")]), 1.0);
+    assert_eq!(
+        limited.get("maatje_rate_limited_total", &[("limit", "login")]),
+        1.0
+    );
     assert_eq!(
         limited.get(
             "maatje_http_requests_total",
@@ -399,13 +412,14 @@ async fn the_queues_show_their_depth_and_oldest_age_and_overdue_requests_count()
     enqueue(&app, message("els@example.org", "Een"));
     app.clock.advance(chrono::Duration::seconds(90));
     enqueue(&app, message("piet@example.org", "Twee"));
-    let org = fixtures::organisation(&app).await;
-    fixtures::open_request(&app, &org, "C-1").await;
     let waiting = scrape(&app).await;
     assert_eq!(waiting.get("maatje_outbox_queue_depth", &[]), 2.0);
     assert_eq!(waiting.get("maatje_outbox_oldest_age_seconds", &[]), 90.0);
     assert_eq!(waiting.get("maatje_outbox_dead_messages", &[]), 0.0);
-    assert_eq!(waiting.get("maatje_requests_overdue", &[]), 0.0);
+    let org = fixtures::organisation(&app).await;
+    fixtures::open_request(&app, &org, "C-1").await;
+    let opened = scrape(&app).await;
+    assert_eq!(opened.get("maatje_requests_overdue", &[]), 0.0);
     // Past the service level (workflow.overdue_after_days = 5) the open request is overdue.
     app.clock.advance(chrono::Duration::days(6));
     let later = scrape(&app).await;
