@@ -2,6 +2,8 @@
 //! real requests. Each server has instruments of its own, so the values are exact.
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU16, Ordering};
+use std::sync::Arc;
 
 use serde_json::json;
 
@@ -21,6 +23,8 @@ struct Sample {
 
 /// A scrape, parsed.
 struct Scrape {
+    /// The exposition as served.
+    text: String,
     samples: Vec<Sample>,
     /// `# TYPE` of each metric family.
     types: BTreeMap<String, String>,
@@ -163,7 +167,11 @@ fn parse(text: &str) -> Scrape {
             value,
         });
     }
-    Scrape { samples, types }
+    Scrape {
+        text: text.to_owned(),
+        samples,
+        types,
+    }
 }
 
 async fn scrape(app: &TestApp) -> Scrape {
@@ -198,6 +206,14 @@ fn looks_like_uuid(value: &str) -> bool {
 /// No label value is an id or an e-mail address, wherever it came from.
 #[track_caller]
 fn assert_no_ids_or_addresses(scrape: &Scrape) {
+    // Anywhere in the text (help lines included): no e-mail address, no UUID.
+    assert!(!scrape.text.contains('@'), "an address in {}", scrape.text);
+    for token in scrape
+        .text
+        .split(|c: char| !(c.is_ascii_hexdigit() || c == '-'))
+    {
+        assert!(!looks_like_uuid(token), "an id in the metrics: {token}");
+    }
     for sample in &scrape.samples {
         for value in sample.labels.values() {
             assert!(
@@ -251,6 +267,7 @@ async fn requests_count_by_route_pattern_method_and_status_with_their_latency() 
     app.use_admin();
 
     let after = scrape(&app).await;
+    assert!(!after.text.contains(&org) && !after.text.contains(&unknown.to_string()));
     assert_eq!(
         after.get("maatje_http_requests_total", &labels(&listed)),
         listed_before + 2.0
@@ -488,4 +505,172 @@ fn the_parser_refuses_what_is_not_the_text_format() {
         "# HELP x_total A counter.\n# TYPE x_total counter\nx_total{a=\"q\\\"\\\\\",b=\"\"} 2\n",
     );
     assert_eq!(good.get("x_total", &[("a", "q\"\\"), ("b", "")]), 2.0);
+}
+
+/// Scrapes until `done` holds for a scrape (10 s at most), then returns that scrape.
+async fn scrape_until(app: &TestApp, what: &str, done: impl Fn(&Scrape) -> bool) -> Scrape {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+    loop {
+        let now = scrape(app).await;
+        if done(&now) {
+            return now;
+        }
+        assert!(std::time::Instant::now() < deadline, "never: {what}");
+        tokio::time::sleep(std::time::Duration::from_millis(25)).await;
+    }
+}
+
+#[tokio::test]
+async fn a_failing_mail_transport_counts_retries_then_a_dead_letter() {
+    // An SMTP server that is not there: a port that was free a moment ago.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = closed.local_addr().unwrap().port().to_string();
+    drop(closed);
+    let app = spawn_app_with(&[
+        ON,
+        ("MAATJE__MAIL__WORKER_ENABLED", "true"),
+        ("MAATJE__MAIL__TRANSPORT", "smtp"),
+        ("MAATJE__MAIL__SMTP__HOST", "127.0.0.1"),
+        ("MAATJE__MAIL__SMTP__PORT", &port),
+        ("MAATJE__MAIL__SMTP__TLS", "none"),
+        ("MAATJE__MAIL__SMTP__TIMEOUT_SECONDS", "2"),
+        ("MAATJE__MAIL__MAX_ATTEMPTS", "2"),
+        ("MAATJE__MAIL__POLL_INTERVAL_MS", "20"),
+    ])
+    .await;
+    let id = enqueue(&app, message("els@example.org", "Vast"));
+    let retried = scrape_until(&app, "a retry", |s| {
+        s.count("maatje_outbox_retried_total", &[]) == 1.0
+    })
+    .await;
+    assert_eq!(retried.get("maatje_outbox_sent_total", &[]), 0.0);
+    assert_eq!(retried.get("maatje_outbox_dead_total", &[]), 0.0);
+    assert_eq!(retried.get("maatje_outbox_queue_depth", &[]), 1.0);
+    // Past the back-off the second attempt fails too: dead.
+    app.clock.advance(chrono::Duration::hours(1));
+    wait_for_state(&app, &id, "dead").await;
+    let dead = scrape_until(&app, "a dead letter", |s| {
+        s.count("maatje_outbox_dead_total", &[]) == 1.0
+    })
+    .await;
+    assert_eq!(dead.get("maatje_outbox_dead_messages", &[]), 1.0);
+    // The dead letter's alert to the bureau is queued, and fails (and is retried) the same way.
+    assert!(dead.get("maatje_outbox_retried_total", &[]) >= 1.0);
+    assert_eq!(dead.get("maatje_outbox_sent_total", &[]), 0.0);
+}
+
+/// A webhook receiver on loopback answering `status`.
+async fn receiver(status: Arc<AtomicU16>) -> String {
+    use actix_web::{web, App, HttpResponse, HttpServer};
+    let server = HttpServer::new(move || {
+        let status = status.clone();
+        App::new().default_service(web::to(move || {
+            let code = status.load(Ordering::SeqCst);
+            async move {
+                HttpResponse::build(actix_web::http::StatusCode::from_u16(code).unwrap()).finish()
+            }
+        }))
+    })
+    .workers(1)
+    .bind(("127.0.0.1", 0))
+    .unwrap();
+    let port = server.addrs()[0].port();
+    tokio::spawn(server.run());
+    format!("http://127.0.0.1:{port}/hooks")
+}
+
+#[tokio::test]
+async fn webhook_deliveries_count_delivered_retried_and_dead() {
+    let app = spawn_app_with(&[
+        ON,
+        ("MAATJE__WEBHOOKS__WORKER_ENABLED", "true"),
+        ("MAATJE__WEBHOOKS__POLL_INTERVAL_MS", "20"),
+    ])
+    .await;
+    let status = Arc::new(AtomicU16::new(200));
+    let url = receiver(status.clone()).await;
+    let org = fixtures::organisation(&app).await;
+    let (_, key) = app.create_case_system(&org, "Case system").await;
+    app.use_token(Some(&key));
+    let subscribed = app
+        .post_json(
+            "/v1/webhook-endpoints",
+            &json!({ "url": url, "event_types": ["buddy_request.created"] }),
+        )
+        .await;
+    assert_eq!(subscribed.status, 201, "{}", subscribed.text);
+    app.use_admin();
+    fixtures::open_request(&app, &org, "C-HOOK-1").await;
+    let delivered = scrape_until(&app, "a delivery", |s| {
+        s.count("maatje_webhook_delivered_total", &[]) == 1.0
+    })
+    .await;
+    assert_eq!(delivered.get("maatje_webhook_queue_depth", &[]), 0.0);
+
+    status.store(503, Ordering::SeqCst);
+    fixtures::open_request(&app, &org, "C-HOOK-2").await;
+    let retried = scrape_until(&app, "a retry", |s| {
+        s.count("maatje_webhook_retried_total", &[]) >= 1.0
+    })
+    .await;
+    assert_eq!(retried.get("maatje_webhook_queue_depth", &[]), 1.0);
+    assert_eq!(retried.get("maatje_webhook_delivered_total", &[]), 1.0);
+    // Still failing past webhooks.give_up_after_hours (24): dead.
+    let mut rounds = 0;
+    let dead = loop {
+        app.clock
+            .advance(chrono::Duration::hours(4) + chrono::Duration::minutes(30));
+        let before = scrape(&app)
+            .await
+            .count("maatje_webhook_retried_total", &[]);
+        let now = scrape_until(&app, "another attempt", |s| {
+            s.count("maatje_webhook_retried_total", &[]) > before
+                || s.count("maatje_webhook_dead_total", &[]) == 1.0
+        })
+        .await;
+        if now.count("maatje_webhook_dead_total", &[]) == 1.0 {
+            break now;
+        }
+        rounds += 1;
+        assert!(rounds < 12, "never given up");
+    };
+    assert_eq!(dead.get("maatje_webhook_dead_deliveries", &[]), 1.0);
+    assert_eq!(dead.get("maatje_webhook_queue_depth", &[]), 0.0);
+}
+
+#[tokio::test]
+async fn scheduler_runs_and_the_overdue_requests_it_reports_count() {
+    let app = spawn_app_with(&[
+        ON,
+        ("MAATJE__WORKFLOW__SCHEDULER_ENABLED", "true"),
+        ("MAATJE__WORKFLOW__SCHEDULER_INTERVAL_SECONDS", "1"),
+    ])
+    .await;
+    let ran = scrape_until(&app, "a scheduler run", |s| {
+        s.count(
+            "maatje_job_runs_total",
+            &[("job", "scheduler"), ("outcome", "ok")],
+        ) >= 1.0
+    })
+    .await;
+    assert_eq!(
+        ran.count(
+            "maatje_job_runs_total",
+            &[("job", "scheduler"), ("outcome", "failed")]
+        ),
+        0.0
+    );
+    let org = fixtures::organisation(&app).await;
+    fixtures::open_request(&app, &org, "C-LATE").await;
+    app.clock.advance(chrono::Duration::days(6));
+    let reported = scrape_until(&app, "an overdue request reported", |s| {
+        s.count(
+            "maatje_job_items_total",
+            &[("job", "scheduler"), ("kind", "overdue_reported")],
+        ) == 1.0
+    })
+    .await;
+    assert_eq!(reported.get("maatje_requests_overdue", &[]), 1.0);
+    let text = reported.text.clone();
+    assert!(!text.contains(&org), "no organisation id in the metrics");
 }
