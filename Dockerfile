@@ -31,8 +31,8 @@ FROM ${BINARY_FROM} AS binary
 
 FROM ${RUNTIME_IMAGE}
 # A system user without a login shell or home; /data is the only place it writes.
-RUN groupadd --system --gid 10001 maatje \
-    && useradd --system --uid 10001 --gid maatje --no-create-home --home-dir /nonexistent \
+RUN groupadd --gid 10001 maatje \
+    && useradd --uid 10001 --gid maatje --no-create-home --home-dir /nonexistent \
         --shell /usr/sbin/nologin maatje \
     && mkdir -p /data \
     && chown maatje:maatje /data \
