@@ -60,6 +60,8 @@ class Service:
                 # Fuzzed webhook endpoints may name public hosts: this run sends nothing anywhere
                 # but loopback, so their deliveries stay queued.
                 "MAATJE__WEBHOOKS__WORKER_ENABLED": "false",
+                # The metrics listener on a free port of its own (9464 may be taken).
+                "MAATJE__METRICS__PORT": "0",
             }
         )
         env.update(self.env)

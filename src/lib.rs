@@ -20,6 +20,7 @@ pub mod i18n;
 pub mod jobs;
 pub mod mail;
 pub mod matching;
+pub mod metrics;
 pub mod openapi;
 pub mod ops;
 pub mod reports;

@@ -1,5 +1,5 @@
 //! The `maatje` command: `serve` (default), `migrate`, `openapi`, `admin ...`, `audit verify`,
-//! `audit head`, `backup`.
+//! `audit head`, `backup`, `healthcheck`.
 
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -48,6 +48,10 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         to: PathBuf,
     },
+    /// Ask the running service on this machine whether it is ready (`GET /health/ready` on
+    /// loopback at `server.port`, 5 s at most): exits 0 when it answers 200, 1 otherwise. For
+    /// a container's health check, where there is no curl.
+    Healthcheck,
 }
 
 #[derive(Debug, Subcommand)]
@@ -128,6 +132,11 @@ fn main() -> ExitCode {
         Command::Backup { to } => {
             done(load(cli.config.as_deref()).and_then(|settings| backup(settings, &to)))
         }
+        Command::Healthcheck => done(
+            Settings::load(cli.config.as_deref())
+                .map_err(anyhow::Error::from)
+                .and_then(|settings| healthcheck(&settings)),
+        ),
     };
     match result {
         Ok(code) => code,
@@ -150,6 +159,43 @@ fn serve(settings: Settings) -> anyhow::Result<()> {
         app.run_until_stopped().await?;
         Ok(())
     })
+}
+
+/// `maatje healthcheck`: one plain HTTP/1.1 request to the readiness probe on loopback (or on
+/// `server.host` when the service listens on one address only).
+fn healthcheck(settings: &Settings) -> anyhow::Result<()> {
+    use std::io::{Read, Write};
+    use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream, ToSocketAddrs};
+    use std::time::Duration;
+    let timeout = Duration::from_secs(5);
+    let host = match settings.server.host.parse::<IpAddr>() {
+        Ok(ip) if ip.is_unspecified() => IpAddr::V4(Ipv4Addr::LOCALHOST),
+        Ok(ip) => ip,
+        Err(_) => (settings.server.host.as_str(), settings.server.port)
+            .to_socket_addrs()?
+            .next()
+            .map(|a| a.ip())
+            .ok_or_else(|| anyhow::anyhow!("server.host does not resolve"))?,
+    };
+    let address = SocketAddr::new(host, settings.server.port);
+    let mut stream = TcpStream::connect_timeout(&address, timeout)
+        .map_err(|e| anyhow::anyhow!("cannot connect to {address}: {e}"))?;
+    stream.set_read_timeout(Some(timeout))?;
+    stream.set_write_timeout(Some(timeout))?;
+    write!(
+        stream,
+        "GET /health/ready HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n"
+    )?;
+    let mut answer = Vec::new();
+    stream.take(64 * 1024).read_to_end(&mut answer)?;
+    let answer = String::from_utf8_lossy(&answer);
+    let status = answer.lines().next().unwrap_or("");
+    if status.split(' ').nth(1) == Some("200") {
+        println!("ready ({address})");
+        Ok(())
+    } else {
+        anyhow::bail!("not ready ({address}): {status}")
+    }
 }
 
 /// `maatje audit verify`: reads the trail in one snapshot, never migrates or writes.

@@ -45,6 +45,8 @@ use crate::{audit, auth};
 
 pub struct Application {
     port: u16,
+    /// The metrics listener (`[metrics]`), when enabled: its port and its server.
+    metrics: Option<(u16, Server)>,
     /// The server's own database handle (its pool), for tests that act on its connections.
     db: Database,
     server: Server,
@@ -142,7 +144,7 @@ impl Application {
         let state = web::Data::new(AppState {
             audit: audit::writer::AuditWriter::start(db.clone(), clock.clone()),
             db: db.clone(),
-            clock,
+            clock: clock.clone(),
             login: settings.login_policy(),
             verifications: settings.verifications(),
             retention: settings.retention(),
@@ -155,7 +157,10 @@ impl Application {
         });
         let limit = BodyLimit(settings.server.max_body_bytes);
         // One limiter for all workers, so a caller cannot multiply its budget by their number.
-        let limiter = web::Data::new(RateLimiter::new(&settings.limits));
+        let limiter = web::Data::new(
+            RateLimiter::new(&settings.limits).counting_in(db.metrics().rate_limited.clone()),
+        );
+        let metrics = web::Data::new(db.metrics().clone());
         let contract = Contract::new(published_spec(&settings.api));
         let cors = web::Data::new(Cors::from_settings(&settings.api));
         let trusted = web::Data::new(settings.server.trusted_proxies());
@@ -169,6 +174,9 @@ impl Application {
                 console.clone(),
             )
             .app_data(trusted.clone())
+            .app_data(metrics.clone())
+            // Outermost: every answer counts, the refusals of the wraps inside too.
+            .wrap(from_fn(crate::metrics::middleware))
         })
         .keep_alive(keep_alive(settings.server.keep_alive_seconds))
         .client_request_timeout(Duration::from_millis(
@@ -192,8 +200,20 @@ impl Application {
             "maatje is listening on http://{}:{port}",
             settings.server.host
         );
+        let metrics = match settings.metrics.enabled {
+            true => Some(metrics_server(
+                settings,
+                crate::metrics::Endpoint {
+                    db: db.clone(),
+                    clock,
+                    service_level: settings.service_level(),
+                },
+            )?),
+            false => None,
+        };
         Ok(Application {
             port,
+            metrics,
             db,
             server: server.run(),
             retention,
@@ -206,6 +226,11 @@ impl Application {
 
     pub fn port(&self) -> u16 {
         self.port
+    }
+
+    /// The port of the metrics listener, when `metrics.enabled`.
+    pub fn metrics_port(&self) -> Option<u16> {
+        self.metrics.as_ref().map(|(port, _)| *port)
     }
 
     /// The database handle the server uses (the same pool, not a second one).
@@ -241,8 +266,15 @@ impl Application {
             }
         };
         let credentials = self.credentials.run();
+        let metrics = async {
+            match self.metrics {
+                Some((_, server)) => server.await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
             stopped = self.server => stopped,
+            stopped = metrics => stopped,
             () = credentials => unreachable!("the credential poller runs until dropped"),
             () = scheduler => unreachable!("the scheduler runs until dropped"),
             () = retention => unreachable!("the retention job runs until dropped"),
@@ -258,6 +290,39 @@ fn keep_alive(seconds: u64) -> KeepAlive {
         0 => KeepAlive::Disabled,
         s => KeepAlive::Timeout(Duration::from_secs(s)),
     }
+
+}
+
+/// The metrics listener: `GET /metrics` on `metrics.host:metrics.port`, one worker, apart from
+/// the public server.
+fn metrics_server(
+    settings: &Settings,
+    endpoint: crate::metrics::Endpoint,
+) -> anyhow::Result<(u16, Server)> {
+    let address = (settings.metrics.host.as_str(), settings.metrics.port);
+    let listener = TcpListener::bind(address).with_context(|| {
+        format!(
+            "cannot listen on {}:{} (metrics.host, metrics.port)",
+            address.0, address.1
+        )
+    })?;
+    let port = listener.local_addr()?.port();
+    let endpoint = web::Data::new(endpoint);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(endpoint.clone())
+            .configure(crate::metrics::configure)
+    })
+    .listen(listener)?
+    .workers(1)
+    .shutdown_timeout(1)
+    .run();
+    tracing::info!(
+        port,
+        "metrics at http://{}:{port}/metrics",
+        settings.metrics.host
+    );
+    Ok((port, server))
 }
 
 /// Applies pending migrations and logs which ones ran.

@@ -113,7 +113,7 @@ async fn login(
             expires_at: utc(session.expires_at),
             staff: Staff::try_from(session.staff)?,
         })),
-        LoginOutcome::Refused => Err(ApiError::Unauthorized(
+        LoginOutcome::Refused { .. } => Err(ApiError::Unauthorized(
             "wrong e-mail address or password, or the account is inactive or temporarily locked"
                 .into(),
         )),

@@ -80,8 +80,13 @@ fn run(db: Database, mut queue: mpsc::Receiver<Job>) {
             }
         }
         let records: Vec<NewRecord> = batch.iter().map(|job| job.record.clone()).collect();
-        match append_all(&db, records) {
+        let began = std::time::Instant::now();
+        let appended = append_all(&db, records);
+        let metrics = db.metrics();
+        metrics.audit_append.observe(began.elapsed().as_secs_f64());
+        match appended {
             Ok(()) => {
+                metrics.audit_records.inc_by(batch.len() as u64);
                 for job in batch.drain(..) {
                     let _ = job.done.send(Ok(()));
                 }

@@ -59,7 +59,13 @@ pub async fn log_in(
     })
     .await?;
     let (policy, now) = (state.login, state.clock.now_naive());
-    Ok(match attempt {
+    let labels = crate::metrics::ChannelLabels {
+        channel: match channel {
+            Opening::Api => "api",
+            Opening::Console(_) => "console",
+        },
+    };
+    let outcome = match attempt {
         Some((id, verified)) => {
             let ctx = Ctx::new(Actor::Unauthenticated, None, now);
             state
@@ -68,6 +74,14 @@ pub async fn log_in(
                 })
                 .await?
         }
-        None => LoginOutcome::Refused,
-    })
+        None => LoginOutcome::Refused { locked_out: false },
+    };
+    if let LoginOutcome::Refused { locked_out } = outcome {
+        let metrics = state.db.metrics();
+        metrics.login_failures.get_or_create(&labels).inc();
+        if locked_out {
+            metrics.login_lockouts.get_or_create(&labels).inc();
+        }
+    }
+    Ok(outcome)
 }

@@ -25,12 +25,31 @@ impl Settings {
         if let Err(e) = tracing_subscriber::EnvFilter::try_new(&self.log.level) {
             return fail("log.level", &format!("not a valid filter: {e}"));
         }
+        self.validate_metrics()?;
         self.validate_mail()?;
         self.validate_bureau()?;
         self.validate_matching()?;
         self.validate_workflow()?;
         self.validate_webhooks()?;
         self.validate_api()
+    }
+
+    fn validate_metrics(&self) -> Result<(), ConfigError> {
+        let m = &self.metrics;
+        if !m.enabled {
+            return Ok(());
+        }
+        if m.host.trim().is_empty() {
+            return Err(ConfigError("metrics.host: must not be empty".to_owned()));
+        }
+        if m.port != 0 && m.port == self.server.port {
+            return Err(ConfigError(format!(
+                "metrics.port: must differ from server.port ({}): the metrics are never served \
+                 on the public port",
+                self.server.port
+            )));
+        }
+        Ok(())
     }
 
     fn validate_webhooks(&self) -> Result<(), ConfigError> {

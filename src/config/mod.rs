@@ -88,6 +88,19 @@ pub struct Settings {
     pub console: ConsoleSettings,
     /// The client bureau as buddies and clients see it (see `bureau`).
     pub bureau: BureauSettings,
+    pub metrics: MetricsSettings,
+}
+
+/// The Prometheus metrics (see `crate::metrics`), on a listener of their own: never on the
+/// public port.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// Serve `GET /metrics` on `host:port`.
+    pub enabled: bool,
+    pub host: String,
+    /// 0 picks a free port (the tests do).
+    pub port: u16,
 }
 
 /// The staff console in the browser (see `crate::console`).

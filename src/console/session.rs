@@ -174,7 +174,7 @@ async fn log_in(
             );
             response
         }
-        Ok(LoginOutcome::Refused) => login_page(
+        Ok(LoginOutcome::Refused { .. }) => login_page(
             &req,
             &console,
             StatusCode::UNAUTHORIZED,

@@ -132,6 +132,19 @@ struct Shared {
     target: DatabaseTarget,
     /// To hand the probe and the pool's error handler, which must not keep the pool alive.
     this: Weak<Shared>,
+    /// The service's instruments (see [`crate::metrics`]); the wait for a connection is
+    /// measured here, in [`Shared::checkout`].
+    metrics: crate::metrics::Metrics,
+}
+
+/// How one pool stands, for the metrics.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PoolState {
+    /// `read` (every query; on PostgreSQL the writes too) or `write` (SQLite's writer).
+    pub name: &'static str,
+    pub max: u32,
+    pub connections: u32,
+    pub idle: u32,
 }
 
 /// `None` while the database is reachable.
@@ -334,6 +347,24 @@ impl Shared {
     /// A connection within `timeout`; at once a 503 while the breaker is open or as soon as it
     /// opens.
     fn checkout(&self, lane: Lane, timeout: Duration) -> DomainResult<PooledConnection<Manager>> {
+        let began = Instant::now();
+        let result = self.checkout_now(lane, timeout);
+        let pool = match (lane, matches!(self.target, DatabaseTarget::Sqlite { .. })) {
+            (Lane::Write, true) => "write",
+            _ => "read",
+        };
+        self.metrics
+            .pool_wait
+            .get_or_create(&crate::metrics::PoolLabels { pool })
+            .observe(began.elapsed().as_secs_f64());
+        result
+    }
+
+    fn checkout_now(
+        &self,
+        lane: Lane,
+        timeout: Duration,
+    ) -> DomainResult<PooledConnection<Manager>> {
         if let Some(cause) = self.open_cause() {
             return Err(DomainError::Unavailable(cause));
         }
@@ -408,6 +439,7 @@ impl Database {
             settings: settings.clone(),
             target: target.clone(),
             this: this.clone(),
+            metrics: crate::metrics::Metrics::new(),
         });
         let first = shared.manager().connect()?;
         drop(first);
@@ -423,6 +455,29 @@ impl Database {
 
     pub fn is_postgres(&self) -> bool {
         matches!(self.target, DatabaseTarget::Postgres { .. })
+    }
+
+    /// The instruments of the service this handle belongs to (see [`crate::metrics`]).
+    pub fn metrics(&self) -> &crate::metrics::Metrics {
+        &self.shared.metrics
+    }
+
+    /// How the pools stand now: the shared one, and on SQLite the writer's.
+    pub fn pool_states(&self) -> Vec<PoolState> {
+        let state = |name, pool: &Pool<Manager>| {
+            let s = pool.state();
+            PoolState {
+                name,
+                max: pool.max_size(),
+                connections: s.connections,
+                idle: s.idle_connections,
+            }
+        };
+        let mut states = vec![state("read", &self.shared.pool(Lane::Read))];
+        if let Some(writer) = &*self.shared.writer.read().unwrap_or_else(|e| e.into_inner()) {
+            states.push(state("write", writer));
+        }
+        states
     }
 
     fn connect_timeout(&self) -> Duration {

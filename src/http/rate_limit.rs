@@ -45,6 +45,8 @@ use governor::nanos::Nanos;
 use governor::state::keyed::ShrinkableKeyedStateStore;
 use governor::state::StateStore;
 use governor::Quota;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
 
 use crate::config::LimitSettings;
 use crate::error::ApiError;
@@ -162,11 +164,24 @@ type Limiter<C> = governor::RateLimiter<String, Buckets, C, NoOpMiddleware<<C as
 pub struct RateLimiter<C: Clock = MonotonicClock> {
     enabled: bool,
     classes: [Limiter<C>; 3],
+    /// The refusals by class, for the metrics ([`RateLimiter::counting_in`]).
+    refusals: Family<crate::metrics::LimitLabels, Counter>,
 }
 
 impl RateLimiter {
     pub fn new(settings: &LimitSettings) -> Self {
         RateLimiter::with_clock(settings, MonotonicClock)
+    }
+}
+
+impl LimitClass {
+    /// Its name as a metrics label.
+    fn label(self) -> &'static str {
+        match self {
+            LimitClass::Address => "address",
+            LimitClass::Login => "login",
+            LimitClass::Client => "client",
+        }
     }
 }
 
@@ -191,7 +206,14 @@ impl<C: Clock + Clone> RateLimiter<C> {
                 };
                 governor::RateLimiter::new(quota, buckets, clock.clone())
             }),
+            refusals: Family::default(),
         }
+    }
+
+    /// Counts the refusals in `refusals` (the service's `maatje_rate_limited_total`).
+    pub fn counting_in(mut self, refusals: Family<crate::metrics::LimitLabels, Counter>) -> Self {
+        self.refusals = refusals;
+        self
     }
 }
 
@@ -203,9 +225,14 @@ impl<C: Clock> RateLimiter<C> {
             return Ok(());
         }
         let limiter = &self.classes[class as usize];
-        limiter
-            .check_key(&key.to_owned())
-            .map_err(|not_until| RetryAfter(not_until.wait_time_from(limiter.clock().now())))
+        limiter.check_key(&key.to_owned()).map_err(|not_until| {
+            self.refusals
+                .get_or_create(&crate::metrics::LimitLabels {
+                    limit: class.label(),
+                })
+                .inc();
+            RetryAfter(not_until.wait_time_from(limiter.clock().now()))
+        })
     }
 
     #[cfg(test)]

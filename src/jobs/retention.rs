@@ -30,13 +30,17 @@ impl RetentionJob {
             ticks.tick().await;
             let now = self.clock.now_naive();
             let retention = self.retention;
-            match self
+            let outcome = self
                 .db
                 .writing(move |conn| -> crate::domain::error::DomainResult<_> {
                     Ok(run_retention(conn, now, &retention)?)
                 })
-                .await
-            {
+                .await;
+            let items = outcome.as_ref().ok().map(|&n| [("anonymised", n)]);
+            self.db
+                .metrics()
+                .job_run("retention", items.as_ref().map(|i| &i[..]));
+            match outcome {
                 Ok(0) => tracing::debug!("retention: nothing due"),
                 Ok(anonymised) => tracing::info!(
                     anonymised,

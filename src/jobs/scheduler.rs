@@ -110,7 +110,18 @@ impl Scheduler {
         ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
         loop {
             ticks.tick().await;
-            match self.run_once().await {
+            let outcome = self.run_once().await;
+            let items = outcome.as_ref().ok().map(|r| {
+                [
+                    ("expired", r.expired as u64),
+                    ("reminded", r.reminded as u64),
+                    ("overdue_reported", r.overdue as u64),
+                ]
+            });
+            self.db
+                .metrics()
+                .job_run("scheduler", items.as_ref().map(|i| &i[..]));
+            match outcome {
                 Ok(report) if report == RunReport::default() => {
                     tracing::debug!("scheduler: nothing due")
                 }

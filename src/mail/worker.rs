@@ -134,6 +134,7 @@ impl MailWorker {
                 Err(error) => failed.push((id, kind, error)),
             }
         }
+        self.db.metrics().mail_sent.inc_by(sent.len() as u64);
         if let Err(error) = self.record_sent(&sent).await {
             // The leases run out and the messages are sent again (at-least-once).
             tracing::warn!(error = ?error, "mail worker: cannot record sent messages");
@@ -234,15 +235,22 @@ impl MailWorker {
                 )
             })
             .await?;
+        let metrics = self.db.metrics();
         match outcome {
-            FailureOutcome::RetryAt(at) => tracing::warn!(
-                outbox_id = %id, kind, error = %error.message, retry_at = %at,
-                "mail not sent; will retry"
-            ),
-            FailureOutcome::Dead { alert } => tracing::error!(
-                outbox_id = %id, kind, error = %error.message, alert = ?alert,
-                "mail dead-lettered"
-            ),
+            FailureOutcome::RetryAt(at) => {
+                metrics.mail_retried.inc();
+                tracing::warn!(
+                    outbox_id = %id, kind, error = %error.message, retry_at = %at,
+                    "mail not sent; will retry"
+                )
+            }
+            FailureOutcome::Dead { alert } => {
+                metrics.mail_dead.inc();
+                tracing::error!(
+                    outbox_id = %id, kind, error = %error.message, alert = ?alert,
+                    "mail dead-lettered"
+                )
+            }
             FailureOutcome::Unchanged => {}
         }
         Ok(())

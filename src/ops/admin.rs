@@ -154,7 +154,10 @@ pub struct Session {
 pub enum LoginOutcome {
     Success(Box<Session>),
     /// Wrong e-mail, wrong password, inactive or locked account: the caller learns none of these.
-    Refused,
+    /// `locked_out`: this failure locked its source out (for the metrics).
+    Refused {
+        locked_out: bool,
+    },
 }
 
 /// The second half of a login, once the password was checked outside the transaction: the
@@ -189,7 +192,7 @@ pub fn log_in(
                     staff: *staff,
                 }))
             }
-            LoginCheck::Refused => LoginOutcome::Refused,
+            LoginCheck::Refused { locked_out } => LoginOutcome::Refused { locked_out },
         },
     )
 }

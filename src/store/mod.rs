@@ -22,6 +22,7 @@ pub mod outbox;
 pub mod page;
 pub mod pairings;
 pub mod privacy;
+pub mod queues;
 pub mod reports;
 pub mod requests;
 pub mod staff;

@@ -183,7 +183,8 @@ pub enum LoginCheck {
     /// account (its failures cleared), for which a session may be opened.
     Passed(Box<StaffRow>),
     /// Wrong e-mail, wrong password, inactive or locked account: the caller learns none of these.
-    Refused,
+    /// `locked_out`: this failure locked its source out (for the metrics).
+    Refused { locked_out: bool },
 }
 
 /// The second half of a login, after the password was checked against the stored hash outside
@@ -218,7 +219,7 @@ pub fn record_login(
     let mut row = find(conn, staff_id)?;
     let read_at = row.updated_at;
     if !row.active {
-        return Ok(LoginCheck::Refused);
+        return Ok(LoginCheck::Refused { locked_out: false });
     }
     let throttle: Option<ThrottleRow> = login_throttle::table
         .find((staff_id, source))
@@ -230,7 +231,7 @@ pub fn record_login(
         .and_then(|t| t.locked_until)
         .is_some_and(|until| until > now)
     {
-        return Ok(LoginCheck::Refused);
+        return Ok(LoginCheck::Refused { locked_out: false });
     }
     if !password_verified {
         let mut pair = throttle.clone().unwrap_or_else(|| ThrottleRow {
@@ -242,7 +243,8 @@ pub fn record_login(
         });
         pair.failures += 1;
         pair.updated_at = now;
-        if let Some(until) = policy.locked_until(pair.failures, now) {
+        let locked = policy.locked_until(pair.failures, now);
+        if let Some(until) = locked {
             pair.locked_until = Some(until);
             row.locked_until = Some(row.locked_until.filter(|u| *u > until).unwrap_or(until));
             tracing::warn!(staff_id = %row.id, failures = pair.failures, "a source address locked out of a staff account after failed logins");
@@ -259,7 +261,9 @@ pub fn record_login(
         row.failed_logins += 1;
         row.updated_at = now;
         save(conn, &row, read_at)?;
-        return Ok(LoginCheck::Refused);
+        return Ok(LoginCheck::Refused {
+            locked_out: locked.is_some(),
+        });
     }
     diesel::delete(login_throttle::table.find((staff_id, source))).execute(conn)?;
     row.failed_logins = 0;

@@ -128,11 +128,21 @@ impl WebhookWorker {
             .buffer_unordered(CONCURRENCY)
             .collect()
             .await;
+        let metrics = self.db.metrics();
         for outcome in outcomes {
             match outcome? {
-                Outcome::Delivered => report.delivered += 1,
-                Outcome::Retry => report.retried += 1,
-                Outcome::Dead => report.dead += 1,
+                Outcome::Delivered => {
+                    report.delivered += 1;
+                    metrics.webhook_delivered.inc();
+                }
+                Outcome::Retry => {
+                    report.retried += 1;
+                    metrics.webhook_retried.inc();
+                }
+                Outcome::Dead => {
+                    report.dead += 1;
+                    metrics.webhook_dead.inc();
+                }
                 Outcome::Lost => {}
             }
         }

@@ -259,7 +259,8 @@ async fn serve_listens_on_the_port_of_the_config_file() {
         &file,
         format!(
             "[server]\nhost = \"127.0.0.1\"\nport = {port}\nworkers = 1\n\n\
-             [database]\nurl = \"sqlite://{}\"\n\n[log]\nformat = \"json\"\n",
+             [database]\nurl = \"sqlite://{}\"\n\n[log]\nformat = \"json\"\n\n\
+             [metrics]\nport = 0\n",
             db.display()
         ),
     )

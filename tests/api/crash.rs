@@ -436,6 +436,8 @@ impl Service {
             ("MAATJE__LOG__FORMAT", "json"),
             ("MAATJE__LOG__LEVEL", "warn,maatje::startup=info"),
             ("MAATJE__WEBHOOKS__WORKER_ENABLED", "false"),
+            // Several services at once: each its own free metrics port.
+            ("MAATJE__METRICS__PORT", "0"),
         ]
         .into_iter()
         .collect();

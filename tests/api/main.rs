@@ -38,6 +38,7 @@ mod idempotency;
 mod limits;
 mod mail;
 mod matching;
+mod metrics;
 mod openapi;
 mod organisations;
 mod outage;

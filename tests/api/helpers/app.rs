@@ -35,6 +35,9 @@ pub struct TestApp {
     /// `http://127.0.0.1:<port>`, without a trailing slash.
     pub address: String,
     pub port: u16,
+    /// The port of the metrics listener, when `MAATJE__METRICS__ENABLED` is `true` (off by
+    /// default in the tests; `metrics` turns it on).
+    pub metrics_port: Option<u16>,
     /// The server's clock: a manual clock at [`START`]; move it with `app.clock.advance(...)`.
     pub clock: Clock,
     /// The settings the server was built with.
@@ -125,6 +128,10 @@ async fn spawn_app_on(database: TestDatabase, admin: &str, overrides: &[(&str, &
         ("MAATJE__WEBHOOKS__WORKER_ENABLED", "false"),
         ("MAATJE__WEBHOOKS__ALLOW_LOCAL_TARGETS", "true"),
         ("MAATJE__MATCHING__AUTO_PROPOSE", "false"),
+        // The metrics listener, on a free port where a test turns it on.
+        ("MAATJE__METRICS__ENABLED", "false"),
+        ("MAATJE__METRICS__HOST", "127.0.0.1"),
+        ("MAATJE__METRICS__PORT", "0"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_owned(), v.to_owned()))
@@ -136,6 +143,7 @@ async fn spawn_app_on(database: TestDatabase, admin: &str, overrides: &[(&str, &
     let clock = Clock::manual(start_time());
     let application = Application::build(&settings, clock.clone()).expect("the application starts");
     let port = application.port();
+    let metrics_port = application.metrics_port();
     let server_db = application.database().clone();
     tokio::spawn(application.run_until_stopped());
     let db = Database::connect(&settings.database, settings.database_target())
@@ -148,6 +156,7 @@ async fn spawn_app_on(database: TestDatabase, admin: &str, overrides: &[(&str, &
     let mut app = TestApp {
         address: format!("http://127.0.0.1:{port}"),
         port,
+        metrics_port,
         clock,
         settings,
         client,
