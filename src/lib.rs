@@ -22,6 +22,7 @@ pub mod mail;
 pub mod matching;
 pub mod openapi;
 pub mod ops;
+pub mod portal;
 pub mod reports;
 pub mod respond;
 pub mod startup;

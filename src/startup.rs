@@ -93,6 +93,10 @@ impl Application {
             settings.mail.public_base_url.starts_with("https://"),
             settings.console.policy(),
         ));
+        let portal = web::Data::new(crate::portal::Portal {
+            policy: settings.portal.policy(),
+            secure: settings.mail.public_base_url.starts_with("https://"),
+        });
         let notices = Notices::new(settings, links);
         let mail = settings.mail.worker_enabled.then(|| {
             MailWorker::new(
@@ -164,6 +168,7 @@ impl Application {
                 contract.clone(),
                 cors.clone(),
                 console.clone(),
+                portal.clone(),
             )
         })
         .listen(listener)?
@@ -310,6 +315,7 @@ fn collect_routes(
     api::health::root_rules(&mut policy);
     crate::respond::rules(&mut policy);
     crate::console::rules(&mut policy);
+    crate::portal::rules(&mut policy);
     (app, spec, policy)
 }
 
@@ -371,6 +377,7 @@ fn app(
     contract: Contract,
     cors: web::Data<Cors>,
     console: web::Data<crate::console::Console>,
+    portal: web::Data<crate::portal::Portal>,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -390,6 +397,7 @@ fn app(
         .app_data(contract.json)
         .app_data(cors)
         .app_data(console)
+        .app_data(portal)
         .route("/openapi.json", web::get().to(serve_contract))
         .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"])))
         .route(
@@ -403,6 +411,7 @@ fn app(
         .configure(api::health::configure_root)
         .configure(crate::respond::configure)
         .configure(crate::console::configure)
+        .configure(crate::portal::configure)
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::NoRoute)
         }))

@@ -8,6 +8,9 @@
 //!   the buddy, with the proposal's own links.
 //! - **Overdue.** A request open for longer than `workflow.overdue_after_days` is reported to
 //!   the client bureau, once.
+//! - **End of a pause.** A buddy paused until a date is resumed on that day (UTC), as the
+//!   service ([`crate::ops::buddies::resume_due`]), guarded by `state = 'paused'`: once, however
+//!   many instances run.
 //!
 //! Each item is one operation ([`crate::ops::pairings::expire`], [`crate::ops::pairings::remind`],
 //! [`crate::ops::requests::report_overdue`]) in a write transaction of its own, by an update guarded by the state it
@@ -40,6 +43,8 @@ pub struct RunReport {
     pub expired: usize,
     pub reminded: usize,
     pub overdue: usize,
+    /// Buddies whose pause ended.
+    pub resumed: usize,
 }
 
 #[derive(Clone)]
@@ -99,6 +104,7 @@ impl Scheduler {
                     expired = report.expired,
                     reminded = report.reminded,
                     overdue = report.overdue,
+                    resumed = report.resumed,
                     "scheduler: moved the workflow along"
                 ),
                 Err(error) => tracing::warn!(
@@ -138,6 +144,19 @@ impl Scheduler {
         for id in due {
             report.reminded += usize::from(
                 self.item(now, move |tx| ops::pairings::remind(tx, &id, &window))
+                    .await?,
+            );
+        }
+        let today = now.date();
+        let due = self
+            .db
+            .run(move |conn| -> DomainResult<_> {
+                Ok(crate::store::buddies::due_resumptions(conn, today, BATCH)?)
+            })
+            .await?;
+        for id in due {
+            report.resumed += usize::from(
+                self.item(now, move |tx| ops::buddies::resume_due(tx, &id, today))
                     .await?,
             );
         }

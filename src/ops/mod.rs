@@ -23,6 +23,7 @@ pub mod buddies;
 pub mod events;
 pub mod feed;
 pub mod pairings;
+pub mod portal;
 pub mod reactions;
 pub mod records;
 pub mod requests;

@@ -123,10 +123,13 @@ fn inspect(conn: &mut DbConnection, token: &str, now: NaiveDateTime) -> ApiResul
     let Some(row) = tokens::find(conn, token)? else {
         return Ok(Lookup::Unknown);
     };
+    let Some(pairing_id) = row.pairing_id.as_ref() else {
+        return Ok(Lookup::Unknown);
+    };
     if row.purpose != PURPOSE_PROPOSAL_RESPONSE {
         return Ok(Lookup::Unknown);
     }
-    let pairing = pairings::find(conn, &row.pairing_id)?;
+    let pairing = pairings::find(conn, pairing_id)?;
     if pairing.buddy_id != row.buddy_id {
         return Ok(Lookup::Unknown);
     }
@@ -158,7 +161,7 @@ fn inspect(conn: &mut DbConnection, token: &str, now: NaiveDateTime) -> ApiResul
 }
 
 /// A token as links carry it: 43 characters of base64url.
-fn well_formed(token: &str) -> bool {
+pub(crate) fn well_formed(token: &str) -> bool {
     token.len() == TOKEN_LEN
         && token
             .bytes()
@@ -367,7 +370,7 @@ fn unavailable(
 }
 
 /// `en` when the browser asks for English before Dutch, else `nl`.
-fn browser_language(req: &HttpRequest) -> &'static str {
+pub(crate) fn browser_language(req: &HttpRequest) -> &'static str {
     let accept = req
         .headers()
         .get(header::ACCEPT_LANGUAGE)

@@ -20,6 +20,7 @@ pub mod organisations;
 pub mod outbox;
 pub mod page;
 pub mod pairings;
+pub mod portal;
 pub mod privacy;
 pub mod reports;
 pub mod requests;

@@ -37,6 +37,8 @@ fn sample(name: &str) -> Value {
         delivery_id => "0190aaaa-0000-7000-8000-000000000006",
         event_type => "buddy_request.matched",
         hours => 24,
+        sign_in_link => Value::from_safe_string("@@respond:00ff:sign-in@@".into()),
+        minutes => 15,
     }
 }
 
@@ -187,6 +189,9 @@ fn bureau_mails_link_to_the_console_not_to_api_paths() {
             );
             let page = if *kind == "bureau_dead_letter" {
                 "https://maatje.example.org/console/admin/mails".to_owned()
+            } else if *kind == "bureau_retirement_requested" {
+                "https://maatje.example.org/console/buddies/0190aaaa-0000-7000-8000-000000000003"
+                    .to_owned()
             } else {
                 "https://maatje.example.org/console/requests/0190aaaa-0000-7000-8000-000000000001"
                     .to_owned()

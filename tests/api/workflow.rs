@@ -200,6 +200,7 @@ async fn two_schedulers_racing_over_one_database_handle_each_item_once() {
                 expired: 0,
                 reminded: 8,
                 overdue: 0,
+                resumed: 0,
             },
         ),
         (
@@ -208,6 +209,7 @@ async fn two_schedulers_racing_over_one_database_handle_each_item_once() {
                 expired: 8,
                 reminded: 0,
                 overdue: 12,
+                resumed: 0,
             },
         ),
     ] {
@@ -220,6 +222,7 @@ async fn two_schedulers_racing_over_one_database_handle_each_item_once() {
                 expired: a.expired + b.expired,
                 reminded: a.reminded + b.reminded,
                 overdue: a.overdue + b.overdue,
+                resumed: a.resumed + b.resumed,
             },
             expect,
             "{a:?} + {b:?}"
