@@ -8,12 +8,12 @@ use super::token::{Presented, TokenKind};
 use super::{Identity, Role, StaffRole};
 use crate::db::DbConnection;
 use crate::domain::actor::Actor;
+use crate::domain::buddy::BuddyState;
 use crate::domain::error::DomainResult;
 use crate::domain::ids::{ApiKeyId, StaffId};
 use crate::domain::organisation::OrganisationState;
 use crate::domain::session::{Channel, ConsolePolicy};
 use crate::store::api_clients::{self, ApiClientRow, ApiKeyRow};
-use crate::domain::buddy::BuddyState;
 use crate::store::portal::{self, BuddySessionRow};
 use crate::store::staff::{self, SessionRow};
 
@@ -182,7 +182,8 @@ pub fn verify(
                 }
             }
             Stored::BuddySession { session, .. } => {
-                let expires_at = ConsolePolicy::extended(session.idle_seconds, now, session.ends_at);
+                let expires_at =
+                    ConsolePolicy::extended(session.idle_seconds, now, session.ends_at);
                 portal::note_use(conn, &session.id, now, expires_at)?;
                 session.last_seen_at = Some(now);
                 session.expires_at = expires_at;

@@ -1085,7 +1085,13 @@ async fn run_action(
     let target = id.clone();
     let result = state
         .change(ctx, move |tx| -> ApiResult<_> {
-            Ok(ops::buddies::act(tx, &target, action, None, reason.as_deref())?)
+            Ok(ops::buddies::act(
+                tx,
+                &target,
+                action,
+                None,
+                reason.as_deref(),
+            )?)
         })
         .await;
     match result {

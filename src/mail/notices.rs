@@ -374,8 +374,7 @@ impl Notices {
         expires_at: NaiveDateTime,
         now: NaiveDateTime,
     ) -> DomainResult<String> {
-        let token_id =
-            tokens::create_sign_in(conn, &self.inner.links, &buddy.id, expires_at, now)?;
+        let token_id = tokens::create_sign_in(conn, &self.inner.links, &buddy.id, expires_at, now)?;
         let token_id = token_id.as_str();
         let context = context! {
             buddy_name => &buddy.full_name,

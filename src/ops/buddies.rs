@@ -5,8 +5,8 @@ use super::{Event, Tx};
 use chrono::NaiveDate;
 
 use crate::domain::buddy::{
-    ensure_editable, ensure_erasable, ensure_retirable, ensure_retirement_requestable,
-    pause_until, BuddyAction, BuddyState, PendingProposals,
+    ensure_editable, ensure_erasable, ensure_retirable, ensure_retirement_requestable, pause_until,
+    BuddyAction, BuddyState, PendingProposals,
 };
 use crate::domain::error::DomainResult;
 use crate::domain::ids::{BuddyId, OrganisationId};

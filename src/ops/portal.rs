@@ -29,8 +29,12 @@ pub fn request_sign_in(tx: &mut Tx<'_>, email: &str, policy: &PortalPolicy) -> D
         tx.unchanged();
         return Ok(false);
     };
-    let recent =
-        tokens::created_since(tx.conn, &buddy.id, PURPOSE_BUDDY_SIGN_IN, now - Duration::hours(1))?;
+    let recent = tokens::created_since(
+        tx.conn,
+        &buddy.id,
+        PURPOSE_BUDDY_SIGN_IN,
+        now - Duration::hours(1),
+    )?;
     if recent >= policy.links_per_hour {
         tx.unchanged();
         return Ok(false);

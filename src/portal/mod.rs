@@ -153,9 +153,10 @@ pub fn refusal(req: &HttpRequest, error: &ApiError) -> HttpResponse {
             "/buddy/login"
         });
         if had_session {
-            response
-                .headers_mut()
-                .append(header::SET_COOKIE, cookie(SESSION_COOKIE, "", Some(0), secure));
+            response.headers_mut().append(
+                header::SET_COOKIE,
+                cookie(SESSION_COOKIE, "", Some(0), secure),
+            );
         }
         return response;
     }
@@ -263,12 +264,10 @@ fn member(req: &HttpRequest) -> Result<Member, crate::console::page::PageError> 
         .app_data::<web::Data<Console>>()
         .cloned()
         .ok_or_else(unauthorised)?;
-    let caller = <Caller as actix_web::FromRequest>::from_request(
-        req,
-        &mut actix_web::dev::Payload::None,
-    )
-    .into_inner()
-    .map_err(|_| unauthorised())?;
+    let caller =
+        <Caller as actix_web::FromRequest>::from_request(req, &mut actix_web::dev::Payload::None)
+            .into_inner()
+            .map_err(|_| unauthorised())?;
     let crate::domain::actor::Actor::Buddy(id) = &caller.actor else {
         return Err(unauthorised());
     };
@@ -291,7 +290,15 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("portal.nav.stop", "Stoppen", "Stop"),
     ("portal.sign_out", "Uitloggen", "Sign out"),
     ("portal.error.title", "Dat lukt niet", "That did not work"),
-    ("portal.error.not_found", "Deze pagina bestaat niet, of hoort niet bij jou.", "This page does not exist, or is not yours."),
-    ("portal.error.forbidden", "Deze pagina is niet voor jou.", "This page is not for you."),
+    (
+        "portal.error.not_found",
+        "Deze pagina bestaat niet, of hoort niet bij jou.",
+        "This page does not exist, or is not yours.",
+    ),
+    (
+        "portal.error.forbidden",
+        "Deze pagina is niet voor jou.",
+        "This page is not for you.",
+    ),
     ("portal.error.home", "Naar je overzicht", "To your overview"),
 ];

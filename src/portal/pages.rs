@@ -299,7 +299,9 @@ async fn save_settings(member: Member, state: Data<AppState>, form: FormData) ->
             return settings_view(&member, &state, Shown::invalid(&form, errors)).await;
         }
         let change = ProfileChange {
-            mail_language: language.as_deref().and_then(MailLanguage::parse),
+            mail_language: language
+                .as_deref()
+                .and_then(|l| l.parse::<MailLanguage>().ok()),
             capacity: capacity.and_then(|c| i32::try_from(c).ok()),
             availability_notes: Some(notes),
             ..ProfileChange::default()

@@ -34,7 +34,9 @@ use crate::ops::{AppState, Ctx};
 
 pub fn routes(router: &mut Router<'_>) {
     router
-        .path("/buddy/login", |p| p.get(PUBLIC, login_form).post(PUBLIC, ask_link))
+        .path("/buddy/login", |p| {
+            p.get(PUBLIC, login_form).post(PUBLIC, ask_link)
+        })
         .path("/buddy/sign-in/{token}", |p| {
             p.get(PUBLIC, link_page)
                 .post(PUBLIC.audit(AuditAction::Update, "buddy"), sign_in)
@@ -55,10 +57,7 @@ struct LoginQuery {
 fn login_nonce(req: &HttpRequest) -> (String, bool) {
     match req.cookie(LOGIN_COOKIE) {
         Some(c) => (c.value().to_owned(), false),
-        None => (
-            hex::encode(crate::auth::token::random_bytes::<16>()),
-            true,
-        ),
+        None => (hex::encode(crate::auth::token::random_bytes::<16>()), true),
     }
 }
 
@@ -255,7 +254,13 @@ async fn link_page(
                 super::refusal_page(&console, status, request_lang(&req), &message),
             )
         }
-        Ok(None) => unavailable(&req, &console, &portal, request_lang(&req), LinkRefusal::Unknown),
+        Ok(None) => unavailable(
+            &req,
+            &console,
+            &portal,
+            request_lang(&req),
+            LinkRefusal::Unknown,
+        ),
         Ok(Some((verdict, language))) => {
             let lang = lang_for(&req, Some(language.as_str()));
             match verdict {

@@ -80,7 +80,12 @@ pub fn revoke(conn: &mut DbConnection, session_id: &str, now: NaiveDateTime) -> 
 pub fn pairings_of(
     conn: &mut DbConnection,
     buddy_id: &BuddyId,
-) -> QueryResult<Vec<(crate::store::pairings::PairingRow, crate::store::requests::RequestRow)>> {
+) -> QueryResult<
+    Vec<(
+        crate::store::pairings::PairingRow,
+        crate::store::requests::RequestRow,
+    )>,
+> {
     use crate::db::schema::{buddy_requests, pairings};
     pairings::table
         .inner_join(buddy_requests::table)
