@@ -37,6 +37,7 @@ mod openapi;
 mod organisations;
 mod outage;
 mod pairings;
+mod portal;
 mod privacy;
 mod proxy;
 mod reports;
