@@ -24,7 +24,7 @@ const COOKIE: &str = "maatje_buddy";
 
 /// The sign-in links mailed to buddy `buddy` so far (outbox, expanded as the worker does), as
 /// paths on the test server, oldest first.
-fn sign_in_links(app: &TestApp, buddy: &str) -> Vec<String> {
+pub(crate) fn sign_in_links(app: &TestApp, buddy: &str) -> Vec<String> {
     let links = Links::new(TEST_LINK_SECRET, PUBLIC_BASE_URL);
     mails(app, "buddy_sign_in")
         .into_iter()
