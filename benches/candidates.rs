@@ -114,6 +114,9 @@ fn buddy(
         created_at: created,
         updated_at: created,
         erased_at: None,
+        paused_until: None,
+        availability_notes: None,
+        retirement_requested_at: None,
     }
 }
 

@@ -23,6 +23,7 @@ pub mod matching;
 pub mod metrics;
 pub mod openapi;
 pub mod ops;
+pub mod portal;
 pub mod reports;
 pub mod respond;
 pub mod startup;

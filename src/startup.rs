@@ -97,6 +97,10 @@ impl Application {
             settings.mail.public_base_url.starts_with("https://"),
             settings.console.policy(),
         ));
+        let portal = web::Data::new(crate::portal::Portal {
+            policy: settings.portal.policy(),
+            secure: settings.mail.public_base_url.starts_with("https://"),
+        });
         let notices = Notices::new(settings, links);
         let mail = settings.mail.worker_enabled.then(|| {
             MailWorker::new(
@@ -172,6 +176,7 @@ impl Application {
                 contract.clone(),
                 cors.clone(),
                 console.clone(),
+                portal.clone(),
             )
             .app_data(trusted.clone())
             .app_data(metrics.clone())
@@ -290,7 +295,6 @@ fn keep_alive(seconds: u64) -> KeepAlive {
         0 => KeepAlive::Disabled,
         s => KeepAlive::Timeout(Duration::from_secs(s)),
     }
-
 }
 
 /// The metrics listener: `GET /metrics` on `metrics.host:metrics.port`, one worker, apart from
@@ -399,6 +403,7 @@ fn collect_routes(
     crate::respond::rules(&mut policy);
     crate::respond::check_in::rules(&mut policy);
     crate::console::rules(&mut policy);
+    crate::portal::rules(&mut policy);
     (app, spec, policy)
 }
 
@@ -460,6 +465,7 @@ fn app(
     contract: Contract,
     cors: web::Data<Cors>,
     console: web::Data<crate::console::Console>,
+    portal: web::Data<crate::portal::Portal>,
 ) -> App<
     impl ServiceFactory<
         ServiceRequest,
@@ -479,6 +485,7 @@ fn app(
         .app_data(contract.json)
         .app_data(cors)
         .app_data(console)
+        .app_data(portal)
         .route("/openapi.json", web::get().to(serve_contract))
         .service(SwaggerUi::new("/docs/{_:.*}").config(Config::new(["/openapi.json"])))
         .route(
@@ -493,6 +500,7 @@ fn app(
         .configure(crate::respond::configure)
         .configure(crate::respond::check_in::configure)
         .configure(crate::console::configure)
+        .configure(crate::portal::configure)
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::NoRoute)
         }))

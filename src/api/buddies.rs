@@ -226,6 +226,7 @@ impl BuddyPatch {
             vog_issued_on: self.vog_issued_on,
             training_completed_on: self.training_completed_on,
             agreement_signed_on: self.agreement_signed_on,
+            availability_notes: None,
         };
         if change.field_names().is_empty() {
             check.fail("", "the body names no field to change");
@@ -503,7 +504,7 @@ async fn act(
     let ctx = change_ctx(&caller, state.clock.now_naive(), &id);
     let buddy = state
         .change(ctx, move |tx| -> ApiResult<_> {
-            ops::buddies::act(tx, &id, action, reason.as_deref())?;
+            ops::buddies::act(tx, &id, action, None, reason.as_deref())?;
             load_one(tx.conn, &id)
         })
         .await?;

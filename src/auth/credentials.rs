@@ -8,11 +8,13 @@ use super::token::{Presented, TokenKind};
 use super::{Identity, Role, StaffRole};
 use crate::db::DbConnection;
 use crate::domain::actor::Actor;
+use crate::domain::buddy::BuddyState;
 use crate::domain::error::DomainResult;
 use crate::domain::ids::{ApiKeyId, StaffId};
 use crate::domain::organisation::OrganisationState;
 use crate::domain::session::{Channel, ConsolePolicy};
 use crate::store::api_clients::{self, ApiClientRow, ApiKeyRow};
+use crate::store::portal::{self, BuddySessionRow};
 use crate::store::staff::{self, SessionRow};
 
 /// `last_used_at` is written at most this often per key, not on every request.
@@ -42,6 +44,13 @@ pub enum Stored {
         staff_id: StaffId,
         role: StaffRole,
         active: bool,
+    },
+    /// A buddy's portal session, with the buddy's state and whether they are erased: a retired
+    /// or erased buddy's sessions do not work.
+    BuddySession {
+        session: BuddySessionRow,
+        state: BuddyState,
+        erased: bool,
     },
 }
 
@@ -101,6 +110,29 @@ impl Stored {
                     organisation_active: true,
                 })
             }
+            Stored::BuddySession {
+                session,
+                state,
+                erased,
+            } => {
+                let valid = presented.kind == TokenKind::BuddySession
+                    && presented.id == session.id
+                    && presented.matches(&session.token_hash)
+                    && session.revoked_at.is_none()
+                    && session.expires_at > now
+                    && *state != BuddyState::Retired
+                    && !*erased;
+                valid.then(|| Holder {
+                    identity: Identity {
+                        role: Role::Buddy,
+                        actor: Actor::Buddy(session.buddy_id.to_string()),
+                        organisation_id: None,
+                        credential_id: session.id.clone(),
+                        on_behalf_of: None,
+                    },
+                    organisation_active: true,
+                })
+            }
         }
     }
 
@@ -116,6 +148,7 @@ impl Stored {
             Stored::Session { session, .. } => {
                 session.channel == Channel::Console && stale(session.last_seen_at)
             }
+            Stored::BuddySession { session, .. } => stale(session.last_seen_at),
         }
     }
 }
@@ -148,6 +181,13 @@ pub fn verify(
                     session.expires_at = expires_at;
                 }
             }
+            Stored::BuddySession { session, .. } => {
+                let expires_at =
+                    ConsolePolicy::extended(session.idle_seconds, now, session.ends_at);
+                portal::note_use(conn, &session.id, now, expires_at)?;
+                session.last_seen_at = Some(now);
+                session.expires_at = expires_at;
+            }
         }
     }
     Ok(Some((holder, stored)))
@@ -167,6 +207,15 @@ fn find(conn: &mut DbConnection, presented: &Presented) -> DomainResult<Option<S
                 staff_id: account.id,
                 role: account.role,
                 active: account.active,
+            })
+        }
+        TokenKind::BuddySession => {
+            portal::find(conn, &presented.id)?.map(|(session, state, erased)| {
+                Stored::BuddySession {
+                    session,
+                    state,
+                    erased,
+                }
             })
         }
     })

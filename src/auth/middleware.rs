@@ -72,6 +72,8 @@ pub async fn middleware(
             let (request, _) = req.into_parts();
             let answer = if crate::console::is_console(&pattern) {
                 crate::console::page::refusal(&request, &error, refused.as_ref())
+            } else if crate::portal::is_portal(&pattern) {
+                crate::portal::refusal(&request, &error)
             } else {
                 error.error_response()
             };
@@ -163,6 +165,14 @@ fn on_behalf_of(req: &ServiceRequest) -> Result<Option<String>, ApiError> {
 /// nothing else, for every other route a bearer token that is not a console session. So an API
 /// token never opens the console, nor a console cookie the API.
 fn presented(req: &ServiceRequest, pattern: &str) -> Result<token::Presented, ApiError> {
+    if crate::portal::is_portal(pattern) {
+        let cookie = req
+            .cookie(crate::portal::SESSION_COOKIE)
+            .ok_or_else(|| ApiError::Unauthorized("sign in to the buddy portal".into()))?;
+        return token::parse(cookie.value())
+            .filter(|p| p.kind == TokenKind::BuddySession)
+            .ok_or_else(|| ApiError::Unauthorized("the portal session is not valid".into()));
+    }
     if crate::console::is_console(pattern) {
         let cookie = req
             .cookie(crate::console::page::SESSION_COOKIE)
@@ -180,6 +190,11 @@ fn presented(req: &ServiceRequest, pattern: &str) -> Result<token::Presented, Ap
     if presented.kind == TokenKind::ConsoleSession {
         return Err(ApiError::Unauthorized(
             "a console session is not an API token: log in with POST /v1/auth/login".into(),
+        ));
+    }
+    if presented.kind == TokenKind::BuddySession {
+        return Err(ApiError::Unauthorized(
+            "a buddy portal session is not an API token".into(),
         ));
     }
     Ok(presented)

@@ -109,6 +109,10 @@ pub const ANY_ROLE: &[Role] = &[Role::Admin, Role::Coordinator, Role::CaseSystem
 pub const CASE_SYSTEM: &[Role] = &[Role::CaseSystem];
 pub const CASE_SYSTEM_OR_ADMIN: &[Role] = &[Role::Admin, Role::CaseSystem];
 
+pub const BUDDY: &[Role] = &[Role::Buddy];
+
+/// A buddy signed in to the portal (`/buddy/...`), acting on their own records only.
+pub const BUDDIES: Guard = roles(BUDDY);
 /// Administrators only.
 pub const ADMINS: Guard = roles(ADMIN);
 /// Coordinators and administrators.

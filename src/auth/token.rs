@@ -14,6 +14,8 @@ pub enum TokenKind {
     StaffSession,
     /// The browser console's session cookie: never a bearer token.
     ConsoleSession,
+    /// The buddy portal's session cookie (`mtj_bs_...`): never a bearer token.
+    BuddySession,
 }
 
 impl TokenKind {
@@ -22,6 +24,7 @@ impl TokenKind {
             TokenKind::ApiKey => "ak",
             TokenKind::StaffSession => "st",
             TokenKind::ConsoleSession => "cs",
+            TokenKind::BuddySession => "bs",
         }
     }
 }
@@ -71,6 +74,7 @@ pub fn parse(text: &str) -> Option<Presented> {
         "ak" => TokenKind::ApiKey,
         "st" => TokenKind::StaffSession,
         "cs" => TokenKind::ConsoleSession,
+        "bs" => TokenKind::BuddySession,
         _ => return None,
     };
     let id = Uuid::try_parse(parts.next()?).ok()?;

@@ -89,6 +89,8 @@ pub struct Settings {
     /// The client bureau as buddies and clients see it (see `bureau`).
     pub bureau: BureauSettings,
     pub metrics: MetricsSettings,
+    #[validate(nested)]
+    pub portal: PortalSettings,
 }
 
 /// The Prometheus metrics (see `crate::metrics`), on a listener of their own: never on the
@@ -101,6 +103,36 @@ pub struct MetricsSettings {
     pub host: String,
     /// 0 picks a free port (the tests do).
     pub port: u16,
+}
+
+/// The buddy portal in the browser (see `crate::portal`).
+#[derive(Debug, Clone, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct PortalSettings {
+    /// How long an e-mailed sign-in link works, in minutes.
+    #[validate(range(min = 5, max = 120))]
+    pub sign_in_link_minutes: u32,
+    /// At most this many sign-in links are sent to one buddy per hour; beyond that nothing is
+    /// sent (the page says the same).
+    #[validate(range(min = 1, max = 20))]
+    pub links_per_hour: u32,
+    /// A portal session ends after this many minutes without a request.
+    #[validate(range(min = 2, max = 720))]
+    pub idle_minutes: u32,
+    /// A portal session ends at the latest this many hours after signing in.
+    #[validate(range(min = 1, max = 24))]
+    pub session_hours: u32,
+}
+
+impl PortalSettings {
+    pub fn policy(&self) -> crate::domain::session::PortalPolicy {
+        crate::domain::session::PortalPolicy {
+            link_ttl: chrono::Duration::minutes(i64::from(self.sign_in_link_minutes)),
+            links_per_hour: i64::from(self.links_per_hour),
+            idle: chrono::Duration::minutes(i64::from(self.idle_minutes)),
+            absolute: chrono::Duration::hours(i64::from(self.session_hours)),
+        }
+    }
 }
 
 /// The staff console in the browser (see `crate::console`).

@@ -436,10 +436,21 @@ struct Loaded {
     history: Vec<HistoryLine>,
     /// Accepted and active pairings: what stands in the way of retiring.
     running: i64,
+    /// What the buddy set in the portal, and whether they asked to stop.
+    portal: PortalFacts,
+}
+
+/// What the buddy set in their portal (`crate::portal`): shown to the bureau.
+#[derive(Debug, Serialize)]
+struct PortalFacts {
+    /// When the buddy asked to stop: the bureau confirms by retiring them.
+    retirement_requested_at: Option<String>,
+    paused_until: Option<String>,
+    availability_notes: Option<String>,
 }
 
 async fn load(state: &AppState, id: BuddyId, lang: Lang) -> ApiResult<Loaded> {
-    let (buddy, organisation, pairings, history, running) = state
+    let (buddy, organisation, pairings, history, running, portal) = state
         .db
         .run(move |conn| -> ApiResult<_> {
             let buddy = load_one(conn, &id)?;
@@ -462,7 +473,16 @@ async fn load(state: &AppState, id: BuddyId, lang: Lang) -> ApiResult<Loaded> {
             let page = PageRequest::parse("history", Some(MAX_SHOWN), None, &mut errors);
             let history = crate::store::history::list(conn, store::ENTITY, id.as_ref(), &page)?;
             let running = store::running_pairings(conn, &id)?;
-            Ok((buddy, organisation, pairings, history, running))
+            let row = store::find(conn, &id)?;
+            let portal = PortalFacts {
+                retirement_requested_at: row
+                    .retirement_requested_at
+                    .filter(|_| row.state != BuddyState::Retired)
+                    .map(ts),
+                paused_until: row.paused_until.map(|d| d.to_string()),
+                availability_notes: row.availability_notes,
+            };
+            Ok((buddy, organisation, pairings, history, running, portal))
         })
         .await?;
     let mut pairings: Vec<PairingLine> = pairings
@@ -493,6 +513,7 @@ async fn load(state: &AppState, id: BuddyId, lang: Lang) -> ApiResult<Loaded> {
         pairings,
         history,
         running,
+        portal,
     })
 }
 
@@ -761,6 +782,7 @@ async fn page(
             unmet => unmet,
             actions => actions,
             running => loaded.running,
+            portal => loaded.portal,
             erased => b.erased_at.is_some(),
             values => values,
             errors => failure.errors.to_value(),
@@ -1085,7 +1107,13 @@ async fn run_action(
     let target = id.clone();
     let result = state
         .change(ctx, move |tx| -> ApiResult<_> {
-            Ok(ops::buddies::act(tx, &target, action, reason.as_deref())?)
+            Ok(ops::buddies::act(
+                tx,
+                &target,
+                action,
+                None,
+                reason.as_deref(),
+            )?)
         })
         .await;
     match result {
@@ -1394,4 +1422,11 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("buddies.done.pause", "Het maatje is gepauzeerd.", "The buddy is paused."),
     ("buddies.done.resume", "Het maatje is weer actief.", "The buddy is active again."),
     ("buddies.done.retire", "Het maatje is gestopt.", "The buddy has retired."),
+    ("buddies.retirement_request", "Het maatje wil stoppen", "The buddy wants to stop"),
+    ("buddies.retirement_requested_at", "Gevraagd op hun maatjespagina op", "Asked on their buddy page on"),
+    ("buddies.retirement_request_reason", "Op eigen verzoek (maatjespagina)", "At their own request (buddy page)"),
+    ("buddies.retirement_confirm", "Stoppen bevestigen", "Confirm retirement"),
+    ("buddies.portal_facts", "Van hun maatjespagina", "From their buddy page"),
+    ("buddies.paused_until", "Pauze tot", "Paused until"),
+    ("buddies.availability_notes", "Beschikbaarheid", "Availability"),
 ];

@@ -99,10 +99,15 @@ impl FromRequest for FormData {
         let expected = expected_token(req);
         let lang = request_lang(req);
         let console = req.app_data::<web::Data<Console>>().cloned();
+        let portal = crate::portal::is_portal(req.path());
         Box::pin(async move {
             let refuse = |status: StatusCode, key: &str| {
                 let message = Texts::all().get(key, lang).to_owned();
                 match &console {
+                    Some(console) if portal => PageError::new(
+                        status,
+                        crate::portal::refusal_page(console, status, lang, &message),
+                    ),
                     Some(console) => {
                         PageError::new(status, console.refusal_page(status, lang, &message))
                     }

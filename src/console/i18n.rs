@@ -34,6 +34,9 @@ const CATALOGUES: &[&[(&str, &str, &str)]] = &[
     super::requests::TEXTS,
     super::pairings::TEXTS,
     super::exit_interviews::TEXTS,
+    crate::portal::TEXTS,
+    crate::portal::session::TEXTS,
+    crate::portal::pages::TEXTS,
 ];
 
 /// The texts every page uses: the layout, errors, states and field messages.
@@ -273,6 +276,10 @@ pub fn field_message(message: &str, lang: Lang) -> String {
             "kies minstens één taal".into()
         }
         "is not one of the choices" => "is geen van de keuzes".into(),
+        "must lie after today: the buddy is active again on that day" => {
+            "moet na vandaag liggen: op die dag ben je weer beschikbaar".into()
+        }
+        "must lie at most 366 days ahead" => "mag hoogstens een jaar vooruit liggen".into(),
         other => other.to_owned(),
     }
 }

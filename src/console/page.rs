@@ -94,6 +94,11 @@ impl Console {
             env.add_template(name, source)
                 .unwrap_or_else(|e| panic!("console template {name}: {e:#}"));
         }
+        // The buddy portal's pages share the texts, filters and macros (`crate::portal`).
+        for (name, source) in crate::portal::FILES {
+            env.add_template(name, source)
+                .unwrap_or_else(|e| panic!("portal template {name}: {e:#}"));
+        }
         Console {
             env,
             links,
@@ -469,10 +474,18 @@ pub fn explain(error: &ApiError, lang: Lang) -> (StatusCode, String) {
 /// Sets a cookie's standard attributes: only for the console's paths, never sent by another
 /// site's page, not readable by script, and over https only when the service is.
 pub fn cookie_header(name: &str, value: &str, max_age: Option<i64>, secure: bool) -> HeaderValue {
-    let mut text = format!(
-        "{name}={value}; Path={}; HttpOnly; SameSite=Strict",
-        super::PREFIX
-    );
+    cookie_header_at(super::PREFIX, name, value, max_age, secure)
+}
+
+/// [`cookie_header`] for the paths under `path` (the buddy portal's `/buddy`).
+pub fn cookie_header_at(
+    path: &str,
+    name: &str,
+    value: &str,
+    max_age: Option<i64>,
+    secure: bool,
+) -> HeaderValue {
+    let mut text = format!("{name}={value}; Path={path}; HttpOnly; SameSite=Strict");
     if let Some(seconds) = max_age {
         text.push_str(&format!("; Max-Age={seconds}"));
     }

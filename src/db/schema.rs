@@ -32,6 +32,9 @@ diesel::table! {
         created_at -> Timestamp,
         updated_at -> Timestamp,
         erased_at -> Nullable<Timestamp>,
+        paused_until -> Nullable<Date>,
+        availability_notes -> Nullable<Text>,
+        retirement_requested_at -> Nullable<Timestamp>,
     }
 }
 
@@ -311,7 +314,7 @@ diesel::table! {
     response_tokens (id) {
         id -> Text,
         token_hash -> Text,
-        pairing_id -> Text,
+        pairing_id -> Nullable<Text>,
         buddy_id -> Text,
         purpose -> Text,
         expires_at -> Timestamp,
@@ -371,7 +374,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    buddy_sessions (id) {
+        id -> Text,
+        buddy_id -> Text,
+        token_hash -> Text,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        ends_at -> Timestamp,
+        idle_seconds -> Integer,
+        last_seen_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
 diesel::joinable!(buddies -> organisations (organisation_id));
+diesel::joinable!(buddy_sessions -> buddies (buddy_id));
 diesel::joinable!(staff_sessions -> staff (staff_id));
 diesel::joinable!(api_clients -> organisations (organisation_id));
 diesel::joinable!(api_keys -> api_clients (client_id));
@@ -412,4 +430,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_endpoints,
     webhook_deliveries,
     webhook_attempts,
+    buddy_sessions,
 );

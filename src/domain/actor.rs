@@ -42,6 +42,8 @@ string_enum! {
         Admin => "admin",
         Coordinator => "coordinator",
         CaseSystem => "case_system",
+        /// A buddy signed in to the portal (`/buddy`): never an API caller.
+        Buddy => "buddy",
     }
 }
 

@@ -49,6 +49,13 @@ impl Lifecycle for BuddyState {
 }
 
 impl BuddyState {
+    /// Whether a buddy in this state (and not erased) may sign in to the portal: every state
+    /// but `retired`. A candidate or a buddy in screening sees their state, sets their mail
+    /// language, downloads their data and may ask to stop; proposals come once active.
+    pub fn opens_portal(self, erased: bool) -> bool {
+        self != BuddyState::Retired && !erased
+    }
+
     /// Whether a buddy in this state may be proposed and may answer a proposal: only `active`.
     pub fn takes_proposals(self) -> bool {
         self == BuddyState::Active
@@ -64,6 +71,68 @@ pub fn ensure_retirable(running_pairings: i64) -> DomainResult<()> {
             "Buddy has live pairings",
             "end every accepted or active pairing before retiring the buddy \
              (a pending proposal is cancelled)",
+        ));
+    }
+    Ok(())
+}
+
+/// The longest availability note a buddy keeps in the portal, in characters.
+pub const MAX_AVAILABILITY_NOTES: usize = 500;
+
+/// How far ahead a pause may run: at most this many days after today.
+pub const MAX_PAUSE_DAYS: i64 = 366;
+
+/// The date a pause runs until, checked: only a pause takes one, and it must lie after `today`
+/// (the buddy is active again on that day) and at most [`MAX_PAUSE_DAYS`] ahead. Every other
+/// action clears it (`None`). The one rule for the API, the console and the portal.
+pub fn pause_until(
+    action: BuddyAction,
+    until: Option<NaiveDate>,
+    today: NaiveDate,
+) -> DomainResult<Option<NaiveDate>> {
+    let Some(until) = until else {
+        return Ok(None);
+    };
+    if action != BuddyAction::Pause {
+        return Err(DomainError::invalid(
+            "until",
+            "only a pause runs until a date",
+        ));
+    }
+    if until <= today {
+        return Err(DomainError::invalid(
+            "until",
+            "must lie after today: the buddy is active again on that day",
+        ));
+    }
+    if until > today + chrono::Duration::days(MAX_PAUSE_DAYS) {
+        return Err(DomainError::invalid(
+            "until",
+            format!("must lie at most {MAX_PAUSE_DAYS} days ahead"),
+        ));
+    }
+    Ok(Some(until))
+}
+
+/// A buddy asks to stop once, and not once retired or erased: the bureau confirms it by
+/// retiring them (refused while a pairing runs, [`ensure_retirable`]).
+pub fn ensure_retirement_requestable(
+    state: BuddyState,
+    erased: bool,
+    already_requested: bool,
+) -> DomainResult<()> {
+    if erased || state == BuddyState::Retired {
+        return Err(DomainError::conflict(
+            "buddy-retired",
+            "Buddy retired",
+            "the buddy has stopped already",
+        ));
+    }
+    if already_requested {
+        return Err(DomainError::conflict(
+            "retirement-already-requested",
+            "Retirement already requested",
+            "the buddy asked to stop already; the bureau confirms it",
         ));
     }
     Ok(())

@@ -97,6 +97,11 @@ impl DomainError {
         }
     }
 
+    /// One field breaks a value rule.
+    pub fn invalid(field: &str, message: impl Into<String>) -> Self {
+        DomainError::Invalid(vec![FieldError::new(field, message)])
+    }
+
     /// A rule of the programme forbids this: `kind` names the rule for clients (the problem
     /// type), `title` sums it up, `detail` says what to do.
     pub fn conflict(kind: &'static str, title: &'static str, detail: impl Into<String>) -> Self {

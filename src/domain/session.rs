@@ -28,6 +28,17 @@ impl ConsolePolicy {
     }
 }
 
+/// The buddy portal's rules (`[portal]`): how long a sign-in link works, how many links one
+/// buddy gets per hour, and how long a portal session lasts (idle and absolute, as a console
+/// session, [`ConsolePolicy::extended`]).
+#[derive(Debug, Clone, Copy)]
+pub struct PortalPolicy {
+    pub link_ttl: Duration,
+    pub links_per_hour: i64,
+    pub idle: Duration,
+    pub absolute: Duration,
+}
+
 /// Login policy: after `max_failures` consecutive failures from one source address, that source
 /// is refused for the account for `lockout`, doubling with each further failure up to an hour.
 #[derive(Debug, Clone, Copy)]

@@ -13,6 +13,9 @@
 //!   client bureau is told and the pairing is flagged (once per quiet period each, see
 //!   [`crate::domain::contact`]). At `workflow.check_in_after_days` the buddy is asked once how
 //!   it goes.
+//! - **End of a pause.** A buddy paused until a date is resumed on that day (UTC), as the
+//!   service ([`crate::ops::buddies::resume_due`]), guarded by `state = 'paused'`: once, however
+//!   many instances run.
 //!
 //! Each item is one operation ([`crate::ops::pairings::expire`], [`crate::ops::pairings::remind`],
 //! [`crate::ops::requests::report_overdue`]) in a write transaction of its own, by an update guarded by the state it
@@ -53,6 +56,8 @@ pub struct RunReport {
     pub contact_missing: usize,
     /// Check-in mails sent.
     pub checked_in: usize,
+    /// Buddies whose pause ended.
+    pub resumed: usize,
 }
 
 #[derive(Clone)]
@@ -132,6 +137,7 @@ impl Scheduler {
                     contact_reminded = report.contact_reminded,
                     contact_missing = report.contact_missing,
                     checked_in = report.checked_in,
+                    resumed = report.resumed,
                     "scheduler: moved the workflow along"
                 ),
                 Err(error) => tracing::warn!(
@@ -175,6 +181,19 @@ impl Scheduler {
             );
         }
         self.contacts(now, &mut report).await?;
+        let today = now.date();
+        let due = self
+            .db
+            .run(move |conn| -> DomainResult<_> {
+                Ok(crate::store::buddies::due_resumptions(conn, today, BATCH)?)
+            })
+            .await?;
+        for id in due {
+            report.resumed += usize::from(
+                self.item(now, move |tx| ops::buddies::resume_due(tx, &id, today))
+                    .await?,
+            );
+        }
         let keys_before = now - self.idempotency_keep;
         let events_before = now - self.event_keep;
         let deliveries_before = now - self.webhook_keep;

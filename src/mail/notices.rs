@@ -21,6 +21,8 @@
 //! | auto-proposal finds nobody good enough | client bureau | `bureau_no_candidate` |
 //! | a mail is dead-lettered | client bureau | `bureau_dead_letter` |
 //! | a webhook delivery is given up | client bureau | `bureau_webhook_dead` |
+//! | a buddy asks for a portal sign-in link | buddy | `buddy_sign_in` (the link) |
+//! | a buddy asks to stop, in the portal | client bureau | `bureau_retirement_requested` |
 //!
 //! Buddies get their mail in their `mail_language`; the bureau in `mail.bureau_language`. Every
 //! mail shows the bureau's details (`[bureau]`) in both parts, times in Dutch local time and
@@ -35,7 +37,7 @@ use crate::config::Settings;
 use crate::db::DbConnection;
 use crate::domain::error::{DomainError, DomainResult};
 use crate::domain::pairing::ProposalWindow;
-use crate::respond::links::{marker_value, Answer, Links};
+use crate::respond::links::{marker_value, sign_in_marker_value, Answer, Links};
 use crate::respond::tokens;
 use crate::store::buddies::{self, BuddyRow};
 use crate::store::outbox::{self, Message, OutboxRow, KIND_DEAD_LETTER_ALERT};
@@ -68,6 +70,8 @@ struct Inner {
     rhythm: crate::domain::contact::ContactRhythm,
     overdue_after_days: u32,
     auto_propose_min_score: f64,
+    /// How long a portal sign-in link works (`portal.sign_in_link_minutes`).
+    sign_in_minutes: u32,
 }
 
 impl std::fmt::Debug for Notices {
@@ -100,6 +104,7 @@ impl Notices {
                 rhythm: settings.workflow.contact_rhythm(),
                 overdue_after_days: settings.workflow.overdue_after_days,
                 auto_propose_min_score: settings.matching.auto_propose_min_score,
+                sign_in_minutes: settings.portal.sign_in_link_minutes,
             }),
         }
     }
@@ -456,6 +461,50 @@ impl Notices {
         let buddy = buddies::find(conn, &pairing.buddy_id)?;
         let context = context! { buddy_name => &buddy.full_name };
         self.to_buddy(conn, now, kind, &buddy, context, ("pairing", &pairing.id))
+    }
+
+    /// A sign-in link to the buddy portal, to the buddy, with a fresh token valid until
+    /// `expires_at`: the mail holds the token's marker, which the worker replaces by the link
+    /// when it sends the mail.
+    pub fn sign_in_link(
+        &self,
+        conn: &mut DbConnection,
+        buddy: &BuddyRow,
+        expires_at: NaiveDateTime,
+        now: NaiveDateTime,
+    ) -> DomainResult<String> {
+        let token_id = tokens::create_sign_in(conn, &self.inner.links, &buddy.id, expires_at, now)?;
+        let token_id = token_id.as_str();
+        let context = context! {
+            buddy_name => &buddy.full_name,
+            sign_in_link => sign_in_marker_value(token_id),
+            minutes => self.inner.sign_in_minutes,
+        };
+        self.to_buddy(
+            conn,
+            now,
+            "buddy_sign_in",
+            buddy,
+            context,
+            ("buddy", &buddy.id),
+        )
+    }
+
+    /// A buddy asked to stop in the portal, to the bureau: which buddy (by id) and a link to
+    /// their console page, where the retirement is confirmed.
+    pub fn retirement_requested(
+        &self,
+        conn: &mut DbConnection,
+        buddy: &BuddyRow,
+        now: NaiveDateTime,
+    ) -> DomainResult<String> {
+        self.to_bureau(
+            conn,
+            now,
+            "bureau_retirement_requested",
+            context! { buddy_id => &buddy.id },
+            ("buddy", &buddy.id),
+        )
     }
 
     /// An overdue request, to the bureau.

@@ -2,8 +2,11 @@
 //! change means for the buddy's pending proposals is a reaction ([`Event::BuddyChanged`]).
 
 use super::{Event, Tx};
+use chrono::NaiveDate;
+
 use crate::domain::buddy::{
-    ensure_editable, ensure_erasable, ensure_retirable, BuddyAction, BuddyState, PendingProposals,
+    ensure_editable, ensure_erasable, ensure_retirable, ensure_retirement_requestable, pause_until,
+    BuddyAction, BuddyState, PendingProposals,
 };
 use crate::domain::error::DomainResult;
 use crate::domain::ids::{BuddyId, OrganisationId};
@@ -48,23 +51,59 @@ pub fn update_profile(
 }
 
 /// Moves the buddy through their lifecycle: activation needs the screening done, retirement no
-/// running pairing. Pausing or retiring cancels their pending proposals.
+/// running pairing. A pause may run `until` a date (see [`pause_until`]; the scheduler resumes
+/// the buddy that day, [`resume_due`]); any other action takes none and clears it. Pausing or
+/// retiring cancels their pending proposals; retiring also ends their portal sessions.
 pub fn act(
     tx: &mut Tx<'_>,
     id: &BuddyId,
     action: BuddyAction,
+    until: Option<NaiveDate>,
     reason: Option<&str>,
 ) -> DomainResult<BuddyRow> {
     let now = tx.now();
     let row = store::find(tx.conn, id)?;
     let step = Step::of(row.state, action)?;
+    let until = pause_until(action, until, now.date())?;
     match action {
         BuddyAction::Activate => row.screening().ensure_met(now.date())?,
         BuddyAction::Retire => ensure_retirable(store::running_pairings(tx.conn, id)?)?,
         _ => {}
     }
-    let buddy = store::record_step(tx.conn, id, step, reason, &tx.ctx.actor, now)?;
+    let buddy = store::record_step_until(tx.conn, id, step, until, reason, &tx.ctx.actor, now)?;
+    if step.to() == BuddyState::Retired {
+        // A retired buddy's portal sessions stop working (see `crate::auth::credentials`).
+        tx.credentials_changed();
+    }
     changed(tx, buddy, PendingProposals::after(step.to(), false))
+}
+
+/// Resumes buddy `id` if their pause has ended by `today` (the scheduler's work, as the
+/// service); `false` when there is nothing to do (resumed meanwhile, or no longer due).
+pub fn resume_due(tx: &mut Tx<'_>, id: &BuddyId, today: NaiveDate) -> DomainResult<bool> {
+    let row = store::find(tx.conn, id)?;
+    let due = row.state == BuddyState::Paused && row.paused_until.is_some_and(|d| d <= today);
+    if !due {
+        return Ok(false);
+    }
+    act(tx, id, BuddyAction::Resume, None, Some("the pause ended"))?;
+    Ok(true)
+}
+
+/// The buddy asks to stop (in the portal): noted once, with a history record, and the bureau is
+/// told by mail; the bureau confirms by retiring the buddy ([`act`]).
+pub fn request_retirement(tx: &mut Tx<'_>, id: &BuddyId) -> DomainResult<BuddyRow> {
+    let row = store::find(tx.conn, id)?;
+    ensure_retirement_requestable(
+        row.state,
+        row.erased_at.is_some(),
+        row.retirement_requested_at.is_some(),
+    )?;
+    tx.ctx.object(&row.id);
+    let buddy = store::record_retirement_request(tx.conn, id, &tx.ctx.actor, tx.ctx.now)?;
+    tx.emit(Event::RetirementRequested(buddy.clone()));
+    tx.settle()?;
+    Ok(buddy)
 }
 
 /// Erases the buddy (GDPR art. 17): retired if not yet, identity and free text removed, and the
@@ -74,6 +113,8 @@ pub fn erase(tx: &mut Tx<'_>, id: &BuddyId, reason: Option<&str>) -> DomainResul
     let now = tx.now();
     let row = store::find(tx.conn, id)?;
     ensure_erasable(row.erased_at.is_some(), store::live_load(tx.conn, id)?)?;
+    // An erased buddy's portal sessions stop working.
+    tx.credentials_changed();
     let retire = match row.state {
         BuddyState::Retired => None,
         state => Some(Step::of(state, BuddyAction::Retire)?),

@@ -31,6 +31,13 @@ pub enum Event {
         buddy: BuddyRow,
         proposals: PendingProposals,
     },
+    /// A buddy asked to stop (in the portal): the bureau confirms it.
+    RetirementRequested(BuddyRow),
+    /// A buddy asked for a sign-in link to the portal, valid until `expires_at`.
+    SignInRequested {
+        buddy: BuddyRow,
+        expires_at: chrono::NaiveDateTime,
+    },
     /// An unanswered proposal is due its one reminder.
     ReminderDue(PairingRow),
     /// A request has been open too long.

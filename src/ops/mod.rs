@@ -24,6 +24,7 @@ pub mod contacts;
 pub mod events;
 pub mod feed;
 pub mod pairings;
+pub mod portal;
 pub mod reactions;
 pub mod records;
 pub mod requests;

@@ -131,6 +131,12 @@ impl Reactions {
                     notices.check_in_help(tx.conn, &pairing, now)?;
                 }
             }
+            Event::RetirementRequested(buddy) => {
+                notices.retirement_requested(tx.conn, &buddy, now)?;
+            }
+            Event::SignInRequested { buddy, expires_at } => {
+                notices.sign_in_link(tx.conn, &buddy, expires_at, now)?;
+            }
             Event::RequestWithdrawn(request) => {
                 feed::publish_request_row(tx, EventType::RequestWithdrawn, &request, None)?;
             }

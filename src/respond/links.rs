@@ -28,6 +28,8 @@ const MARKER_START: &str = "@@respond:";
 /// The row of `shared_settings` that holds the link secret's check value.
 pub const SHARED_SETTING: &str = "link_secret";
 const MARKER_END: &str = "@@";
+/// What a sign-in link's marker names instead of an answer.
+const SIGN_IN: &str = "sign-in";
 
 /// What a link asks the page to offer first. Both answers of its page are on it either way:
 /// accept or decline a proposal (`/respond/…`), or answer the check-in of a running pairing
@@ -77,6 +79,17 @@ impl Answer {
 /// The marker a template prints where the link to `token_id` goes.
 pub fn marker(token_id: &str, answer: Answer) -> String {
     format!("{MARKER_START}{token_id}:{}{MARKER_END}", answer.as_str())
+}
+
+/// The marker a template prints where the sign-in link of token `token_id` goes
+/// (see [`crate::portal`]).
+pub fn sign_in_marker(token_id: &str) -> String {
+    format!("{MARKER_START}{token_id}:{SIGN_IN}{MARKER_END}")
+}
+
+/// [`sign_in_marker`] as a template value, marked safe as [`marker_value`]'s.
+pub fn sign_in_marker_value(token_id: &str) -> minijinja::Value {
+    minijinja::Value::from_safe_string(sign_in_marker(token_id))
 }
 
 /// The marker of [`marker`] as a template value: marked safe, which tells the mail templates'
@@ -213,6 +226,11 @@ impl Links {
         )
     }
 
+    /// The link to the buddy portal's sign-in page of token `token_id`.
+    pub fn sign_in_link(&self, token_id: &str) -> String {
+        format!("{}/buddy/sign-in/{}", self.base_url, self.token(token_id))
+    }
+
     /// Replaces every marker in `body` by its link. A marker names its token id in hex, so
     /// anything else between the delimiters is left as it is.
     pub fn expand(&self, body: &str) -> String {
@@ -222,13 +240,18 @@ impl Links {
             out.push_str(&rest[..start]);
             let after = &rest[start + MARKER_START.len()..];
             let parsed = after.find(MARKER_END).and_then(|end| {
-                let (id, answer) = after[..end].split_once(':')?;
+                let (id, target) = after[..end].split_once(':')?;
                 let valid_id = id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit());
-                Some((id, Answer::parse(answer)?, end)).filter(|_| valid_id)
+                let link = if target == SIGN_IN {
+                    self.sign_in_link(id)
+                } else {
+                    self.link(id, Answer::parse(target)?)
+                };
+                Some((link, end)).filter(|_| valid_id)
             });
             match parsed {
-                Some((id, answer, end)) => {
-                    out.push_str(&self.link(id, answer));
+                Some((link, end)) => {
+                    out.push_str(&link);
                     rest = &after[end + MARKER_END.len()..];
                 }
                 None => {
@@ -323,6 +346,18 @@ mod tests {
                  decline: <a href=\"https://maatje.example.org/respond/{token}?answer=decline\">x</a>"
             )
         );
+    }
+
+    #[test]
+    fn a_sign_in_marker_becomes_the_portal_link() {
+        let id = "0123456789abcdef0123456789abcdef";
+        let token = links().token(id);
+        assert_eq!(
+            links().expand(&format!("open: {}", sign_in_marker(id))),
+            format!("open: https://maatje.example.org/buddy/sign-in/{token}")
+        );
+        let hostile = format!("x{}", neutralise(&sign_in_marker(id)));
+        assert_eq!(links().expand(&hostile), hostile);
     }
 
     #[test]

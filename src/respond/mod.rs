@@ -129,10 +129,13 @@ pub(crate) fn find(
     let Some(row) = tokens::find(conn, token)? else {
         return Ok(None);
     };
+    let Some(pairing_id) = row.pairing_id.as_ref() else {
+        return Ok(None);
+    };
     if row.purpose != purpose {
         return Ok(None);
     }
-    let pairing = pairings::find(conn, &row.pairing_id)?;
+    let pairing = pairings::find(conn, pairing_id)?;
     if pairing.buddy_id != row.buddy_id {
         return Ok(None);
     }

@@ -1,5 +1,6 @@
-//! The `response_tokens` table: one row per link, bound to a pairing, its buddy and a purpose.
-//! Every function takes a connection and runs inside the caller's transaction.
+//! The `response_tokens` table: one row per link, bound to a buddy and a purpose, and for an
+//! answer to a proposal to its pairing. Every function takes a connection and runs inside the
+//! caller's transaction.
 
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
@@ -14,13 +15,16 @@ use crate::domain::ids::{BuddyId, PairingId};
 pub const PURPOSE_PROPOSAL_RESPONSE: &str = "proposal_response";
 /// ... or the check-in of a running pairing.
 pub const PURPOSE_CHECK_IN: &str = "check_in";
+/// ... or signing in to the buddy portal (bound to no pairing; see [`crate::portal`]).
+pub const PURPOSE_BUDDY_SIGN_IN: &str = "buddy_sign_in";
 
 #[derive(Debug, Clone, Queryable, Selectable)]
 #[diesel(table_name = response_tokens)]
 pub struct TokenRow {
     pub id: String,
     pub token_hash: String,
-    pub pairing_id: PairingId,
+    /// The pairing a proposal's answer is about; `None` for a sign-in link.
+    pub pairing_id: Option<PairingId>,
     pub buddy_id: BuddyId,
     pub purpose: String,
     pub expires_at: NaiveDateTime,
@@ -63,6 +67,45 @@ pub fn create_for(
     expires_at: NaiveDateTime,
     now: NaiveDateTime,
 ) -> DomainResult<String> {
+    insert(
+        conn,
+        links,
+        purpose,
+        Some(pairing_id),
+        buddy_id,
+        expires_at,
+        now,
+    )
+}
+
+/// Creates a sign-in link's token for `buddy_id`, valid until `expires_at`; returns its id.
+pub fn create_sign_in(
+    conn: &mut DbConnection,
+    links: &Links,
+    buddy_id: &BuddyId,
+    expires_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> DomainResult<String> {
+    insert(
+        conn,
+        links,
+        PURPOSE_BUDDY_SIGN_IN,
+        None,
+        buddy_id,
+        expires_at,
+        now,
+    )
+}
+
+fn insert(
+    conn: &mut DbConnection,
+    links: &Links,
+    purpose: &str,
+    pairing_id: Option<&PairingId>,
+    buddy_id: &BuddyId,
+    expires_at: NaiveDateTime,
+    now: NaiveDateTime,
+) -> DomainResult<String> {
     let id = new_token_id();
     diesel::insert_into(response_tokens::table)
         .values((
@@ -76,6 +119,21 @@ pub fn create_for(
         ))
         .execute(conn)?;
     Ok(id)
+}
+
+/// How many tokens for `purpose` buddy `buddy_id` got since `since` (used or not).
+pub fn created_since(
+    conn: &mut DbConnection,
+    buddy_id: &BuddyId,
+    purpose: &str,
+    since: NaiveDateTime,
+) -> DomainResult<i64> {
+    Ok(response_tokens::table
+        .filter(response_tokens::buddy_id.eq(buddy_id))
+        .filter(response_tokens::purpose.eq(purpose))
+        .filter(response_tokens::created_at.gt(since))
+        .count()
+        .get_result(conn)?)
 }
 
 /// The live token of a pairing's proposal, for a reminder that repeats its links.

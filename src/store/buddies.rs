@@ -45,6 +45,12 @@ pub struct BuddyRow {
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub erased_at: Option<NaiveDateTime>,
+    /// A paused buddy is active again on this day (the scheduler resumes them).
+    pub paused_until: Option<NaiveDate>,
+    /// What the buddy noted about their availability in the portal.
+    pub availability_notes: Option<String>,
+    /// When the buddy asked to stop in the portal; the bureau confirms by retiring them.
+    pub retirement_requested_at: Option<NaiveDateTime>,
 }
 
 impl BuddyRow {
@@ -112,6 +118,9 @@ pub fn insert(
         created_at: now,
         updated_at: now,
         erased_at: None,
+        paused_until: None,
+        availability_notes: None,
+        retirement_requested_at: None,
     };
     diesel::insert_into(buddies::table)
         .values(&row)
@@ -195,6 +204,8 @@ pub struct ProfileChange {
     pub vog_issued_on: Option<Option<NaiveDate>>,
     pub training_completed_on: Option<Option<NaiveDate>>,
     pub agreement_signed_on: Option<Option<NaiveDate>>,
+    /// Set by the buddy in the portal; `Some(None)` clears it.
+    pub availability_notes: Option<Option<String>>,
 }
 
 impl ProfileChange {
@@ -216,7 +227,8 @@ impl ProfileChange {
             capacity,
             vog_issued_on,
             training_completed_on,
-            agreement_signed_on
+            agreement_signed_on,
+            availability_notes
         );
         names
     }
@@ -268,6 +280,9 @@ pub fn update_profile(
     }
     if let Some(v) = change.agreement_signed_on {
         row.agreement_signed_on = v;
+    }
+    if let Some(v) = change.availability_notes {
+        row.availability_notes = v;
     }
     let previous_update = row.updated_at;
     row.updated_at = now;
@@ -330,11 +345,29 @@ pub fn record_step(
     actor: &Actor,
     now: NaiveDateTime,
 ) -> StoreResult<BuddyRow> {
+    record_step_until(conn, id, step, None, reason, actor, now)
+}
+
+/// [`record_step`], with the date a pause runs until (`None` for every other step, which
+/// clears it). A retirement settles a request to stop.
+pub fn record_step_until(
+    conn: &mut DbConnection,
+    id: &BuddyId,
+    step: Step<BuddyState>,
+    paused_until: Option<NaiveDate>,
+    reason: Option<&str>,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> StoreResult<BuddyRow> {
     let (from, to, action) = (step.from(), step.to(), step.action());
     let updated = diesel::update(buddies::table)
         .filter(buddies::id.eq(id))
         .filter(buddies::state.eq(from))
-        .set((buddies::state.eq(to), buddies::updated_at.eq(now)))
+        .set((
+            buddies::state.eq(to),
+            buddies::paused_until.eq(paused_until),
+            buddies::updated_at.eq(now),
+        ))
         .execute(conn)?;
     if updated != 1 {
         return Err(concurrent_change(ENTITY));
@@ -433,4 +466,63 @@ pub fn list_by_capacity(
         query = query.filter(buddies::id.gt(after.clone()));
     }
     query.load(conn)
+}
+
+/// The paused buddies whose pause ends on `today` or before: the scheduler resumes them.
+pub fn due_resumptions(
+    conn: &mut DbConnection,
+    today: NaiveDate,
+    limit: i64,
+) -> QueryResult<Vec<BuddyId>> {
+    buddies::table
+        .filter(buddies::state.eq(BuddyState::Paused))
+        .filter(buddies::paused_until.le(today))
+        .order(buddies::id.asc())
+        .limit(limit)
+        .select(buddies::id)
+        .load(conn)
+}
+
+/// The buddies with this (canonical) e-mail address, newest first.
+pub fn with_email(conn: &mut DbConnection, email: &str) -> QueryResult<Vec<BuddyRow>> {
+    buddies::table
+        .filter(buddies::email.eq(email))
+        .order(buddies::created_at.desc())
+        .select(BuddyRow::as_select())
+        .load(conn)
+}
+
+/// Notes buddy `id`'s request to stop, once (guarded by there being none), with a history
+/// record; returns the buddy as it is now.
+pub fn record_retirement_request(
+    conn: &mut DbConnection,
+    id: &BuddyId,
+    actor: &Actor,
+    now: NaiveDateTime,
+) -> StoreResult<BuddyRow> {
+    let updated = diesel::update(buddies::table)
+        .filter(buddies::id.eq(id))
+        .filter(buddies::retirement_requested_at.is_null())
+        .set((
+            buddies::retirement_requested_at.eq(Some(now)),
+            buddies::updated_at.eq(now),
+        ))
+        .execute(conn)?;
+    if updated != 1 {
+        return Err(concurrent_change(ENTITY));
+    }
+    history::record(
+        conn,
+        Event {
+            entity_type: ENTITY,
+            entity_id: id,
+            action: "request-retirement",
+            from: None,
+            to: None,
+            actor,
+            reason: None,
+            at: now,
+        },
+    )?;
+    find(conn, id)
 }

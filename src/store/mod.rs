@@ -21,6 +21,7 @@ pub mod organisations;
 pub mod outbox;
 pub mod page;
 pub mod pairings;
+pub mod portal;
 pub mod privacy;
 pub mod queues;
 pub mod reports;

@@ -41,7 +41,7 @@ macro_rules! template_files {
 pub const LANGUAGES: [&str; 2] = ["nl", "en"];
 
 /// The kinds of e-mail; each has a `.txt` and an `.html` template per language.
-pub const MAIL_KINDS: [&str; 17] = [
+pub const MAIL_KINDS: [&str; 19] = [
     "buddy_proposal",
     "buddy_reminder",
     "buddy_withdrawn",
@@ -59,6 +59,8 @@ pub const MAIL_KINDS: [&str; 17] = [
     "bureau_contact_missing",
     "buddy_check_in",
     "bureau_check_in_help",
+    "buddy_sign_in",
+    "bureau_retirement_requested",
 ];
 
 const FILES: &[(&str, &str)] = template_files![
@@ -134,6 +136,14 @@ const FILES: &[(&str, &str)] = template_files![
     "mail/nl/bureau_webhook_dead.html",
     "mail/en/bureau_webhook_dead.txt",
     "mail/en/bureau_webhook_dead.html",
+    "mail/nl/buddy_sign_in.txt",
+    "mail/nl/buddy_sign_in.html",
+    "mail/en/buddy_sign_in.txt",
+    "mail/en/buddy_sign_in.html",
+    "mail/nl/bureau_retirement_requested.txt",
+    "mail/nl/bureau_retirement_requested.html",
+    "mail/en/bureau_retirement_requested.txt",
+    "mail/en/bureau_retirement_requested.html",
     "pages/layout.html",
     "pages/nl/labels.txt",
     "pages/en/labels.txt",

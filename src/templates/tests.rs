@@ -42,6 +42,8 @@ fn sample(name: &str) -> Value {
         last_contact_on => "2026-11-05",
         fine_link => Value::from_safe_string("@@check_in:00ff:fine@@".into()),
         help_link => Value::from_safe_string("@@check_in:00ff:needs_help@@".into()),
+        sign_in_link => Value::from_safe_string("@@respond:00ff:sign-in@@".into()),
+        minutes => 15,
     }
 }
 
@@ -207,6 +209,9 @@ fn bureau_mails_link_to_the_console_not_to_api_paths() {
                 "https://maatje.example.org/console/admin/mails".to_owned()
             } else if ["bureau_contact_missing", "bureau_check_in_help"].contains(kind) {
                 "https://maatje.example.org/console/pairings/0190aaaa-0000-7000-8000-000000000002"
+                    .to_owned()
+            } else if *kind == "bureau_retirement_requested" {
+                "https://maatje.example.org/console/buddies/0190aaaa-0000-7000-8000-000000000003"
                     .to_owned()
             } else {
                 "https://maatje.example.org/console/requests/0190aaaa-0000-7000-8000-000000000001"

@@ -128,3 +128,55 @@ async fn the_console_shows_contacts_the_flag_and_the_check_in_answer() {
     );
     browser.check_view("console-pairing-contacts").await;
 }
+
+#[tokio::test]
+async fn the_buddy_records_a_contact_in_the_portal_by_keyboard_and_clicks() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let (pairing, _, buddy) = pairing_in(&app, &org, "active", 1).await;
+    app.clock.advance(Span::days(2));
+    browser.goto(&format!("{}/buddy/login", app.address)).await;
+    browser.fill("#f-email", "buddy1@example.org").await;
+    browser.click_button("Stuur mij een link").await;
+    browser.wait_for_text("Kijk in je mail").await;
+    let link = crate::portal::sign_in_links(&app, &buddy)
+        .pop()
+        .expect("a link was mailed");
+    browser.goto(&format!("{}{link}", app.address)).await;
+    browser.click_button("Inloggen").await;
+    browser.wait_for_text("Hallo Buddy Voorbeeld 1").await;
+
+    browser
+        .goto(&format!("{}/buddy/pairings/{pairing}", app.address))
+        .await;
+    browser.wait_for_text("Contactmomenten").await;
+    browser.check_view("portal-pairing-contacts-empty").await;
+    // No kind chosen: the form comes back with the error, the date kept.
+    browser.click_button("Contactmoment noteren").await;
+    browser.wait_for_text("Contactmomenten").await;
+    if browser.exists("#e-kind").await {
+        browser.check_view("portal-pairing-contact-invalid").await;
+    }
+    browser.fill("#f-note", "Samen naar school geweest").await;
+    browser
+        .script(
+            "document.getElementById('f-kind').value = 'accompanied_appointment'",
+            vec![],
+        )
+        .await;
+    browser.click_button("Contactmoment noteren").await;
+    browser
+        .wait_for_text("Je contactmoment is genoteerd.")
+        .await;
+    browser.wait_for_text("Samen naar school geweest").await;
+    browser.check_view("portal-pairing-contacts").await;
+    let api = app.get(&format!("/v1/pairings/{pairing}")).await.body;
+    assert_eq!(
+        api["last_contact_on"],
+        app.clock.now_naive().date().to_string(),
+        "{api}"
+    );
+}

@@ -706,3 +706,142 @@ async fn contact_notes_are_the_buddys_own_and_go_with_every_erasure() {
     // The date and kind stay for the reports.
     assert_eq!(app.table_counts()["contact_moments"], 2);
 }
+
+#[tokio::test]
+async fn the_buddy_records_contacts_in_the_portal_and_bad_input_changes_nothing() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let (id, _, buddy) = pairing_in(&app, &org, "active", 1).await;
+    let (other, _, _) = pairing_in(&app, &org, "active", 2).await;
+    let start = today(&app);
+    app.clock.advance(Span::days(3));
+    let client = crate::portal::signed_in(&app, &buddy, "buddy1@example.org").await;
+    let page = client.get(&format!("/buddy/pairings/{id}")).await;
+    assert_eq!(page.status, 200, "{}", page.plain());
+    page.assert_shows("Contactmoment noteren");
+    assert_eq!(
+        page.input_value("contact_on"),
+        Some(today(&app).to_string()),
+        "today is filled in"
+    );
+    let path = format!("/buddy/pairings/{id}/contacts");
+
+    let counts = app.table_counts();
+    let tomorrow = (today(&app) + Span::days(1)).to_string();
+    let before_start = (start - Span::days(1)).to_string();
+    let long = "x".repeat(MAX_CONTACT_NOTE + 1);
+    let now = today(&app).to_string();
+    for (fields, field) in [
+        (
+            vec![("contact_on", tomorrow.as_str()), ("kind", "call")],
+            "contact_on",
+        ),
+        (
+            vec![("contact_on", before_start.as_str()), ("kind", "call")],
+            "contact_on",
+        ),
+        (
+            vec![("contact_on", "gisteren"), ("kind", "call")],
+            "contact_on",
+        ),
+        (vec![("contact_on", ""), ("kind", "call")], "contact_on"),
+        (
+            vec![("contact_on", now.as_str()), ("kind", "visit")],
+            "kind",
+        ),
+        (vec![("contact_on", now.as_str())], "kind"),
+        (
+            vec![
+                ("contact_on", now.as_str()),
+                ("kind", "call"),
+                ("note", long.as_str()),
+            ],
+            "note",
+        ),
+    ] {
+        let refused = client.post(&path, &fields).await;
+        assert_eq!(refused.status, 422, "{fields:?}: {}", refused.plain());
+        assert!(
+            refused.field_error(field).is_some(),
+            "{field}: {}",
+            refused.plain()
+        );
+    }
+    // Another buddy's pairing, an unknown and a malformed id: not found.
+    for foreign in [
+        other.as_str(),
+        "0193a5c4-7d10-7000-8000-00000000ffff",
+        "not-an-id",
+    ] {
+        let refused = client
+            .post(
+                &format!("/buddy/pairings/{foreign}/contacts"),
+                &[("contact_on", now.as_str()), ("kind", "call")],
+            )
+            .await;
+        assert_eq!(refused.status, 404, "{foreign}: {}", refused.plain());
+        assert_eq!(
+            client
+                .get(&format!("/buddy/pairings/{foreign}"))
+                .await
+                .status,
+            404
+        );
+    }
+    // Without the form's CSRF token.
+    let forged = client
+        .post_raw(&path, &[("contact_on", now.as_str()), ("kind", "call")])
+        .await;
+    assert_eq!(forged.status, 403);
+    assert_eq!(
+        app.table_counts(),
+        counts,
+        "a refused contact stores nothing"
+    );
+
+    let done = client
+        .post(
+            &path,
+            &[
+                ("contact_on", now.as_str()),
+                ("kind", "meeting"),
+                ("note", "Samen koffie"),
+            ],
+        )
+        .await;
+    assert_eq!(done.status, 303, "{}", done.plain());
+    assert_eq!(
+        done.location(),
+        format!("/buddy/pairings/{id}?done=contact")
+    );
+    let shown = client.get(done.location()).await;
+    shown.assert_shows("Je contactmoment is genoteerd.");
+    shown.assert_shows("Samen koffie");
+    shown.assert_shows("Afspraak");
+    assert_eq!(pairing(&app, &id).await["last_contact_on"], now);
+    let records = crate::portal::audit_by_buddy(&app, &buddy).await;
+    assert!(
+        records
+            .iter()
+            .any(|r| r["action"] == "create" && r["object_id"] == id.as_str()),
+        "{records:?}"
+    );
+
+    // Once the pairing has ended, no contact can be recorded and the form is gone.
+    let ended = app
+        .post_json(
+            &format!("/v1/pairings/{id}/end"),
+            &serde_json::json!({ "reason": "goal_reached" }),
+        )
+        .await;
+    assert_eq!(ended.status, 200, "{}", ended.text);
+    let counts = app.table_counts();
+    let late = client
+        .post(&path, &[("contact_on", now.as_str()), ("kind", "call")])
+        .await;
+    assert_eq!(late.status, 409, "{}", late.plain());
+    assert_eq!(app.table_counts(), counts);
+    let page = client.get(&format!("/buddy/pairings/{id}")).await;
+    assert!(!page.plain().contains("Contactmoment noteren"));
+    page.assert_shows("Samen koffie");
+}

@@ -80,6 +80,7 @@ pub use crate::contract::Sent;
 pub use app::*;
 pub use assertions::*;
 pub use browser::*;
+pub use console::{Console, Page};
 pub use database::*;
 pub use exchange::*;
 pub use http::*;
