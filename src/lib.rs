@@ -24,6 +24,7 @@ pub mod openapi;
 pub mod ops;
 pub mod reports;
 pub mod respond;
+pub mod feedback;
 pub mod startup;
 pub mod store;
 pub mod telemetry;

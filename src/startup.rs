@@ -309,6 +309,7 @@ fn collect_routes(
     policy.allow("GET", "/docs/{_:.*}", PUBLIC);
     api::health::root_rules(&mut policy);
     crate::respond::rules(&mut policy);
+    crate::feedback::rules(&mut policy);
     crate::console::rules(&mut policy);
     (app, spec, policy)
 }
@@ -402,6 +403,7 @@ fn app(
         )
         .configure(api::health::configure_root)
         .configure(crate::respond::configure)
+        .configure(crate::feedback::configure)
         .configure(crate::console::configure)
         .default_service(web::to(|| async {
             Err::<HttpResponse, _>(ApiError::NoRoute)

@@ -84,6 +84,17 @@ pub struct Settings {
     pub webhooks: WebhookSettings,
     #[validate(nested)]
     pub console: ConsoleSettings,
+    #[validate(nested)]
+    pub feedback: FeedbackSettings,
+}
+
+/// Client feedback (README, "Client feedback").
+#[derive(Debug, Clone, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackSettings {
+    /// A feedback link works this many days (rounded up to the end of the last day, UTC).
+    #[validate(range(min = 1, max = 365))]
+    pub link_days: u32,
 }
 
 /// The staff console in the browser (see `crate::console`).

@@ -69,6 +69,7 @@ diesel::table! {
         anonymised_at -> Nullable<Timestamp>,
         overdue_notified_at -> Nullable<Timestamp>,
         measure -> Nullable<Text>,
+        feedback_invited -> Bool,
     }
 }
 
@@ -353,6 +354,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    client_feedback_invitations (id) {
+        id -> Text,
+        token_hash -> Text,
+        organisation_id -> Text,
+        language -> Text,
+        expires_at -> Timestamp,
+        used -> Bool,
+    }
+}
+
+diesel::table! {
+    client_feedback (id) {
+        id -> Text,
+        organisation_id -> Text,
+        quarter -> Text,
+        score -> Integer,
+        helped -> Nullable<Text>,
+        better -> Nullable<Text>,
+        text_removed -> Bool,
+    }
+}
+
 diesel::joinable!(buddies -> organisations (organisation_id));
 diesel::joinable!(staff_sessions -> staff (staff_id));
 diesel::joinable!(api_clients -> organisations (organisation_id));
@@ -392,4 +416,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_endpoints,
     webhook_deliveries,
     webhook_attempts,
+    client_feedback_invitations,
+    client_feedback,
 );

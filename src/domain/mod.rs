@@ -7,6 +7,7 @@ pub mod buddy;
 pub mod clock;
 pub mod error;
 pub mod exit_interview;
+pub mod feedback;
 pub mod ids;
 pub mod lifecycle;
 pub mod organisation;

@@ -23,7 +23,9 @@ pub async fn middleware(
         content_type.is_some_and(|v| v.as_bytes().starts_with(PROBLEM_JSON.as_bytes()));
     let path = response.request().path();
     let is_page = content_type.is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
-        && (path.starts_with(crate::respond::PATH_PREFIX) || crate::console::is_console(path));
+        && (path.starts_with(crate::respond::PATH_PREFIX)
+            || path.starts_with(crate::feedback::PATH_PREFIX)
+            || crate::console::is_console(path));
     if (status.is_client_error() || status.is_server_error()) && !is_problem && !is_page {
         let (request, _) = response.into_parts();
         return Ok(ServiceResponse::new(

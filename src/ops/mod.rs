@@ -22,6 +22,7 @@ pub mod admin;
 pub mod buddies;
 pub mod events;
 pub mod feed;
+pub mod feedback;
 pub mod pairings;
 pub mod reactions;
 pub mod records;

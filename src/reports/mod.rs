@@ -175,8 +175,12 @@ pub struct SummaryReport {
     /// Requests overdue now: still `open` `workflow.overdue_after_days` days or longer after
     /// their creation (whenever they were created).
     pub overdue: u64,
+    /// Client feedback of the quarters the window touches, per organisation (the one reported
+    /// on, else every organisation) and quarter; a group of fewer than 5 answers is suppressed.
+    pub client_feedback: feedback::FeedbackFigures,
 }
 
+pub mod feedback;
 pub mod monthly;
 
 /// When each request of the cohort (created in the window) had its first proposal, and when it
@@ -364,6 +368,7 @@ impl SummaryReport {
                 reached_active: reached(BuddyState::Active),
             },
             overdue: facts.overdue.max(0) as u64,
+            client_feedback: feedback::FeedbackFigures::compute(&facts.feedback)?,
         })
     }
 
@@ -466,6 +471,7 @@ impl SummaryReport {
             row("recruitment", key, value.to_string());
         }
         row("overdue", "now", self.overdue.to_string());
+        self.client_feedback.csv_rows(&mut row);
         rows
     }
 

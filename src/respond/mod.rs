@@ -158,7 +158,7 @@ fn inspect(conn: &mut DbConnection, token: &str, now: NaiveDateTime) -> ApiResul
 }
 
 /// A token as links carry it: 43 characters of base64url.
-fn well_formed(token: &str) -> bool {
+pub(crate) fn well_formed(token: &str) -> bool {
     token.len() == TOKEN_LEN
         && token
             .bytes()
@@ -367,7 +367,7 @@ fn unavailable(
 }
 
 /// `en` when the browser asks for English before Dutch, else `nl`.
-fn browser_language(req: &HttpRequest) -> &'static str {
+pub(crate) fn browser_language(req: &HttpRequest) -> &'static str {
     let accept = req
         .headers()
         .get(header::ACCEPT_LANGUAGE)
@@ -390,8 +390,9 @@ fn browser_language(req: &HttpRequest) -> &'static str {
     "nl"
 }
 
-/// Renders a page with a fresh style nonce and the pages' security headers.
-fn page(
+/// Renders a page with a fresh style nonce and the pages' security headers (also the client
+/// feedback pages', [`crate::feedback`]).
+pub(crate) fn page(
     notices: &Notices,
     status: StatusCode,
     name: &str,

@@ -74,6 +74,8 @@ pub struct Facts {
     /// (buddy id, state) for every state of interest a buddy from those interviews ever entered.
     pub buddy_states_reached: Vec<(String, String)>,
     pub overdue: i64,
+    /// The client feedback of the quarters the window touches.
+    pub feedback: crate::reports::feedback::FeedbackFacts,
 }
 
 /// Whether an organisation exists (for the report's `organisation` filter).
@@ -240,5 +242,10 @@ pub fn facts(conn: &mut DbConnection, scope: &Scope) -> StoreResult<Facts> {
         interviews,
         buddy_states_reached,
         overdue,
+        feedback: super::feedback::facts(
+            conn,
+            org.as_ref(),
+            crate::domain::feedback::Quarter::spanning(scope.window.from, scope.window.to),
+        )?,
     })
 }

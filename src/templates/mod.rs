@@ -26,7 +26,7 @@ macro_rules! template_files {
 pub const LANGUAGES: [&str; 2] = ["nl", "en"];
 
 /// The kinds of e-mail; each has a `.txt` and an `.html` template per language.
-pub const MAIL_KINDS: [&str; 13] = [
+pub const MAIL_KINDS: [&str; 14] = [
     "buddy_proposal",
     "buddy_reminder",
     "buddy_withdrawn",
@@ -40,6 +40,7 @@ pub const MAIL_KINDS: [&str; 13] = [
     "bureau_no_candidate",
     "bureau_dead_letter",
     "bureau_webhook_dead",
+    "client_feedback_invitation",
 ];
 
 const FILES: &[(&str, &str)] = template_files![
@@ -107,6 +108,16 @@ const FILES: &[(&str, &str)] = template_files![
     "pages/en/answered.html",
     "pages/nl/unavailable.html",
     "pages/en/unavailable.html",
+    "mail/nl/client_feedback_invitation.txt",
+    "mail/nl/client_feedback_invitation.html",
+    "mail/en/client_feedback_invitation.txt",
+    "mail/en/client_feedback_invitation.html",
+    "pages/nl/feedback_form.html",
+    "pages/en/feedback_form.html",
+    "pages/nl/feedback_thanks.html",
+    "pages/en/feedback_thanks.html",
+    "pages/nl/feedback_unavailable.html",
+    "pages/en/feedback_unavailable.html",
 ];
 
 /// A rendered e-mail, before it goes into the outbox.

@@ -37,6 +37,8 @@ fn sample(name: &str) -> Value {
         delivery_id => "0190aaaa-0000-7000-8000-000000000006",
         event_type => "buddy_request.matched",
         hours => 24,
+        feedback_link => Value::from_safe_string("@@feedback:00ff@@".into()),
+        feedback_before => "2027-01-07 00:00",
     }
 }
 
@@ -153,6 +155,9 @@ fn every_page_renders_in_both_languages() {
             ("proposal", context! { answer => "accept" }),
             ("answered", context! { answer => "decline" }),
             ("unavailable", context! { reason => "used" }),
+            ("feedback_form", context! { errors => context! { score => "x" }, values => context! { score => "3", helped => "", better => "" }, max_text => 1000 }),
+            ("feedback_thanks", context! {}),
+            ("feedback_unavailable", context! { reason => "expired" }),
         ] {
             let html = templates
                 .page(

@@ -42,6 +42,8 @@ pub const TABLES: &[&str] = &[
     "webhook_deliveries",
     "webhook_attempts",
     "response_tokens",
+    "client_feedback_invitations",
+    "client_feedback",
 ];
 
 impl TestApp {
