@@ -54,7 +54,7 @@ pub struct NewFeedbackInvitation {}
 }))]
 pub struct FeedbackInvitation {
     /// The page where the client gives feedback, once.
-    #[schema(format = Uri)]
+    #[schema(format = "uri")]
     pub link: String,
     /// Until when the link works (the end of a day, UTC: `feedback.link_days` after today).
     pub expires_at: DateTime<Utc>,
@@ -118,13 +118,15 @@ fn parse_query(
     now: chrono::NaiveDateTime,
 ) -> ApiResult<(Option<OrganisationId>, Quarter)> {
     let mut check = Check::new();
-    let organisation = query.organisation_id.and_then(|v| match Uuid::parse_str(&v) {
-        Ok(id) => Some(OrganisationId::from(id)),
-        Err(_) => {
-            check.fail("organisation_id", "must be an organisation id (a UUID)");
-            None
-        }
-    });
+    let organisation = query
+        .organisation_id
+        .and_then(|v| match Uuid::parse_str(&v) {
+            Ok(id) => Some(OrganisationId::from(id)),
+            Err(_) => {
+                check.fail("organisation_id", "must be an organisation id (a UUID)");
+                None
+            }
+        });
     let quarter = match query.quarter {
         None => Some(Quarter::of(now.date())),
         Some(text) => text.parse::<Quarter>().ok().or_else(|| {

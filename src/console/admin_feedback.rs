@@ -76,7 +76,9 @@ async fn render(viewer: &Viewer, state: &AppState, req: &HttpRequest) -> ApiResu
     let current = Quarter::of(state.clock.now_naive().date()).to_string();
     values.entry("quarter".to_owned()).or_insert(current);
     let mut errors = FieldErrors::new(viewer.lang);
-    let quarter = values.get("quarter").and_then(|q| q.parse::<Quarter>().ok());
+    let quarter = values
+        .get("quarter")
+        .and_then(|q| q.parse::<Quarter>().ok());
     if quarter.is_none() {
         errors.fail("quarter", "feedback.quarter_format");
     }

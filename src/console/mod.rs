@@ -22,8 +22,8 @@
 
 pub mod admin;
 pub mod admin_audit;
-pub mod admin_feedback;
 pub mod admin_clients;
+pub mod admin_feedback;
 pub mod admin_privacy;
 pub mod assets;
 pub mod buddies;

@@ -148,7 +148,10 @@ impl Answer {
                 .chars()
                 .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t'))
             {
-                errors.push(FieldError::new(field, "must not contain control characters"));
+                errors.push(FieldError::new(
+                    field,
+                    "must not contain control characters",
+                ));
                 None
             } else {
                 Some(value.to_owned())
@@ -237,8 +240,13 @@ mod tests {
         let q: Quarter = "2026-Q3".parse().unwrap();
         assert_eq!(q.first_day(), day("2026-07-01"));
         assert_eq!(q.end(), day("2026-10-01"));
-        assert_eq!("2026-Q4".parse::<Quarter>().unwrap().end(), day("2027-01-01"));
-        for bad in ["2026-Q5", "2026-Q0", "26-Q1", "2026Q1", "2026-q1", "", "2026-Q12"] {
+        assert_eq!(
+            "2026-Q4".parse::<Quarter>().unwrap().end(),
+            day("2027-01-01")
+        );
+        for bad in [
+            "2026-Q5", "2026-Q0", "26-Q1", "2026Q1", "2026-q1", "", "2026-Q12",
+        ] {
             assert!(bad.parse::<Quarter>().is_err(), "{bad}");
         }
         assert_eq!(
@@ -256,9 +264,18 @@ mod tests {
         let at = |s: &str| day(s).and_hms_opt(12, 0, 0).unwrap();
         let days = Duration::days(30);
         // 2026-Q3 ended on 2026-10-01; 30 days later is 2026-10-31.
-        assert_eq!(Quarter::texts_due(at("2026-10-30"), days).to_string(), "2026-Q2");
-        assert_eq!(Quarter::texts_due(at("2026-10-31"), days).to_string(), "2026-Q3");
-        assert_eq!(Quarter::texts_due(at("2026-12-31"), days).to_string(), "2026-Q3");
+        assert_eq!(
+            Quarter::texts_due(at("2026-10-30"), days).to_string(),
+            "2026-Q2"
+        );
+        assert_eq!(
+            Quarter::texts_due(at("2026-10-31"), days).to_string(),
+            "2026-Q3"
+        );
+        assert_eq!(
+            Quarter::texts_due(at("2026-12-31"), days).to_string(),
+            "2026-Q3"
+        );
     }
 
     #[test]
@@ -267,7 +284,14 @@ mod tests {
         assert_eq!(ok.score, 4);
         assert_eq!(ok.helped.as_deref(), Some("fijn"));
         assert_eq!(ok.better, None);
-        for bad in [None, Some("0"), Some("6"), Some("vier"), Some("4.5"), Some("")] {
+        for bad in [
+            None,
+            Some("0"),
+            Some("6"),
+            Some("vier"),
+            Some("4.5"),
+            Some(""),
+        ] {
             assert!(Answer::parse(bad, None, None).is_err(), "{bad:?}");
         }
         let long = "x".repeat(MAX_FEEDBACK_TEXT + 1);

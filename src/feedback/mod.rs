@@ -124,10 +124,7 @@ async fn show(
 ) -> ApiResult<HttpResponse> {
     let token = token.into_inner();
     let now = state.clock.now_naive();
-    let invitation = state
-        .db
-        .run(move |conn| lookup(conn, &token))
-        .await?;
+    let invitation = state.db.run(move |conn| lookup(conn, &token)).await?;
     let notices = &state.reactions.notices;
     let lang = language(&req, invitation.as_ref());
     let Some(invitation) = invitation else {
@@ -345,9 +342,13 @@ mod tests {
 
     #[test]
     fn the_language_can_be_switched() {
-        let req = TestRequest::get().uri("/feedback/x?lang=en").to_http_request();
+        let req = TestRequest::get()
+            .uri("/feedback/x?lang=en")
+            .to_http_request();
         assert_eq!(language(&req, None), "en");
-        let req = TestRequest::get().uri("/feedback/x?lang=de").to_http_request();
+        let req = TestRequest::get()
+            .uri("/feedback/x?lang=de")
+            .to_http_request();
         assert_eq!(language(&req, None), "nl");
     }
 }

@@ -128,11 +128,7 @@ pub fn link_state(invitation: &InvitationRow, now: NaiveDateTime) -> LinkState {
 
 /// Stores `answer` through `invitation` and uses the invitation up, in the quarter of `now`:
 /// `false` when another request used it first (nothing stored).
-pub fn answer(
-    tx: &mut Tx<'_>,
-    invitation: &InvitationRow,
-    answer: &Answer,
-) -> DomainResult<bool> {
+pub fn answer(tx: &mut Tx<'_>, invitation: &InvitationRow, answer: &Answer) -> DomainResult<bool> {
     if !store::use_invitation(tx.conn, &invitation.id)? {
         return Ok(false);
     }

@@ -108,7 +108,12 @@ impl Reactions {
                     PairingAction::Expire => notices.expired(tx.conn, &pairing, now)?,
                     PairingAction::Cancel => notices.cancelled(tx.conn, &pairing, now)?,
                     PairingAction::End => {
-                        super::feedback::invite_by_mail(tx, notices, self.feedback_link_days, &pairing)?;
+                        super::feedback::invite_by_mail(
+                            tx,
+                            notices,
+                            self.feedback_link_days,
+                            &pairing,
+                        )?;
                         notices.ended(tx.conn, &pairing, now)?
                     }
                     PairingAction::Activate => return Ok(()),

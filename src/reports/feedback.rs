@@ -58,7 +58,8 @@ impl FeedbackFigures {
                 .push(*score);
         }
         let mut organisations = facts.organisations.clone();
-        organisations.sort_by(|a, b| (a.1.as_str(), a.0.as_str()).cmp(&(b.1.as_str(), b.0.as_str())));
+        organisations
+            .sort_by(|a, b| (a.1.as_str(), a.0.as_str()).cmp(&(b.1.as_str(), b.0.as_str())));
         let mut groups = Vec::new();
         for quarter in &facts.quarters {
             let quarter = quarter.to_string();
@@ -67,9 +68,8 @@ impl FeedbackFigures {
                     .get(&(id.as_str(), quarter.as_str()))
                     .and_then(|s| figures(s));
                 groups.push(FeedbackGroup {
-                    organisation_id: Uuid::parse_str(id).map_err(|e| {
-                        DomainError::internal(format!("corrupt stored id: {e}"))
-                    })?,
+                    organisation_id: Uuid::parse_str(id)
+                        .map_err(|e| DomainError::internal(format!("corrupt stored id: {e}")))?,
                     organisation_name: name.clone(),
                     quarter: quarter.clone(),
                     suppressed: figures.is_none(),
@@ -153,7 +153,11 @@ mod tests {
         assert_eq!(report.groups[2].figures.as_ref().unwrap().mean_score, 4.2);
         let mut rows = Vec::new();
         report.csv_rows(|s, k, v| rows.push(format!("{s},{k},{v}")));
-        assert!(rows.iter().any(|r| r.ends_with("2026-Q4,fewer than 5 answers")));
-        assert!(rows.iter().any(|r| r.starts_with("client_feedback_score_5,")));
+        assert!(rows
+            .iter()
+            .any(|r| r.ends_with("2026-Q4,fewer than 5 answers")));
+        assert!(rows
+            .iter()
+            .any(|r| r.starts_with("client_feedback_score_5,")));
     }
 }

@@ -219,7 +219,11 @@ impl Links {
 
     /// The link to the feedback page of invitation `token_id`.
     pub fn feedback_link(&self, token_id: &str) -> String {
-        format!("{}/feedback/{}", self.base_url, self.feedback_token(token_id))
+        format!(
+            "{}/feedback/{}",
+            self.base_url,
+            self.feedback_token(token_id)
+        )
     }
 }
 
@@ -343,7 +347,11 @@ mod tests {
         let body = format!("go: {}", feedback_marker_value(id));
         let token = links().feedback_token(id);
         assert_eq!(token.len(), TOKEN_LEN);
-        assert_ne!(token, links().token(id), "a feedback token is no response token");
+        assert_ne!(
+            token,
+            links().token(id),
+            "a feedback token is no response token"
+        );
         assert_eq!(
             links().expand(&body),
             format!("go: https://maatje.example.org/feedback/{token}")

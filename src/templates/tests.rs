@@ -155,7 +155,10 @@ fn every_page_renders_in_both_languages() {
             ("proposal", context! { answer => "accept" }),
             ("answered", context! { answer => "decline" }),
             ("unavailable", context! { reason => "used" }),
-            ("feedback_form", context! { errors => context! { score => "x" }, values => context! { score => "3", helped => "", better => "" }, max_text => 1000 }),
+            (
+                "feedback_form",
+                context! { errors => context! { score => "x" }, values => context! { score => "3", helped => "", better => "" }, max_text => 1000 },
+            ),
             ("feedback_thanks", context! {}),
             ("feedback_unavailable", context! { reason => "expired" }),
         ] {
