@@ -291,7 +291,13 @@ fn form_page(
         "feedback_form",
         lang,
         context! {
-            errors => if errors.is_empty() { None } else { Some(errors) },
+            // Every field named (the templates are strict about undefined values).
+            has_errors => !errors.is_empty(),
+            errors => context! {
+                score => errors.get("score"),
+                helped => errors.get("helped"),
+                better => errors.get("better"),
+            },
             values => context! {
                 score => value("score"),
                 helped => value("helped"),

@@ -26,6 +26,7 @@ mod crash;
 mod credential_cache;
 mod events;
 mod exit_interviews;
+mod feedback;
 mod fixtures;
 mod health;
 mod helpers;

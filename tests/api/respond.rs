@@ -518,7 +518,7 @@ async fn links_come_from_the_public_base_url_never_from_the_host_header() {
 }
 
 /// Decodes the parts of a multipart message by content type (quoted-printable, base64 or as is).
-fn mime_parts(eml: &str) -> BTreeMap<String, String> {
+pub(crate) fn mime_parts(eml: &str) -> BTreeMap<String, String> {
     let eml = eml.replace("\r\n", "\n");
     let boundary = eml
         .split("boundary=\"")
