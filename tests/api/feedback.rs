@@ -17,7 +17,7 @@ use crate::helpers::{
 use crate::mail::{mails, spawn_app_with_sink, SmtpSink};
 
 /// The feedback links of every invitation mail, oldest first, as paths on the test server.
-fn mailed_links(app: &TestApp) -> Vec<String> {
+pub(crate) fn mailed_links(app: &TestApp) -> Vec<String> {
     let links = Links::new(TEST_LINK_SECRET, PUBLIC_BASE_URL);
     mails(app, "client_feedback_invitation")
         .iter()
@@ -59,9 +59,21 @@ async fn answer(app: &TestApp, path: &str, form: &[(&str, &str)]) -> Response {
 
 /// An ended pairing whose client chose `channel`; returns the request id.
 async fn ended(app: &TestApp, org: &str, n: u32, channel: &str) -> String {
+    ended_speaking(app, org, n, channel, &["nl"]).await
+}
+
+/// As [`ended`], for a client who speaks `languages`.
+pub(crate) async fn ended_speaking(
+    app: &TestApp,
+    org: &str,
+    n: u32,
+    channel: &str,
+    languages: &[&str],
+) -> String {
     let buddy = active_buddy(app, org, n, 1).await;
     let mut body = request_body(org, &format!("CASE-F{n}"));
     body["client"]["preferred_channel"] = json!(channel);
+    body["client"]["languages"] = json!(languages);
     let response = app.post_json("/v1/buddy-requests", &body).await;
     assert_eq!(response.status, 201, "{}", response.text);
     let request = id_of(&response.body);

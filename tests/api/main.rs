@@ -7,6 +7,7 @@ mod audit;
 mod auth;
 mod auto_propose;
 mod browser_console;
+mod browser_feedback;
 mod browser_respond;
 mod browser_walkthrough;
 mod buddies;
