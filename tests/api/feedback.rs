@@ -16,6 +16,24 @@ use crate::helpers::{
 };
 use crate::mail::{mails, spawn_app_with_sink, SmtpSink};
 
+/// Who may call this module's operations (collected by `access.rs`'s matrix): a case system
+/// asks for its client's link; the figures are for staff, the texts and their erasure for
+/// administrators.
+pub(crate) const ACCESS: &[crate::access::Row] = &[
+    (
+        "POST",
+        "/v1/buddy-requests/{id}/feedback-invitation",
+        crate::access::ANY,
+    ),
+    ("GET", "/v1/reports/feedback", crate::access::STAFF),
+    ("GET", "/v1/reports/feedback/texts", crate::access::ADMIN),
+    (
+        "POST",
+        "/v1/client-feedback/{id}/erase-text",
+        crate::access::ADMIN,
+    ),
+];
+
 /// The feedback links of every invitation mail, oldest first, as paths on the test server.
 pub(crate) fn mailed_links(app: &TestApp) -> Vec<String> {
     let links = Links::new(TEST_LINK_SECRET, PUBLIC_BASE_URL);
