@@ -157,7 +157,7 @@ fn every_page_renders_in_both_languages() {
             ("unavailable", context! { reason => "used" }),
             (
                 "feedback_form",
-                context! { errors => context! { score => "x" }, values => context! { score => "3", helped => "", better => "" }, max_text => 1000 },
+                context! { has_errors => true, errors => context! { score => "x", helped => (), better => () }, values => context! { score => "3", helped => "", better => "" }, max_text => 1000, feedback_before => "2027-01-07 00:00" },
             ),
             ("feedback_thanks", context! {}),
             ("feedback_unavailable", context! { reason => "expired" }),
