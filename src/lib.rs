@@ -15,6 +15,7 @@ pub mod console;
 pub mod db;
 pub mod domain;
 pub mod error;
+pub mod feedback;
 pub mod http;
 pub mod i18n;
 pub mod jobs;

@@ -402,6 +402,7 @@ fn collect_routes(
     api::health::root_rules(&mut policy);
     crate::respond::rules(&mut policy);
     crate::respond::check_in::rules(&mut policy);
+    crate::feedback::rules(&mut policy);
     crate::console::rules(&mut policy);
     crate::portal::rules(&mut policy);
     (app, spec, policy)
@@ -499,6 +500,7 @@ fn app(
         .configure(api::health::configure_root)
         .configure(crate::respond::configure)
         .configure(crate::respond::check_in::configure)
+        .configure(crate::feedback::configure)
         .configure(crate::console::configure)
         .configure(crate::portal::configure)
         .default_service(web::to(|| async {

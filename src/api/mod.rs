@@ -46,6 +46,7 @@ pub mod candidates;
 pub mod events;
 pub mod exclusions;
 pub mod exit_interviews;
+pub mod feedback;
 pub mod health;
 pub mod organisations;
 pub mod outbox;
@@ -194,6 +195,7 @@ pub fn configure(routes: &mut Routes<'_, '_>) {
     reports::configure(routes);
     events::configure(routes);
     webhooks::configure(routes);
+    feedback::configure(routes);
 }
 
 /// A stored id as an API id.

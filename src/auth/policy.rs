@@ -43,7 +43,13 @@ impl AuditAction {
 
 /// The kinds of object an audited route acts on (`Audited::object_type`); a test checks that
 /// every audited route names one of them.
-pub const OBJECT_TYPES: &[&str] = &["buddy", "buddy_request", "exit_interview", "pairing"];
+pub const OBJECT_TYPES: &[&str] = &[
+    "buddy",
+    "buddy_request",
+    "exit_interview",
+    "pairing",
+    "client_feedback",
+];
 
 /// A route that touches personal data: what it does, and to which kind of object.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -91,6 +91,8 @@ pub struct Settings {
     pub metrics: MetricsSettings,
     #[validate(nested)]
     pub portal: PortalSettings,
+    #[validate(nested)]
+    pub feedback: FeedbackSettings,
 }
 
 /// The Prometheus metrics (see `crate::metrics`), on a listener of their own: never on the
@@ -133,6 +135,15 @@ impl PortalSettings {
             absolute: chrono::Duration::hours(i64::from(self.session_hours)),
         }
     }
+}
+
+/// Client feedback (README, "Client feedback").
+#[derive(Debug, Clone, Deserialize, Validate)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackSettings {
+    /// A feedback link works this many days (rounded up to the end of the last day, UTC).
+    #[validate(range(min = 1, max = 365))]
+    pub link_days: u32,
 }
 
 /// The staff console in the browser (see `crate::console`).

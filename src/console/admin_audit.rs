@@ -338,6 +338,7 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("audit.object.buddy_request", "aanvraag", "request"),
     ("audit.object.exit_interview", "exitgesprek", "exit interview"),
     ("audit.object.pairing", "koppeling", "pairing"),
+    ("audit.object.client_feedback", "cliëntfeedback", "client feedback"),
     ("audit.outcome.allowed", "toegestaan", "allowed"),
     ("audit.outcome.denied", "geweigerd", "denied"),
     ("audit.outcome.failed", "mislukt", "failed"),

@@ -29,6 +29,7 @@ const CATALOGUES: &[&[(&str, &str, &str)]] = &[
     super::admin_clients::TEXTS,
     super::admin_audit::TEXTS,
     super::admin_privacy::TEXTS,
+    super::admin_feedback::TEXTS,
     super::buddies::TEXTS,
     super::reports::TEXTS,
     super::requests::TEXTS,

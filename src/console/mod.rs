@@ -23,6 +23,7 @@
 pub mod admin;
 pub mod admin_audit;
 pub mod admin_clients;
+pub mod admin_feedback;
 pub mod admin_privacy;
 pub mod assets;
 pub mod buddies;
@@ -69,6 +70,7 @@ pub fn routes(router: &mut Router<'_>) {
     admin_clients::routes(router);
     admin_audit::routes(router);
     admin_privacy::routes(router);
+    admin_feedback::routes(router);
     buddies::routes(router);
     reports::routes(router);
     requests::routes(router);

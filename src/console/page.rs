@@ -46,6 +46,7 @@ const FILES: &[(&str, &str)] = console_templates![
     "admin_audit.html",
     "admin_audit_verify.html",
     "admin_privacy.html",
+    "admin_feedback.html",
     "admin_privacy_request.html",
     "admin_privacy_buddy.html",
     "buddies.html",

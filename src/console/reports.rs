@@ -151,6 +151,44 @@ struct Row {
     value: String,
 }
 
+/// One organisation's quarter of client feedback, as the page shows it.
+#[derive(Serialize)]
+struct FeedbackLine {
+    organisation_id: String,
+    organisation: String,
+    quarter: String,
+    suppressed: bool,
+    answers: u64,
+    mean: String,
+    distribution: Vec<u64>,
+}
+
+fn feedback_lines(report: &SummaryReport, lang: Lang) -> Vec<FeedbackLine> {
+    report
+        .client_feedback
+        .groups
+        .iter()
+        .map(|g| FeedbackLine {
+            organisation_id: g.organisation_id.to_string(),
+            organisation: g.organisation_name.clone(),
+            quarter: g.quarter.clone(),
+            suppressed: g.suppressed,
+            answers: g.figures.as_ref().map_or(0, |f| f.answers),
+            mean: g.figures.as_ref().map_or_else(String::new, |f| {
+                let text = format!("{:.2}", f.mean_score);
+                match lang {
+                    Lang::Nl => text.replace('.', ","),
+                    Lang::En => text,
+                }
+            }),
+            distribution: g
+                .figures
+                .as_ref()
+                .map_or_else(Vec::new, |f| f.distribution.clone()),
+        })
+        .collect()
+}
+
 /// The charts and tables of a report, in `lang`.
 fn figures(report: &SummaryReport, monthly: &Monthly, lang: Lang) -> minijinja::Value {
     let trigger_names: Vec<String> = Trigger::ALL
@@ -386,6 +424,7 @@ fn figures(report: &SummaryReport, monthly: &Monthly, lang: Lang) -> minijinja::
         funnel_rows => funnel_rows,
         overall => overall,
         organisations_counted => report.requests.by_organisation.iter().map(|o| (o.name.clone(), o.requests)).collect::<Vec<_>>(),
+        feedback => feedback_lines(report, lang),
     }
 }
 
@@ -570,4 +609,12 @@ pub const TEXTS: &[(&str, &str, &str)] = &[
     ("reports.by_organisation", "Aanvragen per organisatie", "Requests by organisation"),
     ("reports.no_requests", "Geen aanvragen in deze periode.", "No requests in this period."),
     ("reports.table_of_chart", "Dezelfde cijfers als tabel", "The same figures as a table"),
+    ("reports.feedback", "Cliëntfeedback per organisatie en kwartaal", "Client feedback per organisation and quarter"),
+    ("reports.feedback_help", "De kwartalen die de periode raakt. Anoniem, los van de dossiers; een kwartaal met minder dan 5 antwoorden wordt niet getoond.", "The quarters the period touches. Anonymous, apart from the case files; a quarter with fewer than 5 answers is not shown."),
+    ("reports.feedback_quarter", "Kwartaal", "Quarter"),
+    ("reports.feedback_answers", "Antwoorden", "Answers"),
+    ("reports.feedback_mean", "Gemiddeld cijfer", "Mean score"),
+    ("reports.feedback_score", "Cijfer {n}", "Score {n}"),
+    ("reports.feedback_suppressed", "minder dan 5 antwoorden", "fewer than 5 answers"),
+    ("reports.feedback_texts", "teksten", "texts"),
 ];

@@ -72,6 +72,7 @@ diesel::table! {
         anonymised_at -> Nullable<Timestamp>,
         overdue_notified_at -> Nullable<Timestamp>,
         measure -> Nullable<Text>,
+        feedback_invited -> Bool,
     }
 }
 
@@ -388,6 +389,29 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    client_feedback_invitations (id) {
+        id -> Text,
+        token_hash -> Text,
+        organisation_id -> Text,
+        language -> Text,
+        expires_at -> Timestamp,
+        used -> Bool,
+    }
+}
+
+diesel::table! {
+    client_feedback (id) {
+        id -> Text,
+        organisation_id -> Text,
+        quarter -> Text,
+        score -> Integer,
+        helped -> Nullable<Text>,
+        better -> Nullable<Text>,
+        text_removed -> Bool,
+    }
+}
+
 diesel::joinable!(buddies -> organisations (organisation_id));
 diesel::joinable!(buddy_sessions -> buddies (buddy_id));
 diesel::joinable!(staff_sessions -> staff (staff_id));
@@ -431,4 +455,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     webhook_deliveries,
     webhook_attempts,
     buddy_sessions,
+    client_feedback_invitations,
+    client_feedback,
 );

@@ -8,6 +8,7 @@ pub mod clock;
 pub mod contact;
 pub mod error;
 pub mod exit_interview;
+pub mod feedback;
 pub mod ids;
 pub mod lifecycle;
 pub mod organisation;

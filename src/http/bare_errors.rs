@@ -26,6 +26,7 @@ pub async fn middleware(
     let is_page = content_type.is_some_and(|v| v.as_bytes().starts_with(b"text/html"))
         && (path.starts_with(crate::respond::PATH_PREFIX)
             || path.starts_with(crate::respond::check_in::PATH_PREFIX)
+            || path.starts_with(crate::feedback::PATH_PREFIX)
             || crate::console::is_console(path)
             || crate::portal::is_portal(path));
     if (status.is_client_error() || status.is_server_error()) && !is_problem && !is_page {

@@ -26,9 +26,10 @@
 //! with their answers (the scheduler purges them) and may be used again. A stored answer may
 //! hold personal data the request named: it is deleted at once when its object is erased.
 //!
-//! A key is 1 to [`MAX_KEY_LENGTH`] visible ASCII characters (a UUID is a good key). Three POSTs
+//! A key is 1 to [`MAX_KEY_LENGTH`] visible ASCII characters (a UUID is a good key). Some POSTs
 //! refuse a key ([`REFUSED_ROUTES`]): their answers carry a secret that is shown once (a staff
-//! token, an API key, a webhook signing secret), which a stored answer would keep and a replay would show again.
+//! token, an API key, a webhook signing secret, a client's feedback link), which a stored answer
+//! would keep and a replay would show again.
 
 use std::time::{Duration, Instant};
 
@@ -64,6 +65,7 @@ pub const REFUSED_ROUTES: &[&str] = &[
     "/v1/webhook-endpoints/{id}/rotate-secret",
     "/v1/api-clients",
     "/v1/api-clients/{id}/keys",
+    "/v1/buddy-requests/{id}/feedback-invitation",
 ];
 
 /// How often a retry looks whether the first request has answered.

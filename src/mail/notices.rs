@@ -17,6 +17,7 @@
 //! | ... nor for twice that | client bureau | `bureau_contact_missing` |
 //! | an active pairing is `workflow.check_in_after_days` old | buddy | `buddy_check_in` (two answer links) |
 //! | the buddy answers the check-in "needs help" | client bureau | `bureau_check_in_help` |
+//! | a pairing ends, the client chose e-mail | client | `client_feedback_invitation` (feedback link; nothing about the case) |
 //! | a request is overdue | client bureau | `bureau_overdue` |
 //! | auto-proposal finds nobody good enough | client bureau | `bureau_no_candidate` |
 //! | a mail is dead-lettered | client bureau | `bureau_dead_letter` |
@@ -608,5 +609,27 @@ impl Notices {
             },
             ("webhook_delivery", &delivery.id),
         )
+    }
+
+    /// The invitation to give feedback, to a client who chose e-mail, with the link of
+    /// invitation `token_id` (a marker the worker replaces when it sends the mail). Nothing about
+    /// the case, the buddy or the request: the message names no record (`related` is empty), so
+    /// the outbox does not tie the invitation to a request either.
+    pub fn feedback_invitation(
+        &self,
+        conn: &mut DbConnection,
+        recipient: &str,
+        language: &str,
+        token_id: &str,
+        expires_at: NaiveDateTime,
+        now: NaiveDateTime,
+    ) -> DomainResult<String> {
+        let context = context! {
+            feedback_link => crate::respond::links::feedback_marker_value(token_id),
+            feedback_before => display_time(expires_at),
+        };
+        let mut message = self.render("client_feedback_invitation", language, context)?;
+        message.recipient = recipient.to_owned();
+        Ok(outbox::enqueue(conn, now, message)?)
     }
 }

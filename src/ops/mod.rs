@@ -23,6 +23,7 @@ pub mod buddies;
 pub mod contacts;
 pub mod events;
 pub mod feed;
+pub mod feedback;
 pub mod pairings;
 pub mod portal;
 pub mod reactions;

@@ -50,6 +50,8 @@ pub struct Reactions {
     pub candidates: std::sync::Arc<FactsCache>,
     /// Where webhook deliveries go and how they are signed and retried.
     pub webhooks: crate::webhooks::Hooks,
+    /// How many days a client feedback link works (`feedback.link_days`).
+    pub feedback_link_days: u32,
 }
 
 impl Reactions {
@@ -62,6 +64,7 @@ impl Reactions {
                 min_score: settings.matching.auto_propose_min_score,
             }),
             candidates: Default::default(),
+            feedback_link_days: settings.feedback.link_days,
         }
     }
 
@@ -105,7 +108,15 @@ impl Reactions {
                     PairingAction::Decline => notices.declined(tx.conn, &pairing, now)?,
                     PairingAction::Expire => notices.expired(tx.conn, &pairing, now)?,
                     PairingAction::Cancel => notices.cancelled(tx.conn, &pairing, now)?,
-                    PairingAction::End => notices.ended(tx.conn, &pairing, now)?,
+                    PairingAction::End => {
+                        super::feedback::invite_by_mail(
+                            tx,
+                            notices,
+                            self.feedback_link_days,
+                            &pairing,
+                        )?;
+                        notices.ended(tx.conn, &pairing, now)?
+                    }
                     PairingAction::Activate => return Ok(()),
                 };
             }

@@ -200,8 +200,12 @@ pub struct SummaryReport {
     /// their creation (whenever they were created).
     pub overdue: u64,
     pub contacts: ContactFigures,
+    /// Client feedback of the quarters the window touches, per organisation (the one reported
+    /// on, else every organisation) and quarter; a group of fewer than 5 answers is suppressed.
+    pub client_feedback: feedback::FeedbackFigures,
 }
 
+pub mod feedback;
 pub mod monthly;
 
 /// When each request of the cohort (created in the window) had its first proposal, and when it
@@ -414,6 +418,7 @@ impl SummaryReport {
             },
             overdue: facts.overdue.max(0) as u64,
             contacts: ContactFigures::of(&facts),
+            client_feedback: feedback::FeedbackFigures::compute(&facts.feedback)?,
         })
     }
 
@@ -536,6 +541,7 @@ impl SummaryReport {
             "without_recent_contact",
             c.without_recent_contact.to_string(),
         );
+        self.client_feedback.csv_rows(&mut row);
         rows
     }
 

@@ -24,6 +24,8 @@ use crate::db::DbConnection;
 pub const TOKEN_LEN: usize = 43;
 
 const MARKER_START: &str = "@@respond:";
+/// Where a client feedback link goes: `@@feedback:<token id>@@`.
+const FEEDBACK_MARKER_START: &str = "@@feedback:";
 
 /// The row of `shared_settings` that holds the link secret's check value.
 pub const SHARED_SETTING: &str = "link_secret";
@@ -97,6 +99,11 @@ pub fn sign_in_marker_value(token_id: &str) -> minijinja::Value {
 /// marker that becomes a link.
 pub fn marker_value(token_id: &str, answer: Answer) -> minijinja::Value {
     minijinja::Value::from_safe_string(marker(token_id, answer))
+}
+
+/// The marker of a client feedback invitation's link, as a template value (see [`marker_value`]).
+pub fn feedback_marker_value(token_id: &str) -> minijinja::Value {
+    minijinja::Value::from_safe_string(format!("{FEEDBACK_MARKER_START}{token_id}{MARKER_END}"))
 }
 
 /// Makes text from user input (names, reasons, notes) unable to form a marker, alone or with
@@ -231,38 +238,70 @@ impl Links {
         format!("{}/buddy/sign-in/{}", self.base_url, self.token(token_id))
     }
 
-    /// Replaces every marker in `body` by its link. A marker names its token id in hex, so
-    /// anything else between the delimiters is left as it is.
+    /// Replaces every marker in `body` by its link (response links and feedback links). A marker
+    /// names its token id in hex, so anything else between the delimiters is left as it is.
     pub fn expand(&self, body: &str) -> String {
-        let mut out = String::with_capacity(body.len());
-        let mut rest = body;
-        while let Some(start) = rest.find(MARKER_START) {
-            out.push_str(&rest[..start]);
-            let after = &rest[start + MARKER_START.len()..];
-            let parsed = after.find(MARKER_END).and_then(|end| {
-                let (id, target) = after[..end].split_once(':')?;
-                let valid_id = id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit());
-                let link = if target == SIGN_IN {
-                    self.sign_in_link(id)
-                } else {
-                    self.link(id, Answer::parse(target)?)
-                };
-                Some((link, end)).filter(|_| valid_id)
-            });
-            match parsed {
-                Some((link, end)) => {
-                    out.push_str(&link);
-                    rest = &after[end + MARKER_END.len()..];
-                }
-                None => {
-                    out.push_str(MARKER_START);
-                    rest = after;
-                }
+        let body = expand_markers(body, MARKER_START, |inner| {
+            let (id, target) = inner.split_once(':')?;
+            if !is_token_id(id) {
+                return None;
+            }
+            if target == SIGN_IN {
+                Some(self.sign_in_link(id))
+            } else {
+                Some(self.link(id, Answer::parse(target)?))
+            }
+        });
+        expand_markers(&body, FEEDBACK_MARKER_START, |id| {
+            is_token_id(id).then(|| self.feedback_link(id))
+        })
+    }
+
+    /// The token of the client feedback invitation `token_id`: derived as a response link's
+    /// token is, under a label of its own, so neither kind of token opens the other's page.
+    pub fn feedback_token(&self, token_id: &str) -> String {
+        URL_SAFE_NO_PAD.encode(self.mac(b"maatje feedback link v1\0", token_id.as_bytes()))
+    }
+
+    /// The link to the feedback page of invitation `token_id`.
+    pub fn feedback_link(&self, token_id: &str) -> String {
+        format!(
+            "{}/feedback/{}",
+            self.base_url,
+            self.feedback_token(token_id)
+        )
+    }
+}
+
+/// A token id as markers carry it: 32 hex digits.
+fn is_token_id(id: &str) -> bool {
+    id.len() == 32 && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+/// Replaces every `<start>inner@@` in `body` by what `link` makes of `inner`; a marker `link`
+/// does not take is left as it is.
+fn expand_markers(body: &str, start: &str, link: impl Fn(&str) -> Option<String>) -> String {
+    let mut out = String::with_capacity(body.len());
+    let mut rest = body;
+    while let Some(at) = rest.find(start) {
+        out.push_str(&rest[..at]);
+        let after = &rest[at + start.len()..];
+        let made = after
+            .find(MARKER_END)
+            .and_then(|end| Some((link(&after[..end])?, end)));
+        match made {
+            Some((url, end)) => {
+                out.push_str(&url);
+                rest = &after[end + MARKER_END.len()..];
+            }
+            None => {
+                out.push_str(start);
+                rest = after;
             }
         }
-        out.push_str(rest);
-        out
     }
+    out.push_str(rest);
+    out
 }
 
 /// Reads the secret in `path`, or writes a new one there. Two processes starting at once on
@@ -358,6 +397,26 @@ mod tests {
         );
         let hostile = format!("x{}", neutralise(&sign_in_marker(id)));
         assert_eq!(links().expand(&hostile), hostile);
+    }
+
+    #[test]
+    fn feedback_markers_become_feedback_links_with_their_own_tokens() {
+        let id = "0123456789abcdef0123456789abcdef";
+        let body = format!("go: {}", feedback_marker_value(id));
+        let token = links().feedback_token(id);
+        assert_eq!(token.len(), TOKEN_LEN);
+        assert_ne!(
+            token,
+            links().token(id),
+            "a feedback token is no response token"
+        );
+        assert_eq!(
+            links().expand(&body),
+            format!("go: https://maatje.example.org/feedback/{token}")
+        );
+        assert_eq!(links().expand("@@feedback:nothex@@"), "@@feedback:nothex@@");
+        let hostile = format!("@@feedback:{id}@@");
+        assert_eq!(links().expand(&neutralise(&hostile)), neutralise(&hostile));
     }
 
     #[test]

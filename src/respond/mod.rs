@@ -440,7 +440,8 @@ pub(crate) fn browser_language(req: &HttpRequest) -> &'static str {
     "nl"
 }
 
-/// Renders a page with a fresh style nonce and the pages' security headers.
+/// Renders a page with a fresh style nonce and the pages' security headers (also the client
+/// feedback pages', [`crate::feedback`]).
 pub(crate) fn page(
     notices: &Notices,
     status: StatusCode,

@@ -15,6 +15,7 @@ pub mod error;
 pub mod events;
 pub mod exclusions;
 pub mod exit_interviews;
+pub mod feedback;
 pub mod history;
 pub mod idempotency;
 pub mod organisations;

@@ -62,11 +62,27 @@ pub fn run_retention(
     now: NaiveDateTime,
     retention: &Retention,
 ) -> StoreResult<u64> {
+    write_transaction(conn, |c| feedback_retention(c, now, retention))?;
     retention_pass(conn, now, retention, |conn, id| {
         write_transaction(conn, |c| {
             anonymise_request(c, id, ANONYMISE, &Actor::System, None, now)
         })
     })
+}
+
+/// Client feedback under retention: the free texts of the quarters that ended
+/// `privacy.retention_days` or longer ago are removed (the scores stay for the figures), and
+/// invitations that expired that long ago are deleted. Returns how many answers lost their texts.
+pub fn feedback_retention(
+    conn: &mut DbConnection,
+    now: NaiveDateTime,
+    retention: &Retention,
+) -> StoreResult<usize> {
+    use crate::domain::feedback::Quarter;
+    let removed =
+        super::feedback::remove_texts_through(conn, Quarter::texts_due(now, retention.period))?;
+    super::feedback::purge_invitations(conn, retention.cutoff(now))?;
+    Ok(removed)
 }
 
 /// As [`run_retention`], inside the caller's transaction: everything due is anonymised, or
@@ -77,6 +93,7 @@ pub fn run_retention_in_transaction(
     retention: &Retention,
     actor: &Actor,
 ) -> StoreResult<u64> {
+    feedback_retention(conn, now, retention)?;
     retention_pass(conn, now, retention, |conn, id| {
         anonymise_request(conn, id, ANONYMISE, actor, None, now)
     })

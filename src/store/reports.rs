@@ -79,6 +79,8 @@ pub struct Facts {
     pub contacts: Vec<(PairingId, ContactKind)>,
     /// Active pairings flagged now for going without contact.
     pub contact_overdue: i64,
+    /// The client feedback of the quarters the window touches.
+    pub feedback: crate::reports::feedback::FeedbackFacts,
 }
 
 /// Whether an organisation exists (for the report's `organisation` filter).
@@ -268,5 +270,10 @@ pub fn facts(conn: &mut DbConnection, scope: &Scope) -> StoreResult<Facts> {
         overdue,
         contacts,
         contact_overdue,
+        feedback: super::feedback::facts(
+            conn,
+            org.as_ref(),
+            crate::domain::feedback::Quarter::spanning(scope.window.from, scope.window.to),
+        )?,
     })
 }

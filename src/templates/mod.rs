@@ -41,7 +41,7 @@ macro_rules! template_files {
 pub const LANGUAGES: [&str; 2] = ["nl", "en"];
 
 /// The kinds of e-mail; each has a `.txt` and an `.html` template per language.
-pub const MAIL_KINDS: [&str; 19] = [
+pub const MAIL_KINDS: [&str; 20] = [
     "buddy_proposal",
     "buddy_reminder",
     "buddy_withdrawn",
@@ -61,6 +61,7 @@ pub const MAIL_KINDS: [&str; 19] = [
     "bureau_check_in_help",
     "buddy_sign_in",
     "bureau_retirement_requested",
+    "client_feedback_invitation",
 ];
 
 const FILES: &[(&str, &str)] = template_files![
@@ -157,6 +158,16 @@ const FILES: &[(&str, &str)] = template_files![
     "pages/en/check_in.html",
     "pages/nl/checked_in.html",
     "pages/en/checked_in.html",
+    "mail/nl/client_feedback_invitation.txt",
+    "mail/nl/client_feedback_invitation.html",
+    "mail/en/client_feedback_invitation.txt",
+    "mail/en/client_feedback_invitation.html",
+    "pages/nl/feedback_form.html",
+    "pages/en/feedback_form.html",
+    "pages/nl/feedback_thanks.html",
+    "pages/en/feedback_thanks.html",
+    "pages/nl/feedback_unavailable.html",
+    "pages/en/feedback_unavailable.html",
 ];
 
 /// A rendered e-mail, before it goes into the outbox.

@@ -44,6 +44,8 @@ fn sample(name: &str) -> Value {
         help_link => Value::from_safe_string("@@check_in:00ff:needs_help@@".into()),
         sign_in_link => Value::from_safe_string("@@respond:00ff:sign-in@@".into()),
         minutes => 15,
+        feedback_link => Value::from_safe_string("@@feedback:00ff@@".into()),
+        feedback_before => "2027-01-07 00:00",
     }
 }
 
@@ -62,6 +64,12 @@ fn page_samples() -> Vec<(&'static str, Value)> {
         ),
         ("check_in", context! { answer => "needs_help" }),
         ("checked_in", context! { answer => "fine" }),
+        (
+            "feedback_form",
+            context! { has_errors => true, errors => context! { score => "x", helped => (), better => () }, values => context! { score => "3", helped => "", better => "" }, max_text => 1000, feedback_before => "2027-01-07 00:00" },
+        ),
+        ("feedback_thanks", context! {}),
+        ("feedback_unavailable", context! { reason => "expired" }),
     ]
 }
 

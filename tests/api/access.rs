@@ -76,6 +76,7 @@ fn rows() -> impl Iterator<Item = &'static Row> {
         crate::reports::ACCESS,
         crate::events::ACCESS,
         crate::webhooks::ACCESS,
+        crate::feedback::ACCESS,
     ]
     .into_iter()
     .flatten()

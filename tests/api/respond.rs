@@ -762,6 +762,8 @@ async fn staff_actions_send_the_same_mails_as_the_buddy_links() {
             "bureau_declined",
             "buddy_proposal",
             "buddy_confirmation",
+            // The client chose e-mail: invited to give feedback (README, "Client feedback").
+            "client_feedback_invitation",
             "buddy_thanks",
         ],
         "one mail per event, nothing for activate"

@@ -43,6 +43,8 @@ pub const TABLES: &[&str] = &[
     "webhook_attempts",
     "response_tokens",
     "contact_moments",
+    "client_feedback_invitations",
+    "client_feedback",
 ];
 
 impl TestApp {

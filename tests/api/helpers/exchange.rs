@@ -45,8 +45,12 @@ pub fn check_response(method: &Method, path: &str, response: &Response) {
         .header("x-request-id")
         .unwrap_or_else(|| panic!("{what}: no X-Request-Id header"));
     assert!(!request_id.is_empty(), "{what}: empty X-Request-Id");
-    if path.starts_with("/respond/") || path.starts_with("/check-in/") {
-        // The buddy's answer pages are HTML for people, errors included (see `respond`).
+    if path.starts_with("/respond/")
+        || path.starts_with("/check-in/")
+        || path.starts_with("/feedback/")
+    {
+        // The buddy's answer pages and the client feedback pages are HTML for people, errors
+        // included (see `respond` and `feedback`).
         assert_eq!(
             response.content_type(),
             "text/html",
