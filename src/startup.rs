@@ -92,11 +92,14 @@ impl Application {
             let mut conn = db.blocking().map_err(|e| anyhow::anyhow!("{e}"))?;
             links.ensure_shared(&mut conn)?;
         }
-        let console = web::Data::new(crate::console::Console::new(
-            links.clone(),
-            settings.mail.public_base_url.starts_with("https://"),
-            settings.console.policy(),
-        ));
+        let console = web::Data::new(
+            crate::console::Console::new(
+                links.clone(),
+                settings.mail.public_base_url.starts_with("https://"),
+                settings.console.policy(),
+            )
+            .with_bureau(&settings.bureau),
+        );
         let portal = web::Data::new(crate::portal::Portal {
             policy: settings.portal.policy(),
             secure: settings.mail.public_base_url.starts_with("https://"),

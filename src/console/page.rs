@@ -109,6 +109,14 @@ impl Console {
         }
     }
 
+    /// Shows the client bureau's details (`bureau`) at the foot of the buddy portal's pages, as
+    /// on every other page for buddies and clients (see [`crate::config::bureau`]).
+    pub fn with_bureau(mut self, bureau: &crate::config::BureauSettings) -> Console {
+        self.env
+            .add_global("bureau", minijinja::Value::from_serialize(bureau));
+        self
+    }
+
     /// Keeps `secret` (a new API key) for one showing to the session `session_id`, for five
     /// minutes, in this process's memory only: the answer to the form that created it redirects
     /// to a page that takes it with [`Console::take_once`]. Reloading that page, going back, or

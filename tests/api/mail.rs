@@ -607,7 +607,7 @@ async fn every_tls_mode_builds_a_transport() {
 
 /// The bureau every test below configures: unlike the built-in example, so that a mail showing
 /// the example by accident fails.
-const BUREAU: &[(&str, &str)] = &[
+pub(crate) const BUREAU: &[(&str, &str)] = &[
     ("MAATJE__BUREAU__NAME", "Bureau Maatjes Utrecht"),
     ("MAATJE__BUREAU__PHONE", "030 123 4567"),
     ("MAATJE__BUREAU__EMAIL", "vragen@bureau-utrecht.nl"),

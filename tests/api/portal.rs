@@ -687,3 +687,29 @@ async fn the_sign_in_mail_arrives_over_smtp_and_its_link_signs_in() {
         && r["route"].as_str().unwrap_or("").contains("sign-in")
         && r["status"] == 303));
 }
+
+/// The portal's pages, before and after signing in, show the client bureau's details as every
+/// other page for buddies does.
+#[tokio::test]
+async fn every_portal_page_shows_the_bureau() {
+    let app = crate::helpers::spawn_app_with(crate::mail::BUREAU).await;
+    let org = organisation(&app).await;
+    let buddy = active_buddy(&app, &org, 1, 1).await;
+    let login = visitor(&app).await.get("/buddy/login").await;
+    let client = signed_in(&app, &buddy, "buddy1@example.org").await;
+    for page in [
+        login,
+        client.get("/buddy").await,
+        client.get("/buddy/settings").await,
+        client.get("/buddy/stop").await,
+    ] {
+        for detail in [
+            "Bureau Maatjes Utrecht",
+            "Oudegracht 1, 3511 AA Utrecht",
+            "030 123 4567",
+            "vragen@bureau-utrecht.nl",
+        ] {
+            page.assert_shows(detail);
+        }
+    }
+}
