@@ -131,3 +131,32 @@ async fn the_feedback_form_in_dutch() {
 async fn the_feedback_form_in_english() {
     answering_the_form(&ENGLISH).await;
 }
+
+/// The admin's page of feedback texts, with answers and with a bad quarter, passes axe at 1280
+/// and 320 px.
+#[tokio::test]
+async fn the_admins_feedback_texts_page_in_the_browser() {
+    let Some(browser) = Browser::start().await else {
+        return;
+    };
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    crate::feedback::answers(&app, &org, 1, 5).await;
+    let quarter = crate::feedback::quarter_now(&app);
+    crate::browser_console::sign_in(&browser, &app, maatje::auth::StaffRole::Admin).await;
+    browser
+        .goto(&format!(
+            "{}/console/admin/feedback?organisation={org}&quarter={quarter}",
+            app.address
+        ))
+        .await;
+    browser.wait_for_text("Vaker bellen").await;
+    browser.check_view("console-admin-feedback").await;
+    browser
+        .goto(&format!(
+            "{}/console/admin/feedback?quarter=2026-Q9",
+            app.address
+        ))
+        .await;
+    browser.check_view("console-admin-feedback-invalid").await;
+}

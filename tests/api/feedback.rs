@@ -133,7 +133,7 @@ async fn get_as(app: &TestApp, token: &str, path: &str) -> Response {
     .await
 }
 
-fn quarter_now(app: &TestApp) -> String {
+pub(crate) fn quarter_now(app: &TestApp) -> String {
     let day = app.clock.now_naive().date();
     use chrono::Datelike;
     format!("{}-Q{}", day.year(), day.month0() / 3 + 1)
@@ -444,7 +444,7 @@ async fn unknown_and_expired_links_get_a_page_and_change_nothing() {
 
 /// `n` answers for `org`, each through its own ended pairing and mailed link (buddies from
 /// `first`), with texts.
-async fn answers(app: &TestApp, org: &str, first: u32, n: u32) {
+pub(crate) async fn answers(app: &TestApp, org: &str, first: u32, n: u32) {
     let already = mails(app, "client_feedback_invitation").len();
     for i in 0..n {
         ended(app, org, first + i, "email").await;

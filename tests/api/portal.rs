@@ -713,3 +713,37 @@ async fn every_portal_page_shows_the_bureau() {
         }
     }
 }
+
+/// A pause set in the portal ends on its date: the scheduler resumes the buddy once, with the
+/// system as actor, and a second run finds nothing.
+#[tokio::test]
+async fn the_scheduler_ends_a_pause_on_its_date() {
+    let app = spawn_app().await;
+    let org = organisation(&app).await;
+    let buddy = active_buddy(&app, &org, 1, 1).await;
+    let client = signed_in(&app, &buddy, "buddy1@example.org").await;
+    // The test clock's day is 2026-11-22.
+    let done = client
+        .post("/buddy/pause", &[("until", "2026-11-25")])
+        .await;
+    assert_eq!(done.status, 303, "{}", done.plain());
+    let scheduler = crate::workflow::scheduler(&app);
+    app.clock.advance(chrono::Duration::days(2));
+    assert_eq!(scheduler.run_once().await.unwrap().resumed, 0, "not yet");
+    assert_eq!(
+        state_of(&app, &format!("/v1/buddies/{buddy}")).await,
+        "paused"
+    );
+    app.clock.advance(chrono::Duration::days(1));
+    assert_eq!(scheduler.run_once().await.unwrap().resumed, 1);
+    assert_eq!(scheduler.run_once().await.unwrap().resumed, 0, "once");
+    assert_eq!(
+        state_of(&app, &format!("/v1/buddies/{buddy}")).await,
+        "active"
+    );
+    assert_eq!(buddy_row(&app, &buddy).paused_until, None);
+    let history = app.history(&format!("/v1/buddies/{buddy}")).await;
+    let last = history.last().unwrap();
+    assert_eq!(last["action"], "resume", "{last}");
+    assert_eq!(last["actor"]["type"], "system", "{last}");
+}
