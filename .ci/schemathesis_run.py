@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import urllib.error
+import urllib.parse
 import urllib.request
 import uuid
 from pathlib import Path
@@ -158,6 +159,39 @@ def seed(service: Service, base: str, made: dict) -> dict:
     with sqlite3.connect(service.work / "data" / "maatje.sqlite3", timeout=30) as db:
         db.execute("UPDATE webhook_deliveries SET state = 'dead' WHERE id = ?", (delivery,))
 
+    # Client feedback: clients who chose the phone, whose pairings have ended. The case system asks
+    # for one's feedback link (once: the fixture of `feedback_invitation` is another such request,
+    # not yet invited); five answer through their links, so that the quarter's texts are shown
+    # and one answer's text can be erased.
+    def ended_by_phone() -> str:
+        n = next(counter)
+        r = api.call("POST", "/buddy-requests", {
+            "client_ref": f"SEED-PHONE-{n}", "trigger": "questions", "region": "Utrecht",
+            "client": {"first_name": "Client", "phone": "+31612345678",
+                       "preferred_channel": "phone", "languages": ["nl"]},
+            "consent_to_share_contact": True,
+        }, token=made["case_key"])["id"]
+        p = api.call("POST", "/pairings", {"request_id": r, "buddy_id": pool})["id"]
+        for step in ("accept", "activate"):
+            api.call("POST", f"/pairings/{p}/{step}")
+        api.call("POST", f"/pairings/{p}/end", {"reason": "goal_reached"})
+        return r
+
+    to_invite = ended_by_phone()
+    for _ in range(5):
+        link = api.call("POST", f"/buddy-requests/{ended_by_phone()}/feedback-invitation",
+                        token=made["case_key"])["link"]
+        form = urllib.parse.urlencode({"score": "4", "helped": "Seed: listening", "better": "Seed: more time"})
+        answered = urllib.request.Request(service.origin + "/feedback/" + link.rsplit("/feedback/", 1)[1],
+                                          data=form.encode(), method="POST",
+                                          headers={"Content-Type": "application/x-www-form-urlencoded"})
+        with urllib.request.urlopen(answered, timeout=30) as r:
+            assert r.status == 200, r.status
+    utc_day = datetime.datetime.now(datetime.timezone.utc).date()
+    quarter = f"{utc_day.year}-Q{(utc_day.month - 1) // 3 + 1}"
+    texts = api.call("GET", f"/reports/feedback/texts?organisation_id={org}&quarter={quarter}")
+    feedback_answer = texts["answers"][0]["id"]
+
     # A dead letter: the service sends to a closed port with one attempt, so every mail dies.
     deadline = datetime.datetime.now() + datetime.timedelta(seconds=60)
     while True:
@@ -207,6 +241,8 @@ def seed(service: Service, base: str, made: dict) -> dict:
             "delete_webhook_endpoint": {"id": hook_to_delete},
             "list_webhook_attempts": {"id": hook},
             "replay_webhook_delivery": {"id": hook, "delivery_id": delivery},
+            "feedback_invitation": {"id": to_invite},
+            "erase_feedback_text": {"id": feedback_answer},
         },
         "query": {
             "export_client": {"organisation_id": org, "client_ref": main_request["client_ref"]},
@@ -265,6 +301,10 @@ RULE_REFUSALS = [
      "role: only a case system subscribes endpoints and rotates their secrets"),
     (r"^POST .*/webhook-endpoints/\{id\}/deliveries/\{delivery_id\}/replay$", 409, r"^illegal-transition: ",
      "state: only a delivered or dead delivery is replayed; the seeded one is still pending"),
+    (r"^POST .*/buddy-requests/\{id\}/feedback-invitation$", 409, r"^feedback-already-invited: ",
+     "state: a client is invited once; the generator asked for the seeded client's link again"),
+    (r"^POST .*/client-feedback/\{id\}/erase-text$", 409, r"^feedback-text-removed: ",
+     "state: an answer's text is removed once; the generator asked again"),
     (r"^(POST|PATCH) ", 412, r"^precondition-failed: ",
      "state: a generated If-Match is not the resource's current ETag (only a tag the service gave is)"),
     (r".*", 400, r"^validation: If-(None-)?Match: must be",

@@ -107,8 +107,8 @@ pub struct FeedbackQuery {
     /// Only this organisation (default: every organisation). An unknown one answers 404.
     #[param(value_type = Option<Uuid>)]
     pub organisation_id: Option<String>,
-    /// The quarter, `YYYY-Qn` (default: the current quarter, UTC).
-    #[param(value_type = Option<String>, pattern = r"^[0-9]{4}-Q[1-4]$", example = "2026-Q4")]
+    /// The quarter, `YYYY-Qn`, year 2000 to 9999 (default: the current quarter, UTC).
+    #[param(value_type = Option<String>, pattern = r"^[2-9][0-9]{3}-Q[1-4]$", example = "2026-Q4")]
     pub quarter: Option<String>,
 }
 
@@ -188,8 +188,8 @@ pub struct FeedbackTextsQuery {
     /// The organisation.
     #[param(value_type = Uuid)]
     pub organisation_id: String,
-    /// The quarter, `YYYY-Qn`.
-    #[param(value_type = String, pattern = r"^[0-9]{4}-Q[1-4]$", example = "2026-Q4")]
+    /// The quarter, `YYYY-Qn`, year 2000 to 9999.
+    #[param(value_type = String, pattern = r"^[2-9][0-9]{3}-Q[1-4]$", example = "2026-Q4")]
     pub quarter: String,
 }
 
