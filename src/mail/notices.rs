@@ -381,22 +381,11 @@ impl Notices {
         pairing: &PairingRow,
         now: NaiveDateTime,
     ) -> DomainResult<String> {
-        let buddy = buddies::find(conn, &pairing.buddy_id)?;
-        let request = requests::find(conn, &pairing.request_id)?;
-        let context = context! {
-            buddy_name => &buddy.full_name,
-            client_first_name => &request.client_first_name,
+        let extra = context! {
             quiet_since => pairing.quiet_since.map(display_time),
             portal => &self.inner.portal,
         };
-        self.to_buddy(
-            conn,
-            now,
-            "buddy_contact_reminder",
-            &buddy,
-            context,
-            ("pairing", &pairing.id),
-        )
+        self.to_paired_buddy(conn, now, "buddy_contact_reminder", pairing, extra)
     }
 
     /// A running pairing without contact for twice the reminder period, to the bureau: the
@@ -423,22 +412,11 @@ impl Notices {
         token_id: &str,
         now: NaiveDateTime,
     ) -> DomainResult<String> {
-        let buddy = buddies::find(conn, &pairing.buddy_id)?;
-        let request = requests::find(conn, &pairing.request_id)?;
-        let context = context! {
-            buddy_name => &buddy.full_name,
-            client_first_name => &request.client_first_name,
+        let extra = context! {
             fine_link => marker_value(token_id, Answer::Fine),
             help_link => marker_value(token_id, Answer::NeedsHelp),
         };
-        self.to_buddy(
-            conn,
-            now,
-            "buddy_check_in",
-            &buddy,
-            context,
-            ("pairing", &pairing.id),
-        )
+        self.to_paired_buddy(conn, now, "buddy_check_in", pairing, extra)
     }
 
     /// The buddy answered the check-in with "needs help", to the bureau.
@@ -452,6 +430,26 @@ impl Notices {
     }
 
     /// A mail to a pairing's buddy that needs nothing but their name.
+    /// A mail about a running pairing to its buddy, naming the client by first name as the
+    /// confirmation mail did (so a buddy with several pairings knows which one), with `extra`.
+    fn to_paired_buddy(
+        &self,
+        conn: &mut DbConnection,
+        now: NaiveDateTime,
+        kind: &str,
+        pairing: &PairingRow,
+        extra: Value,
+    ) -> DomainResult<String> {
+        let buddy = buddies::find(conn, &pairing.buddy_id)?;
+        let request = requests::find(conn, &pairing.request_id)?;
+        let context = context! {
+            buddy_name => &buddy.full_name,
+            client_first_name => &request.client_first_name,
+            ..extra
+        };
+        self.to_buddy(conn, now, kind, &buddy, context, ("pairing", &pairing.id))
+    }
+
     fn greet_buddy(
         &self,
         conn: &mut DbConnection,

@@ -18,7 +18,7 @@ use maatje::respond::links::Links;
 use serde_json::Value;
 
 use crate::access::{Row, STAFF};
-use crate::fixtures::{history_actions, organisation, pairing_in};
+use crate::fixtures::{end_pairing, history_actions, organisation, pairing_in};
 use crate::helpers::{
     assert_invalid_fields, assert_problem, spawn_app, spawn_app_with, Method, TestApp,
     PUBLIC_BASE_URL, TEST_LINK_SECRET,
@@ -444,13 +444,7 @@ async fn a_fine_answer_tells_nobody_and_an_old_or_closed_link_is_gone() {
     assert!(mails(&app, "bureau_check_in_help").is_empty());
 
     // The pairing ends before the buddy answers: its link is closed.
-    let ended = app
-        .post_json(
-            &format!("/v1/pairings/{ending}/end"),
-            &serde_json::json!({ "reason": "goal_reached" }),
-        )
-        .await;
-    assert_eq!(ended.status, 200, "{}", ended.text);
+    end_pairing(&app, &ending).await;
     let closed = check_in_links(&app, &ending).remove(0);
     let before = app.table_counts();
     assert_eq!(
@@ -669,13 +663,7 @@ async fn contact_notes_are_the_buddys_own_and_go_with_every_erasure() {
 
     // Both pairings end; the client of the first is erased, the buddy of the second too.
     for id in [&first, &second] {
-        let ended = app
-            .post_json(
-                &format!("/v1/pairings/{id}/end"),
-                &serde_json::json!({ "reason": "goal_reached" }),
-            )
-            .await;
-        assert_eq!(ended.status, 200, "{}", ended.text);
+        end_pairing(&app, id).await;
     }
     let erased = app
         .post_json(
@@ -828,13 +816,7 @@ async fn the_buddy_records_contacts_in_the_portal_and_bad_input_changes_nothing(
     );
 
     // Once the pairing has ended, no contact can be recorded and the form is gone.
-    let ended = app
-        .post_json(
-            &format!("/v1/pairings/{id}/end"),
-            &serde_json::json!({ "reason": "goal_reached" }),
-        )
-        .await;
-    assert_eq!(ended.status, 200, "{}", ended.text);
+    end_pairing(&app, &id).await;
     let counts = app.table_counts();
     let late = client
         .post(&path, &[("contact_on", now.as_str()), ("kind", "call")])

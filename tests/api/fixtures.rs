@@ -123,6 +123,17 @@ pub async fn history_actions(app: &TestApp, path: &str) -> Vec<String> {
         .collect()
 }
 
+/// Ends a running pairing (reason `goal_reached`) and asserts it ended.
+pub async fn end_pairing(app: &TestApp, pairing: &str) {
+    let response = app
+        .post_json(
+            &format!("/v1/pairings/{pairing}/end"),
+            &json!({ "reason": "goal_reached" }),
+        )
+        .await;
+    assert_eq!(response.status, 200, "{}", response.text);
+}
+
 /// A pairing driven into `state` (proposed, accepted, active, ended, declined, cancelled),
 /// with a fresh request and buddy. Returns (pairing, request, buddy).
 pub async fn pairing_in(app: &TestApp, org: &str, state: &str, n: u32) -> (String, String, String) {
@@ -140,13 +151,7 @@ pub async fn pairing_in(app: &TestApp, org: &str, state: &str, n: u32) -> (Strin
     };
     for step in steps {
         if *step == "end" {
-            let response = app
-                .post_json(
-                    &format!("/v1/pairings/{pairing}/end"),
-                    &json!({ "reason": "goal_reached" }),
-                )
-                .await;
-            assert_eq!(response.status, 200, "{}", response.text);
+            end_pairing(app, &pairing).await;
         } else {
             act(app, &format!("/v1/pairings/{pairing}/{step}")).await;
         }
